@@ -1,0 +1,13 @@
+// glob.h: Redis's glob-style pattern matching for KEYS, SCAN MATCH and CONFIG GET (layer: base).
+#pragma once
+
+#include <string_view>
+
+namespace mnemo {
+
+// Returns true iff `text` matches `pattern`: '*' any run, '?' any byte, [abc], [^abc], [a-z],
+// and '\' escapes the next byte. Binary safe. Runs in O(|pattern| * |text|) time with no
+// recursion, so no pattern can exhaust the stack or run away.
+bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase = false);
+
+}  // namespace mnemo

@@ -1,0 +1,30 @@
+// args.h: argument parsing helpers shared by command handlers (layer: cmd).
+// Each helper replies with Redis's error and returns nullopt when the argument is bad, so a
+// handler reads: `auto n = IntArg(ctx, ctx.arg(2)); if (!n) return;`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "mnemo/cmd/command.h"
+#include "mnemo/protocol/errors.h"
+
+namespace mnemo::cmd {
+
+// An int64, else replies `error` (default: "ERR value is not an integer or out of range").
+std::optional<int64_t> IntArg(Context& ctx, std::string_view arg,
+                              std::string_view error = protocol::kErrNotInteger);
+// An int64 within [min, max], else replies "ERR value is out of range, must be positive" style
+// `error`.
+std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,
+                                    int64_t max, std::string_view error);
+// A double (Redis getDoubleFromObject), else replies "ERR value is not a valid float".
+std::optional<double> DoubleArg(Context& ctx, std::string_view arg);
+// A long double, else replies "ERR value is not a valid float".
+std::optional<long double> LongDoubleArg(Context& ctx, std::string_view arg);
+
+// True iff the object exists and is not of `type`, in which case WRONGTYPE was replied.
+bool WrongType(Context& ctx, const db::Object* o, db::ObjType type);
+
+}  // namespace mnemo::cmd

@@ -1,0 +1,86 @@
+// dispatcher.h: finds a command, checks it, runs it, counts it (layer: cmd).
+//
+// The generic work of every command happens here once: lookup (case-insensitive, with
+// subcommands of container commands such as CLIENT or CONFIG), arity, authentication, the memory
+// limit (eviction, or -OOM for commands that may grow memory), and the statistics INFO
+// commandstats and errorstats print.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mnemo/cmd/command.h"
+
+namespace mnemo::cmd {
+
+struct CommandStats {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected_calls = 0;
+  uint64_t failed_calls = 0;
+};
+
+class Dispatcher {
+ public:
+  // A command or subcommand with its statistics.
+  struct Entry {
+    const CommandSpec* spec = nullptr;
+    std::string full_name;  // "get", "client|id"
+    const Entry* parent = nullptr;
+    CommandStats stats;
+    std::vector<std::unique_ptr<Entry>> subcommands;
+    std::unordered_map<std::string, Entry*> sub_index;
+  };
+
+  // Returns true iff a command that may grow memory can run (after evicting what it must).
+  using MemoryGuard = std::function<bool()>;
+
+  Dispatcher(db::Keyspace& keyspace, ServerApi& server);
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Runs one request. REQUIRES: !argv.empty().
+  void Execute(Client& client, std::span<const std::string_view> argv,
+               protocol::ReplyBuilder& reply);
+
+  // Top-level command by name (any case), or null.
+  const Entry* Find(std::string_view name) const;
+  // Subcommand of `parent` by name (any case), or null.
+  static const Entry* FindSub(const Entry& parent, std::string_view name);
+  // Command or subcommand named by argv as the dispatcher would resolve it, or null.
+  const Entry* Resolve(std::span<const std::string_view> argv) const;
+  // Every top-level command, in table order.
+  const std::vector<std::unique_ptr<Entry>>& commands() const { return commands_; }
+
+  const std::map<std::string, uint64_t>& error_stats() const { return error_stats_; }
+  uint64_t total_commands() const { return total_commands_; }
+  uint64_t total_error_replies() const { return total_error_replies_; }
+  uint64_t rejected_commands() const { return rejected_commands_; }
+  void ResetStats();
+
+  void set_memory_guard(MemoryGuard guard) { memory_guard_ = std::move(guard); }
+
+ private:
+  void AddTable(std::span<const CommandSpec> table);
+  void Reject(Entry* entry, protocol::ReplyBuilder& reply, std::string_view error);
+  void CountErrors(protocol::ReplyBuilder& reply, uint64_t before);
+
+  db::Keyspace& keyspace_;
+  ServerApi& server_;
+  std::vector<std::unique_ptr<Entry>> commands_;
+  std::unordered_map<std::string, Entry*> index_;
+  std::map<std::string, uint64_t> error_stats_;
+  uint64_t total_commands_ = 0;
+  uint64_t total_error_replies_ = 0;
+  uint64_t rejected_commands_ = 0;
+  MemoryGuard memory_guard_;
+};
+
+}  // namespace mnemo::cmd

@@ -1,0 +1,181 @@
+// db.h: the keyspace: numbered databases of keys with optional expiry (layer: db).
+//
+// A Db holds two intrusive tables over the same objects: `keys` (every key) and `expires` (keys
+// with a TTL, chained through the expiry slot of the object; see object.h). Objects move when
+// they are reallocated (a TTL added, a string value grown); Relocate puts the new block in place
+// of the old one in both tables.
+//
+// Pointer validity: an Object* returned by a lookup stays valid until the next call that may
+// reallocate or delete it (those calls return the new address, or say that they free).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/db/lazyfree.h"
+#include "mnemo/db/object.h"
+#include "mnemo/db/options.h"
+#include "mnemo/ds/dict.h"
+#include "mnemo/ds/hash.h"
+
+namespace mnemo::db {
+
+struct KeyTraits {
+  using Node = Object;
+  static Object** NextField(Object* o) { return o->next_field(); }
+  static std::string_view Key(const Object* o) { return o->key(); }
+  static uint64_t Hash(std::string_view key) { return ds::HashBytes(key); }
+};
+
+struct ExpireTraits {
+  using Node = Object;
+  static Object** NextField(Object* o) { return o->expire_next_field(); }
+  static std::string_view Key(const Object* o) { return o->key(); }
+  static uint64_t Hash(std::string_view key) { return ds::HashBytes(key); }
+};
+
+using KeyTable = ds::Dict<KeyTraits>;
+using ExpireTable = ds::Dict<ExpireTraits>;
+
+// Counters INFO stats prints; names follow Redis's fields.
+struct Stats {
+  uint64_t expired_keys = 0;
+  uint64_t expired_time_cap_reached_count = 0;
+  uint64_t expire_cycle_cpu_milliseconds = 0;
+  double expired_stale_perc = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t evicted_keys = 0;
+  uint64_t total_eviction_exceeded_time_us = 0;
+};
+
+class Keyspace;
+
+class Db {
+ public:
+  Db(Keyspace* keyspace, int id);
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  int id() const { return id_; }
+  // Keys, including expired ones not yet reclaimed (as DBSIZE counts).
+  size_t size() const { return keys_.size(); }
+  size_t expires_size() const { return expires_.size(); }
+
+  // Returns the live object for `key` or null. An expired key is deleted first (lazy expiry).
+  // LookupRead counts keyspace_hits/misses; both update the object's LRU/LFU data.
+  Object* LookupRead(std::string_view key);
+  Object* LookupWrite(std::string_view key);
+  // As LookupWrite without touching LRU/LFU data or stats (OBJECT, TYPE-free checks, TTL).
+  Object* LookupNoTouch(std::string_view key);
+
+  // Adds a new object. REQUIRES: no object with its key (live or expired) is in this Db.
+  void Add(Object* o);
+  // Puts `o` in place of `old` (same key) and frees `old` with its value (lazily when
+  // lazyfree-lazy-server-del says so and the value is big). Under an LFU policy, o keeps old's
+  // counter (Redis dbSetValue).
+  void Overwrite(Object* old, Object* o);
+  // Puts the block `moved` in place of `old` in both tables; `old` is not freed (it was
+  // realloc'd away or is freed by the caller). REQUIRES: same key, same has_expire().
+  void Relocate(Object* old, Object* moved);
+
+  // Deletes `key` if present (live or expired); returns true iff it was live.
+  // `lazy` hands a big value to the lazy-free thread.
+  bool Delete(std::string_view key, bool lazy);
+  // Unlinks `o` from both tables and returns it; the caller owns it.
+  Object* Detach(Object* o);
+  // Frees a detached object, its value on the lazy-free thread when `lazy` and big.
+  void Dispose(Object* o, bool lazy);
+
+  // Gives `o` an expiry at `when_ms` (adding the slot if it had none). Returns the object's
+  // address, which changes when the slot is added.
+  Object* SetExpire(Object* o, int64_t when_ms);
+  // Removes the expiry of `o` if any; returns its (possibly new) address.
+  Object* RemoveExpire(Object* o);
+  // Absolute expiry in Unix milliseconds, or -1.
+  static int64_t ExpireOf(const Object* o) { return o->has_expire() ? o->expire_ms() : -1; }
+  // True iff `o` has an expiry in the past of the command's clock.
+  bool IsExpired(const Object* o) const;
+  // Deletes `o` because it expired: counts expired_keys, frees lazily per lazyfree-lazy-expire.
+  void DeleteExpired(Object* o);
+
+  // A random live key's object, or null if there is none (expired keys met on the way are
+  // deleted; gives up after a bounded number of tries if all sampled keys are expired).
+  Object* RandomKey();
+
+  // Removes every key. With `async`, the tables are handed to the lazy-free thread whole and
+  // this call is O(1).
+  void Clear(bool async);
+  // Exchanges the contents of two databases (SWAPDB).
+  void Swap(Db& other);
+
+  KeyTable& keys() { return keys_; }
+  ExpireTable& expires() { return expires_; }
+  const KeyTable& keys() const { return keys_; }
+  const ExpireTable& expires() const { return expires_; }
+  Keyspace& keyspace() { return *keyspace_; }
+
+  // Where the active expiry cycle left off in `expires` (a scan cursor).
+  uint64_t expires_cursor = 0;
+  // Average TTL of keys with an expiry, milliseconds (INFO keyspace avg_ttl).
+  int64_t avg_ttl_ms = 0;
+
+ private:
+  Object* Lookup(std::string_view key, bool touch, bool count);
+  void Touch(Object* o);
+
+  Keyspace* keyspace_;
+  int id_;
+  KeyTable keys_;
+  ExpireTable expires_;
+};
+
+// All databases, the options they obey and the counters they share.
+class Keyspace {
+ public:
+  explicit Keyspace(int num_dbs);
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+  ~Keyspace();
+
+  int num_dbs() const { return static_cast<int>(dbs_.size()); }
+  Db& db(int i) { return *dbs_[static_cast<size_t>(i)]; }
+  size_t TotalKeys() const;
+
+  Options& options() { return options_; }
+  const Options& options() const { return options_; }
+  Stats& stats() { return stats_; }
+  LazyFree& lazyfree() { return lazyfree_; }
+
+  // The time commands see: set once per command so that a command sees one instant
+  // (Redis commandTimeSnapshot).
+  int64_t now_ms() const { return now_ms_; }
+  void set_now_ms(int64_t now) { now_ms_ = now; }
+
+  // The LRU clock in seconds, 24 bits, refreshed by the server cron.
+  uint32_t lru_clock() const { return lru_clock_; }
+  void UpdateLruClock(int64_t unix_ms) {
+    lru_clock_ = static_cast<uint32_t>(unix_ms / 1000) & kLruMax;
+  }
+  // The initial LRU/LFU field of a new object under the current policy.
+  uint32_t InitialLru() const;
+
+  // Removes every key of every database.
+  void FlushAll(bool async);
+  // Exchanges databases a and b.
+  void SwapDbs(int a, int b);
+
+ private:
+  Options options_;
+  Stats stats_;
+  LazyFree lazyfree_;
+  int64_t now_ms_ = 0;
+  uint32_t lru_clock_ = 0;
+  std::vector<std::unique_ptr<Db>> dbs_;
+};
+
+}  // namespace mnemo::db

@@ -1,0 +1,25 @@
+// expire.h: the active expiry cycle that reclaims expired keys nobody reads (layer: db).
+//
+// Lazy expiry (Db lookups) removes an expired key when it is touched; keys nobody touches are
+// found here. Each cycle walks the expires tables with a scan cursor, 20+ keys at a time,
+// deletes those past their time, and keeps going in a database while more than ~10% of what it
+// saw had expired. It stops when its time budget is spent: 25% of a cron period at the default
+// active-expire-effort, so the loop always stays responsive (Redis activeExpireCycle, slow mode).
+#pragma once
+
+#include <cstdint>
+
+#include "mnemo/db/db.h"
+
+namespace mnemo::db {
+
+class ExpireCycle {
+ public:
+  // Runs one cycle for a cron firing `hz` times per second.
+  void Run(Keyspace& ks, int hz);
+
+ private:
+  int next_db_ = 0;
+};
+
+}  // namespace mnemo::db

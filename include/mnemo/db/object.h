@@ -1,0 +1,201 @@
+// object.h: the object header and the keyspace entry it heads (layer: db).
+//
+// In Mnemo an object carries its key: the keyspace (ds::Dict) stores objects directly, chained
+// through a pointer inside them, and an object's key, header, optional expiry and small value
+// share one allocation. Redis 7.0 spends four allocations and a bucket pointer on a key with a
+// short string value (24-byte dictEntry -> 32, key sds 16, robj 16 + embstr value in 48, plus
+// 8 for the bucket: 104 bytes for "key:00000001" -> 16 bytes). Here it is one block of 44 bytes
+// (the 48-byte class) plus the bucket pointer: 56 bytes.
+//
+// Layout of one object (offsets in bytes; the block's size class is the usable size):
+//    0  Object* next          8   chain of the keyspace bucket
+//    8  type:4 encoding:4     4   header word; lru is the LRU clock (seconds) or, under an LFU
+//       lru:24                    policy, 16 bits of minutes and an 8-bit logarithmic counter
+//   12  flags                 1   kHasExpire, kSharedValue
+//   13  embedded_len          1   length of an embstr value (<= kMaxEmbstrLength)
+//   14  key_len               2   key length; kLongKeyMarker means an 8-byte length follows
+//   16  [int64 expire_ms]     8   only with kHasExpire: absolute Unix time in milliseconds
+//   24  [Object* expire_next] 8   only with kHasExpire: chain of the expires table's bucket
+//       [uint64 key length]   8   only when key_len is kLongKeyMarker (keys >= 65535 bytes)
+//       key bytes
+//       value                     embstr: the bytes; every other encoding: an 8-byte word
+//                                 holding an int64 (int) or a pointer (raw sds, listpack, ...)
+//
+// So a volatile key costs 16 bytes more in its own block plus a bucket pointer in the expires
+// table, instead of Redis's second 32-byte dictEntry and bucket.
+//
+// The refcount of Redis's robj has no use here (an object belongs to exactly one keyspace slot);
+// what remains of sharing is the table of shared integers 0..9999, which int-encoded values
+// point to instead of holding their own integer (same 8-byte word, and OBJECT REFCOUNT answers
+// as Redis does). Sharing is turned off under LRU/LFU policies, as in Redis.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "mnemo/base/assert.h"
+
+namespace mnemo::db {
+
+enum class ObjType : uint8_t { kString = 0, kList = 1, kSet = 2, kZset = 3, kHash = 4 };
+
+// Values follow Redis's OBJ_ENCODING_* numbering.
+enum class Encoding : uint8_t {
+  kRaw = 0,
+  kInt = 1,
+  kHashtable = 2,
+  kIntset = 6,
+  kSkiplist = 7,
+  kEmbstr = 8,
+  kQuicklist = 9,
+  kListpack = 11,
+};
+
+// Names as TYPE and OBJECT ENCODING print them.
+const char* TypeName(ObjType type);
+const char* EncodingName(Encoding encoding);
+
+// 44: the longest string Redis embeds in its robj allocation (16 + 3 + 44 + 1 = 64 bytes). We
+// keep the same bound so OBJECT ENCODING answers as Redis does.
+inline constexpr size_t kMaxEmbstrLength = 44;
+// Integer values 0..kSharedIntegers-1 may point to a shared, never-freed integer.
+inline constexpr int64_t kSharedIntegers = 10000;
+// OBJECT REFCOUNT of a shared value (Redis OBJ_SHARED_REFCOUNT).
+inline constexpr int64_t kSharedRefcount = 2147483647;
+// The lru field is 24 bits wide.
+inline constexpr uint32_t kLruBits = 24;
+inline constexpr uint32_t kLruMax = (1u << kLruBits) - 1;
+
+class Object {
+ public:
+  Object() = delete;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+
+  // How an object's value is given at creation.
+  struct ValueInit {
+    Encoding encoding;
+    std::string_view embedded;  // kEmbstr: the bytes
+    uint64_t word = 0;          // other encodings: integer or pointer bits
+    bool shared = false;        // word points to a shared integer
+  };
+
+  // Allocates an object for `key` with the given type and value, optionally with an expiry slot.
+  // lru is set to `lru`. REQUIRES: embedded.size() <= kMaxEmbstrLength for kEmbstr.
+  static Object* Create(std::string_view key, ObjType type, const ValueInit& value,
+                        bool with_expire, int64_t expire_ms, uint32_t lru);
+  // Allocates a copy of `o`'s header, key and expiry (if `with_expire`) with a new value.
+  // The chain pointers of the copy are null.
+  static Object* CloneWithValue(const Object& o, ObjType type, const ValueInit& value,
+                                bool with_expire, int64_t expire_ms);
+  // Frees the block only (not the value's own allocations; see db/value.h).
+  static void Destroy(Object* o);
+
+  ObjType type() const { return static_cast<ObjType>(header_ & 0xF); }
+  Encoding encoding() const { return static_cast<Encoding>((header_ >> 4) & 0xF); }
+  void set_encoding(Encoding e) {
+    header_ = (header_ & ~0xF0u) | (static_cast<uint32_t>(e) << 4);
+  }
+  uint32_t lru() const { return header_ >> 8; }
+  void set_lru(uint32_t lru) { header_ = (header_ & 0xFFu) | ((lru & kLruMax) << 8); }
+
+  std::string_view key() const {
+    if (key_len_ != kLongKeyMarker) return {VarStart() , key_len_};
+    uint64_t len;
+    std::memcpy(&len, VarStart(), sizeof(len));
+    return {VarStart() + sizeof(uint64_t), static_cast<size_t>(len)};
+  }
+
+  bool has_expire() const { return (flags_ & kHasExpire) != 0; }
+  // REQUIRES: has_expire().
+  int64_t expire_ms() const {
+    MNEMO_ASSERT(has_expire());
+    return expire_ms_;
+  }
+  void set_expire_ms(int64_t when) {
+    MNEMO_ASSERT(has_expire());
+    expire_ms_ = when;
+  }
+
+  // The embstr bytes. REQUIRES: encoding() == kEmbstr.
+  std::string_view embedded() const { return {ValueStart(), embedded_len_}; }
+  // Overwrites the embstr bytes in place. REQUIRES: encoding() == kEmbstr and
+  // value.size() <= EmbeddedCapacity().
+  void SetEmbedded(std::string_view value);
+  // How long an embstr value this block can hold without reallocation.
+  size_t EmbeddedCapacity() const;
+
+  // The value of this object as a ValueInit (to clone it into a differently shaped block).
+  ValueInit value_init() const {
+    if (encoding() == Encoding::kEmbstr) return ValueInit{Encoding::kEmbstr, embedded()};
+    return ValueInit{encoding(), {}, word(), shared_value()};
+  }
+
+  // The value word (encodings other than embstr).
+  uint64_t word() const {
+    uint64_t w;
+    std::memcpy(&w, ValueStart(), sizeof(w));
+    return w;
+  }
+  void set_word(uint64_t w) { std::memcpy(ValueStart(), &w, sizeof(w)); }
+  void* ptr() const { return reinterpret_cast<void*>(word()); }
+  void set_ptr(void* p) { set_word(reinterpret_cast<uint64_t>(p)); }
+  // The integer of an int-encoded value, shared or not. REQUIRES: encoding() == kInt.
+  int64_t int_value() const;
+  bool shared_value() const { return (flags_ & kSharedValue) != 0; }
+  // Sets an int-encoded value, pointing to a shared integer when `allow_shared` and in range.
+  void SetInt(int64_t v, bool allow_shared);
+
+  // The usable size of this object's block.
+  size_t BlockSize() const;
+
+  // Chain fields for the keyspace and expires tables.
+  Object** next_field() { return &next_; }
+  Object** expire_next_field() {
+    MNEMO_ASSERT(has_expire());
+    return &expire_next_;
+  }
+
+ private:
+  static constexpr uint8_t kHasExpire = 1;
+  static constexpr uint8_t kSharedValue = 2;
+  static constexpr uint16_t kLongKeyMarker = 0xFFFF;
+  static constexpr size_t kHeadSize = 16;    // next_, header_, flags_, embedded_len_, key_len_
+  static constexpr size_t kExpireSize = 16;  // expire_ms_, expire_next_
+
+  // Bytes needed for an object with these parts.
+  static size_t SizeFor(size_t key_len, bool with_expire, const ValueInit& value);
+  static Object* Construct(void* block, std::string_view key, ObjType type,
+                           const ValueInit& value, bool with_expire, int64_t expire_ms,
+                           uint32_t lru);
+
+  const char* VarStart() const {
+    return reinterpret_cast<const char*>(this) + kHeadSize + (has_expire() ? kExpireSize : 0);
+  }
+  char* VarStart() {
+    return reinterpret_cast<char*>(this) + kHeadSize + (has_expire() ? kExpireSize : 0);
+  }
+  const char* ValueStart() const {
+    std::string_view k = key();
+    return k.data() + k.size();
+  }
+  char* ValueStart() { return const_cast<char*>(static_cast<const Object*>(this)->ValueStart()); }
+
+  Object* next_;
+  uint32_t header_;
+  uint8_t flags_;
+  uint8_t embedded_len_;
+  uint16_t key_len_;
+  // Present only with kHasExpire; never touch them otherwise (the block may end before them).
+  int64_t expire_ms_;
+  Object* expire_next_;
+};
+
+static_assert(sizeof(void*) == 8, "the object layout assumes 64-bit pointers");
+
+// The shared integers 0..kSharedIntegers-1, never freed.
+const int64_t* SharedInteger(int64_t v);
+
+}  // namespace mnemo::db

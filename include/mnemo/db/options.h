@@ -1,0 +1,72 @@
+// options.h: the knobs of the db layer, with Redis's defaults (layer: db).
+//
+// The server's config table (server/config) writes these when a parameter is loaded or set;
+// the db layer only reads them. Names in comments are the redis.conf parameter names.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mnemo::db {
+
+enum class EvictionPolicy : uint8_t {
+  kNoEviction,
+  kAllkeysLru,
+  kVolatileLru,
+  kAllkeysLfu,
+  kVolatileLfu,
+  kAllkeysRandom,
+  kVolatileRandom,
+  kVolatileTtl,
+};
+
+inline bool IsLru(EvictionPolicy p) {
+  return p == EvictionPolicy::kAllkeysLru || p == EvictionPolicy::kVolatileLru;
+}
+inline bool IsLfu(EvictionPolicy p) {
+  return p == EvictionPolicy::kAllkeysLfu || p == EvictionPolicy::kVolatileLfu;
+}
+inline bool IsVolatile(EvictionPolicy p) {
+  return p == EvictionPolicy::kVolatileLru || p == EvictionPolicy::kVolatileLfu ||
+         p == EvictionPolicy::kVolatileRandom || p == EvictionPolicy::kVolatileTtl;
+}
+
+struct Options {
+  // Encodings of collections: a compact encoding is kept while a collection stays within both
+  // bounds (entries, and bytes of the longest element).
+  int64_t hash_max_listpack_entries = 512;  // hash-max-listpack-entries
+  int64_t hash_max_listpack_value = 64;     // hash-max-listpack-value
+  int64_t list_max_listpack_size = -2;      // list-max-listpack-size: -1..-5 = 4..64 KB per node
+  int64_t list_compress_depth = 0;          // list-compress-depth: uncompressed nodes at each end
+  int64_t set_max_intset_entries = 512;     // set-max-intset-entries
+  int64_t set_max_listpack_entries = 128;   // set-max-listpack-entries
+  int64_t set_max_listpack_value = 64;      // set-max-listpack-value
+  int64_t zset_max_listpack_entries = 128;  // zset-max-listpack-entries
+  int64_t zset_max_listpack_value = 64;     // zset-max-listpack-value
+
+  // Lazy freeing: which deletions hand big values to the background thread.
+  bool lazyfree_lazy_eviction = false;    // lazyfree-lazy-eviction
+  bool lazyfree_lazy_expire = false;      // lazyfree-lazy-expire
+  bool lazyfree_lazy_server_del = false;  // lazyfree-lazy-server-del (overwrites, RENAME)
+  bool lazyfree_lazy_user_del = false;    // lazyfree-lazy-user-del (DEL acts as UNLINK)
+  bool lazyfree_lazy_user_flush = false;  // lazyfree-lazy-user-flush (FLUSH* default ASYNC)
+
+  // Memory limit and eviction.
+  uint64_t maxmemory = 0;                                        // maxmemory (0: no limit)
+  EvictionPolicy maxmemory_policy = EvictionPolicy::kNoEviction;  // maxmemory-policy
+  int64_t maxmemory_samples = 5;                                  // maxmemory-samples
+  int64_t maxmemory_eviction_tenacity = 10;  // maxmemory-eviction-tenacity (0..100)
+  int64_t lfu_log_factor = 10;               // lfu-log-factor
+  int64_t lfu_decay_time = 1;                // lfu-decay-time (minutes)
+
+  // Active expiry effort 1..10 (active-expire-effort).
+  int64_t active_expire_effort = 1;
+
+  // Shared integers are used for int values unless an LRU/LFU policy needs per-key clocks
+  // (Redis: only when maxmemory is set, too).
+  bool SharedIntegersAllowed() const {
+    return maxmemory == 0 || !(IsLru(maxmemory_policy) || IsLfu(maxmemory_policy));
+  }
+};
+
+}  // namespace mnemo::db

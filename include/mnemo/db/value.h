@@ -1,0 +1,49 @@
+// value.h: operations every value supports, whatever its type (layer: db).
+//
+// A value is what an object's header and value word describe. These functions dispatch on the
+// type to the type's own module (string_type, hash_type, ...), where every encoding branch of
+// that type lives.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "mnemo/db/object.h"
+
+namespace mnemo::db {
+
+// A value detached from its object: type, encoding and the value word. Embedded strings are not
+// representable (they live inside the object) and have nothing to free.
+struct ValueRef {
+  ObjType type;
+  Encoding encoding;
+  uint64_t word;
+};
+
+inline ValueRef ValueOf(const Object& o) {
+  if (o.encoding() == Encoding::kEmbstr || o.shared_value()) {
+    return ValueRef{o.type(), o.encoding(), 0};
+  }
+  return ValueRef{o.type(), o.encoding(), o.word()};
+}
+
+// Frees every allocation the value owns (not the object block). Safe on any thread, as long as
+// no other thread can reach the value.
+void FreeValue(const ValueRef& v);
+
+// Roughly how many allocations FreeValue would release: lazy freeing moves values above a
+// threshold to the background thread (Redis lazyfreeGetFreeEffort).
+size_t FreeEffort(const ValueRef& v);
+
+// Bytes held by the value's own allocations (usable sizes), not counting the object block.
+// With samples > 0, big hash tables and lists are estimated from that many elements
+// (MEMORY USAGE SAMPLES); 0 means exact.
+size_t ValueMemoryUsage(const ValueRef& v, size_t samples);
+
+// A deep copy of the value's allocations (COPY). Returns the new value word.
+uint64_t DuplicateValue(const ValueRef& v);
+
+// Frees an object and its value now.
+void FreeObject(Object* o);
+
+}  // namespace mnemo::db

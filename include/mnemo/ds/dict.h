@@ -1,0 +1,482 @@
+// dict.h: an intrusive chained hash table with incremental rehashing, a scan cursor that
+// survives resizes, and random sampling (layer: ds).
+//
+// Intrusive means the table stores the caller's nodes themselves, chained through a `next`
+// pointer inside each node; it allocates nothing per element. Redis's dict allocates a 24-byte
+// dictEntry (a 32-byte jemalloc block) per element and points from it to the key and the value;
+// here the caller lays out key, value and `next` in one block, and the only memory the table
+// owns is its bucket arrays (8 bytes per bucket, one bucket per element at most load).
+//
+// The node type is described by a traits class:
+//   struct Traits {
+//     using Node = ...;
+//     static Node** NextField(Node* n);              // where the node keeps its chain pointer
+//     static std::string_view Key(const Node* n);
+//     static uint64_t Hash(std::string_view key);   // usually ds::HashBytes
+//   };
+//
+// Resizing is incremental, as in Redis: while a resize is under way there are two tables, and
+// each lookup, insert and delete moves one bucket from the old table to the new one
+// (RehashSteps). The owner can also give it time (RehashForMicros) from a timer. No single call
+// does more than a bounded amount of rehash work.
+//
+// The table grows when it holds as many elements as buckets (load factor 1) and shrinks, when
+// the owner asks (ShrinkIfNeeded), once fewer than 10% of buckets are in use.
+//
+// Ownership: the table never frees nodes. Destroying a non-empty table is a bug; call Clear with
+// a function that frees each node.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "mnemo/base/assert.h"
+#include "mnemo/base/clock.h"
+#include "mnemo/base/random.h"
+#include "mnemo/mem/zmalloc.h"
+
+namespace mnemo::ds {
+
+template <typename Traits>
+class Dict {
+ public:
+  using Node = typename Traits::Node;
+
+  // Smallest table; the first insert allocates it.
+  static constexpr size_t kInitialSize = 4;
+  // ShrinkIfNeeded resizes when fewer than this percentage of buckets hold elements.
+  static constexpr size_t kMinFillPercent = 10;
+
+  Dict() = default;
+  Dict(const Dict&) = delete;
+  Dict& operator=(const Dict&) = delete;
+  Dict(Dict&& other) noexcept { MoveFrom(other); }
+  Dict& operator=(Dict&& other) noexcept {
+    if (this != &other) {
+      MNEMO_ASSERT(size() == 0);
+      FreeTables();
+      MoveFrom(other);
+    }
+    return *this;
+  }
+  ~Dict() {
+    MNEMO_ASSERT(size() == 0);
+    FreeTables();
+  }
+
+  size_t size() const { return ht_[0].used + ht_[1].used; }
+  bool empty() const { return size() == 0; }
+  size_t bucket_count() const { return ht_[0].size + ht_[1].size; }
+  bool IsRehashing() const { return rehash_index_ >= 0; }
+  // Bytes held by the bucket arrays (their usable sizes): the table's whole overhead.
+  size_t BucketBytes() const { return ht_[0].bytes + ht_[1].bytes; }
+
+  // Returns the node whose key equals `key`, or null.
+  Node* Find(std::string_view key) {
+    Node** link = FindLink(key);
+    return link == nullptr ? nullptr : *link;
+  }
+
+  // Returns the address of the pointer that points to the node with `key` (a bucket slot or
+  // the `next` field of its predecessor), or null if there is none. The address stays valid
+  // until the table is next modified or rehashed; use it with ReplaceAt and UnlinkAt.
+  Node** FindLink(std::string_view key) {
+    if (size() == 0) return nullptr;
+    RehashStepIfAllowed();
+    return FindLinkNoRehash(key, Traits::Hash(key));
+  }
+
+  // Inserts a node. REQUIRES: no node with an equal key is present.
+  void Insert(Node* node) {
+    RehashStepIfAllowed();
+    ExpandIfNeeded();
+    Table& t = IsRehashing() ? ht_[1] : ht_[0];
+    const size_t idx = Traits::Hash(Traits::Key(node)) & t.mask();
+    SetNext(node, t.buckets[idx]);
+    t.buckets[idx] = node;
+    ++t.used;
+  }
+
+  // Unlinks and returns the node with `key`, or null. The caller owns (frees) it.
+  Node* Remove(std::string_view key) {
+    Node** link = FindLink(key);
+    if (link == nullptr) return nullptr;
+    Node* node = *link;
+    UnlinkAt(link);
+    return node;
+  }
+
+  // Unlinks the node *link points to. REQUIRES: link came from FindLink with no change since.
+  void UnlinkAt(Node** link) {
+    Node* node = *link;
+    Table& t = TableOf(node);
+    *link = Next(node);
+    SetNext(node, nullptr);
+    --t.used;
+  }
+
+  // Puts `replacement` where the node *link points to is (same key, for example a node that was
+  // reallocated to a new size). REQUIRES: link came from FindLink with no change since.
+  void ReplaceAt(Node** link, Node* replacement) {
+    SetNext(replacement, Next(*link));
+    *link = replacement;
+  }
+
+  // Frees every node with `free_node` and releases the buckets. O(n).
+  template <typename F>
+  void Clear(F&& free_node) {
+    for (Table& t : ht_) {
+      for (size_t i = 0; i < t.size && t.used > 0; ++i) {
+        Node* n = t.buckets[i];
+        while (n != nullptr) {
+          Node* next = Next(n);
+          free_node(n);
+          --t.used;
+          n = next;
+        }
+        t.buckets[i] = nullptr;
+      }
+    }
+    FreeTables();
+  }
+
+  // Calls fn(node) for every node. fn may unlink and free the node it is given (its successor
+  // was read before the call) but must not touch other nodes of this table. Rehashing is
+  // paused meanwhile. O(n): only for commands that are O(n) by definition.
+  template <typename F>
+  void ForEach(F&& fn) {
+    ++pause_rehash_;
+    for (Table& t : ht_) {
+      for (size_t i = 0; i < t.size; ++i) {
+        Node* n = t.buckets[i];
+        while (n != nullptr) {
+          Node* next = Next(n);
+          fn(n);
+          n = next;
+        }
+      }
+    }
+    --pause_rehash_;
+  }
+
+  // Moves up to `n` buckets from the old table to the new one, visiting at most n*10 empty
+  // buckets (otherwise a sparse table would make one call unbounded). Returns true iff the
+  // rehash is still under way afterwards.
+  bool RehashSteps(size_t n) {
+    if (!IsRehashing()) return false;
+    size_t empty_visits = n * 10;
+    Table& from = ht_[0];
+    Table& to = ht_[1];
+    while (n-- > 0 && from.used != 0) {
+      while (from.buckets[rehash_index_] == nullptr) {
+        ++rehash_index_;
+        if (--empty_visits == 0) return true;
+      }
+      Node* node = from.buckets[rehash_index_];
+      while (node != nullptr) {
+        Node* next = Next(node);
+        const size_t idx = Traits::Hash(Traits::Key(node)) & to.mask();
+        SetNext(node, to.buckets[idx]);
+        to.buckets[idx] = node;
+        --from.used;
+        ++to.used;
+        node = next;
+      }
+      from.buckets[rehash_index_] = nullptr;
+      ++rehash_index_;
+    }
+    if (from.used == 0) {
+      FreeTable(from);
+      from = to;
+      to = Table{};
+      rehash_index_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+  // Rehashes in batches of 100 buckets until done or `micros` have passed. Returns the number of
+  // buckets moved.
+  size_t RehashForMicros(int64_t micros) {
+    if (pause_rehash_ > 0) return 0;
+    const int64_t start = MonotonicUs();
+    size_t moved = 0;
+    while (RehashSteps(100)) {
+      moved += 100;
+      if (MonotonicUs() - start > micros) break;
+    }
+    return moved;
+  }
+
+  // Starts a resize to the smallest power of two >= max(size(), kInitialSize) if fewer than
+  // kMinFillPercent of the buckets are in use. Returns true iff a resize started.
+  bool ShrinkIfNeeded() {
+    if (IsRehashing() || ht_[0].size <= kInitialSize) return false;
+    if (size() * 100 / ht_[0].size >= kMinFillPercent) return false;
+    return Resize(size() < kInitialSize ? kInitialSize : size());
+  }
+
+  // Starts a resize so that `n` elements fit at load factor 1 (used to pre-size a table that is
+  // about to receive n elements). Returns true iff a resize started.
+  bool Reserve(size_t n) {
+    if (IsRehashing() || n <= ht_[0].size) return false;
+    return Resize(n);
+  }
+
+  // Calls fn(node) for the nodes of one bucket (two while rehashing) and returns the next cursor;
+  // 0 means the scan is complete. Every node present for the whole scan is reported at least
+  // once, also across resizes; some may be reported twice. The cursor is Redis's: the bucket index
+  // with its bits reversed is incremented, so that a cursor stays meaningful when the table
+  // doubles or halves. fn must not modify the table.
+  template <typename F>
+  uint64_t Scan(uint64_t cursor, F&& fn) {
+    if (size() == 0) return 0;
+    ++pause_rehash_;
+    uint64_t v = cursor;
+    if (!IsRehashing()) {
+      const Table& t = ht_[0];
+      const uint64_t m0 = t.mask();
+      EmitBucket(t, v & m0, fn);
+      v |= ~m0;
+      v = NextCursor(v);
+    } else {
+      const Table* small = &ht_[0];
+      const Table* big = &ht_[1];
+      if (small->size > big->size) std::swap(small, big);
+      const uint64_t m0 = small->mask();
+      const uint64_t m1 = big->mask();
+      EmitBucket(*small, v & m0, fn);
+      // Then every bucket of the big table that expands the small table's bucket.
+      do {
+        EmitBucket(*big, v & m1, fn);
+        v |= ~m1;
+        v = NextCursor(v);
+      } while (v & (m0 ^ m1));
+    }
+    --pause_rehash_;
+    return v;
+  }
+
+  // Returns a random node (null if empty): a random non-empty bucket, then a random node in its
+  // chain. Nodes in long chains are less likely; see FairRandomNode.
+  Node* RandomNode() {
+    if (size() == 0) return nullptr;
+    RehashStepIfAllowed();
+    Node* head = nullptr;
+    if (IsRehashing()) {
+      const size_t s0 = ht_[0].size;
+      const size_t s1 = ht_[1].size;
+      // Buckets of ht_[0] below rehash_index_ are empty; draw from the rest of both tables.
+      while (head == nullptr) {
+        const size_t i = static_cast<size_t>(rehash_index_) +
+                         RandomU64() % (s0 + s1 - static_cast<size_t>(rehash_index_));
+        head = i >= s0 ? ht_[1].buckets[i - s0] : ht_[0].buckets[i];
+      }
+    } else {
+      while (head == nullptr) head = ht_[0].buckets[RandomU64() & ht_[0].mask()];
+    }
+    size_t len = 0;
+    for (Node* n = head; n != nullptr; n = Next(n)) ++len;
+    size_t pick = RandomU64() % len;
+    Node* n = head;
+    while (pick-- > 0) n = Next(n);
+    return n;
+  }
+
+  // A random node with a distribution closer to uniform: samples a few nodes from random
+  // positions and picks one of them (Redis dictGetFairRandomKey).
+  Node* FairRandomNode() {
+    constexpr size_t kSamples = 20;
+    Node* sample[kSamples];
+    const size_t got = SampleNodes(sample, kSamples);
+    if (got == 0) return RandomNode();
+    return sample[RandomU64() % got];
+  }
+
+  // Stores up to `count` nodes taken from consecutive buckets starting at a random one into
+  // `out` and returns how many. Not uniform and may miss some nodes, but cheap: it does at most
+  // count*10 bucket visits. What eviction and active expiry sample with.
+  size_t SampleNodes(Node** out, size_t count) {
+    if (count > size()) count = size();
+    if (count == 0) return 0;
+    size_t max_steps = count * 10;
+    for (size_t j = 0; j < count; ++j) {
+      if (!IsRehashing()) break;
+      RehashStepIfAllowed();
+    }
+    const int tables = IsRehashing() ? 2 : 1;
+    uint64_t max_mask = ht_[0].mask();
+    if (tables > 1 && ht_[1].mask() > max_mask) max_mask = ht_[1].mask();
+    uint64_t i = RandomU64() & max_mask;
+    size_t empty_run = 0;
+    size_t stored = 0;
+    while (stored < count && max_steps-- > 0) {
+      for (int j = 0; j < tables; ++j) {
+        // ht_[0] below rehash_index_ is already empty.
+        if (tables == 2 && j == 0 && i < static_cast<uint64_t>(rehash_index_)) {
+          if (i >= ht_[1].size) i = static_cast<uint64_t>(rehash_index_);
+          else continue;
+        }
+        const Table& t = ht_[j];
+        if (i >= t.size) continue;
+        Node* n = t.buckets[i];
+        if (n == nullptr) {
+          // A long run of empty buckets: jump somewhere else.
+          if (++empty_run >= 5 && empty_run > count) {
+            i = RandomU64() & max_mask;
+            empty_run = 0;
+          }
+        } else {
+          empty_run = 0;
+          while (n != nullptr) {
+            out[stored++] = n;
+            if (stored == count) return stored;
+            n = Next(n);
+          }
+        }
+      }
+      i = (i + 1) & max_mask;
+    }
+    return stored;
+  }
+
+  // Stops rehash steps on lookups (for callers that hold links across calls). Nests.
+  void PauseRehash() { ++pause_rehash_; }
+  void ResumeRehash() { --pause_rehash_; }
+
+  // Exchanges the contents of two tables (SWAPDB).
+  void Swap(Dict& other) noexcept {
+    std::swap(ht_, other.ht_);
+    std::swap(rehash_index_, other.rehash_index_);
+    std::swap(pause_rehash_, other.pause_rehash_);
+  }
+
+ private:
+  struct Table {
+    Node** buckets = nullptr;
+    size_t size = 0;   // number of buckets, a power of two (or 0)
+    size_t used = 0;   // number of nodes
+    size_t bytes = 0;  // usable size of `buckets`
+    uint64_t mask() const { return size == 0 ? 0 : size - 1; }
+  };
+
+  static uint64_t Reverse(uint64_t v) {
+    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+    v = ((v >> 8) & 0x00FF00FF00FF00FFULL) | ((v & 0x00FF00FF00FF00FFULL) << 8);
+    v = ((v >> 16) & 0x0000FFFF0000FFFFULL) | ((v & 0x0000FFFF0000FFFFULL) << 16);
+    return (v >> 32) | (v << 32);
+  }
+  // Increments the reversed cursor: the next bucket in reverse-binary order.
+  static uint64_t NextCursor(uint64_t v) { return Reverse(Reverse(v) + 1); }
+
+  template <typename F>
+  static void EmitBucket(const Table& t, uint64_t idx, F& fn) {
+    for (Node* n = t.buckets[idx]; n != nullptr;) {
+      Node* next = Next(n);
+      fn(n);
+      n = next;
+    }
+  }
+
+  static size_t NextPower(size_t n) {
+    size_t s = kInitialSize;
+    while (s < n) s <<= 1;
+    return s;
+  }
+
+  void RehashStepIfAllowed() {
+    if (pause_rehash_ == 0 && IsRehashing()) RehashSteps(1);
+  }
+
+  Node** FindLinkNoRehash(std::string_view key, uint64_t hash) {
+    for (int j = 0; j < 2; ++j) {
+      Table& t = ht_[j];
+      if (t.size == 0) break;
+      Node** link = &t.buckets[hash & t.mask()];
+      while (*link != nullptr) {
+        if (Traits::Key(*link) == key) return link;
+        link = NextLink(*link);
+      }
+      if (!IsRehashing()) break;
+    }
+    return nullptr;
+  }
+
+  static Node* Next(Node* n) { return *Traits::NextField(n); }
+  static void SetNext(Node* n, Node* next) { *Traits::NextField(n) = next; }
+  // The address of a node's next field, so that links can point into nodes.
+  static Node** NextLink(Node* n) { return Traits::NextField(n); }
+
+  // The table that holds `node`. While rehashing, a node is in ht_[0] only if its bucket there
+  // has not moved yet and it is in that bucket's chain (inserts go to ht_[1]).
+  Table& TableOf(Node* node) {
+    if (!IsRehashing()) return ht_[0];
+    const size_t idx = Traits::Hash(Traits::Key(node)) & ht_[0].mask();
+    if (static_cast<int64_t>(idx) >= rehash_index_) {
+      for (Node* n = ht_[0].buckets[idx]; n != nullptr; n = Next(n)) {
+        if (n == node) return ht_[0];
+      }
+    }
+    return ht_[1];
+  }
+
+  void ExpandIfNeeded() {
+    if (IsRehashing()) return;
+    if (ht_[0].size == 0) {
+      Resize(kInitialSize);
+      return;
+    }
+    if (ht_[0].used >= ht_[0].size) Resize(ht_[0].used + 1);
+  }
+
+  // Allocates a table for `n` elements; moves into it at once if the current one is empty,
+  // otherwise starts an incremental rehash.
+  bool Resize(size_t n) {
+    const size_t buckets = NextPower(n);
+    if (buckets == ht_[0].size) return false;
+    Table t;
+    t.size = buckets;
+    t.buckets = static_cast<Node**>(mem::Alloc(buckets * sizeof(Node*)));
+    t.bytes = mem::UsableSize(t.buckets);
+    for (size_t i = 0; i < buckets; ++i) t.buckets[i] = nullptr;
+    if (ht_[0].size == 0 || ht_[0].used == 0) {
+      FreeTable(ht_[0]);
+      ht_[0] = t;
+      return true;
+    }
+    ht_[1] = t;
+    rehash_index_ = 0;
+    return true;
+  }
+
+  static void FreeTable(Table& t) {
+    mem::Free(t.buckets);
+    t = Table{};
+  }
+
+  void FreeTables() {
+    FreeTable(ht_[0]);
+    FreeTable(ht_[1]);
+    rehash_index_ = -1;
+  }
+
+  void MoveFrom(Dict& other) {
+    ht_[0] = other.ht_[0];
+    ht_[1] = other.ht_[1];
+    rehash_index_ = other.rehash_index_;
+    pause_rehash_ = 0;
+    other.ht_[0] = Table{};
+    other.ht_[1] = Table{};
+    other.rehash_index_ = -1;
+  }
+
+  Table ht_[2];
+  int64_t rehash_index_ = -1;  // next bucket of ht_[0] to move; -1 when not rehashing
+  int pause_rehash_ = 0;
+};
+
+}  // namespace mnemo::ds

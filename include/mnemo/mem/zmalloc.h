@@ -1,0 +1,47 @@
+// zmalloc.h: the one allocation layer of the process and its exact used_memory count (layer: mem).
+//
+// Every heap byte the server owns comes from here: data structures call Alloc/Realloc/Free
+// directly, everything else arrives through the global operator new/delete, which are routed
+// here too. used_memory is the sum of jemalloc's usable sizes of the live allocations, exactly:
+// each call adds or subtracts the usable size of the block it touched. The count is kept per
+// thread (one cache line per thread, written only by its owner, no lock, no atomic
+// read-modify-write on the hot path) and summed when read, so the lazy-free thread freeing
+// memory allocated by the main thread keeps the total exact.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mnemo::mem {
+
+// Returns a block of at least `size` bytes. Never returns null: running out of memory logs the
+// size and aborts, as Redis's zmalloc does (a half-applied write is worse than a crash).
+void* Alloc(size_t size);
+// As Alloc, with the block zeroed.
+void* AllocZeroed(size_t size);
+// Returns null instead of aborting when the allocator cannot satisfy the request.
+void* TryAlloc(size_t size);
+// Resizes p (which may be null) to at least `size` bytes; the contents up to the smaller size
+// are kept. Never returns null.
+void* Realloc(void* p, size_t size);
+// Frees p; null is allowed.
+void Free(void* p);
+
+// The usable size of a live block: what it really costs, and what may be written.
+size_t UsableSize(const void* p);
+// The usable size an Alloc(size) would return, without allocating (jemalloc's size classes:
+// 8, 16, 32, 48, 64, 80, 96, 112, 128, 160, ...).
+size_t SizeClass(size_t size);
+
+// Sum of the usable sizes of all live blocks allocated through this layer.
+size_t UsedMemory();
+
+// Name and version of the allocator, as INFO's mem_allocator prints it ("jemalloc-5.3.0").
+const char* AllocatorName();
+
+namespace internal {
+// For the aligned operator new only. Returns null on failure.
+void* TryAllocAligned(size_t size, size_t align);
+}  // namespace internal
+
+}  // namespace mnemo::mem

@@ -1,0 +1,163 @@
+// connection.h: one client connection: read, parse, hand requests over, write (layer: net).
+//
+// The cycle of a connection on the single event loop:
+//   read (at most kReadChunk bytes, or what a pending big argument needs)
+//   -> parse every complete request in the query buffer and hand each to the handler
+//   -> write all replies of the batch with one write (a direct non-blocking write first; only
+//      what the socket does not take waits for an asynchronous write)
+//   -> read again.
+// Reading continues while a write is pending, as in Redis: a client that pipelines requests
+// without reading replies must not deadlock with us. Output grows until the configured output
+// buffer limit closes the client.
+//
+// The connection knows nothing of commands: it calls a ConnectionHandler that the server
+// implements.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <asio.hpp>
+
+#include "mnemo/protocol/parser.h"
+#include "mnemo/protocol/reply_builder.h"
+
+namespace mnemo::net {
+
+class Connection;
+
+// Per-connection state owned by the connection on behalf of the handler.
+class ConnectionState {
+ public:
+  virtual ~ConnectionState() = default;
+};
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // A connection was accepted. Returns false to refuse it; whatever the handler wrote to
+  // c.reply() is sent before the connection closes.
+  virtual bool OnOpen(Connection& c) = 0;
+  // One complete request (at least one argument). Replies go to c.reply().
+  virtual void OnRequest(Connection& c, std::span<const std::string_view> argv) = 0;
+  // The connection is closing; called once.
+  virtual void OnClose(Connection& c) = 0;
+};
+
+// Limits applied to every connection; the server updates them on CONFIG SET.
+struct ConnectionLimits {
+  size_t query_buffer_limit = 1024ULL * 1024 * 1024;  // client-query-buffer-limit
+  int64_t max_bulk_len = 512LL * 1024 * 1024;         // proto-max-bulk-len
+  // client-output-buffer-limit for normal clients; 0 disables a limit.
+  size_t output_hard_limit = 0;
+  size_t output_soft_limit = 0;
+  int64_t output_soft_seconds = 0;
+};
+
+// Traffic counters shared by every connection (INFO stats).
+struct NetStats {
+  uint64_t input_bytes = 0;       // total_net_input_bytes
+  uint64_t output_bytes = 0;      // total_net_output_bytes
+  uint64_t reads_processed = 0;   // total_reads_processed
+  uint64_t writes_processed = 0;  // total_writes_processed
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Socket = asio::generic::stream_protocol::socket;
+
+  // Bytes read per read call, as Redis's PROTO_IOBUF_LEN.
+  static constexpr size_t kReadChunk = 16 * 1024;
+
+  Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
+             NetStats* stats, uint64_t id, std::string peer, std::string local,
+             bool unix_socket);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // Allocates the read buffer all connections share (so that it is part of startup memory
+  // rather than appearing with the first client).
+  static void PrepareSharedBuffers();
+
+  // Calls OnOpen and starts reading.
+  void Start();
+  // Closes now; pending output is dropped. Safe to call more than once.
+  void Close();
+  // Closes once every queued reply has been written.
+  void CloseAfterReply();
+
+  uint64_t id() const { return id_; }
+  const std::string& peer() const { return peer_; }
+  const std::string& local() const { return local_; }
+  bool unix_socket() const { return unix_socket_; }
+  int fd();
+  bool closed() const { return closed_; }
+
+  protocol::ReplyBuilder& reply() { return reply_; }
+  protocol::RequestParser& parser() { return parser_; }
+  ConnectionState* state() { return state_.get(); }
+  void set_state(std::unique_ptr<ConnectionState> s) { state_ = std::move(s); }
+
+  // Sizes for CLIENT LIST and INFO (bytes).
+  size_t query_buffer_used() const { return qend_ - qstart_; }
+  size_t query_buffer_free() const { return qcap_ - qend_; }
+  size_t query_buffer_capacity() const { return qcap_; }
+  // Output not yet written: queued replies plus the part of the in-flight write not yet sent.
+  size_t output_pending() const { return reply_.size() + (sending_.size() - sent_); }
+  // Memory held by output buffers (capacities).
+  size_t output_memory() const { return reply_.buffer().capacity() + sending_.capacity(); }
+  bool writing() const { return writing_; }
+  // Milliseconds (Unix) of the creation and of the last request.
+  int64_t created_ms() const { return created_ms_; }
+  int64_t last_interaction_ms() const { return last_interaction_ms_; }
+  // Total memory this connection holds (buffers, parser, this object).
+  size_t MemoryUsage() const;
+
+ private:
+  void StartRead();
+  void OnRead(const asio::error_code& ec, size_t n);
+  void ProcessInput();
+  void Flush();
+  void OnWritten(const asio::error_code& ec, size_t n);
+  bool CheckOutputLimits();
+  void EnsureReadSpace();
+  void ReleaseIdleBuffers();
+
+  Socket socket_;
+  ConnectionHandler* handler_;
+  const ConnectionLimits* limits_;
+  NetStats* stats_;
+  uint64_t id_;
+  std::string peer_;
+  std::string local_;
+  bool unix_socket_;
+
+  // Query buffer: bytes [qstart_, qend_) are received and not yet consumed.
+  std::unique_ptr<char[]> qbuf_;  // null when no partial request is pending
+  size_t qcap_ = 0;
+  size_t qstart_ = 0;
+  size_t qend_ = 0;
+  std::string_view qbuf_view_;  // the shared read buffer's bytes during ProcessInput
+  protocol::RequestParser parser_;
+
+  protocol::ReplyBuilder reply_;
+  std::string sending_;  // the buffer of the write in flight
+  size_t sent_ = 0;      // bytes of sending_ already written
+
+  std::unique_ptr<ConnectionState> state_;
+  int64_t created_ms_ = 0;
+  int64_t last_interaction_ms_ = 0;
+  int64_t soft_limit_since_ms_ = 0;  // when output first exceeded the soft limit; 0 if not
+  bool reading_ = false;
+  bool writing_ = false;
+  bool processing_ = false;
+  bool close_after_reply_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace mnemo::net

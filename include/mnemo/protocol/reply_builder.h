@@ -1,0 +1,79 @@
+// reply_builder.h: writes replies in RESP2 or RESP3 into an output buffer (layer: protocol).
+//
+// Handlers describe replies by shape (map, set, double, null) and the builder spells them for the
+// client's protocol version: a map is "%n" in RESP3 and an array of 2n in RESP2, a double is
+// ",1.5" in RESP3 and a bulk string in RESP2, null is "_" or "$-1"/"*-1".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mnemo::protocol {
+
+class ReplyBuilder {
+ public:
+  ReplyBuilder() = default;
+  ReplyBuilder(const ReplyBuilder&) = delete;
+  ReplyBuilder& operator=(const ReplyBuilder&) = delete;
+
+  int resp() const { return resp_; }
+  void set_resp(int version) { resp_ = version; }
+
+  void SimpleString(std::string_view s);
+  void Ok() { Raw("+OK\r\n"); }
+  // `message` includes its code ("ERR ...", "WRONGTYPE ..."); '-' is added, and CR/LF inside
+  // the message become spaces so that a message cannot break the protocol.
+  void Error(std::string_view message);
+  void Integer(int64_t v);
+  void Bulk(std::string_view s);
+  // Null bulk: RESP2 "$-1", RESP3 "_".
+  void Null();
+  // Null array: RESP2 "*-1", RESP3 "_".
+  void NullArray();
+  void ArrayHeader(size_t n);
+  // n key/value pairs follow.
+  void MapHeader(size_t n);
+  void SetHeader(size_t n);
+  void PushHeader(size_t n);
+  // %.17g as Redis's addReplyDouble; "inf"/"-inf" for infinities.
+  void Double(double d);
+  // A double in Redis's d2string human form (integral values without exponent), as a bulk in
+  // RESP2 and a double in RESP3.
+  void HumanDouble(double d);
+  void Bool(bool b);
+  // Verbatim string (INFO, CLIENT LIST in RESP3); a bulk string in RESP2.
+  void Verbatim(std::string_view s, std::string_view format = "txt");
+  void EmptyArray() { Raw("*0\r\n"); }
+  // Bytes already in RESP form.
+  void Raw(std::string_view bytes) { out_.append(bytes); }
+
+  // For replies whose element count is known only at the end: Begin returns a handle, the
+  // elements are added, and End writes the header in front of them.
+  size_t BeginDeferred() const { return out_.size(); }
+  void EndDeferredArray(size_t handle, size_t n);
+  void EndDeferredMap(size_t handle, size_t pairs);
+  void EndDeferredSet(size_t handle, size_t n);
+
+  // The pending output.
+  std::string& buffer() { return out_; }
+  const std::string& buffer() const { return out_; }
+  size_t size() const { return out_.size(); }
+
+  // Errors written since start: the dispatcher counts failed calls and error codes with it.
+  uint64_t error_count() const { return error_count_; }
+  // The code of the last error ("ERR", "WRONGTYPE", ...).
+  std::string_view last_error_code() const { return last_error_code_; }
+
+ private:
+  void Header(char type, int64_t n);
+  void InsertHeader(size_t at, char type, size_t n);
+
+  std::string out_;
+  int resp_ = 2;
+  uint64_t error_count_ = 0;
+  std::string last_error_code_;
+};
+
+}  // namespace mnemo::protocol

@@ -1,0 +1,105 @@
+// config.h: the server's parameters, as one table (layer: server).
+//
+// Every parameter is a row: name (and alias), type, default, bounds, whether it can change at
+// runtime, and where its value lives. The config file (redis.conf syntax), command-line
+// overrides, CONFIG GET/SET/REWRITE and conf/mnemo.conf's documentation all read the same rows,
+// so a parameter added here exists everywhere at once. A unit test checks the table's
+// invariants (every default parses, names are unique, bounds hold the default).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mnemo/base/log.h"
+#include "mnemo/base/status.h"
+#include "mnemo/db/options.h"
+
+namespace mnemo::server {
+
+// Values of every parameter. Fields that the db layer reads live in `db`.
+struct ServerConfig {
+  // Network
+  std::vector<std::string> bind = {"*", "-::*"};
+  int64_t port = 6379;
+  int64_t tcp_backlog = 511;
+  int64_t tcp_keepalive = 300;
+  std::string unixsocket;
+  int64_t unixsocketperm = 0;
+  bool protected_mode = true;
+  int64_t timeout = 0;  // seconds; 0: never close idle clients
+  int64_t maxclients = 10000;
+  // Protocol and client limits
+  int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
+  // client-output-buffer-limit, normal class: hard, soft, soft seconds (0 = none).
+  int64_t output_normal_hard = 0;
+  int64_t output_normal_soft = 0;
+  int64_t output_normal_soft_seconds = 0;
+  // The other classes (replica, pubsub) are kept for CONFIG GET; no such clients exist yet.
+  std::string output_buffer_limit_text =
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+  int64_t maxmemory_clients = 0;  // bytes; 0: no client eviction
+  // Server
+  int64_t databases = 16;
+  int64_t hz = 10;
+  bool dynamic_hz = true;
+  bool activerehashing = true;
+  bool daemonize = false;
+  std::string pidfile;
+  std::string supervised = "no";
+  std::string requirepass;
+  LogLevel loglevel = LogLevel::kNotice;
+  std::string logfile;
+  std::string dir = ".";
+  std::string dbfilename = "dump.rdb";
+  std::string save = "3600 1 300 100 60 10000";  // accepted; snapshots are not built yet
+  bool appendonly = false;
+  std::string enable_debug_command = "no";
+  bool jemalloc_bg_thread = true;
+  int64_t io_threads = 1;
+  // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
+  db::Options db;
+};
+
+// Parameter flags.
+enum ConfigFlag : uint32_t {
+  kImmutable = 1u << 0,  // only from the config file or command line
+  kSensitive = 1u << 1,  // value never logged (requirepass)
+  kMulti = 1u << 2,      // takes several arguments (bind, save)
+};
+
+class Server;
+
+struct ConfigParam {
+  std::string_view name;
+  std::string_view alias;  // e.g. hash-max-ziplist-entries for hash-max-listpack-entries
+  uint32_t flags;
+  std::string_view default_value;
+  std::string_view doc;  // one line: what it does and why the default
+  // Parses and stores a value; the error text is Redis's ("argument must be ...").
+  Status (*set)(ServerConfig& c, std::string_view value);
+  std::string (*get)(const ServerConfig& c);
+};
+
+// All parameters, in documentation order.
+std::span<const ConfigParam> ConfigTable();
+// The row for a name or alias (case-insensitive), or null.
+const ConfigParam* FindConfigParam(std::string_view name);
+
+// Parses config text (redis.conf syntax: one "name value..." per line, '#' comments, quoting as
+// in redis-cli) into `c`. On error returns Redis's fatal message: "Reading the configuration
+// file, at line N\n>>> 'line'\nreason".
+Status LoadConfigText(std::string_view text, ServerConfig& c);
+// Turns "--port 7000 --bind a b" style arguments into config text lines.
+std::string ArgsToConfigText(std::span<const std::string> args);
+
+// Rewrites `path` so that it holds the current values: lines of parameters that exist are
+// replaced in place, parameters that differ from their default and are missing are appended.
+Status RewriteConfigFile(const std::string& path, const ServerConfig& c);
+
+}  // namespace mnemo::server

@@ -1,0 +1,129 @@
+// server.h: the server: one event loop, the keyspace, the dispatcher, the clients, the cron
+// (layer: server).
+//
+// Server implements the two interfaces the lower layers declare: net::ConnectionHandler (a
+// connection hands it requests) and cmd::ServerApi (commands ask it for INFO, CONFIG, CLIENT
+// and SHUTDOWN). Everything runs on one asio io_context on one thread; the only other threads
+// are the lazy-free thread (db) and jemalloc's purging thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "mnemo/cmd/dispatcher.h"
+#include "mnemo/cmd/server_api.h"
+#include "mnemo/db/db.h"
+#include "mnemo/db/expire.h"
+#include "mnemo/net/connection.h"
+#include "mnemo/net/listener.h"
+#include "mnemo/server/config.h"
+
+namespace mnemo::server {
+
+// Counters of the server as a whole (INFO stats).
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t evicted_clients = 0;
+  size_t used_memory_peak = 0;
+  int64_t start_time_ms = 0;
+  // Samples for instantaneous_ops_per_sec and the kbps figures: one per cron run, 16 kept.
+  static constexpr int kSamples = 16;
+  struct Sample {
+    uint64_t commands = 0;
+    uint64_t net_in = 0;
+    uint64_t net_out = 0;
+    int64_t time_ms = 0;
+  };
+  Sample samples[kSamples];
+  int sample_index = 0;
+  double ops_per_sec = 0;
+  double input_kbps = 0;
+  double output_kbps = 0;
+};
+
+class Server final : public cmd::ServerApi, public net::ConnectionHandler {
+ public:
+  // `config_file` is the path given on the command line ("" if none; CONFIG REWRITE needs one).
+  Server(ServerConfig config, std::string config_file);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server() override;
+
+  // Opens the listeners, starts the cron and the signal handlers. After this, used_memory is
+  // recorded as used_memory_startup.
+  Status Start();
+  // Runs the event loop until shutdown.
+  void Run();
+
+  db::Keyspace& keyspace() { return keyspace_; }
+  cmd::Dispatcher& dispatcher() { return dispatcher_; }
+  const ServerConfig& config() const { return config_; }
+  asio::io_context& io() { return io_; }
+
+  // ---- cmd::ServerApi ----
+  std::string Info(std::span<const std::string_view> sections) override;
+  std::vector<std::pair<std::string, std::string>> ConfigGet(
+      std::span<const std::string_view> patterns) override;
+  Status ConfigSet(std::span<const std::string_view> name_value_pairs) override;
+  Status ConfigRewrite() override;
+  void ResetStats() override;
+  std::vector<std::string> ClientLines(const cmd::ClientFilter& filter) override;
+  std::string ClientLine(const cmd::Client& self) override;
+  size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
+  const std::string& RequirePass() const override { return config_.requirepass; }
+  Status Shutdown(bool nosave, bool now, bool force) override;
+  bool DebugAllowed(const cmd::Client& self) const override;
+  void Sleep(double seconds) override;
+
+  // ---- net::ConnectionHandler ----
+  bool OnOpen(net::Connection& c) override;
+  void OnRequest(net::Connection& c, std::span<const std::string_view> argv) override;
+  void OnClose(net::Connection& c) override;
+
+ private:
+  struct Session;
+
+  void ScheduleCron();
+  void Cron();
+  void SampleStats(int64_t now_ms);
+  void CloseTimedOutClients(int64_t now_ms);
+  // Applies what changed between `old` and the current config (log level, limits, port...).
+  Status ApplyConfig(const ServerConfig& old);
+  void ApplyLimits();
+  void StopAll();
+  std::string InfoSection(std::string_view name);
+  std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
+  bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
+                     int64_t now_ms);
+  size_t ClientsMemory();
+  size_t KeyspaceOverhead();
+
+  ServerConfig config_;
+  std::string config_file_;
+  asio::io_context io_;
+  db::Keyspace keyspace_;
+  cmd::Dispatcher dispatcher_;
+  db::ExpireCycle expire_cycle_;
+  net::ConnectionLimits limits_;
+  net::NetStats net_stats_;
+  std::unique_ptr<net::Listener> listener_;
+  asio::steady_timer cron_timer_;
+  asio::signal_set signals_;
+  // Clients by id: CLIENT LIST prints them in creation order.
+  std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;
+  uint64_t next_client_id_ = 1;
+  ServerStats stats_;
+  size_t used_memory_startup_ = 0;
+  std::string run_id_;
+  bool shutting_down_ = false;
+  size_t cron_client_cursor_ = 0;
+};
+
+}  // namespace mnemo::server

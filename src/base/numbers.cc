@@ -1,0 +1,154 @@
+// numbers.cc: strict string <-> number conversions (layer: base).
+#include "mnemo/base/numbers.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace mnemo {
+
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+std::optional<uint64_t> ParseUint64(std::string_view s) {
+  if (s.empty() || s.size() >= kMaxInt64Chars) return std::nullopt;
+  if (s.size() == 1 && s[0] == '0') return 0;
+  if (s[0] < '1' || s[0] > '9') return std::nullopt;  // no sign, no leading zero, no space
+  uint64_t v = 0;
+  for (char c : s) {
+    if (!IsDigit(c)) return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+std::optional<int64_t> ParseInt64(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  const bool negative = s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  auto magnitude = ParseUint64(s);
+  if (!magnitude) return std::nullopt;
+  if (negative) {
+    if (*magnitude == 0) return std::nullopt;  // "-0" is not canonical
+    if (*magnitude > static_cast<uint64_t>(INT64_MAX) + 1) return std::nullopt;
+    return static_cast<int64_t>(0 - *magnitude);
+  }
+  if (*magnitude > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(*magnitude);
+}
+
+std::optional<double> ParseDouble(std::string_view s) {
+  if (s.empty() || s.size() >= kMaxLongDoubleChars) return std::nullopt;
+  if (std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  char buf[kMaxLongDoubleChars];
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(buf, &end);
+  if (end != buf + s.size()) return std::nullopt;
+  if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) return std::nullopt;
+  if (std::isnan(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<long double> ParseLongDouble(std::string_view s) {
+  if (s.empty() || s.size() >= kMaxLongDoubleChars) return std::nullopt;
+  if (std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  char buf[kMaxLongDoubleChars];
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  const long double v = std::strtold(buf, &end);
+  if (end != buf + s.size()) return std::nullopt;
+  if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) return std::nullopt;
+  if (errno == EINVAL || std::isnan(v)) return std::nullopt;
+  return v;
+}
+
+size_t FormatInt64(char* buf, int64_t v) {
+  auto res = std::to_chars(buf, buf + kMaxInt64Chars - 1, v);
+  *res.ptr = '\0';
+  return static_cast<size_t>(res.ptr - buf);
+}
+
+std::string Int64ToString(int64_t v) {
+  char buf[kMaxInt64Chars];
+  return std::string(buf, FormatInt64(buf, v));
+}
+
+std::string DoubleToString(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  // Integral values that a double holds exactly print without a fraction, as Redis does.
+  constexpr double kMin = -4503599627370495.0;  // -(2^52 - 1)
+  constexpr double kMax = 4503599627370496.0;   // 2^52
+  if (v > kMin && v < kMax && v == static_cast<double>(static_cast<int64_t>(v))) {
+    return Int64ToString(static_cast<int64_t>(v));
+  }
+  char buf[64];
+  const int n = std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string LongDoubleToString(long double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return "nan";
+  char buf[kMaxLongDoubleChars];
+  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof(buf)) return "0";
+  std::string out(buf, static_cast<size_t>(n));
+  if (out.find('.') != std::string::npos) {
+    while (!out.empty() && out.back() == '0') out.pop_back();
+    if (!out.empty() && out.back() == '.') out.pop_back();
+  }
+  if (out == "-0") out = "0";
+  return out;
+}
+
+std::optional<int64_t> ParseMemory(std::string_view s) {
+  size_t digits_end = 0;
+  if (!s.empty() && s[0] == '-') digits_end = 1;
+  while (digits_end < s.size() && IsDigit(s[digits_end])) ++digits_end;
+  std::string unit;
+  for (char c : s.substr(digits_end)) unit.push_back(static_cast<char>(std::tolower(c)));
+  int64_t mul = 1;
+  if (unit.empty() || unit == "b") mul = 1;
+  else if (unit == "k") mul = 1000;
+  else if (unit == "kb") mul = 1024;
+  else if (unit == "m") mul = 1000 * 1000;
+  else if (unit == "mb") mul = 1024 * 1024;
+  else if (unit == "g") mul = 1000LL * 1000 * 1000;
+  else if (unit == "gb") mul = 1024LL * 1024 * 1024;
+  else return std::nullopt;
+  auto n = ParseInt64(s.substr(0, digits_end));
+  if (!n) return std::nullopt;
+  if (*n != 0 && (*n > INT64_MAX / mul || *n < INT64_MIN / mul)) return std::nullopt;
+  return *n * mul;
+}
+
+std::string BytesToHuman(uint64_t n) {
+  const double d = static_cast<double>(n);
+  if (n < 1024) return fmt::format("{}B", n);
+  if (n < 1024ULL * 1024) return fmt::format("{:.2f}K", d / 1024);
+  if (n < 1024ULL * 1024 * 1024) return fmt::format("{:.2f}M", d / (1024.0 * 1024));
+  if (n < 1024ULL * 1024 * 1024 * 1024) return fmt::format("{:.2f}G", d / (1024.0 * 1024 * 1024));
+  if (n < 1024ULL * 1024 * 1024 * 1024 * 1024) {
+    return fmt::format("{:.2f}T", d / (1024.0 * 1024 * 1024 * 1024));
+  }
+  return fmt::format("{:.2f}P", d / (1024.0 * 1024 * 1024 * 1024 * 1024));
+}
+
+}  // namespace mnemo

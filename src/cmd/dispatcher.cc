@@ -1,0 +1,134 @@
+// dispatcher.cc: command lookup, checks and statistics (layer: cmd).
+#include "mnemo/cmd/dispatcher.h"
+
+#include "mnemo/base/clock.h"
+#include "mnemo/base/strings.h"
+#include "mnemo/protocol/errors.h"
+
+namespace mnemo::cmd {
+
+namespace {
+
+bool ArityOk(int arity, size_t argc) {
+  if (arity > 0) return argc == static_cast<size_t>(arity);
+  return argc >= static_cast<size_t>(-arity);
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
+    : keyspace_(keyspace), server_(server) {
+  AddTable(ConnectionCommands());
+  AddTable(StringCommands());
+  AddTable(KeyCommands());
+  AddTable(ServerCommands());
+}
+
+void Dispatcher::AddTable(std::span<const CommandSpec> table) {
+  for (const CommandSpec& spec : table) {
+    auto entry = std::make_unique<Entry>();
+    entry->spec = &spec;
+    entry->full_name = std::string(spec.name);
+    for (const CommandSpec& sub : spec.subcommands) {
+      auto s = std::make_unique<Entry>();
+      s->spec = &sub;
+      s->full_name = entry->full_name + "|" + std::string(sub.name);
+      s->parent = entry.get();
+      entry->sub_index.emplace(std::string(sub.name), s.get());
+      entry->subcommands.push_back(std::move(s));
+    }
+    MNEMO_ASSERT(index_.count(entry->full_name) == 0);
+    index_.emplace(entry->full_name, entry.get());
+    commands_.push_back(std::move(entry));
+  }
+}
+
+const Dispatcher::Entry* Dispatcher::Find(std::string_view name) const {
+  auto it = index_.find(ToLower(name));
+  return it == index_.end() ? nullptr : it->second;
+}
+
+const Dispatcher::Entry* Dispatcher::FindSub(const Entry& parent, std::string_view name) {
+  auto it = parent.sub_index.find(ToLower(name));
+  return it == parent.sub_index.end() ? nullptr : it->second;
+}
+
+const Dispatcher::Entry* Dispatcher::Resolve(std::span<const std::string_view> argv) const {
+  if (argv.empty()) return nullptr;
+  const Entry* e = Find(argv[0]);
+  if (e != nullptr && !e->subcommands.empty() && argv.size() >= 2) return FindSub(*e, argv[1]);
+  return e;
+}
+
+void Dispatcher::CountErrors(protocol::ReplyBuilder& reply, uint64_t before) {
+  if (reply.error_count() == before) return;
+  total_error_replies_ += reply.error_count() - before;
+  ++error_stats_[std::string(reply.last_error_code())];
+}
+
+void Dispatcher::Reject(Entry* entry, protocol::ReplyBuilder& reply, std::string_view error) {
+  const uint64_t before = reply.error_count();
+  reply.Error(error);
+  CountErrors(reply, before);
+  if (entry != nullptr) ++entry->stats.rejected_calls;
+  ++rejected_commands_;
+}
+
+void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
+                         protocol::ReplyBuilder& reply) {
+  MNEMO_ASSERT(!argv.empty());
+  auto it = index_.find(ToLower(argv[0]));
+  if (it == index_.end()) {
+    Reject(nullptr, reply,
+           protocol::UnknownCommand(argv[0], argv.data() + 1, argv.size() - 1));
+    return;
+  }
+  Entry* entry = it->second;
+  if (!entry->subcommands.empty() && argv.size() >= 2) {
+    auto sub = entry->sub_index.find(ToLower(argv[1]));
+    if (sub == entry->sub_index.end()) {
+      Reject(nullptr, reply, protocol::UnknownSubcommand(argv[0], argv[1]));
+      return;
+    }
+    entry = sub->second;
+  }
+  const CommandSpec& spec = *entry->spec;
+  if (!ArityOk(spec.arity, argv.size())) {
+    Reject(entry, reply, protocol::WrongArity(entry->full_name));
+    return;
+  }
+  if (!client.authenticated && !(spec.flags & kNoAuth)) {
+    Reject(entry, reply, protocol::kErrNoAuth);
+    return;
+  }
+  if (memory_guard_ && (spec.flags & kDenyOom) && !memory_guard_()) {
+    Reject(entry, reply, protocol::kErrOom);
+    return;
+  }
+
+  client.last_command = entry->full_name;
+  keyspace_.set_now_ms(UnixTimeMs());
+  const uint64_t errors_before = reply.error_count();
+  const int64_t start = MonotonicUs();
+  Context ctx{argv, client, reply, keyspace_, server_, *this};
+  spec.handler(ctx);
+  const int64_t elapsed = MonotonicUs() - start;
+
+  ++total_commands_;
+  ++entry->stats.calls;
+  entry->stats.usec += static_cast<uint64_t>(elapsed);
+  if (reply.error_count() != errors_before) ++entry->stats.failed_calls;
+  CountErrors(reply, errors_before);
+}
+
+void Dispatcher::ResetStats() {
+  for (auto& e : commands_) {
+    e->stats = CommandStats{};
+    for (auto& s : e->subcommands) s->stats = CommandStats{};
+  }
+  error_stats_.clear();
+  total_error_replies_ = 0;
+  rejected_commands_ = 0;
+}
+
+}  // namespace mnemo::cmd

@@ -1,0 +1,471 @@
+// server_cmds.cc: INFO COMMAND CONFIG DBSIZE TIME SHUTDOWN DEBUG (layer: cmd).
+#include <string>
+
+#include <fmt/format.h>
+#include <vector>
+
+#include "mnemo/base/clock.h"
+#include "mnemo/base/glob.h"
+#include "mnemo/base/numbers.h"
+#include "mnemo/base/strings.h"
+#include "mnemo/cmd/args.h"
+#include "mnemo/cmd/command.h"
+#include "mnemo/cmd/dispatcher.h"
+#include "mnemo/db/lru.h"
+#include "mnemo/db/string_type.h"
+
+namespace mnemo::cmd {
+
+namespace {
+
+using protocol::ReplyBuilder;
+
+void ReplyHelp(Context& ctx, std::span<const std::string_view> lines) {
+  ctx.reply.ArrayHeader(lines.size());
+  for (std::string_view l : lines) ctx.reply.SimpleString(l);
+}
+
+// ---- INFO ----------------------------------------------------------------------------------
+
+void InfoCommand(Context& ctx) {
+  ctx.reply.Verbatim(ctx.server.Info(ctx.argv.subspan(1)));
+}
+
+// ---- COMMAND -------------------------------------------------------------------------------
+
+struct FlagName {
+  uint32_t flag;
+  std::string_view name;
+};
+constexpr FlagName kFlagNames[] = {
+    {kWrite, "write"},       {kReadOnly, "readonly"},        {kDenyOom, "denyoom"},
+    {kAdmin, "admin"},       {kPubSub, "pubsub"},            {kNoScript, "noscript"},
+    {kBlocking, "blocking"}, {kLoading, "loading"},          {kStale, "stale"},
+    {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
+    {kNoAuth, "no_auth"},    {kMayReplicate, "may_replicate"}, {kNoMulti, "no_multi"},
+    {kAllowBusy, "allow_busy"}, {kMovableKeys, "movablekeys"},
+};
+
+// ACL categories as Redis derives them from flags and group.
+std::vector<std::string_view> Categories(const CommandSpec& s) {
+  std::vector<std::string_view> cats;
+  if (s.flags & kWrite) cats.push_back("@write");
+  if (s.flags & kReadOnly) cats.push_back("@read");
+  if (s.flags & kAdmin) {
+    cats.push_back("@admin");
+    cats.push_back("@dangerous");
+  }
+  if (s.flags & kPubSub) cats.push_back("@pubsub");
+  if (s.flags & kFast) {
+    cats.push_back("@fast");
+  } else {
+    cats.push_back("@slow");
+  }
+  if (s.flags & kBlocking) cats.push_back("@blocking");
+  const std::string_view g = s.group;
+  if (g == "string") cats.push_back("@string");
+  else if (g == "hash") cats.push_back("@hash");
+  else if (g == "list") cats.push_back("@list");
+  else if (g == "set") cats.push_back("@set");
+  else if (g == "sorted-set") cats.push_back("@sortedset");
+  else if (g == "bitmap") cats.push_back("@bitmap");
+  else if (g == "generic") cats.push_back("@keyspace");
+  else if (g == "connection") cats.push_back("@connection");
+  return cats;
+}
+
+void ReplyCommandInfo(Context& ctx, const Dispatcher::Entry& e) {
+  const CommandSpec& s = *e.spec;
+  ReplyBuilder& r = ctx.reply;
+  r.ArrayHeader(10);
+  r.Bulk(e.full_name);
+  r.Integer(s.arity);
+  size_t nflags = 0;
+  for (const FlagName& f : kFlagNames) nflags += (s.flags & f.flag) ? 1 : 0;
+  r.SetHeader(nflags);
+  for (const FlagName& f : kFlagNames) {
+    if (s.flags & f.flag) r.SimpleString(f.name);
+  }
+  r.Integer(s.first_key);
+  r.Integer(s.last_key);
+  r.Integer(s.key_step);
+  const auto cats = Categories(s);
+  r.SetHeader(cats.size());
+  for (std::string_view c : cats) r.SimpleString(c);
+  r.EmptyArray();  // tips
+  r.EmptyArray();  // key specifications (first/last/step above describe the keys)
+  r.ArrayHeader(e.subcommands.size());
+  for (const auto& sub : e.subcommands) ReplyCommandInfo(ctx, *sub);
+}
+
+void ReplyCommandDocs(Context& ctx, const Dispatcher::Entry& e) {
+  const CommandSpec& s = *e.spec;
+  ReplyBuilder& r = ctx.reply;
+  const bool subs = !e.subcommands.empty();
+  r.MapHeader(subs ? 5 : 4);
+  r.Bulk("summary");
+  r.Bulk(s.summary);
+  r.Bulk("since");
+  r.Bulk(s.since);
+  r.Bulk("group");
+  r.Bulk(s.group);
+  r.Bulk("complexity");
+  r.Bulk(s.complexity);
+  if (subs) {
+    r.Bulk("subcommands");
+    r.MapHeader(e.subcommands.size());
+    for (const auto& sub : e.subcommands) {
+      r.Bulk(sub->full_name);
+      ReplyCommandDocs(ctx, *sub);
+    }
+  }
+}
+
+void CommandCommand(Context& ctx) {
+  const auto& all = ctx.dispatcher.commands();
+  ctx.reply.ArrayHeader(all.size());
+  for (const auto& e : all) ReplyCommandInfo(ctx, *e);
+}
+
+void CommandCountCommand(Context& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(ctx.dispatcher.commands().size()));
+}
+
+// Resolves "get" or "client|id" to an entry.
+const Dispatcher::Entry* FindByFullName(Context& ctx, std::string_view name) {
+  const size_t bar = name.find('|');
+  if (bar == std::string_view::npos) return ctx.dispatcher.Find(name);
+  const Dispatcher::Entry* parent = ctx.dispatcher.Find(name.substr(0, bar));
+  return parent == nullptr ? nullptr : Dispatcher::FindSub(*parent, name.substr(bar + 1));
+}
+
+void CommandInfoCommand(Context& ctx) {
+  if (ctx.argc() == 2) {
+    CommandCommand(ctx);
+    return;
+  }
+  ctx.reply.ArrayHeader(ctx.argc() - 2);
+  for (size_t i = 2; i < ctx.argc(); ++i) {
+    const Dispatcher::Entry* e = FindByFullName(ctx, ctx.arg(i));
+    if (e == nullptr) {
+      ctx.reply.NullArray();
+    } else {
+      ReplyCommandInfo(ctx, *e);
+    }
+  }
+}
+
+void CommandDocsCommand(Context& ctx) {
+  std::vector<const Dispatcher::Entry*> entries;
+  if (ctx.argc() == 2) {
+    for (const auto& e : ctx.dispatcher.commands()) entries.push_back(e.get());
+  } else {
+    for (size_t i = 2; i < ctx.argc(); ++i) {
+      const Dispatcher::Entry* e = FindByFullName(ctx, ctx.arg(i));
+      if (e != nullptr) entries.push_back(e);
+    }
+  }
+  ctx.reply.MapHeader(entries.size());
+  for (const auto* e : entries) {
+    ctx.reply.Bulk(e->full_name);
+    ReplyCommandDocs(ctx, *e);
+  }
+}
+
+void CommandListCommand(Context& ctx) {
+  std::string_view pattern;
+  std::string_view category;
+  bool module_filter = false;
+  if (ctx.argc() > 2) {
+    if (ctx.argc() != 5 || !EqualsIgnoreCase(ctx.arg(2), "FILTERBY")) {
+      ctx.reply.Error(protocol::kErrSyntax);
+      return;
+    }
+    if (EqualsIgnoreCase(ctx.arg(3), "PATTERN")) {
+      pattern = ctx.arg(4);
+    } else if (EqualsIgnoreCase(ctx.arg(3), "ACLCAT")) {
+      category = ctx.arg(4);
+    } else if (EqualsIgnoreCase(ctx.arg(3), "MODULE")) {
+      module_filter = true;  // no modules: nothing matches
+    } else {
+      ctx.reply.Error(protocol::kErrSyntax);
+      return;
+    }
+  }
+  std::vector<std::string_view> names;
+  auto consider = [&](const Dispatcher::Entry& e) {
+    if (module_filter) return;
+    if (!pattern.empty() && !GlobMatch(pattern, e.full_name, true)) return;
+    if (!category.empty()) {
+      bool found = false;
+      for (std::string_view c : Categories(*e.spec)) {
+        found = found || EqualsIgnoreCase(c.substr(1), category);
+      }
+      if (!found) return;
+    }
+    names.push_back(e.full_name);
+  };
+  for (const auto& e : ctx.dispatcher.commands()) {
+    consider(*e);
+    for (const auto& s : e->subcommands) consider(*s);
+  }
+  ctx.reply.ArrayHeader(names.size());
+  for (std::string_view n : names) ctx.reply.Bulk(n);
+}
+
+void CommandGetkeysCommand(Context& ctx) {
+  const auto argv = ctx.argv.subspan(2);
+  const Dispatcher::Entry* e = ctx.dispatcher.Resolve(argv);
+  if (e == nullptr) {
+    ctx.reply.Error("ERR Invalid command specified");
+    return;
+  }
+  const CommandSpec& s = *e->spec;
+  const bool arity_ok = s.arity > 0 ? argv.size() == static_cast<size_t>(s.arity)
+                                    : argv.size() >= static_cast<size_t>(-s.arity);
+  if (!arity_ok) {
+    ctx.reply.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  if (s.first_key <= 0) {
+    ctx.reply.Error("ERR The command has no key arguments");
+    return;
+  }
+  const int64_t last = s.last_key < 0 ? static_cast<int64_t>(argv.size()) + s.last_key
+                                      : s.last_key;
+  std::vector<std::string_view> keys;
+  for (int64_t i = s.first_key; i <= last && i < static_cast<int64_t>(argv.size());
+       i += s.key_step) {
+    keys.push_back(argv[static_cast<size_t>(i)]);
+  }
+  ctx.reply.ArrayHeader(keys.size());
+  for (std::string_view k : keys) ctx.reply.Bulk(k);
+}
+
+void CommandHelpCommand(Context& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)",
+      "    Return details about all commands.",
+      "COUNT",
+      "    Return the total number of commands in this server.",
+      "LIST",
+      "    Return a list of all commands in this server.",
+      "INFO [<command-name> ...]",
+      "    Return details about multiple commands.",
+      "    If no command names are given, documentation details for all",
+      "    commands are returned.",
+      "DOCS [<command-name> ...]",
+      "    Return documentation details about multiple commands.",
+      "    If no command names are given, documentation details for all",
+      "    commands are returned.",
+      "GETKEYS <full-command>",
+      "    Return the keys from a full command.",
+      "HELP",
+      "    Print this help.",
+  };
+  ReplyHelp(ctx, kLines);
+}
+
+// COMMAND with no subcommand lists everything; the dispatcher routes "COMMAND x" to a
+// subcommand, so the bare form is a row of its own arity.
+void CommandBareCommand(Context& ctx) { CommandCommand(ctx); }
+
+// ---- CONFIG --------------------------------------------------------------------------------
+
+void ConfigGetCommand(Context& ctx) {
+  const auto pairs = ctx.server.ConfigGet(ctx.argv.subspan(2));
+  ctx.reply.MapHeader(pairs.size());
+  for (const auto& [k, v] : pairs) {
+    ctx.reply.Bulk(k);
+    ctx.reply.Bulk(v);
+  }
+}
+
+void ConfigSetCommand(Context& ctx) {
+  if (ctx.argc() % 2 != 0) {
+    ctx.reply.Error(protocol::WrongArity("config|set"));
+    return;
+  }
+  Status s = ctx.server.ConfigSet(ctx.argv.subspan(2));
+  if (!s.ok()) {
+    ctx.reply.Error(s.message());
+    return;
+  }
+  ctx.reply.Ok();
+}
+
+void ConfigResetstatCommand(Context& ctx) {
+  ctx.server.ResetStats();
+  ctx.reply.Ok();
+}
+
+void ConfigRewriteCommand(Context& ctx) {
+  Status s = ctx.server.ConfigRewrite();
+  if (!s.ok()) {
+    ctx.reply.Error(s.message());
+    return;
+  }
+  ctx.reply.Ok();
+}
+
+void ConfigHelpCommand(Context& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
+      "HELP",
+      "    Print this help.",
+  };
+  ReplyHelp(ctx, kLines);
+}
+
+// ---- small server commands -----------------------------------------------------------------
+
+void DbsizeCommand(Context& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.db().size())); }
+
+void TimeCommand(Context& ctx) {
+  const int64_t us = UnixTimeUs();
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(Int64ToString(us / 1000000));
+  ctx.reply.Bulk(Int64ToString(us % 1000000));
+}
+
+void ShutdownCommand(Context& ctx) {
+  bool nosave = false;
+  bool save = false;
+  bool now = false;
+  bool force = false;
+  for (size_t i = 1; i < ctx.argc(); ++i) {
+    const std::string_view a = ctx.arg(i);
+    if (EqualsIgnoreCase(a, "NOSAVE")) nosave = true;
+    else if (EqualsIgnoreCase(a, "SAVE")) save = true;
+    else if (EqualsIgnoreCase(a, "NOW")) now = true;
+    else if (EqualsIgnoreCase(a, "FORCE")) force = true;
+    else if (EqualsIgnoreCase(a, "ABORT") && ctx.argc() == 2) {
+      ctx.reply.Error("ERR No shutdown in progress.");
+      return;
+    } else {
+      ctx.reply.Error(protocol::kErrSyntax);
+      return;
+    }
+  }
+  if (nosave && save) {
+    ctx.reply.Error(protocol::kErrSyntax);
+    return;
+  }
+  Status s = ctx.server.Shutdown(nosave, now, force);
+  if (!s.ok()) {
+    ctx.reply.Error(s.message());
+    return;
+  }
+  // No reply: the connection closes with the server, as in Redis.
+  ctx.client.close_after_reply = true;
+}
+
+// DEBUG: only the subcommands that tests and operators use.
+void DebugCommand(Context& ctx) {
+  if (!ctx.server.DebugAllowed(ctx.client)) {
+    ctx.reply.Error(protocol::kErrDebugDisabled);
+    return;
+  }
+  const std::string_view sub = ctx.arg(1);
+  if (EqualsIgnoreCase(sub, "SLEEP") && ctx.argc() == 3) {
+    auto secs = DoubleArg(ctx, ctx.arg(2));
+    if (!secs) return;
+    ctx.server.Sleep(*secs);
+    ctx.reply.Ok();
+  } else if (EqualsIgnoreCase(sub, "OBJECT") && ctx.argc() == 3) {
+    db::Object* o = ctx.db().LookupNoTouch(ctx.arg(2));
+    if (o == nullptr) {
+      ctx.reply.Error(protocol::kErrNoSuchKey);
+      return;
+    }
+    const int64_t idle_s = db::EstimateIdleMs(o->lru(), ctx.keyspace.lru_clock()) / 1000;
+    ctx.reply.SimpleString(
+        fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:0 lru:{} "
+                    "lru_seconds_idle:{}",
+                    static_cast<const void*>(o), o->shared_value() ? db::kSharedRefcount : 1,
+                    db::EncodingName(o->encoding()), o->lru(), idle_s));
+  } else if (EqualsIgnoreCase(sub, "HELP")) {
+    static constexpr std::string_view kLines[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "OBJECT <key>",
+        "    Show low level info about `key` and associated value.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Print this help.",
+    };
+    ReplyHelp(ctx, kLines);
+  } else {
+    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                    std::string(sub) + "'. Try DEBUG HELP.");
+  }
+}
+
+constexpr CommandSpec kCommandSubcommands[] = {
+    {"count", CommandCountCommand, 2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns a count of commands.", "2.8.13", "O(1)"},
+    {"info", CommandInfoCommand, -2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns information about one, multiple or all commands.", "2.8.13",
+     "O(N) where N is the number of commands to look up"},
+    {"docs", CommandDocsCommand, -2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns documentary information about one, multiple or all commands.", "7.0.0",
+     "O(N) where N is the number of commands to look up"},
+    {"list", CommandListCommand, -2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns a list of command names.", "7.0.0", "O(N) where N is the total number of commands"},
+    {"getkeys", CommandGetkeysCommand, -3, kLoading | kStale, 0, 0, 0, "server",
+     "Extracts the key names from an arbitrary command.", "2.8.13",
+     "O(N) where N is the number of arguments to the command"},
+    {"help", CommandHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
+};
+
+constexpr CommandSpec kConfigSubcommands[] = {
+    {"get", ConfigGetCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server",
+     "Returns the effective values of configuration parameters.", "2.0.0",
+     "O(N) when N is the number of configuration parameters provided"},
+    {"set", ConfigSetCommand, -4, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server",
+     "Sets configuration parameters in-flight.", "2.0.0",
+     "O(N) when N is the number of configuration parameters provided"},
+    {"resetstat", ConfigResetstatCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "server", "Resets the server's statistics.", "2.0.0", "O(1)"},
+    {"rewrite", ConfigRewriteCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "server", "Persists the effective configuration to file.", "2.8.0", "O(1)"},
+    {"help", ConfigHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
+};
+
+constexpr CommandSpec kServerCommands[] = {
+    {"info", InfoCommand, -1, kLoading | kStale, 0, 0, 0, "server",
+     "Returns information and statistics about the server.", "1.0.0", "O(1)"},
+    {"command", CommandBareCommand, -1, kLoading | kStale, 0, 0, 0, "server",
+     "Returns detailed information about all commands.", "2.8.13",
+     "O(N) where N is the total number of Redis commands", kCommandSubcommands},
+    {"config", nullptr, -2, 0, 0, 0, 0, "server",
+     "A container for server configuration commands.", "2.0.0", "Depends on subcommand.",
+     kConfigSubcommands},
+    {"dbsize", DbsizeCommand, 1, kReadOnly | kFast, 0, 0, 0, "server",
+     "Returns the number of keys in the database.", "1.0.0", "O(1)"},
+    {"time", TimeCommand, 1, kLoading | kStale | kFast, 0, 0, 0, "server",
+     "Returns the server time.", "2.6.0", "O(1)"},
+    {"shutdown", ShutdownCommand, -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti |
+     kAllowBusy, 0, 0, 0, "server", "Synchronously saves the database(s) to disk and shuts down "
+     "the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all "
+     "databases when saving data, otherwise O(1)"},
+    {"debug", DebugCommand, -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server",
+     "A container for debugging commands.", "1.0.0", "Depends on subcommand."},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> ServerCommands() { return kServerCommands; }
+
+}  // namespace mnemo::cmd

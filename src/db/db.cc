@@ -1,0 +1,228 @@
+// db.cc: databases, lookups with lazy expiry, relocation of moved objects (layer: db).
+#include "mnemo/db/db.h"
+
+#include <memory>
+
+#include "mnemo/db/lru.h"
+#include "mnemo/db/value.h"
+
+namespace mnemo::db {
+
+Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), id_(id) {}
+
+Db::~Db() { Clear(false); }
+
+bool Db::IsExpired(const Object* o) const {
+  return o->has_expire() && o->expire_ms() < keyspace_->now_ms();
+}
+
+void Db::Touch(Object* o) {
+  const Options& opts = keyspace_->options();
+  if (IsLfu(opts.maxmemory_policy)) {
+    o->set_lru(LfuTouch(o->lru(), keyspace_->now_ms(), opts));
+  } else {
+    o->set_lru(keyspace_->lru_clock());
+  }
+}
+
+Object* Db::Lookup(std::string_view key, bool touch, bool count) {
+  Object* o = keys_.Find(key);
+  if (o != nullptr && IsExpired(o)) {
+    DeleteExpired(o);
+    o = nullptr;
+  }
+  if (count) {
+    if (o != nullptr) {
+      ++keyspace_->stats().keyspace_hits;
+    } else {
+      ++keyspace_->stats().keyspace_misses;
+    }
+  }
+  if (o != nullptr && touch) Touch(o);
+  return o;
+}
+
+Object* Db::LookupRead(std::string_view key) { return Lookup(key, true, true); }
+Object* Db::LookupWrite(std::string_view key) { return Lookup(key, true, false); }
+Object* Db::LookupNoTouch(std::string_view key) { return Lookup(key, false, false); }
+
+void Db::Add(Object* o) {
+  keys_.Insert(o);
+  if (o->has_expire()) expires_.Insert(o);
+}
+
+void Db::Relocate(Object* old, Object* moved) {
+  MNEMO_ASSERT(old->has_expire() == moved->has_expire());
+  Object** link = keys_.FindLink(old->key());
+  MNEMO_ASSERT(link != nullptr && *link == old);
+  keys_.ReplaceAt(link, moved);
+  if (old->has_expire()) {
+    Object** elink = expires_.FindLink(old->key());
+    MNEMO_ASSERT(elink != nullptr && *elink == old);
+    expires_.ReplaceAt(elink, moved);
+  }
+}
+
+void Db::Overwrite(Object* old, Object* o) {
+  const Options& opts = keyspace_->options();
+  if (IsLfu(opts.maxmemory_policy)) o->set_lru(old->lru());
+  Object** link = keys_.FindLink(old->key());
+  MNEMO_ASSERT(link != nullptr && *link == old);
+  keys_.ReplaceAt(link, o);
+  if (old->has_expire()) {
+    Object** elink = expires_.FindLink(old->key());
+    MNEMO_ASSERT(elink != nullptr && *elink == old);
+    if (o->has_expire()) {
+      expires_.ReplaceAt(elink, o);
+    } else {
+      expires_.UnlinkAt(elink);
+    }
+  } else if (o->has_expire()) {
+    expires_.Insert(o);
+  }
+  Dispose(old, opts.lazyfree_lazy_server_del);
+}
+
+Object* Db::Detach(Object* o) {
+  Object** link = keys_.FindLink(o->key());
+  MNEMO_ASSERT(link != nullptr && *link == o);
+  keys_.UnlinkAt(link);
+  if (o->has_expire()) {
+    Object** elink = expires_.FindLink(o->key());
+    MNEMO_ASSERT(elink != nullptr && *elink == o);
+    expires_.UnlinkAt(elink);
+  }
+  return o;
+}
+
+void Db::Dispose(Object* o, bool lazy) {
+  const ValueRef v = ValueOf(*o);
+  if (lazy && FreeEffort(v) > LazyFree::kThreshold) {
+    keyspace_->lazyfree().FreeValueAsync(v);
+    Object::Destroy(o);
+    return;
+  }
+  FreeObject(o);
+}
+
+bool Db::Delete(std::string_view key, bool lazy) {
+  Object* o = keys_.Find(key);
+  if (o == nullptr) return false;
+  const bool live = !IsExpired(o);
+  if (!live) {
+    DeleteExpired(o);
+    return false;
+  }
+  Dispose(Detach(o), lazy);
+  return true;
+}
+
+void Db::DeleteExpired(Object* o) {
+  Dispose(Detach(o), keyspace_->options().lazyfree_lazy_expire);
+  ++keyspace_->stats().expired_keys;
+}
+
+Object* Db::SetExpire(Object* o, int64_t when_ms) {
+  if (o->has_expire()) {
+    o->set_expire_ms(when_ms);
+    return o;
+  }
+  Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), true, when_ms);
+  Object** link = keys_.FindLink(o->key());
+  MNEMO_ASSERT(link != nullptr && *link == o);
+  keys_.ReplaceAt(link, moved);
+  expires_.Insert(moved);
+  Object::Destroy(o);  // the value now belongs to `moved`
+  return moved;
+}
+
+Object* Db::RemoveExpire(Object* o) {
+  if (!o->has_expire()) return o;
+  Object** elink = expires_.FindLink(o->key());
+  MNEMO_ASSERT(elink != nullptr && *elink == o);
+  expires_.UnlinkAt(elink);
+  Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), false, 0);
+  Object** link = keys_.FindLink(o->key());
+  MNEMO_ASSERT(link != nullptr && *link == o);
+  keys_.ReplaceAt(link, moved);
+  Object::Destroy(o);
+  return moved;
+}
+
+Object* Db::RandomKey() {
+  // If every key has a TTL, all sampled keys may be expired; stop after a bounded number of
+  // tries and return an expired one rather than loop (Redis dbRandomKey).
+  int max_tries = 100;
+  const bool all_volatile = expires_.size() == keys_.size();
+  while (keys_.size() > 0) {
+    Object* o = keys_.FairRandomNode();
+    if (!IsExpired(o)) return o;
+    if (all_volatile && --max_tries == 0) return o;
+    DeleteExpired(o);
+  }
+  return nullptr;
+}
+
+void Db::Clear(bool async) {
+  if (keys_.size() == 0) return;
+  if (async) {
+    // Hand both tables over whole: O(1) here, O(n) on the lazy-free thread.
+    struct Tables {
+      KeyTable keys;
+      ExpireTable expires;
+    };
+    auto tables = std::make_shared<Tables>();
+    tables->keys = std::move(keys_);
+    tables->expires = std::move(expires_);
+    const size_t n = tables->keys.size();
+    keyspace_->lazyfree().Submit(
+        [tables] {
+          tables->expires.Clear([](Object*) {});
+          tables->keys.Clear([](Object* o) { FreeObject(o); });
+        },
+        n);
+    expires_cursor = 0;
+    return;
+  }
+  expires_.Clear([](Object*) {});
+  keys_.Clear([](Object* o) { FreeObject(o); });
+  expires_cursor = 0;
+}
+
+void Db::Swap(Db& other) {
+  keys_.Swap(other.keys_);
+  expires_.Swap(other.expires_);
+  std::swap(expires_cursor, other.expires_cursor);
+  std::swap(avg_ttl_ms, other.avg_ttl_ms);
+}
+
+Keyspace::Keyspace(int num_dbs) {
+  for (int i = 0; i < num_dbs; ++i) dbs_.push_back(std::make_unique<Db>(this, i));
+}
+
+Keyspace::~Keyspace() {
+  dbs_.clear();
+  lazyfree_.Drain();
+}
+
+size_t Keyspace::TotalKeys() const {
+  size_t n = 0;
+  for (const auto& d : dbs_) n += d->size();
+  return n;
+}
+
+uint32_t Keyspace::InitialLru() const {
+  if (IsLfu(options_.maxmemory_policy)) return LfuInitialField(now_ms_);
+  return lru_clock_;
+}
+
+void Keyspace::FlushAll(bool async) {
+  for (auto& d : dbs_) d->Clear(async);
+}
+
+void Keyspace::SwapDbs(int a, int b) {
+  if (a == b) return;
+  db(a).Swap(db(b));
+}
+
+}  // namespace mnemo::db

@@ -1,0 +1,81 @@
+// expire.cc: active expiry (layer: db).
+#include "mnemo/db/expire.h"
+
+#include <vector>
+
+#include "mnemo/base/clock.h"
+
+namespace mnemo::db {
+
+void ExpireCycle::Run(Keyspace& ks, int hz) {
+  const int64_t effort = ks.options().active_expire_effort - 1;  // 0..9
+  const size_t keys_per_loop = static_cast<size_t>(20 + 20 / 4 * effort);
+  const int64_t time_percent = 25 + 2 * effort;
+  const int64_t acceptable_stale = 10 - effort;
+  const int64_t budget_us = time_percent * 1000000 / (hz > 0 ? hz : 10) / 100;
+  const int64_t start = MonotonicUs();
+  const int num_dbs = ks.num_dbs();
+  std::vector<Object*> expired;
+  uint64_t total_sampled = 0;
+  uint64_t total_expired = 0;
+  int iteration = 0;
+  bool out_of_time = false;
+
+  for (int n = 0; n < num_dbs && !out_of_time; ++n) {
+    Db& db = ks.db(next_db_);
+    next_db_ = (next_db_ + 1) % num_dbs;
+    bool repeat = true;
+    while (repeat) {
+      if (db.expires_size() == 0) {
+        db.avg_ttl_ms = 0;
+        break;
+      }
+      const int64_t now = ks.now_ms();
+      size_t want = db.expires_size() < keys_per_loop ? db.expires_size() : keys_per_loop;
+      // Each scan call visits one bucket (two while rehashing); bound the empty ones.
+      const size_t max_buckets = want * 20;
+      size_t sampled = 0;
+      size_t buckets = 0;
+      int64_t ttl_sum = 0;
+      size_t ttl_samples = 0;
+      expired.clear();
+      while (sampled < want && buckets < max_buckets) {
+        db.expires_cursor = db.expires().Scan(db.expires_cursor, [&](Object* o) {
+          ++sampled;
+          const int64_t ttl = o->expire_ms() - now;
+          if (ttl < 0) {
+            expired.push_back(o);
+          } else {
+            ttl_sum += ttl;
+            ++ttl_samples;
+          }
+        });
+        ++buckets;
+        if (db.expires_cursor == 0) break;
+      }
+      for (Object* o : expired) db.DeleteExpired(o);
+      total_sampled += sampled;
+      total_expired += expired.size();
+      if (ttl_samples > 0) {
+        const int64_t avg = ttl_sum / static_cast<int64_t>(ttl_samples);
+        // A running average that weighs the recent samples by 2%, as Redis does.
+        db.avg_ttl_ms = db.avg_ttl_ms == 0 ? avg : (db.avg_ttl_ms / 50) * 49 + avg / 50;
+      }
+      if ((++iteration & 0xF) == 0 && MonotonicUs() - start > budget_us) {
+        out_of_time = true;
+        ++ks.stats().expired_time_cap_reached_count;
+        break;
+      }
+      repeat = sampled == 0 ? false
+                            : static_cast<int64_t>(expired.size() * 100 / sampled) >
+                                  acceptable_stale;
+    }
+  }
+  const int64_t elapsed = MonotonicUs() - start;
+  ks.stats().expire_cycle_cpu_milliseconds += static_cast<uint64_t>(elapsed / 1000);
+  // Share of stale keys among those sampled, smoothed (INFO expired_stale_perc).
+  const double current = total_sampled ? static_cast<double>(total_expired) / total_sampled : 0;
+  ks.stats().expired_stale_perc = current * 0.05 + ks.stats().expired_stale_perc * 0.95;
+}
+
+}  // namespace mnemo::db

@@ -1,0 +1,141 @@
+// object.cc: object allocation and layout (layer: db). The layout is drawn in object.h.
+#include "mnemo/db/object.h"
+
+#include <new>
+
+#include "mnemo/mem/zmalloc.h"
+
+namespace mnemo::db {
+
+namespace {
+
+// Shared integers are plain int64s in a static table: an int-encoded value points here instead
+// of holding its own integer.
+struct SharedIntegerTable {
+  int64_t values[kSharedIntegers];
+  SharedIntegerTable() {
+    for (int64_t i = 0; i < kSharedIntegers; ++i) values[i] = i;
+  }
+};
+const SharedIntegerTable g_shared_integers;
+
+}  // namespace
+
+const int64_t* SharedInteger(int64_t v) {
+  MNEMO_ASSERT(v >= 0 && v < kSharedIntegers);
+  return &g_shared_integers.values[v];
+}
+
+const char* TypeName(ObjType type) {
+  switch (type) {
+    case ObjType::kString: return "string";
+    case ObjType::kList: return "list";
+    case ObjType::kSet: return "set";
+    case ObjType::kZset: return "zset";
+    case ObjType::kHash: return "hash";
+  }
+  return "unknown";
+}
+
+const char* EncodingName(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::kRaw: return "raw";
+    case Encoding::kInt: return "int";
+    case Encoding::kHashtable: return "hashtable";
+    case Encoding::kIntset: return "intset";
+    case Encoding::kSkiplist: return "skiplist";
+    case Encoding::kEmbstr: return "embstr";
+    case Encoding::kQuicklist: return "quicklist";
+    case Encoding::kListpack: return "listpack";
+  }
+  return "unknown";
+}
+
+size_t Object::SizeFor(size_t key_len, bool with_expire, const ValueInit& value) {
+  size_t size = kHeadSize + (with_expire ? kExpireSize : 0);
+  if (key_len >= kLongKeyMarker) size += sizeof(uint64_t);
+  size += key_len;
+  size += value.encoding == Encoding::kEmbstr ? value.embedded.size() : sizeof(uint64_t);
+  return size;
+}
+
+Object* Object::Construct(void* block, std::string_view key, ObjType type,
+                          const ValueInit& value, bool with_expire, int64_t expire_ms,
+                          uint32_t lru) {
+  Object* o = static_cast<Object*>(block);
+  o->next_ = nullptr;
+  o->header_ = (static_cast<uint32_t>(type) & 0xF) |
+               ((static_cast<uint32_t>(value.encoding) & 0xF) << 4) | ((lru & kLruMax) << 8);
+  o->flags_ = with_expire ? kHasExpire : 0;
+  o->embedded_len_ = 0;
+  if (with_expire) {
+    o->expire_ms_ = expire_ms;
+    o->expire_next_ = nullptr;
+  }
+  char* p = o->VarStart();
+  if (key.size() >= kLongKeyMarker) {
+    o->key_len_ = kLongKeyMarker;
+    const uint64_t len = key.size();
+    std::memcpy(p, &len, sizeof(len));
+    p += sizeof(len);
+  } else {
+    o->key_len_ = static_cast<uint16_t>(key.size());
+  }
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  if (value.encoding == Encoding::kEmbstr) {
+    MNEMO_ASSERT(value.embedded.size() <= kMaxEmbstrLength);
+    o->embedded_len_ = static_cast<uint8_t>(value.embedded.size());
+    if (!value.embedded.empty()) std::memcpy(p, value.embedded.data(), value.embedded.size());
+  } else {
+    std::memcpy(p, &value.word, sizeof(value.word));
+    if (value.shared) o->flags_ |= kSharedValue;
+  }
+  return o;
+}
+
+Object* Object::Create(std::string_view key, ObjType type, const ValueInit& value,
+                       bool with_expire, int64_t expire_ms, uint32_t lru) {
+  void* block = mem::Alloc(SizeFor(key.size(), with_expire, value));
+  return Construct(block, key, type, value, with_expire, expire_ms, lru);
+}
+
+Object* Object::CloneWithValue(const Object& o, ObjType type, const ValueInit& value,
+                               bool with_expire, int64_t expire_ms) {
+  return Create(o.key(), type, value, with_expire, expire_ms, o.lru());
+}
+
+void Object::Destroy(Object* o) { mem::Free(o); }
+
+size_t Object::BlockSize() const { return mem::UsableSize(this); }
+
+size_t Object::EmbeddedCapacity() const {
+  const size_t used = static_cast<size_t>(ValueStart() - reinterpret_cast<const char*>(this));
+  size_t cap = BlockSize() - used;
+  return cap > kMaxEmbstrLength ? kMaxEmbstrLength : cap;
+}
+
+void Object::SetEmbedded(std::string_view value) {
+  MNEMO_ASSERT(encoding() == Encoding::kEmbstr && value.size() <= EmbeddedCapacity());
+  if (!value.empty()) std::memmove(ValueStart(), value.data(), value.size());
+  embedded_len_ = static_cast<uint8_t>(value.size());
+}
+
+int64_t Object::int_value() const {
+  MNEMO_ASSERT(encoding() == Encoding::kInt);
+  if (shared_value()) return *reinterpret_cast<const int64_t*>(word());
+  return static_cast<int64_t>(word());
+}
+
+void Object::SetInt(int64_t v, bool allow_shared) {
+  MNEMO_ASSERT(encoding() == Encoding::kInt);
+  if (allow_shared && v >= 0 && v < kSharedIntegers) {
+    set_ptr(const_cast<int64_t*>(SharedInteger(v)));
+    flags_ |= kSharedValue;
+  } else {
+    set_word(static_cast<uint64_t>(v));
+    flags_ &= static_cast<uint8_t>(~kSharedValue);
+  }
+}
+
+}  // namespace mnemo::db

@@ -1,0 +1,111 @@
+// string_type.cc: string encodings and their conversions (layer: db).
+#include "mnemo/db/string_type.h"
+
+#include "mnemo/ds/sds.h"
+
+namespace mnemo::db {
+
+namespace {
+
+// 20: the longest canonical int64 ("-9223372036854775808"); longer strings are never ints.
+constexpr size_t kMaxIntLength = 20;
+
+Object::ValueInit IntValue(const Keyspace& ks, int64_t v) {
+  if (ks.options().SharedIntegersAllowed() && v >= 0 && v < kSharedIntegers) {
+    return Object::ValueInit{Encoding::kInt, {}, reinterpret_cast<uint64_t>(SharedInteger(v)),
+                             true};
+  }
+  return Object::ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(v), false};
+}
+
+}  // namespace
+
+Object* NewIntStringObject(const Keyspace& ks, std::string_view key, int64_t value,
+                           int64_t expire_ms) {
+  return Object::Create(key, ObjType::kString, IntValue(ks, value), expire_ms >= 0, expire_ms,
+                        ks.InitialLru());
+}
+
+Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s,
+                           int64_t expire_ms) {
+  Object::ValueInit v{Encoding::kRaw, {}, reinterpret_cast<uint64_t>(s), false};
+  return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
+}
+
+Object* NewStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
+                        int64_t expire_ms) {
+  if (value.size() <= kMaxIntLength) {
+    if (auto n = ParseInt64(value)) return NewIntStringObject(ks, key, *n, expire_ms);
+  }
+  if (value.size() <= kMaxEmbstrLength) {
+    Object::ValueInit v{Encoding::kEmbstr, value};
+    return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
+  }
+  return NewRawStringObject(ks, key, ds::SdsNew(value), expire_ms);
+}
+
+std::string_view StringView(const Object& o, IntBuffer& buf) {
+  MNEMO_ASSERT(o.type() == ObjType::kString);
+  switch (o.encoding()) {
+    case Encoding::kInt: return {buf, FormatInt64(buf, o.int_value())};
+    case Encoding::kEmbstr: return o.embedded();
+    case Encoding::kRaw: return ds::SdsView(StringRawSds(o));
+    default: MNEMO_ASSERT(false && "bad string encoding");
+  }
+  return {};
+}
+
+size_t StringLength(const Object& o) {
+  IntBuffer buf;
+  return StringView(o, buf).size();
+}
+
+std::optional<int64_t> StringToInt64(const Object& o) {
+  if (o.encoding() == Encoding::kInt) return o.int_value();
+  IntBuffer buf;
+  return ParseInt64(StringView(o, buf));
+}
+
+Object* StringMakeRaw(Db& db, Object* o) {
+  MNEMO_ASSERT(o->type() == ObjType::kString);
+  if (o->encoding() == Encoding::kRaw) return o;
+  IntBuffer buf;
+  ds::sds s = ds::SdsNew(StringView(*o, buf));
+  Object::ValueInit v{Encoding::kRaw, {}, reinterpret_cast<uint64_t>(s), false};
+  Object* moved = Object::CloneWithValue(*o, ObjType::kString, v, o->has_expire(),
+                                         o->has_expire() ? o->expire_ms() : 0);
+  db.Relocate(o, moved);
+  Object::Destroy(o);  // embstr and int values own no allocation
+  return moved;
+}
+
+Object* StringSetInt(Db& db, Object* o, int64_t value) {
+  const Keyspace& ks = db.keyspace();
+  if (o->encoding() == Encoding::kInt) {
+    o->SetInt(value, ks.options().SharedIntegersAllowed());
+    return o;
+  }
+  Object* moved = Object::CloneWithValue(*o, ObjType::kString, IntValue(ks, value),
+                                         o->has_expire(), o->has_expire() ? o->expire_ms() : 0);
+  db.Relocate(o, moved);
+  FreeObject(o);
+  return moved;
+}
+
+void FreeStringValue(const ValueRef& v) {
+  if (v.encoding == Encoding::kRaw) ds::SdsFree(reinterpret_cast<ds::sds>(v.word));
+}
+
+size_t StringValueMemory(const ValueRef& v) {
+  if (v.encoding == Encoding::kRaw) return ds::SdsAllocSize(reinterpret_cast<ds::sds>(v.word));
+  return 0;
+}
+
+uint64_t DuplicateStringValue(const ValueRef& v) {
+  if (v.encoding == Encoding::kRaw) {
+    return reinterpret_cast<uint64_t>(ds::SdsNew(ds::SdsView(reinterpret_cast<ds::sds>(v.word))));
+  }
+  return v.word;
+}
+
+}  // namespace mnemo::db

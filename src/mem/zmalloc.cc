@@ -1,0 +1,211 @@
+// zmalloc.cc: counted allocation on jemalloc, and the global operator new/delete (layer: mem).
+//
+// The replacement operator new/delete live in this file on purpose: this object file is always
+// linked (everything calls Alloc), so the replacements cannot be dropped by the static linker.
+#include "mnemo/mem/zmalloc.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#ifdef MNEMO_SANITIZE
+#include <malloc.h>
+#else
+#include <jemalloc/jemalloc.h>
+#endif
+
+#ifndef MNEMO_SANITIZE
+// jemalloc reads this at its first allocation, before main. Tuned for a long-running server:
+// - background_thread: a jemalloc thread returns unused dirty pages to the kernel over time, so
+//   memory freed by a big DEL comes back without the event loop paying for madvise calls.
+// - max_background_threads:1: one purging thread is enough for a single-threaded server.
+// - dirty_decay_ms:10000: freed pages stay reusable for ~10s (cheap reuse under churn), then go.
+// - muzzy_decay_ms:0: skip the MADV_FREE stage; MADV_FREE pages still count in RSS until the
+//   kernel is under pressure, which makes RSS and fragmentation figures lie to the operator.
+extern "C" {
+const char* malloc_conf =
+    "background_thread:true,max_background_threads:1,dirty_decay_ms:10000,muzzy_decay_ms:0";
+}
+#endif
+
+namespace mnemo::mem {
+
+namespace {
+
+// One slot per thread, padded to a cache line so that threads never share a line. A thread
+// writes only its own slot, with a plain relaxed load and store. Threads beyond the first
+// kSlots - 1 share the last slot, which they update with an atomic add.
+constexpr int kSlots = 16;
+struct alignas(64) CounterSlot {
+  std::atomic<int64_t> bytes{0};
+};
+CounterSlot g_slots[kSlots];
+std::atomic<int> g_next_slot{0};
+thread_local int t_slot = -1;
+
+int AssignSlot() {
+  int s = g_next_slot.fetch_add(1, std::memory_order_relaxed);
+  if (s >= kSlots - 1) s = kSlots - 1;
+  t_slot = s;
+  return s;
+}
+
+inline void Count(int64_t delta) {
+  int s = t_slot;
+  if (s < 0) s = AssignSlot();
+  std::atomic<int64_t>& slot = g_slots[s].bytes;
+  if (s == kSlots - 1) {
+    slot.fetch_add(delta, std::memory_order_relaxed);
+  } else {
+    slot.store(slot.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+}
+
+[[noreturn]] void OutOfMemory(size_t size) {
+  std::fprintf(stderr, "zmalloc: Out of memory trying to allocate %zu bytes\n", size);
+  std::fflush(stderr);
+  std::abort();
+}
+
+#ifdef MNEMO_SANITIZE
+// Under the sanitizers the system allocator (intercepted by ASan) stands in for jemalloc so that
+// every out-of-bounds access in our data structures is caught. Counting stays exact.
+inline void* RawAlloc(size_t size) { return std::malloc(size); }
+inline void* RawRealloc(void* p, size_t size) { return std::realloc(p, size); }
+inline size_t RawUsable(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
+inline void RawFree(void* p, size_t) { std::free(p); }
+inline size_t RawSizeClass(size_t size) { return size; }
+#else
+inline void* RawAlloc(size_t size) { return mallocx(size, 0); }
+inline void* RawRealloc(void* p, size_t size) { return rallocx(p, size, 0); }
+inline size_t RawUsable(const void* p) { return sallocx(p, 0); }
+inline void RawFree(void* p, size_t usable) { sdallocx(p, usable, 0); }
+inline size_t RawSizeClass(size_t size) { return nallocx(size, 0); }
+#endif
+
+}  // namespace
+
+void* TryAlloc(size_t size) {
+  if (size == 0) size = 1;  // mallocx(0) is undefined
+  void* p = RawAlloc(size);
+  if (p == nullptr) return nullptr;
+  Count(static_cast<int64_t>(RawUsable(p)));
+  return p;
+}
+
+void* Alloc(size_t size) {
+  void* p = TryAlloc(size);
+  if (p == nullptr) OutOfMemory(size);
+  return p;
+}
+
+void* AllocZeroed(size_t size) {
+  void* p = Alloc(size);
+  std::memset(p, 0, UsableSize(p));
+  return p;
+}
+
+void* Realloc(void* p, size_t size) {
+  if (p == nullptr) return Alloc(size);
+  if (size == 0) size = 1;
+  const size_t old_usable = RawUsable(p);
+  void* np = RawRealloc(p, size);
+  if (np == nullptr) OutOfMemory(size);
+  Count(static_cast<int64_t>(RawUsable(np)) - static_cast<int64_t>(old_usable));
+  return np;
+}
+
+void Free(void* p) {
+  if (p == nullptr) return;
+  const size_t usable = RawUsable(p);
+  Count(-static_cast<int64_t>(usable));
+  RawFree(p, usable);
+}
+
+size_t UsableSize(const void* p) { return p == nullptr ? 0 : RawUsable(p); }
+
+size_t SizeClass(size_t size) { return RawSizeClass(size == 0 ? 1 : size); }
+
+size_t UsedMemory() {
+  int64_t total = 0;
+  for (const CounterSlot& s : g_slots) total += s.bytes.load(std::memory_order_relaxed);
+  return total < 0 ? 0 : static_cast<size_t>(total);
+}
+
+const char* AllocatorName() {
+#ifdef MNEMO_SANITIZE
+  return "libc";
+#else
+  // JEMALLOC_VERSION is "5.3.0-0-g<hash>"; Redis prints the part before the first '-'.
+  static char name[64] = {0};
+  if (name[0] == '\0') {
+    const char* v = JEMALLOC_VERSION;
+    size_t n = std::strcspn(v, "-");
+    std::snprintf(name, sizeof(name), "jemalloc-%.*s", static_cast<int>(n), v);
+  }
+  return name;
+#endif
+}
+
+namespace internal {
+
+void* TryAllocAligned(size_t size, size_t align) {
+  if (size == 0) size = 1;
+#ifdef MNEMO_SANITIZE
+  void* p = std::aligned_alloc(align, (size + align - 1) / align * align);
+#else
+  void* p = mallocx(size, MALLOCX_ALIGN(align));
+#endif
+  if (p == nullptr) return nullptr;
+  Count(static_cast<int64_t>(RawUsable(p)));
+  return p;
+}
+
+}  // namespace internal
+
+}  // namespace mnemo::mem
+
+// ---- The global operator new/delete, routed through the counted layer ---------------------
+
+void* operator new(size_t size) { return mnemo::mem::Alloc(size); }
+void* operator new[](size_t size) { return mnemo::mem::Alloc(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  return mnemo::mem::TryAlloc(size);
+}
+void* operator new[](size_t size, const std::nothrow_t&) noexcept {
+  return mnemo::mem::TryAlloc(size);
+}
+void operator delete(void* p) noexcept { mnemo::mem::Free(p); }
+void operator delete[](void* p) noexcept { mnemo::mem::Free(p); }
+void operator delete(void* p, size_t) noexcept { mnemo::mem::Free(p); }
+void operator delete[](void* p, size_t) noexcept { mnemo::mem::Free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { mnemo::mem::Free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { mnemo::mem::Free(p); }
+
+// Over-aligned allocations (asio asks for some) are counted the same way.
+void* operator new(size_t size, std::align_val_t align) {
+  void* p = mnemo::mem::internal::TryAllocAligned(size, static_cast<size_t>(align));
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](size_t size, std::align_val_t align) {
+  return operator new(size, align);
+}
+void* operator new(size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return mnemo::mem::internal::TryAllocAligned(size, static_cast<size_t>(align));
+}
+void* operator new[](size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return mnemo::mem::internal::TryAllocAligned(size, static_cast<size_t>(align));
+}
+void operator delete(void* p, std::align_val_t) noexcept { mnemo::mem::Free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { mnemo::mem::Free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { mnemo::mem::Free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { mnemo::mem::Free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  mnemo::mem::Free(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  mnemo::mem::Free(p);
+}

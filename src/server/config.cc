@@ -1,0 +1,580 @@
+// config.cc: the parameter table, config-file parsing and CONFIG REWRITE (layer: server).
+#include "mnemo/server/config.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "mnemo/base/numbers.h"
+#include "mnemo/base/strings.h"
+
+namespace mnemo::server {
+
+namespace {
+
+// ---- value parsers shared by the rows ------------------------------------------------------
+
+Status ParseIntValue(std::string_view v, int64_t min, int64_t max, int64_t* out) {
+  auto n = ParseInt64(v);
+  if (!n) return Status::Error("argument couldn't be parsed into an integer");
+  if (*n < min || *n > max) {
+    return Status::Error(fmt::format("argument must be between {} and {} inclusive", min, max));
+  }
+  *out = *n;
+  return Status::Ok();
+}
+
+Status ParseMemoryValue(std::string_view v, int64_t min, int64_t max, int64_t* out) {
+  auto n = ParseMemory(v);
+  if (!n) return Status::Error("argument must be a memory value");
+  if (*n < min || *n > max) {
+    return Status::Error(fmt::format("argument must be between {} and {} inclusive", min, max));
+  }
+  *out = *n;
+  return Status::Ok();
+}
+
+Status ParseBoolValue(std::string_view v, bool* out) {
+  if (EqualsIgnoreCase(v, "yes")) {
+    *out = true;
+  } else if (EqualsIgnoreCase(v, "no")) {
+    *out = false;
+  } else {
+    return Status::Error("argument must be 'yes' or 'no'");
+  }
+  return Status::Ok();
+}
+
+std::string BoolText(bool b) { return b ? "yes" : "no"; }
+
+// ---- row builders: one template per value kind, bound to a field by member pointer ---------
+
+template <int64_t ServerConfig::*F, int64_t Min, int64_t Max>
+Status SetInt(ServerConfig& c, std::string_view v) {
+  return ParseIntValue(v, Min, Max, &(c.*F));
+}
+template <int64_t ServerConfig::*F>
+std::string GetInt(const ServerConfig& c) {
+  return Int64ToString(c.*F);
+}
+template <int64_t ServerConfig::*F, int64_t Min, int64_t Max>
+Status SetMemory(ServerConfig& c, std::string_view v) {
+  return ParseMemoryValue(v, Min, Max, &(c.*F));
+}
+template <bool ServerConfig::*F>
+Status SetBool(ServerConfig& c, std::string_view v) {
+  return ParseBoolValue(v, &(c.*F));
+}
+template <bool ServerConfig::*F>
+std::string GetBool(const ServerConfig& c) {
+  return BoolText(c.*F);
+}
+template <std::string ServerConfig::*F>
+Status SetString(ServerConfig& c, std::string_view v) {
+  c.*F = std::string(v);
+  return Status::Ok();
+}
+template <std::string ServerConfig::*F>
+std::string GetString(const ServerConfig& c) {
+  return c.*F;
+}
+template <int64_t db::Options::*F, int64_t Min, int64_t Max>
+Status SetDbInt(ServerConfig& c, std::string_view v) {
+  return ParseIntValue(v, Min, Max, &(c.db.*F));
+}
+template <int64_t db::Options::*F>
+std::string GetDbInt(const ServerConfig& c) {
+  return Int64ToString(c.db.*F);
+}
+template <bool db::Options::*F>
+Status SetDbBool(ServerConfig& c, std::string_view v) {
+  return ParseBoolValue(v, &(c.db.*F));
+}
+template <bool db::Options::*F>
+std::string GetDbBool(const ServerConfig& c) {
+  return BoolText(c.db.*F);
+}
+
+// Enumerations: name <-> value tables.
+template <typename E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+
+template <typename E, size_t N>
+Status SetEnum(const EnumName<E> (&names)[N], std::string_view v, E* out) {
+  for (const auto& n : names) {
+    if (EqualsIgnoreCase(v, n.name)) {
+      *out = n.value;
+      return Status::Ok();
+    }
+  }
+  std::string list;
+  for (const auto& n : names) {
+    if (!list.empty()) list += ", ";
+    list += n.name;
+  }
+  return Status::Error("argument(s) must be one of the following: " + list);
+}
+
+template <typename E, size_t N>
+std::string GetEnum(const EnumName<E> (&names)[N], E v) {
+  for (const auto& n : names) {
+    if (n.value == v) return std::string(n.name);
+  }
+  return "";
+}
+
+constexpr EnumName<LogLevel> kLogLevels[] = {
+    {"debug", LogLevel::kDebug},
+    {"verbose", LogLevel::kVerbose},
+    {"notice", LogLevel::kNotice},
+    {"warning", LogLevel::kWarning},
+};
+
+constexpr EnumName<db::EvictionPolicy> kPolicies[] = {
+    {"volatile-lru", db::EvictionPolicy::kVolatileLru},
+    {"volatile-lfu", db::EvictionPolicy::kVolatileLfu},
+    {"volatile-random", db::EvictionPolicy::kVolatileRandom},
+    {"volatile-ttl", db::EvictionPolicy::kVolatileTtl},
+    {"allkeys-lru", db::EvictionPolicy::kAllkeysLru},
+    {"allkeys-lfu", db::EvictionPolicy::kAllkeysLfu},
+    {"allkeys-random", db::EvictionPolicy::kAllkeysRandom},
+    {"noeviction", db::EvictionPolicy::kNoEviction},
+};
+
+Status SetChoice(std::span<const std::string_view> choices, std::string_view v, std::string* out) {
+  for (std::string_view c : choices) {
+    if (EqualsIgnoreCase(v, c)) {
+      *out = std::string(c);
+      return Status::Ok();
+    }
+  }
+  std::string list;
+  for (std::string_view c : choices) {
+    if (!list.empty()) list += ", ";
+    list += c;
+  }
+  return Status::Error("argument(s) must be one of the following: " + list);
+}
+
+constexpr std::string_view kSupervisedChoices[] = {"upstart", "systemd", "auto", "no"};
+constexpr std::string_view kDebugChoices[] = {"no", "yes", "local"};
+
+// ---- rows that need their own parsing -------------------------------------------------------
+
+Status SetLogLevel(ServerConfig& c, std::string_view v) { return SetEnum(kLogLevels, v, &c.loglevel); }
+std::string GetLogLevel(const ServerConfig& c) { return GetEnum(kLogLevels, c.loglevel); }
+
+Status SetPolicy(ServerConfig& c, std::string_view v) {
+  return SetEnum(kPolicies, v, &c.db.maxmemory_policy);
+}
+std::string GetPolicy(const ServerConfig& c) { return GetEnum(kPolicies, c.db.maxmemory_policy); }
+
+Status SetMaxmemory(ServerConfig& c, std::string_view v) {
+  int64_t n = 0;
+  Status s = ParseMemoryValue(v, 0, INT64_MAX, &n);
+  if (s.ok()) c.db.maxmemory = static_cast<uint64_t>(n);
+  return s;
+}
+std::string GetMaxmemory(const ServerConfig& c) { return fmt::format("{}", c.db.maxmemory); }
+
+Status SetBind(ServerConfig& c, std::string_view v) {
+  auto parts = SplitArgs(v);
+  if (!parts || parts->empty()) return Status::Error("Too many bind addresses specified.");
+  if (parts->size() > 16) return Status::Error("Too many bind addresses specified.");
+  c.bind = *parts;
+  return Status::Ok();
+}
+std::string GetBind(const ServerConfig& c) {
+  std::string out;
+  for (const std::string& a : c.bind) {
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
+}
+
+Status SetUnixPerm(ServerConfig& c, std::string_view v) {
+  if (v.empty()) return Status::Error("Invalid socket file permissions");
+  int64_t perm = 0;
+  for (char ch : v) {
+    if (ch < '0' || ch > '7') return Status::Error("Invalid socket file permissions");
+    perm = perm * 8 + (ch - '0');
+    if (perm > 0777) return Status::Error("Invalid socket file permissions");
+  }
+  c.unixsocketperm = perm;
+  return Status::Ok();
+}
+std::string GetUnixPerm(const ServerConfig& c) { return fmt::format("{:o}", c.unixsocketperm); }
+
+Status SetSave(ServerConfig& c, std::string_view v) {
+  auto parts = SplitArgs(v);
+  if (!parts) return Status::Error("Invalid save parameters");
+  if (parts->size() % 2 != 0) return Status::Error("Invalid save parameters");
+  for (const std::string& p : *parts) {
+    auto n = ParseInt64(p);
+    if (!n || *n < 1) return Status::Error("Invalid save parameters");
+  }
+  std::string joined;
+  for (const std::string& p : *parts) {
+    if (!joined.empty()) joined += ' ';
+    joined += p;
+  }
+  c.save = joined;
+  return Status::Ok();
+}
+
+Status SetAppendonly(ServerConfig& c, std::string_view v) {
+  bool on = false;
+  Status s = ParseBoolValue(v, &on);
+  if (!s.ok()) return s;
+  if (on) return Status::Error("AOF persistence is not supported by this server yet");
+  c.appendonly = false;
+  return Status::Ok();
+}
+
+Status SetSupervised(ServerConfig& c, std::string_view v) {
+  return SetChoice(kSupervisedChoices, v, &c.supervised);
+}
+Status SetDebugCommand(ServerConfig& c, std::string_view v) {
+  return SetChoice(kDebugChoices, v, &c.enable_debug_command);
+}
+
+Status SetIoThreads(ServerConfig& c, std::string_view v) {
+  // Accepted for compatibility; the event loop is single-threaded by design.
+  return ParseIntValue(v, 1, 128, &c.io_threads);
+}
+
+// client-output-buffer-limit <class> <hard> <soft> <soft seconds> [<class> ...]
+Status SetOutputLimits(ServerConfig& c, std::string_view v) {
+  auto parts = SplitArgs(v);
+  if (!parts || parts->empty() || parts->size() % 4 != 0) {
+    return Status::Error("Wrong number of arguments in buffer limit configuration.");
+  }
+  ServerConfig probe = c;
+  std::map<std::string, std::string> classes;
+  // Keep the text of classes that are not set now.
+  auto old = SplitArgs(c.output_buffer_limit_text);
+  for (size_t i = 0; old && i + 3 < old->size(); i += 4) {
+    classes[(*old)[i]] = (*old)[i + 1] + " " + (*old)[i + 2] + " " + (*old)[i + 3];
+  }
+  for (size_t i = 0; i < parts->size(); i += 4) {
+    std::string cls = ToLower((*parts)[i]);
+    if (cls == "replica") cls = "slave";
+    if (cls != "normal" && cls != "slave" && cls != "pubsub") {
+      return Status::Error("Invalid client class specified in buffer limit configuration.");
+    }
+    auto hard = ParseMemory((*parts)[i + 1]);
+    auto soft = ParseMemory((*parts)[i + 2]);
+    auto secs = ParseInt64((*parts)[i + 3]);
+    if (!hard || !soft || !secs || *hard < 0 || *soft < 0 || *secs < 0) {
+      return Status::Error("Error in hard, soft or soft_seconds setting in buffer limit "
+                           "configuration.");
+    }
+    classes[cls] = fmt::format("{} {} {}", *hard, *soft, *secs);
+    if (cls == "normal") {
+      probe.output_normal_hard = *hard;
+      probe.output_normal_soft = *soft;
+      probe.output_normal_soft_seconds = *secs;
+    }
+  }
+  std::string text;
+  for (const char* cls : {"normal", "slave", "pubsub"}) {
+    if (!text.empty()) text += ' ';
+    text += std::string(cls) + " " + classes[cls];
+  }
+  c.output_normal_hard = probe.output_normal_hard;
+  c.output_normal_soft = probe.output_normal_soft;
+  c.output_normal_soft_seconds = probe.output_normal_soft_seconds;
+  c.output_buffer_limit_text = text;
+  return Status::Ok();
+}
+
+constexpr int64_t kIntMax = INT_MAX;
+constexpr int64_t kLongMax = INT64_MAX;
+
+constexpr ConfigParam kParams[] = {
+    // ---- network ----
+    {"bind", "", kMulti, "* -::*", "Addresses to listen on; '-' marks an address that may be missing.",
+     SetBind, GetBind},
+    {"port", "", 0, "6379", "TCP port; 0 disables TCP.", SetInt<&ServerConfig::port, 0, 65535>,
+     GetInt<&ServerConfig::port>},
+    {"tcp-backlog", "", kImmutable, "511", "listen(2) backlog for bursts of connects.",
+     SetInt<&ServerConfig::tcp_backlog, 0, kIntMax>, GetInt<&ServerConfig::tcp_backlog>},
+    {"tcp-keepalive", "", 0, "300", "Seconds between TCP keepalive probes; finds dead peers.",
+     SetInt<&ServerConfig::tcp_keepalive, 0, kIntMax>, GetInt<&ServerConfig::tcp_keepalive>},
+    {"unixsocket", "", kImmutable, "", "Path of a unix socket to listen on as well.",
+     SetString<&ServerConfig::unixsocket>, GetString<&ServerConfig::unixsocket>},
+    {"unixsocketperm", "", kImmutable, "0", "Octal permissions of the unix socket.",
+     SetUnixPerm, GetUnixPerm},
+    {"protected-mode", "", 0, "yes", "Accepted for compatibility; bind decides who can connect.",
+     SetBool<&ServerConfig::protected_mode>, GetBool<&ServerConfig::protected_mode>},
+    {"timeout", "", 0, "0", "Close clients idle this many seconds; 0 never.",
+     SetInt<&ServerConfig::timeout, 0, kIntMax>, GetInt<&ServerConfig::timeout>},
+    {"maxclients", "", 0, "10000", "Most simultaneous clients; more are refused with an error.",
+     SetInt<&ServerConfig::maxclients, 1, kIntMax>, GetInt<&ServerConfig::maxclients>},
+    // ---- limits ----
+    {"proto-max-bulk-len", "", 0, "536870912", "Largest single argument a client may send (512mb).",
+     SetMemory<&ServerConfig::proto_max_bulk_len, 1024 * 1024, kLongMax>,
+     GetInt<&ServerConfig::proto_max_bulk_len>},
+    {"client-query-buffer-limit", "", 0, "1073741824",
+     "Most unparsed input one client may have buffered (1gb).",
+     SetMemory<&ServerConfig::client_query_buffer_limit, 1024 * 1024, kLongMax>,
+     GetInt<&ServerConfig::client_query_buffer_limit>},
+    {"client-output-buffer-limit", "", kMulti,
+     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+     "Per class: hard limit, soft limit, soft seconds of unsent output before a client is closed.",
+     SetOutputLimits, GetString<&ServerConfig::output_buffer_limit_text>},
+    {"maxmemory-clients", "", 0, "0", "Evict clients when all client buffers exceed this; 0 off.",
+     SetMemory<&ServerConfig::maxmemory_clients, 0, kLongMax>,
+     GetInt<&ServerConfig::maxmemory_clients>},
+    // ---- general ----
+    {"databases", "", kImmutable, "16", "Number of databases (SELECT 0..n-1).",
+     SetInt<&ServerConfig::databases, 1, kIntMax>, GetInt<&ServerConfig::databases>},
+    {"hz", "", 0, "10", "Cron frequency: active expiry, eviction, timeouts (1..500).",
+     SetInt<&ServerConfig::hz, 1, 500>, GetInt<&ServerConfig::hz>},
+    {"dynamic-hz", "", 0, "yes", "Accepted for compatibility; the cron runs at hz.",
+     SetBool<&ServerConfig::dynamic_hz>, GetBool<&ServerConfig::dynamic_hz>},
+    {"activerehashing", "", 0, "yes", "Give the cron 1 ms per run to finish hash table resizes.",
+     SetBool<&ServerConfig::activerehashing>, GetBool<&ServerConfig::activerehashing>},
+    {"daemonize", "", kImmutable, "no", "Fork into the background (not with systemd).",
+     SetBool<&ServerConfig::daemonize>, GetBool<&ServerConfig::daemonize>},
+    {"pidfile", "", kImmutable, "", "Write the process id to this file.",
+     SetString<&ServerConfig::pidfile>, GetString<&ServerConfig::pidfile>},
+    {"supervised", "", kImmutable, "no", "systemd: report readiness with sd_notify (Type=notify).",
+     SetSupervised, GetString<&ServerConfig::supervised>},
+    {"loglevel", "", 0, "notice", "debug, verbose, notice or warning.", SetLogLevel, GetLogLevel},
+    {"logfile", "", kImmutable, "", "Log file; empty logs to standard output.",
+     SetString<&ServerConfig::logfile>, GetString<&ServerConfig::logfile>},
+    {"requirepass", "", kSensitive, "", "Password of the default user; empty: no AUTH needed.",
+     SetString<&ServerConfig::requirepass>, GetString<&ServerConfig::requirepass>},
+    {"enable-debug-command", "", kImmutable, "no", "Allow DEBUG: no, yes, or local (loopback).",
+     SetDebugCommand, GetString<&ServerConfig::enable_debug_command>},
+    {"io-threads", "", kImmutable, "1", "Accepted for compatibility; one event-loop thread.",
+     SetIoThreads, GetInt<&ServerConfig::io_threads>},
+    // ---- persistence (accepted; snapshots and AOF are not built yet) ----
+    {"save", "", kMulti, "3600 1 300 100 60 10000", "Accepted; RDB snapshots are not built yet.",
+     SetSave, GetString<&ServerConfig::save>},
+    {"appendonly", "", 0, "no", "AOF is not built yet; only 'no' is accepted.", SetAppendonly,
+     GetBool<&ServerConfig::appendonly>},
+    {"dir", "", 0, ".", "Working directory for files the server writes.",
+     SetString<&ServerConfig::dir>, GetString<&ServerConfig::dir>},
+    {"dbfilename", "", 0, "dump.rdb", "Accepted; name of a future RDB file.",
+     SetString<&ServerConfig::dbfilename>, GetString<&ServerConfig::dbfilename>},
+    // ---- memory ----
+    {"maxmemory", "", 0, "0", "Memory limit for data (used_memory); 0 none.", SetMaxmemory,
+     GetMaxmemory},
+    {"maxmemory-policy", "", 0, "noeviction", "What to evict at the limit.", SetPolicy, GetPolicy},
+    {"maxmemory-samples", "", 0, "5", "Keys sampled per eviction; more is closer to true LRU.",
+     SetDbInt<&db::Options::maxmemory_samples, 1, 64>,
+     GetDbInt<&db::Options::maxmemory_samples>},
+    {"maxmemory-eviction-tenacity", "", 0, "10", "How long one command may spend evicting (0..100).",
+     SetDbInt<&db::Options::maxmemory_eviction_tenacity, 0, 100>,
+     GetDbInt<&db::Options::maxmemory_eviction_tenacity>},
+    {"lfu-log-factor", "", 0, "10", "LFU counter growth: higher needs more hits to saturate.",
+     SetDbInt<&db::Options::lfu_log_factor, 0, kIntMax>, GetDbInt<&db::Options::lfu_log_factor>},
+    {"lfu-decay-time", "", 0, "1", "Minutes of idleness that take one off an LFU counter.",
+     SetDbInt<&db::Options::lfu_decay_time, 0, kIntMax>, GetDbInt<&db::Options::lfu_decay_time>},
+    {"lazyfree-lazy-eviction", "", 0, "no", "Free evicted values on the background thread.",
+     SetDbBool<&db::Options::lazyfree_lazy_eviction>,
+     GetDbBool<&db::Options::lazyfree_lazy_eviction>},
+    {"lazyfree-lazy-expire", "", 0, "no", "Free expired values on the background thread.",
+     SetDbBool<&db::Options::lazyfree_lazy_expire>, GetDbBool<&db::Options::lazyfree_lazy_expire>},
+    {"lazyfree-lazy-server-del", "", 0, "no", "Free overwritten values in the background.",
+     SetDbBool<&db::Options::lazyfree_lazy_server_del>,
+     GetDbBool<&db::Options::lazyfree_lazy_server_del>},
+    {"lazyfree-lazy-user-del", "", 0, "no", "DEL behaves as UNLINK.",
+     SetDbBool<&db::Options::lazyfree_lazy_user_del>,
+     GetDbBool<&db::Options::lazyfree_lazy_user_del>},
+    {"lazyfree-lazy-user-flush", "", 0, "no", "FLUSHDB/FLUSHALL default to ASYNC.",
+     SetDbBool<&db::Options::lazyfree_lazy_user_flush>,
+     GetDbBool<&db::Options::lazyfree_lazy_user_flush>},
+    {"active-expire-effort", "", 0, "1", "CPU given to reclaiming expired keys (1..10).",
+     SetDbInt<&db::Options::active_expire_effort, 1, 10>,
+     GetDbInt<&db::Options::active_expire_effort>},
+    {"jemalloc-bg-thread", "", 0, "yes", "jemalloc's background thread returns freed pages.",
+     SetBool<&ServerConfig::jemalloc_bg_thread>, GetBool<&ServerConfig::jemalloc_bg_thread>},
+    // ---- encodings of collections ----
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", 0, "512",
+     "Hashes up to this many fields stay listpacks.",
+     SetDbInt<&db::Options::hash_max_listpack_entries, 0, kLongMax>,
+     GetDbInt<&db::Options::hash_max_listpack_entries>},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", 0, "64",
+     "...and only while every field and value is at most this many bytes.",
+     SetDbInt<&db::Options::hash_max_listpack_value, 0, kLongMax>,
+     GetDbInt<&db::Options::hash_max_listpack_value>},
+    {"list-max-listpack-size", "list-max-ziplist-size", 0, "-2",
+     "List node size: -1..-5 = 4..64 KB per node, positive = entries per node.",
+     SetDbInt<&db::Options::list_max_listpack_size, INT_MIN, kIntMax>,
+     GetDbInt<&db::Options::list_max_listpack_size>},
+    {"list-compress-depth", "", 0, "0", "List nodes kept uncompressed at each end; 0 no compression.",
+     SetDbInt<&db::Options::list_compress_depth, 0, kIntMax>,
+     GetDbInt<&db::Options::list_compress_depth>},
+    {"set-max-intset-entries", "", 0, "512", "Integer-only sets up to this size stay intsets.",
+     SetDbInt<&db::Options::set_max_intset_entries, 0, kLongMax>,
+     GetDbInt<&db::Options::set_max_intset_entries>},
+    {"set-max-listpack-entries", "", 0, "128", "Small sets up to this size stay listpacks.",
+     SetDbInt<&db::Options::set_max_listpack_entries, 0, kLongMax>,
+     GetDbInt<&db::Options::set_max_listpack_entries>},
+    {"set-max-listpack-value", "", 0, "64", "...while every member is at most this many bytes.",
+     SetDbInt<&db::Options::set_max_listpack_value, 0, kLongMax>,
+     GetDbInt<&db::Options::set_max_listpack_value>},
+    {"zset-max-listpack-entries", "zset-max-ziplist-entries", 0, "128",
+     "Sorted sets up to this size stay listpacks.",
+     SetDbInt<&db::Options::zset_max_listpack_entries, 0, kLongMax>,
+     GetDbInt<&db::Options::zset_max_listpack_entries>},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", 0, "64",
+     "...while every member is at most this many bytes.",
+     SetDbInt<&db::Options::zset_max_listpack_value, 0, kLongMax>,
+     GetDbInt<&db::Options::zset_max_listpack_value>},
+};
+
+}  // namespace
+
+std::span<const ConfigParam> ConfigTable() { return kParams; }
+
+const ConfigParam* FindConfigParam(std::string_view name) {
+  for (const ConfigParam& p : kParams) {
+    if (EqualsIgnoreCase(p.name, name) || (!p.alias.empty() && EqualsIgnoreCase(p.alias, name))) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string JoinArgs(const std::vector<std::string>& args, size_t from) {
+  std::string out;
+  for (size_t i = from; i < args.size(); ++i) {
+    if (i > from) out += ' ';
+    // Keep arguments with spaces (or empty ones) intact for multi-argument parameters.
+    if (args[i].empty() || args[i].find(' ') != std::string::npos) {
+      out += QuoteRepr(args[i]);
+    } else {
+      out += args[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status LoadConfigText(std::string_view text, ServerConfig& c) {
+  size_t line_no = 0;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view raw = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    std::string_view line = raw;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() &&
+           (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+      line.remove_suffix(1);
+    }
+    auto fail = [&](std::string_view reason) {
+      return Status::Error(fmt::format("Reading the configuration file, at line {}\n>>> '{}'\n{}",
+                                       line_no, line, reason));
+    };
+    if (line.empty() || line[0] == '#') {
+      if (end == text.size()) break;
+      continue;
+    }
+    auto args = SplitArgs(line);
+    if (!args) return fail("Unbalanced quotes in configuration line");
+    if (args->empty()) continue;
+    const ConfigParam* p = FindConfigParam((*args)[0]);
+    if (p == nullptr) return fail("Bad directive or wrong number of arguments");
+    std::string value;
+    if (p->flags & kMulti) {
+      value = JoinArgs(*args, 1);
+    } else {
+      if (args->size() != 2) return fail("wrong number of arguments");
+      value = (*args)[1];
+    }
+    Status s = p->set(c, value);
+    if (!s.ok()) return fail(s.message());
+    if (end == text.size()) break;
+  }
+  return Status::Ok();
+}
+
+std::string ArgsToConfigText(std::span<const std::string> args) {
+  std::string out;
+  for (const std::string& a : args) {
+    if (a.size() > 2 && a[0] == '-' && a[1] == '-') {
+      if (!out.empty()) out += '\n';
+      out += a.substr(2);
+    } else {
+      out += ' ';
+      out += QuoteRepr(a);
+    }
+  }
+  out += '\n';
+  return out;
+}
+
+Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(path);
+    if (!in) return Status::Error(fmt::format("Rewriting config file: {}", std::strerror(errno)));
+    std::string l;
+    while (std::getline(in, l)) lines.push_back(l);
+  }
+  std::set<const ConfigParam*> done;
+  std::vector<std::string> out;
+  for (const std::string& l : lines) {
+    auto args = SplitArgs(l);
+    const bool comment = l.find_first_not_of(" \t") == std::string::npos ||
+                         l[l.find_first_not_of(" \t")] == '#';
+    const ConfigParam* p = (!comment && args && !args->empty()) ? FindConfigParam((*args)[0])
+                                                                : nullptr;
+    if (p == nullptr) {
+      out.push_back(l);
+      continue;
+    }
+    if (done.count(p)) continue;  // a repeated directive collapses into one line
+    done.insert(p);
+    const std::string v = p->get(c);
+    out.push_back(std::string(p->name) + " " +
+                  ((p->flags & kMulti) || v.empty() ? (v.empty() ? "\"\"" : v) : QuoteRepr(v)));
+  }
+  bool header = false;
+  for (const ConfigParam& p : kParams) {
+    if (done.count(&p)) continue;
+    const std::string v = p.get(c);
+    ServerConfig defaults;
+    if (v == p.get(defaults)) continue;
+    if (!header) {
+      out.push_back("# Generated by CONFIG REWRITE");
+      header = true;
+    }
+    out.push_back(std::string(p.name) + " " +
+                  ((p.flags & kMulti) || v.empty() ? (v.empty() ? "\"\"" : v) : QuoteRepr(v)));
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream o(tmp, std::ios::trunc);
+    if (!o) return Status::Error(fmt::format("Rewriting config file: {}", std::strerror(errno)));
+    for (const std::string& l : out) o << l << '\n';
+    o.flush();
+    if (!o) return Status::Error("Rewriting config file: write failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::Error(fmt::format("Rewriting config file: {}", std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace mnemo::server

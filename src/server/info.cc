@@ -1,0 +1,350 @@
+// info.cc: INFO sections, with Redis's field names and formats (layer: server).
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include <fmt/format.h>
+
+#include "mnemo/base/clock.h"
+#include "mnemo/base/numbers.h"
+#include "mnemo/base/strings.h"
+#include "mnemo/cmd/version.h"
+#include "mnemo/db/lru.h"
+#include "mnemo/mem/malloc_stats.h"
+#include "mnemo/mem/zmalloc.h"
+#include "mnemo/server/config.h"
+#include "mnemo/server/server.h"
+
+namespace mnemo::server {
+
+namespace {
+
+// Sections INFO prints without arguments ("default"), and the extra ones of "all"/"everything".
+constexpr std::string_view kDefaultSections[] = {
+    "server", "clients",   "memory",  "persistence", "stats",   "replication",
+    "cpu",    "modules",   "errorstats", "cluster",  "keyspace",
+};
+constexpr std::string_view kAllExtra[] = {"commandstats", "latencystats"};
+
+std::string Capitalize(std::string_view s) {
+  std::string out(s);
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
+  return out;
+}
+
+std::string Ratio(double a, double b) { return fmt::format("{:.2f}", b > 0 ? a / b : 0.0); }
+
+std::string ExecutablePath() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+}  // namespace
+
+size_t Server::KeyspaceOverhead() {
+  size_t total = 0;
+  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
+    db::Db& d = keyspace_.db(i);
+    total += d.keys().BucketBytes() + d.expires().BucketBytes();
+  }
+  return total;
+}
+
+std::string Server::InfoSection(std::string_view name) {
+  const int64_t now = UnixTimeMs();
+  std::string o = "# " + Capitalize(name) + "\r\n";
+  auto line = [&o](std::string_view k, const auto& v) { o += fmt::format("{}:{}\r\n", k, v); };
+
+  if (name == "server") {
+    utsname u{};
+    ::uname(&u);
+    line("redis_version", cmd::kRedisVersion);
+    line("redis_git_sha1", "00000000");
+    line("redis_git_dirty", 0);
+    line("redis_build_id", "0");
+    line("redis_mode", "standalone");
+    line("os", fmt::format("{} {} {}", u.sysname, u.release, u.machine));
+    line("arch_bits", 64);
+    line("monotonic_clock", "POSIX clock_gettime");
+    line("multiplexing_api", "epoll");
+    line("atomicvar_api", "c11-builtin");
+    line("gcc_version", fmt::format("{}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__));
+    line("process_id", ::getpid());
+    line("process_supervised", config_.supervised);
+    line("run_id", run_id_);
+    line("tcp_port", config_.port);
+    line("server_time_usec", UnixTimeUs());
+    line("uptime_in_seconds", (now - stats_.start_time_ms) / 1000);
+    line("uptime_in_days", (now - stats_.start_time_ms) / 1000 / 86400);
+    line("hz", config_.hz);
+    line("configured_hz", config_.hz);
+    line("lru_clock", keyspace_.lru_clock());
+    line("executable", ExecutablePath());
+    line("config_file", config_file_);
+    line("io_threads_active", 0);
+    line("mnemo_version", cmd::kMnemoVersion);
+  } else if (name == "clients") {
+    size_t max_in = 0;
+    size_t max_out = 0;
+    for (auto& [id, c] : clients_) {
+      max_in = std::max(max_in, c->query_buffer_capacity());
+      max_out = std::max(max_out, c->output_memory());
+    }
+    line("connected_clients", clients_.size());
+    line("cluster_connections", 0);
+    line("maxclients", config_.maxclients);
+    line("client_recent_max_input_buffer", max_in);
+    line("client_recent_max_output_buffer", max_out);
+    line("blocked_clients", 0);
+    line("tracking_clients", 0);
+    line("clients_in_timeout_table", 0);
+    line("total_blocking_keys", 0);
+    line("total_blocking_keys_on_nokey", 0);
+  } else if (name == "memory") {
+    const size_t used = mem::UsedMemory();
+    if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
+    const size_t peak = stats_.used_memory_peak;
+    const size_t rss = mem::ProcessRss();
+    const mem::AllocatorStats a = mem::ReadAllocatorStats();
+    const size_t clients = ClientsMemory();
+    size_t overhead = used_memory_startup_ + clients + KeyspaceOverhead();
+    if (overhead > used) overhead = used;
+    const size_t dataset = used - overhead;
+    const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
+    const uint64_t total_mem = mem::TotalSystemMemory();
+    line("used_memory", used);
+    line("used_memory_human", BytesToHuman(used));
+    line("used_memory_rss", rss);
+    line("used_memory_rss_human", BytesToHuman(rss));
+    line("used_memory_peak", peak);
+    line("used_memory_peak_human", BytesToHuman(peak));
+    line("used_memory_peak_perc", fmt::format("{:.2f}%", peak ? 100.0 * used / peak : 0.0));
+    line("used_memory_overhead", overhead);
+    line("used_memory_startup", used_memory_startup_);
+    line("used_memory_dataset", dataset);
+    line("used_memory_dataset_perc",
+         fmt::format("{:.2f}%", net ? 100.0 * static_cast<double>(dataset) / net : 0.0));
+    line("allocator_allocated", a.allocated);
+    line("allocator_active", a.active);
+    line("allocator_resident", a.resident);
+    line("total_system_memory", total_mem);
+    line("total_system_memory_human", BytesToHuman(total_mem));
+    // No scripting engine: the Lua/function figures are zero.
+    line("used_memory_lua", 0);
+    line("used_memory_vm_eval", 0);
+    line("used_memory_lua_human", "0B");
+    line("used_memory_scripts_eval", 0);
+    line("number_of_cached_scripts", 0);
+    line("number_of_functions", 0);
+    line("number_of_libraries", 0);
+    line("used_memory_vm_functions", 0);
+    line("used_memory_vm_total", 0);
+    line("used_memory_vm_total_human", "0B");
+    line("used_memory_functions", 0);
+    line("used_memory_scripts", 0);
+    line("used_memory_scripts_human", "0B");
+    line("maxmemory", config_.db.maxmemory);
+    line("maxmemory_human", BytesToHuman(config_.db.maxmemory));
+    line("maxmemory_policy", FindConfigParam("maxmemory-policy")->get(config_));
+    line("allocator_frag_ratio", Ratio(static_cast<double>(a.active), static_cast<double>(a.allocated)));
+    line("allocator_frag_bytes", static_cast<int64_t>(a.active) - static_cast<int64_t>(a.allocated));
+    line("allocator_rss_ratio", Ratio(static_cast<double>(a.resident), static_cast<double>(a.active)));
+    line("allocator_rss_bytes", static_cast<int64_t>(a.resident) - static_cast<int64_t>(a.active));
+    line("rss_overhead_ratio", Ratio(static_cast<double>(rss), static_cast<double>(a.resident)));
+    line("rss_overhead_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(a.resident));
+    line("mem_fragmentation_ratio", Ratio(static_cast<double>(rss), static_cast<double>(used)));
+    line("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
+    line("mem_not_counted_for_evict", 0);
+    line("mem_replication_backlog", 0);
+    line("mem_total_replication_buffers", 0);
+    line("mem_clients_slaves", 0);
+    line("mem_clients_normal", clients);
+    line("mem_cluster_links", 0);
+    line("mem_aof_buffer", 0);
+    line("mem_allocator", mem::AllocatorName());
+    line("active_defrag_running", 0);
+    line("lazyfree_pending_objects", keyspace_.lazyfree().pending_objects());
+    line("lazyfreed_objects", keyspace_.lazyfree().freed_objects());
+  } else if (name == "persistence") {
+    line("loading", 0);
+    line("async_loading", 0);
+    line("current_cow_peak", 0);
+    line("current_cow_size", 0);
+    line("current_cow_size_age", 0);
+    line("current_fork_perc", "0.00");
+    line("current_save_keys_processed", 0);
+    line("current_save_keys_total", 0);
+    line("rdb_changes_since_last_save", 0);
+    line("rdb_bgsave_in_progress", 0);
+    line("rdb_last_save_time", stats_.start_time_ms / 1000);
+    line("rdb_last_bgsave_status", "ok");
+    line("rdb_last_bgsave_time_sec", -1);
+    line("rdb_current_bgsave_time_sec", -1);
+    line("rdb_saves", 0);
+    line("rdb_last_cow_size", 0);
+    line("rdb_last_load_keys_expired", 0);
+    line("rdb_last_load_keys_loaded", 0);
+    line("aof_enabled", 0);
+    line("aof_rewrite_in_progress", 0);
+    line("aof_rewrite_scheduled", 0);
+    line("aof_last_rewrite_time_sec", -1);
+    line("aof_current_rewrite_time_sec", -1);
+    line("aof_last_bgrewrite_status", "ok");
+    line("aof_rewrites", 0);
+    line("aof_rewrites_consecutive_failures", 0);
+    line("aof_last_write_status", "ok");
+    line("aof_last_cow_size", 0);
+    line("module_fork_in_progress", 0);
+    line("module_fork_last_cow_size", 0);
+  } else if (name == "stats") {
+    const db::Stats& d = keyspace_.stats();
+    line("total_connections_received", stats_.total_connections_received);
+    line("total_commands_processed", dispatcher_.total_commands());
+    line("instantaneous_ops_per_sec", static_cast<int64_t>(stats_.ops_per_sec));
+    line("total_net_input_bytes", net_stats_.input_bytes);
+    line("total_net_output_bytes", net_stats_.output_bytes);
+    line("total_net_repl_input_bytes", 0);
+    line("total_net_repl_output_bytes", 0);
+    line("instantaneous_input_kbps", fmt::format("{:.2f}", stats_.input_kbps));
+    line("instantaneous_output_kbps", fmt::format("{:.2f}", stats_.output_kbps));
+    line("instantaneous_input_repl_kbps", "0.00");
+    line("instantaneous_output_repl_kbps", "0.00");
+    line("rejected_connections", stats_.rejected_connections);
+    line("sync_full", 0);
+    line("sync_partial_ok", 0);
+    line("sync_partial_err", 0);
+    line("expired_keys", d.expired_keys);
+    line("expired_stale_perc", fmt::format("{:.2f}", d.expired_stale_perc * 100));
+    line("expired_time_cap_reached_count", d.expired_time_cap_reached_count);
+    line("expire_cycle_cpu_milliseconds", d.expire_cycle_cpu_milliseconds);
+    line("evicted_keys", d.evicted_keys);
+    line("evicted_clients", stats_.evicted_clients);
+    line("total_eviction_exceeded_time", d.total_eviction_exceeded_time_us / 1000);
+    line("current_eviction_exceeded_time", 0);
+    line("keyspace_hits", d.keyspace_hits);
+    line("keyspace_misses", d.keyspace_misses);
+    line("pubsub_channels", 0);
+    line("pubsub_patterns", 0);
+    line("pubsubshard_channels", 0);
+    line("latest_fork_usec", 0);
+    line("total_forks", 0);
+    line("migrate_cached_sockets", 0);
+    line("slave_expires_tracked_keys", 0);
+    line("active_defrag_hits", 0);
+    line("active_defrag_misses", 0);
+    line("active_defrag_key_hits", 0);
+    line("active_defrag_key_misses", 0);
+    line("total_active_defrag_time", 0);
+    line("current_active_defrag_time", 0);
+    line("tracking_total_keys", 0);
+    line("tracking_total_items", 0);
+    line("tracking_total_prefixes", 0);
+    line("unexpected_error_replies", 0);
+    line("total_error_replies", dispatcher_.total_error_replies());
+    line("dump_payload_sanitizations", 0);
+    line("total_reads_processed", net_stats_.reads_processed);
+    line("total_writes_processed", net_stats_.writes_processed);
+    line("io_threaded_reads_processed", 0);
+    line("io_threaded_writes_processed", 0);
+    line("client_query_buffer_limit_disconnections", 0);
+    line("client_output_buffer_limit_disconnections", 0);
+    line("reply_buffer_shrinks", 0);
+    line("reply_buffer_expands", 0);
+  } else if (name == "replication") {
+    line("role", "master");
+    line("connected_slaves", 0);
+    line("master_failover_state", "no-failover");
+    line("master_replid", run_id_);
+    line("master_replid2", std::string(40, '0'));
+    line("master_repl_offset", 0);
+    line("second_repl_offset", -1);
+    line("repl_backlog_active", 0);
+    line("repl_backlog_size", 1048576);
+    line("repl_backlog_first_byte_offset", 0);
+    line("repl_backlog_histlen", 0);
+  } else if (name == "cpu") {
+    rusage self{};
+    rusage children{};
+    ::getrusage(RUSAGE_SELF, &self);
+    ::getrusage(RUSAGE_CHILDREN, &children);
+    auto secs = [](const timeval& t) {
+      return fmt::format("{:.6f}", static_cast<double>(t.tv_sec) + t.tv_usec / 1e6);
+    };
+    line("used_cpu_sys", secs(self.ru_stime));
+    line("used_cpu_user", secs(self.ru_utime));
+    line("used_cpu_sys_children", secs(children.ru_stime));
+    line("used_cpu_user_children", secs(children.ru_utime));
+    line("used_cpu_sys_main_thread", secs(self.ru_stime));
+    line("used_cpu_user_main_thread", secs(self.ru_utime));
+  } else if (name == "modules") {
+    // none
+  } else if (name == "errorstats") {
+    for (const auto& [code, count] : dispatcher_.error_stats()) {
+      line("errorstat_" + code, fmt::format("count={}", count));
+    }
+  } else if (name == "cluster") {
+    line("cluster_enabled", 0);
+  } else if (name == "keyspace") {
+    for (int i = 0; i < keyspace_.num_dbs(); ++i) {
+      db::Db& d = keyspace_.db(i);
+      if (d.size() == 0) continue;
+      line(fmt::format("db{}", i), fmt::format("keys={},expires={},avg_ttl={}", d.size(),
+                                               d.expires_size(), d.avg_ttl_ms));
+    }
+  } else if (name == "commandstats") {
+    auto emit = [&](const cmd::Dispatcher::Entry& e) {
+      if (e.stats.calls == 0 && e.stats.rejected_calls == 0 && e.stats.failed_calls == 0) return;
+      line("cmdstat_" + e.full_name,
+           fmt::format("calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
+                       e.stats.calls, e.stats.usec,
+                       e.stats.calls ? static_cast<double>(e.stats.usec) / e.stats.calls : 0.0,
+                       e.stats.rejected_calls, e.stats.failed_calls));
+    };
+    for (const auto& e : dispatcher_.commands()) {
+      emit(*e);
+      for (const auto& s : e->subcommands) emit(*s);
+    }
+  } else if (name == "latencystats") {
+    // Per-command latency percentiles are not tracked yet.
+  } else {
+    return "";
+  }
+  return o;
+}
+
+std::string Server::Info(std::span<const std::string_view> sections) {
+  std::vector<std::string> wanted;
+  auto add = [&wanted](std::string_view s) {
+    for (const auto& w : wanted) {
+      if (w == s) return;
+    }
+    wanted.emplace_back(s);
+  };
+  if (sections.empty()) {
+    for (auto s : kDefaultSections) add(s);
+  }
+  for (std::string_view raw : sections) {
+    const std::string s = ToLower(raw);
+    if (s == "default") {
+      for (auto d : kDefaultSections) add(d);
+    } else if (s == "all" || s == "everything") {
+      for (auto d : kDefaultSections) add(d);
+      for (auto d : kAllExtra) add(d);
+    } else {
+      add(s);
+    }
+  }
+  std::string out;
+  for (const std::string& s : wanted) {
+    std::string text = InfoSection(s);
+    if (text.empty()) continue;
+    if (!out.empty()) out += "\r\n";
+    out += text;
+  }
+  return out;
+}
+
+}  // namespace mnemo::server

@@ -1,0 +1,517 @@
+// server.cc: the server's life cycle, clients, cron and config application (layer: server).
+#include "mnemo/server/server.h"
+
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "mnemo/base/clock.h"
+#include "mnemo/base/glob.h"
+#include "mnemo/base/log.h"
+#include "mnemo/base/random.h"
+#include "mnemo/base/strings.h"
+#include "mnemo/mem/malloc_stats.h"
+#include "mnemo/mem/zmalloc.h"
+#include "mnemo/protocol/errors.h"
+
+namespace mnemo::server {
+
+// What the server keeps per connection: the command layer's view of the client.
+struct Server::Session : net::ConnectionState {
+  cmd::Client client;
+};
+
+namespace {
+
+// Redis keeps this many file descriptors for itself beyond maxclients (CONFIG_MIN_RESERVED_FDS).
+constexpr int64_t kReservedFds = 32;
+
+std::string RandomHex(size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out.push_back(kHex[RandomU64() % 16]);
+  return out;
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config, std::string config_file)
+    : config_(std::move(config)),
+      config_file_(std::move(config_file)),
+      keyspace_(static_cast<int>(config_.databases)),
+      dispatcher_(keyspace_, *this),
+      cron_timer_(io_),
+      signals_(io_) {
+  keyspace_.options() = config_.db;
+  keyspace_.UpdateLruClock(UnixTimeMs());
+  keyspace_.set_now_ms(UnixTimeMs());
+  run_id_ = RandomHex(40);
+  stats_.start_time_ms = UnixTimeMs();
+  ApplyLimits();
+}
+
+Server::~Server() {
+  StopAll();
+  keyspace_.FlushAll(false);
+}
+
+void Server::ApplyLimits() {
+  limits_.query_buffer_limit = static_cast<size_t>(config_.client_query_buffer_limit);
+  limits_.max_bulk_len = config_.proto_max_bulk_len;
+  limits_.output_hard_limit = static_cast<size_t>(config_.output_normal_hard);
+  limits_.output_soft_limit = static_cast<size_t>(config_.output_normal_soft);
+  limits_.output_soft_seconds = config_.output_normal_soft_seconds;
+}
+
+Status Server::Start() {
+  // Raise the descriptor limit to fit maxclients, or lower maxclients to fit the limit.
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    const rlim_t want = static_cast<rlim_t>(config_.maxclients + kReservedFds);
+    if (rl.rlim_cur < want) {
+      rlimit raised = rl;
+      raised.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+      if (rl.rlim_cur < want) {
+        const int64_t fit = static_cast<int64_t>(rl.rlim_cur) - kReservedFds;
+        LogWarning("You requested maxclients of {} requiring at least {} max file descriptors.",
+                   config_.maxclients, want);
+        LogWarning("Server can't set maximum open files to {} because of OS error: {}.", want,
+                   "limit reached");
+        if (fit >= 1) {
+          LogWarning("Current maximum open files is {}. maxclients has been reduced to {} to "
+                     "compensate for low ulimit.", rl.rlim_cur, fit);
+          config_.maxclients = fit;
+        }
+      }
+    }
+  }
+  mem::SetBackgroundThread(config_.jemalloc_bg_thread);
+
+  listener_ = std::make_unique<net::Listener>(
+      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
+                  bool unix_socket) {
+        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_,
+                                                   &net_stats_, next_client_id_++,
+                                                   std::move(peer), std::move(local),
+                                                   unix_socket);
+        c->Start();
+      });
+  net::ListenOptions lo;
+  lo.bind = config_.bind;
+  lo.port = static_cast<int>(config_.port);
+  lo.backlog = static_cast<int>(config_.tcp_backlog);
+  lo.keepalive_s = static_cast<int>(config_.tcp_keepalive);
+  lo.unix_socket = config_.unixsocket;
+  lo.unix_socket_perm = static_cast<int>(config_.unixsocketperm);
+  Status s = listener_->Open(lo);
+  if (!s.ok()) return s;
+
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.async_wait([this](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::post(io_, [this] { StopAll(); });
+  });
+  ScheduleCron();
+
+  net::Connection::PrepareSharedBuffers();
+  used_memory_startup_ = mem::UsedMemory();
+  stats_.used_memory_peak = used_memory_startup_;
+  LogNotice("Server initialized");
+  if (config_.port > 0) LogNotice("Ready to accept connections tcp");
+  if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
+  const bool systemd = config_.supervised == "systemd" ||
+                       (config_.supervised == "auto" && std::getenv("NOTIFY_SOCKET") != nullptr);
+  if (systemd) {
+    sd_notify(0, "READY=1\nSTATUS=Ready to accept connections");
+    LogNotice("Supervised by systemd. Please make sure you set appropriate values for "
+              "TimeoutStartSec and TimeoutStopSec in your service unit.");
+  }
+  return Status::Ok();
+}
+
+void Server::Run() { io_.run(); }
+
+void Server::StopAll() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  if (config_.supervised == "systemd" || std::getenv("NOTIFY_SOCKET") != nullptr) {
+    sd_notify(0, "STOPPING=1");
+  }
+  LogWarning("User requested shutdown...");
+  if (listener_) listener_->Close();
+  asio::error_code ec;
+  cron_timer_.cancel();
+  signals_.cancel(ec);
+  // Closing calls OnClose, which erases from clients_: iterate over a copy.
+  auto clients = clients_;
+  for (auto& [id, c] : clients) c->Close();
+  clients_.clear();
+  if (!config_.pidfile.empty()) ::unlink(config_.pidfile.c_str());
+  LogWarning("{} is now ready to exit, bye bye...", "Mnemo");
+  io_.stop();
+}
+
+// ---- connections ---------------------------------------------------------------------------
+
+bool Server::OnOpen(net::Connection& c) {
+  ++stats_.total_connections_received;
+  if (static_cast<int64_t>(clients_.size()) >= config_.maxclients) {
+    ++stats_.rejected_connections;
+    c.reply().Error(protocol::kErrMaxClients);
+    return false;
+  }
+  auto session = std::make_unique<Session>();
+  session->client.id = c.id();
+  session->client.created_ms = UnixTimeMs();
+  session->client.last_interaction_ms = session->client.created_ms;
+  session->client.authenticated = config_.requirepass.empty();
+  c.parser().set_authenticated(session->client.authenticated);
+  c.set_state(std::move(session));
+  clients_.emplace(c.id(), c.shared_from_this());
+  return true;
+}
+
+void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
+  auto* s = static_cast<Session*>(c.state());
+  c.reply().set_resp(c.reply().resp());
+  dispatcher_.Execute(s->client, argv, c.reply());
+  s->client.last_interaction_ms = UnixTimeMs();
+  c.parser().set_authenticated(s->client.authenticated);
+  if (s->client.close_after_reply) c.CloseAfterReply();
+}
+
+void Server::OnClose(net::Connection& c) { clients_.erase(c.id()); }
+
+// ---- cron ----------------------------------------------------------------------------------
+
+void Server::ScheduleCron() {
+  cron_timer_.expires_after(std::chrono::milliseconds(1000 / config_.hz));
+  cron_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || shutting_down_) return;
+    Cron();
+    ScheduleCron();
+  });
+}
+
+void Server::Cron() {
+  const int64_t now = UnixTimeMs();
+  keyspace_.UpdateLruClock(now);
+  keyspace_.set_now_ms(now);
+  const size_t used = mem::UsedMemory();
+  if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
+  SampleStats(now);
+  CloseTimedOutClients(now);
+  expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
+  // Finish table resizes in the background: shrink tables that emptied, and give rehashing
+  // 1 ms per run (Redis databasesCron with activerehashing).
+  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
+    db::Db& d = keyspace_.db(i);
+    d.keys().ShrinkIfNeeded();
+    d.expires().ShrinkIfNeeded();
+  }
+  if (config_.activerehashing) {
+    int64_t budget_us = 1000;
+    for (int i = 0; i < keyspace_.num_dbs() && budget_us > 0; ++i) {
+      db::Db& d = keyspace_.db(i);
+      const int64_t start = MonotonicUs();
+      if (d.keys().IsRehashing()) d.keys().RehashForMicros(budget_us);
+      if (d.expires().IsRehashing()) d.expires().RehashForMicros(budget_us);
+      budget_us -= MonotonicUs() - start;
+    }
+  }
+}
+
+void Server::SampleStats(int64_t now_ms) {
+  auto& s = stats_.samples[stats_.sample_index % ServerStats::kSamples];
+  const auto& prev = stats_.samples[(stats_.sample_index + ServerStats::kSamples - 1) %
+                                    ServerStats::kSamples];
+  s.commands = dispatcher_.total_commands();
+  s.net_in = net_stats_.input_bytes;
+  s.net_out = net_stats_.output_bytes;
+  s.time_ms = now_ms;
+  ++stats_.sample_index;
+  if (prev.time_ms == 0 || now_ms <= prev.time_ms) return;
+  // Average of the per-interval rates over the last kSamples intervals, as Redis does.
+  double ops = 0;
+  double in = 0;
+  double out = 0;
+  int n = 0;
+  for (int i = 1; i < ServerStats::kSamples && i < stats_.sample_index; ++i) {
+    const auto& a = stats_.samples[(stats_.sample_index - i - 1 + 2 * ServerStats::kSamples) %
+                                   ServerStats::kSamples];
+    const auto& b = stats_.samples[(stats_.sample_index - i + 2 * ServerStats::kSamples) %
+                                   ServerStats::kSamples];
+    const double dt = static_cast<double>(b.time_ms - a.time_ms) / 1000.0;
+    if (a.time_ms == 0 || dt <= 0) continue;
+    ops += static_cast<double>(b.commands - a.commands) / dt;
+    in += static_cast<double>(b.net_in - a.net_in) / dt / 1024.0;
+    out += static_cast<double>(b.net_out - a.net_out) / dt / 1024.0;
+    ++n;
+  }
+  if (n > 0) {
+    stats_.ops_per_sec = ops / n;
+    stats_.input_kbps = in / n;
+    stats_.output_kbps = out / n;
+  }
+}
+
+void Server::CloseTimedOutClients(int64_t now_ms) {
+  if (config_.timeout <= 0 || clients_.empty()) return;
+  // Visit a slice of the clients per run so that the cron stays short with many clients: all of
+  // them once per second at most (Redis clientsCron: numclients / hz, at least 5).
+  size_t per_run = clients_.size() / static_cast<size_t>(config_.hz);
+  if (per_run < 5) per_run = 5;
+  std::vector<std::shared_ptr<net::Connection>> expired;
+  auto it = clients_.lower_bound(cron_client_cursor_);
+  for (size_t n = 0; n < per_run && !clients_.empty(); ++n) {
+    if (it == clients_.end()) it = clients_.begin();
+    auto* s = static_cast<Session*>(it->second->state());
+    if (s != nullptr && now_ms - s->client.last_interaction_ms > config_.timeout * 1000) {
+      expired.push_back(it->second);
+    }
+    cron_client_cursor_ = it->first + 1;
+    ++it;
+  }
+  for (auto& c : expired) {
+    LogVerbose("Closing idle client id={}", c->id());
+    c->Close();
+  }
+}
+
+// ---- clients -------------------------------------------------------------------------------
+
+std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t now_ms) {
+  const cmd::Client& cl = s.client;
+  std::string flags = "N";
+  if (cl.close_after_reply) flags = "c";
+  if (cl.no_evict) flags += "e";
+  const size_t obl = c.output_pending();
+  return fmt::format(
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
+      "multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} "
+      "tot-mem={} events=r{} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+      cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
+      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, c.query_buffer_used(),
+      c.query_buffer_free(), c.output_memory(), obl, obl, c.output_memory(), c.MemoryUsage(),
+      c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name, cl.lib_ver);
+}
+
+bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
+                           int64_t now_ms) {
+  if (!f.ids.empty()) {
+    bool found = false;
+    for (uint64_t id : f.ids) found = found || id == s.client.id;
+    if (!found) return false;
+  }
+  if (f.type && *f.type != "normal") return false;  // only normal clients exist
+  if (f.addr && *f.addr != c.peer()) return false;
+  if (f.laddr && *f.laddr != c.local()) return false;
+  if (f.user && *f.user != "default") return false;
+  if (f.max_age_s && (now_ms - s.client.created_ms) / 1000 < *f.max_age_s) return false;
+  return true;
+}
+
+std::vector<std::string> Server::ClientLines(const cmd::ClientFilter& filter) {
+  std::vector<std::string> lines;
+  const int64_t now = UnixTimeMs();
+  for (auto& [id, c] : clients_) {
+    auto* s = static_cast<Session*>(c->state());
+    if (s == nullptr || !MatchesFilter(*c, *s, filter, now)) continue;
+    lines.push_back(FormatClient(*c, *s, now));
+  }
+  return lines;
+}
+
+std::string Server::ClientLine(const cmd::Client& self) {
+  auto it = clients_.find(self.id);
+  if (it == clients_.end()) {
+    // In-process callers (tests) have no connection.
+    return fmt::format("id={} addr= laddr= fd=-1 name={} db={} cmd={} resp=2", self.id,
+                       self.name, self.db, self.last_command);
+  }
+  return FormatClient(*it->second, *static_cast<Session*>(it->second->state()), UnixTimeMs());
+}
+
+size_t Server::KillClients(const cmd::ClientFilter& filter, cmd::Client& self) {
+  const int64_t now = UnixTimeMs();
+  std::vector<std::shared_ptr<net::Connection>> victims;
+  for (auto& [id, c] : clients_) {
+    auto* s = static_cast<Session*>(c->state());
+    if (s == nullptr || !MatchesFilter(*c, *s, filter, now)) continue;
+    if (filter.skip_me && id == self.id) continue;
+    victims.push_back(c);
+  }
+  for (auto& c : victims) {
+    if (c->id() == self.id) {
+      self.close_after_reply = true;  // after the reply to this very command
+    } else {
+      c->Close();
+    }
+  }
+  return victims.size();
+}
+
+size_t Server::ClientsMemory() {
+  size_t total = 0;
+  for (auto& [id, c] : clients_) total += c->MemoryUsage() + sizeof(Session);
+  return total;
+}
+
+// ---- shutdown, debug -----------------------------------------------------------------------
+
+Status Server::Shutdown(bool nosave, bool now, bool force) {
+  (void)nosave;
+  (void)now;
+  (void)force;
+  // No persistence exists yet, so there is nothing to save and nothing that can fail.
+  asio::post(io_, [this] { StopAll(); });
+  return Status::Ok();
+}
+
+bool Server::DebugAllowed(const cmd::Client& self) const {
+  if (config_.enable_debug_command == "yes") return true;
+  if (config_.enable_debug_command != "local") return false;
+  auto it = clients_.find(self.id);
+  if (it == clients_.end()) return true;  // in-process
+  const std::string& peer = it->second->peer();
+  return it->second->unix_socket() || peer.rfind("127.", 0) == 0 || peer.rfind("::1:", 0) == 0;
+}
+
+void Server::Sleep(double seconds) {
+  std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
+}
+
+// ---- CONFIG --------------------------------------------------------------------------------
+
+std::vector<std::pair<std::string, std::string>> Server::ConfigGet(
+    std::span<const std::string_view> patterns) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const ConfigParam& p : ConfigTable()) {
+    for (std::string_view pat : patterns) {
+      // Aliases match only when named exactly, as in Redis.
+      if (GlobMatch(pat, p.name, true)) {
+        out.emplace_back(std::string(p.name), p.get(config_));
+        break;
+      }
+      if (!p.alias.empty() && EqualsIgnoreCase(pat, p.alias)) {
+        out.emplace_back(std::string(p.alias), p.get(config_));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Status Server::ConfigSet(std::span<const std::string_view> pairs) {
+  const ServerConfig old = config_;
+  std::vector<const ConfigParam*> seen;
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    const ConfigParam* p = FindConfigParam(pairs[i]);
+    if (p == nullptr) {
+      config_ = old;
+      return Status::Error(fmt::format(
+          "ERR Unknown option or number of arguments for CONFIG SET - '{}'", pairs[i]));
+    }
+    for (const ConfigParam* q : seen) {
+      if (q == p) {
+        config_ = old;
+        return Status::Error(fmt::format(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
+            pairs[i]));
+      }
+    }
+    seen.push_back(p);
+    if (p->flags & kImmutable) {
+      config_ = old;
+      return Status::Error(fmt::format(
+          "ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable "
+          "config",
+          pairs[i]));
+    }
+    Status s = p->set(config_, pairs[i + 1]);
+    if (!s.ok()) {
+      config_ = old;
+      return Status::Error(fmt::format(
+          "ERR CONFIG SET failed (possibly related to argument '{}') - {}", pairs[i],
+          s.message()));
+    }
+  }
+  Status applied = ApplyConfig(old);
+  if (!applied.ok()) {
+    config_ = old;
+    ApplyConfig(config_);
+    return applied;
+  }
+  return Status::Ok();
+}
+
+Status Server::ApplyConfig(const ServerConfig& old) {
+  if (config_.port != old.port || config_.bind != old.bind) {
+    auto fresh = std::make_unique<net::Listener>(
+        io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
+                    bool unix_socket) {
+          auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_,
+                                                     &net_stats_, next_client_id_++,
+                                                     std::move(peer), std::move(local),
+                                                     unix_socket);
+          c->Start();
+        });
+    // The old listener must let go of its port first when only the bind list changes.
+    if (listener_) listener_->Close();
+    net::ListenOptions lo;
+    lo.bind = config_.bind;
+    lo.port = static_cast<int>(config_.port);
+    lo.backlog = static_cast<int>(config_.tcp_backlog);
+    lo.keepalive_s = static_cast<int>(config_.tcp_keepalive);
+    Status s = fresh->Open(lo);
+    if (!s.ok()) {
+      // Reopen what we had.
+      config_.port = old.port;
+      config_.bind = old.bind;
+      lo.bind = old.bind;
+      lo.port = static_cast<int>(old.port);
+      if (listener_) listener_->Open(lo);
+      return Status::Error(
+          fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "
+                      "listen on this port",
+                      config_.port != old.port ? "port" : "bind"));
+    }
+    listener_ = std::move(fresh);
+  }
+  SetLogLevel(config_.loglevel);
+  keyspace_.options() = config_.db;
+  ApplyLimits();
+  if (config_.jemalloc_bg_thread != old.jemalloc_bg_thread) {
+    mem::SetBackgroundThread(config_.jemalloc_bg_thread);
+  }
+  return Status::Ok();
+}
+
+Status Server::ConfigRewrite() {
+  if (config_file_.empty()) return Status::Error("ERR The server is running without a config file");
+  Status s = RewriteConfigFile(config_file_, config_);
+  if (!s.ok()) return Status::Error("ERR " + s.message());
+  LogNotice("CONFIG REWRITE executed with success.");
+  return Status::Ok();
+}
+
+void Server::ResetStats() {
+  dispatcher_.ResetStats();
+  keyspace_.stats() = db::Stats{};
+  keyspace_.lazyfree().ResetStats();
+  stats_.total_connections_received = 0;
+  stats_.rejected_connections = 0;
+  stats_.evicted_clients = 0;
+  stats_.used_memory_peak = mem::UsedMemory();
+  net_stats_ = net::NetStats{};
+}
+
+}  // namespace mnemo::server

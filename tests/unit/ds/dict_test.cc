@@ -1,0 +1,205 @@
+// dict_test.cc: the intrusive hash table against std::unordered_map, and the scan and sampling
+// guarantees across resizes (layer: ds).
+#include "mnemo/ds/dict.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mnemo/ds/hash.h"
+
+namespace mnemo::ds {
+namespace {
+
+struct Node {
+  Node* next = nullptr;
+  std::string key;
+  int value = 0;
+};
+
+struct Traits {
+  using Node = ds::Node;
+  static Node** NextField(Node* n) { return &n->next; }
+  static std::string_view Key(const Node* n) { return n->key; }
+  static uint64_t Hash(std::string_view k) { return HashBytes(k); }
+};
+
+using TestDict = Dict<Traits>;
+
+void FreeAll(TestDict& d) {
+  d.Clear([](Node* n) { delete n; });
+}
+
+TEST(DictTest, InsertFindRemove) {
+  TestDict d;
+  EXPECT_EQ(d.Find("a"), nullptr);
+  d.Insert(new Node{nullptr, "a", 1});
+  d.Insert(new Node{nullptr, "b", 2});
+  ASSERT_NE(d.Find("a"), nullptr);
+  EXPECT_EQ(d.Find("a")->value, 1);
+  EXPECT_EQ(d.size(), 2u);
+  Node* removed = d.Remove("a");
+  ASSERT_NE(removed, nullptr);
+  EXPECT_EQ(removed->key, "a");
+  delete removed;
+  EXPECT_EQ(d.Find("a"), nullptr);
+  EXPECT_EQ(d.size(), 1u);
+  FreeAll(d);
+  EXPECT_EQ(d.size(), 0u);
+  EXPECT_EQ(d.BucketBytes(), 0u);
+}
+
+TEST(DictTest, GrowsAtLoadFactorOneAndRehashesIncrementally) {
+  TestDict d;
+  for (int i = 0; i < 4; ++i) d.Insert(new Node{nullptr, std::to_string(i), i});
+  EXPECT_EQ(d.bucket_count(), 4u);
+  EXPECT_FALSE(d.IsRehashing());
+  d.Insert(new Node{nullptr, "4", 4});  // 4 elements in 4 buckets: grows to 8
+  EXPECT_TRUE(d.IsRehashing());
+  while (d.RehashSteps(1)) {
+  }
+  EXPECT_EQ(d.bucket_count(), 8u);
+  for (int i = 0; i <= 4; ++i) EXPECT_NE(d.Find(std::to_string(i)), nullptr);
+  FreeAll(d);
+}
+
+TEST(DictTest, RandomWorkloadMatchesModel) {
+  std::mt19937_64 rng(7);
+  TestDict d;
+  std::unordered_map<std::string, int> model;
+  for (int op = 0; op < 200000; ++op) {
+    const std::string key = "k" + std::to_string(rng() % 5000);
+    const int r = static_cast<int>(rng() % 10);
+    if (r < 5) {
+      if (model.count(key) == 0) {
+        d.Insert(new Node{nullptr, key, op});
+        model[key] = op;
+      }
+    } else if (r < 8) {
+      Node* n = d.Remove(key);
+      ASSERT_EQ(n != nullptr, model.count(key) == 1) << key;
+      if (n != nullptr) {
+        ASSERT_EQ(n->value, model[key]);
+        delete n;
+        model.erase(key);
+      }
+    } else if (r < 9) {
+      Node* n = d.Find(key);
+      ASSERT_EQ(n != nullptr, model.count(key) == 1);
+      if (n != nullptr) ASSERT_EQ(n->value, model[key]);
+    } else {
+      d.ShrinkIfNeeded();
+    }
+    ASSERT_EQ(d.size(), model.size());
+  }
+  size_t seen = 0;
+  d.ForEach([&](Node* n) {
+    ++seen;
+    ASSERT_EQ(model.at(n->key), n->value);
+  });
+  EXPECT_EQ(seen, model.size());
+  FreeAll(d);
+}
+
+TEST(DictTest, ReplaceAtKeepsChainAndCounts) {
+  TestDict d;
+  for (int i = 0; i < 100; ++i) d.Insert(new Node{nullptr, std::to_string(i), i});
+  for (int i = 0; i < 100; ++i) {
+    Node** link = d.FindLink(std::to_string(i));
+    ASSERT_NE(link, nullptr);
+    Node* old = *link;
+    Node* fresh = new Node{nullptr, old->key, i + 1000};
+    d.ReplaceAt(link, fresh);
+    delete old;
+  }
+  EXPECT_EQ(d.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(d.Find(std::to_string(i))->value, i + 1000);
+  FreeAll(d);
+}
+
+// Every element present for the whole scan is returned at least once, even when the table
+// grows or shrinks between the calls.
+TEST(DictTest, ScanReturnsEveryStableElementAcrossResizes) {
+  std::mt19937_64 rng(11);
+  for (int variant = 0; variant < 2; ++variant) {
+    TestDict d;
+    std::set<std::string> stable;
+    for (int i = 0; i < 3000; ++i) {
+      const std::string k = "s" + std::to_string(i);
+      d.Insert(new Node{nullptr, k, i});
+      stable.insert(k);
+    }
+    std::set<std::string> seen;
+    uint64_t cursor = 0;
+    int extra = 0;
+    int calls = 0;
+    do {
+      cursor = d.Scan(cursor, [&](Node* n) { seen.insert(n->key); });
+      ++calls;
+      if (variant == 0) {
+        // Grow during the scan: add transient elements (never removed stable ones).
+        for (int j = 0; j < 20; ++j) {
+          d.Insert(new Node{nullptr, "t" + std::to_string(extra++), 0});
+        }
+      } else if (calls % 10 == 0) {
+        // Shrink during the scan: remove transient elements added earlier and ask to shrink.
+        for (int j = 0; j < 200 && extra > 0; ++j) delete d.Remove("t" + std::to_string(--extra));
+        if (calls == 10) {
+          for (int j = 0; j < 20000; ++j) d.Insert(new Node{nullptr, "t" + std::to_string(extra++), 0});
+        }
+        d.ShrinkIfNeeded();
+      }
+      d.RehashSteps(rng() % 3);
+    } while (cursor != 0);
+    for (const std::string& k : stable) ASSERT_TRUE(seen.count(k)) << k << " variant " << variant;
+    FreeAll(d);
+  }
+}
+
+TEST(DictTest, SamplingWorksWhileRehashing) {
+  TestDict d;
+  for (int i = 0; i < 1024; ++i) d.Insert(new Node{nullptr, std::to_string(i), i});
+  d.Insert(new Node{nullptr, "x", 0});  // starts a grow
+  ASSERT_TRUE(d.IsRehashing());
+  d.PauseRehash();  // keep it in the middle of the rehash while we sample
+  std::map<std::string, int> hits;
+  for (int round = 0; round < 2000; ++round) {
+    Node* sample[16];
+    const size_t n = d.SampleNodes(sample, 16);
+    ASSERT_EQ(n, 16u);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(d.Find(sample[i]->key), sample[i]);  // a real member
+      ++hits[sample[i]->key];
+    }
+    Node* r = d.FairRandomNode();
+    ASSERT_NE(r, nullptr);
+    ++hits[r->key];
+  }
+  d.ResumeRehash();
+  // The samples cover most of the table, not just one region.
+  EXPECT_GT(hits.size(), 900u);
+  FreeAll(d);
+}
+
+TEST(DictTest, BucketBytesAreCountedInUsedMemory) {
+  const size_t before = mem::UsedMemory();
+  TestDict d;
+  std::vector<Node*> nodes;
+  for (int i = 0; i < 100; ++i) nodes.push_back(new Node{nullptr, std::to_string(i), i});
+  const size_t with_nodes = mem::UsedMemory();
+  for (Node* n : nodes) d.Insert(n);
+  while (d.RehashSteps(100)) {
+  }
+  EXPECT_EQ(mem::UsedMemory() - with_nodes, d.BucketBytes());
+  EXPECT_EQ(d.BucketBytes(), d.bucket_count() * sizeof(Node*));
+  FreeAll(d);
+  EXPECT_EQ(mem::UsedMemory(), before);
+}
+
+}  // namespace
+}  // namespace mnemo::ds

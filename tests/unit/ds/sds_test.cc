@@ -1,0 +1,101 @@
+// sds_test.cc: dynamic strings against std::string under a seeded random workload (layer: ds).
+#include "mnemo/ds/sds.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "mnemo/mem/zmalloc.h"
+
+namespace mnemo::ds {
+namespace {
+
+TEST(SdsTest, NewHoldsBytesAndTerminator) {
+  sds s = SdsNew(std::string_view("a\0b", 3));
+  EXPECT_EQ(SdsLen(s), 3u);
+  EXPECT_EQ(SdsView(s), std::string_view("a\0b", 3));
+  EXPECT_EQ(s[3], '\0');
+  SdsFree(s);
+}
+
+TEST(SdsTest, CapacityIsTheUsableSizeOfTheSizeClass) {
+  // 3 (type-8 header) + 20 + 1 = 24 bytes, which jemalloc serves from its 32-byte class.
+  sds s = SdsNew(std::string(20, 'x'));
+  EXPECT_EQ(SdsAllocSize(s), mem::SizeClass(24));
+  EXPECT_EQ(SdsAlloc(s), SdsAllocSize(s) - 3 - 1);
+  SdsFree(s);
+}
+
+TEST(SdsTest, HeaderTypeGrowsWithLength) {
+  for (size_t len : {0u, 255u, 256u, 65535u, 65536u, 100000u}) {
+    sds s = SdsNew(std::string(len, 'y'));
+    EXPECT_EQ(SdsLen(s), len);
+    // The header is at most 17 bytes; a string under 256 bytes has the 3-byte one.
+    const size_t header = SdsAllocSize(s) - SdsAlloc(s) - 1;
+    EXPECT_EQ(header, len < 256 ? 3u : len < 65536 ? 5u : 9u) << len;
+    SdsFree(s);
+  }
+}
+
+TEST(SdsTest, GrowthDoublesThenStepsByOneMegabyte) {
+  sds s = SdsNew("");
+  s = SdsMakeRoomFor(s, 1000);
+  EXPECT_GE(SdsAvail(s), 1000u);
+  EXPECT_LT(SdsAlloc(s), 2200u);  // doubled need (2000) rounded to a size class
+  sds big = SdsNewZeroed(2 * kSdsMaxPrealloc);
+  big = SdsMakeRoomFor(big, 10);
+  EXPECT_GE(SdsAlloc(big), 2 * kSdsMaxPrealloc + 10);
+  EXPECT_LE(SdsAlloc(big), 3 * kSdsMaxPrealloc + 8192);  // +1 MB, not doubled
+  SdsFree(s);
+  SdsFree(big);
+}
+
+TEST(SdsTest, GrowZeroFillsAndRemoveFreeSpaceShrinks) {
+  sds s = SdsNew("abc");
+  s = SdsGrowZero(s, 10);
+  EXPECT_EQ(SdsView(s), std::string_view("abc\0\0\0\0\0\0\0", 10));
+  s = SdsMakeRoomFor(s, 5000);
+  const size_t before = SdsAllocSize(s);
+  s = SdsRemoveFreeSpace(s);
+  EXPECT_LT(SdsAllocSize(s), before);
+  EXPECT_EQ(SdsLen(s), 10u);
+  SdsFree(s);
+}
+
+TEST(SdsTest, RandomAppendsMatchStdString) {
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 50; ++round) {
+    const size_t before_mem = mem::UsedMemory();
+    sds s = SdsNew("");
+    std::string model;
+    for (int op = 0; op < 200; ++op) {
+      std::string chunk(rng() % (round % 5 == 0 ? 5000 : 40), static_cast<char>('a' + rng() % 26));
+      switch (rng() % 3) {
+        case 0:
+          s = SdsCat(s, chunk);
+          model += chunk;
+          break;
+        case 1: {
+          const size_t len = model.size() + rng() % 100;
+          s = SdsGrowZero(s, len);
+          model.resize(len, '\0');
+          break;
+        }
+        default: {
+          const size_t len = model.empty() ? 0 : rng() % model.size();
+          SdsSetLen(s, len);
+          model.resize(len);
+        }
+      }
+      ASSERT_EQ(SdsView(s), model);
+      ASSERT_EQ(s[SdsLen(s)], '\0');
+      ASSERT_LE(SdsLen(s), SdsAlloc(s));
+    }
+    SdsFree(s);
+    EXPECT_EQ(mem::UsedMemory(), before_mem);  // everything given back, exactly
+  }
+}
+
+}  // namespace
+}  // namespace mnemo::ds
