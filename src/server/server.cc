@@ -122,6 +122,7 @@ Status Server::Start() {
   ScheduleCron();
 
   net::Connection::PrepareSharedBuffers();
+  started_ = true;
   used_memory_startup_ = mem::UsedMemory();
   stats_.used_memory_peak = used_memory_startup_;
   LogNotice("Server initialized");
@@ -140,7 +141,7 @@ Status Server::Start() {
 void Server::Run() { io_.run(); }
 
 void Server::StopAll() {
-  if (shutting_down_) return;
+  if (shutting_down_ || !started_) return;
   shutting_down_ = true;
   if (config_.supervised == "systemd" || std::getenv("NOTIFY_SOCKET") != nullptr) {
     sd_notify(0, "STOPPING=1");

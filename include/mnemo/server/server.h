@@ -122,6 +122,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   ServerStats stats_;
   size_t used_memory_startup_ = 0;
   std::string run_id_;
+  bool started_ = false;
   bool shutting_down_ = false;
   size_t cron_client_cursor_ = 0;
 };

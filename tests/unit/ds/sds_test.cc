@@ -31,9 +31,10 @@ TEST(SdsTest, HeaderTypeGrowsWithLength) {
   for (size_t len : {0u, 255u, 256u, 65535u, 65536u, 100000u}) {
     sds s = SdsNew(std::string(len, 'y'));
     EXPECT_EQ(SdsLen(s), len);
-    // The header is at most 17 bytes; a string under 256 bytes has the 3-byte one.
-    const size_t header = SdsAllocSize(s) - SdsAlloc(s) - 1;
-    EXPECT_EQ(header, len < 256 ? 3u : len < 65536 ? 5u : 9u) << len;
+    // Exact fit: the block is the size class of header + bytes + terminator, where the header
+    // is 3 bytes under 256, 5 under 64 KiB, 9 under 4 GiB.
+    const size_t header = len < 256 ? 3u : len < 65536 ? 5u : 9u;
+    EXPECT_EQ(SdsAllocSize(s), mem::SizeClass(header + len + 1)) << len;
     SdsFree(s);
   }
 }
@@ -67,32 +68,35 @@ TEST(SdsTest, RandomAppendsMatchStdString) {
   std::mt19937_64 rng(42);
   for (int round = 0; round < 50; ++round) {
     const size_t before_mem = mem::UsedMemory();
-    sds s = SdsNew("");
-    std::string model;
-    for (int op = 0; op < 200; ++op) {
-      std::string chunk(rng() % (round % 5 == 0 ? 5000 : 40), static_cast<char>('a' + rng() % 26));
-      switch (rng() % 3) {
-        case 0:
-          s = SdsCat(s, chunk);
-          model += chunk;
-          break;
-        case 1: {
-          const size_t len = model.size() + rng() % 100;
-          s = SdsGrowZero(s, len);
-          model.resize(len, '\0');
-          break;
+    {
+      sds s = SdsNew("");
+      std::string model;
+      for (int op = 0; op < 200; ++op) {
+        std::string chunk(rng() % (round % 5 == 0 ? 5000 : 40),
+                          static_cast<char>('a' + rng() % 26));
+        switch (rng() % 3) {
+          case 0:
+            s = SdsCat(s, chunk);
+            model += chunk;
+            break;
+          case 1: {
+            const size_t len = model.size() + rng() % 100;
+            s = SdsGrowZero(s, len);
+            model.resize(len, '\0');
+            break;
+          }
+          default: {
+            const size_t len = model.empty() ? 0 : rng() % model.size();
+            SdsSetLen(s, len);
+            model.resize(len);
+          }
         }
-        default: {
-          const size_t len = model.empty() ? 0 : rng() % model.size();
-          SdsSetLen(s, len);
-          model.resize(len);
-        }
+        ASSERT_EQ(SdsView(s), model);
+        ASSERT_EQ(s[SdsLen(s)], '\0');
+        ASSERT_LE(SdsLen(s), SdsAlloc(s));
       }
-      ASSERT_EQ(SdsView(s), model);
-      ASSERT_EQ(s[SdsLen(s)], '\0');
-      ASSERT_LE(SdsLen(s), SdsAlloc(s));
+      SdsFree(s);
     }
-    SdsFree(s);
     EXPECT_EQ(mem::UsedMemory(), before_mem);  // everything given back, exactly
   }
 }

@@ -1,0 +1,39 @@
+// command_harness.cc: the in-process command runner (tests/support).
+#include "command_harness.h"
+
+#include "mnemo/base/log.h"
+
+namespace mnemo::test {
+
+CommandHarness::CommandHarness(std::string_view config_lines) {
+  SetLogLevel(LogLevel::kWarning);
+  server::ServerConfig config;
+  Status s = server::LoadConfigText(config_lines, config);
+  EXPECT_TRUE(s.ok()) << s.message();
+  server_ = std::make_unique<server::Server>(config, "");
+  client_.id = 1;
+  client_.authenticated = config.requirepass.empty();
+}
+
+CommandHarness::~CommandHarness() = default;
+
+std::string CommandHarness::RunRaw(const std::vector<std::string>& argv) {
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  reply_.buffer().clear();
+  server_->dispatcher().Execute(client_, views, reply_);
+  return reply_.buffer();
+}
+
+RespValue CommandHarness::Run(const std::vector<std::string>& argv) {
+  const std::string raw = RunRaw(argv);
+  RespValue v;
+  const int64_t n = ParseResp(raw, &v);
+  EXPECT_EQ(n, static_cast<int64_t>(raw.size())) << "not exactly one reply: " << raw;
+  return v;
+}
+
+RespValue CommandHarness::Run(std::initializer_list<std::string_view> argv) {
+  return Run(std::vector<std::string>(argv.begin(), argv.end()));
+}
+
+}  // namespace mnemo::test

@@ -1,0 +1,53 @@
+// command_harness.h: runs commands through the in-process dispatcher of a real (not listening)
+// server, for tests/cmd (tests/support).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/server/server.h"
+#include "resp_value.h"
+
+namespace mnemo::test {
+
+class CommandHarness {
+ public:
+  // A server on the default configuration, with `config_lines` (redis.conf syntax) applied.
+  explicit CommandHarness(std::string_view config_lines = "");
+  ~CommandHarness();
+
+  // Runs one command and returns its parsed reply.
+  RespValue Run(std::initializer_list<std::string_view> argv);
+  RespValue Run(const std::vector<std::string>& argv);
+  // Runs one command and returns the raw RESP bytes of its reply.
+  std::string RunRaw(const std::vector<std::string>& argv);
+
+  // Sets the protocol version of the harness's client (HELLO does it too).
+  void SetResp(int version) { reply_.set_resp(version); }
+  server::Server& server() { return *server_; }
+  db::Keyspace& keyspace() { return server_->keyspace(); }
+  cmd::Client& client() { return client_; }
+
+ private:
+  std::unique_ptr<server::Server> server_;
+  cmd::Client client_;
+  protocol::ReplyBuilder reply_;
+};
+
+// A gtest fixture with a fresh harness per test.
+class CommandTest : public ::testing::Test {
+ protected:
+  RespValue Run(std::initializer_list<std::string_view> argv) { return h_.Run(argv); }
+  RespValue Run(const std::vector<std::string>& argv) { return h_.Run(argv); }
+  std::string RunRaw(const std::vector<std::string>& argv) { return h_.RunRaw(argv); }
+  // The reply's display (RespValue::ToString) — the shortest way to assert a reply.
+  std::string Str(std::initializer_list<std::string_view> argv) { return h_.Run(argv).ToString(); }
+  CommandHarness h_;
+};
+
+}  // namespace mnemo::test

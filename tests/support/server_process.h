@@ -1,0 +1,67 @@
+// server_process.h: starts the real mnemo-server on a free loopback port for integration
+// tests, and talks to it with hiredis and redis-cli (tests/support).
+//
+// The binary comes from the MNEMO_SERVER environment variable (CTest sets it). The server is
+// stopped by PID (SIGTERM, then SIGKILL after 10 s) when the object goes away.
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "resp_value.h"
+
+namespace mnemo::test {
+
+struct RedisContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using RedisConnection = std::unique_ptr<redisContext, RedisContextDeleter>;
+
+// Returns a TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+class ServerProcess {
+ public:
+  // Starts mnemo-server with "--port <free> --bind 127.0.0.1" followed by `args` (for example
+  // {"--maxclients", "10"}). Waits until it accepts connections; fails the test if it does not.
+  explicit ServerProcess(std::vector<std::string> args = {});
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  ~ServerProcess();
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // True while the process runs.
+  bool Alive();
+  // Sends SIGTERM and waits up to `timeout_ms`; returns the exit status (or -1).
+  int Stop(int timeout_ms = 10000);
+  // Everything the server logged so far.
+  std::string Log() const;
+
+  // A new hiredis connection (null on failure).
+  RedisConnection Connect(int timeout_ms = 5000);
+  // Runs one command on a fresh connection and returns the reply, converted.
+  RespValue Command(const std::vector<std::string>& argv);
+  // Runs redis-cli -p <port> with `args`; returns stdout, sets *exit_code.
+  std::string Cli(const std::vector<std::string>& args, int* exit_code = nullptr,
+                  const std::string& stdin_text = "");
+  // The value of a field of INFO (e.g. "used_memory"), or "" if absent.
+  std::string InfoField(const std::string& field);
+
+ private:
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::string log_path_;
+};
+
+// Converts a hiredis reply into a RespValue.
+RespValue FromHiredis(const redisReply* r);
+// Runs argv on `c` and returns the converted reply; an I/O error becomes an error value whose
+// text starts with "IO:".
+RespValue Exec(redisContext* c, const std::vector<std::string>& argv);
+
+}  // namespace mnemo::test
