@@ -296,8 +296,9 @@ class Dict {
   }
 
   // Stores up to `count` nodes taken from consecutive buckets starting at a random one into
-  // `out` and returns how many. Not uniform and may miss some nodes, but cheap: it does at most
-  // count*10 bucket visits. What eviction and active expiry sample with.
+  // `out` and returns how many (at least one if the table is not empty). Not uniform and may
+  // return fewer than `count`, but cheap: it does at most count*10 bucket visits. What
+  // eviction samples with.
   size_t SampleNodes(Node** out, size_t count) {
     if (count > size()) count = size();
     if (count == 0) return 0;
@@ -339,6 +340,9 @@ class Dict {
       }
       i = (i + 1) & max_mask;
     }
+    // The walk is bounded, so it can miss every node while a rehash leaves one table nearly
+    // empty; never come back empty-handed from a non-empty table.
+    if (stored == 0) out[stored++] = RandomNode();
     return stored;
   }
 

@@ -175,7 +175,7 @@ TEST(DictTest, SamplingWorksWhileRehashing) {
     Node* sample[16];
     const size_t n = d.SampleNodes(sample, 16);
     // It may return fewer than asked (its walk is bounded), never none from a non-empty table.
-    ASSERT_GE(n, 8u);
+    ASSERT_GE(n, 1u);
     ASSERT_LE(n, 16u);
     for (size_t i = 0; i < n; ++i) {
       ASSERT_EQ(d.Find(sample[i]->key), sample[i]);  // a real member
