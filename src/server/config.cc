@@ -215,8 +215,14 @@ Status SetUnixPerm(ServerConfig& c, std::string_view v) {
 std::string GetUnixPerm(const ServerConfig& c) { return fmt::format("{:o}", c.unixsocketperm); }
 
 Status SetSave(ServerConfig& c, std::string_view v) {
-  auto parts = SplitArgs(v);
-  if (!parts) return Status::Error("Invalid save parameters");
+  auto split = SplitArgs(v);
+  if (!split) return Status::Error("Invalid save parameters");
+  // save "" (an empty argument) turns snapshots off.
+  std::vector<std::string> parts_storage;
+  for (std::string& p : *split) {
+    if (!p.empty()) parts_storage.push_back(std::move(p));
+  }
+  const std::vector<std::string>* parts = &parts_storage;
   if (parts->size() % 2 != 0) return Status::Error("Invalid save parameters");
   for (const std::string& p : *parts) {
     auto n = ParseInt64(p);

@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""strings.py: memory per key and throughput, Mnemo against Redis in one run (issue 2).
+
+1. Loads N keys "key:%08d" with 16-byte values into both servers (pipelined) and prints
+   used_memory per key for each and the ratio (target: Mnemo <= 62 bytes/key; Redis 7.0.15 with
+   Debian's jemalloc uses 104).
+2. Runs `redis-benchmark -q -t set,get,incr,mset -P 16` against both and prints requests per
+   second and the ratio. The machine is shared: read the ratio, not the absolute numbers.
+
+Usage: bench/compare/strings.py [--keys 1000000] [--requests 1000000]
+"""
+import argparse
+import re
+import subprocess
+
+from servers import Pair, table
+
+
+def load(server, n, value_len=16, batch=10000):
+    pipe = server.client.pipeline(transaction=False)
+    for i in range(n):
+        pipe.set(f"key:{i:08d}", f"{i:0{value_len}d}")
+        if (i + 1) % batch == 0:
+            pipe.execute()
+    pipe.execute()
+
+
+def bench(server, tests, requests, pipeline):
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-t", tests,
+                          "-n", str(requests), "-P", str(pipeline)],
+                         capture_output=True, text=True, check=True).stdout
+    rps = {}
+    for m in re.finditer(r"([A-Z]+)(?: \(10 keys\))?: ([\d.]+) requests per second", out):
+        rps[m.group(1)] = float(m.group(2))
+    return rps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--requests", type=int, default=1000000)
+    args = ap.parse_args()
+    with Pair() as p:
+        print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
+        rows = []
+        per_key = {}
+        for s in p.both():
+            before = s.used_memory()
+            load(s, args.keys)
+            assert s.client.dbsize() == args.keys
+            per_key[s.name] = (s.used_memory() - before) / args.keys
+        rows.append([f"used_memory per key ({args.keys} x 12-byte key, 16-byte value)",
+                     f"{per_key['mnemo']:.1f}", f"{per_key['redis']:.1f}",
+                     f"{per_key['mnemo'] / per_key['redis']:.3f}"])
+        for s in p.both():
+            s.client.flushall()
+        results = {s.name: bench(s, "set,get,incr,mset", args.requests, 16) for s in p.both()}
+        for t in ["SET", "GET", "INCR", "MSET"]:
+            m, r = results["mnemo"].get(t, 0), results["redis"].get(t, 0)
+            rows.append([f"redis-benchmark -P 16 {t} (requests/s)", f"{m:.0f}", f"{r:.0f}",
+                         f"{m / r:.3f}" if r else "n/a"])
+        table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])
+
+
+if __name__ == "__main__":
+    main()
