@@ -49,6 +49,11 @@ class ServerApi {
   // Closes the selected clients (the caller itself after its reply); returns how many.
   virtual size_t KillClients(const ClientFilter& filter, Client& self) = 0;
 
+  // proto-max-bulk-len: the longest string a command may build (APPEND, SETRANGE; LCS's
+  // scratch table), as well as the longest argument a client may send. Read live, so CONFIG
+  // SET applies to the next command.
+  virtual int64_t ProtoMaxBulkLen() const = 0;
+
   // The password of the default user ("" when there is none).
   virtual const std::string& RequirePass() const = 0;
   // Stops the server after the current command; returns the error text if it cannot.

@@ -15,6 +15,7 @@ inline constexpr std::string_view kErrSyntax = "ERR syntax error";
 inline constexpr std::string_view kErrNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kErrIndexOutOfRange = "ERR index out of range";
 inline constexpr std::string_view kErrOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kErrDecrementOverflow = "ERR decrement would overflow";
 inline constexpr std::string_view kErrIncrFloatNanInf =
     "ERR increment would produce NaN or Infinity";
 inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out of range";
@@ -23,9 +24,19 @@ inline constexpr std::string_view kErrSameObject =
     "ERR source and destination objects are the same";
 inline constexpr std::string_view kErrStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-inline constexpr std::string_view kErrBitOffset = "ERR bit offset is not an integer or out of range";
+inline constexpr std::string_view kErrBitOffset =
+    "ERR bit offset is not an integer or out of range";
 inline constexpr std::string_view kErrBit = "ERR bit is not an integer or out of range";
 inline constexpr std::string_view kErrOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kErrLcsNotStrings =
+    "ERR The specified keys must contain string values";
+inline constexpr std::string_view kErrLcsLenAndIdx =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr std::string_view kErrLcsTooLong = "ERR String too long for LCS";
+inline constexpr std::string_view kErrLcsOverLimit =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+inline constexpr std::string_view kErrLcsAllocFailed =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";
 inline constexpr std::string_view kErrNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kErrWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";

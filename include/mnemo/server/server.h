@@ -77,6 +77,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::vector<std::string> ClientLines(const cmd::ClientFilter& filter) override;
   std::string ClientLine(const cmd::Client& self) override;
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
+  int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   const std::string& RequirePass() const override { return config_.requirepass; }
   Status Shutdown(bool nosave, bool now, bool force) override;
   bool DebugAllowed(const cmd::Client& self) const override;
