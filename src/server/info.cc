@@ -34,8 +34,6 @@ std::string Capitalize(std::string_view s) {
   return out;
 }
 
-std::string Ratio(double a, double b) { return fmt::format("{:.2f}", b > 0 ? a / b : 0.0); }
-
 std::string ExecutablePath() {
   char buf[4096];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -43,15 +41,6 @@ std::string ExecutablePath() {
 }
 
 }  // namespace
-
-size_t Server::KeyspaceOverhead() {
-  size_t total = 0;
-  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
-    db::Db& d = keyspace_.db(i);
-    total += d.keys().BucketBytes() + d.expires().BucketBytes();
-  }
-  return total;
-}
 
 std::string Server::InfoSection(std::string_view name) {
   const int64_t now = UnixTimeMs();
@@ -104,32 +93,22 @@ std::string Server::InfoSection(std::string_view name) {
     line("total_blocking_keys", 0);
     line("total_blocking_keys_on_nokey", 0);
   } else if (name == "memory") {
-    const size_t used = mem::UsedMemory();
-    if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
-    const size_t peak = stats_.used_memory_peak;
-    const size_t rss = mem::ProcessRss();
-    const mem::AllocatorStats a = mem::ReadAllocatorStats();
-    const size_t clients = ClientsMemory();
-    size_t overhead = used_memory_startup_ + clients + KeyspaceOverhead();
-    if (overhead > used) overhead = used;
-    const size_t dataset = used - overhead;
-    const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
+    const cmd::MemoryOverview m = Memory();
     const uint64_t total_mem = mem::TotalSystemMemory();
-    line("used_memory", used);
-    line("used_memory_human", BytesToHuman(used));
-    line("used_memory_rss", rss);
-    line("used_memory_rss_human", BytesToHuman(rss));
-    line("used_memory_peak", peak);
-    line("used_memory_peak_human", BytesToHuman(peak));
-    line("used_memory_peak_perc", fmt::format("{:.2f}%", peak ? 100.0 * used / peak : 0.0));
-    line("used_memory_overhead", overhead);
-    line("used_memory_startup", used_memory_startup_);
-    line("used_memory_dataset", dataset);
-    line("used_memory_dataset_perc",
-         fmt::format("{:.2f}%", net ? 100.0 * static_cast<double>(dataset) / net : 0.0));
-    line("allocator_allocated", a.allocated);
-    line("allocator_active", a.active);
-    line("allocator_resident", a.resident);
+    line("used_memory", m.total_allocated);
+    line("used_memory_human", BytesToHuman(m.total_allocated));
+    line("used_memory_rss", m.rss);
+    line("used_memory_rss_human", BytesToHuman(m.rss));
+    line("used_memory_peak", m.peak_allocated);
+    line("used_memory_peak_human", BytesToHuman(m.peak_allocated));
+    line("used_memory_peak_perc", fmt::format("{:.2f}%", m.peak_percentage));
+    line("used_memory_overhead", m.overhead_total);
+    line("used_memory_startup", m.startup_allocated);
+    line("used_memory_dataset", m.dataset_bytes);
+    line("used_memory_dataset_perc", fmt::format("{:.2f}%", m.dataset_percentage));
+    line("allocator_allocated", m.allocator_allocated);
+    line("allocator_active", m.allocator_active);
+    line("allocator_resident", m.allocator_resident);
     line("total_system_memory", total_mem);
     line("total_system_memory_human", BytesToHuman(total_mem));
     // No scripting engine: the Lua/function figures are zero.
@@ -149,24 +128,24 @@ std::string Server::InfoSection(std::string_view name) {
     line("maxmemory", config_.db.maxmemory);
     line("maxmemory_human", BytesToHuman(config_.db.maxmemory));
     line("maxmemory_policy", FindConfigParam("maxmemory-policy")->get(config_));
-    line("allocator_frag_ratio", Ratio(static_cast<double>(a.active), static_cast<double>(a.allocated)));
-    line("allocator_frag_bytes", static_cast<int64_t>(a.active) - static_cast<int64_t>(a.allocated));
-    line("allocator_rss_ratio", Ratio(static_cast<double>(a.resident), static_cast<double>(a.active)));
-    line("allocator_rss_bytes", static_cast<int64_t>(a.resident) - static_cast<int64_t>(a.active));
-    line("rss_overhead_ratio", Ratio(static_cast<double>(rss), static_cast<double>(a.resident)));
-    line("rss_overhead_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(a.resident));
-    line("mem_fragmentation_ratio", Ratio(static_cast<double>(rss), static_cast<double>(used)));
-    line("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
+    line("allocator_frag_ratio", fmt::format("{:.2f}", m.allocator_frag_ratio));
+    line("allocator_frag_bytes", m.allocator_frag_bytes);
+    line("allocator_rss_ratio", fmt::format("{:.2f}", m.allocator_rss_ratio));
+    line("allocator_rss_bytes", m.allocator_rss_bytes);
+    line("rss_overhead_ratio", fmt::format("{:.2f}", m.rss_overhead_ratio));
+    line("rss_overhead_bytes", m.rss_overhead_bytes);
+    line("mem_fragmentation_ratio", fmt::format("{:.2f}", m.fragmentation_ratio));
+    line("mem_fragmentation_bytes", m.fragmentation_bytes);
     line("mem_not_counted_for_evict", 0);
     line("mem_replication_backlog", 0);
     line("mem_total_replication_buffers", 0);
     line("mem_clients_slaves", 0);
-    line("mem_clients_normal", clients);
+    line("mem_clients_normal", m.clients_normal);
     line("mem_cluster_links", 0);
     line("mem_aof_buffer", 0);
     line("mem_allocator", mem::AllocatorName());
     line("active_defrag_running", 0);
-    line("lazyfree_pending_objects", keyspace_.lazyfree().pending_objects());
+    line("lazyfree_pending_objects", m.lazyfree_pending_objects);
     line("lazyfreed_objects", keyspace_.lazyfree().freed_objects());
   } else if (name == "persistence") {
     line("loading", 0);

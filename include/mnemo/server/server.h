@@ -81,6 +81,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   const std::string& RequirePass() const override { return config_.requirepass; }
   Status Shutdown(bool nosave, bool now, bool force) override;
   bool DebugAllowed(const cmd::Client& self) const override;
+  cmd::MemoryOverview Memory() override;
+  std::string MemoryDoctor() override;
   void Sleep(double seconds) override;
 
   // ---- net::ConnectionHandler ----
@@ -104,7 +106,6 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
                      int64_t now_ms);
   size_t ClientsMemory();
-  size_t KeyspaceOverhead();
 
   ServerConfig config_;
   std::string config_file_;
