@@ -201,8 +201,8 @@ std::string Server::InfoSection(std::string_view name) {
     line("expire_cycle_cpu_milliseconds", d.expire_cycle_cpu_milliseconds);
     line("evicted_keys", d.evicted_keys);
     line("evicted_clients", stats_.evicted_clients);
-    line("total_eviction_exceeded_time", d.total_eviction_exceeded_time_us / 1000);
-    line("current_eviction_exceeded_time", 0);
+    line("total_eviction_exceeded_time", evictor_.total_exceeded_us() / 1000);
+    line("current_eviction_exceeded_time", evictor_.current_exceeded_us() / 1000);
     line("keyspace_hits", d.keyspace_hits);
     line("keyspace_misses", d.keyspace_misses);
     line("pubsub_channels", 0);

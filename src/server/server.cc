@@ -45,12 +45,15 @@ Server::Server(ServerConfig config, std::string config_file)
       config_file_(std::move(config_file)),
       keyspace_(static_cast<int>(config_.databases)),
       dispatcher_(keyspace_, *this),
+      evictor_(keyspace_, [] { return mem::UsedMemory(); }),
       cron_timer_(io_),
       signals_(io_) {
   keyspace_.options() = config_.db;
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
+  dispatcher_.set_memory_guard(
+      [this] { return evictor_.Perform() != db::Evictor::Result::kFail; });
   stats_.start_time_ms = UnixTimeMs();
   ApplyLimits();
 }
@@ -210,6 +213,8 @@ void Server::Cron() {
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   SampleStats(now);
   CloseTimedOutClients(now);
+  // Eviction that ran out of time in a command continues here.
+  if (keyspace_.options().maxmemory > 0) evictor_.RunPending();
   expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
@@ -488,6 +493,14 @@ Status Server::ApplyConfig(const ServerConfig& old) {
     listener_ = std::move(fresh);
   }
   SetLogLevel(config_.loglevel);
+  if (config_.db.maxmemory_policy != old.db.maxmemory_policy) evictor_.ClearPool();
+  if (config_.db.maxmemory != 0 && config_.db.maxmemory < mem::UsedMemory() &&
+      config_.db.maxmemory != old.db.maxmemory) {
+    LogWarning("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the "
+               "current memory usage ({}). This will result in key eviction and/or the "
+               "inability to accept new write commands depending on the maxmemory-policy.",
+               config_.db.maxmemory, mem::UsedMemory());
+  }
   keyspace_.options() = config_.db;
   ApplyLimits();
   if (config_.jemalloc_bg_thread != old.jemalloc_bg_thread) {
@@ -511,6 +524,7 @@ void Server::ResetStats() {
   stats_.total_connections_received = 0;
   stats_.rejected_connections = 0;
   stats_.evicted_clients = 0;
+  evictor_.ResetStats();
   stats_.used_memory_peak = mem::UsedMemory();
   net_stats_ = net::NetStats{};
 }

@@ -49,7 +49,6 @@ struct Stats {
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t evicted_keys = 0;
-  uint64_t total_eviction_exceeded_time_us = 0;
 };
 
 class Keyspace;

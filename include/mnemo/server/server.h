@@ -19,6 +19,7 @@
 #include "mnemo/cmd/dispatcher.h"
 #include "mnemo/cmd/server_api.h"
 #include "mnemo/db/db.h"
+#include "mnemo/db/evict.h"
 #include "mnemo/db/expire.h"
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
@@ -113,6 +114,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   db::Keyspace keyspace_;
   cmd::Dispatcher dispatcher_;
   db::ExpireCycle expire_cycle_;
+  db::Evictor evictor_;
   net::ConnectionLimits limits_;
   net::NetStats net_stats_;
   std::unique_ptr<net::Listener> listener_;
