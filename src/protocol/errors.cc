@@ -44,6 +44,10 @@ std::string InvalidExpireTime(std::string_view command) {
   return "ERR invalid expire time in '" + std::string(command) + "' command";
 }
 
+std::string UnsupportedOption(std::string_view option) {
+  return "ERR Unsupported option " + std::string(option);
+}
+
 std::string WrongArity(std::string_view name) {
   return "ERR wrong number of arguments for '" + ToLower(name) + "' command";
 }

@@ -53,6 +53,18 @@ inline constexpr std::string_view kErrXxNxGtLt =
     "ERR GT and LT options at the same time are not compatible";
 inline constexpr std::string_view kErrNxAndXxGtLt =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
+// An integer argument outside a C int (Redis getIntFromObjectOrReply without a message).
+inline constexpr std::string_view kErrIntRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+inline constexpr std::string_view kErrInvalidFirstDbIndex = "ERR invalid first DB index";
+inline constexpr std::string_view kErrInvalidSecondDbIndex = "ERR invalid second DB index";
+inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kErrLfuIdleTime =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr std::string_view kErrLfuNotSelected =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 inline constexpr std::string_view kErrDebugDisabled =
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
     "can run it from a local connection, otherwise you need to set this option in the "
@@ -84,6 +96,8 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
 // "ERR invalid expire time in 'set' command"
 std::string InvalidExpireTime(std::string_view command);
+// "ERR Unsupported option foo" (EXPIRE and its family).
+std::string UnsupportedOption(std::string_view option);
 // "ERR wrong number of arguments for 'get' command" (name in lower case; "client|id" for
 // subcommands).
 std::string WrongArity(std::string_view name);
