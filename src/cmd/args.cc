@@ -1,6 +1,8 @@
 // args.cc: argument parsing helpers (layer: cmd).
 #include "mnemo/cmd/args.h"
 
+#include <limits>
+
 #include "mnemo/base/numbers.h"
 
 namespace mnemo::cmd {
@@ -9,6 +11,19 @@ std::optional<int64_t> IntArg(Context& ctx, std::string_view arg, std::string_vi
   auto v = ParseInt64(arg);
   if (!v) ctx.reply.Error(error);
   return v;
+}
+
+std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view error) {
+  auto n = ParseInt64(arg);
+  if (!n) {
+    ctx.reply.Error(error.empty() ? protocol::kErrNotInteger : error);
+    return std::nullopt;
+  }
+  if (*n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max()) {
+    ctx.reply.Error(error.empty() ? protocol::kErrIntRange : error);
+    return std::nullopt;
+  }
+  return static_cast<int>(*n);
 }
 
 std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,

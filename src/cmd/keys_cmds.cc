@@ -69,22 +69,6 @@ void TypeCommand(Context& ctx) {
 
 // ---- database indexes ----------------------------------------------------------------------
 
-// An int argument as Redis's getIntFromObjectOrReply reads it: an int64 (else "value is not an
-// integer or out of range") within the range of a C int (else "value is out of range, must be
-// between..."); `error`, when given, replaces both texts. Replies and returns nullopt on error.
-std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view error = {}) {
-  auto n = ParseInt64(arg);
-  if (!n) {
-    ctx.reply.Error(error.empty() ? protocol::kErrNotInteger : error);
-    return std::nullopt;
-  }
-  if (*n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max()) {
-    ctx.reply.Error(error.empty() ? protocol::kErrIntRange : error);
-    return std::nullopt;
-  }
-  return static_cast<int>(*n);
-}
-
 // A database index (MOVE, COPY DB): an int, then an existing database, else "DB index is out of
 // range". Replies and returns nullopt on error.
 std::optional<int> DbIndexArg(Context& ctx, std::string_view arg) {

@@ -21,12 +21,6 @@
 #include "mnemo/db/value.h"
 #include "mnemo/mem/zmalloc.h"
 
-#ifdef MNEMO_SANITIZE
-// Under ASan a malloc too big to satisfy aborts unless this is set; mem::TryAlloc promises null
-// (LcsTest.TableAllocationFailureIsAnError relies on that).
-extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
-#endif
-
 namespace mnemo::test {
 namespace {
 

@@ -15,6 +15,10 @@ namespace mnemo::cmd {
 // An int64, else replies `error` (default: "ERR value is not an integer or out of range").
 std::optional<int64_t> IntArg(Context& ctx, std::string_view arg,
                               std::string_view error = protocol::kErrNotInteger);
+// An int argument as Redis's getIntFromObjectOrReply reads it: an int64 (else "value is not an
+// integer or out of range") within the range of a C int (else "value is out of range, must be
+// between..."); `error`, when given, replaces both texts.
+std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view error = {});
 // An int64 within [min, max], else replies "ERR value is out of range, must be positive" style
 // `error`.
 std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,
