@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -190,9 +191,40 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   s->client.last_interaction_ms = UnixTimeMs();
   c.parser().set_authenticated(s->client.authenticated);
   if (s->client.close_after_reply) c.CloseAfterReply();
+  // A client whose own buffers are a good share of the client budget may have pushed the total
+  // over it: check now rather than at the next cron run.
+  if (config_.maxmemory_clients > 0 &&
+      c.MemoryUsage() > static_cast<size_t>(config_.maxmemory_clients) / 8) {
+    EvictClientsIfNeeded();
+  }
 }
 
 void Server::OnClose(net::Connection& c) { clients_.erase(c.id()); }
+
+void Server::EvictClientsIfNeeded() {
+  const auto limit = static_cast<size_t>(config_.maxmemory_clients);
+  if (limit == 0) return;
+  size_t total = 0;
+  std::vector<std::pair<size_t, std::shared_ptr<net::Connection>>> candidates;
+  for (auto& [id, c] : clients_) {
+    const size_t bytes = c->MemoryUsage() + sizeof(Session);
+    total += bytes;
+    auto* s = static_cast<Session*>(c->state());
+    if (s != nullptr && !s->client.no_evict) candidates.emplace_back(bytes, c);
+  }
+  if (total <= limit) return;
+  // Disconnect the biggest clients first until the total fits (Redis 7 client eviction).
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (auto& [bytes, c] : candidates) {
+    if (total <= limit) break;
+    LogVerbose("Evicting client: id={} addr={} ({} bytes, maxmemory-clients {})", c->id(),
+               c->peer(), bytes, limit);
+    c->Close();
+    total -= bytes;
+    ++stats_.evicted_clients;
+  }
+}
 
 // ---- cron ----------------------------------------------------------------------------------
 
@@ -213,6 +245,7 @@ void Server::Cron() {
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   SampleStats(now);
   CloseTimedOutClients(now);
+  EvictClientsIfNeeded();
   // Eviction that ran out of time in a command continues here.
   if (keyspace_.options().maxmemory > 0) evictor_.RunPending();
   expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));

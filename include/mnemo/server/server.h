@@ -98,6 +98,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void Cron();
   void SampleStats(int64_t now_ms);
   void CloseTimedOutClients(int64_t now_ms);
+  // maxmemory-clients: disconnects the clients with the most buffer memory (except those with
+  // CLIENT NO-EVICT on) while the clients' total is above the limit.
+  void EvictClientsIfNeeded();
   // Applies what changed between `old` and the current config (log level, limits, port...).
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
