@@ -23,6 +23,7 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(KeyCommands());
   AddTable(ServerCommands());
   AddTable(MemoryCommands());
+  AddTable(HashCommands());
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {

@@ -77,5 +77,6 @@ std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> MemoryCommands();
+std::span<const CommandSpec> HashCommands();
 
 }  // namespace mnemo::cmd

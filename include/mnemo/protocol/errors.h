@@ -18,6 +18,20 @@ inline constexpr std::string_view kErrOverflow = "ERR increment or decrement wou
 inline constexpr std::string_view kErrDecrementOverflow = "ERR decrement would overflow";
 inline constexpr std::string_view kErrIncrFloatNanInf =
     "ERR increment would produce NaN or Infinity";
+// Hashes (HINCRBY, HINCRBYFLOAT).
+inline constexpr std::string_view kErrHashNotInteger = "ERR hash value is not an integer";
+inline constexpr std::string_view kErrHashNotFloat = "ERR hash value is not a float";
+// An increment that is itself NaN or infinite (HINCRBYFLOAT).
+inline constexpr std::string_view kErrValueNanInf = "ERR value is NaN or Infinity";
+// A count that could overflow the reply (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER).
+inline constexpr std::string_view kErrValueOutOfRange = "ERR value is out of range";
+// A count outside [-LONG_MAX, LONG_MAX] (Redis getRangeLongFromObjectOrReply for the *RAND*
+// commands' counts).
+inline constexpr std::string_view kErrCountOutOfRange =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+// SCAN family cursors.
+inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out of range";
 inline constexpr std::string_view kErrInvalidDbIndex = "ERR invalid DB index";
 inline constexpr std::string_view kErrSameObject =
