@@ -48,6 +48,38 @@ std::optional<long double> LongDoubleArg(Context& ctx, std::string_view arg) {
   return v;
 }
 
+namespace {
+
+std::optional<uint64_t> ParseScanCursor(std::string_view s) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    negative = s[i] == '-';
+    ++i;
+  }
+  if (i == s.size()) {
+    // strtoul converts nothing: the end pointer is the start, valid only for "".
+    if (s.empty()) return 0;
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  return negative ? ~v + 1 : v;
+}
+
+}  // namespace
+
+std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg) {
+  auto v = ParseScanCursor(arg);
+  if (!v) ctx.reply.Error(protocol::kErrInvalidCursor);
+  return v;
+}
+
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type) {
   if (o == nullptr || o->type() == type) return false;
   ctx.reply.Error(protocol::kErrWrongType);

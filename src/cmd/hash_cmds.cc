@@ -309,24 +309,9 @@ void HrandfieldCommand(Context& ctx) {
 
 // ---- HSCAN ---------------------------------------------------------------------------------
 
-// A SCAN-family cursor as Redis 7.0 parses it (strtoul): an unsigned decimal, "-1" wrapping to
-// 2^64 - 1 and "" meaning 0 as strtoul has them, no leading space, nothing after the digits.
-std::optional<uint64_t> ParseScanCursor(std::string_view s) {
-  if (!s.empty() && std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  const std::string z(s);  // strtoul needs a terminator
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(z.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return static_cast<uint64_t>(v);
-}
-
 void HscanCommand(Context& ctx) {
-  auto cursor = ParseScanCursor(ctx.arg(2));
-  if (!cursor) {
-    ctx.reply.Error(protocol::kErrInvalidCursor);
-    return;
-  }
+  auto cursor = ScanCursorArg(ctx, ctx.arg(2));
+  if (!cursor) return;
   Object* o = ctx.db().LookupRead(ctx.arg(1));
   if (o == nullptr) {  // before the options are looked at, as Redis
     ctx.reply.ArrayHeader(2);

@@ -232,31 +232,6 @@ void KeysCommand(Context& ctx) {
   ctx.reply.EndDeferredArray(handle, n);
 }
 
-// A SCAN cursor as Redis's parseScanCursorOrReply reads it (strtoul, base 10): an optional sign
-// then digits, the whole argument, no leading space, no overflow. A '-' negates modulo 2^64, and
-// an empty argument is cursor 0, both as strtoul has it.
-std::optional<uint64_t> ParseScanCursor(std::string_view s) {
-  size_t i = 0;
-  bool negative = false;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    negative = s[i] == '-';
-    ++i;
-  }
-  if (i == s.size()) {
-    // strtoul converts nothing: the end pointer is the start, valid only for "".
-    if (s.empty()) return 0;
-    return std::nullopt;
-  }
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) return std::nullopt;
-    v = v * 10 + digit;
-  }
-  return negative ? ~v + 1 : v;
-}
-
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
 //
 // Guarantee (that of ds::Dict::Scan): a key present from the first call to the last is returned
@@ -267,11 +242,8 @@ std::optional<uint64_t> ParseScanCursor(std::string_view s) {
 // COUNT keys, or none, with a non-zero cursor. Expired keys gathered are deleted and not
 // returned (Redis expireIfNeeded).
 void ScanCommand(Context& ctx) {
-  auto cursor = ParseScanCursor(ctx.arg(1));
-  if (!cursor) {
-    ctx.reply.Error(protocol::kErrInvalidCursor);
-    return;
-  }
+  auto cursor = ScanCursorArg(ctx, ctx.arg(1));
+  if (!cursor) return;
   int64_t count = 10;
   std::optional<std::string_view> pattern;
   std::optional<std::string_view> type_name;

@@ -28,6 +28,12 @@ std::optional<double> DoubleArg(Context& ctx, std::string_view arg);
 // A long double, else replies "ERR value is not a valid float".
 std::optional<long double> LongDoubleArg(Context& ctx, std::string_view arg);
 
+// A SCAN-family cursor as Redis's parseScanCursorOrReply reads it (strtoul, base 10): an
+// optional sign then digits, the whole argument, no leading space, no overflow; '-' negates
+// modulo 2^64 and an empty argument is cursor 0, as strtoul has them. Else replies
+// "ERR invalid cursor".
+std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg);
+
 // True iff the object exists and is not of `type`, in which case WRONGTYPE was replied.
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type);
 

@@ -72,7 +72,6 @@ inline constexpr std::string_view kErrIntRange =
     "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kErrInvalidFirstDbIndex = "ERR invalid first DB index";
 inline constexpr std::string_view kErrInvalidSecondDbIndex = "ERR invalid second DB index";
-inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kErrLfuIdleTime =
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust.";
