@@ -548,6 +548,22 @@ std::string ArgsToConfigText(std::span<const std::string> args) {
   return out;
 }
 
+namespace {
+
+// How CONFIG REWRITE spells a value: bare when it is one plain word (numbers, yes/no, names),
+// as Redis writes them; quoted when empty or when it has blanks, quotes or control bytes.
+// Multi-argument parameters (bind, save) are written as their words.
+std::string RewriteValue(const ConfigParam& p, const std::string& v) {
+  if (v.empty()) return "\"\"";
+  if (p.flags & kMulti) return v;
+  for (unsigned char c : v) {
+    if (c <= ' ' || c == '"' || c == '\'' || c == '\\' || c >= 127) return QuoteRepr(v);
+  }
+  return v;
+}
+
+}  // namespace
+
 Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
   std::vector<std::string> lines;
   {
@@ -576,7 +592,7 @@ Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
     done.insert(p);
     const std::string v = p->get(c);
     out.push_back(std::string(p->name) + " " +
-                  ((p->flags & kMulti) || v.empty() ? (v.empty() ? "\"\"" : v) : QuoteRepr(v)));
+                  RewriteValue(*p, v));
   }
   for (const ConfigParam& p : kParams) {
     if (done.count(&p)) continue;
@@ -588,7 +604,7 @@ Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
       header = true;
     }
     out.push_back(std::string(p.name) + " " +
-                  ((p.flags & kMulti) || v.empty() ? (v.empty() ? "\"\"" : v) : QuoteRepr(v)));
+                  RewriteValue(p, v));
   }
   const std::string tmp = path + ".tmp";
   {
