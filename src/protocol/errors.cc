@@ -44,6 +44,11 @@ std::string InvalidExpireTime(std::string_view command) {
   return "ERR invalid expire time in '" + std::string(command) + "' command";
 }
 
+std::string OutOfRange(int64_t min, int64_t max) {
+  return "ERR value is out of range, must be between " + std::to_string(min) + " and " +
+         std::to_string(max);
+}
+
 std::string WrongArity(std::string_view name) {
   return "ERR wrong number of arguments for '" + ToLower(name) + "' command";
 }

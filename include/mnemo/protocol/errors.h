@@ -2,6 +2,7 @@
 // (layer: protocol). Texts omit the leading '-'; ReplyBuilder::Error adds it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,15 @@ inline constexpr std::string_view kErrXxNxGtLt =
     "ERR GT and LT options at the same time are not compatible";
 inline constexpr std::string_view kErrNxAndXxGtLt =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr std::string_view kErrMustBePositive =
+    "ERR value is out of range, must be positive";
+inline constexpr std::string_view kErrLposRankZero =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr std::string_view kErrLposCountNegative = "ERR COUNT can't be negative";
+inline constexpr std::string_view kErrLposMaxlenNegative = "ERR MAXLEN can't be negative";
+inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kErrCountPositive = "ERR count should be greater than 0";
 inline constexpr std::string_view kErrDebugDisabled =
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
     "can run it from a local connection, otherwise you need to set this option in the "
@@ -73,6 +83,9 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
 // "ERR invalid expire time in 'set' command"
 std::string InvalidExpireTime(std::string_view command);
+// "ERR value is out of range, must be between <min> and <max>" (Redis getRangeLongFromObject
+// without a message of its own).
+std::string OutOfRange(int64_t min, int64_t max);
 // "ERR wrong number of arguments for 'get' command" (name in lower case; "client|id" for
 // subcommands).
 std::string WrongArity(std::string_view name);
