@@ -24,6 +24,7 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(ServerCommands());
   AddTable(MemoryCommands());
   AddTable(HashCommands());
+  AddTable(ListCommands());
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {

@@ -2,6 +2,7 @@
 #include "mnemo/db/value.h"
 
 #include "mnemo/db/hash_type.h"
+#include "mnemo/db/list_type.h"
 #include "mnemo/db/string_type.h"
 
 namespace mnemo::db {
@@ -10,6 +11,7 @@ void FreeValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: FreeStringValue(v); return;
     case ObjType::kHash: FreeHashValue(v); return;
+    case ObjType::kList: FreeListValue(v); return;
     default: MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
 }
@@ -18,6 +20,7 @@ size_t FreeEffort(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: return 1;
     case ObjType::kHash: return HashFreeEffort(v);
+    case ObjType::kList: return ListFreeEffort(v);
     default: return 1;
   }
 }
@@ -26,6 +29,7 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
   switch (v.type) {
     case ObjType::kString: return StringValueMemory(v);
     case ObjType::kHash: return HashValueMemory(v, samples);
+    case ObjType::kList: return ListValueMemory(v, samples);
     default: return 0;
   }
 }
@@ -34,6 +38,7 @@ uint64_t DuplicateValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: return DuplicateStringValue(v);
     case ObjType::kHash: return DuplicateHashValue(v);
+    case ObjType::kList: return DuplicateListValue(v);
     default: MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }
   return 0;

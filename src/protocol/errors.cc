@@ -48,6 +48,11 @@ std::string UnsupportedOption(std::string_view option) {
   return "ERR Unsupported option " + std::string(option);
 }
 
+std::string OutOfRange(int64_t min, int64_t max) {
+  return "ERR value is out of range, must be between " + std::to_string(min) + " and " +
+         std::to_string(max);
+}
+
 std::string WrongArity(std::string_view name) {
   return "ERR wrong number of arguments for '" + ToLower(name) + "' command";
 }

@@ -78,5 +78,6 @@ std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> MemoryCommands();
 std::span<const CommandSpec> HashCommands();
+std::span<const CommandSpec> ListCommands();
 
 }  // namespace mnemo::cmd

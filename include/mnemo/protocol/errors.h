@@ -2,6 +2,7 @@
 // (layer: protocol). Texts omit the leading '-'; ReplyBuilder::Error adds it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -78,6 +79,15 @@ inline constexpr std::string_view kErrLfuIdleTime =
 inline constexpr std::string_view kErrLfuNotSelected =
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr std::string_view kErrMustBePositive =
+    "ERR value is out of range, must be positive";
+inline constexpr std::string_view kErrLposRankZero =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr std::string_view kErrLposCountNegative = "ERR COUNT can't be negative";
+inline constexpr std::string_view kErrLposMaxlenNegative = "ERR MAXLEN can't be negative";
+inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kErrCountPositive = "ERR count should be greater than 0";
 inline constexpr std::string_view kErrDebugDisabled =
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
     "can run it from a local connection, otherwise you need to set this option in the "
@@ -111,6 +121,9 @@ std::string UnknownSubcommand(std::string_view command, std::string_view sub);
 std::string InvalidExpireTime(std::string_view command);
 // "ERR Unsupported option foo" (EXPIRE and its family).
 std::string UnsupportedOption(std::string_view option);
+// "ERR value is out of range, must be between <min> and <max>" (Redis getRangeLongFromObject
+// without a message of its own).
+std::string OutOfRange(int64_t min, int64_t max);
 // "ERR wrong number of arguments for 'get' command" (name in lower case; "client|id" for
 // subcommands).
 std::string WrongArity(std::string_view name);
