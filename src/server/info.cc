@@ -21,14 +21,22 @@ namespace mnemo::server {
 
 namespace {
 
-// Sections INFO prints without arguments ("default"), and the extra ones of "all"/"everything".
-constexpr std::string_view kDefaultSections[] = {
-    "server", "clients",   "memory",  "persistence", "stats",   "replication",
-    "cpu",    "modules",   "errorstats", "cluster",  "keyspace",
+// Every section in Redis's order; `in_default` marks those INFO prints without arguments
+// ("default"); "all" and "everything" print them all, in this order.
+struct SectionName {
+  std::string_view name;
+  bool in_default;
 };
-constexpr std::string_view kAllExtra[] = {"commandstats", "latencystats"};
+constexpr SectionName kSections[] = {
+    {"server", true},        {"clients", true},     {"memory", true},        {"persistence", true},
+    {"stats", true},         {"replication", true}, {"cpu", true},           {"modules", true},
+    {"commandstats", false}, {"errorstats", true},  {"latencystats", false}, {"cluster", true},
+    {"keyspace", true},
+};
 
-std::string Capitalize(std::string_view s) {
+// The "# Header" line's name: capitalized, except CPU, which Redis spells in capitals.
+std::string SectionHeader(std::string_view s) {
+  if (s == "cpu") return "CPU";
   std::string out(s);
   if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
   return out;
@@ -44,7 +52,7 @@ std::string ExecutablePath() {
 
 std::string Server::InfoSection(std::string_view name) {
   const int64_t now = UnixTimeMs();
-  std::string o = "# " + Capitalize(name) + "\r\n";
+  std::string o = "# " + SectionHeader(name) + "\r\n";
   auto line = [&o](std::string_view k, const auto& v) { o += fmt::format("{}:{}\r\n", k, v); };
 
   if (name == "server") {
@@ -228,8 +236,9 @@ std::string Server::InfoSection(std::string_view name) {
     line("total_writes_processed", net_stats_.writes_processed);
     line("io_threaded_reads_processed", 0);
     line("io_threaded_writes_processed", 0);
-    line("client_query_buffer_limit_disconnections", 0);
-    line("client_output_buffer_limit_disconnections", 0);
+    line("client_query_buffer_limit_disconnections", net_stats_.query_buffer_limit_disconnections);
+    line("client_output_buffer_limit_disconnections",
+         net_stats_.output_buffer_limit_disconnections);
     line("reply_buffer_shrinks", 0);
     line("reply_buffer_expands", 0);
   } else if (name == "replication") {
@@ -302,16 +311,18 @@ std::string Server::Info(std::span<const std::string_view> sections) {
     }
     wanted.emplace_back(s);
   };
-  if (sections.empty()) {
-    for (auto s : kDefaultSections) add(s);
-  }
+  auto add_default = [&add] {
+    for (const SectionName& d : kSections) {
+      if (d.in_default) add(d.name);
+    }
+  };
+  if (sections.empty()) add_default();
   for (std::string_view raw : sections) {
     const std::string s = ToLower(raw);
     if (s == "default") {
-      for (auto d : kDefaultSections) add(d);
+      add_default();
     } else if (s == "all" || s == "everything") {
-      for (auto d : kDefaultSections) add(d);
-      for (auto d : kAllExtra) add(d);
+      for (const SectionName& d : kSections) add(d.name);
     } else {
       add(s);
     }

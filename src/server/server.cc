@@ -39,7 +39,30 @@ std::string RandomHex(size_t n) {
   return out;
 }
 
+// Where and how to listen, from the config.
+net::ListenOptions ListenOptionsFor(const ServerConfig& c) {
+  net::ListenOptions lo;
+  lo.bind = c.bind;
+  lo.port = static_cast<int>(c.port);
+  lo.backlog = static_cast<int>(c.tcp_backlog);
+  lo.keepalive_s = static_cast<int>(c.tcp_keepalive);
+  lo.unix_socket = c.unixsocket;
+  lo.unix_socket_perm = static_cast<int>(c.unixsocketperm);
+  return lo;
+}
+
 }  // namespace
+
+std::unique_ptr<net::Listener> Server::MakeListener() {
+  return std::make_unique<net::Listener>(
+      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
+                  bool unix_socket) {
+        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
+                                                   next_client_id_++, std::move(peer),
+                                                   std::move(local), unix_socket);
+        c->Start();
+      });
+}
 
 Server::Server(ServerConfig config, std::string config_file)
     : config_(std::move(config)),
@@ -97,23 +120,8 @@ Status Server::Start() {
   }
   mem::SetBackgroundThread(config_.jemalloc_bg_thread);
 
-  listener_ = std::make_unique<net::Listener>(
-      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
-                  bool unix_socket) {
-        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_,
-                                                   &net_stats_, next_client_id_++,
-                                                   std::move(peer), std::move(local),
-                                                   unix_socket);
-        c->Start();
-      });
-  net::ListenOptions lo;
-  lo.bind = config_.bind;
-  lo.port = static_cast<int>(config_.port);
-  lo.backlog = static_cast<int>(config_.tcp_backlog);
-  lo.keepalive_s = static_cast<int>(config_.tcp_keepalive);
-  lo.unix_socket = config_.unixsocket;
-  lo.unix_socket_perm = static_cast<int>(config_.unixsocketperm);
-  Status s = listener_->Open(lo);
+  listener_ = MakeListener();
+  Status s = listener_->Open(ListenOptionsFor(config_));
   if (!s.ok()) return s;
 
   signals_.add(SIGTERM);
@@ -494,37 +502,26 @@ Status Server::ConfigSet(std::span<const std::string_view> pairs) {
 
 Status Server::ApplyConfig(const ServerConfig& old) {
   if (config_.port != old.port || config_.bind != old.bind) {
-    auto fresh = std::make_unique<net::Listener>(
-        io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
-                    bool unix_socket) {
-          auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_,
-                                                     &net_stats_, next_client_id_++,
-                                                     std::move(peer), std::move(local),
-                                                     unix_socket);
-          c->Start();
-        });
-    // The old listener must let go of its port first when only the bind list changes.
+    const char* culprit = config_.port != old.port ? "port" : "bind";
+    // The old listener must let go of its port first when only the bind list changes. It owns
+    // the unix socket too, so the new one opens that again (accepted clients stay connected).
     if (listener_) listener_->Close();
-    net::ListenOptions lo;
-    lo.bind = config_.bind;
-    lo.port = static_cast<int>(config_.port);
-    lo.backlog = static_cast<int>(config_.tcp_backlog);
-    lo.keepalive_s = static_cast<int>(config_.tcp_keepalive);
-    Status s = fresh->Open(lo);
+    auto fresh = MakeListener();
+    Status s = fresh->Open(ListenOptionsFor(config_));
     if (!s.ok()) {
+      LogWarning("{}", s.message());
       // Reopen what we had.
       config_.port = old.port;
       config_.bind = old.bind;
-      lo.bind = old.bind;
-      lo.port = static_cast<int>(old.port);
-      if (listener_) listener_->Open(lo);
+      if (listener_) listener_->Open(ListenOptionsFor(config_));
       return Status::Error(
           fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "
-                      "listen on this port",
-                      config_.port != old.port ? "port" : "bind"));
+                      "listen on this port. Check server logs.",
+                      culprit));
     }
     listener_ = std::move(fresh);
   }
+  if (listener_) listener_->set_keepalive(static_cast<int>(config_.tcp_keepalive));
   SetLogLevel(config_.loglevel);
   if (config_.db.maxmemory_policy != old.db.maxmemory_policy) evictor_.ClearPool();
   if (config_.db.maxmemory != 0 && config_.db.maxmemory < mem::UsedMemory() &&

@@ -94,6 +94,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  private:
   struct Session;
 
+  // A listener whose accepted sockets become this server's connections.
+  std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
   void Cron();
   void SampleStats(int64_t now_ms);
