@@ -22,6 +22,7 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(StringCommands());
   AddTable(KeyCommands());
   AddTable(ServerCommands());
+  AddTable(ZsetCommands());
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {

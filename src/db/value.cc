@@ -2,12 +2,14 @@
 #include "mnemo/db/value.h"
 
 #include "mnemo/db/string_type.h"
+#include "mnemo/db/zset_type.h"
 
 namespace mnemo::db {
 
 void FreeValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: FreeStringValue(v); return;
+    case ObjType::kZset: FreeZsetValue(v); return;
     default: MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
 }
@@ -15,13 +17,15 @@ void FreeValue(const ValueRef& v) {
 size_t FreeEffort(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: return 1;
+    case ObjType::kZset: return ZsetFreeEffort(v);
     default: return 1;
   }
 }
 
-size_t ValueMemoryUsage(const ValueRef& v, size_t /*samples*/) {
+size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
   switch (v.type) {
     case ObjType::kString: return StringValueMemory(v);
+    case ObjType::kZset: return ZsetValueMemory(v, samples);
     default: return 0;
   }
 }
@@ -29,6 +33,7 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t /*samples*/) {
 uint64_t DuplicateValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: return DuplicateStringValue(v);
+    case ObjType::kZset: return DuplicateZsetValue(v);
     default: MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }
   return 0;

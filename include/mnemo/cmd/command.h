@@ -76,5 +76,6 @@ std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ServerCommands();
+std::span<const CommandSpec> ZsetCommands();
 
 }  // namespace mnemo::cmd
