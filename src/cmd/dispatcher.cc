@@ -25,6 +25,7 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(MemoryCommands());
   AddTable(HashCommands());
   AddTable(ListCommands());
+  AddTable(ZsetCommands());
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {

@@ -4,6 +4,7 @@
 #include "mnemo/db/hash_type.h"
 #include "mnemo/db/list_type.h"
 #include "mnemo/db/string_type.h"
+#include "mnemo/db/zset_type.h"
 
 namespace mnemo::db {
 
@@ -12,6 +13,7 @@ void FreeValue(const ValueRef& v) {
     case ObjType::kString: FreeStringValue(v); return;
     case ObjType::kHash: FreeHashValue(v); return;
     case ObjType::kList: FreeListValue(v); return;
+    case ObjType::kZset: FreeZsetValue(v); return;
     default: MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
 }
@@ -21,6 +23,7 @@ size_t FreeEffort(const ValueRef& v) {
     case ObjType::kString: return 1;
     case ObjType::kHash: return HashFreeEffort(v);
     case ObjType::kList: return ListFreeEffort(v);
+    case ObjType::kZset: return ZsetFreeEffort(v);
     default: return 1;
   }
 }
@@ -30,6 +33,7 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
     case ObjType::kString: return StringValueMemory(v);
     case ObjType::kHash: return HashValueMemory(v, samples);
     case ObjType::kList: return ListValueMemory(v, samples);
+    case ObjType::kZset: return ZsetValueMemory(v, samples);
     default: return 0;
   }
 }
@@ -39,6 +43,7 @@ uint64_t DuplicateValue(const ValueRef& v) {
     case ObjType::kString: return DuplicateStringValue(v);
     case ObjType::kHash: return DuplicateHashValue(v);
     case ObjType::kList: return DuplicateListValue(v);
+    case ObjType::kZset: return DuplicateZsetValue(v);
     default: MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }
   return 0;

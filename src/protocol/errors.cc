@@ -57,4 +57,8 @@ std::string WrongArity(std::string_view name) {
   return "ERR wrong number of arguments for '" + ToLower(name) + "' command";
 }
 
+std::string AtLeastOneInputKey(std::string_view name) {
+  return "ERR at least 1 input key is needed for '" + ToLower(name) + "' command";
+}
+
 }  // namespace mnemo::protocol

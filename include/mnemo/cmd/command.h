@@ -79,5 +79,6 @@ std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> MemoryCommands();
 std::span<const CommandSpec> HashCommands();
 std::span<const CommandSpec> ListCommands();
+std::span<const CommandSpec> ZsetCommands();
 
 }  // namespace mnemo::cmd

@@ -93,6 +93,33 @@ inline constexpr std::string_view kErrDebugDisabled =
     "can run it from a local connection, otherwise you need to set this option in the "
     "configuration file, and then restart the server.";
 
+// Sorted sets (t_zset.c) and the argument checks they share with other types.
+inline constexpr std::string_view kErrZaddXxAndNx =
+    "ERR XX and NX options at the same time are not compatible";
+inline constexpr std::string_view kErrZaddGtLtNx =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+inline constexpr std::string_view kErrZaddIncrSinglePair =
+    "ERR INCR option supports a single increment-element pair";
+inline constexpr std::string_view kErrScoreNan = "ERR resulting score is not a number (NaN)";
+inline constexpr std::string_view kErrMinMaxNotFloat = "ERR min or max is not a float";
+inline constexpr std::string_view kErrMinMaxNotLex = "ERR min or max not valid string range item";
+inline constexpr std::string_view kErrLimitNeedsByscoreOrBylex =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+inline constexpr std::string_view kErrWithscoresWithBylex =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+inline constexpr std::string_view kErrWeightNotFloat = "ERR weight value is not a float";
+inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
+inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kErrCountPositive = "ERR count should be greater than 0";
+inline constexpr std::string_view kErrOutOfRangePositive =
+    "ERR value is out of range, must be positive";
+inline constexpr std::string_view kErrOutOfRange = "ERR value is out of range";
+// Redis getRangeLongFromObjectOrReply for [-LONG_MAX, LONG_MAX] (ZRANDMEMBER's count).
+inline constexpr std::string_view kErrOutOfRangeLongMax =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
+
 // Protocol errors: the connection is closed after the reply.
 inline constexpr std::string_view kErrProtoInvalidMultibulkLength =
     "ERR Protocol error: invalid multibulk length";
@@ -127,5 +154,7 @@ std::string OutOfRange(int64_t min, int64_t max);
 // "ERR wrong number of arguments for 'get' command" (name in lower case; "client|id" for
 // subcommands).
 std::string WrongArity(std::string_view name);
+// "ERR at least 1 input key is needed for 'zunionstore' command" (name in lower case).
+std::string AtLeastOneInputKey(std::string_view name);
 
 }  // namespace mnemo::protocol
