@@ -109,8 +109,6 @@ inline constexpr std::string_view kErrWithscoresWithBylex =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 inline constexpr std::string_view kErrWeightNotFloat = "ERR weight value is not a float";
 inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
-inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
-inline constexpr std::string_view kErrCountPositive = "ERR count should be greater than 0";
 inline constexpr std::string_view kErrOutOfRangePositive =
     "ERR value is out of range, must be positive";
 inline constexpr std::string_view kErrOutOfRange = "ERR value is out of range";
@@ -118,7 +116,6 @@ inline constexpr std::string_view kErrOutOfRange = "ERR value is out of range";
 inline constexpr std::string_view kErrOutOfRangeLongMax =
     "ERR value is out of range, value must between -9223372036854775807 and "
     "9223372036854775807";
-inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
 
 // Protocol errors: the connection is closed after the reply.
 inline constexpr std::string_view kErrProtoInvalidMultibulkLength =
