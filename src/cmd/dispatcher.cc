@@ -22,6 +22,8 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(StringCommands());
   AddTable(KeyCommands());
   AddTable(ServerCommands());
+  AddTable(SetCommands());
+  AddTable(BitmapCommands());
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {

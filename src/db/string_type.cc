@@ -44,6 +44,10 @@ Object* NewStringObject(const Keyspace& ks, std::string_view key, std::string_vi
   return NewRawStringObject(ks, key, ds::SdsNew(value), expire_ms);
 }
 
+Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t len) {
+  return NewRawStringObject(ks, key, ds::SdsNewZeroed(len), -1);
+}
+
 std::string_view StringView(const Object& o, IntBuffer& buf) {
   MNEMO_ASSERT(o.type() == ObjType::kString);
   switch (o.encoding()) {
@@ -77,6 +81,13 @@ Object* StringMakeRaw(Db& db, Object* o) {
   db.Relocate(o, moved);
   Object::Destroy(o);  // embstr and int values own no allocation
   return moved;
+}
+
+MutableString StringGrowZero(Db& db, Object* o, size_t len) {
+  o = StringMakeRaw(db, o);
+  ds::sds s = ds::SdsGrowZero(StringRawSds(*o), len);
+  StringSetRawSds(o, s);
+  return MutableString{o, s};
 }
 
 Object* StringSetInt(Db& db, Object* o, int64_t value) {

@@ -76,5 +76,7 @@ std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ServerCommands();
+std::span<const CommandSpec> SetCommands();
+std::span<const CommandSpec> BitmapCommands();
 
 }  // namespace mnemo::cmd

@@ -49,6 +49,10 @@ class ServerApi {
   // Closes the selected clients (the caller itself after its reply); returns how many.
   virtual size_t KillClients(const ClientFilter& filter, Client& self) = 0;
 
+  // proto-max-bulk-len: the largest string a client may send, which also caps how far bitmap
+  // commands may address (SETBIT offsets below proto-max-bulk-len * 8).
+  virtual int64_t ProtoMaxBulkLen() const = 0;
+
   // The password of the default user ("" when there is none).
   virtual const std::string& RequirePass() const = 0;
   // Stops the server after the current command; returns the error text if it cannot.

@@ -26,6 +26,26 @@ inline constexpr std::string_view kErrStringTooLong =
 inline constexpr std::string_view kErrBitOffset = "ERR bit offset is not an integer or out of range";
 inline constexpr std::string_view kErrBit = "ERR bit is not an integer or out of range";
 inline constexpr std::string_view kErrOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kErrOutOfRangePositive =
+    "ERR value is out of range, must be positive";
+// Redis getRangeLongFromObjectOrReply for [-LONG_MAX, LONG_MAX] (SRANDMEMBER count).
+inline constexpr std::string_view kErrOutOfRangeSymmetricLong =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kErrNumkeysTooMany =
+    "ERR Number of keys can't be greater than number of args";
+inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
+inline constexpr std::string_view kErrBitposBit = "ERR The bit argument must be 1 or 0.";
+inline constexpr std::string_view kErrBitopNot =
+    "ERR BITOP NOT must be called with a single source key.";
+inline constexpr std::string_view kErrBitfieldType =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+inline constexpr std::string_view kErrBitfieldOverflowType = "ERR Invalid OVERFLOW type specified";
+inline constexpr std::string_view kErrBitfieldRoWrite =
+    "ERR BITFIELD_RO only supports the GET subcommand";
 inline constexpr std::string_view kErrNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kErrWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";

@@ -78,6 +78,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::string ClientLine(const cmd::Client& self) override;
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
   const std::string& RequirePass() const override { return config_.requirepass; }
+  int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   Status Shutdown(bool nosave, bool now, bool force) override;
   bool DebugAllowed(const cmd::Client& self) const override;
   void Sleep(double seconds) override;
