@@ -119,11 +119,14 @@ std::string LongDoubleToString(long double v) {
 }
 
 std::optional<int64_t> ParseMemory(std::string_view s) {
+  // Redis memtoull: a run of digits (leading zeros allowed, even none at all: "" and "kb" are 0)
+  // followed by an optional unit. No sign, no spaces.
   size_t digits_end = 0;
-  if (!s.empty() && s[0] == '-') digits_end = 1;
   while (digits_end < s.size() && IsDigit(s[digits_end])) ++digits_end;
   std::string unit;
-  for (char c : s.substr(digits_end)) unit.push_back(static_cast<char>(std::tolower(c)));
+  for (char c : s.substr(digits_end)) {
+    unit.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  }
   int64_t mul = 1;
   if (unit.empty() || unit == "b") mul = 1;
   else if (unit == "k") mul = 1000;
@@ -133,10 +136,14 @@ std::optional<int64_t> ParseMemory(std::string_view s) {
   else if (unit == "g") mul = 1000LL * 1000 * 1000;
   else if (unit == "gb") mul = 1024LL * 1024 * 1024;
   else return std::nullopt;
-  auto n = ParseInt64(s.substr(0, digits_end));
-  if (!n) return std::nullopt;
-  if (*n != 0 && (*n > INT64_MAX / mul || *n < INT64_MIN / mul)) return std::nullopt;
-  return *n * mul;
+  int64_t n = 0;
+  for (char c : s.substr(0, digits_end)) {
+    const int64_t d = c - '0';
+    if (n > (INT64_MAX - d) / 10) return std::nullopt;  // Redis saturates; we refuse
+    n = n * 10 + d;
+  }
+  if (n > INT64_MAX / mul) return std::nullopt;
+  return n * mul;
 }
 
 std::string BytesToHuman(uint64_t n) {
@@ -148,7 +155,10 @@ std::string BytesToHuman(uint64_t n) {
   if (n < 1024ULL * 1024 * 1024 * 1024 * 1024) {
     return fmt::format("{:.2f}T", d / (1024.0 * 1024 * 1024 * 1024));
   }
-  return fmt::format("{:.2f}P", d / (1024.0 * 1024 * 1024 * 1024 * 1024));
+  if (n < 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024) {
+    return fmt::format("{:.2f}P", d / (1024.0 * 1024 * 1024 * 1024 * 1024));
+  }
+  return fmt::format("{}B", n);  // as Redis: "Let's hope we never need this"
 }
 
 }  // namespace mnemo

@@ -11,7 +11,11 @@ namespace {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
-bool IsBlank(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0'; }
+// What separates arguments and may follow a closing quote: C's isspace, as in Redis, plus NUL
+// (Redis's lines end at a NUL; ours are binary, so a NUL separates like a blank).
+bool IsBlank(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' || c == '\0';
+}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -1,6 +1,8 @@
 // args.cc: argument parsing helpers (layer: cmd).
 #include "mnemo/cmd/args.h"
 
+#include <limits>
+
 #include "mnemo/base/numbers.h"
 
 namespace mnemo::cmd {
@@ -9,6 +11,19 @@ std::optional<int64_t> IntArg(Context& ctx, std::string_view arg, std::string_vi
   auto v = ParseInt64(arg);
   if (!v) ctx.reply.Error(error);
   return v;
+}
+
+std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view error) {
+  auto n = ParseInt64(arg);
+  if (!n) {
+    ctx.reply.Error(error.empty() ? protocol::kErrNotInteger : error);
+    return std::nullopt;
+  }
+  if (*n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max()) {
+    ctx.reply.Error(error.empty() ? protocol::kErrIntRange : error);
+    return std::nullopt;
+  }
+  return static_cast<int>(*n);
 }
 
 std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,
@@ -30,6 +45,38 @@ std::optional<double> DoubleArg(Context& ctx, std::string_view arg) {
 std::optional<long double> LongDoubleArg(Context& ctx, std::string_view arg) {
   auto v = ParseLongDouble(arg);
   if (!v) ctx.reply.Error(protocol::kErrNotFloat);
+  return v;
+}
+
+namespace {
+
+std::optional<uint64_t> ParseScanCursor(std::string_view s) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    negative = s[i] == '-';
+    ++i;
+  }
+  if (i == s.size()) {
+    // strtoul converts nothing: the end pointer is the start, valid only for "".
+    if (s.empty()) return 0;
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  return negative ? ~v + 1 : v;
+}
+
+}  // namespace
+
+std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg) {
+  auto v = ParseScanCursor(arg);
+  if (!v) ctx.reply.Error(protocol::kErrInvalidCursor);
   return v;
 }
 

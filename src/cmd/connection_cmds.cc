@@ -33,7 +33,7 @@ void QuitCommand(Context& ctx) {
 }
 
 void SelectCommand(Context& ctx) {
-  auto id = IntArg(ctx, ctx.arg(1));
+  auto id = CIntArg(ctx, ctx.arg(1));
   if (!id) return;
   if (*id < 0 || *id >= ctx.keyspace.num_dbs()) {
     ctx.reply.Error(protocol::kErrDbIndexOutOfRange);

@@ -22,6 +22,10 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(StringCommands());
   AddTable(KeyCommands());
   AddTable(ServerCommands());
+  AddTable(MemoryCommands());
+  AddTable(HashCommands());
+  AddTable(ListCommands());
+  AddTable(ZsetCommands());
   AddTable(SetCommands());
   AddTable(BitmapCommands());
 }
@@ -103,13 +107,16 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(entry, reply, protocol::kErrNoAuth);
     return;
   }
-  if (memory_guard_ && (spec.flags & kDenyOom) && !memory_guard_()) {
+  client.last_command = entry->full_name;
+  keyspace_.set_now_ms(UnixTimeMs());
+  // Under maxmemory, every command first makes room (evicting keys); a command that may grow
+  // memory is refused when no room could be made. Read-only commands still run.
+  if (memory_guard_ && keyspace_.options().maxmemory > 0 && !memory_guard_() &&
+      (spec.flags & kDenyOom)) {
     Reject(entry, reply, protocol::kErrOom);
     return;
   }
 
-  client.last_command = entry->full_name;
-  keyspace_.set_now_ms(UnixTimeMs());
   const uint64_t errors_before = reply.error_count();
   const int64_t start = MonotonicUs();
   Context ctx{argv, client, reply, keyspace_, server_, *this};

@@ -2,9 +2,6 @@
 // (db/set_type.h) and reply; encodings are never touched here. Semantics and error texts follow
 // Redis 7.2's t_set.c.
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -231,7 +228,7 @@ void SrandmemberCommand(Context& ctx) {
   auto count = IntArg(ctx, ctx.arg(2));
   if (!count) return;
   if (*count == INT64_MIN) {  // -count must be representable (Redis: range -LONG_MAX..LONG_MAX)
-    ctx.reply.Error(protocol::kErrOutOfRangeSymmetricLong);
+    ctx.reply.Error(protocol::kErrCountOutOfRange);
     return;
   }
   Object* o = ctx.db().LookupRead(ctx.arg(1));
@@ -355,25 +352,10 @@ void SunionstoreCommand(Context& ctx) { UnionDiffGeneric(ctx, db::SetOp::kUnion,
 void SdiffCommand(Context& ctx) { UnionDiffGeneric(ctx, db::SetOp::kDiff, false); }
 void SdiffstoreCommand(Context& ctx) { UnionDiffGeneric(ctx, db::SetOp::kDiff, true); }
 
-// A SCAN cursor as Redis parseScanCursorOrReply reads it: strtoul, so "-1" wraps around and ""
-// is 0; a leading space or trailing garbage, or a value above 2^64-1, is invalid.
-std::optional<uint64_t> ParseScanCursor(std::string_view arg) {
-  if (!arg.empty() && std::isspace(static_cast<unsigned char>(arg[0]))) return std::nullopt;
-  const std::string s(arg);
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return static_cast<uint64_t>(v);
-}
-
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 void SscanCommand(Context& ctx) {
-  auto cursor = ParseScanCursor(ctx.arg(2));
-  if (!cursor) {
-    ctx.reply.Error(protocol::kErrInvalidCursor);
-    return;
-  }
+  auto cursor = ScanCursorArg(ctx, ctx.arg(2));
+  if (!cursor) return;
   Object* o = ctx.db().LookupRead(ctx.arg(1));
   if (o == nullptr) {  // the options are not even parsed (Redis replies before looking at them)
     ctx.reply.ArrayHeader(2);

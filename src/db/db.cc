@@ -45,6 +45,7 @@ Object* Db::Lookup(std::string_view key, bool touch, bool count) {
 Object* Db::LookupRead(std::string_view key) { return Lookup(key, true, true); }
 Object* Db::LookupWrite(std::string_view key) { return Lookup(key, true, false); }
 Object* Db::LookupNoTouch(std::string_view key) { return Lookup(key, false, false); }
+Object* Db::LookupReadNoTouch(std::string_view key) { return Lookup(key, false, true); }
 
 void Db::Add(Object* o) {
   keys_.Insert(o);

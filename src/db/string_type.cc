@@ -1,6 +1,8 @@
 // string_type.cc: string encodings and their conversions (layer: db).
 #include "mnemo/db/string_type.h"
 
+#include <cstring>
+
 #include "mnemo/ds/sds.h"
 
 namespace mnemo::db {
@@ -12,10 +14,18 @@ constexpr size_t kMaxIntLength = 20;
 
 Object::ValueInit IntValue(const Keyspace& ks, int64_t v) {
   if (ks.options().SharedIntegersAllowed() && v >= 0 && v < kSharedIntegers) {
-    return Object::ValueInit{Encoding::kInt, {}, reinterpret_cast<uint64_t>(SharedInteger(v)),
-                             true};
+    return Object::ValueInit{
+        Encoding::kInt, {}, reinterpret_cast<uint64_t>(SharedInteger(v)), true};
   }
   return Object::ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(v), false};
+}
+
+// embstr when the bytes fit the object block's 44-byte allowance, else a new exact-size sds
+// (which the caller then owns through the object it creates).
+Object::ValueInit PlainValue(std::string_view value) {
+  if (value.size() <= kMaxEmbstrLength) return Object::ValueInit{Encoding::kEmbstr, value};
+  return Object::ValueInit{
+      Encoding::kRaw, {}, reinterpret_cast<uint64_t>(ds::SdsNew(value)), false};
 }
 
 }  // namespace
@@ -26,8 +36,7 @@ Object* NewIntStringObject(const Keyspace& ks, std::string_view key, int64_t val
                         ks.InitialLru());
 }
 
-Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s,
-                           int64_t expire_ms) {
+Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s, int64_t expire_ms) {
   Object::ValueInit v{Encoding::kRaw, {}, reinterpret_cast<uint64_t>(s), false};
   return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
 }
@@ -37,11 +46,20 @@ Object* NewStringObject(const Keyspace& ks, std::string_view key, std::string_vi
   if (value.size() <= kMaxIntLength) {
     if (auto n = ParseInt64(value)) return NewIntStringObject(ks, key, *n, expire_ms);
   }
-  if (value.size() <= kMaxEmbstrLength) {
-    Object::ValueInit v{Encoding::kEmbstr, value};
-    return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
-  }
-  return NewRawStringObject(ks, key, ds::SdsNew(value), expire_ms);
+  return NewPlainStringObject(ks, key, value, expire_ms);
+}
+
+Object* NewPlainStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
+                             int64_t expire_ms) {
+  return Object::Create(key, ObjType::kString, PlainValue(value), expire_ms >= 0, expire_ms,
+                        ks.InitialLru());
+}
+
+Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t offset,
+                              std::string_view value) {
+  ds::sds s = ds::SdsNewZeroed(offset + value.size());
+  if (!value.empty()) std::memcpy(s + offset, value.data(), value.size());
+  return NewRawStringObject(ks, key, s, -1);
 }
 
 Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t len) {
@@ -51,10 +69,14 @@ Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t l
 std::string_view StringView(const Object& o, IntBuffer& buf) {
   MNEMO_ASSERT(o.type() == ObjType::kString);
   switch (o.encoding()) {
-    case Encoding::kInt: return {buf, FormatInt64(buf, o.int_value())};
-    case Encoding::kEmbstr: return o.embedded();
-    case Encoding::kRaw: return ds::SdsView(StringRawSds(o));
-    default: MNEMO_ASSERT(false && "bad string encoding");
+    case Encoding::kInt:
+      return {buf, FormatInt64(buf, o.int_value())};
+    case Encoding::kEmbstr:
+      return o.embedded();
+    case Encoding::kRaw:
+      return ds::SdsView(StringRawSds(o));
+    default:
+      MNEMO_ASSERT(false && "bad string encoding");
   }
   return {};
 }
@@ -68,6 +90,12 @@ std::optional<int64_t> StringToInt64(const Object& o) {
   if (o.encoding() == Encoding::kInt) return o.int_value();
   IntBuffer buf;
   return ParseInt64(StringView(o, buf));
+}
+
+std::optional<long double> StringToLongDouble(const Object& o) {
+  if (o.encoding() == Encoding::kInt) return static_cast<long double>(o.int_value());
+  IntBuffer buf;
+  return ParseLongDouble(StringView(o, buf));
 }
 
 Object* StringMakeRaw(Db& db, Object* o) {
@@ -96,11 +124,35 @@ Object* StringSetInt(Db& db, Object* o, int64_t value) {
     o->SetInt(value, ks.options().SharedIntegersAllowed());
     return o;
   }
-  Object* moved = Object::CloneWithValue(*o, ObjType::kString, IntValue(ks, value),
-                                         o->has_expire(), o->has_expire() ? o->expire_ms() : 0);
+  Object* moved = Object::CloneWithValue(*o, ObjType::kString, IntValue(ks, value), o->has_expire(),
+                                         o->has_expire() ? o->expire_ms() : 0);
   db.Relocate(o, moved);
   FreeObject(o);
   return moved;
+}
+
+Object* StringSetPlain(Db& db, Object* o, std::string_view value) {
+  MNEMO_ASSERT(o->type() == ObjType::kString);
+  Object* moved = Object::CloneWithValue(*o, ObjType::kString, PlainValue(value), o->has_expire(),
+                                         o->has_expire() ? o->expire_ms() : 0);
+  db.Relocate(o, moved);
+  FreeObject(o);
+  return moved;
+}
+
+Object* StringAppend(Db& db, Object* o, std::string_view tail) {
+  o = StringMakeRaw(db, o);
+  StringSetRawSds(o, ds::SdsCat(StringRawSds(*o), tail));
+  return o;
+}
+
+Object* StringSetRange(Db& db, Object* o, size_t offset, std::string_view value) {
+  MNEMO_ASSERT(!value.empty());
+  o = StringMakeRaw(db, o);
+  ds::sds s = ds::SdsGrowZero(StringRawSds(*o), offset + value.size());  // no-op if long enough
+  std::memcpy(s + offset, value.data(), value.size());
+  StringSetRawSds(o, s);
+  return o;
 }
 
 void FreeStringValue(const ValueRef& v) {

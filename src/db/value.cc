@@ -1,14 +1,20 @@
 // value.cc: dispatch of generic value operations to the type modules (layer: db).
 #include "mnemo/db/value.h"
 
+#include "mnemo/db/hash_type.h"
+#include "mnemo/db/list_type.h"
 #include "mnemo/db/set_type.h"
 #include "mnemo/db/string_type.h"
+#include "mnemo/db/zset_type.h"
 
 namespace mnemo::db {
 
 void FreeValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: FreeStringValue(v); return;
+    case ObjType::kHash: FreeHashValue(v); return;
+    case ObjType::kList: FreeListValue(v); return;
+    case ObjType::kZset: FreeZsetValue(v); return;
     case ObjType::kSet: FreeSetValue(v); return;
     default: MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
@@ -17,6 +23,9 @@ void FreeValue(const ValueRef& v) {
 size_t FreeEffort(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: return 1;
+    case ObjType::kHash: return HashFreeEffort(v);
+    case ObjType::kList: return ListFreeEffort(v);
+    case ObjType::kZset: return ZsetFreeEffort(v);
     case ObjType::kSet: return SetFreeEffort(v);
     default: return 1;
   }
@@ -25,6 +34,9 @@ size_t FreeEffort(const ValueRef& v) {
 size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
   switch (v.type) {
     case ObjType::kString: return StringValueMemory(v);
+    case ObjType::kHash: return HashValueMemory(v, samples);
+    case ObjType::kList: return ListValueMemory(v, samples);
+    case ObjType::kZset: return ZsetValueMemory(v, samples);
     case ObjType::kSet: return SetValueMemory(v, samples);
     default: return 0;
   }
@@ -33,6 +45,9 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
 uint64_t DuplicateValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString: return DuplicateStringValue(v);
+    case ObjType::kHash: return DuplicateHashValue(v);
+    case ObjType::kList: return DuplicateListValue(v);
+    case ObjType::kZset: return DuplicateZsetValue(v);
     case ObjType::kSet: return DuplicateSetValue(v);
     default: MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }
@@ -42,6 +57,17 @@ uint64_t DuplicateValue(const ValueRef& v) {
 void FreeObject(Object* o) {
   FreeValue(ValueOf(*o));
   Object::Destroy(o);
+}
+
+Object::ValueInit DuplicateValueInit(const Object& o) {
+  Object::ValueInit v = o.value_init();
+  if (v.encoding == Encoding::kEmbstr) return v;
+  if (v.shared) {
+    // Only int-encoded strings point to shared integers.
+    return Object::ValueInit{v.encoding, {}, static_cast<uint64_t>(o.int_value()), false};
+  }
+  v.word = DuplicateValue(ValueOf(o));
+  return v;
 }
 
 }  // namespace mnemo::db

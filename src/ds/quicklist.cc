@@ -702,9 +702,10 @@ void Quicklist::Iterator::Insert(std::string_view value, bool after) {
 
 // ---- accounting and checks ----
 
-size_t Quicklist::AllocatedBytes() const {
+size_t Quicklist::AllocatedBytes(size_t max_nodes) const {
   size_t total = 0;
-  for (const Node* n = head_; n != nullptr; n = n->next) {
+  size_t seen = 0;
+  for (const Node* n = head_; n != nullptr && seen < max_nodes; n = n->next, ++seen) {
     total += mem::UsableSize(n) + mem::UsableSize(n->entry);
   }
   return total;

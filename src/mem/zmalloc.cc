@@ -30,6 +30,12 @@ const char* malloc_conf =
 }
 #endif
 
+#ifdef MNEMO_SANITIZE
+// mem::TryAlloc promises null, not an abort, when a request cannot be met; ASan aborts on such
+// requests unless told otherwise.
+extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
+#endif
+
 namespace mnemo::mem {
 
 namespace {

@@ -102,8 +102,15 @@ void Connection::EnsureReadSpace() {
     qend_ = used;
   }
   if (qcap_ - qend_ >= need) return;
-  size_t cap = qcap_ == 0 ? kReadChunk : qcap_;
-  while (cap < qend_ + need) cap *= 2;
+  size_t cap;
+  if (parser_.bytes_wanted() > 0) {
+    // Exactly what the big argument needs, as Redis's sdsMakeRoomForNonGreedy: doubling would
+    // hold up to twice the argument (a 300 MB SET would allocate 512 MB).
+    cap = qend_ + need;
+  } else {
+    cap = qcap_ == 0 ? kReadChunk : qcap_;
+    while (cap < qend_ + need) cap *= 2;
+  }
   std::unique_ptr<char[]> grown(new char[cap]);
   if (used > 0) std::memcpy(grown.get(), qbuf_.get(), used);
   qbuf_ = std::move(grown);
@@ -154,6 +161,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
   if (query_buffer_used() > limits_->query_buffer_limit) {
     LogWarning("Closing client that reached max query buffer length: id={} addr={} (qbuf size {})",
                id_, peer_, query_buffer_used());
+    ++stats_->query_buffer_limit_disconnections;
     Close();
     return;
   }
@@ -211,6 +219,7 @@ bool Connection::CheckOutputLimits() {
   if (limits_->output_hard_limit > 0 && pending > limits_->output_hard_limit) {
     LogWarning("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer "
                "limits.", id_, peer_);
+    ++stats_->output_buffer_limit_disconnections;
     Close();
     return false;
   }
@@ -220,6 +229,7 @@ bool Connection::CheckOutputLimits() {
     if (now - soft_limit_since_ms_ > limits_->output_soft_seconds * 1000) {
       LogWarning("Client id={} addr={} scheduled to be closed ASAP for overcoming of output "
                  "buffer limits.", id_, peer_);
+      ++stats_->output_buffer_limit_disconnections;
       Close();
       return false;
     }

@@ -44,8 +44,21 @@ std::string InvalidExpireTime(std::string_view command) {
   return "ERR invalid expire time in '" + std::string(command) + "' command";
 }
 
+std::string UnsupportedOption(std::string_view option) {
+  return "ERR Unsupported option " + std::string(option);
+}
+
+std::string OutOfRange(int64_t min, int64_t max) {
+  return "ERR value is out of range, must be between " + std::to_string(min) + " and " +
+         std::to_string(max);
+}
+
 std::string WrongArity(std::string_view name) {
   return "ERR wrong number of arguments for '" + ToLower(name) + "' command";
+}
+
+std::string AtLeastOneInputKey(std::string_view name) {
+  return "ERR at least 1 input key is needed for '" + ToLower(name) + "' command";
 }
 
 }  // namespace mnemo::protocol

@@ -35,6 +35,7 @@ ParseStatus RequestParser::Fail(std::string error) {
 ParseStatus RequestParser::Parse(std::string_view data, size_t* consumed) {
   *consumed = 0;
   args_.clear();
+  bytes_wanted_ = 0;  // set again below only while a big bulk is pending
   if (data.empty()) return ParseStatus::kIncomplete;
   if (pos_ > 0 || data[0] == '*') return ParseMultibulk(data, consumed);
   return ParseInline(data, consumed);

@@ -21,20 +21,26 @@ namespace mnemo::server {
 
 namespace {
 
-// Sections INFO prints without arguments ("default"), and the extra ones of "all"/"everything".
-constexpr std::string_view kDefaultSections[] = {
-    "server", "clients",   "memory",  "persistence", "stats",   "replication",
-    "cpu",    "modules",   "errorstats", "cluster",  "keyspace",
+// Every section in Redis's order; `in_default` marks those INFO prints without arguments
+// ("default"); "all" and "everything" print them all, in this order.
+struct SectionName {
+  std::string_view name;
+  bool in_default;
 };
-constexpr std::string_view kAllExtra[] = {"commandstats", "latencystats"};
+constexpr SectionName kSections[] = {
+    {"server", true},        {"clients", true},     {"memory", true},        {"persistence", true},
+    {"stats", true},         {"replication", true}, {"cpu", true},           {"modules", true},
+    {"commandstats", false}, {"errorstats", true},  {"latencystats", false}, {"cluster", true},
+    {"keyspace", true},
+};
 
-std::string Capitalize(std::string_view s) {
+// The "# Header" line's name: capitalized, except CPU, which Redis spells in capitals.
+std::string SectionHeader(std::string_view s) {
+  if (s == "cpu") return "CPU";
   std::string out(s);
   if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
   return out;
 }
-
-std::string Ratio(double a, double b) { return fmt::format("{:.2f}", b > 0 ? a / b : 0.0); }
 
 std::string ExecutablePath() {
   char buf[4096];
@@ -44,18 +50,9 @@ std::string ExecutablePath() {
 
 }  // namespace
 
-size_t Server::KeyspaceOverhead() {
-  size_t total = 0;
-  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
-    db::Db& d = keyspace_.db(i);
-    total += d.keys().BucketBytes() + d.expires().BucketBytes();
-  }
-  return total;
-}
-
 std::string Server::InfoSection(std::string_view name) {
   const int64_t now = UnixTimeMs();
-  std::string o = "# " + Capitalize(name) + "\r\n";
+  std::string o = "# " + SectionHeader(name) + "\r\n";
   auto line = [&o](std::string_view k, const auto& v) { o += fmt::format("{}:{}\r\n", k, v); };
 
   if (name == "server") {
@@ -104,32 +101,22 @@ std::string Server::InfoSection(std::string_view name) {
     line("total_blocking_keys", 0);
     line("total_blocking_keys_on_nokey", 0);
   } else if (name == "memory") {
-    const size_t used = mem::UsedMemory();
-    if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
-    const size_t peak = stats_.used_memory_peak;
-    const size_t rss = mem::ProcessRss();
-    const mem::AllocatorStats a = mem::ReadAllocatorStats();
-    const size_t clients = ClientsMemory();
-    size_t overhead = used_memory_startup_ + clients + KeyspaceOverhead();
-    if (overhead > used) overhead = used;
-    const size_t dataset = used - overhead;
-    const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
+    const cmd::MemoryOverview m = Memory();
     const uint64_t total_mem = mem::TotalSystemMemory();
-    line("used_memory", used);
-    line("used_memory_human", BytesToHuman(used));
-    line("used_memory_rss", rss);
-    line("used_memory_rss_human", BytesToHuman(rss));
-    line("used_memory_peak", peak);
-    line("used_memory_peak_human", BytesToHuman(peak));
-    line("used_memory_peak_perc", fmt::format("{:.2f}%", peak ? 100.0 * used / peak : 0.0));
-    line("used_memory_overhead", overhead);
-    line("used_memory_startup", used_memory_startup_);
-    line("used_memory_dataset", dataset);
-    line("used_memory_dataset_perc",
-         fmt::format("{:.2f}%", net ? 100.0 * static_cast<double>(dataset) / net : 0.0));
-    line("allocator_allocated", a.allocated);
-    line("allocator_active", a.active);
-    line("allocator_resident", a.resident);
+    line("used_memory", m.total_allocated);
+    line("used_memory_human", BytesToHuman(m.total_allocated));
+    line("used_memory_rss", m.rss);
+    line("used_memory_rss_human", BytesToHuman(m.rss));
+    line("used_memory_peak", m.peak_allocated);
+    line("used_memory_peak_human", BytesToHuman(m.peak_allocated));
+    line("used_memory_peak_perc", fmt::format("{:.2f}%", m.peak_percentage));
+    line("used_memory_overhead", m.overhead_total);
+    line("used_memory_startup", m.startup_allocated);
+    line("used_memory_dataset", m.dataset_bytes);
+    line("used_memory_dataset_perc", fmt::format("{:.2f}%", m.dataset_percentage));
+    line("allocator_allocated", m.allocator_allocated);
+    line("allocator_active", m.allocator_active);
+    line("allocator_resident", m.allocator_resident);
     line("total_system_memory", total_mem);
     line("total_system_memory_human", BytesToHuman(total_mem));
     // No scripting engine: the Lua/function figures are zero.
@@ -149,24 +136,24 @@ std::string Server::InfoSection(std::string_view name) {
     line("maxmemory", config_.db.maxmemory);
     line("maxmemory_human", BytesToHuman(config_.db.maxmemory));
     line("maxmemory_policy", FindConfigParam("maxmemory-policy")->get(config_));
-    line("allocator_frag_ratio", Ratio(static_cast<double>(a.active), static_cast<double>(a.allocated)));
-    line("allocator_frag_bytes", static_cast<int64_t>(a.active) - static_cast<int64_t>(a.allocated));
-    line("allocator_rss_ratio", Ratio(static_cast<double>(a.resident), static_cast<double>(a.active)));
-    line("allocator_rss_bytes", static_cast<int64_t>(a.resident) - static_cast<int64_t>(a.active));
-    line("rss_overhead_ratio", Ratio(static_cast<double>(rss), static_cast<double>(a.resident)));
-    line("rss_overhead_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(a.resident));
-    line("mem_fragmentation_ratio", Ratio(static_cast<double>(rss), static_cast<double>(used)));
-    line("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
+    line("allocator_frag_ratio", fmt::format("{:.2f}", m.allocator_frag_ratio));
+    line("allocator_frag_bytes", m.allocator_frag_bytes);
+    line("allocator_rss_ratio", fmt::format("{:.2f}", m.allocator_rss_ratio));
+    line("allocator_rss_bytes", m.allocator_rss_bytes);
+    line("rss_overhead_ratio", fmt::format("{:.2f}", m.rss_overhead_ratio));
+    line("rss_overhead_bytes", m.rss_overhead_bytes);
+    line("mem_fragmentation_ratio", fmt::format("{:.2f}", m.fragmentation_ratio));
+    line("mem_fragmentation_bytes", m.fragmentation_bytes);
     line("mem_not_counted_for_evict", 0);
     line("mem_replication_backlog", 0);
     line("mem_total_replication_buffers", 0);
     line("mem_clients_slaves", 0);
-    line("mem_clients_normal", clients);
+    line("mem_clients_normal", m.clients_normal);
     line("mem_cluster_links", 0);
     line("mem_aof_buffer", 0);
     line("mem_allocator", mem::AllocatorName());
     line("active_defrag_running", 0);
-    line("lazyfree_pending_objects", keyspace_.lazyfree().pending_objects());
+    line("lazyfree_pending_objects", m.lazyfree_pending_objects);
     line("lazyfreed_objects", keyspace_.lazyfree().freed_objects());
   } else if (name == "persistence") {
     line("loading", 0);
@@ -222,8 +209,8 @@ std::string Server::InfoSection(std::string_view name) {
     line("expire_cycle_cpu_milliseconds", d.expire_cycle_cpu_milliseconds);
     line("evicted_keys", d.evicted_keys);
     line("evicted_clients", stats_.evicted_clients);
-    line("total_eviction_exceeded_time", d.total_eviction_exceeded_time_us / 1000);
-    line("current_eviction_exceeded_time", 0);
+    line("total_eviction_exceeded_time", evictor_.total_exceeded_us() / 1000);
+    line("current_eviction_exceeded_time", evictor_.current_exceeded_us() / 1000);
     line("keyspace_hits", d.keyspace_hits);
     line("keyspace_misses", d.keyspace_misses);
     line("pubsub_channels", 0);
@@ -249,8 +236,9 @@ std::string Server::InfoSection(std::string_view name) {
     line("total_writes_processed", net_stats_.writes_processed);
     line("io_threaded_reads_processed", 0);
     line("io_threaded_writes_processed", 0);
-    line("client_query_buffer_limit_disconnections", 0);
-    line("client_output_buffer_limit_disconnections", 0);
+    line("client_query_buffer_limit_disconnections", net_stats_.query_buffer_limit_disconnections);
+    line("client_output_buffer_limit_disconnections",
+         net_stats_.output_buffer_limit_disconnections);
     line("reply_buffer_shrinks", 0);
     line("reply_buffer_expands", 0);
   } else if (name == "replication") {
@@ -323,16 +311,18 @@ std::string Server::Info(std::span<const std::string_view> sections) {
     }
     wanted.emplace_back(s);
   };
-  if (sections.empty()) {
-    for (auto s : kDefaultSections) add(s);
-  }
+  auto add_default = [&add] {
+    for (const SectionName& d : kSections) {
+      if (d.in_default) add(d.name);
+    }
+  };
+  if (sections.empty()) add_default();
   for (std::string_view raw : sections) {
     const std::string s = ToLower(raw);
     if (s == "default") {
-      for (auto d : kDefaultSections) add(d);
+      add_default();
     } else if (s == "all" || s == "everything") {
-      for (auto d : kDefaultSections) add(d);
-      for (auto d : kAllExtra) add(d);
+      for (const SectionName& d : kSections) add(d.name);
     } else {
       add(s);
     }

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -38,19 +39,45 @@ std::string RandomHex(size_t n) {
   return out;
 }
 
+// Where and how to listen, from the config.
+net::ListenOptions ListenOptionsFor(const ServerConfig& c) {
+  net::ListenOptions lo;
+  lo.bind = c.bind;
+  lo.port = static_cast<int>(c.port);
+  lo.backlog = static_cast<int>(c.tcp_backlog);
+  lo.keepalive_s = static_cast<int>(c.tcp_keepalive);
+  lo.unix_socket = c.unixsocket;
+  lo.unix_socket_perm = static_cast<int>(c.unixsocketperm);
+  return lo;
+}
+
 }  // namespace
+
+std::unique_ptr<net::Listener> Server::MakeListener() {
+  return std::make_unique<net::Listener>(
+      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
+                  bool unix_socket) {
+        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
+                                                   next_client_id_++, std::move(peer),
+                                                   std::move(local), unix_socket);
+        c->Start();
+      });
+}
 
 Server::Server(ServerConfig config, std::string config_file)
     : config_(std::move(config)),
       config_file_(std::move(config_file)),
       keyspace_(static_cast<int>(config_.databases)),
       dispatcher_(keyspace_, *this),
+      evictor_(keyspace_, [] { return mem::UsedMemory(); }),
       cron_timer_(io_),
       signals_(io_) {
   keyspace_.options() = config_.db;
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
+  dispatcher_.set_memory_guard(
+      [this] { return evictor_.Perform() != db::Evictor::Result::kFail; });
   stats_.start_time_ms = UnixTimeMs();
   ApplyLimits();
 }
@@ -93,23 +120,8 @@ Status Server::Start() {
   }
   mem::SetBackgroundThread(config_.jemalloc_bg_thread);
 
-  listener_ = std::make_unique<net::Listener>(
-      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
-                  bool unix_socket) {
-        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_,
-                                                   &net_stats_, next_client_id_++,
-                                                   std::move(peer), std::move(local),
-                                                   unix_socket);
-        c->Start();
-      });
-  net::ListenOptions lo;
-  lo.bind = config_.bind;
-  lo.port = static_cast<int>(config_.port);
-  lo.backlog = static_cast<int>(config_.tcp_backlog);
-  lo.keepalive_s = static_cast<int>(config_.tcp_keepalive);
-  lo.unix_socket = config_.unixsocket;
-  lo.unix_socket_perm = static_cast<int>(config_.unixsocketperm);
-  Status s = listener_->Open(lo);
+  listener_ = MakeListener();
+  Status s = listener_->Open(ListenOptionsFor(config_));
   if (!s.ok()) return s;
 
   signals_.add(SIGTERM);
@@ -187,9 +199,40 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   s->client.last_interaction_ms = UnixTimeMs();
   c.parser().set_authenticated(s->client.authenticated);
   if (s->client.close_after_reply) c.CloseAfterReply();
+  // A client whose own buffers are a good share of the client budget may have pushed the total
+  // over it: check now rather than at the next cron run.
+  if (config_.maxmemory_clients > 0 &&
+      c.MemoryUsage() > static_cast<size_t>(config_.maxmemory_clients) / 8) {
+    EvictClientsIfNeeded();
+  }
 }
 
 void Server::OnClose(net::Connection& c) { clients_.erase(c.id()); }
+
+void Server::EvictClientsIfNeeded() {
+  const auto limit = static_cast<size_t>(config_.maxmemory_clients);
+  if (limit == 0) return;
+  size_t total = 0;
+  std::vector<std::pair<size_t, std::shared_ptr<net::Connection>>> candidates;
+  for (auto& [id, c] : clients_) {
+    const size_t bytes = c->MemoryUsage() + sizeof(Session);
+    total += bytes;
+    auto* s = static_cast<Session*>(c->state());
+    if (s != nullptr && !s->client.no_evict) candidates.emplace_back(bytes, c);
+  }
+  if (total <= limit) return;
+  // Disconnect the biggest clients first until the total fits (Redis 7 client eviction).
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (auto& [bytes, c] : candidates) {
+    if (total <= limit) break;
+    LogVerbose("Evicting client: id={} addr={} ({} bytes, maxmemory-clients {})", c->id(),
+               c->peer(), bytes, limit);
+    c->Close();
+    total -= bytes;
+    ++stats_.evicted_clients;
+  }
+}
 
 // ---- cron ----------------------------------------------------------------------------------
 
@@ -210,6 +253,9 @@ void Server::Cron() {
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   SampleStats(now);
   CloseTimedOutClients(now);
+  EvictClientsIfNeeded();
+  // Eviction that ran out of time in a command continues here.
+  if (keyspace_.options().maxmemory > 0) evictor_.RunPending();
   expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
@@ -456,38 +502,35 @@ Status Server::ConfigSet(std::span<const std::string_view> pairs) {
 
 Status Server::ApplyConfig(const ServerConfig& old) {
   if (config_.port != old.port || config_.bind != old.bind) {
-    auto fresh = std::make_unique<net::Listener>(
-        io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
-                    bool unix_socket) {
-          auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_,
-                                                     &net_stats_, next_client_id_++,
-                                                     std::move(peer), std::move(local),
-                                                     unix_socket);
-          c->Start();
-        });
-    // The old listener must let go of its port first when only the bind list changes.
+    const char* culprit = config_.port != old.port ? "port" : "bind";
+    // The old listener must let go of its port first when only the bind list changes. It owns
+    // the unix socket too, so the new one opens that again (accepted clients stay connected).
     if (listener_) listener_->Close();
-    net::ListenOptions lo;
-    lo.bind = config_.bind;
-    lo.port = static_cast<int>(config_.port);
-    lo.backlog = static_cast<int>(config_.tcp_backlog);
-    lo.keepalive_s = static_cast<int>(config_.tcp_keepalive);
-    Status s = fresh->Open(lo);
+    auto fresh = MakeListener();
+    Status s = fresh->Open(ListenOptionsFor(config_));
     if (!s.ok()) {
+      LogWarning("{}", s.message());
       // Reopen what we had.
       config_.port = old.port;
       config_.bind = old.bind;
-      lo.bind = old.bind;
-      lo.port = static_cast<int>(old.port);
-      if (listener_) listener_->Open(lo);
+      if (listener_) listener_->Open(ListenOptionsFor(config_));
       return Status::Error(
           fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "
-                      "listen on this port",
-                      config_.port != old.port ? "port" : "bind"));
+                      "listen on this port. Check server logs.",
+                      culprit));
     }
     listener_ = std::move(fresh);
   }
+  if (listener_) listener_->set_keepalive(static_cast<int>(config_.tcp_keepalive));
   SetLogLevel(config_.loglevel);
+  if (config_.db.maxmemory_policy != old.db.maxmemory_policy) evictor_.ClearPool();
+  if (config_.db.maxmemory != 0 && config_.db.maxmemory < mem::UsedMemory() &&
+      config_.db.maxmemory != old.db.maxmemory) {
+    LogWarning("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the "
+               "current memory usage ({}). This will result in key eviction and/or the "
+               "inability to accept new write commands depending on the maxmemory-policy.",
+               config_.db.maxmemory, mem::UsedMemory());
+  }
   keyspace_.options() = config_.db;
   ApplyLimits();
   if (config_.jemalloc_bg_thread != old.jemalloc_bg_thread) {
@@ -511,6 +554,7 @@ void Server::ResetStats() {
   stats_.total_connections_received = 0;
   stats_.rejected_connections = 0;
   stats_.evicted_clients = 0;
+  evictor_.ResetStats();
   stats_.used_memory_peak = mem::UsedMemory();
   net_stats_ = net::NetStats{};
 }

@@ -25,11 +25,12 @@ class SetTest : public CommandTest {
  protected:
   db::Db& Db0() { return h_.keyspace().db(0); }
 
-  // OBJECT ENCODING's answer, read from the object (the OBJECT command is another engineer's).
+  // OBJECT ENCODING's answer; it must agree with the object's own encoding field.
   std::string Enc(std::string_view key) {
+    const std::string answer = Run({"OBJECT", "ENCODING", key}).ToString();
     db::Object* o = Db0().LookupNoTouch(key);
-    if (o == nullptr) return "(none)";
-    return db::EncodingName(o->encoding());
+    EXPECT_EQ(answer, o == nullptr ? "(nil)" : db::EncodingName(o->encoding()));
+    return answer;
   }
 
   static Strings Sorted(const RespValue& r) {
@@ -209,6 +210,29 @@ TEST_F(SetTest, WrongTypeForEveryCommand) {
   };
   for (const auto& argv : cases) {
     EXPECT_EQ(Run(argv).ToString(), wrongtype) << argv[0] << " " << argv[1];
+  }
+  // The other collection types too.
+  Run({"HSET", "hash", "f", "v"});
+  Run({"RPUSH", "list", "a"});
+  Run({"ZADD", "zset", "1", "a"});
+  for (const char* other : {"hash", "list", "zset"}) {
+    const std::vector<std::vector<std::string>> more = {
+        {"SADD", other, "a"},
+        {"SISMEMBER", other, "a"},
+        {"SMEMBERS", other},
+        {"SCARD", other},
+        {"SPOP", other},
+        {"SRANDMEMBER", other, "2"},
+        {"SINTER", "s", other},
+        {"SUNIONSTORE", "d", other},
+        {"SMOVE", "s", other, "a"},
+        {"SDIFF", other, "s"},
+        {"SSCAN", other, "0"},
+        {"SINTERCARD", "1", other},
+    };
+    for (const auto& argv : more) {
+      EXPECT_EQ(Run(argv).ToString(), wrongtype) << argv[0] << " " << other;
+    }
   }
   // Nothing was changed or created by the failed commands.
   EXPECT_EQ(Str({"GET", "str"}), "x");
@@ -765,6 +789,32 @@ TEST_F(SetTest, DuplicateIsADeepCopy) {
     Run({"DEL", key});
     EXPECT_EQ(Str({"SISMEMBER", copy_key, "new"}), "1");
   }
+}
+
+TEST_F(SetTest, CopyRenameMoveAndType) {
+  Sadd("i", Range(1, 20));
+  Sadd("l", Range(1, 20, "m"));
+  Sadd("h", Range(1, 300, "m"));
+  for (const std::string key : {"i", "l", "h"}) {
+    EXPECT_EQ(Str({"TYPE", key}), "set");
+    EXPECT_EQ(Str({"COPY", key, key + "2"}), "1");
+    EXPECT_EQ(Enc(key + "2"), Enc(key));
+    EXPECT_EQ(Members(key + "2"), Members(key));
+    Run({"SADD", key + "2", "new"});
+    EXPECT_EQ(Str({"SISMEMBER", key, "new"}), "0");  // a deep copy
+    EXPECT_EQ(Str({"RENAME", key + "2", key + "3"}), "OK");
+    EXPECT_EQ(Str({"SISMEMBER", key + "3", "new"}), "1");
+    EXPECT_EQ(Str({"MOVE", key + "3", "1"}), "1");
+    Run({"SELECT", "1"});
+    EXPECT_EQ(Str({"SCARD", key + "3"}), std::to_string(Members(key + "3").size()));
+    EXPECT_EQ(Str({"SISMEMBER", key + "3", "new"}), "1");
+    Run({"SELECT", "0"});
+  }
+  // MEMORY USAGE SAMPLES 0 counts the value exactly, on top of the key's own block.
+  db::Object* o = Db0().LookupNoTouch("h");
+  EXPECT_GE(Run({"MEMORY", "USAGE", "h", "SAMPLES", "0"}).integer,
+            static_cast<int64_t>(db::ValueMemoryUsage(db::ValueOf(*o), 0) + o->BlockSize()));
+  EXPECT_EQ(Str({"SCAN", "0", "TYPE", "set", "COUNT", "100"}).find("str"), std::string::npos);
 }
 
 TEST_F(SetTest, ValueMemoryIsExact) {

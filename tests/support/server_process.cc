@@ -41,14 +41,25 @@ std::string ServerBinary() {
 
 }  // namespace
 
-ServerProcess::ServerProcess(std::vector<std::string> args) {
+ServerProcess::ServerProcess(std::vector<std::string> args) { Launch("", args); }
+
+ServerProcess::ServerProcess(const std::string& config_file, std::vector<std::string> args) {
+  Launch(config_file, args);
+}
+
+void ServerProcess::Launch(const std::string& config_file, const std::vector<std::string>& args) {
+  // A server that closes a connection must not kill the test through SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = FreePort();
     char tmpl[] = "/tmp/mnemo-test-log-XXXXXX";
     const int log_fd = ::mkstemp(tmpl);
     log_path_ = tmpl;
-    std::vector<std::string> argv = {ServerBinary(), "--port", std::to_string(port_), "--bind",
-                                     "127.0.0.1", "--dir", "/tmp"};
+    std::vector<std::string> argv = {ServerBinary()};
+    if (!config_file.empty()) argv.push_back(config_file);
+    const std::vector<std::string> fixed = {
+        "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", "/tmp"};
+    argv.insert(argv.end(), fixed.begin(), fixed.end());
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -74,6 +85,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     Stop(2000);  // port taken by someone else meanwhile, or a startup failure: try again
+    if (attempt < 4) ::unlink(log_path_.c_str());
   }
   ADD_FAILURE() << "mnemo-server did not start; log:\n" << Log();
 }
@@ -109,6 +121,20 @@ int ServerProcess::Stop(int timeout_ms) {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+  return -1;
+}
+
+int ServerProcess::WaitExit(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   return -1;
 }
 

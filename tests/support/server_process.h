@@ -29,6 +29,9 @@ class ServerProcess {
   // Starts mnemo-server with "--port <free> --bind 127.0.0.1" followed by `args` (for example
   // {"--maxclients", "10"}). Waits until it accepts connections; fails the test if it does not.
   explicit ServerProcess(std::vector<std::string> args = {});
+  // Starts mnemo-server with `config_file` as its first argument (as "mnemo-server file
+  // --port ..."), then the same flags and `args`.
+  ServerProcess(const std::string& config_file, std::vector<std::string> args);
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess();
@@ -39,6 +42,11 @@ class ServerProcess {
   bool Alive();
   // Sends SIGTERM and waits up to `timeout_ms`; returns the exit status (or -1).
   int Stop(int timeout_ms = 10000);
+  // Waits up to `timeout_ms` for the process to exit on its own (no signal); returns the exit
+  // status, or -1 if it died by a signal or still runs (it is left running then).
+  int WaitExit(int timeout_ms = 10000);
+  // After CONFIG SET port: where Connect(), Command() and Cli() go from now on.
+  void set_port(int port) { port_ = port; }
   // Everything the server logged so far.
   std::string Log() const;
 
@@ -53,6 +61,8 @@ class ServerProcess {
   std::string InfoField(const std::string& field);
 
  private:
+  void Launch(const std::string& config_file, const std::vector<std::string>& args);
+
   int port_ = 0;
   pid_t pid_ = -1;
   std::string log_path_;

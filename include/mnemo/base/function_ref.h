@@ -1,14 +1,15 @@
 // function_ref.h: a non-owning reference to a callable, for visitor parameters (layer: base).
 //
-// std::function owns a copy of its callable and allocates when the captures do not fit its small
-// buffer; a visitor that lives only for the call it is passed to needs neither. FunctionRef is two
-// words (object pointer + trampoline) and never allocates.
+// A type API that walks its elements and hands each to the caller (ZRANGE emitting replies, a
+// union reading its inputs) takes a FunctionRef instead of a template, so the walk can live in a
+// .cc file, and instead of a std::function, which may allocate and copies the callable.
+// FunctionRef is two words: a pointer to the callable and a pointer to a function that calls it.
 //
-// Lifetime: a FunctionRef must not outlive the callable it refers to; pass lambdas directly as
-// arguments, never store a FunctionRef built from a temporary.
+// Lifetime: the referenced callable must outlive every call through the FunctionRef. Passing a
+// lambda straight to a function parameter is always fine (the temporary lives until the call
+// returns); storing a FunctionRef to a temporary is not.
 #pragma once
 
-#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -20,9 +21,10 @@ class FunctionRef;
 template <typename R, typename... Args>
 class FunctionRef<R(Args...)> {
  public:
-  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FunctionRef> &&
-                                                    std::is_invocable_r_v<R, F&, Args...>>>
-  FunctionRef(F&& f)  // NOLINT(google-explicit-constructor): meant to convert implicitly
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
+                                        std::is_invocable_r_v<R, F&, Args...>>>
+  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor): implicit by design
       : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
         call_([](void* object, Args... args) -> R {
           return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);

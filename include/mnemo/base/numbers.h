@@ -37,11 +37,14 @@ std::string DoubleToString(double v);
 // Redis ld2string in "human" mode: %.17Lf with trailing zeros (and a bare '.') removed.
 std::string LongDoubleToString(long double v);
 
-// Parses a memory amount the way redis.conf does: "1gb", "100mb", "512k", "42" (bytes).
-// k/m/g are powers of 1000, kb/mb/gb powers of 1024; case-insensitive.
+// Parses a memory amount the way redis.conf does (Redis memtoull): "1gb", "100mb", "512k", "42"
+// (bytes). k/m/g are powers of 1000, kb/mb/gb powers of 1024, b is 1; case-insensitive. The
+// digits may have leading zeros or be missing ("" and "kb" are 0); no sign. Unlike Redis, which
+// saturates, amounts above INT64_MAX are refused.
 std::optional<int64_t> ParseMemory(std::string_view s);
 
-// Formats bytes as Redis's bytesToHuman: "1.50M", "951B", "12.33G".
+// Formats bytes as Redis's bytesToHuman: "951B", "1.50K", "1.50M", "12.33G", ... "P", and
+// plain bytes again from 1024^6 on.
 std::string BytesToHuman(uint64_t bytes);
 
 }  // namespace mnemo

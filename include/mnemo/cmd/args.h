@@ -15,6 +15,10 @@ namespace mnemo::cmd {
 // An int64, else replies `error` (default: "ERR value is not an integer or out of range").
 std::optional<int64_t> IntArg(Context& ctx, std::string_view arg,
                               std::string_view error = protocol::kErrNotInteger);
+// An int argument as Redis's getIntFromObjectOrReply reads it: an int64 (else "value is not an
+// integer or out of range") within the range of a C int (else "value is out of range, must be
+// between..."); `error`, when given, replaces both texts.
+std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view error = {});
 // An int64 within [min, max], else replies "ERR value is out of range, must be positive" style
 // `error`.
 std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,
@@ -23,6 +27,12 @@ std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t 
 std::optional<double> DoubleArg(Context& ctx, std::string_view arg);
 // A long double, else replies "ERR value is not a valid float".
 std::optional<long double> LongDoubleArg(Context& ctx, std::string_view arg);
+
+// A SCAN-family cursor as Redis's parseScanCursorOrReply reads it (strtoul, base 10): an
+// optional sign then digits, the whole argument, no leading space, no overflow; '-' negates
+// modulo 2^64 and an empty argument is cursor 0, as strtoul has them. Else replies
+// "ERR invalid cursor".
+std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg);
 
 // True iff the object exists and is not of `type`, in which case WRONGTYPE was replied.
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type);

@@ -76,6 +76,10 @@ std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ServerCommands();
+std::span<const CommandSpec> MemoryCommands();
+std::span<const CommandSpec> HashCommands();
+std::span<const CommandSpec> ListCommands();
+std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
 

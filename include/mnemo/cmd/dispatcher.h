@@ -39,7 +39,9 @@ class Dispatcher {
     std::unordered_map<std::string, Entry*> sub_index;
   };
 
-  // Returns true iff a command that may grow memory can run (after evicting what it must).
+  // Called before every command while maxmemory is set: evicts what it must and returns false
+  // iff memory is still over the limit with nothing left to evict (commands flagged denyoom
+  // are then refused with -OOM).
   using MemoryGuard = std::function<bool()>;
 
   Dispatcher(db::Keyspace& keyspace, ServerApi& server);

@@ -27,6 +27,45 @@ struct ClientFilter {
   bool skip_me = false;              // SKIPME yes (KILL only)
 };
 
+// Where memory goes: the figures INFO memory, MEMORY STATS and MEMORY DOCTOR share, computed
+// in one place (server/memory_report.cc).
+struct MemoryOverview {
+  size_t peak_allocated = 0;     // used_memory_peak
+  size_t total_allocated = 0;    // used_memory
+  size_t startup_allocated = 0;  // used_memory_startup
+  size_t clients_normal = 0;     // client buffers and state
+  struct DbOverhead {
+    int db = 0;
+    size_t keys = 0;
+    size_t expires = 0;
+    size_t hashtable_main = 0;     // bucket arrays of the keys table
+    size_t hashtable_expires = 0;  // bucket arrays of the expires table
+  };
+  std::vector<DbOverhead> dbs;   // non-empty databases only
+  size_t overhead_total = 0;     // startup + clients + keyspace tables
+  size_t keys_count = 0;
+  size_t bytes_per_key = 0;      // (total - startup) / keys
+  size_t dataset_bytes = 0;      // total - overhead
+  double dataset_percentage = 0;  // of total - startup
+  double peak_percentage = 0;     // total / peak
+  size_t rss = 0;
+  // jemalloc's view (0 in sanitizer builds).
+  size_t allocator_allocated = 0;
+  size_t allocator_active = 0;
+  size_t allocator_resident = 0;
+  size_t allocator_dirty = 0;  // freed pages jemalloc still holds; MEMORY PURGE returns them
+  double allocator_frag_ratio = 0;
+  int64_t allocator_frag_bytes = 0;
+  double allocator_rss_ratio = 0;
+  int64_t allocator_rss_bytes = 0;
+  double rss_overhead_ratio = 0;
+  int64_t rss_overhead_bytes = 0;
+  double fragmentation_ratio = 0;  // rss / used_memory
+  int64_t fragmentation_bytes = 0;
+  size_t lazyfree_pending_objects = 0;
+  size_t clients = 0;
+};
+
 class ServerApi {
  public:
   virtual ~ServerApi() = default;
@@ -49,9 +88,14 @@ class ServerApi {
   // Closes the selected clients (the caller itself after its reply); returns how many.
   virtual size_t KillClients(const ClientFilter& filter, Client& self) = 0;
 
-  // proto-max-bulk-len: the largest string a client may send, which also caps how far bitmap
-  // commands may address (SETBIT offsets below proto-max-bulk-len * 8).
+  // proto-max-bulk-len: the longest string a command may build (APPEND, SETRANGE; LCS's
+  // scratch table), as well as the longest argument a client may send. Read live, so CONFIG
+  // SET applies to the next command.
   virtual int64_t ProtoMaxBulkLen() const = 0;
+
+  // INFO memory, MEMORY STATS, MEMORY DOCTOR.
+  virtual MemoryOverview Memory() = 0;
+  virtual std::string MemoryDoctor() = 0;
 
   // The password of the default user ("" when there is none).
   virtual const std::string& RequirePass() const = 0;

@@ -49,7 +49,6 @@ struct Stats {
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t evicted_keys = 0;
-  uint64_t total_eviction_exceeded_time_us = 0;
 };
 
 class Keyspace;
@@ -70,8 +69,11 @@ class Db {
   // LookupRead counts keyspace_hits/misses; both update the object's LRU/LFU data.
   Object* LookupRead(std::string_view key);
   Object* LookupWrite(std::string_view key);
-  // As LookupWrite without touching LRU/LFU data or stats (OBJECT, TYPE-free checks, TTL).
+  // As LookupWrite without touching LRU/LFU data or stats.
   Object* LookupNoTouch(std::string_view key);
+  // As LookupRead without touching LRU/LFU data: counts keyspace_hits/misses (Redis
+  // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): EXISTS, TYPE, TTL, OBJECT).
+  Object* LookupReadNoTouch(std::string_view key);
 
   // Adds a new object. REQUIRES: no object with its key (live or expired) is in this Db.
   void Add(Object* o);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "mnemo/base/numbers.h"
@@ -30,8 +31,15 @@ Object* NewStringObject(const Keyspace& ks, std::string_view key, std::string_vi
 Object* NewIntStringObject(const Keyspace& ks, std::string_view key, int64_t value,
                            int64_t expire_ms);
 // A new raw string object that takes ownership of `s`.
-Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s,
-                           int64_t expire_ms);
+Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s, int64_t expire_ms);
+// A new string object that is never int-encoded: embstr up to kMaxEmbstrLength bytes, raw
+// beyond. INCRBYFLOAT stores its result this way, as Redis does, even when it reads "3".
+Object* NewPlainStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
+                             int64_t expire_ms);
+// A new raw string object holding `offset` zero bytes followed by `value`, with no expiry
+// (SETRANGE on a missing key; Redis stores that raw whatever its length).
+Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t offset,
+                              std::string_view value);
 
 // A new raw string object of `len` zero bytes (SETBIT, BITFIELD on a missing key; BITOP fills its
 // bytes through StringRawSds). Not yet in any Db.
@@ -42,6 +50,9 @@ std::string_view StringView(const Object& o, IntBuffer& buf);
 size_t StringLength(const Object& o);
 // The value as an int64 if it is one (Redis getLongLongFromObject rules).
 std::optional<int64_t> StringToInt64(const Object& o);
+// The value as a long double if it is one (Redis getLongDoubleFromObject: string2ld rules for
+// strings, the integer itself for int values).
+std::optional<long double> StringToLongDouble(const Object& o);
 
 // Makes `o` hold its value as a raw sds it may modify (Redis dbUnshareStringValue). Returns
 // the object's address, which changes when the block is reshaped.
@@ -64,6 +75,21 @@ inline void StringSetRawSds(Object* o, ds::sds s) { o->set_ptr(s); }
 // Stores an integer value, in place when the object is int-encoded. Returns the object's
 // (possibly new) address.
 Object* StringSetInt(Db& db, Object* o, int64_t value);
+// Replaces the value with `value` stored as NewPlainStringObject stores it (never int), keeping
+// the key, expiry and LRU/LFU field. Returns the object's new address.
+Object* StringSetPlain(Db& db, Object* o, std::string_view value);
+
+// The in-place edits (Redis APPEND, SETRANGE). Both first make the value raw (StringMakeRaw)
+// and grow its sds greedily (ds::SdsMakeRoomFor), so a run of small appends is amortized O(1)
+// per byte; the slack counts in ValueMemoryUsage. Both return the object's (possibly
+// new) address. The caller checks proto-max-bulk-len before calling.
+//
+// Appends `tail` to the value (an empty tail still converts to raw, as in Redis).
+Object* StringAppend(Db& db, Object* o, std::string_view tail);
+// Writes `value` at byte `offset`, zero-filling any gap past the current end.
+// REQUIRES: !value.empty() (SETRANGE with an empty value leaves the value and its encoding
+// alone).
+Object* StringSetRange(Db& db, Object* o, size_t offset, std::string_view value);
 
 // For value.h's dispatch.
 void FreeStringValue(const ValueRef& v);

@@ -46,4 +46,10 @@ uint64_t DuplicateValue(const ValueRef& v);
 // Frees an object and its value now.
 void FreeObject(Object* o);
 
+// The value of `o` duplicated for a new object (COPY), whatever its type: owned allocations are
+// deep-copied (DuplicateValue), an embedded string is referenced in `o`'s block (create the new
+// object before `o` goes away), and a shared integer becomes the copy's own integer, as Redis's
+// dupStringObject gives the copy a refcount of 1.
+Object::ValueInit DuplicateValueInit(const Object& o);
+
 }  // namespace mnemo::db

@@ -124,8 +124,9 @@ class Quicklist {
   // walks nodes from the nearer end.
   Iterator IterateFrom(int64_t index, Direction direction);
 
-  // Sum of the usable sizes of all nodes and their blobs (MEMORY USAGE adds the header).
-  size_t AllocatedBytes() const;
+  // Sum of the usable sizes of the first `max_nodes` nodes (all of them by default) and their
+  // blobs (MEMORY USAGE adds the header; MEMORY USAGE SAMPLES n estimates from n nodes).
+  size_t AllocatedBytes(size_t max_nodes = SIZE_MAX) const;
 
   // What one node holds, for tests and DEBUG.
   struct NodeInfo {

@@ -256,6 +256,22 @@ class Skiplist {
   // buckets moved.
   size_t RehashForMicros(int64_t micros) { return index_.RehashForMicros(micros); }
 
+  // Pre-sizes the member index for n members, so that filling a new set does not rehash
+  // (Redis's dictExpand when a listpack zset converts). Returns true iff the table was resized.
+  bool Reserve(size_t n) { return index_.Reserve(n); }
+
+  // A random member, close to uniformly chosen (the index's FairRandomNode; Redis
+  // dictGetFairRandomKey, what ZRANDMEMBER uses). Null when empty.
+  const Node* RandomNode() { return index_.FairRandomNode(); }
+
+  // One step of a scan over the members in index order (ZSCAN): calls fn(const Node*) for the
+  // members of one bucket and returns the next cursor, 0 at the end, with Dict::Scan's
+  // guarantees. fn must not modify the set.
+  template <typename F>
+  uint64_t Scan(uint64_t cursor, F&& fn) {
+    return index_.Scan(cursor, [&fn](Node* n) { fn(static_cast<const Node*>(n)); });
+  }
+
   // Introspection, for tests and debugging.
   const Index& index() const { return index_; }
   // Number of levels in use: 1 + the highest level any node is linked on (1 when empty).

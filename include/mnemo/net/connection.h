@@ -64,6 +64,10 @@ struct NetStats {
   uint64_t output_bytes = 0;      // total_net_output_bytes
   uint64_t reads_processed = 0;   // total_reads_processed
   uint64_t writes_processed = 0;  // total_writes_processed
+  // Clients closed for exceeding client-query-buffer-limit / client-output-buffer-limit
+  // (client_query_buffer_limit_disconnections, client_output_buffer_limit_disconnections).
+  uint64_t query_buffer_limit_disconnections = 0;
+  uint64_t output_buffer_limit_disconnections = 0;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -41,6 +41,8 @@ class Listener {
   void Close();
   // The TCP port actually bound (useful with port 0 in tests... when 0 was asked, none).
   int port() const { return port_; }
+  // tcp-keepalive for connections accepted from now on (0: off), as CONFIG SET applies it.
+  void set_keepalive(int seconds) { keepalive_s_ = seconds; }
 
  private:
   struct Acceptor;

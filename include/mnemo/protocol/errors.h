@@ -2,6 +2,7 @@
 // (layer: protocol). Texts omit the leading '-'; ReplyBuilder::Error adds it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,28 +16,44 @@ inline constexpr std::string_view kErrSyntax = "ERR syntax error";
 inline constexpr std::string_view kErrNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kErrIndexOutOfRange = "ERR index out of range";
 inline constexpr std::string_view kErrOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kErrDecrementOverflow = "ERR decrement would overflow";
 inline constexpr std::string_view kErrIncrFloatNanInf =
     "ERR increment would produce NaN or Infinity";
+// Hashes (HINCRBY, HINCRBYFLOAT).
+inline constexpr std::string_view kErrHashNotInteger = "ERR hash value is not an integer";
+inline constexpr std::string_view kErrHashNotFloat = "ERR hash value is not a float";
+// An increment that is itself NaN or infinite (HINCRBYFLOAT).
+inline constexpr std::string_view kErrValueNanInf = "ERR value is NaN or Infinity";
+// A count that could overflow the reply (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER).
+inline constexpr std::string_view kErrValueOutOfRange = "ERR value is out of range";
+// A count outside [-LONG_MAX, LONG_MAX] (Redis getRangeLongFromObjectOrReply for the *RAND*
+// commands' counts).
+inline constexpr std::string_view kErrCountOutOfRange =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+// SCAN family cursors.
+inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kErrDbIndexOutOfRange = "ERR DB index is out of range";
 inline constexpr std::string_view kErrInvalidDbIndex = "ERR invalid DB index";
 inline constexpr std::string_view kErrSameObject =
     "ERR source and destination objects are the same";
 inline constexpr std::string_view kErrStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-inline constexpr std::string_view kErrBitOffset = "ERR bit offset is not an integer or out of range";
+inline constexpr std::string_view kErrBitOffset =
+    "ERR bit offset is not an integer or out of range";
 inline constexpr std::string_view kErrBit = "ERR bit is not an integer or out of range";
 inline constexpr std::string_view kErrOffsetOutOfRange = "ERR offset is out of range";
-inline constexpr std::string_view kErrOutOfRangePositive =
-    "ERR value is out of range, must be positive";
-// Redis getRangeLongFromObjectOrReply for [-LONG_MAX, LONG_MAX] (SRANDMEMBER count).
-inline constexpr std::string_view kErrOutOfRangeSymmetricLong =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
-inline constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
-inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kErrLcsNotStrings =
+    "ERR The specified keys must contain string values";
+inline constexpr std::string_view kErrLcsLenAndIdx =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr std::string_view kErrLcsTooLong = "ERR String too long for LCS";
+inline constexpr std::string_view kErrLcsOverLimit =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+inline constexpr std::string_view kErrLcsAllocFailed =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";
 inline constexpr std::string_view kErrNumkeysTooMany =
     "ERR Number of keys can't be greater than number of args";
-inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
 inline constexpr std::string_view kErrBitposBit = "ERR The bit argument must be 1 or 0.";
 inline constexpr std::string_view kErrBitopNot =
     "ERR BITOP NOT must be called with a single source key.";
@@ -62,10 +79,54 @@ inline constexpr std::string_view kErrXxNxGtLt =
     "ERR GT and LT options at the same time are not compatible";
 inline constexpr std::string_view kErrNxAndXxGtLt =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
+// An integer argument outside a C int (Redis getIntFromObjectOrReply without a message).
+inline constexpr std::string_view kErrIntRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+inline constexpr std::string_view kErrInvalidFirstDbIndex = "ERR invalid first DB index";
+inline constexpr std::string_view kErrInvalidSecondDbIndex = "ERR invalid second DB index";
+inline constexpr std::string_view kErrLfuIdleTime =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr std::string_view kErrLfuNotSelected =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr std::string_view kErrMustBePositive =
+    "ERR value is out of range, must be positive";
+inline constexpr std::string_view kErrLposRankZero =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr std::string_view kErrLposCountNegative = "ERR COUNT can't be negative";
+inline constexpr std::string_view kErrLposMaxlenNegative = "ERR MAXLEN can't be negative";
+inline constexpr std::string_view kErrNumkeysPositive = "ERR numkeys should be greater than 0";
+inline constexpr std::string_view kErrCountPositive = "ERR count should be greater than 0";
 inline constexpr std::string_view kErrDebugDisabled =
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
     "can run it from a local connection, otherwise you need to set this option in the "
     "configuration file, and then restart the server.";
+
+// Sorted sets (t_zset.c) and the argument checks they share with other types.
+inline constexpr std::string_view kErrZaddXxAndNx =
+    "ERR XX and NX options at the same time are not compatible";
+inline constexpr std::string_view kErrZaddGtLtNx =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+inline constexpr std::string_view kErrZaddIncrSinglePair =
+    "ERR INCR option supports a single increment-element pair";
+inline constexpr std::string_view kErrScoreNan = "ERR resulting score is not a number (NaN)";
+inline constexpr std::string_view kErrMinMaxNotFloat = "ERR min or max is not a float";
+inline constexpr std::string_view kErrMinMaxNotLex = "ERR min or max not valid string range item";
+inline constexpr std::string_view kErrLimitNeedsByscoreOrBylex =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+inline constexpr std::string_view kErrWithscoresWithBylex =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+inline constexpr std::string_view kErrWeightNotFloat = "ERR weight value is not a float";
+inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
+inline constexpr std::string_view kErrOutOfRangePositive =
+    "ERR value is out of range, must be positive";
+inline constexpr std::string_view kErrOutOfRange = "ERR value is out of range";
+// Redis getRangeLongFromObjectOrReply for [-LONG_MAX, LONG_MAX] (ZRANDMEMBER's count).
+inline constexpr std::string_view kErrOutOfRangeLongMax =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
 
 // Protocol errors: the connection is closed after the reply.
 inline constexpr std::string_view kErrProtoInvalidMultibulkLength =
@@ -93,8 +154,15 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
 // "ERR invalid expire time in 'set' command"
 std::string InvalidExpireTime(std::string_view command);
+// "ERR Unsupported option foo" (EXPIRE and its family).
+std::string UnsupportedOption(std::string_view option);
+// "ERR value is out of range, must be between <min> and <max>" (Redis getRangeLongFromObject
+// without a message of its own).
+std::string OutOfRange(int64_t min, int64_t max);
 // "ERR wrong number of arguments for 'get' command" (name in lower case; "client|id" for
 // subcommands).
 std::string WrongArity(std::string_view name);
+// "ERR at least 1 input key is needed for 'zunionstore' command" (name in lower case).
+std::string AtLeastOneInputKey(std::string_view name);
 
 }  // namespace mnemo::protocol

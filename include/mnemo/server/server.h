@@ -19,6 +19,7 @@
 #include "mnemo/cmd/dispatcher.h"
 #include "mnemo/cmd/server_api.h"
 #include "mnemo/db/db.h"
+#include "mnemo/db/evict.h"
 #include "mnemo/db/expire.h"
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
@@ -77,10 +78,12 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::vector<std::string> ClientLines(const cmd::ClientFilter& filter) override;
   std::string ClientLine(const cmd::Client& self) override;
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
-  const std::string& RequirePass() const override { return config_.requirepass; }
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
+  const std::string& RequirePass() const override { return config_.requirepass; }
   Status Shutdown(bool nosave, bool now, bool force) override;
   bool DebugAllowed(const cmd::Client& self) const override;
+  cmd::MemoryOverview Memory() override;
+  std::string MemoryDoctor() override;
   void Sleep(double seconds) override;
 
   // ---- net::ConnectionHandler ----
@@ -91,10 +94,15 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  private:
   struct Session;
 
+  // A listener whose accepted sockets become this server's connections.
+  std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
   void Cron();
   void SampleStats(int64_t now_ms);
   void CloseTimedOutClients(int64_t now_ms);
+  // maxmemory-clients: disconnects the clients with the most buffer memory (except those with
+  // CLIENT NO-EVICT on) while the clients' total is above the limit.
+  void EvictClientsIfNeeded();
   // Applies what changed between `old` and the current config (log level, limits, port...).
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
@@ -104,7 +112,6 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
                      int64_t now_ms);
   size_t ClientsMemory();
-  size_t KeyspaceOverhead();
 
   ServerConfig config_;
   std::string config_file_;
@@ -112,6 +119,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   db::Keyspace keyspace_;
   cmd::Dispatcher dispatcher_;
   db::ExpireCycle expire_cycle_;
+  db::Evictor evictor_;
   net::ConnectionLimits limits_;
   net::NetStats net_stats_;
   std::unique_ptr<net::Listener> listener_;

@@ -1,0 +1,157 @@
+// memory_cmds.cc: MEMORY USAGE/STATS/DOCTOR/PURGE/MALLOC-STATS/HELP (layer: cmd).
+#include <climits>
+#include <string>
+
+#include "mnemo/base/strings.h"
+#include "mnemo/cmd/args.h"
+#include "mnemo/cmd/command.h"
+#include "mnemo/db/value.h"
+#include "mnemo/mem/malloc_stats.h"
+
+namespace mnemo::cmd {
+
+namespace {
+
+// Elements MEMORY USAGE looks at in a big collection unless SAMPLES says otherwise.
+constexpr int64_t kDefaultSamples = 5;
+
+// MEMORY USAGE key [SAMPLES count]: the object's block (key, header, expiry, small value) plus
+// every allocation of its value. SAMPLES 0 measures everything exactly; a positive count
+// estimates big hash tables and lists from that many elements. The keyspace's bucket arrays are
+// not included: they are table overhead (MEMORY STATS overhead.hashtable.main) and are not freed
+// when one key is deleted.
+void MemoryUsageCommand(Context& ctx) {
+  int64_t samples = kDefaultSamples;
+  for (size_t i = 3; i < ctx.argc(); ++i) {
+    if (EqualsIgnoreCase(ctx.arg(i), "SAMPLES") && i + 1 < ctx.argc()) {
+      auto n = IntArg(ctx, ctx.arg(i + 1));
+      if (!n) return;
+      if (*n < 0) {
+        ctx.reply.Error(protocol::kErrSyntax);
+        return;
+      }
+      samples = *n;
+      ++i;
+    } else {
+      ctx.reply.Error(protocol::kErrSyntax);
+      return;
+    }
+  }
+  const db::Object* o = ctx.db().LookupNoTouch(ctx.arg(2));
+  if (o == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  const size_t bytes =
+      o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), static_cast<size_t>(samples));
+  ctx.reply.Integer(static_cast<int64_t>(bytes));
+}
+
+void MemoryStatsCommand(Context& ctx) {
+  const MemoryOverview m = ctx.server.Memory();
+  protocol::ReplyBuilder& r = ctx.reply;
+  r.MapHeader(25 + m.dbs.size());
+  auto num = [&r](std::string_view k, int64_t v) {
+    r.Bulk(k);
+    r.Integer(v);
+  };
+  auto ratio = [&r](std::string_view k, double v) {
+    r.Bulk(k);
+    r.Double(v);
+  };
+  num("peak.allocated", static_cast<int64_t>(m.peak_allocated));
+  num("total.allocated", static_cast<int64_t>(m.total_allocated));
+  num("startup.allocated", static_cast<int64_t>(m.startup_allocated));
+  num("replication.backlog", 0);
+  num("clients.slaves", 0);
+  num("clients.normal", static_cast<int64_t>(m.clients_normal));
+  num("cluster.links", 0);
+  num("aof.buffer", 0);
+  num("lua.caches", 0);
+  num("functions.caches", 0);
+  for (const auto& d : m.dbs) {
+    r.Bulk("db." + std::to_string(d.db));
+    r.MapHeader(2);
+    num("overhead.hashtable.main", static_cast<int64_t>(d.hashtable_main));
+    num("overhead.hashtable.expires", static_cast<int64_t>(d.hashtable_expires));
+  }
+  num("overhead.total", static_cast<int64_t>(m.overhead_total));
+  num("keys.count", static_cast<int64_t>(m.keys_count));
+  num("keys.bytes-per-key", static_cast<int64_t>(m.bytes_per_key));
+  num("dataset.bytes", static_cast<int64_t>(m.dataset_bytes));
+  ratio("dataset.percentage", m.dataset_percentage);
+  ratio("peak.percentage", m.peak_percentage);
+  num("allocator.allocated", static_cast<int64_t>(m.allocator_allocated));
+  num("allocator.active", static_cast<int64_t>(m.allocator_active));
+  num("allocator.resident", static_cast<int64_t>(m.allocator_resident));
+  ratio("allocator-fragmentation.ratio", m.allocator_frag_ratio);
+  num("allocator-fragmentation.bytes", m.allocator_frag_bytes);
+  ratio("allocator.rss-ratio", m.allocator_rss_ratio);
+  num("allocator.rss-bytes", m.allocator_rss_bytes);
+  ratio("rss-overhead.ratio", m.rss_overhead_ratio);
+  num("rss-overhead.bytes", m.rss_overhead_bytes);
+  ratio("fragmentation", m.fragmentation_ratio);
+  num("fragmentation.bytes", m.fragmentation_bytes);
+}
+
+void MemoryDoctorCommand(Context& ctx) { ctx.reply.Verbatim(ctx.server.MemoryDoctor()); }
+
+void MemoryPurgeCommand(Context& ctx) {
+  if (!mem::PurgeAllocator()) {
+    ctx.reply.Error("ERR Error purging dirty pages");
+    return;
+  }
+  ctx.reply.Ok();
+}
+
+void MemoryMallocStatsCommand(Context& ctx) { ctx.reply.Verbatim(mem::AllocatorStatsText()); }
+
+void MemoryHelpCommand(Context& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DOCTOR",
+      "    Return memory problems reports.",
+      "MALLOC-STATS",
+      "    Return internal statistics report from the memory allocator.",
+      "PURGE",
+      "    Attempt to purge dirty pages for reclamation by the allocator.",
+      "STATS",
+      "    Return information about the memory usage of the server.",
+      "USAGE <key> [SAMPLES <count>]",
+      "    Return memory in bytes used by <key> and its value. Nested values are",
+      "    sampled up to <count> times (default: 5, 0 means sample all).",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view l : kLines) ctx.reply.SimpleString(l);
+}
+
+constexpr CommandSpec kMemorySubcommands[] = {
+    {"doctor", MemoryDoctorCommand, 2, 0, 0, 0, 0, "server", "Outputs a memory problems report.",
+     "4.0.0", "O(1)"},
+    {"malloc-stats", MemoryMallocStatsCommand, 2, 0, 0, 0, 0, "server",
+     "Returns the allocator statistics.", "4.0.0",
+     "Depends on how much memory is allocated, could be slow"},
+    {"purge", MemoryPurgeCommand, 2, 0, 0, 0, 0, "server",
+     "Asks the allocator to release memory.", "4.0.0",
+     "Depends on how much memory is allocated, could be slow"},
+    {"stats", MemoryStatsCommand, 2, 0, 0, 0, 0, "server",
+     "Returns details about memory usage.", "4.0.0", "O(1)"},
+    {"usage", MemoryUsageCommand, -3, kReadOnly, 2, 2, 1, "server",
+     "Estimates the memory usage of a key.", "4.0.0",
+     "O(N) where N is the number of samples."},
+    {"help", MemoryHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
+     "Returns helpful text about the different subcommands.", "4.0.0", "O(1)"},
+};
+
+constexpr CommandSpec kMemoryCommands[] = {
+    {"memory", nullptr, -2, 0, 0, 0, 0, "server", "A container for memory diagnostics commands.",
+     "4.0.0", "Depends on subcommand.", kMemorySubcommands},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> MemoryCommands() { return kMemoryCommands; }
+
+}  // namespace mnemo::cmd

@@ -1,0 +1,210 @@
+// memory_report.cc: where memory goes, computed once for INFO memory, MEMORY STATS and MEMORY
+// DOCTOR (layer: server).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "mnemo/base/numbers.h"
+#include "mnemo/db/value.h"
+#include "mnemo/mem/malloc_stats.h"
+#include "mnemo/mem/zmalloc.h"
+#include "mnemo/server/server.h"
+
+namespace mnemo::server {
+
+namespace {
+
+double SafeRatio(double a, double b) { return b > 0 ? a / b : 0; }
+
+// MEMORY DOCTOR's thresholds, as Redis's: below 5 MB an instance is too small to judge; ratios
+// above these and absolute waste above 10 MB are reported.
+constexpr size_t kDoctorMinMemory = 5 * 1024 * 1024;
+constexpr double kPeakRatio = 1.5;
+constexpr double kTotalFragRatio = 1.4;
+constexpr double kAllocatorRatio = 1.1;
+constexpr int64_t kWasteBytes = 10 * 1024 * 1024;
+constexpr size_t kBigClientBuffer = 200 * 1024;
+// Our own: dirty pages worth a PURGE, and how many keys to sample for the encoding breakdown.
+constexpr size_t kPurgeWorthBytes = 16 * 1024 * 1024;
+constexpr int kDoctorSamples = 2000;
+
+std::string Mb(double bytes) { return fmt::format("{:.1f} MB", bytes / (1024.0 * 1024.0)); }
+
+}  // namespace
+
+cmd::MemoryOverview Server::Memory() {
+  cmd::MemoryOverview m;
+  const size_t used = mem::UsedMemory();
+  if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
+  m.total_allocated = used;
+  m.peak_allocated = stats_.used_memory_peak;
+  m.startup_allocated = used_memory_startup_;
+  m.clients_normal = ClientsMemory();
+  m.clients = clients_.size();
+  size_t tables = 0;
+  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
+    db::Db& d = keyspace_.db(i);
+    m.keys_count += d.size();
+    const size_t main = d.keys().BucketBytes();
+    const size_t expires = d.expires().BucketBytes();
+    tables += main + expires;
+    if (d.size() == 0 && main == 0 && expires == 0) continue;
+    m.dbs.push_back({i, d.size(), d.expires_size(), main, expires});
+  }
+  m.overhead_total = std::min(used, used_memory_startup_ + m.clients_normal + tables);
+  m.dataset_bytes = used - m.overhead_total;
+  const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
+  m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;
+  m.dataset_percentage = net ? 100.0 * static_cast<double>(m.dataset_bytes) / net : 0;
+  m.peak_percentage = m.peak_allocated ? 100.0 * used / m.peak_allocated : 0;
+  m.rss = mem::ProcessRss();
+  const mem::AllocatorStats a = mem::ReadAllocatorStats();
+  m.allocator_allocated = a.allocated;
+  m.allocator_active = a.active;
+  m.allocator_resident = a.resident;
+  m.allocator_dirty = a.dirty;
+  m.allocator_frag_ratio = SafeRatio(a.active, a.allocated);
+  m.allocator_frag_bytes = static_cast<int64_t>(a.active) - static_cast<int64_t>(a.allocated);
+  m.allocator_rss_ratio = SafeRatio(a.resident, a.active);
+  m.allocator_rss_bytes = static_cast<int64_t>(a.resident) - static_cast<int64_t>(a.active);
+  m.rss_overhead_ratio = SafeRatio(m.rss, a.resident);
+  m.rss_overhead_bytes = static_cast<int64_t>(m.rss) - static_cast<int64_t>(a.resident);
+  m.fragmentation_ratio = SafeRatio(m.rss, used);
+  m.fragmentation_bytes = static_cast<int64_t>(m.rss) - static_cast<int64_t>(used);
+  m.lazyfree_pending_objects = keyspace_.lazyfree().pending_objects();
+  return m;
+}
+
+std::string Server::MemoryDoctor() {
+  const cmd::MemoryOverview m = Memory();
+  if (m.total_allocated < kDoctorMinMemory) {
+    return fmt::format(
+        "This instance is empty or uses very little memory ({} allocated), so there is nothing "
+        "to diagnose yet. Run MEMORY DOCTOR again once it holds some data.\n",
+        BytesToHuman(m.total_allocated));
+  }
+  std::vector<std::string> findings;
+  if (static_cast<double>(m.peak_allocated) / m.total_allocated > kPeakRatio) {
+    findings.push_back(fmt::format(
+        "Peak memory: at its peak this instance used {} ({:.0f}% of what it uses now, {}). "
+        "The allocator keeps much of the memory of a peak for reuse, so RSS and fragmentation "
+        "look high until the data grows back. If the peak was a one-off, MEMORY PURGE returns "
+        "free pages to the system now.",
+        BytesToHuman(m.peak_allocated), 100.0 * m.peak_allocated / m.total_allocated,
+        BytesToHuman(m.total_allocated)));
+  }
+  if (m.fragmentation_ratio > kTotalFragRatio && m.fragmentation_bytes > kWasteBytes) {
+    findings.push_back(fmt::format(
+        "High total RSS: the process's resident memory ({}) is {:.2f} times what the data "
+        "uses ({}), {} more. This is usually the aftermath of a peak (see above) or of deleting "
+        "many small keys, which leaves pages partly used. MEMORY PURGE returns the fully free "
+        "pages; partly used pages are reused as new data arrives.",
+        BytesToHuman(m.rss), m.fragmentation_ratio, BytesToHuman(m.total_allocated),
+        Mb(static_cast<double>(m.fragmentation_bytes))));
+  }
+  if (m.allocator_frag_ratio > kAllocatorRatio && m.allocator_frag_bytes > kWasteBytes) {
+    findings.push_back(fmt::format(
+        "Allocator fragmentation: jemalloc's active pages hold {:.2f} times the bytes in live "
+        "allocations ({} of slack inside partly used pages). This follows deleting a large share "
+        "of keys, or mixed workloads whose sizes change over time. New writes of similar sizes "
+        "fill the holes; if memory is needed back now, there is no defragmentation yet, so a "
+        "restart is the only full remedy.",
+        m.allocator_frag_ratio, Mb(static_cast<double>(m.allocator_frag_bytes))));
+  }
+  if (m.allocator_rss_ratio > kAllocatorRatio && m.allocator_rss_bytes > kWasteBytes) {
+    findings.push_back(fmt::format(
+        "Allocator RSS overhead: jemalloc keeps {} of resident pages that hold no allocation "
+        "(resident/active {:.2f}). Run MEMORY PURGE to return them to the system.",
+        Mb(static_cast<double>(m.allocator_rss_bytes)), m.allocator_rss_ratio));
+  }
+  if (m.rss_overhead_ratio > kAllocatorRatio && m.rss_overhead_bytes > kWasteBytes) {
+    findings.push_back(fmt::format(
+        "Process RSS overhead: {} of the process's resident memory is outside the allocator "
+        "(RSS/allocator resident {:.2f}): thread stacks, libraries, or memory C libraries "
+        "allocated directly.",
+        Mb(static_cast<double>(m.rss_overhead_bytes)), m.rss_overhead_ratio));
+  }
+  if (m.clients > 0 && m.clients_normal / m.clients > kBigClientBuffer) {
+    findings.push_back(fmt::format(
+        "Big client buffers: {} clients hold {} of buffers, {} each on average. Clients that "
+        "pipeline large batches without reading replies, or read big values (KEYS, HGETALL of "
+        "large hashes), cause this. Set client-output-buffer-limit for normal clients or "
+        "maxmemory-clients to bound it.",
+        m.clients, BytesToHuman(m.clients_normal), BytesToHuman(m.clients_normal / m.clients)));
+  }
+  // Our own checks.
+  if (m.allocator_dirty > kPurgeWorthBytes) {
+    findings.push_back(fmt::format(
+        "Returnable memory: jemalloc holds {} of freed pages that it will hand back to the "
+        "system over the next seconds (dirty_decay_ms); MEMORY PURGE returns them immediately.",
+        Mb(static_cast<double>(m.allocator_dirty))));
+  }
+  const db::Options& opts = keyspace_.options();
+  if (opts.maxmemory > 0 && db::IsVolatile(opts.maxmemory_policy)) {
+    size_t keys = 0;
+    size_t volatile_keys = 0;
+    for (const auto& d : m.dbs) {
+      keys += d.keys;
+      volatile_keys += d.expires;
+    }
+    if (keys > 0 && volatile_keys * 2 < keys) {
+      findings.push_back(fmt::format(
+          "Keys that cannot be evicted: maxmemory-policy is {} but {} of {} keys ({:.0f}%) have "
+          "no TTL, so eviction can never remove them. Give them a TTL or use an allkeys-* "
+          "policy.",
+          FindConfigParam("maxmemory-policy")->get(config_), keys - volatile_keys, keys,
+          100.0 * (keys - volatile_keys) / keys));
+    }
+  }
+  if (opts.maxmemory > 0 && opts.maxmemory_policy == db::EvictionPolicy::kNoEviction &&
+      m.total_allocated > opts.maxmemory / 10 * 9) {
+    findings.push_back(fmt::format(
+        "Near the limit: {} of maxmemory {} is used and maxmemory-policy is noeviction, so "
+        "writes will soon be refused with -OOM. Raise maxmemory or choose an eviction policy.",
+        BytesToHuman(m.total_allocated), BytesToHuman(opts.maxmemory)));
+  }
+  // Which encodings hold the data: sample keys and weigh their sizes.
+  std::map<std::string, size_t> by_encoding;
+  size_t sampled_bytes = 0;
+  size_t sampled_keys = 0;
+  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
+    db::Db& d = keyspace_.db(i);
+    if (d.size() == 0) continue;
+    const int share = static_cast<int>(kDoctorSamples * d.size() / std::max<size_t>(m.keys_count, 1)) + 1;
+    for (int s = 0; s < share; ++s) {
+      const db::Object* o = d.keys().RandomNode();
+      if (o == nullptr) break;
+      const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5);
+      by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(o->encoding()))] +=
+          bytes;
+      sampled_bytes += bytes;
+      ++sampled_keys;
+    }
+  }
+  if (sampled_bytes > 0) {
+    auto top = std::max_element(by_encoding.begin(), by_encoding.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
+    const double share = 100.0 * static_cast<double>(top->second) / sampled_bytes;
+    std::string advice;
+    if (top->first == "hash (hashtable)" || top->first == "set (hashtable)" ||
+        top->first == "zset (skiplist)") {
+      advice = " Collections in the compact listpack/intset encodings take several times less "
+               "memory; if most of them are only somewhat above the *-max-listpack-entries or "
+               "*-max-listpack-value limits, raising those limits trades some CPU for memory.";
+    }
+    findings.push_back(fmt::format(
+        "Where the data is: sampling {} keys, {:.0f}% of their memory is in {} values.{}",
+        sampled_keys, share, top->first, advice));
+  }
+  if (findings.size() == 1 && findings[0].rfind("Where the data is", 0) == 0) {
+    return "No memory problem found. " + findings[0] + "\n";
+  }
+  if (findings.empty()) return "No memory problem found.\n";
+  std::string out = "Memory report:\n\n";
+  for (const std::string& f : findings) out += " * " + f + "\n\n";
+  return out;
+}
+
+}  // namespace mnemo::server

@@ -1,0 +1,305 @@
+// object_test.cc: the one-block keyspace entry: layout, block sizes, values (layer: db).
+//
+// Block sizes are checked as mem::SizeClass of the byte arithmetic drawn in object.h:
+//   16 (next, header word, flags, embedded_len, key_len) + 16 if it has an expiry
+//   + 8 if the key is 65535 bytes or longer + key bytes + (embstr bytes | 8-byte value word).
+// That holds in the sanitizer build too, where SizeClass(n) is n and blocks are exactly n.
+#include "mnemo/db/object.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mnemo/mem/zmalloc.h"
+
+namespace mnemo::db {
+namespace {
+
+size_t ExpectedBytes(size_t key_len, bool with_expire, size_t value_bytes) {
+  return 16 + (with_expire ? 16 : 0) + (key_len >= 65535 ? 8 : 0) + key_len + value_bytes;
+}
+
+// A key whose bytes differ along its length (and include a NUL), so truncation would show.
+std::string MakeKey(size_t len) {
+  std::string k(len, 'k');
+  for (size_t i = 0; i < len; ++i) k[i] = static_cast<char>('a' + i % 26);
+  if (len > 3) k[len / 2] = '\0';
+  return k;
+}
+
+Object::ValueInit Embstr(std::string_view s) { return {Encoding::kEmbstr, s}; }
+Object::ValueInit IntWord(int64_t v) {
+  return {Encoding::kInt, {}, static_cast<uint64_t>(v), false};
+}
+
+const std::vector<size_t> kKeyLengths = {0, 1, 12, 255, 65534, 65535, 65536, 70000};
+
+TEST(ObjectTest, KeysOfEveryLengthWithAndWithoutExpiry) {
+  for (size_t len : kKeyLengths) {
+    for (bool with_expire : {false, true}) {
+      const std::string key = MakeKey(len);
+      Object* o =
+          Object::Create(key, ObjType::kString, Embstr("val"), with_expire, 1700000000123, 4242);
+      EXPECT_EQ(o->key(), key) << len;
+      EXPECT_EQ(o->type(), ObjType::kString);
+      EXPECT_EQ(o->encoding(), Encoding::kEmbstr);
+      EXPECT_EQ(o->lru(), 4242u);
+      EXPECT_EQ(o->embedded(), "val");
+      EXPECT_EQ(o->has_expire(), with_expire);
+      if (with_expire) {
+        EXPECT_EQ(o->expire_ms(), 1700000000123);
+        EXPECT_EQ(*o->expire_next_field(), nullptr);
+      }
+      EXPECT_EQ(*o->next_field(), nullptr);
+      EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, with_expire, 3)))
+          << len << " " << with_expire;
+      Object::Destroy(o);
+    }
+  }
+}
+
+TEST(ObjectTest, DocumentedBlockSizes) {
+  // object.h: "key:00000001" with a short value is one block of 44 bytes, the 48-byte class.
+  Object* o =
+      Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), false, 0, 0);
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(44));
+#ifndef MNEMO_SANITIZE
+  EXPECT_EQ(o->BlockSize(), 48u);  // jemalloc's class
+#endif
+  Object::Destroy(o);
+  // The same key with an int value: 16 + 12 + 8 = 36 bytes, also the 48-byte class.
+  o = Object::Create("key:00000001", ObjType::kString, IntWord(7), false, 0, 0);
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(36));
+  Object::Destroy(o);
+  // With an expiry: 16 more bytes in the same block.
+  o = Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), true, 1, 0);
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(60));
+#ifndef MNEMO_SANITIZE
+  EXPECT_EQ(o->BlockSize(), 64u);
+#endif
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, EmbstrValuesUpTo44Bytes) {
+  for (size_t len : kKeyLengths) {
+    const std::string key = MakeKey(len);
+    for (size_t n = 0; n <= kMaxEmbstrLength; ++n) {
+      std::string value(n, 'v');
+      for (size_t i = 0; i < n; ++i) value[i] = static_cast<char>(i);  // includes NUL
+      Object* o = Object::Create(key, ObjType::kString, Embstr(value), n % 2 == 0, 5, 1);
+      ASSERT_EQ(o->embedded(), value) << len << " " << n;
+      ASSERT_EQ(o->key(), key);
+      const size_t bytes = ExpectedBytes(len, n % 2 == 0, n);
+      ASSERT_EQ(o->BlockSize(), mem::SizeClass(bytes)) << len << " " << n;
+      // The spare bytes of the size class are usable for a longer embstr, up to 44.
+      const size_t spare = o->BlockSize() - (bytes - n);
+      EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbstrLength));
+      Object::Destroy(o);
+    }
+  }
+}
+
+TEST(ObjectTest, SetEmbeddedWithinCapacity) {
+  Object* o = Object::Create("k", ObjType::kString, Embstr("abc"), false, 0, 0);
+  const size_t cap = o->EmbeddedCapacity();
+  ASSERT_GE(cap, 3u);
+  const std::string longest(cap, 'L');
+  o->SetEmbedded(longest);
+  EXPECT_EQ(o->embedded(), longest);
+  EXPECT_EQ(o->key(), "k");
+  o->SetEmbedded("");
+  EXPECT_EQ(o->embedded(), "");
+  o->SetEmbedded("xy");
+  EXPECT_EQ(o->embedded(), "xy");
+  Object::Destroy(o);
+  // A block that is exactly full has no room to grow.
+#ifndef MNEMO_SANITIZE
+  // 16 + 1 + 31 = 48: the 48-byte class exactly.
+  o = Object::Create("k", ObjType::kString, Embstr(std::string(31, 'f')), false, 0, 0);
+  EXPECT_EQ(o->BlockSize(), 48u);
+  EXPECT_EQ(o->EmbeddedCapacity(), 31u);
+  Object::Destroy(o);
+#endif
+}
+
+TEST(ObjectTest, CapacityNeverExceeds44) {
+  // 16 + 0 + 4 = 20 -> the 32-byte class; a big block for a long key still caps at 44.
+  Object* o = Object::Create(std::string(60, 'k'), ObjType::kString, Embstr(""), false, 0, 0);
+  EXPECT_LE(o->EmbeddedCapacity(), kMaxEmbstrLength);
+  o->SetEmbedded(std::string(o->EmbeddedCapacity(), 'z'));
+  EXPECT_EQ(o->embedded(), std::string(o->EmbeddedCapacity(), 'z'));
+  EXPECT_EQ(o->key(), std::string(60, 'k'));
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, IntWordsAndSharedIntegers) {
+  for (size_t len : {size_t{0}, size_t{5}, size_t{65535}}) {
+    const std::string key = MakeKey(len);
+    for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{9999}, int64_t{10000}, int64_t{-1}, INT64_MIN,
+                      INT64_MAX}) {
+      Object* o = Object::Create(key, ObjType::kString, IntWord(v), false, 0, 0);
+      EXPECT_EQ(o->encoding(), Encoding::kInt);
+      EXPECT_FALSE(o->shared_value());
+      EXPECT_EQ(o->int_value(), v);
+      EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, false, 8)));
+
+      o->SetInt(v, /*allow_shared=*/true);
+      const bool shareable = v >= 0 && v < kSharedIntegers;
+      EXPECT_EQ(o->shared_value(), shareable) << v;
+      EXPECT_EQ(o->int_value(), v);
+      if (shareable) {
+        EXPECT_EQ(o->ptr(), static_cast<const void*>(SharedInteger(v)));
+      }
+      o->SetInt(v, /*allow_shared=*/false);
+      EXPECT_FALSE(o->shared_value());
+      EXPECT_EQ(o->int_value(), v);
+      EXPECT_EQ(o->word(), static_cast<uint64_t>(v));
+      EXPECT_EQ(o->key(), key);
+      Object::Destroy(o);
+    }
+  }
+}
+
+TEST(ObjectTest, SharedIntegersAreStable) {
+  for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{5000}, kSharedIntegers - 1}) {
+    EXPECT_EQ(*SharedInteger(v), v);
+    EXPECT_EQ(SharedInteger(v), SharedInteger(v));
+  }
+  // A value created pointing to a shared integer.
+  Object::ValueInit shared{Encoding::kInt, {}, reinterpret_cast<uint64_t>(SharedInteger(77)), true};
+  Object* o = Object::Create("n", ObjType::kString, shared, false, 0, 0);
+  EXPECT_TRUE(o->shared_value());
+  EXPECT_EQ(o->int_value(), 77);
+  const Object::ValueInit back = o->value_init();
+  EXPECT_TRUE(back.shared);
+  EXPECT_EQ(back.word, reinterpret_cast<uint64_t>(SharedInteger(77)));
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, PointerWordsForOtherEncodings) {
+  int payload = 5;
+  Object::ValueInit raw{Encoding::kRaw, {}, reinterpret_cast<uint64_t>(&payload), false};
+  Object* o = Object::Create("list", ObjType::kList, raw, true, 9, 3);
+  EXPECT_EQ(o->ptr(), &payload);
+  EXPECT_EQ(o->type(), ObjType::kList);
+  EXPECT_EQ(o->encoding(), Encoding::kRaw);
+  o->set_encoding(Encoding::kQuicklist);
+  EXPECT_EQ(o->encoding(), Encoding::kQuicklist);
+  EXPECT_EQ(o->type(), ObjType::kList);  // the header's other fields are untouched
+  EXPECT_EQ(o->lru(), 3u);
+  int other = 6;
+  o->set_ptr(&other);
+  EXPECT_EQ(o->ptr(), &other);
+  EXPECT_EQ(o->expire_ms(), 9);
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, LruIs24Bits) {
+  Object* o = Object::Create("k", ObjType::kHash, IntWord(1), false, 0, kLruMax);
+  EXPECT_EQ(o->lru(), kLruMax);
+  EXPECT_EQ(o->type(), ObjType::kHash);
+  o->set_lru(kLruMax + 5);  // wraps into 24 bits
+  EXPECT_EQ(o->lru(), 4u);
+  o->set_lru(0);
+  EXPECT_EQ(o->lru(), 0u);
+  EXPECT_EQ(o->type(), ObjType::kHash);
+  EXPECT_EQ(o->encoding(), Encoding::kInt);
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, SetExpireInPlace) {
+  Object* o = Object::Create("k", ObjType::kString, Embstr("v"), true, 100, 0);
+  o->set_expire_ms(200);
+  EXPECT_EQ(o->expire_ms(), 200);
+  EXPECT_EQ(o->embedded(), "v");
+  EXPECT_EQ(o->key(), "k");
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, CloneWithValueKeepsKeyAndLru) {
+  for (size_t len : kKeyLengths) {
+    const std::string key = MakeKey(len);
+    Object* o = Object::Create(key, ObjType::kString, Embstr("small"), false, 0, 777);
+    *o->next_field() = o;  // chained somewhere: the clone must not inherit it
+    // Reshape: int -> embstr, add an expiry, and back.
+    Object* c = Object::CloneWithValue(*o, ObjType::kString, IntWord(12345), true, 55);
+    EXPECT_EQ(c->key(), key);
+    EXPECT_EQ(c->lru(), 777u);
+    EXPECT_EQ(c->encoding(), Encoding::kInt);
+    EXPECT_EQ(c->int_value(), 12345);
+    EXPECT_TRUE(c->has_expire());
+    EXPECT_EQ(c->expire_ms(), 55);
+    EXPECT_EQ(*c->next_field(), nullptr);
+    EXPECT_EQ(*c->expire_next_field(), nullptr);
+    EXPECT_EQ(c->BlockSize(), mem::SizeClass(ExpectedBytes(len, true, 8)));
+    // The original is untouched.
+    EXPECT_EQ(o->embedded(), "small");
+    EXPECT_FALSE(o->has_expire());
+
+    Object* back = Object::CloneWithValue(*c, ObjType::kString, o->value_init(), false, 0);
+    EXPECT_EQ(back->key(), key);
+    EXPECT_EQ(back->lru(), 777u);
+    EXPECT_EQ(back->embedded(), "small");
+    EXPECT_FALSE(back->has_expire());
+    EXPECT_EQ(back->BlockSize(), o->BlockSize());
+    Object::Destroy(back);
+    Object::Destroy(c);
+    Object::Destroy(o);
+  }
+}
+
+TEST(ObjectTest, ValueInitRoundTrips) {
+  Object* e = Object::Create("k", ObjType::kString, Embstr("hello"), false, 0, 0);
+  const Object::ValueInit vi = e->value_init();
+  EXPECT_EQ(vi.encoding, Encoding::kEmbstr);
+  EXPECT_EQ(vi.embedded, "hello");
+  Object* i = Object::Create("k", ObjType::kString, IntWord(-5), false, 0, 0);
+  const Object::ValueInit vj = i->value_init();
+  EXPECT_EQ(vj.encoding, Encoding::kInt);
+  EXPECT_EQ(vj.word, static_cast<uint64_t>(-5));
+  EXPECT_FALSE(vj.shared);
+  Object::Destroy(e);
+  Object::Destroy(i);
+}
+
+TEST(ObjectTest, BlocksAreCountedInUsedMemory) {
+  const size_t before = mem::UsedMemory();
+  Object* o = Object::Create(MakeKey(70000), ObjType::kString, Embstr("v"), true, 1, 0);
+  EXPECT_EQ(mem::UsedMemory() - before, o->BlockSize());
+  Object::Destroy(o);
+  EXPECT_EQ(mem::UsedMemory(), before);
+}
+
+TEST(ObjectTest, Names) {
+  EXPECT_STREQ(TypeName(ObjType::kString), "string");
+  EXPECT_STREQ(TypeName(ObjType::kList), "list");
+  EXPECT_STREQ(TypeName(ObjType::kSet), "set");
+  EXPECT_STREQ(TypeName(ObjType::kZset), "zset");
+  EXPECT_STREQ(TypeName(ObjType::kHash), "hash");
+  EXPECT_STREQ(EncodingName(Encoding::kRaw), "raw");
+  EXPECT_STREQ(EncodingName(Encoding::kInt), "int");
+  EXPECT_STREQ(EncodingName(Encoding::kHashtable), "hashtable");
+  EXPECT_STREQ(EncodingName(Encoding::kIntset), "intset");
+  EXPECT_STREQ(EncodingName(Encoding::kSkiplist), "skiplist");
+  EXPECT_STREQ(EncodingName(Encoding::kEmbstr), "embstr");
+  EXPECT_STREQ(EncodingName(Encoding::kQuicklist), "quicklist");
+  EXPECT_STREQ(EncodingName(Encoding::kListpack), "listpack");
+  // Redis's OBJ_ENCODING_* numbers.
+  EXPECT_EQ(static_cast<int>(Encoding::kEmbstr), 8);
+  EXPECT_EQ(static_cast<int>(Encoding::kListpack), 11);
+}
+
+TEST(ObjectDeathTest, ContractsAreEnforced) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(Object::Create("k", ObjType::kString, Embstr(std::string(45, 'x')), false, 0, 0),
+               "");
+  Object* o = Object::Create("k", ObjType::kString, Embstr("v"), false, 0, 0);
+  EXPECT_DEATH(o->expire_ms(), "has_expire");
+  EXPECT_DEATH(o->SetEmbedded(std::string(o->EmbeddedCapacity() + 1, 'x')), "");
+  EXPECT_DEATH(SharedInteger(kSharedIntegers), "");
+  Object::Destroy(o);
+}
+
+}  // namespace
+}  // namespace mnemo::db
