@@ -26,6 +26,8 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(HashCommands());
   AddTable(ListCommands());
   AddTable(ZsetCommands());
+  AddTable(SetCommands());
+  AddTable(BitmapCommands());
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {

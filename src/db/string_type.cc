@@ -62,6 +62,10 @@ Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t o
   return NewRawStringObject(ks, key, s, -1);
 }
 
+Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t len) {
+  return NewRawStringObject(ks, key, ds::SdsNewZeroed(len), -1);
+}
+
 std::string_view StringView(const Object& o, IntBuffer& buf) {
   MNEMO_ASSERT(o.type() == ObjType::kString);
   switch (o.encoding()) {
@@ -105,6 +109,13 @@ Object* StringMakeRaw(Db& db, Object* o) {
   db.Relocate(o, moved);
   Object::Destroy(o);  // embstr and int values own no allocation
   return moved;
+}
+
+MutableString StringGrowZero(Db& db, Object* o, size_t len) {
+  o = StringMakeRaw(db, o);
+  ds::sds s = ds::SdsGrowZero(StringRawSds(*o), len);
+  StringSetRawSds(o, s);
+  return MutableString{o, s};
 }
 
 Object* StringSetInt(Db& db, Object* o, int64_t value) {

@@ -3,6 +3,7 @@
 
 #include "mnemo/db/hash_type.h"
 #include "mnemo/db/list_type.h"
+#include "mnemo/db/set_type.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/zset_type.h"
 
@@ -14,6 +15,7 @@ void FreeValue(const ValueRef& v) {
     case ObjType::kHash: FreeHashValue(v); return;
     case ObjType::kList: FreeListValue(v); return;
     case ObjType::kZset: FreeZsetValue(v); return;
+    case ObjType::kSet: FreeSetValue(v); return;
     default: MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
 }
@@ -24,6 +26,7 @@ size_t FreeEffort(const ValueRef& v) {
     case ObjType::kHash: return HashFreeEffort(v);
     case ObjType::kList: return ListFreeEffort(v);
     case ObjType::kZset: return ZsetFreeEffort(v);
+    case ObjType::kSet: return SetFreeEffort(v);
     default: return 1;
   }
 }
@@ -34,6 +37,7 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
     case ObjType::kHash: return HashValueMemory(v, samples);
     case ObjType::kList: return ListValueMemory(v, samples);
     case ObjType::kZset: return ZsetValueMemory(v, samples);
+    case ObjType::kSet: return SetValueMemory(v, samples);
     default: return 0;
   }
 }
@@ -44,6 +48,7 @@ uint64_t DuplicateValue(const ValueRef& v) {
     case ObjType::kHash: return DuplicateHashValue(v);
     case ObjType::kList: return DuplicateListValue(v);
     case ObjType::kZset: return DuplicateZsetValue(v);
+    case ObjType::kSet: return DuplicateSetValue(v);
     default: MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }
   return 0;

@@ -41,6 +41,10 @@ Object* NewPlainStringObject(const Keyspace& ks, std::string_view key, std::stri
 Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t offset,
                               std::string_view value);
 
+// A new raw string object of `len` zero bytes (SETBIT, BITFIELD on a missing key; BITOP fills its
+// bytes through StringRawSds). Not yet in any Db.
+Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t len);
+
 // The bytes of a string value; int values are printed into `buf`. REQUIRES: string type.
 std::string_view StringView(const Object& o, IntBuffer& buf);
 size_t StringLength(const Object& o);
@@ -53,6 +57,17 @@ std::optional<long double> StringToLongDouble(const Object& o);
 // Makes `o` hold its value as a raw sds it may modify (Redis dbUnshareStringValue). Returns
 // the object's address, which changes when the block is reshaped.
 Object* StringMakeRaw(Db& db, Object* o);
+// A string a command may modify in place: the object's (possibly new) address and its raw sds,
+// both valid until the next call that may reallocate the object or its value.
+struct MutableString {
+  Object* o;
+  ds::sds s;
+};
+// Makes `o` raw (StringMakeRaw) and at least `len` bytes long, appending zero bytes as needed
+// (Redis dbUnshareStringValue + sdsgrowzero: the bitmap commands write bits through the result).
+// The sds grows greedily (doubling below 1 MiB), so growing a bitmap bit by bit is amortized O(1).
+MutableString StringGrowZero(Db& db, Object* o, size_t len);
+
 // The raw sds of `o`. REQUIRES: encoding raw.
 inline ds::sds StringRawSds(const Object& o) { return static_cast<ds::sds>(o.ptr()); }
 // Stores a new sds pointer after an operation that may have moved it. REQUIRES: encoding raw.

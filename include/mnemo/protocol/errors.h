@@ -52,6 +52,17 @@ inline constexpr std::string_view kErrLcsOverLimit =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 inline constexpr std::string_view kErrLcsAllocFailed =
     "ERR Insufficient memory, failed allocating transient memory for LCS";
+inline constexpr std::string_view kErrNumkeysTooMany =
+    "ERR Number of keys can't be greater than number of args";
+inline constexpr std::string_view kErrBitposBit = "ERR The bit argument must be 1 or 0.";
+inline constexpr std::string_view kErrBitopNot =
+    "ERR BITOP NOT must be called with a single source key.";
+inline constexpr std::string_view kErrBitfieldType =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+inline constexpr std::string_view kErrBitfieldOverflowType = "ERR Invalid OVERFLOW type specified";
+inline constexpr std::string_view kErrBitfieldRoWrite =
+    "ERR BITFIELD_RO only supports the GET subcommand";
 inline constexpr std::string_view kErrNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kErrWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";
