@@ -3,7 +3,9 @@
 
 #include <limits>
 
+#include "mnemo/base/glob.h"
 #include "mnemo/base/numbers.h"
+#include "mnemo/base/strings.h"
 
 namespace mnemo::cmd {
 
@@ -78,6 +80,43 @@ std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg) {
   auto v = ParseScanCursor(arg);
   if (!v) ctx.reply.Error(protocol::kErrInvalidCursor);
   return v;
+}
+
+bool ScanOptions::Matches(std::string_view s) const {
+  return !pattern || GlobMatch(*pattern, s);
+}
+
+std::optional<ScanOptions> ScanOptionsArg(Context& ctx, size_t first, bool allow_type) {
+  ScanOptions opts;
+  for (size_t i = first; i < ctx.argc(); i += 2) {
+    const std::string_view opt = ctx.arg(i);
+    const bool has_value = i + 1 < ctx.argc();
+    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
+      auto n = IntArg(ctx, ctx.arg(i + 1));
+      if (!n) return std::nullopt;
+      if (*n < 1) {
+        ctx.reply.Error(protocol::kErrSyntax);
+        return std::nullopt;
+      }
+      opts.count = *n;
+    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
+      opts.pattern = ctx.arg(i + 1);
+      if (*opts.pattern == "*") opts.pattern.reset();  // matches everything: skip the work
+    } else if (allow_type && EqualsIgnoreCase(opt, "TYPE") && has_value) {
+      opts.type = ctx.arg(i + 1);
+    } else {
+      ctx.reply.Error(protocol::kErrSyntax);
+      return std::nullopt;
+    }
+  }
+  return opts;
+}
+
+void ReplyScanPage(Context& ctx, uint64_t next, const std::vector<std::string>& items) {
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::to_string(next));  // the cursor is a bulk string, as in Redis
+  ctx.reply.ArrayHeader(items.size());
+  for (const std::string& item : items) ctx.reply.Bulk(item);
 }
 
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type) {

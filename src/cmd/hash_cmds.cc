@@ -320,43 +320,18 @@ void HscanCommand(Context& ctx) {
     return;
   }
   if (WrongType(ctx, o, ObjType::kHash)) return;
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    const std::string_view opt = ctx.arg(i);
-    const bool has_value = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(opt, "count") && has_value) {
-      auto n = IntArg(ctx, ctx.arg(i + 1));
-      if (!n) return;
-      if (*n < 1) {
-        ctx.reply.Error(protocol::kErrSyntax);
-        return;
-      }
-      count = *n;
-    } else if (EqualsIgnoreCase(opt, "match") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";  // "*" matches everything: skip the work
-    } else {
-      ctx.reply.Error(protocol::kErrSyntax);
-      return;
-    }
-  }
-  // Collected first: the reply starts with the next cursor. At most about `count` fields of a
+  auto opts = ScanOptionsArg(ctx, 3, false);
+  if (!opts) return;
+  // Collected first: the reply starts with the next cursor. At most about COUNT fields of a
   // hashtable, or one whole (small) listpack.
-  std::vector<std::pair<std::string, std::string>> items;
-  const uint64_t next = db::HashScan(*o, *cursor, static_cast<size_t>(count),
+  std::vector<std::string> items;
+  const uint64_t next = db::HashScan(*o, *cursor, static_cast<size_t>(opts->count),
                                      [&](std::string_view field, std::string_view value) {
-                                       if (use_pattern && !GlobMatch(pattern, field)) return;
-                                       items.emplace_back(field, value);
+                                       if (!opts->Matches(field)) return;
+                                       items.emplace_back(field);
+                                       items.emplace_back(value);
                                      });
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::to_string(next));
-  ctx.reply.ArrayHeader(items.size() * 2);
-  for (const auto& [field, value] : items) {
-    ctx.reply.Bulk(field);
-    ctx.reply.Bulk(value);
-  }
+  ReplyScanPage(ctx, next, items);
 }
 
 // Rows as Redis 7 prints them in COMMAND INFO/DOCS.

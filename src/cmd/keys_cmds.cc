@@ -244,31 +244,9 @@ void KeysCommand(Context& ctx) {
 void ScanCommand(Context& ctx) {
   auto cursor = ScanCursorArg(ctx, ctx.arg(1));
   if (!cursor) return;
-  int64_t count = 10;
-  std::optional<std::string_view> pattern;
-  std::optional<std::string_view> type_name;
-  for (size_t i = 2; i < ctx.argc(); i += 2) {
-    const std::string_view opt = ctx.arg(i);
-    const bool has_value = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(opt, "COUNT") && has_value) {
-      auto n = IntArg(ctx, ctx.arg(i + 1));
-      if (!n) return;
-      if (*n < 1) {
-        ctx.reply.Error(protocol::kErrSyntax);
-        return;
-      }
-      count = *n;
-    } else if (EqualsIgnoreCase(opt, "MATCH") && has_value) {
-      pattern = ctx.arg(i + 1);
-      if (*pattern == "*") pattern.reset();  // matches everything: skip the matching
-    } else if (EqualsIgnoreCase(opt, "TYPE") && has_value) {
-      // An unknown type name is not an error (Redis 7): it matches no key.
-      type_name = ctx.arg(i + 1);
-    } else {
-      ctx.reply.Error(protocol::kErrSyntax);
-      return;
-    }
-  }
+  auto opts = ScanOptionsArg(ctx, 2, true);
+  if (!opts) return;
+  const int64_t count = opts->count;
 
   db::Db& d = ctx.db();
   std::vector<Object*> gathered;
@@ -287,8 +265,8 @@ void ScanCommand(Context& ctx) {
   std::vector<Object*> keep;
   keep.reserve(gathered.size());
   for (Object* o : gathered) {
-    if (pattern && !GlobMatch(*pattern, o->key())) continue;
-    if (type_name && !EqualsIgnoreCase(*type_name, db::TypeName(o->type()))) continue;
+    if (!opts->Matches(o->key())) continue;
+    if (opts->type && !EqualsIgnoreCase(*opts->type, db::TypeName(o->type()))) continue;
     if (d.IsExpired(o)) {
       d.DeleteExpired(o);
       continue;

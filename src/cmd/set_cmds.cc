@@ -364,38 +364,16 @@ void SscanCommand(Context& ctx) {
     return;
   }
   if (WrongType(ctx, o, ObjType::kSet)) return;
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    const bool has_value = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(ctx.arg(i), "COUNT") && has_value) {
-      auto c = IntArg(ctx, ctx.arg(i + 1));
-      if (!c) return;
-      if (*c < 1) {
-        ctx.reply.Error(protocol::kErrSyntax);
-        return;
-      }
-      count = *c;
-    } else if (EqualsIgnoreCase(ctx.arg(i), "MATCH") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";
-    } else {
-      ctx.reply.Error(protocol::kErrSyntax);
-      return;
-    }
-  }
+  auto opts = ScanOptionsArg(ctx, 3, false);
+  if (!opts) return;
   std::vector<std::string> found;
   const uint64_t next =
-      db::SetScan(o, *cursor, static_cast<size_t>(count), [&](const SetMember& m) {
+      db::SetScan(o, *cursor, static_cast<size_t>(opts->count), [&](const SetMember& m) {
         db::IntBuffer buf;
         const std::string_view bytes = m.Bytes(buf);
-        if (!use_pattern || GlobMatch(pattern, bytes)) found.emplace_back(bytes);
+        if (opts->Matches(bytes)) found.emplace_back(bytes);
       });
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::to_string(next));
-  ctx.reply.ArrayHeader(found.size());
-  for (const std::string& m : found) ctx.reply.Bulk(m);
+  ReplyScanPage(ctx, next, found);
 }
 
 constexpr CommandSpec kSetCommands[] = {

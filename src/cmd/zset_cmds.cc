@@ -729,25 +729,10 @@ void ZrandmemberCommand(Context& ctx) {
 
 // ---- ZSCAN --------------------------------------------------------------------------------------
 
-// A SCAN cursor as Redis parses it (parseScanCursorOrReply): strtoull over the whole argument,
-// so "-1" wraps to 2^64-1 and "" is 0; a leading space or an overflow is invalid.
-std::optional<uint64_t> ParseCursor(std::string_view arg) {
-  if (!arg.empty() && std::isspace(static_cast<unsigned char>(arg[0]))) return std::nullopt;
-  const std::string buf(arg);
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(buf.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return static_cast<uint64_t>(v);
-}
-
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 void ZscanCommand(Context& ctx) {
-  const auto cursor = ParseCursor(ctx.arg(2));
-  if (!cursor) {
-    ctx.reply.Error(protocol::kErrInvalidCursor);
-    return;
-  }
+  const auto cursor = ScanCursorArg(ctx, ctx.arg(2));
+  if (!cursor) return;
   Object* o = ctx.db().LookupRead(ctx.arg(1));
   if (WrongType(ctx, o, ObjType::kZset)) return;
   if (o == nullptr) {  // options are not even parsed, as in Redis
@@ -756,39 +741,17 @@ void ZscanCommand(Context& ctx) {
     ctx.reply.EmptyArray();
     return;
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    const bool has_value = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(ctx.arg(i), "count") && has_value) {
-      auto c = IntArg(ctx, ctx.arg(i + 1));
-      if (!c) return;
-      if (*c < 1) {
-        ctx.reply.Error(protocol::kErrSyntax);
-        return;
-      }
-      count = *c;
-    } else if (EqualsIgnoreCase(ctx.arg(i), "match") && has_value) {
-      pattern = ctx.arg(i + 1);
-      use_pattern = pattern != "*";
-    } else {
-      ctx.reply.Error(protocol::kErrSyntax);
-      return;
-    }
-  }
+  auto opts = ScanOptionsArg(ctx, 3, false);
+  if (!opts) return;
   // Collected first: the reply starts with the next cursor, known only after the step.
   std::vector<std::string> items;
-  const uint64_t next = db::ZsetScan(o, *cursor, static_cast<size_t>(count),
+  const uint64_t next = db::ZsetScan(o, *cursor, static_cast<size_t>(opts->count),
                                      [&](std::string_view member, std::string_view score) {
-                                       if (use_pattern && !GlobMatch(pattern, member)) return;
+                                       if (!opts->Matches(member)) return;
                                        items.emplace_back(member);
                                        items.emplace_back(score);
                                      });
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::to_string(next));
-  ctx.reply.ArrayHeader(items.size());
-  for (const std::string& s : items) ctx.reply.Bulk(s);
+  ReplyScanPage(ctx, next, items);
 }
 
 // ---- ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD

@@ -16,6 +16,7 @@
 #include "mnemo/base/assert.h"
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/random.h"
+#include "mnemo/db/set_type.h"
 #include "mnemo/ds/listpack.h"
 #include "mnemo/mem/zmalloc.h"
 
@@ -694,15 +695,37 @@ uint64_t ZsetScan(Object* o, uint64_t cursor, size_t count, ZsetScanVisitor fn) 
 
 // ---- set operations -----------------------------------------------------------------------------
 
+namespace {
+
+// A set as an input of ZUNION/ZINTER/ZDIFF: every member with score 1 (Redis zuiNext/zuiFind),
+// read through the set type's API.
+class SetObjectSource final : public ZsetOpSource {
+ public:
+  explicit SetObjectSource(Object* o) : o_(o) {}
+  size_t Length() override { return SetSize(*o_); }
+  void ForEach(FunctionRef<bool(std::string_view member, double score)> fn) override {
+    SetForEach(o_, [&fn](const SetMember& m) {
+      IntBuffer buf;
+      return fn(m.Bytes(buf), 1.0);
+    });
+  }
+  std::optional<double> Score(std::string_view member) override {
+    if (!SetIsMember(o_, member)) return std::nullopt;
+    return 1.0;
+  }
+
+ private:
+  Object* o_;
+};
+
+}  // namespace
+
 std::unique_ptr<ZsetOpSource> OpenZsetOpSource(Object* o) {
   MNEMO_ASSERT(o != nullptr);
   switch (o->type()) {
-    case ObjType::kZset:
-      return std::make_unique<ZsetObjectSource>(o);
-    // ObjType::kSet: a source over the set type's API, each member with score 1 (Redis
-    // zuiNext), goes here when the set type lands.
-    default:
-      return nullptr;
+    case ObjType::kZset: return std::make_unique<ZsetObjectSource>(o);
+    case ObjType::kSet: return std::make_unique<SetObjectSource>(o);
+    default: return nullptr;
   }
 }
 

@@ -1550,3 +1550,32 @@ TEST_F(ZsetTest, ValueMemoryIsExactForBothEncodings) {
 
 }  // namespace
 }  // namespace mnemo::test
+
+namespace mnemo::test {
+namespace {
+
+// Sets are inputs of the union/intersection/difference commands: every member scores 1
+// (expected replies taken from redis-server 7.0.15 with the same commands).
+TEST(ZsetSetInputTest, SetsCountAsScoreOne) {
+  CommandHarness h;
+  ASSERT_EQ(h.Run({"SADD", "s", "a", "b", "c", "5"}).integer, 4);
+  ASSERT_EQ(h.Run({"ZADD", "z", "1", "a", "2", "b", "7", "x"}).integer, 3);
+  EXPECT_EQ(h.Run({"ZUNION", "2", "z", "s", "WITHSCORES"}).ToString(),
+            "[5, 1, c, 1, a, 2, b, 3, x, 7]");
+  EXPECT_EQ(h.Run({"ZINTER", "2", "z", "s", "WEIGHTS", "2", "3", "WITHSCORES"}).ToString(),
+            "[a, 5, b, 7]");
+  EXPECT_EQ(h.Run({"ZDIFF", "2", "s", "z", "WITHSCORES"}).ToString(), "[5, 1, c, 1]");
+  EXPECT_EQ(h.Run({"ZINTERSTORE", "d", "2", "s", "s", "AGGREGATE", "MAX"}).integer, 4);
+  EXPECT_EQ(h.Run({"OBJECT", "ENCODING", "d"}).ToString(), "listpack");
+  EXPECT_EQ(h.Run({"ZINTERCARD", "2", "s", "z"}).integer, 2);
+  // An intset input too.
+  ASSERT_EQ(h.Run({"SADD", "ints", "1", "2", "3"}).integer, 3);
+  EXPECT_EQ(h.Run({"ZUNION", "1", "ints", "WITHSCORES"}).ToString(), "[1, 1, 2, 1, 3, 1]");
+  // Other types still answer WRONGTYPE.
+  h.Run({"SET", "str", "x"});
+  EXPECT_EQ(h.Run({"ZUNION", "2", "z", "str"}).ToString(),
+            "(error) WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+}  // namespace
+}  // namespace mnemo::test

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "mnemo/cmd/command.h"
 #include "mnemo/protocol/errors.h"
@@ -33,6 +35,20 @@ std::optional<long double> LongDoubleArg(Context& ctx, std::string_view arg);
 // modulo 2^64 and an empty argument is cursor 0, as strtoul has them. Else replies
 // "ERR invalid cursor".
 std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg);
+
+// The options of SCAN, HSCAN, SSCAN and ZSCAN: COUNT n (n >= 1, default 10), MATCH pattern and,
+// for SCAN only, TYPE name (an unknown name matches nothing, as in Redis 7).
+struct ScanOptions {
+  int64_t count = 10;
+  std::optional<std::string_view> pattern;  // unset for "*", which matches everything
+  std::optional<std::string_view> type;
+  bool Matches(std::string_view s) const;
+};
+// Parses the options from argv[first..]. Replies "ERR syntax error" (or the integer error) and
+// returns nullopt when an option is unknown, lacks its value, or COUNT is below 1.
+std::optional<ScanOptions> ScanOptionsArg(Context& ctx, size_t first, bool allow_type);
+// Replies a SCAN-family page: [next cursor as a bulk string, [items...]].
+void ReplyScanPage(Context& ctx, uint64_t next, const std::vector<std::string>& items);
 
 // True iff the object exists and is not of `type`, in which case WRONGTYPE was replied.
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type);

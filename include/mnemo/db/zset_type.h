@@ -161,8 +161,7 @@ class ZsetOpSource {
 };
 
 // The source reading key value `o`, or null when o's type cannot be an input (the command then
-// replies WRONGTYPE). Sorted sets only for now; sets are the next case here once the set type
-// lands (Redis accepts them, every member with score 1).
+// replies WRONGTYPE): sorted sets, and sets (every member with score 1, as Redis).
 std::unique_ptr<ZsetOpSource> OpenZsetOpSource(Object* o);
 
 enum class ZsetSetOp : uint8_t { kUnion, kInter, kDiff };
