@@ -181,7 +181,7 @@ void SpopCommand(Context& ctx) {
     return;
   }
   // Redis getPositiveLongFromObjectOrReply: a non-integer gets the same text.
-  auto count = RangedIntArg(ctx, ctx.arg(2), 0, INT64_MAX, protocol::kErrOutOfRangePositive);
+  auto count = RangedIntArg(ctx, ctx.arg(2), 0, INT64_MAX, protocol::kErrMustBePositive);
   if (!count) return;
   Object* o = d.LookupWrite(ctx.arg(1));
   if (o == nullptr) {

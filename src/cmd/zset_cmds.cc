@@ -625,7 +625,7 @@ void ZpopMinMax(Context& ctx, bool max) {
   }
   int64_t count = -1;
   if (ctx.argc() == 3) {
-    auto c = PositiveArg(ctx, ctx.arg(2), protocol::kErrOutOfRangePositive);
+    auto c = PositiveArg(ctx, ctx.arg(2), protocol::kErrMustBePositive);
     if (!c) return;
     count = *c;
   }
@@ -690,7 +690,7 @@ void ZrandmemberCommand(Context& ctx) {
   auto l = IntArg(ctx, ctx.arg(2));
   if (!l) return;
   if (*l == INT64_MIN) {  // Redis takes the count in [-LONG_MAX, LONG_MAX]
-    ctx.reply.Error(protocol::kErrOutOfRangeLongMax);
+    ctx.reply.Error(protocol::kErrCountOutOfRange);
     return;
   }
   bool withscores = false;
@@ -702,7 +702,7 @@ void ZrandmemberCommand(Context& ctx) {
     withscores = true;
     // The flat RESP2 reply has 2 * count elements: keep that within a long.
     if (*l < -INT64_MAX / 2 || *l > INT64_MAX / 2) {
-      ctx.reply.Error(protocol::kErrOutOfRange);
+      ctx.reply.Error(protocol::kErrValueOutOfRange);
       return;
     }
   }

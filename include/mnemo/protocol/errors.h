@@ -120,13 +120,6 @@ inline constexpr std::string_view kErrWithscoresWithBylex =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 inline constexpr std::string_view kErrWeightNotFloat = "ERR weight value is not a float";
 inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
-inline constexpr std::string_view kErrOutOfRangePositive =
-    "ERR value is out of range, must be positive";
-inline constexpr std::string_view kErrOutOfRange = "ERR value is out of range";
-// Redis getRangeLongFromObjectOrReply for [-LONG_MAX, LONG_MAX] (ZRANDMEMBER's count).
-inline constexpr std::string_view kErrOutOfRangeLongMax =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
 
 // Protocol errors: the connection is closed after the reply.
 inline constexpr std::string_view kErrProtoInvalidMultibulkLength =
