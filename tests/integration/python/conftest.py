@@ -82,28 +82,3 @@ def r(server):
     client = server.client()
     yield client
     client.close()
-
-
-def missing_commands(client, *names):
-    """The names among `names` that the server does not know (COMMAND INFO answers nil)."""
-    conn = client.connection_pool.get_connection("COMMAND")
-    try:
-        conn.send_command("COMMAND", "INFO", *names)
-        infos = conn.read_response()
-    finally:
-        client.connection_pool.release(conn)
-    return [n for n, info in zip(names, infos) if info is None]
-
-
-@pytest.fixture
-def require(r):
-    """require("scan", "ttl"): marks the test as an expected failure, with the reason, when the
-    server lacks a command the test needs (families not merged yet). Once the commands exist the
-    test runs in full and every assertion counts."""
-
-    def check(*names):
-        missing = missing_commands(r, *names)
-        if missing:
-            pytest.xfail("mnemo-server has no " + ", ".join(m.upper() for m in missing) + " yet")
-
-    return check

@@ -188,8 +188,7 @@ def test_expiry_with_setex_and_psetex(r):
         r.setex("bad", 0, "v")
 
 
-def test_ttl_and_pttl(r, require):
-    require("expire", "ttl", "pttl", "persist")
+def test_ttl_and_pttl(r):
     r.set("k", "v")
     assert r.ttl("k") == -1
     assert r.pttl("k") == -1
@@ -204,8 +203,7 @@ def test_ttl_and_pttl(r, require):
     assert r.ttl("k") == -1
 
 
-def test_scan_iter(r, require):
-    require("scan")
+def test_scan_iter(r):
     pipe = r.pipeline(transaction=False)
     for i in range(1000):
         pipe.set(f"scan:{i}", i)
@@ -216,8 +214,7 @@ def test_scan_iter(r, require):
     assert list(r.scan_iter(match="nothing*")) == []
 
 
-def test_collection_types(r, require):
-    require("type", "hset", "hgetall", "lpush", "lrange", "sadd", "smembers", "zadd", "zrange")
+def test_collection_types(r):
     assert r.hset("h", mapping={"f1": "v1", "f2": "v2"}) == 2
     assert r.hgetall("h") == {b"f1": b"v1", b"f2": b"v2"}
     assert r.lpush("l", "a", "b", "c") == 3
