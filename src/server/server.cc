@@ -140,9 +140,10 @@ Status Server::Start() {
   LogNotice("Server initialized");
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
   if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
-  const bool systemd = config_.supervised == "systemd" ||
-                       (config_.supervised == "auto" && std::getenv("NOTIFY_SOCKET") != nullptr);
-  if (systemd) {
+  supervised_by_systemd_ =
+      config_.supervised == "systemd" ||
+      (config_.supervised == "auto" && std::getenv("NOTIFY_SOCKET") != nullptr);
+  if (supervised_by_systemd_) {
     sd_notify(0, "READY=1\nSTATUS=Ready to accept connections");
     LogNotice("Supervised by systemd. Please make sure you set appropriate values for "
               "TimeoutStartSec and TimeoutStopSec in your service unit.");
@@ -155,7 +156,7 @@ void Server::Run() { io_.run(); }
 void Server::StopAll() {
   if (shutting_down_ || !started_) return;
   shutting_down_ = true;
-  if (config_.supervised == "systemd" || std::getenv("NOTIFY_SOCKET") != nullptr) {
+  if (supervised_by_systemd_) {
     sd_notify(0, "STOPPING=1");
   }
   LogWarning("User requested shutdown...");

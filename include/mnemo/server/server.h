@@ -132,6 +132,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t used_memory_startup_ = 0;
   std::string run_id_;
   bool started_ = false;
+  bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1
   bool shutting_down_ = false;
   size_t cron_client_cursor_ = 0;
 };
