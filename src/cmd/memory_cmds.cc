@@ -47,10 +47,18 @@ void MemoryUsageCommand(Context& ctx) {
   ctx.reply.Integer(static_cast<int64_t>(bytes));
 }
 
+// Fields of MEMORY STATS besides the db.<n> sub-maps (Redis 7.0 getMemoryOverheadData).
+constexpr size_t kStatsFixedFields = 27;
+
+// MEMORY STATS: the figures of INFO memory under Redis's names, as a map (a flat array of
+// name/value pairs in RESP2; ratios are doubles, which RESP2 sends as bulk strings).
 void MemoryStatsCommand(Context& ctx) {
   const MemoryOverview m = ctx.server.Memory();
   protocol::ReplyBuilder& r = ctx.reply;
-  r.MapHeader(25 + m.dbs.size());
+  // Redis 7.0's reply: 27 fixed fields plus one sub-map per database that holds keys.
+  size_t dbs_with_keys = 0;
+  for (const auto& d : m.dbs) dbs_with_keys += d.keys > 0 ? 1 : 0;
+  r.MapHeader(kStatsFixedFields + dbs_with_keys);
   auto num = [&r](std::string_view k, int64_t v) {
     r.Bulk(k);
     r.Integer(v);
@@ -70,10 +78,14 @@ void MemoryStatsCommand(Context& ctx) {
   num("lua.caches", 0);
   num("functions.caches", 0);
   for (const auto& d : m.dbs) {
+    // As Redis, only databases with keys are listed; an emptied table that has not shrunk yet
+    // still counts in overhead.total.
+    if (d.keys == 0) continue;
     r.Bulk("db." + std::to_string(d.db));
-    r.MapHeader(2);
+    r.MapHeader(3);
     num("overhead.hashtable.main", static_cast<int64_t>(d.hashtable_main));
     num("overhead.hashtable.expires", static_cast<int64_t>(d.hashtable_expires));
+    num("overhead.hashtable.slot-to-keys", 0);  // no cluster mode
   }
   num("overhead.total", static_cast<int64_t>(m.overhead_total));
   num("keys.count", static_cast<int64_t>(m.keys_count));
@@ -86,8 +98,8 @@ void MemoryStatsCommand(Context& ctx) {
   num("allocator.resident", static_cast<int64_t>(m.allocator_resident));
   ratio("allocator-fragmentation.ratio", m.allocator_frag_ratio);
   num("allocator-fragmentation.bytes", m.allocator_frag_bytes);
-  ratio("allocator.rss-ratio", m.allocator_rss_ratio);
-  num("allocator.rss-bytes", m.allocator_rss_bytes);
+  ratio("allocator-rss.ratio", m.allocator_rss_ratio);
+  num("allocator-rss.bytes", m.allocator_rss_bytes);
   ratio("rss-overhead.ratio", m.rss_overhead_ratio);
   num("rss-overhead.bytes", m.rss_overhead_bytes);
   ratio("fragmentation", m.fragmentation_ratio);
@@ -121,7 +133,7 @@ void MemoryHelpCommand(Context& ctx) {
       "    Return memory in bytes used by <key> and its value. Nested values are",
       "    sampled up to <count> times (default: 5, 0 means sample all).",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.reply.ArrayHeader(std::size(kLines));
   for (std::string_view l : kLines) ctx.reply.SimpleString(l);
@@ -133,14 +145,12 @@ constexpr CommandSpec kMemorySubcommands[] = {
     {"malloc-stats", MemoryMallocStatsCommand, 2, 0, 0, 0, 0, "server",
      "Returns the allocator statistics.", "4.0.0",
      "Depends on how much memory is allocated, could be slow"},
-    {"purge", MemoryPurgeCommand, 2, 0, 0, 0, 0, "server",
-     "Asks the allocator to release memory.", "4.0.0",
-     "Depends on how much memory is allocated, could be slow"},
-    {"stats", MemoryStatsCommand, 2, 0, 0, 0, 0, "server",
-     "Returns details about memory usage.", "4.0.0", "O(1)"},
+    {"purge", MemoryPurgeCommand, 2, 0, 0, 0, 0, "server", "Asks the allocator to release memory.",
+     "4.0.0", "Depends on how much memory is allocated, could be slow"},
+    {"stats", MemoryStatsCommand, 2, 0, 0, 0, 0, "server", "Returns details about memory usage.",
+     "4.0.0", "O(1)"},
     {"usage", MemoryUsageCommand, -3, kReadOnly, 2, 2, 1, "server",
-     "Estimates the memory usage of a key.", "4.0.0",
-     "O(N) where N is the number of samples."},
+     "Estimates the memory usage of a key.", "4.0.0", "O(N) where N is the number of samples."},
     {"help", MemoryHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
      "Returns helpful text about the different subcommands.", "4.0.0", "O(1)"},
 };

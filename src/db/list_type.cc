@@ -342,12 +342,9 @@ size_t ListFreeEffort(const ValueRef& v) {
 size_t ListValueMemory(const ValueRef& v, size_t samples) {
   if (v.encoding != Encoding::kQuicklist) return mem::UsableSize(reinterpret_cast<void*>(v.word));
   const auto* ql = reinterpret_cast<const Quicklist*>(v.word);
-  const size_t header = mem::UsableSize(ql);
-  const size_t nodes = ql->node_count();
-  if (samples == 0 || samples >= nodes) return header + ql->AllocatedBytes();
-  // The average of the first `samples` nodes, times the node count (Redis objectComputeSize).
-  const double per_node = static_cast<double>(ql->AllocatedBytes(samples)) / samples;
-  return header + static_cast<size_t>(per_node * static_cast<double>(nodes));
+  // Exact with samples 0; otherwise O(samples + list-compress-depth) nodes, see
+  // Quicklist::EstimateAllocatedBytes.
+  return mem::UsableSize(ql) + ql->EstimateAllocatedBytes(samples);
 }
 
 uint64_t DuplicateListValue(const ValueRef& v) {

@@ -711,6 +711,21 @@ size_t Quicklist::AllocatedBytes(size_t max_nodes) const {
   return total;
 }
 
+size_t Quicklist::EstimateAllocatedBytes(size_t samples) const {
+  const size_t depth = compress_;
+  if (samples == 0 || len_ <= 2 * depth + samples) return AllocatedBytes();
+  auto bytes = [](const Node* n) { return mem::UsableSize(n) + mem::UsableSize(n->entry); };
+  size_t ends = 0;
+  const Node* n = head_;
+  for (size_t i = 0; i < depth; ++i, n = n->next) ends += bytes(n);
+  size_t sampled = 0;
+  for (size_t i = 0; i < samples; ++i, n = n->next) sampled += bytes(n);
+  const Node* t = tail_;
+  for (size_t i = 0; i < depth; ++i, t = t->prev) ends += bytes(t);
+  const double interior = static_cast<double>(len_ - 2 * depth);
+  return ends + static_cast<size_t>(static_cast<double>(sampled) / samples * interior);
+}
+
 std::vector<Quicklist::NodeInfo> Quicklist::DescribeNodes() const {
   std::vector<NodeInfo> out;
   out.reserve(len_);

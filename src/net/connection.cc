@@ -10,9 +10,11 @@
 #include "mnemo/net/connection.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "mnemo/base/clock.h"
 #include "mnemo/base/log.h"
+#include "mnemo/base/strings.h"
 
 namespace mnemo::net {
 
@@ -54,8 +56,22 @@ Connection::~Connection() = default;
 
 int Connection::fd() { return closed_ ? -1 : static_cast<int>(socket_.native_handle()); }
 
-size_t Connection::MemoryUsage() const {
-  return sizeof(*this) + qcap_ + output_memory() + peer_.capacity() + local_.capacity();
+size_t Connection::SocketStateBytes() {
+  using State = asio::detail::reactor::per_descriptor_data;
+  if constexpr (std::is_pointer_v<State>) {
+    return sizeof(std::remove_pointer_t<State>);
+  } else {
+    return 0;
+  }
+}
+
+void Connection::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
+  if (qcap_ > 0) fn(qcap_);
+  parser_.ForEachAllocation(fn);
+  reply_.ForEachAllocation(fn);
+  if (const size_t n = StringHeapRequest(sending_)) fn(n);
+  if (const size_t n = StringHeapRequest(peer_)) fn(n);
+  if (const size_t n = StringHeapRequest(local_)) fn(n);
 }
 
 void Connection::Start() {

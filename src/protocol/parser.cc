@@ -119,4 +119,14 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view data, size_t* consume
   return ParseStatus::kOk;
 }
 
+void RequestParser::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
+  if (spans_.capacity() > 0) fn(spans_.capacity() * sizeof(spans_[0]));
+  if (args_.capacity() > 0) fn(args_.capacity() * sizeof(args_[0]));
+  if (inline_args_.capacity() > 0) fn(inline_args_.capacity() * sizeof(inline_args_[0]));
+  for (const std::string& a : inline_args_) {
+    if (const size_t n = StringHeapRequest(a)) fn(n);
+  }
+  if (const size_t n = StringHeapRequest(error_)) fn(n);
+}
+
 }  // namespace mnemo::protocol

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "mnemo/base/numbers.h"
+#include "mnemo/base/strings.h"
 
 namespace mnemo::protocol {
 
@@ -134,6 +135,11 @@ void ReplyBuilder::EndDeferredMap(size_t handle, size_t pairs) {
 
 void ReplyBuilder::EndDeferredSet(size_t handle, size_t n) {
   InsertHeader(handle, resp_ >= 3 ? '~' : '*', n);
+}
+
+void ReplyBuilder::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
+  if (const size_t n = StringHeapRequest(out_)) fn(n);
+  if (const size_t n = StringHeapRequest(last_error_code_)) fn(n);
 }
 
 }  // namespace mnemo::protocol

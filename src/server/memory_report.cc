@@ -64,7 +64,8 @@ cmd::MemoryOverview Server::Memory() {
   m.allocator_allocated = a.allocated;
   m.allocator_active = a.active;
   m.allocator_resident = a.resident;
-  m.allocator_dirty = a.dirty;
+  m.allocator_dirty = a.dirty + a.muzzy;
+  m.allocator_metadata = a.metadata;
   m.allocator_frag_ratio = SafeRatio(a.active, a.allocated);
   m.allocator_frag_bytes = static_cast<int64_t>(a.active) - static_cast<int64_t>(a.allocated);
   m.allocator_rss_ratio = SafeRatio(a.resident, a.active);
@@ -86,21 +87,26 @@ std::string Server::MemoryDoctor() {
         BytesToHuman(m.total_allocated));
   }
   std::vector<std::string> findings;
+  // Whether MEMORY PURGE would give back a worthwhile amount right now.
+  const bool purge_worth = m.allocator_dirty > kPurgeWorthBytes;
   if (static_cast<double>(m.peak_allocated) / m.total_allocated > kPeakRatio) {
     findings.push_back(fmt::format(
         "Peak memory: at its peak this instance used {} ({:.0f}% of what it uses now, {}). "
         "The allocator keeps much of the memory of a peak for reuse, so RSS and fragmentation "
-        "look high until the data grows back. If the peak was a one-off, MEMORY PURGE returns "
-        "free pages to the system now.",
+        "look high until the data grows back.{}",
         BytesToHuman(m.peak_allocated), 100.0 * m.peak_allocated / m.total_allocated,
-        BytesToHuman(m.total_allocated)));
+        BytesToHuman(m.total_allocated),
+        purge_worth ? " If the peak was a one-off, MEMORY PURGE returns the free pages to the "
+                      "system now."
+                    : ""));
   }
   if (m.fragmentation_ratio > kTotalFragRatio && m.fragmentation_bytes > kWasteBytes) {
     findings.push_back(fmt::format(
         "High total RSS: the process's resident memory ({}) is {:.2f} times what the data "
         "uses ({}), {} more. This is usually the aftermath of a peak (see above) or of deleting "
-        "many small keys, which leaves pages partly used. MEMORY PURGE returns the fully free "
-        "pages; partly used pages are reused as new data arrives.",
+        "many small keys, which leaves pages partly used. The findings below say which part "
+        "is which: fully free pages go back with MEMORY PURGE, partly used pages are reused as "
+        "new data arrives.",
         BytesToHuman(m.rss), m.fragmentation_ratio, BytesToHuman(m.total_allocated),
         Mb(static_cast<double>(m.fragmentation_bytes))));
   }
@@ -114,10 +120,29 @@ std::string Server::MemoryDoctor() {
         m.allocator_frag_ratio, Mb(static_cast<double>(m.allocator_frag_bytes))));
   }
   if (m.allocator_rss_ratio > kAllocatorRatio && m.allocator_rss_bytes > kWasteBytes) {
+    // resident - active is made of freed pages not yet returned (dirty: PURGE helps) and of
+    // jemalloc's metadata, which grows with the address space it ever mapped (a past peak) and
+    // is not returned by PURGE. Advising PURGE when the pages are metadata would be wrong.
+    const double rss_bytes = static_cast<double>(m.allocator_rss_bytes);
+    const double dirty = std::min(static_cast<double>(m.allocator_dirty), rss_bytes);
+    const double metadata = std::min(static_cast<double>(m.allocator_metadata), rss_bytes - dirty);
+    std::string why;
+    if (dirty * 2 >= rss_bytes) {
+      why = fmt::format(
+          " {} of them are freed pages: MEMORY PURGE returns them now, jemalloc's background "
+          "thread within dirty_decay_ms.",
+          Mb(dirty));
+    } else {
+      why = fmt::format(
+          " Only {} of them are freed pages, so MEMORY PURGE would not help much; {} is "
+          "jemalloc's own metadata, which grows with the memory it ever mapped (a past peak) "
+          "and stays until a restart.",
+          Mb(dirty), Mb(metadata));
+    }
     findings.push_back(fmt::format(
-        "Allocator RSS overhead: jemalloc keeps {} of resident pages that hold no allocation "
-        "(resident/active {:.2f}). Run MEMORY PURGE to return them to the system.",
-        Mb(static_cast<double>(m.allocator_rss_bytes)), m.allocator_rss_ratio));
+        "Allocator RSS overhead: jemalloc keeps {} of resident pages beyond those holding "
+        "allocations (resident/active {:.2f}).{}",
+        Mb(rss_bytes), m.allocator_rss_ratio, why));
   }
   if (m.rss_overhead_ratio > kAllocatorRatio && m.rss_overhead_bytes > kWasteBytes) {
     findings.push_back(fmt::format(
@@ -172,13 +197,14 @@ std::string Server::MemoryDoctor() {
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
     db::Db& d = keyspace_.db(i);
     if (d.size() == 0) continue;
-    const int share = static_cast<int>(kDoctorSamples * d.size() / std::max<size_t>(m.keys_count, 1)) + 1;
+    const int share =
+        static_cast<int>(kDoctorSamples * d.size() / std::max<size_t>(m.keys_count, 1)) + 1;
     for (int s = 0; s < share; ++s) {
       const db::Object* o = d.keys().RandomNode();
       if (o == nullptr) break;
       const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5);
-      by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(o->encoding()))] +=
-          bytes;
+      by_encoding[fmt::format("{} ({})", db::TypeName(o->type()),
+                              db::EncodingName(o->encoding()))] += bytes;
       sampled_bytes += bytes;
       ++sampled_keys;
     }
@@ -190,9 +216,10 @@ std::string Server::MemoryDoctor() {
     std::string advice;
     if (top->first == "hash (hashtable)" || top->first == "set (hashtable)" ||
         top->first == "zset (skiplist)") {
-      advice = " Collections in the compact listpack/intset encodings take several times less "
-               "memory; if most of them are only somewhat above the *-max-listpack-entries or "
-               "*-max-listpack-value limits, raising those limits trades some CPU for memory.";
+      advice =
+          " Collections in the compact listpack/intset encodings take several times less "
+          "memory; if most of them are only somewhat above the *-max-listpack-entries or "
+          "*-max-listpack-value limits, raising those limits trades some CPU for memory.";
     }
     findings.push_back(fmt::format(
         "Where the data is: sampling {} keys, {:.0f}% of their memory is in {} values.{}",

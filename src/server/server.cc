@@ -57,6 +57,7 @@ std::unique_ptr<net::Listener> Server::MakeListener() {
   return std::make_unique<net::Listener>(
       io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
                   bool unix_socket) {
+        sockets_peak_ = std::max(sockets_peak_, ++sockets_open_);
         auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
                                                    next_client_id_++, std::move(peer),
                                                    std::move(local), unix_socket);
@@ -203,12 +204,15 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   // A client whose own buffers are a good share of the client budget may have pushed the total
   // over it: check now rather than at the next cron run.
   if (config_.maxmemory_clients > 0 &&
-      c.MemoryUsage() > static_cast<size_t>(config_.maxmemory_clients) / 8) {
+      ClientMemory(c) > static_cast<size_t>(config_.maxmemory_clients) / 8) {
     EvictClientsIfNeeded();
   }
 }
 
-void Server::OnClose(net::Connection& c) { clients_.erase(c.id()); }
+void Server::OnClose(net::Connection& c) {
+  clients_.erase(c.id());
+  --sockets_open_;
+}
 
 void Server::EvictClientsIfNeeded() {
   const auto limit = static_cast<size_t>(config_.maxmemory_clients);
@@ -216,7 +220,7 @@ void Server::EvictClientsIfNeeded() {
   size_t total = 0;
   std::vector<std::pair<size_t, std::shared_ptr<net::Connection>>> candidates;
   for (auto& [id, c] : clients_) {
-    const size_t bytes = c->MemoryUsage() + sizeof(Session);
+    const size_t bytes = ClientMemory(*c);
     total += bytes;
     auto* s = static_cast<Session*>(c->state());
     if (s != nullptr && !s->client.no_evict) candidates.emplace_back(bytes, c);
@@ -348,7 +352,7 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
       "tot-mem={} events=r{} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
       (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, c.query_buffer_used(),
-      c.query_buffer_free(), c.output_memory(), obl, obl, c.output_memory(), c.MemoryUsage(),
+      c.query_buffer_free(), c.output_memory(), obl, obl, c.output_memory(), ClientMemory(c),
       c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name, cl.lib_ver);
 }
 
@@ -407,9 +411,36 @@ size_t Server::KillClients(const cmd::ClientFilter& filter, cmd::Client& self) {
   return victims.size();
 }
 
+size_t Server::ClientMemory(const net::Connection& c) {
+  // std::make_shared puts the object after a 16-byte control block (vtable pointer and two
+  // counts) in one allocation; a std::map node is 32 bytes of tree links before its value.
+  constexpr size_t kSharedControlBlock = 16;
+  constexpr size_t kMapNodeHeader = 32;
+  using ClientsNode = decltype(clients_)::value_type;
+  size_t total = 0;
+  auto add = [&total](size_t bytes) { total += mem::SizeClass(bytes); };
+  add(kSharedControlBlock + sizeof(net::Connection));
+  add(kMapNodeHeader + sizeof(ClientsNode));
+  if (const size_t n = net::Connection::SocketStateBytes()) add(n);
+  c.ForEachAllocation(add);
+  if (const auto* s = static_cast<const Session*>(c.state())) {
+    add(sizeof(Session));
+    for (const std::string* str :
+         {&s->client.name, &s->client.lib_name, &s->client.lib_ver, &s->client.last_command}) {
+      if (const size_t n = StringHeapRequest(*str)) add(n);
+    }
+  }
+  return total;
+}
+
 size_t Server::ClientsMemory() {
   size_t total = 0;
-  for (auto& [id, c] : clients_) total += c->MemoryUsage() + sizeof(Session);
+  for (auto& [id, c] : clients_) total += ClientMemory(*c);
+  // asio keeps the per-socket state of closed connections for reuse and never frees it: as many
+  // as were ever open at once, beyond those open now. That is memory kept for clients too.
+  if (const size_t state = net::Connection::SocketStateBytes()) {
+    total += (sockets_peak_ - sockets_open_) * mem::SizeClass(state);
+  }
   return total;
 }
 

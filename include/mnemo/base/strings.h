@@ -19,6 +19,14 @@ std::string ToUpper(std::string_view s);
 // Returns nullopt on unbalanced quotes.
 std::optional<std::vector<std::string>> SplitArgs(std::string_view line);
 
+// The heap block a std::string owns, as the size it asked the allocator for (capacity + 1 for
+// the terminator), or 0 when its characters live inside the object (the short-string buffer).
+// Memory reports round this to the allocator's size class.
+inline size_t StringHeapRequest(const std::string& s) {
+  const std::string empty;
+  return s.capacity() > empty.capacity() ? s.capacity() + 1 : 0;
+}
+
 // Quotes s for display the way Redis's sdscatrepr does: "..." with non-printables escaped.
 std::string QuoteRepr(std::string_view s);
 

@@ -54,6 +54,7 @@ struct MemoryOverview {
   size_t allocator_active = 0;
   size_t allocator_resident = 0;
   size_t allocator_dirty = 0;  // freed pages jemalloc still holds; MEMORY PURGE returns them
+  size_t allocator_metadata = 0;  // jemalloc's own bookkeeping (stats.metadata), resident
   double allocator_frag_ratio = 0;
   int64_t allocator_frag_bytes = 0;
   double allocator_rss_ratio = 0;

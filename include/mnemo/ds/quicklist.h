@@ -125,8 +125,16 @@ class Quicklist {
   Iterator IterateFrom(int64_t index, Direction direction);
 
   // Sum of the usable sizes of the first `max_nodes` nodes (all of them by default) and their
-  // blobs (MEMORY USAGE adds the header; MEMORY USAGE SAMPLES n estimates from n nodes).
+  // blobs (MEMORY USAGE adds the header).
   size_t AllocatedBytes(size_t max_nodes = SIZE_MAX) const;
+  // AllocatedBytes() estimated from `samples` nodes (MEMORY USAGE SAMPLES n): the
+  // compress_depth nodes at each end, kept uncompressed, are counted exactly; the interior,
+  // compressed when compression is on, is estimated from the `samples` nodes that follow the
+  // head's uncompressed ones, scaled to the interior's node count. (Redis averages the first
+  // nodes, which with compression includes the raw head node and overestimates a big list by
+  // half.) Exact when samples is 0 or the list has at most 2 * depth + samples nodes.
+  // O(depth + samples).
+  size_t EstimateAllocatedBytes(size_t samples) const;
 
   // What one node holds, for tests and DEBUG.
   struct NodeInfo {

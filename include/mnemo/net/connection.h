@@ -23,6 +23,7 @@
 
 #include <asio.hpp>
 
+#include "mnemo/base/function_ref.h"
 #include "mnemo/protocol/parser.h"
 #include "mnemo/protocol/reply_builder.h"
 
@@ -105,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   protocol::ReplyBuilder& reply() { return reply_; }
   protocol::RequestParser& parser() { return parser_; }
   ConnectionState* state() { return state_.get(); }
+  const ConnectionState* state() const { return state_.get(); }
   void set_state(std::unique_ptr<ConnectionState> s) { state_ = std::move(s); }
 
   // Sizes for CLIENT LIST and INFO (bytes).
@@ -119,8 +121,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Milliseconds (Unix) of the creation and of the last request.
   int64_t created_ms() const { return created_ms_; }
   int64_t last_interaction_ms() const { return last_interaction_ms_; }
-  // Total memory this connection holds (buffers, parser, this object).
-  size_t MemoryUsage() const;
+  // Bytes asio allocates for each open socket (the epoll reactor's descriptor_state). asio
+  // pools these: a closed socket's state is kept for the next socket and never freed, so the
+  // pool holds as many as there were sockets open at once. 0 where asio has no such state.
+  static size_t SocketStateBytes();
+
+  // Calls fn(bytes) once for every heap block this connection holds (query buffer, output
+  // buffers, parser tables, address strings), with the size it asked the allocator for. The
+  // Connection object itself and asio's per-socket state are not included: the owner knows how
+  // it allocated the former, and the latter is asio's (see the server's ClientMemory).
+  void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
  private:
   void StartRead();

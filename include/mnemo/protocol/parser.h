@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/base/function_ref.h"
+
 namespace mnemo::protocol {
 
 enum class ParseStatus { kOk, kIncomplete, kError };
@@ -49,6 +51,10 @@ class RequestParser {
   // How many bytes, counted from data[0], the parser needs before it can make progress on a
   // big bulk; 0 when no big bulk is pending. Lets the caller size its buffer in one step.
   size_t bytes_wanted() const { return bytes_wanted_; }
+
+  // Calls fn(bytes) once for every heap block the parser holds (argument tables, inline
+  // arguments, the error text), with the size it asked the allocator for.
+  void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
   void set_max_bulk_len(int64_t n) { max_bulk_len_ = n; }
   void set_authenticated(bool a) { authenticated_ = a; }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "mnemo/base/function_ref.h"
+
 namespace mnemo::protocol {
 
 class ReplyBuilder {
@@ -60,6 +62,9 @@ class ReplyBuilder {
   std::string& buffer() { return out_; }
   const std::string& buffer() const { return out_; }
   size_t size() const { return out_.size(); }
+  // Calls fn(bytes) once for every heap block the builder holds (the output buffer, the last
+  // error code), with the size it asked the allocator for.
+  void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
   // Errors written since start: the dispatcher counts failed calls and error codes with it.
   uint64_t error_count() const { return error_count_; }

@@ -111,6 +111,12 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
   bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
                      int64_t now_ms);
+  // What one client costs, in allocator size classes: its Connection (with the shared_ptr
+  // control block it was made with), every buffer it holds, its Session and its clients_ node.
+  // This is mem_clients_normal's share, CLIENT LIST's tot-mem and what maxmemory-clients weighs.
+  size_t ClientMemory(const net::Connection& c);
+  // The sum of ClientMemory over all clients, plus asio's pooled socket state of clients gone
+  // (mem_clients_normal).
   size_t ClientsMemory();
 
   ServerConfig config_;
@@ -128,6 +134,10 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // Clients by id: CLIENT LIST prints them in creation order.
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;
   uint64_t next_client_id_ = 1;
+  // Sockets of connections open now, and the most ever open at once: asio's pool of
+  // per-socket state (net::Connection::SocketStateBytes) has grown to the latter.
+  size_t sockets_open_ = 0;
+  size_t sockets_peak_ = 0;
   ServerStats stats_;
   size_t used_memory_startup_ = 0;
   std::string run_id_;

@@ -286,6 +286,30 @@ TEST(QuicklistPlain, LargeElementsGetPlainNodes) {
 
 // ---- operations ----
 
+// MEMORY USAGE SAMPLES n: exact when n is 0 or covers the list; otherwise the raw end nodes are
+// counted apart from the compressed interior, so a compressed list is not overestimated.
+TEST(Quicklist, EstimateAllocatedBytesCountsTheRawEndsApart) {
+  for (int depth : {0, 1, 3}) {
+    Quicklist ql(-2, depth);
+    for (int i = 0; i < 60000; ++i) ql.PushTail(Compressible(20, i));
+    const size_t exact = ql.AllocatedBytes();
+    ASSERT_GT(ql.node_count(), 2u * depth + 5) << depth;
+    EXPECT_EQ(ql.EstimateAllocatedBytes(0), exact);
+    EXPECT_EQ(ql.EstimateAllocatedBytes(ql.node_count()), exact);
+    EXPECT_EQ(ql.EstimateAllocatedBytes(ql.node_count() - 2 * depth), exact);
+    const size_t estimate = ql.EstimateAllocatedBytes(5);
+    // Uniform elements: every interior node is alike, so the estimate is within a few percent.
+    EXPECT_NEAR(static_cast<double>(estimate), static_cast<double>(exact), 0.05 * exact)
+        << "depth " << depth;
+    if (depth > 0) {
+      // Averaging the first five nodes (the raw head among them) overestimates by far more.
+      const double first_five =
+          static_cast<double>(ql.AllocatedBytes(5)) / 5 * static_cast<double>(ql.node_count());
+      EXPECT_GT(first_five, 1.1 * exact) << "depth " << depth;
+    }
+  }
+}
+
 TEST(Quicklist, EmptyListAndRanges) {
   Quicklist ql;
   EXPECT_EQ(ql.fill(), -2);
