@@ -190,6 +190,10 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   auto* s = static_cast<Session*>(c.state());
   c.reply().set_resp(c.reply().resp());
   dispatcher_.Execute(s->client, argv, c.reply());
+  // The peak after each command, before the eviction that runs before the next one (Redis 7
+  // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
+  const size_t used = mem::UsedMemory();
+  if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   s->client.last_interaction_ms = UnixTimeMs();
   c.parser().set_authenticated(s->client.authenticated);
   if (s->client.close_after_reply) c.CloseAfterReply();

@@ -19,6 +19,7 @@
 #include "mnemo/db/db.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/string_type.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 namespace {
@@ -344,6 +345,47 @@ TEST_F(EvictTest, ExceededTimeAccumulatesWhileOverTheLimit) {
   EXPECT_EQ(evictor_.total_exceeded_us(), total);  // no longer growing
   evictor_.ResetStats();
   EXPECT_EQ(evictor_.total_exceeded_us(), 0u);
+}
+
+// The key table does not double when the new bucket array would push used memory over
+// maxmemory (Redis 7 dictExpandAllowed), until its load passes 1.618; without a limit it grows
+// at load 1.
+TEST(EvictTableTest, KeyTableGrowthRespectsMaxmemory) {
+  Keyspace ks(1);
+  ks.set_now_ms(kNow);
+  Db& d = ks.db(0);
+  int n = 0;
+  while (d.size() < 1024) d.Add(NewStringObject(ks, Key(n++), "v", -1));
+  while (d.keys().RehashSteps(100)) {
+  }
+  ASSERT_EQ(d.keys().bucket_count(), 1024u);
+  // No room for a 2048-bucket array (16 KB): the table stays at 1024 buckets while the load
+  // before an insert is at most 1.618, i.e. up to 1,657 keys.
+  ks.options().maxmemory = mem::UsedMemory() + 1024;
+  while (d.size() < 1657) d.Add(NewStringObject(ks, Key(n++), "v", -1));
+  EXPECT_EQ(d.keys().bucket_count(), 1024u);
+  EXPECT_FALSE(d.keys().IsRehashing());
+  d.Add(NewStringObject(ks, Key(n++), "v", -1));  // load 1657 / 1024 > 1.618: grows anyway
+  EXPECT_TRUE(d.keys().IsRehashing());
+  while (d.keys().RehashSteps(100)) {
+  }
+  EXPECT_EQ(d.keys().bucket_count(), 2048u);
+  // The same for the expires table.
+  ks.options().maxmemory = 0;
+  d.Clear(false);
+  n = 0;
+  while (d.size() < 1024) d.Add(NewStringObject(ks, Key(n++), "v", kNow + 60'000));
+  while (d.expires().RehashSteps(100)) {
+  }
+  ASSERT_EQ(d.expires().bucket_count(), 1024u);
+  ks.options().maxmemory = mem::UsedMemory() + 1024;
+  d.Add(NewStringObject(ks, Key(n++), "v", kNow + 60'000));
+  EXPECT_EQ(d.expires().bucket_count(), 1024u);
+  // No limit: growth at load 1.
+  ks.options().maxmemory = 0;
+  d.Add(NewStringObject(ks, Key(n++), "v", kNow + 60'000));
+  EXPECT_TRUE(d.expires().IsRehashing());
+  d.Clear(false);
 }
 
 // ---- LRU / LFU helpers ---------------------------------------------------------------------
