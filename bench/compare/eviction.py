@@ -24,7 +24,11 @@ Printed per server and setting:
 
 Usage: bench/compare/eviction.py [--keys 1000000] [--ops 8000000] [--warmup 4000000]
        [--maxmemory 28000000] [--policies allkeys-lru,allkeys-lfu] [--samples 5,10]
-       [--servers mnemo,redis] [--batch 200] [--alpha 1.0] [--seed 1]
+       [--servers mnemo,redis] [--batch 200] [--alpha 1.0] [--seed 1] [--rate 0]
+
+ops/s is the client's (a Python process) and is noisy on a shared machine: runs of the same
+binary vary by 2x. It also changes what LRU sees: at a higher rate the cache's contents span
+fewer seconds, and a clock that ticks once a second tells fewer of them apart. --rate fixes it.
 """
 import argparse
 import bisect
@@ -105,15 +109,21 @@ def recv_exact(sock, buf, need):
     return buf
 
 
-def run_trace(server, trace, cmds, batch, warmup, sampler):
-    """Drives the trace; returns (hits, gets counted, ops/s over the measured phase)."""
+def run_trace(server, trace, cmds, batch, warmup, sampler, rate=0):
+    """Drives the trace; returns (hits, gets counted, ops/s over the measured phase). With
+    `rate` > 0 the client paces itself to at most that many ops per second."""
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     get, set_ = cmds.get, cmds.set
     hits = counted = 0
     n = len(trace)
     t_start = None
+    t_pace = time.perf_counter()
     for start in range(0, n, batch):
+        if rate > 0:
+            ahead = t_pace + start / rate - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
         if start >= warmup and t_start is None:
             sampler.measuring = True
             t_start = time.perf_counter()
@@ -182,7 +192,8 @@ def measure(name, args, trace, cmds, policy, samples):
         version = server.version()
         sampler = Sampler(server)
         sampler.start()
-        hits, counted, ops = run_trace(server, trace, cmds, args.batch, args.warmup, sampler)
+        hits, counted, ops = run_trace(server, trace, cmds, args.batch, args.warmup, sampler,
+                                       args.rate)
         sampler.stop.set()
         sampler.join()
         info = server.client.info("memory")
@@ -208,6 +219,9 @@ def main():
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rate", type=int, default=0,
+                    help="pace the client to at most this many ops/s (0: as fast as it can); "
+                         "recency in seconds depends on it, so compare LRU clocks at one rate")
     args = ap.parse_args()
 
     t0 = time.time()

@@ -109,10 +109,11 @@ int64_t Dbsize(redisContext* c) { return Exec(c, {"DBSIZE"}).integer; }
 // ---- allkeys-lru / allkeys-lfu: the keys in use survive -----------------------------------
 
 // Room for 8,000 keys; 400 hot keys are read after every batch of 800 new cold keys, 30 times
-// (24,000 cold keys, three times the room). The LRU clock ticks once a second, so the fill is
-// spread over about 6 s (a pause after each round): otherwise every key would have the same
-// idle time and LRU could not tell hot from cold. At any moment the cold keys written in the
-// current second are under half of what fits, so older cold keys are always there to evict.
+// (24,000 cold keys, three times the room). The LRU clock ticks every 250 ms (Redis: every
+// second), so the fill is spread over about 6 s (a pause after each round): otherwise every key
+// would have the same idle time and LRU could not tell hot from cold. Even with 1 s ticks, the
+// cold keys written in the current second are under half of what fits, so older cold keys are
+// always there to evict.
 TEST(EvictionTest, AllkeysLruKeepsRecentlyReadKeys) {
   ServerProcess server({"--maxmemory-policy", "allkeys-lru"});
   RedisConnection c = server.Connect();

@@ -159,7 +159,8 @@ class Keyspace {
   int64_t now_ms() const { return now_ms_; }
   void set_now_ms(int64_t now) { now_ms_ = now; }
 
-  // The LRU clock in ticks of kLruClockResolutionMs, 24 bits, refreshed by the server cron.
+  // The LRU clock in ticks of kLruClockResolutionMs, 24 bits, refreshed before every command
+  // (and by the server cron).
   uint32_t lru_clock() const { return lru_clock_; }
   void UpdateLruClock(int64_t unix_ms) {
     lru_clock_ = static_cast<uint32_t>(unix_ms / kLruClockResolutionMs) & kLruMax;
