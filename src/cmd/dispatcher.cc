@@ -108,7 +108,10 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     return;
   }
   client.last_command = entry->full_name;
-  keyspace_.set_now_ms(UnixTimeMs());
+  const int64_t now = UnixTimeMs();
+  keyspace_.set_now_ms(now);
+  // The LRU tick (250 ms) is finer than a 10 Hz cron could keep up to date.
+  keyspace_.UpdateLruClock(now);
   // Under maxmemory, every command first makes room (evicting keys); a command that may grow
   // memory is refused when no room could be made. Read-only commands still run.
   if (memory_guard_ && keyspace_.options().maxmemory > 0 && !memory_guard_() &&

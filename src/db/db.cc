@@ -5,10 +5,28 @@
 
 #include "mnemo/db/lru.h"
 #include "mnemo/db/value.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 
-Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), id_(id) {}
+namespace {
+
+// The expand guard of the keys and expires tables (Redis 7 dictExpandAllowed): under maxmemory,
+// a table does not grow (until its load passes ds::Dict's kMaxLoadFactor) when the new bucket
+// array would take used memory over the limit. Without it, the doubling that comes when the key
+// count reaches a power of two allocates 16 bytes per key at once (2 MB at 131,072 keys): memory
+// jumps that far over the limit and eviction must then throw out that many bytes of keys.
+bool ExpandAllowed(const void* context, size_t more_bytes, double /*load*/) {
+  const uint64_t limit = static_cast<const Keyspace*>(context)->options().maxmemory;
+  return limit == 0 || mem::UsedMemory() + more_bytes <= limit;
+}
+
+}  // namespace
+
+Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), id_(id) {
+  keys_.set_expand_guard(&ExpandAllowed, keyspace);
+  expires_.set_expand_guard(&ExpandAllowed, keyspace);
+}
 
 Db::~Db() { Clear(false); }
 

@@ -50,7 +50,8 @@ void Evictor::Populate(Db& db, bool all_keys) {
   Object* samples[kMaxSamples];
   size_t want = static_cast<size_t>(keyspace_.options().maxmemory_samples);
   if (want > kMaxSamples) want = kMaxSamples;
-  const size_t n = all_keys ? Sample(db.keys(), samples, want) : Sample(db.expires(), samples, want);
+  const size_t n =
+      all_keys ? Sample(db.keys(), samples, want) : Sample(db.expires(), samples, want);
   for (size_t j = 0; j < n; ++j) {
     const Object* o = samples[j];
     const uint64_t score = Score(o);
@@ -190,6 +191,7 @@ Evictor::Result Evictor::Perform() {
     ++evicted;
     if (evicted % 16 == 0 && MonotonicUs() - start > budget) {
       pending_ = used_memory_() > limit;
+      if (!pending_) NoteOverLimit(false);  // this very eviction brought memory under the limit
       return pending_ ? Result::kRunning : Result::kOk;
     }
   }

@@ -78,7 +78,8 @@ std::string Server::InfoSection(std::string_view name) {
     line("uptime_in_days", (now - stats_.start_time_ms) / 1000 / 86400);
     line("hz", config_.hz);
     line("configured_hz", config_.hz);
-    line("lru_clock", keyspace_.lru_clock());
+    // Redis's LRU clock: seconds, 24 bits (Mnemo's own ticks are finer; see db/lru.h).
+    line("lru_clock", (now / 1000) & db::kLruMax);
     line("executable", ExecutablePath());
     line("config_file", config_file_);
     line("io_threads_active", 0);

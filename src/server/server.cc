@@ -77,8 +77,11 @@ Server::Server(ServerConfig config, std::string config_file)
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
-  dispatcher_.set_memory_guard(
-      [this] { return evictor_.Perform() != db::Evictor::Result::kFail; });
+  dispatcher_.set_memory_guard([this] {
+    const db::Evictor::Result r = evictor_.Perform();
+    if (r == db::Evictor::Result::kRunning) StartEvictionProc();
+    return r != db::Evictor::Result::kFail;
+  });
   stats_.start_time_ms = UnixTimeMs();
   ApplyLimits();
 }
@@ -198,6 +201,10 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   auto* s = static_cast<Session*>(c.state());
   c.reply().set_resp(c.reply().resp());
   dispatcher_.Execute(s->client, argv, c.reply());
+  // The peak after each command, before the eviction that runs before the next one (Redis 7
+  // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
+  const size_t used = mem::UsedMemory();
+  if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   s->client.last_interaction_ms = UnixTimeMs();
   c.parser().set_authenticated(s->client.authenticated);
   if (s->client.close_after_reply) c.CloseAfterReply();
@@ -241,6 +248,17 @@ void Server::EvictClientsIfNeeded() {
 
 // ---- cron ----------------------------------------------------------------------------------
 
+void Server::StartEvictionProc() {
+  if (eviction_proc_running_ || shutting_down_) return;
+  eviction_proc_running_ = true;
+  asio::post(io_, [this] {
+    eviction_proc_running_ = false;
+    if (shutting_down_ || keyspace_.options().maxmemory == 0) return;
+    keyspace_.set_now_ms(UnixTimeMs());  // LFU scores read the command clock
+    if (evictor_.Perform() == db::Evictor::Result::kRunning) StartEvictionProc();
+  });
+}
+
 void Server::ScheduleCron() {
   cron_timer_.expires_after(std::chrono::milliseconds(1000 / config_.hz));
   cron_timer_.async_wait([this](const asio::error_code& ec) {
@@ -259,8 +277,11 @@ void Server::Cron() {
   SampleStats(now);
   CloseTimedOutClients(now);
   EvictClientsIfNeeded();
-  // Eviction that ran out of time in a command continues here.
-  if (keyspace_.options().maxmemory > 0) evictor_.RunPending();
+  // Eviction that ran out of time continues in the eviction proc; this is a backstop.
+  if (keyspace_.options().maxmemory > 0 &&
+      evictor_.RunPending() == db::Evictor::Result::kRunning) {
+    StartEvictionProc();
+  }
   expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
@@ -564,6 +585,8 @@ Status Server::ApplyConfig(const ServerConfig& old) {
                config_.db.maxmemory, mem::UsedMemory());
   }
   keyspace_.options() = config_.db;
+  // A lower limit takes effect now, not at the next command (Redis updateMaxmemory).
+  if (config_.db.maxmemory != 0 && config_.db.maxmemory != old.db.maxmemory) StartEvictionProc();
   ApplyLimits();
   if (config_.jemalloc_bg_thread != old.jemalloc_bg_thread) {
     mem::SetBackgroundThread(config_.jemalloc_bg_thread);

@@ -88,7 +88,8 @@ TEST_F(KeysTest, DelUnlinkExists) {
 TEST_F(KeysTest, ExistsCountsHitsAndMissesWithoutTouching) {
   EXPECT_EQ(Str({"SET", "k", "v"}), "OK");
   db::Object* o = Db().LookupNoTouch("k");
-  const uint32_t old_lru = (h_.keyspace().lru_clock() - 100) & db::kLruMax;
+  const uint32_t old_lru =
+      (h_.keyspace().lru_clock() - 100 * 1000 / db::kLruClockResolutionMs) & db::kLruMax;
   o->set_lru(old_lru);
   const db::Stats before = h_.keyspace().stats();
   EXPECT_EQ(Str({"EXISTS", "k", "missing"}), "1");
@@ -99,7 +100,8 @@ TEST_F(KeysTest, ExistsCountsHitsAndMissesWithoutTouching) {
 
 TEST_F(KeysTest, TouchUpdatesLruAndCountsExisting) {
   EXPECT_EQ(Str({"MSET", "a", "1", "b", "2"}), "OK");
-  const uint32_t old_lru = (h_.keyspace().lru_clock() - 100) & db::kLruMax;
+  const uint32_t old_lru =
+      (h_.keyspace().lru_clock() - 100 * 1000 / db::kLruClockResolutionMs) & db::kLruMax;
   Db().LookupNoTouch("a")->set_lru(old_lru);
   EXPECT_EQ(Str({"OBJECT", "IDLETIME", "a"}), "100");
   EXPECT_EQ(Str({"TOUCH", "a", "b", "nope"}), "2");
@@ -884,7 +886,8 @@ TEST(KeysSharingTest, NoSharedIntegersUnderAnLruPolicyWithMaxmemory) {
 TEST_F(KeysTest, ObjectIdletimeDoesNotTouch) {
   EXPECT_EQ(Str({"SET", "k", "v"}), "OK");
   EXPECT_EQ(Str({"OBJECT", "IDLETIME", "k"}), "0");
-  const uint32_t old_lru = (h_.keyspace().lru_clock() - 42) & db::kLruMax;
+  const uint32_t old_lru =
+      (h_.keyspace().lru_clock() - 42 * 1000 / db::kLruClockResolutionMs) & db::kLruMax;
   Db().LookupNoTouch("k")->set_lru(old_lru);
   EXPECT_EQ(Str({"OBJECT", "IDLETIME", "k"}), "42");
   EXPECT_EQ(Str({"OBJECT", "ENCODING", "k"}), "embstr");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "mnemo/db/lazyfree.h"
+#include "mnemo/db/lru.h"
 #include "mnemo/db/object.h"
 #include "mnemo/db/options.h"
 #include "mnemo/ds/dict.h"
@@ -158,10 +159,11 @@ class Keyspace {
   int64_t now_ms() const { return now_ms_; }
   void set_now_ms(int64_t now) { now_ms_ = now; }
 
-  // The LRU clock in seconds, 24 bits, refreshed by the server cron.
+  // The LRU clock in ticks of kLruClockResolutionMs, 24 bits, refreshed before every command
+  // (and by the server cron).
   uint32_t lru_clock() const { return lru_clock_; }
   void UpdateLruClock(int64_t unix_ms) {
-    lru_clock_ = static_cast<uint32_t>(unix_ms / 1000) & kLruMax;
+    lru_clock_ = static_cast<uint32_t>(unix_ms / kLruClockResolutionMs) & kLruMax;
   }
   // The initial LRU/LFU field of a new object under the current policy.
   uint32_t InitialLru() const;

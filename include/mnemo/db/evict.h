@@ -82,7 +82,7 @@ class Evictor {
   // Pops the best candidate that still exists; returns its object and db, or null.
   Object* PopBest(int* db_index, bool all_keys);
   uint64_t Score(const Object* o) const;
-  // Deletes `o` from db `i` for eviction; returns the bytes the deletion freed now.
+  // Deletes `o` from database `db_index` for eviction and counts it in evicted_keys.
   void EvictObject(int db_index, Object* o);
   void NoteOverLimit(bool over);
 

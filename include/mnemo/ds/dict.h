@@ -21,7 +21,9 @@
 // does more than a bounded amount of rehash work.
 //
 // The table grows when it holds as many elements as buckets (load factor 1) and shrinks, when
-// the owner asks (ShrinkIfNeeded), once fewer than 10% of buckets are in use.
+// the owner asks (ShrinkIfNeeded), once fewer than 10% of buckets are in use. An owner may set an
+// expand guard that postpones growth (up to load factor kMaxLoadFactor), as Redis 7's
+// dictExpandAllowed does to keep a doubling from pushing used memory over maxmemory.
 //
 // Ownership: the table never frees nodes. Destroying a non-empty table is a bug; call Clear with
 // a function that frees each node.
@@ -48,6 +50,14 @@ class Dict {
   static constexpr size_t kInitialSize = 4;
   // ShrinkIfNeeded resizes when fewer than this percentage of buckets hold elements.
   static constexpr size_t kMinFillPercent = 10;
+  // Past this load (elements per bucket) the table grows whatever the expand guard says, so that
+  // chains stay short (Redis HASHTABLE_MAX_LOAD_FACTOR).
+  static constexpr double kMaxLoadFactor = 1.618;
+
+  // Asked before the table grows while the load is at most kMaxLoadFactor: `more_bytes` is the
+  // size of the bucket array about to be allocated, `load` the current elements per bucket.
+  // Returning false postpones the growth (chains get longer); it is asked again on later inserts.
+  using ExpandGuard = bool (*)(const void* context, size_t more_bytes, double load);
 
   Dict() = default;
   Dict(const Dict&) = delete;
@@ -64,6 +74,12 @@ class Dict {
   ~Dict() {
     MNEMO_ASSERT(size() == 0);
     FreeTables();
+  }
+
+  // Installs (or, with null, removes) the expand guard. Not moved or swapped with the contents.
+  void set_expand_guard(ExpandGuard guard, const void* context) {
+    expand_guard_ = guard;
+    expand_guard_context_ = context;
   }
 
   size_t size() const { return ht_[0].used + ht_[1].used; }
@@ -434,7 +450,13 @@ class Dict {
       Resize(kInitialSize);
       return;
     }
-    if (ht_[0].used >= ht_[0].size) Resize(ht_[0].used + 1);
+    if (ht_[0].used < ht_[0].size) return;
+    const double load = static_cast<double>(ht_[0].used) / static_cast<double>(ht_[0].size);
+    if (expand_guard_ != nullptr && load <= kMaxLoadFactor &&
+        !expand_guard_(expand_guard_context_, NextPower(ht_[0].used + 1) * sizeof(Node*), load)) {
+      return;
+    }
+    Resize(ht_[0].used + 1);
   }
 
   // Allocates a table for `n` elements; moves into it at once if the current one is empty,
@@ -481,6 +503,8 @@ class Dict {
   Table ht_[2];
   int64_t rehash_index_ = -1;  // next bucket of ht_[0] to move; -1 when not rehashing
   int pause_rehash_ = 0;
+  ExpandGuard expand_guard_ = nullptr;
+  const void* expand_guard_context_ = nullptr;
 };
 
 }  // namespace mnemo::ds

@@ -97,6 +97,11 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // A listener whose accepted sockets become this server's connections.
   std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
+  // Continues eviction that ran out of its time budget (Perform returned kRunning) on the event
+  // loop, one budget per turn between other events, until memory is within maxmemory or nothing
+  // can be evicted (Redis evictionTimeProc). Without it an idle server would only get one
+  // budget (500 us) per cron tick (100 ms) and stay over the limit for a long time.
+  void StartEvictionProc();
   void Cron();
   void SampleStats(int64_t now_ms);
   void CloseTimedOutClients(int64_t now_ms);
@@ -145,6 +150,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1
   bool shutting_down_ = false;
   size_t cron_client_cursor_ = 0;
+  bool eviction_proc_running_ = false;  // a StartEvictionProc turn is posted
 };
 
 }  // namespace mnemo::server

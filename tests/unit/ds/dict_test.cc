@@ -207,5 +207,48 @@ TEST(DictTest, BucketBytesAreCountedInUsedMemory) {
   EXPECT_EQ(mem::UsedMemory(), before);
 }
 
+// The expand guard postpones growth while it says no, until the load passes kMaxLoadFactor;
+// it is told the size of the array about to be allocated.
+TEST(DictTest, ExpandGuardPostponesGrowthUpToMaxLoad) {
+  struct Guard {
+    bool allow = false;
+    size_t asked = 0;
+    size_t more_bytes = 0;
+    static bool Ask(const void* ctx, size_t more, double load) {
+      auto* g = const_cast<Guard*>(static_cast<const Guard*>(ctx));
+      ++g->asked;
+      g->more_bytes = more;
+      EXPECT_GE(load, 1.0);
+      EXPECT_LE(load, TestDict::kMaxLoadFactor);
+      return g->allow;
+    }
+  } guard;
+  TestDict d;
+  d.set_expand_guard(&Guard::Ask, &guard);
+  for (int i = 0; i < 64; ++i) d.Insert(new Node{nullptr, std::to_string(i), i});
+  // The first table (4 buckets) is allocated without asking; every later doubling was refused
+  // until the load passed 1.618: 4 buckets hold up to 6 elements, then 8 (at 7 elements, load
+  // 1.75), 16 (at 13), 32 (at 26), 64 (at 52).
+  while (d.RehashSteps(100)) {
+  }
+  EXPECT_EQ(d.bucket_count(), 64u);
+  EXPECT_GT(guard.asked, 0u);
+  for (int i = 0; i < 64; ++i) EXPECT_NE(d.Find(std::to_string(i)), nullptr);
+  // Allowed again: the next insert grows at once (64 elements in 64 buckets), and the guard was
+  // told the new array's size.
+  guard.allow = true;
+  d.Insert(new Node{nullptr, "64", 64});
+  EXPECT_TRUE(d.IsRehashing());
+  EXPECT_EQ(guard.more_bytes, 128 * sizeof(Node*));
+  while (d.RehashSteps(100)) {
+  }
+  EXPECT_EQ(d.bucket_count(), 128u);
+  // Without a guard: growth at load 1 as before.
+  d.set_expand_guard(nullptr, nullptr);
+  for (int i = 65; i < 129; ++i) d.Insert(new Node{nullptr, std::to_string(i), i});
+  EXPECT_TRUE(d.IsRehashing());
+  FreeAll(d);
+}
+
 }  // namespace
 }  // namespace mnemo::ds
