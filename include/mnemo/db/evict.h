@@ -63,7 +63,8 @@ class Evictor {
   uint64_t current_exceeded_us() const;
   void ResetStats();
 
-  // Forgets the pool (after FLUSHALL, SWAPDB, a policy change).
+  // Forgets the pool (called when the policy changes: scores of different policies do not
+  // compare). Entries of deleted keys need no clearing: they are skipped as ghosts.
   void ClearPool();
 
   // The time budget of one Perform call for a tenacity 0..100 (exposed for tests).
