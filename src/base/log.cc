@@ -24,10 +24,14 @@ constexpr char kSymbols[] = {'.', '-', '*', '#'};
 
 spdlog::level::level_enum ToSpdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return spdlog::level::trace;
-    case LogLevel::kVerbose: return spdlog::level::debug;
-    case LogLevel::kNotice: return spdlog::level::info;
-    case LogLevel::kWarning: return spdlog::level::warn;
+    case LogLevel::kDebug:
+      return spdlog::level::trace;
+    case LogLevel::kVerbose:
+      return spdlog::level::debug;
+    case LogLevel::kNotice:
+      return spdlog::level::info;
+    case LogLevel::kWarning:
+      return spdlog::level::warn;
   }
   return spdlog::level::info;
 }

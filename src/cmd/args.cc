@@ -28,8 +28,8 @@ std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view 
   return static_cast<int>(*n);
 }
 
-std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,
-                                    int64_t max, std::string_view error) {
+std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min, int64_t max,
+                                    std::string_view error) {
   auto v = ParseInt64(arg);
   if (!v || *v < min || *v > max) {
     ctx.reply.Error(error);
@@ -82,9 +82,7 @@ std::optional<uint64_t> ScanCursorArg(Context& ctx, std::string_view arg) {
   return v;
 }
 
-bool ScanOptions::Matches(std::string_view s) const {
-  return !pattern || GlobMatch(*pattern, s);
-}
+bool ScanOptions::Matches(std::string_view s) const { return !pattern || GlobMatch(*pattern, s); }
 
 std::optional<ScanOptions> ScanOptionsArg(Context& ctx, size_t first, bool allow_type) {
   ScanOptions opts;

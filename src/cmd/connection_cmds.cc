@@ -247,7 +247,9 @@ void ClientListCommand(Context& ctx) {
   ctx.reply.Verbatim(text);
 }
 
-void ClientInfoCommand(Context& ctx) { ctx.reply.Verbatim(ctx.server.ClientLine(ctx.client) + "\n"); }
+void ClientInfoCommand(Context& ctx) {
+  ctx.reply.Verbatim(ctx.server.ClientLine(ctx.client) + "\n");
+}
 
 void ClientKillCommand(Context& ctx) {
   if (ctx.argc() == 3) {
@@ -340,13 +342,12 @@ constexpr CommandSpec kClientSubcommands[] = {
      "Returns the name of the connection.", "2.6.9", "O(1)"},
     {"setinfo", ClientSetinfoCommand, 4, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
      "Sets information specific to the client or connection.", "7.2.0", "O(1)"},
-    {"list", ClientListCommand, -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-     "connection", "Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"},
+    {"list", ClientListCommand, -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"},
     {"info", ClientInfoCommand, 2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
      "Returns information about the connection.", "6.2.0", "O(1)"},
-    {"kill", ClientKillCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-     "connection", "Terminates open connections.", "2.4.0",
-     "O(N) where N is the number of client connections"},
+    {"kill", ClientKillCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"},
     {"no-evict", ClientNoEvictCommand, 3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Sets the client eviction mode of the connection.", "7.0.0", "O(1)"},
     {"help", ClientHelpCommand, 2, kLoading | kStale, 0, 0, 0, "connection",
@@ -354,8 +355,8 @@ constexpr CommandSpec kClientSubcommands[] = {
 };
 
 constexpr CommandSpec kConnectionCommands[] = {
-    {"ping", PingCommand, -1, kFast, 0, 0, 0, "connection", "Returns the server's liveliness response.",
-     "1.0.0", "O(1)"},
+    {"ping", PingCommand, -1, kFast, 0, 0, 0, "connection",
+     "Returns the server's liveliness response.", "1.0.0", "O(1)"},
     {"echo", EchoCommand, 2, kFast, 0, 0, 0, "connection", "Returns the given string.", "1.0.0",
      "O(1)"},
     {"quit", QuitCommand, -1, kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0, 0, 0,

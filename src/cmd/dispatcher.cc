@@ -85,8 +85,7 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   MNEMO_ASSERT(!argv.empty());
   auto it = index_.find(ToLower(argv[0]));
   if (it == index_.end()) {
-    Reject(nullptr, reply,
-           protocol::UnknownCommand(argv[0], argv.data() + 1, argv.size() - 1));
+    Reject(nullptr, reply, protocol::UnknownCommand(argv[0], argv.data() + 1, argv.size() - 1));
     return;
   }
   Entry* entry = it->second;

@@ -27,9 +27,7 @@ void ReplyHelp(Context& ctx, std::span<const std::string_view> lines) {
 
 // ---- INFO ----------------------------------------------------------------------------------
 
-void InfoCommand(Context& ctx) {
-  ctx.reply.Verbatim(ctx.server.Info(ctx.argv.subspan(1)));
-}
+void InfoCommand(Context& ctx) { ctx.reply.Verbatim(ctx.server.Info(ctx.argv.subspan(1))); }
 
 // ---- COMMAND -------------------------------------------------------------------------------
 
@@ -38,12 +36,23 @@ struct FlagName {
   std::string_view name;
 };
 constexpr FlagName kFlagNames[] = {
-    {kWrite, "write"},       {kReadOnly, "readonly"},        {kDenyOom, "denyoom"},
-    {kAdmin, "admin"},       {kPubSub, "pubsub"},            {kNoScript, "noscript"},
-    {kBlocking, "blocking"}, {kLoading, "loading"},          {kStale, "stale"},
-    {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
-    {kNoAuth, "no_auth"},    {kMayReplicate, "may_replicate"}, {kNoMulti, "no_multi"},
-    {kAllowBusy, "allow_busy"}, {kMovableKeys, "movablekeys"},
+    {kWrite, "write"},
+    {kReadOnly, "readonly"},
+    {kDenyOom, "denyoom"},
+    {kAdmin, "admin"},
+    {kPubSub, "pubsub"},
+    {kNoScript, "noscript"},
+    {kBlocking, "blocking"},
+    {kLoading, "loading"},
+    {kStale, "stale"},
+    {kSkipMonitor, "skip_monitor"},
+    {kSkipSlowlog, "skip_slowlog"},
+    {kFast, "fast"},
+    {kNoAuth, "no_auth"},
+    {kMayReplicate, "may_replicate"},
+    {kNoMulti, "no_multi"},
+    {kAllowBusy, "allow_busy"},
+    {kMovableKeys, "movablekeys"},
 };
 
 // ACL categories as Redis derives them from flags and group.
@@ -63,14 +72,22 @@ std::vector<std::string_view> Categories(const CommandSpec& s) {
   }
   if (s.flags & kBlocking) cats.push_back("@blocking");
   const std::string_view g = s.group;
-  if (g == "string") cats.push_back("@string");
-  else if (g == "hash") cats.push_back("@hash");
-  else if (g == "list") cats.push_back("@list");
-  else if (g == "set") cats.push_back("@set");
-  else if (g == "sorted-set") cats.push_back("@sortedset");
-  else if (g == "bitmap") cats.push_back("@bitmap");
-  else if (g == "generic") cats.push_back("@keyspace");
-  else if (g == "connection") cats.push_back("@connection");
+  if (g == "string")
+    cats.push_back("@string");
+  else if (g == "hash")
+    cats.push_back("@hash");
+  else if (g == "list")
+    cats.push_back("@list");
+  else if (g == "set")
+    cats.push_back("@set");
+  else if (g == "sorted-set")
+    cats.push_back("@sortedset");
+  else if (g == "bitmap")
+    cats.push_back("@bitmap");
+  else if (g == "generic")
+    cats.push_back("@keyspace");
+  else if (g == "connection")
+    cats.push_back("@connection");
   return cats;
 }
 
@@ -231,8 +248,7 @@ void CommandGetkeysCommand(Context& ctx) {
     ctx.reply.Error("ERR The command has no key arguments");
     return;
   }
-  const int64_t last = s.last_key < 0 ? static_cast<int64_t>(argv.size()) + s.last_key
-                                      : s.last_key;
+  const int64_t last = s.last_key < 0 ? static_cast<int64_t>(argv.size()) + s.last_key : s.last_key;
   std::vector<std::string_view> keys;
   for (int64_t i = s.first_key; i <= last && i < static_cast<int64_t>(argv.size());
        i += s.key_step) {
@@ -344,10 +360,14 @@ void ShutdownCommand(Context& ctx) {
   bool force = false;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const std::string_view a = ctx.arg(i);
-    if (EqualsIgnoreCase(a, "NOSAVE")) nosave = true;
-    else if (EqualsIgnoreCase(a, "SAVE")) save = true;
-    else if (EqualsIgnoreCase(a, "NOW")) now = true;
-    else if (EqualsIgnoreCase(a, "FORCE")) force = true;
+    if (EqualsIgnoreCase(a, "NOSAVE"))
+      nosave = true;
+    else if (EqualsIgnoreCase(a, "SAVE"))
+      save = true;
+    else if (EqualsIgnoreCase(a, "NOW"))
+      now = true;
+    else if (EqualsIgnoreCase(a, "FORCE"))
+      force = true;
     else if (EqualsIgnoreCase(a, "ABORT") && ctx.argc() == 2) {
       ctx.reply.Error("ERR No shutdown in progress.");
       return;
@@ -405,8 +425,8 @@ void DebugCommand(Context& ctx) {
     };
     ReplyHelp(ctx, kLines);
   } else {
-    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
-                    std::string(sub) + "'. Try DEBUG HELP.");
+    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+                    "'. Try DEBUG HELP.");
   }
 }
 
@@ -437,8 +457,8 @@ constexpr CommandSpec kConfigSubcommands[] = {
      "O(N) when N is the number of configuration parameters provided"},
     {"resetstat", ConfigResetstatCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "server", "Resets the server's statistics.", "2.0.0", "O(1)"},
-    {"rewrite", ConfigRewriteCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-     "server", "Persists the effective configuration to file.", "2.8.0", "O(1)"},
+    {"rewrite", ConfigRewriteCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server",
+     "Persists the effective configuration to file.", "2.8.0", "O(1)"},
     {"help", ConfigHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
 };
@@ -449,16 +469,18 @@ constexpr CommandSpec kServerCommands[] = {
     {"command", CommandBareCommand, -1, kLoading | kStale, 0, 0, 0, "server",
      "Returns detailed information about all commands.", "2.8.13",
      "O(N) where N is the total number of Redis commands", kCommandSubcommands},
-    {"config", nullptr, -2, 0, 0, 0, 0, "server",
-     "A container for server configuration commands.", "2.0.0", "Depends on subcommand.",
-     kConfigSubcommands},
+    {"config", nullptr, -2, 0, 0, 0, 0, "server", "A container for server configuration commands.",
+     "2.0.0", "Depends on subcommand.", kConfigSubcommands},
     {"dbsize", DbsizeCommand, 1, kReadOnly | kFast, 0, 0, 0, "server",
      "Returns the number of keys in the database.", "1.0.0", "O(1)"},
     {"time", TimeCommand, 1, kLoading | kStale | kFast, 0, 0, 0, "server",
      "Returns the server time.", "2.6.0", "O(1)"},
-    {"shutdown", ShutdownCommand, -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti |
-     kAllowBusy, 0, 0, 0, "server", "Synchronously saves the database(s) to disk and shuts down "
-     "the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all "
+    {"shutdown", ShutdownCommand, -1,
+     kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0, 0, 0, "server",
+     "Synchronously saves the database(s) to disk and shuts down "
+     "the Redis server.",
+     "1.0.0",
+     "O(N) when saving, where N is the total number of keys in all "
      "databases when saving data, otherwise O(1)"},
     {"debug", DebugCommand, -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server",
      "A container for debugging commands.", "1.0.0", "Depends on subcommand."},

@@ -66,9 +66,9 @@ void ExpireCycle::Run(Keyspace& ks, int hz) {
         ++ks.stats().expired_time_cap_reached_count;
         break;
       }
-      repeat = sampled == 0 ? false
-                            : static_cast<int64_t>(expired.size() * 100 / sampled) >
-                                  acceptable_stale;
+      repeat = sampled == 0
+                   ? false
+                   : static_cast<int64_t>(expired.size() * 100 / sampled) > acceptable_stale;
     }
   }
   const int64_t elapsed = MonotonicUs() - start;

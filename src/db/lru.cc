@@ -11,9 +11,7 @@ int64_t EstimateIdleMs(uint32_t lru, uint32_t lru_clock) {
   return static_cast<int64_t>(lru_clock + (kLruMax - lru)) * kLruClockResolutionMs;
 }
 
-uint32_t LfuMinutes(int64_t unix_ms) {
-  return static_cast<uint32_t>(unix_ms / 1000 / 60) & 0xFFFF;
-}
+uint32_t LfuMinutes(int64_t unix_ms) { return static_cast<uint32_t>(unix_ms / 1000 / 60) & 0xFFFF; }
 
 uint32_t LfuInitialField(int64_t unix_ms) { return (LfuMinutes(unix_ms) << 8) | kLfuInitValue; }
 

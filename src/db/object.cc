@@ -28,25 +28,38 @@ const int64_t* SharedInteger(int64_t v) {
 
 const char* TypeName(ObjType type) {
   switch (type) {
-    case ObjType::kString: return "string";
-    case ObjType::kList: return "list";
-    case ObjType::kSet: return "set";
-    case ObjType::kZset: return "zset";
-    case ObjType::kHash: return "hash";
+    case ObjType::kString:
+      return "string";
+    case ObjType::kList:
+      return "list";
+    case ObjType::kSet:
+      return "set";
+    case ObjType::kZset:
+      return "zset";
+    case ObjType::kHash:
+      return "hash";
   }
   return "unknown";
 }
 
 const char* EncodingName(Encoding encoding) {
   switch (encoding) {
-    case Encoding::kRaw: return "raw";
-    case Encoding::kInt: return "int";
-    case Encoding::kHashtable: return "hashtable";
-    case Encoding::kIntset: return "intset";
-    case Encoding::kSkiplist: return "skiplist";
-    case Encoding::kEmbstr: return "embstr";
-    case Encoding::kQuicklist: return "quicklist";
-    case Encoding::kListpack: return "listpack";
+    case Encoding::kRaw:
+      return "raw";
+    case Encoding::kInt:
+      return "int";
+    case Encoding::kHashtable:
+      return "hashtable";
+    case Encoding::kIntset:
+      return "intset";
+    case Encoding::kSkiplist:
+      return "skiplist";
+    case Encoding::kEmbstr:
+      return "embstr";
+    case Encoding::kQuicklist:
+      return "quicklist";
+    case Encoding::kListpack:
+      return "listpack";
   }
   return "unknown";
 }
@@ -59,9 +72,8 @@ size_t Object::SizeFor(size_t key_len, bool with_expire, const ValueInit& value)
   return size;
 }
 
-Object* Object::Construct(void* block, std::string_view key, ObjType type,
-                          const ValueInit& value, bool with_expire, int64_t expire_ms,
-                          uint32_t lru) {
+Object* Object::Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
+                          bool with_expire, int64_t expire_ms, uint32_t lru) {
   Object* o = static_cast<Object*>(block);
   o->next_ = nullptr;
   o->header_ = (static_cast<uint32_t>(type) & 0xF) |
@@ -94,8 +106,8 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type,
   return o;
 }
 
-Object* Object::Create(std::string_view key, ObjType type, const ValueInit& value,
-                       bool with_expire, int64_t expire_ms, uint32_t lru) {
+Object* Object::Create(std::string_view key, ObjType type, const ValueInit& value, bool with_expire,
+                       int64_t expire_ms, uint32_t lru) {
   void* block = mem::Alloc(SizeFor(key.size(), with_expire, value));
   return Construct(block, key, type, value, with_expire, expire_ms, lru);
 }

@@ -11,45 +11,74 @@ namespace mnemo::db {
 
 void FreeValue(const ValueRef& v) {
   switch (v.type) {
-    case ObjType::kString: FreeStringValue(v); return;
-    case ObjType::kHash: FreeHashValue(v); return;
-    case ObjType::kList: FreeListValue(v); return;
-    case ObjType::kZset: FreeZsetValue(v); return;
-    case ObjType::kSet: FreeSetValue(v); return;
-    default: MNEMO_ASSERT(false && "FreeValue: type not implemented");
+    case ObjType::kString:
+      FreeStringValue(v);
+      return;
+    case ObjType::kHash:
+      FreeHashValue(v);
+      return;
+    case ObjType::kList:
+      FreeListValue(v);
+      return;
+    case ObjType::kZset:
+      FreeZsetValue(v);
+      return;
+    case ObjType::kSet:
+      FreeSetValue(v);
+      return;
+    default:
+      MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
 }
 
 size_t FreeEffort(const ValueRef& v) {
   switch (v.type) {
-    case ObjType::kString: return 1;
-    case ObjType::kHash: return HashFreeEffort(v);
-    case ObjType::kList: return ListFreeEffort(v);
-    case ObjType::kZset: return ZsetFreeEffort(v);
-    case ObjType::kSet: return SetFreeEffort(v);
-    default: return 1;
+    case ObjType::kString:
+      return 1;
+    case ObjType::kHash:
+      return HashFreeEffort(v);
+    case ObjType::kList:
+      return ListFreeEffort(v);
+    case ObjType::kZset:
+      return ZsetFreeEffort(v);
+    case ObjType::kSet:
+      return SetFreeEffort(v);
+    default:
+      return 1;
   }
 }
 
 size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
   switch (v.type) {
-    case ObjType::kString: return StringValueMemory(v);
-    case ObjType::kHash: return HashValueMemory(v, samples);
-    case ObjType::kList: return ListValueMemory(v, samples);
-    case ObjType::kZset: return ZsetValueMemory(v, samples);
-    case ObjType::kSet: return SetValueMemory(v, samples);
-    default: return 0;
+    case ObjType::kString:
+      return StringValueMemory(v);
+    case ObjType::kHash:
+      return HashValueMemory(v, samples);
+    case ObjType::kList:
+      return ListValueMemory(v, samples);
+    case ObjType::kZset:
+      return ZsetValueMemory(v, samples);
+    case ObjType::kSet:
+      return SetValueMemory(v, samples);
+    default:
+      return 0;
   }
 }
 
 uint64_t DuplicateValue(const ValueRef& v) {
   switch (v.type) {
-    case ObjType::kString: return DuplicateStringValue(v);
-    case ObjType::kHash: return DuplicateHashValue(v);
-    case ObjType::kList: return DuplicateListValue(v);
-    case ObjType::kZset: return DuplicateZsetValue(v);
-    case ObjType::kSet: return DuplicateSetValue(v);
-    default: MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
+    case ObjType::kString:
+      return DuplicateStringValue(v);
+    case ObjType::kHash:
+      return DuplicateHashValue(v);
+    case ObjType::kList:
+      return DuplicateListValue(v);
+    case ObjType::kZset:
+      return DuplicateZsetValue(v);
+    case ObjType::kSet:
+      return DuplicateSetValue(v);
+    default:
+      MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }
   return 0;
 }

@@ -723,9 +723,12 @@ class SetObjectSource final : public ZsetOpSource {
 std::unique_ptr<ZsetOpSource> OpenZsetOpSource(Object* o) {
   MNEMO_ASSERT(o != nullptr);
   switch (o->type()) {
-    case ObjType::kZset: return std::make_unique<ZsetObjectSource>(o);
-    case ObjType::kSet: return std::make_unique<SetObjectSource>(o);
-    default: return nullptr;
+    case ObjType::kZset:
+      return std::make_unique<ZsetObjectSource>(o);
+    case ObjType::kSet:
+      return std::make_unique<SetObjectSource>(o);
+    default:
+      return nullptr;
   }
 }
 

@@ -16,8 +16,8 @@ unsigned char g_seed[crypto_shorthash_siphash24_KEYBYTES] = {
 
 uint64_t HashBytes(std::string_view data) {
   unsigned char out[crypto_shorthash_siphash24_BYTES];
-  crypto_shorthash_siphash24(out, reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size(), g_seed);
+  crypto_shorthash_siphash24(out, reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                             g_seed);
   uint64_t h;
   std::memcpy(&h, out, sizeof(h));
   return h;

@@ -31,10 +31,14 @@ uint8_t TypeOf(const char* s) { return static_cast<uint8_t>(s[-1]) & kTypeMask; 
 
 size_t HeaderSize(uint8_t type) {
   switch (type) {
-    case kType8: return sizeof(Header<uint8_t>);
-    case kType16: return sizeof(Header<uint16_t>);
-    case kType32: return sizeof(Header<uint32_t>);
-    default: return sizeof(Header<uint64_t>);
+    case kType8:
+      return sizeof(Header<uint8_t>);
+    case kType16:
+      return sizeof(Header<uint16_t>);
+    case kType32:
+      return sizeof(Header<uint32_t>);
+    default:
+      return sizeof(Header<uint64_t>);
   }
 }
 
@@ -47,10 +51,14 @@ uint8_t TypeFor(size_t size) {
 
 size_t MaxFor(uint8_t type) {
   switch (type) {
-    case kType8: return UINT8_MAX;
-    case kType16: return UINT16_MAX;
-    case kType32: return UINT32_MAX;
-    default: return SIZE_MAX;
+    case kType8:
+      return UINT8_MAX;
+    case kType16:
+      return UINT16_MAX;
+    case kType32:
+      return UINT32_MAX;
+    default:
+      return SIZE_MAX;
   }
 }
 
@@ -65,10 +73,22 @@ const Header<T>* Hdr(const char* s) {
 
 void SetFields(char* s, uint8_t type, size_t len, size_t alloc) {
   switch (type) {
-    case kType8: Hdr<uint8_t>(s)->len = static_cast<uint8_t>(len); Hdr<uint8_t>(s)->alloc = static_cast<uint8_t>(alloc); break;
-    case kType16: Hdr<uint16_t>(s)->len = static_cast<uint16_t>(len); Hdr<uint16_t>(s)->alloc = static_cast<uint16_t>(alloc); break;
-    case kType32: Hdr<uint32_t>(s)->len = static_cast<uint32_t>(len); Hdr<uint32_t>(s)->alloc = static_cast<uint32_t>(alloc); break;
-    default: Hdr<uint64_t>(s)->len = len; Hdr<uint64_t>(s)->alloc = alloc; break;
+    case kType8:
+      Hdr<uint8_t>(s)->len = static_cast<uint8_t>(len);
+      Hdr<uint8_t>(s)->alloc = static_cast<uint8_t>(alloc);
+      break;
+    case kType16:
+      Hdr<uint16_t>(s)->len = static_cast<uint16_t>(len);
+      Hdr<uint16_t>(s)->alloc = static_cast<uint16_t>(alloc);
+      break;
+    case kType32:
+      Hdr<uint32_t>(s)->len = static_cast<uint32_t>(len);
+      Hdr<uint32_t>(s)->alloc = static_cast<uint32_t>(alloc);
+      break;
+    default:
+      Hdr<uint64_t>(s)->len = len;
+      Hdr<uint64_t>(s)->alloc = alloc;
+      break;
   }
   s[-1] = static_cast<char>(type);
 }
@@ -91,19 +111,27 @@ char* Allocate(size_t len, size_t cap) {
 
 size_t SdsLen(const char* s) {
   switch (TypeOf(s)) {
-    case kType8: return Hdr<uint8_t>(s)->len;
-    case kType16: return Hdr<uint16_t>(s)->len;
-    case kType32: return Hdr<uint32_t>(s)->len;
-    default: return Hdr<uint64_t>(s)->len;
+    case kType8:
+      return Hdr<uint8_t>(s)->len;
+    case kType16:
+      return Hdr<uint16_t>(s)->len;
+    case kType32:
+      return Hdr<uint32_t>(s)->len;
+    default:
+      return Hdr<uint64_t>(s)->len;
   }
 }
 
 size_t SdsAlloc(const char* s) {
   switch (TypeOf(s)) {
-    case kType8: return Hdr<uint8_t>(s)->alloc;
-    case kType16: return Hdr<uint16_t>(s)->alloc;
-    case kType32: return Hdr<uint32_t>(s)->alloc;
-    default: return Hdr<uint64_t>(s)->alloc;
+    case kType8:
+      return Hdr<uint8_t>(s)->alloc;
+    case kType16:
+      return Hdr<uint16_t>(s)->alloc;
+    case kType32:
+      return Hdr<uint32_t>(s)->alloc;
+    default:
+      return Hdr<uint64_t>(s)->alloc;
   }
 }
 

@@ -196,9 +196,7 @@ void* operator new(size_t size, std::align_val_t align) {
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
-void* operator new[](size_t size, std::align_val_t align) {
-  return operator new(size, align);
-}
+void* operator new[](size_t size, std::align_val_t align) { return operator new(size, align); }
 void* operator new(size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
   return mnemo::mem::internal::TryAllocAligned(size, static_cast<size_t>(align));
 }

@@ -101,10 +101,9 @@ void Connection::CloseAfterReply() { close_after_reply_ = true; }
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const asio::error_code& ec) {
-                       self->OnRead(ec, 0);
-                     });
+  socket_.async_wait(
+      asio::socket_base::wait_read,
+      [self = shared_from_this()](const asio::error_code& ec) { self->OnRead(ec, 0); });
 }
 
 void Connection::EnsureReadSpace() {
@@ -189,7 +188,8 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
 void Connection::ProcessInput() {
   // The bytes to parse: our own buffer, or the shared one this read went to.
   const bool shared = !qbuf_view_.empty();
-  std::string_view data = shared ? qbuf_view_ : std::string_view(qbuf_.get() + qstart_, qend_ - qstart_);
+  std::string_view data =
+      shared ? qbuf_view_ : std::string_view(qbuf_.get() + qstart_, qend_ - qstart_);
   size_t pos = 0;
   processing_ = true;
   while (pos < data.size() && !closed_ && !close_after_reply_) {
@@ -233,8 +233,10 @@ void Connection::ProcessInput() {
 bool Connection::CheckOutputLimits() {
   const size_t pending = output_pending();
   if (limits_->output_hard_limit > 0 && pending > limits_->output_hard_limit) {
-    LogWarning("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer "
-               "limits.", id_, peer_);
+    LogWarning(
+        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer "
+        "limits.",
+        id_, peer_);
     ++stats_->output_buffer_limit_disconnections;
     Close();
     return false;
@@ -243,8 +245,10 @@ bool Connection::CheckOutputLimits() {
     const int64_t now = UnixTimeMs();
     if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
     if (now - soft_limit_since_ms_ > limits_->output_soft_seconds * 1000) {
-      LogWarning("Client id={} addr={} scheduled to be closed ASAP for overcoming of output "
-                 "buffer limits.", id_, peer_);
+      LogWarning(
+          "Client id={} addr={} scheduled to be closed ASAP for overcoming of output "
+          "buffer limits.",
+          id_, peer_);
       ++stats_->output_buffer_limit_disconnections;
       Close();
       return false;

@@ -34,7 +34,8 @@ namespace {
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
   const asio::ip::address a = ep.address();
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return fmt::format("{}:{}", asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string(), ep.port());
+    return fmt::format(
+        "{}:{}", asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string(), ep.port());
   }
   return fmt::format("{}:{}", a.to_string(), ep.port());
 }

@@ -23,8 +23,8 @@ std::string ProtoExpectedDollar(char got) {
 }
 
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs) {
-  std::string out = "ERR unknown command '" + Sanitize(name.substr(0, 128)) +
-                    "', with args beginning with: ";
+  std::string out =
+      "ERR unknown command '" + Sanitize(name.substr(0, 128)) + "', with args beginning with: ";
   std::string list;
   for (size_t i = 0; i < nargs && list.size() < 128; ++i) {
     const size_t room = 128 - list.size();
@@ -36,8 +36,8 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 }
 
 std::string UnknownSubcommand(std::string_view command, std::string_view sub) {
-  return "ERR unknown subcommand '" + Sanitize(sub.substr(0, 128)) + "'. Try " +
-         ToUpper(command) + " HELP.";
+  return "ERR unknown subcommand '" + Sanitize(sub.substr(0, 128)) + "'. Try " + ToUpper(command) +
+         " HELP.";
 }
 
 std::string InvalidExpireTime(std::string_view command) {

@@ -28,8 +28,8 @@ void ReplyBuilder::SimpleString(std::string_view s) {
 void ReplyBuilder::Error(std::string_view message) {
   ++error_count_;
   const size_t space = message.find(' ');
-  last_error_code_.assign(message.substr(0, space == std::string_view::npos ? message.size()
-                                                                             : space));
+  last_error_code_.assign(
+      message.substr(0, space == std::string_view::npos ? message.size() : space));
   out_.push_back('-');
   const size_t start = out_.size();
   out_.append(message);

@@ -169,7 +169,9 @@ constexpr std::string_view kDebugChoices[] = {"no", "yes", "local"};
 
 // ---- rows that need their own parsing -------------------------------------------------------
 
-Status SetLogLevel(ServerConfig& c, std::string_view v) { return SetEnum(kLogLevels, v, &c.loglevel); }
+Status SetLogLevel(ServerConfig& c, std::string_view v) {
+  return SetEnum(kLogLevels, v, &c.loglevel);
+}
 std::string GetLogLevel(const ServerConfig& c) { return GetEnum(kLogLevels, c.loglevel); }
 
 Status SetPolicy(ServerConfig& c, std::string_view v) {
@@ -291,8 +293,9 @@ Status SetOutputLimits(ServerConfig& c, std::string_view v) {
     auto soft = ParseMemory((*parts)[i + 2]);
     auto secs = ParseInt64((*parts)[i + 3]);
     if (!hard || !soft || !secs || *hard < 0 || *soft < 0 || *secs < 0) {
-      return Status::Error("Error in hard, soft or soft_seconds setting in buffer limit "
-                           "configuration.");
+      return Status::Error(
+          "Error in hard, soft or soft_seconds setting in buffer limit "
+          "configuration.");
     }
     classes[cls] = fmt::format("{} {} {}", *hard, *soft, *secs);
     if (cls == "normal") {
@@ -318,8 +321,8 @@ constexpr int64_t kLongMax = INT64_MAX;
 
 constexpr ConfigParam kParams[] = {
     // ---- network ----
-    {"bind", "", kMulti, "* -::*", "Addresses to listen on; '-' marks an address that may be missing.",
-     SetBind, GetBind},
+    {"bind", "", kMulti, "* -::*",
+     "Addresses to listen on; '-' marks an address that may be missing.", SetBind, GetBind},
     {"port", "", 0, "6379", "TCP port; 0 disables TCP.", SetInt<&ServerConfig::port, 0, 65535>,
      GetInt<&ServerConfig::port>},
     {"tcp-backlog", "", kImmutable, "511", "listen(2) backlog for bursts of connects.",
@@ -328,8 +331,8 @@ constexpr ConfigParam kParams[] = {
      SetInt<&ServerConfig::tcp_keepalive, 0, kIntMax>, GetInt<&ServerConfig::tcp_keepalive>},
     {"unixsocket", "", kImmutable, "", "Path of a unix socket to listen on as well.",
      SetString<&ServerConfig::unixsocket>, GetString<&ServerConfig::unixsocket>},
-    {"unixsocketperm", "", kImmutable, "0", "Octal permissions of the unix socket.",
-     SetUnixPerm, GetUnixPerm},
+    {"unixsocketperm", "", kImmutable, "0", "Octal permissions of the unix socket.", SetUnixPerm,
+     GetUnixPerm},
     {"protected-mode", "", 0, "yes", "Accepted for compatibility; bind decides who can connect.",
      SetBool<&ServerConfig::protected_mode>, GetBool<&ServerConfig::protected_mode>},
     {"timeout", "", 0, "0", "Close clients idle this many seconds; 0 never.",
@@ -389,9 +392,9 @@ constexpr ConfigParam kParams[] = {
      GetMaxmemory},
     {"maxmemory-policy", "", 0, "noeviction", "What to evict at the limit.", SetPolicy, GetPolicy},
     {"maxmemory-samples", "", 0, "5", "Keys sampled per eviction; more is closer to true LRU.",
-     SetDbInt<&db::Options::maxmemory_samples, 1, 64>,
-     GetDbInt<&db::Options::maxmemory_samples>},
-    {"maxmemory-eviction-tenacity", "", 0, "10", "How long one command may spend evicting (0..100).",
+     SetDbInt<&db::Options::maxmemory_samples, 1, 64>, GetDbInt<&db::Options::maxmemory_samples>},
+    {"maxmemory-eviction-tenacity", "", 0, "10",
+     "How long one command may spend evicting (0..100).",
      SetDbInt<&db::Options::maxmemory_eviction_tenacity, 0, 100>,
      GetDbInt<&db::Options::maxmemory_eviction_tenacity>},
     {"lfu-log-factor", "", 0, "10", "LFU counter growth: higher needs more hits to saturate.",
@@ -430,7 +433,8 @@ constexpr ConfigParam kParams[] = {
      "List node size: -1..-5 = 4..64 KB per node, positive = entries per node.",
      SetDbInt<&db::Options::list_max_listpack_size, INT_MIN, kIntMax>,
      GetDbInt<&db::Options::list_max_listpack_size>},
-    {"list-compress-depth", "", 0, "0", "List nodes kept uncompressed at each end; 0 no compression.",
+    {"list-compress-depth", "", 0, "0",
+     "List nodes kept uncompressed at each end; 0 no compression.",
      SetDbInt<&db::Options::list_compress_depth, 0, kIntMax>,
      GetDbInt<&db::Options::list_compress_depth>},
     {"set-max-intset-entries", "", 0, "512", "Integer-only sets up to this size stay intsets.",
@@ -495,8 +499,7 @@ Status LoadConfigText(std::string_view text, ServerConfig& c) {
     ++line_no;
     std::string_view line = raw;
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() &&
-           (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
       line.remove_suffix(1);
     }
     auto fail = [&](std::string_view reason) {
@@ -580,10 +583,10 @@ Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
   for (const std::string& l : lines) {
     if (l == kSignature) header = true;
     auto args = SplitArgs(l);
-    const bool comment = l.find_first_not_of(" \t") == std::string::npos ||
-                         l[l.find_first_not_of(" \t")] == '#';
-    const ConfigParam* p = (!comment && args && !args->empty()) ? FindConfigParam((*args)[0])
-                                                                : nullptr;
+    const bool comment =
+        l.find_first_not_of(" \t") == std::string::npos || l[l.find_first_not_of(" \t")] == '#';
+    const ConfigParam* p =
+        (!comment && args && !args->empty()) ? FindConfigParam((*args)[0]) : nullptr;
     if (p == nullptr) {
       out.push_back(l);
       continue;
@@ -591,8 +594,7 @@ Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
     if (done.count(p)) continue;  // a repeated directive collapses into one line
     done.insert(p);
     const std::string v = p->get(c);
-    out.push_back(std::string(p->name) + " " +
-                  RewriteValue(*p, v));
+    out.push_back(std::string(p->name) + " " + RewriteValue(*p, v));
   }
   for (const ConfigParam& p : kParams) {
     if (done.count(&p)) continue;
@@ -603,8 +605,7 @@ Status RewriteConfigFile(const std::string& path, const ServerConfig& c) {
       out.push_back(std::string(kSignature));
       header = true;
     }
-    out.push_back(std::string(p.name) + " " +
-                  RewriteValue(p, v));
+    out.push_back(std::string(p.name) + " " + RewriteValue(p, v));
   }
   const std::string tmp = path + ".tmp";
   {

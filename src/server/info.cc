@@ -280,8 +280,8 @@ std::string Server::InfoSection(std::string_view name) {
     for (int i = 0; i < keyspace_.num_dbs(); ++i) {
       db::Db& d = keyspace_.db(i);
       if (d.size() == 0) continue;
-      line(fmt::format("db{}", i), fmt::format("keys={},expires={},avg_ttl={}", d.size(),
-                                               d.expires_size(), d.avg_ttl_ms));
+      line(fmt::format("db{}", i),
+           fmt::format("keys={},expires={},avg_ttl={}", d.size(), d.expires_size(), d.avg_ttl_ms));
     }
   } else if (name == "commandstats") {
     auto emit = [&](const cmd::Dispatcher::Entry& e) {

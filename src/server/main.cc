@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
   if (!args.empty()) {
     if (args[0] == "-v" || args[0] == "--version") {
       std::printf("Mnemo server v=%s (Redis %s compatible) malloc=%s bits=64\n",
-                  std::string(cmd::kMnemoVersion).c_str(),
-                  std::string(cmd::kRedisVersion).c_str(), mem::AllocatorName());
+                  std::string(cmd::kMnemoVersion).c_str(), std::string(cmd::kRedisVersion).c_str(),
+                  mem::AllocatorName());
       return 0;
     }
     if (args[0] == "-h" || args[0] == "--help") {
@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
       config_file = args[0];
       std::ifstream in(config_file);
       if (!in) {
-        std::fprintf(stderr, "Fatal error, can't open config file '%s': %s\n",
-                     config_file.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", config_file.c_str(),
+                     std::strerror(errno));
         return 1;
       }
       std::stringstream ss;
@@ -121,8 +121,9 @@ int main(int argc, char** argv) {
   LogNotice("Mnemo version={}, Redis {} compatible, bits=64, pid={}, just started",
             cmd::kMnemoVersion, cmd::kRedisVersion, ::getpid());
   if (config_file.empty() && args.empty()) {
-    LogWarning("Warning: no config file specified, using the default config. In order to specify "
-               "a config file use mnemo-server /path/to/mnemo.conf");
+    LogWarning(
+        "Warning: no config file specified, using the default config. In order to specify "
+        "a config file use mnemo-server /path/to/mnemo.conf");
   } else {
     LogNotice("Configuration loaded");
   }

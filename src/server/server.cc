@@ -115,8 +115,10 @@ Status Server::Start() {
         LogWarning("Server can't set maximum open files to {} because of OS error: {}.", want,
                    "limit reached");
         if (fit >= 1) {
-          LogWarning("Current maximum open files is {}. maxclients has been reduced to {} to "
-                     "compensate for low ulimit.", rl.rlim_cur, fit);
+          LogWarning(
+              "Current maximum open files is {}. maxclients has been reduced to {} to "
+              "compensate for low ulimit.",
+              rl.rlim_cur, fit);
           config_.maxclients = fit;
         }
       }
@@ -149,8 +151,9 @@ Status Server::Start() {
       (config_.supervised == "auto" && std::getenv("NOTIFY_SOCKET") != nullptr);
   if (supervised_by_systemd_) {
     sd_notify(0, "READY=1\nSTATUS=Ready to accept connections");
-    LogNotice("Supervised by systemd. Please make sure you set appropriate values for "
-              "TimeoutStartSec and TimeoutStopSec in your service unit.");
+    LogNotice(
+        "Supervised by systemd. Please make sure you set appropriate values for "
+        "TimeoutStartSec and TimeoutStopSec in your service unit.");
   }
   return Status::Ok();
 }
@@ -278,8 +281,7 @@ void Server::Cron() {
   CloseTimedOutClients(now);
   EvictClientsIfNeeded();
   // Eviction that ran out of time continues in the eviction proc; this is a backstop.
-  if (keyspace_.options().maxmemory > 0 &&
-      evictor_.RunPending() == db::Evictor::Result::kRunning) {
+  if (keyspace_.options().maxmemory > 0 && evictor_.RunPending() == db::Evictor::Result::kRunning) {
     StartEvictionProc();
   }
   expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
@@ -304,8 +306,8 @@ void Server::Cron() {
 
 void Server::SampleStats(int64_t now_ms) {
   auto& s = stats_.samples[stats_.sample_index % ServerStats::kSamples];
-  const auto& prev = stats_.samples[(stats_.sample_index + ServerStats::kSamples - 1) %
-                                    ServerStats::kSamples];
+  const auto& prev =
+      stats_.samples[(stats_.sample_index + ServerStats::kSamples - 1) % ServerStats::kSamples];
   s.commands = dispatcher_.total_commands();
   s.net_in = net_stats_.input_bytes;
   s.net_out = net_stats_.output_bytes;
@@ -320,8 +322,9 @@ void Server::SampleStats(int64_t now_ms) {
   for (int i = 1; i < ServerStats::kSamples && i < stats_.sample_index; ++i) {
     const auto& a = stats_.samples[(stats_.sample_index - i - 1 + 2 * ServerStats::kSamples) %
                                    ServerStats::kSamples];
-    const auto& b = stats_.samples[(stats_.sample_index - i + 2 * ServerStats::kSamples) %
-                                   ServerStats::kSamples];
+    const auto& b =
+        stats_
+            .samples[(stats_.sample_index - i + 2 * ServerStats::kSamples) % ServerStats::kSamples];
     const double dt = static_cast<double>(b.time_ms - a.time_ms) / 1000.0;
     if (a.time_ms == 0 || dt <= 0) continue;
     ops += static_cast<double>(b.commands - a.commands) / dt;
@@ -407,8 +410,8 @@ std::string Server::ClientLine(const cmd::Client& self) {
   auto it = clients_.find(self.id);
   if (it == clients_.end()) {
     // In-process callers (tests) have no connection.
-    return fmt::format("id={} addr= laddr= fd=-1 name={} db={} cmd={} resp=2", self.id,
-                       self.name, self.db, self.last_command);
+    return fmt::format("id={} addr= laddr= fd=-1 name={} db={} cmd={} resp=2", self.id, self.name,
+                       self.db, self.last_command);
   }
   return FormatClient(*it->second, *static_cast<Session*>(it->second->state()), UnixTimeMs());
 }
@@ -517,8 +520,8 @@ Status Server::ConfigSet(std::span<const std::string_view> pairs) {
     const ConfigParam* p = FindConfigParam(pairs[i]);
     if (p == nullptr) {
       config_ = old;
-      return Status::Error(fmt::format(
-          "ERR Unknown option or number of arguments for CONFIG SET - '{}'", pairs[i]));
+      return Status::Error(
+          fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", pairs[i]));
     }
     for (const ConfigParam* q : seen) {
       if (q == p) {
@@ -540,8 +543,7 @@ Status Server::ConfigSet(std::span<const std::string_view> pairs) {
     if (!s.ok()) {
       config_ = old;
       return Status::Error(fmt::format(
-          "ERR CONFIG SET failed (possibly related to argument '{}') - {}", pairs[i],
-          s.message()));
+          "ERR CONFIG SET failed (possibly related to argument '{}') - {}", pairs[i], s.message()));
     }
   }
   Status applied = ApplyConfig(old);
@@ -579,10 +581,11 @@ Status Server::ApplyConfig(const ServerConfig& old) {
   if (config_.db.maxmemory_policy != old.db.maxmemory_policy) evictor_.ClearPool();
   if (config_.db.maxmemory != 0 && config_.db.maxmemory < mem::UsedMemory() &&
       config_.db.maxmemory != old.db.maxmemory) {
-    LogWarning("WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the "
-               "current memory usage ({}). This will result in key eviction and/or the "
-               "inability to accept new write commands depending on the maxmemory-policy.",
-               config_.db.maxmemory, mem::UsedMemory());
+    LogWarning(
+        "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the "
+        "current memory usage ({}). This will result in key eviction and/or the "
+        "inability to accept new write commands depending on the maxmemory-policy.",
+        config_.db.maxmemory, mem::UsedMemory());
   }
   keyspace_.options() = config_.db;
   // A lower limit takes effect now, not at the next command (Redis updateMaxmemory).

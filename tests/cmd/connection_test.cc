@@ -46,11 +46,10 @@ TEST_F(ConnectionTest, HelloNegotiatesProtocol) {
   RespValue r = Run({"HELLO", "3"});
   ASSERT_EQ(r.type, RespValue::Type::kMap);
   EXPECT_EQ(r[0].str, "server");
-  EXPECT_EQ(r[5].integer, 3);  // proto
+  EXPECT_EQ(r[5].integer, 3);                      // proto
   EXPECT_EQ(RunRaw({"GET", "missing"}), "_\r\n");  // RESP3 null
   EXPECT_EQ(Str({"HELLO", "4"}), "(error) NOPROTO unsupported protocol version");
-  EXPECT_EQ(Str({"HELLO", "x"}),
-            "(error) ERR Protocol version is not an integer or out of range");
+  EXPECT_EQ(Str({"HELLO", "x"}), "(error) ERR Protocol version is not an integer or out of range");
   r = Run({"HELLO", "2", "SETNAME", "me"});
   ASSERT_EQ(r.type, RespValue::Type::kArray);  // maps are flat arrays in RESP2
   EXPECT_EQ(Str({"CLIENT", "GETNAME"}), "me");

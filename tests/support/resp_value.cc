@@ -22,14 +22,35 @@ int64_t ParseAt(std::string_view data, size_t at, RespValue* out) {
   if (after == 0) return 0;
   const std::string text(line);
   switch (type) {
-    case '+': out->type = RespValue::Type::kSimple; out->str = text; return after;
-    case '-': out->type = RespValue::Type::kError; out->str = text; return after;
-    case ':': out->type = RespValue::Type::kInteger; out->integer = std::strtoll(text.c_str(), nullptr, 10); return after;
-    case '_': out->type = RespValue::Type::kNull; return after;
-    case ',': out->type = RespValue::Type::kDouble; out->str = text; return after;
-    case '(': out->type = RespValue::Type::kBigNumber; out->str = text; return after;
-    case '#': out->type = RespValue::Type::kBool; out->integer = text == "t" ? 1 : 0; return after;
-    case '$': case '=': {
+    case '+':
+      out->type = RespValue::Type::kSimple;
+      out->str = text;
+      return after;
+    case '-':
+      out->type = RespValue::Type::kError;
+      out->str = text;
+      return after;
+    case ':':
+      out->type = RespValue::Type::kInteger;
+      out->integer = std::strtoll(text.c_str(), nullptr, 10);
+      return after;
+    case '_':
+      out->type = RespValue::Type::kNull;
+      return after;
+    case ',':
+      out->type = RespValue::Type::kDouble;
+      out->str = text;
+      return after;
+    case '(':
+      out->type = RespValue::Type::kBigNumber;
+      out->str = text;
+      return after;
+    case '#':
+      out->type = RespValue::Type::kBool;
+      out->integer = text == "t" ? 1 : 0;
+      return after;
+    case '$':
+    case '=': {
       const int64_t len = std::strtoll(text.c_str(), nullptr, 10);
       if (len < 0) {
         out->type = RespValue::Type::kNull;
@@ -41,7 +62,10 @@ int64_t ParseAt(std::string_view data, size_t at, RespValue* out) {
       if (type == '=' && out->str.size() >= 4) out->str = out->str.substr(4);
       return after + len + 2;
     }
-    case '*': case '~': case '>': case '%': {
+    case '*':
+    case '~':
+    case '>':
+    case '%': {
       int64_t n = std::strtoll(text.c_str(), nullptr, 10);
       if (n < 0) {
         out->type = RespValue::Type::kNull;
@@ -62,7 +86,8 @@ int64_t ParseAt(std::string_view data, size_t at, RespValue* out) {
       }
       return pos;
     }
-    default: return -1;
+    default:
+      return -1;
   }
 }
 
@@ -88,13 +113,20 @@ std::vector<RespValue> ParseAllResp(std::string_view data) {
 
 std::string RespValue::ToString() const {
   switch (type) {
-    case Type::kSimple: case Type::kBulk: case Type::kVerbatim: case Type::kDouble:
+    case Type::kSimple:
+    case Type::kBulk:
+    case Type::kVerbatim:
+    case Type::kDouble:
     case Type::kBigNumber:
       return str;
-    case Type::kError: return "(error) " + str;
-    case Type::kInteger: return std::to_string(integer);
-    case Type::kBool: return integer ? "true" : "false";
-    case Type::kNull: return "(nil)";
+    case Type::kError:
+      return "(error) " + str;
+    case Type::kInteger:
+      return std::to_string(integer);
+    case Type::kBool:
+      return integer ? "true" : "false";
+    case Type::kNull:
+      return "(nil)";
     case Type::kMap: {
       std::string s = "{";
       for (size_t i = 0; i + 1 < elements.size(); i += 2) {

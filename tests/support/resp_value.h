@@ -10,12 +10,23 @@ namespace mnemo::test {
 
 struct RespValue {
   enum class Type {
-    kSimple, kError, kInteger, kBulk, kNull, kArray, kMap, kSet, kDouble, kBool, kVerbatim,
-    kPush, kBigNumber,
+    kSimple,
+    kError,
+    kInteger,
+    kBulk,
+    kNull,
+    kArray,
+    kMap,
+    kSet,
+    kDouble,
+    kBool,
+    kVerbatim,
+    kPush,
+    kBigNumber,
   };
   Type type = Type::kNull;
-  std::string str;          // simple, error, bulk, verbatim (without "txt:"), double text
-  int64_t integer = 0;      // integer, bool (0/1)
+  std::string str;                  // simple, error, bulk, verbatim (without "txt:"), double text
+  int64_t integer = 0;              // integer, bool (0/1)
   std::vector<RespValue> elements;  // array, set, push; map as k1, v1, k2, v2, ...
 
   bool IsError() const { return type == Type::kError; }

@@ -164,16 +164,32 @@ RespValue FromHiredis(const redisReply* r) {
     return v;
   }
   switch (r->type) {
-    case REDIS_REPLY_STATUS: v.type = RespValue::Type::kSimple; v.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_ERROR: v.type = RespValue::Type::kError; v.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_STRING: v.type = RespValue::Type::kBulk; v.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_INTEGER: v.type = RespValue::Type::kInteger; v.integer = r->integer; break;
-    case REDIS_REPLY_NIL: v.type = RespValue::Type::kNull; break;
+    case REDIS_REPLY_STATUS:
+      v.type = RespValue::Type::kSimple;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      v.type = RespValue::Type::kError;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STRING:
+      v.type = RespValue::Type::kBulk;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      v.type = RespValue::Type::kInteger;
+      v.integer = r->integer;
+      break;
+    case REDIS_REPLY_NIL:
+      v.type = RespValue::Type::kNull;
+      break;
     case REDIS_REPLY_ARRAY:
       v.type = RespValue::Type::kArray;
       for (size_t i = 0; i < r->elements; ++i) v.elements.push_back(FromHiredis(r->element[i]));
       break;
-    default: v.type = RespValue::Type::kError; v.str = "IO: unexpected reply type";
+    default:
+      v.type = RespValue::Type::kError;
+      v.str = "IO: unexpected reply type";
   }
   return v;
 }
@@ -215,8 +231,10 @@ std::string ServerProcess::Cli(const std::vector<std::string>& args, int* exit_c
   for (const std::string& a : args) {
     std::string q = "'";
     for (char ch : a) {
-      if (ch == '\'') q += "'\\''";
-      else q += ch;
+      if (ch == '\'')
+        q += "'\\''";
+      else
+        q += ch;
     }
     cmd += " " + q + "'";
   }

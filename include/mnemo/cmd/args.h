@@ -23,8 +23,8 @@ std::optional<int64_t> IntArg(Context& ctx, std::string_view arg,
 std::optional<int> CIntArg(Context& ctx, std::string_view arg, std::string_view error = {});
 // An int64 within [min, max], else replies "ERR value is out of range, must be positive" style
 // `error`.
-std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min,
-                                    int64_t max, std::string_view error);
+std::optional<int64_t> RangedIntArg(Context& ctx, std::string_view arg, int64_t min, int64_t max,
+                                    std::string_view error);
 // A double (Redis getDoubleFromObject), else replies "ERR value is not a valid float".
 std::optional<double> DoubleArg(Context& ctx, std::string_view arg);
 // A long double, else replies "ERR value is not a valid float".

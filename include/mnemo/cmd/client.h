@@ -13,8 +13,8 @@ struct Client {
   std::string lib_ver;   // CLIENT SETINFO LIB-VER
   int db = 0;            // SELECT
   bool authenticated = true;
-  bool close_after_reply = false;  // QUIT, CLIENT KILL of itself, protocol errors
-  bool no_evict = false;           // CLIENT NO-EVICT
+  bool close_after_reply = false;     // QUIT, CLIENT KILL of itself, protocol errors
+  bool no_evict = false;              // CLIENT NO-EVICT
   std::string last_command = "NULL";  // CLIENT LIST cmd=
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;

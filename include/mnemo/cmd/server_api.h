@@ -41,11 +41,11 @@ struct MemoryOverview {
     size_t hashtable_main = 0;     // bucket arrays of the keys table
     size_t hashtable_expires = 0;  // bucket arrays of the expires table
   };
-  std::vector<DbOverhead> dbs;   // non-empty databases only
-  size_t overhead_total = 0;     // startup + clients + keyspace tables
+  std::vector<DbOverhead> dbs;  // non-empty databases only
+  size_t overhead_total = 0;    // startup + clients + keyspace tables
   size_t keys_count = 0;
-  size_t bytes_per_key = 0;      // (total - startup) / keys
-  size_t dataset_bytes = 0;      // total - overhead
+  size_t bytes_per_key = 0;       // (total - startup) / keys
+  size_t dataset_bytes = 0;       // total - overhead
   double dataset_percentage = 0;  // of total - startup
   double peak_percentage = 0;     // total / peak
   size_t rss = 0;
@@ -53,7 +53,7 @@ struct MemoryOverview {
   size_t allocator_allocated = 0;
   size_t allocator_active = 0;
   size_t allocator_resident = 0;
-  size_t allocator_dirty = 0;  // freed pages jemalloc still holds; MEMORY PURGE returns them
+  size_t allocator_dirty = 0;     // freed pages jemalloc still holds; MEMORY PURGE returns them
   size_t allocator_metadata = 0;  // jemalloc's own bookkeeping (stats.metadata), resident
   double allocator_frag_ratio = 0;
   int64_t allocator_frag_bytes = 0;

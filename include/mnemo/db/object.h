@@ -95,14 +95,12 @@ class Object {
 
   ObjType type() const { return static_cast<ObjType>(header_ & 0xF); }
   Encoding encoding() const { return static_cast<Encoding>((header_ >> 4) & 0xF); }
-  void set_encoding(Encoding e) {
-    header_ = (header_ & ~0xF0u) | (static_cast<uint32_t>(e) << 4);
-  }
+  void set_encoding(Encoding e) { header_ = (header_ & ~0xF0u) | (static_cast<uint32_t>(e) << 4); }
   uint32_t lru() const { return header_ >> 8; }
   void set_lru(uint32_t lru) { header_ = (header_ & 0xFFu) | ((lru & kLruMax) << 8); }
 
   std::string_view key() const {
-    if (key_len_ != kLongKeyMarker) return {VarStart() , key_len_};
+    if (key_len_ != kLongKeyMarker) return {VarStart(), key_len_};
     uint64_t len;
     std::memcpy(&len, VarStart(), sizeof(len));
     return {VarStart() + sizeof(uint64_t), static_cast<size_t>(len)};
@@ -167,9 +165,8 @@ class Object {
 
   // Bytes needed for an object with these parts.
   static size_t SizeFor(size_t key_len, bool with_expire, const ValueInit& value);
-  static Object* Construct(void* block, std::string_view key, ObjType type,
-                           const ValueInit& value, bool with_expire, int64_t expire_ms,
-                           uint32_t lru);
+  static Object* Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
+                           bool with_expire, int64_t expire_ms, uint32_t lru);
 
   const char* VarStart() const {
     return reinterpret_cast<const char*>(this) + kHeadSize + (has_expire() ? kExpireSize : 0);

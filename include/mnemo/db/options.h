@@ -52,7 +52,7 @@ struct Options {
   bool lazyfree_lazy_user_flush = false;  // lazyfree-lazy-user-flush (FLUSH* default ASYNC)
 
   // Memory limit and eviction.
-  uint64_t maxmemory = 0;                                        // maxmemory (0: no limit)
+  uint64_t maxmemory = 0;                                         // maxmemory (0: no limit)
   EvictionPolicy maxmemory_policy = EvictionPolicy::kNoEviction;  // maxmemory-policy
   int64_t maxmemory_samples = 5;                                  // maxmemory-samples
   int64_t maxmemory_eviction_tenacity = 10;  // maxmemory-eviction-tenacity (0..100)

@@ -333,8 +333,10 @@ class Dict {
       for (int j = 0; j < tables; ++j) {
         // ht_[0] below rehash_index_ is already empty.
         if (tables == 2 && j == 0 && i < static_cast<uint64_t>(rehash_index_)) {
-          if (i >= ht_[1].size) i = static_cast<uint64_t>(rehash_index_);
-          else continue;
+          if (i >= ht_[1].size)
+            i = static_cast<uint64_t>(rehash_index_);
+          else
+            continue;
         }
         const Table& t = ht_[j];
         if (i >= t.size) continue;

@@ -18,9 +18,9 @@ struct AllocatorStats {
   size_t retained = 0;   // stats.retained: virtual memory kept for reuse, not resident
   size_t mapped = 0;     // stats.mapped
   size_t metadata = 0;   // stats.metadata
-  size_t muzzy = 0;      // pages purged lazily (MADV_FREE): counted in RSS until the kernel takes them
-  size_t dirty = 0;      // unused dirty pages that MEMORY PURGE would return
-  bool valid = false;    // false when the allocator cannot report (sanitizer builds)
+  size_t muzzy = 0;  // pages purged lazily (MADV_FREE): counted in RSS until the kernel takes them
+  size_t dirty = 0;  // unused dirty pages that MEMORY PURGE would return
+  bool valid = false;  // false when the allocator cannot report (sanitizer builds)
 };
 
 // Refreshes jemalloc's statistics epoch and reads the figures above.

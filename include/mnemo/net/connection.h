@@ -79,8 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr size_t kReadChunk = 16 * 1024;
 
   Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
-             NetStats* stats, uint64_t id, std::string peer, std::string local,
-             bool unix_socket);
+             NetStats* stats, uint64_t id, std::string peer, std::string local, bool unix_socket);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();

@@ -15,12 +15,13 @@
 namespace mnemo::net {
 
 struct ListenOptions {
-  std::vector<std::string> bind = {"*", "-::*"};  // bind: "*" any IPv4, "::*" any IPv6, '-' optional
-  int port = 6379;                                // 0: no TCP listener
-  int backlog = 511;                              // tcp-backlog
-  int keepalive_s = 300;                          // tcp-keepalive (0: off)
-  std::string unix_socket;                        // unixsocket ("" : none)
-  int unix_socket_perm = 0;                       // unixsocketperm (octal, 0: umask)
+  std::vector<std::string> bind = {"*",
+                                   "-::*"};  // bind: "*" any IPv4, "::*" any IPv6, '-' optional
+  int port = 6379;                           // 0: no TCP listener
+  int backlog = 511;                         // tcp-backlog
+  int keepalive_s = 300;                     // tcp-keepalive (0: off)
+  std::string unix_socket;                   // unixsocket ("" : none)
+  int unix_socket_perm = 0;                  // unixsocketperm (octal, 0: umask)
 };
 
 class Listener {
