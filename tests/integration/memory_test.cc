@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "raw_socket.h"
+#include "redis_reference.h"
 #include "server_process.h"
 
 namespace mnemo::test {
@@ -151,59 +152,6 @@ bool WaitForClients(redisContext* c, size_t n) {
   return false;
 }
 
-// INFO memory's fields in Redis 7.0.15's order, taken from `redis-server` 7.0.15's INFO memory.
-const std::vector<std::string> kRedisMemoryFields = {"used_memory",
-                                                     "used_memory_human",
-                                                     "used_memory_rss",
-                                                     "used_memory_rss_human",
-                                                     "used_memory_peak",
-                                                     "used_memory_peak_human",
-                                                     "used_memory_peak_perc",
-                                                     "used_memory_overhead",
-                                                     "used_memory_startup",
-                                                     "used_memory_dataset",
-                                                     "used_memory_dataset_perc",
-                                                     "allocator_allocated",
-                                                     "allocator_active",
-                                                     "allocator_resident",
-                                                     "total_system_memory",
-                                                     "total_system_memory_human",
-                                                     "used_memory_lua",
-                                                     "used_memory_vm_eval",
-                                                     "used_memory_lua_human",
-                                                     "used_memory_scripts_eval",
-                                                     "number_of_cached_scripts",
-                                                     "number_of_functions",
-                                                     "number_of_libraries",
-                                                     "used_memory_vm_functions",
-                                                     "used_memory_vm_total",
-                                                     "used_memory_vm_total_human",
-                                                     "used_memory_functions",
-                                                     "used_memory_scripts",
-                                                     "used_memory_scripts_human",
-                                                     "maxmemory",
-                                                     "maxmemory_human",
-                                                     "maxmemory_policy",
-                                                     "allocator_frag_ratio",
-                                                     "allocator_frag_bytes",
-                                                     "allocator_rss_ratio",
-                                                     "allocator_rss_bytes",
-                                                     "rss_overhead_ratio",
-                                                     "rss_overhead_bytes",
-                                                     "mem_fragmentation_ratio",
-                                                     "mem_fragmentation_bytes",
-                                                     "mem_not_counted_for_evict",
-                                                     "mem_replication_backlog",
-                                                     "mem_total_replication_buffers",
-                                                     "mem_clients_slaves",
-                                                     "mem_clients_normal",
-                                                     "mem_cluster_links",
-                                                     "mem_aof_buffer",
-                                                     "mem_allocator",
-                                                     "active_defrag_running",
-                                                     "lazyfree_pending_objects",
-                                                     "lazyfreed_objects"};
-
 // MEMORY STATS's fields in Redis 7.0.15's order; "db.N" stands for the per-database sub-maps.
 const std::vector<std::string> kRedisStatsFields = {"peak.allocated",
                                                     "total.allocated",
@@ -288,7 +236,7 @@ TEST(MemoryTest, InfoMemoryFieldsFormatsAndArithmetic) {
     if (!line.empty() && line[0] != '#') names.push_back(line.substr(0, line.find(':')));
     pos = eol + 2;
   }
-  EXPECT_EQ(names, kRedisMemoryFields);
+  EXPECT_EQ(names, kRedisInfoMemoryFields);
   EXPECT_EQ(text.rfind("# Memory\r\n", 0), 0u);
 
   // Formats: human sizes as Redis's bytesToHuman, percentages with two decimals and '%', ratios
