@@ -12,6 +12,7 @@
 #include "mnemo/base/random.h"
 #include "mnemo/ds/dict.h"
 #include "mnemo/ds/hash.h"
+#include "mnemo/ds/varint.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -45,35 +46,9 @@ struct HashNode {
 
 constexpr size_t kNodeHead = sizeof(HashNode*);
 
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-uint8_t* PutVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(v);
-  return p;
-}
-
-const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
-  uint64_t r = 0;
-  int shift = 0;
-  while ((*p & 0x80) != 0) {
-    r |= static_cast<uint64_t>(*p & 0x7F) << shift;
-    shift += 7;
-    ++p;
-  }
-  *v = r | (static_cast<uint64_t>(*p) << shift);
-  return p + 1;
-}
+using ds::GetVarint;
+using ds::PutVarint;
+using ds::VarintSize;
 
 const uint8_t* NodePayload(const HashNode* n) {
   return reinterpret_cast<const uint8_t*>(n) + kNodeHead;

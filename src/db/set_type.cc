@@ -15,6 +15,7 @@
 #include "mnemo/ds/hash.h"
 #include "mnemo/ds/intset.h"
 #include "mnemo/ds/listpack.h"
+#include "mnemo/ds/varint.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -34,35 +35,14 @@ namespace {
 struct SetNode;
 
 constexpr size_t kNextSize = sizeof(SetNode*);
-constexpr size_t kMaxVarintSize = 10;
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-void PutVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *p = static_cast<uint8_t>(v);
-}
+using ds::PutVarint;
+using ds::VarintSize;
 
 std::string_view NodeMember(const SetNode* n) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(n) + kNextSize;
   uint64_t len = 0;
-  size_t used = 0;
-  for (int shift = 0; used < kMaxVarintSize; shift += 7) {
-    const uint8_t b = p[used++];
-    len |= uint64_t{static_cast<uint8_t>(b & 0x7F)} << shift;
-    if ((b & 0x80) == 0) break;
-  }
-  return {reinterpret_cast<const char*>(p + used), static_cast<size_t>(len)};
+  p = ds::GetVarint(p, &len);
+  return {reinterpret_cast<const char*>(p), static_cast<size_t>(len)};
 }
 
 SetNode* NewNode(std::string_view member) {
