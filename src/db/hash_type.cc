@@ -336,7 +336,7 @@ void HashRandomField(const Object& o, HashVisitor fn) {
     VisitLpPair(pair.key, pair.value, fn);
     return;
   }
-  VisitNode(Table(o).FairRandomNode(), fn);
+  VisitNode(Table(o).UniformRandomNode(), fn);
 }
 
 void HashRandomFields(const Object& o, size_t count, HashVisitor fn) {
@@ -358,7 +358,7 @@ void HashRandomFields(const Object& o, size_t count, HashVisitor fn) {
     return;
   }
   FieldTable& d = Table(o);
-  while (count-- > 0) VisitNode(d.FairRandomNode(), fn);
+  while (count-- > 0) VisitNode(d.UniformRandomNode(), fn);
 }
 
 void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn) {
@@ -395,7 +395,7 @@ void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn) {
   std::unordered_set<HashNode*> seen;
   seen.reserve(count);
   while (seen.size() < count) {
-    HashNode* n = d.FairRandomNode();
+    HashNode* n = d.UniformRandomNode();
     if (seen.insert(n).second) VisitNode(n, fn);
   }
 }

@@ -96,37 +96,6 @@ void DictForEachUntil(SetDict* d, F&& fn) {
   d->ResumeRehash();
 }
 
-// A uniformly random node of a non-empty table. Dict::FairRandomNode samples a run of
-// consecutive buckets and favours members that follow sparse stretches (up to +-60% measured at
-// 200 members); this one is uniform: a scan step at a random cursor visits one bucket group (one
-// bucket, or while rehashing a small-table bucket and its big-table expansions), so each group is
-// equally likely, and the group's j-th node is taken for j uniform in [0, kChainBound), or the
-// draw is repeated when the group has fewer than j + 1 nodes. Every node thus has probability
-// 1 / (groups * kChainBound) per draw. Expected draws: kChainBound / load factor (8 at full
-// load, 80 just before the table shrinks). Groups longer than kChainBound (P < 1e-6 per bucket at
-// load 1 with a keyed hash) pick among all their nodes, slightly favouring those.
-SetNode* UniformRandomNode(SetDict* d) {
-  constexpr size_t kChainBound = 8;
-  MNEMO_ASSERT(!d->empty());
-  for (;;) {
-    const uint64_t cursor = RandomU64();
-    const size_t j = static_cast<size_t>(RandomU64() % kChainBound);
-    size_t seen = 0;
-    SetNode* pick = nullptr;
-    d->Scan(cursor, [&](SetNode* n) {
-      if (seen++ == j) pick = n;
-    });
-    if (seen > kChainBound) {
-      const size_t k = static_cast<size_t>(RandomU64() % seen);
-      seen = 0;
-      d->Scan(cursor, [&](SetNode* n) {
-        if (seen++ == k) pick = n;
-      });
-    }
-    if (pick != nullptr) return pick;
-  }
-}
-
 // ---- accessors ----------------------------------------------------------------------------------
 
 uint8_t* Lp(const Object* o) { return static_cast<uint8_t*>(o->ptr()); }
@@ -490,7 +459,7 @@ SetMember SetRandomMember(Object* o) {
   MNEMO_ASSERT(o->type() == ObjType::kSet && SetSize(*o) > 0);
   switch (o->encoding()) {
     case Encoding::kHashtable:
-      return SetMember::String(NodeMember(UniformRandomNode(Ht(o))));
+      return SetMember::String(NodeMember(Ht(o)->UniformRandomNode()));
     case Encoding::kListpack:
       return FromLp(ds::LpRandomEntry(Lp(o)));
     case Encoding::kIntset:
@@ -571,7 +540,7 @@ void SetRandomMembers(Object* o, uint64_t count, bool unique, SetMemberFn emit) 
         std::unordered_set<SetNode*> picked;
         picked.reserve(want);
         while (picked.size() < want) {
-          SetNode* n = UniformRandomNode(d);
+          SetNode* n = d->UniformRandomNode();
           if (picked.insert(n).second) emit(SetMember::String(NodeMember(n)));
         }
       }
@@ -651,7 +620,7 @@ void SetPop(const Keyspace& ks, Object* o, uint64_t count, SetMemberFn emit) {
       SetDict* d = Ht(o);
       if (!keep_few) {
         for (size_t i = 0; i < n; ++i) {
-          SetNode* node = UniformRandomNode(d);
+          SetNode* node = d->UniformRandomNode();
           emit(SetMember::String(NodeMember(node)));
           DictRemoveNode(d, node, true);
         }
@@ -661,7 +630,7 @@ void SetPop(const Keyspace& ks, Object* o, uint64_t count, SetMemberFn emit) {
       // becomes a hashtable again only if they do not fit one); the rest are emitted.
       Object* rest = NewEmptySet(ks, {}, Encoding::kListpack, 0);
       for (size_t i = 0; i < remaining; ++i) {
-        SetNode* node = UniformRandomNode(d);
+        SetNode* node = d->UniformRandomNode();
         SetAdd(ks, rest, SetMember::String(NodeMember(node)));
         DictRemoveNode(d, node, false);
       }

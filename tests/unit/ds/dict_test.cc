@@ -252,3 +252,37 @@ TEST(DictTest, ExpandGuardPostponesGrowthUpToMaxLoad) {
 
 }  // namespace
 }  // namespace mnemo::ds
+
+namespace mnemo::ds {
+namespace {
+
+// UniformRandomNode: with 200 nodes and 200,000 draws each node is expected 1,000 times; with a
+// uniform picker the counts stay within +-15% (a binomial standard deviation is ~32, so 15% is
+// over 4.5 deviations; the seed is fixed, so this does not flake). Also in mid-rehash.
+TEST(DictUniformTest, EveryNodeEquallyLikely) {
+  SeedRandom(1234);
+  for (bool rehashing : {false, true}) {
+    TestDict d;
+    const int n = rehashing ? 129 : 200;  // 129th insert starts growing 128 -> 256 buckets
+    for (int i = 0; i < n; ++i) d.Insert(new Node{nullptr, "u" + std::to_string(i), i});
+    if (rehashing) {
+      ASSERT_TRUE(d.IsRehashing());
+      d.PauseRehash();
+    }
+    std::map<int, int> hits;
+    const int draws = 1000 * n;
+    for (int k = 0; k < draws; ++k) ++hits[d.UniformRandomNode()->value];
+    if (rehashing) d.ResumeRehash();
+    ASSERT_EQ(static_cast<int>(hits.size()), n);
+    for (const auto& [value, count] : hits) {
+      EXPECT_GT(count, 850) << value << (rehashing ? " (rehashing)" : "");
+      EXPECT_LT(count, 1150) << value << (rehashing ? " (rehashing)" : "");
+    }
+    FreeAll(d);
+  }
+  TestDict empty;
+  EXPECT_EQ(empty.UniformRandomNode(), nullptr);
+}
+
+}  // namespace
+}  // namespace mnemo::ds
