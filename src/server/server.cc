@@ -591,6 +591,9 @@ Status Server::ApplyConfig(const ServerConfig& old) {
   // A lower limit takes effect now, not at the next command (Redis updateMaxmemory).
   if (config_.db.maxmemory != 0 && config_.db.maxmemory != old.db.maxmemory) StartEvictionProc();
   ApplyLimits();
+  // A new client budget applies at once to clients already over it (Redis evicts clients on
+  // every loop iteration).
+  if (config_.maxmemory_clients != old.maxmemory_clients) EvictClientsIfNeeded();
   if (config_.jemalloc_bg_thread != old.jemalloc_bg_thread) {
     mem::SetBackgroundThread(config_.jemalloc_bg_thread);
   }

@@ -1,0 +1,122 @@
+// client_eviction_test.cc: maxmemory-clients and CLIENT NO-EVICT against the real server
+// (tests/integration).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "raw_socket.h"
+#include "server_process.h"
+
+namespace mnemo::test {
+namespace {
+
+// A client that pipelines GETs of a 100 KB value without reading the replies: its output buffer
+// grows well past a 2 MB budget for all clients (the kernel absorbs only a little, since its
+// receive buffer is kept small).
+std::string GreedyPipeline() {
+  std::string req;
+  for (int i = 0; i < 400; ++i) req += "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n";
+  return req;
+}
+
+int64_t EvictedClients(ServerProcess& server) {
+  return std::stoll(server.InfoField("evicted_clients"));
+}
+
+// The id of the connection `c` (CLIENT ID), read before it stops reading replies.
+int64_t ClientId(RawSocket& c) {
+  EXPECT_TRUE(c.SendAll("CLIENT ID\r\n"));
+  const auto r = c.ReadReplies(1);
+  return r.size() == 1 ? r[0].integer : -1;
+}
+
+// Whether the client is disconnected is checked on the server's side: after close() the kernel
+// may still be flushing what it had accepted for the client (through the client's tiny receive
+// window that can take minutes), so the client's own EOF says nothing about eviction.
+
+// True iff the server still lists client `id`. (Asking the server, not the socket: reading
+// from the socket would drain the very output buffer under test.)
+bool Connected(ServerProcess& server, int64_t id);
+
+// Polls (up to 5 s) until the server no longer lists client `id`.
+bool Gone(ServerProcess& server, int64_t id) {
+  for (int i = 0; i < 500; ++i) {
+    if (!Connected(server, id)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+bool Connected(ServerProcess& server, int64_t id) {
+  return server.Command({"CLIENT", "LIST", "ID", std::to_string(id)})
+             .str.find("id=" + std::to_string(id) + " ") != std::string::npos;
+}
+
+TEST(ClientEvictionTest, TheBiggestClientIsDisconnectedWhenClientsExceedTheBudget) {
+  ServerProcess server({"--maxmemory-clients", "2mb"});
+  ASSERT_EQ(server.Command({"SET", "big", std::string(100000, 'x')}).ToString(), "OK");
+  RawSocket greedy(server.port());
+  ASSERT_TRUE(greedy.ok());
+  greedy.SetReceiveBuffer(4096);
+  RawSocket quiet(server.port());  // small and idle: must survive
+  ASSERT_TRUE(quiet.ok());
+  ASSERT_TRUE(quiet.SendAll("PING\r\n"));
+  ASSERT_EQ(quiet.ReadReplies(1).size(), 1u);
+
+  const int64_t greedy_id = ClientId(greedy);
+  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  EXPECT_TRUE(Gone(server, greedy_id)) << "the client over the budget was not disconnected";
+  EXPECT_EQ(EvictedClients(server), 1);
+  EXPECT_LT(std::stoll(server.InfoField("mem_clients_normal")), 1024 * 1024);
+  // The small client is still served.
+  ASSERT_TRUE(quiet.SendAll("PING\r\n"));
+  const auto replies = quiet.ReadReplies(1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].ToString(), "PONG");
+}
+
+TEST(ClientEvictionTest, NoEvictProtectsAClient) {
+  ServerProcess server({"--maxmemory-clients", "2mb"});
+  ASSERT_EQ(server.Command({"SET", "big", std::string(100000, 'x')}).ToString(), "OK");
+  RawSocket greedy(server.port());
+  ASSERT_TRUE(greedy.ok());
+  greedy.SetReceiveBuffer(4096);
+  ASSERT_TRUE(greedy.SendAll("CLIENT NO-EVICT on\r\n"));
+  auto ok = greedy.ReadReplies(1);
+  ASSERT_EQ(ok.size(), 1u);
+  ASSERT_EQ(ok[0].ToString(), "OK");
+  const int64_t id = ClientId(greedy);
+
+  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  // Give the server time to process the pipeline and run its cron several times.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(Connected(server, id)) << "a NO-EVICT client was disconnected";
+  EXPECT_EQ(EvictedClients(server), 0);
+  // Its buffers are large and counted where the operator can see them.
+  EXPECT_GT(std::stoll(server.InfoField("mem_clients_normal")), 2 * 1024 * 1024);
+}
+
+TEST(ClientEvictionTest, ZeroMeansNoLimit) {
+  ServerProcess server;  // maxmemory-clients 0 by default
+  ASSERT_EQ(server.Command({"CONFIG", "GET", "maxmemory-clients"}).ToString(),
+            "[maxmemory-clients, 0]");
+  ASSERT_EQ(server.Command({"SET", "big", std::string(100000, 'x')}).ToString(), "OK");
+  RawSocket greedy(server.port());
+  ASSERT_TRUE(greedy.ok());
+  greedy.SetReceiveBuffer(4096);
+  const int64_t id = ClientId(greedy);
+  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(Connected(server, id));
+  EXPECT_EQ(EvictedClients(server), 0);
+  // Setting a budget at runtime applies at once to the client already over it.
+  ASSERT_EQ(server.Command({"CONFIG", "SET", "maxmemory-clients", "1mb"}).ToString(), "OK");
+  EXPECT_FALSE(Connected(server, id));
+  EXPECT_EQ(EvictedClients(server), 1);
+  EXPECT_LT(std::stoll(server.InfoField("mem_clients_normal")), 1024 * 1024);
+}
+
+}  // namespace
+}  // namespace mnemo::test
