@@ -366,9 +366,11 @@ void Server::CloseTimedOutClients(int64_t now_ms) {
 
 std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t now_ms) {
   const cmd::Client& cl = s.client;
-  std::string flags = "N";
-  if (cl.close_after_reply) flags = "c";
-  if (cl.no_evict) flags += "e";
+  // Redis's letters in its order; "N" only when no flag is set.
+  std::string flags;
+  if (cl.close_after_reply) flags += 'c';
+  if (cl.no_evict) flags += 'e';
+  if (flags.empty()) flags = "N";
   const size_t obl = c.output_pending();
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "

@@ -283,7 +283,11 @@ TEST(InfoTest, SectionsHeadersAndRedisFieldNames) {
   EXPECT_EQ(s.InfoField("tcp_port"), std::to_string(s.port()));
   EXPECT_EQ(s.InfoField("process_id"), std::to_string(s.pid()));
   EXPECT_EQ(s.InfoField("role"), "master");
-  EXPECT_EQ(s.InfoField("mem_allocator").rfind("jemalloc-", 0), 0u);
+  if (kServerUsesJemalloc) {
+    EXPECT_EQ(s.InfoField("mem_allocator").rfind("jemalloc-", 0), 0u);
+  } else {
+    EXPECT_EQ(s.InfoField("mem_allocator"), "libc");
+  }
 }
 
 TEST(InfoTest, UsedMemoryPerKeyAndFlushall) {

@@ -181,7 +181,8 @@ TEST(LifecycleTest, VersionAndHelp) {
     const std::string out = RunProgram({ServerBinary(), flag}, &code);
     EXPECT_EQ(code, 0) << flag;
     EXPECT_EQ(out.rfind("Mnemo server v=" + std::string(cmd::kMnemoVersion) + " (Redis " +
-                            std::string(cmd::kRedisVersion) + " compatible) malloc=jemalloc",
+                            std::string(cmd::kRedisVersion) + " compatible) malloc=" +
+                            (kServerUsesJemalloc ? "jemalloc" : "libc"),
                         0),
               0u)
         << out;

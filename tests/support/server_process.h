@@ -16,6 +16,15 @@
 
 namespace mnemo::test {
 
+// Whether the server under test runs on jemalloc. The MNEMO_SANITIZE build runs on the system
+// allocator (AddressSanitizer replaces malloc), so jemalloc's statistics, purge and malloc_conf
+// do not exist there; tests assert what that build answers instead (as Redis built with libc).
+#ifdef MNEMO_SANITIZE
+inline constexpr bool kServerUsesJemalloc = false;
+#else
+inline constexpr bool kServerUsesJemalloc = true;
+#endif
+
 struct RedisContextDeleter {
   void operator()(redisContext* c) const { redisFree(c); }
 };

@@ -27,7 +27,7 @@ struct AllocatorStats {
 AllocatorStats ReadAllocatorStats();
 
 // Returns dirty pages of every arena to the operating system (arena.<all>.purge).
-// Returns true iff the allocator did it.
+// Returns false only if jemalloc refused; without jemalloc there is nothing to purge (true).
 bool PurgeAllocator();
 
 // jemalloc's own statistics report (malloc_stats_print), as MEMORY MALLOC-STATS prints it.

@@ -81,9 +81,9 @@ TEST(MallocStatsTest, BackgroundThreadCanBeSwitched) {
 
 TEST(MallocStatsTest, UnavailableUnderSanitizers) {
   EXPECT_FALSE(ReadAllocatorStats().valid);
-  EXPECT_FALSE(PurgeAllocator());
+  EXPECT_TRUE(PurgeAllocator());  // no error: there is nothing to purge
   EXPECT_FALSE(SetBackgroundThread(true));
-  EXPECT_EQ(AllocatorStatsText(), "Stats not supported for the current allocator\n");
+  EXPECT_EQ(AllocatorStatsText(), "Stats not supported for the current allocator");
 }
 
 #endif  // MNEMO_SANITIZE
