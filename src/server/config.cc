@@ -39,6 +39,27 @@ Status ParseMemoryValue(std::string_view v, int64_t min, int64_t max, int64_t* o
   return Status::Ok();
 }
 
+// A memory value, or a percentage "N%" (0..100) stored as -N, as Redis stores PERCENT_CONFIG
+// parameters; `ServerConfig::ClientEvictionLimit` turns it into bytes.
+Status ParseMemoryOrPercentValue(std::string_view v, int64_t max, int64_t* out) {
+  if (auto n = ParseMemory(v)) {
+    if (*n > max) {
+      return Status::Error(fmt::format("argument must be between 0 and {} inclusive", max));
+    }
+    *out = *n;
+    return Status::Ok();
+  }
+  if (v.size() > 1 && v.back() == '%') {
+    auto pct = ParseInt64(v.substr(0, v.size() - 1));
+    if (pct && *pct >= 0) {
+      if (*pct > 100) return Status::Error("percentage argument must be less or equal to 100");
+      *out = -*pct;
+      return Status::Ok();
+    }
+  }
+  return Status::Error("argument must be a memory or percent value");
+}
+
 Status ParseBoolValue(std::string_view v, bool* out) {
   if (EqualsIgnoreCase(v, "yes")) {
     *out = true;
@@ -65,6 +86,14 @@ std::string GetInt(const ServerConfig& c) {
 template <int64_t ServerConfig::*F, int64_t Min, int64_t Max>
 Status SetMemory(ServerConfig& c, std::string_view v) {
   return ParseMemoryValue(v, Min, Max, &(c.*F));
+}
+template <int64_t ServerConfig::*F, int64_t Max>
+Status SetMemoryOrPercent(ServerConfig& c, std::string_view v) {
+  return ParseMemoryOrPercentValue(v, Max, &(c.*F));
+}
+template <int64_t ServerConfig::*F>
+std::string GetMemoryOrPercent(const ServerConfig& c) {
+  return c.*F < 0 ? Int64ToString(-(c.*F)) + "%" : Int64ToString(c.*F);
 }
 template <bool ServerConfig::*F>
 Status SetBool(ServerConfig& c, std::string_view v) {
@@ -351,9 +380,10 @@ constexpr ConfigParam kParams[] = {
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
      "Per class: hard limit, soft limit, soft seconds of unsent output before a client is closed.",
      SetOutputLimits, GetString<&ServerConfig::output_buffer_limit_text>},
-    {"maxmemory-clients", "", 0, "0", "Evict clients when all client buffers exceed this; 0 off.",
-     SetMemory<&ServerConfig::maxmemory_clients, 0, kLongMax>,
-     GetInt<&ServerConfig::maxmemory_clients>},
+    {"maxmemory-clients", "", 0, "0",
+     "Evict clients when all client buffers exceed this (bytes, or N% of maxmemory); 0 off.",
+     SetMemoryOrPercent<&ServerConfig::maxmemory_clients, kLongMax>,
+     GetMemoryOrPercent<&ServerConfig::maxmemory_clients>},
     // ---- general ----
     {"databases", "", kImmutable, "16", "Number of databases (SELECT 0..n-1).",
      SetInt<&ServerConfig::databases, 1, kIntMax>, GetInt<&ServerConfig::databases>},

@@ -213,8 +213,8 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   if (s->client.close_after_reply) c.CloseAfterReply();
   // A client whose own buffers are a good share of the client budget may have pushed the total
   // over it: check now rather than at the next cron run.
-  if (config_.maxmemory_clients > 0 &&
-      ClientMemory(c) > static_cast<size_t>(config_.maxmemory_clients) / 8) {
+  const size_t client_limit = config_.ClientEvictionLimit();
+  if (client_limit > 0 && ClientMemory(c) > client_limit / 8) {
     EvictClientsIfNeeded();
   }
 }
@@ -225,7 +225,7 @@ void Server::OnClose(net::Connection& c) {
 }
 
 void Server::EvictClientsIfNeeded() {
-  const auto limit = static_cast<size_t>(config_.maxmemory_clients);
+  const size_t limit = config_.ClientEvictionLimit();
   if (limit == 0) return;
   size_t total = 0;
   std::vector<std::pair<size_t, std::shared_ptr<net::Connection>>> candidates;
@@ -595,7 +595,7 @@ Status Server::ApplyConfig(const ServerConfig& old) {
   ApplyLimits();
   // A new client budget applies at once to clients already over it (Redis evicts clients on
   // every loop iteration).
-  if (config_.maxmemory_clients != old.maxmemory_clients) EvictClientsIfNeeded();
+  if (config_.ClientEvictionLimit() != old.ClientEvictionLimit()) EvictClientsIfNeeded();
   if (config_.jemalloc_bg_thread != old.jemalloc_bg_thread) {
     mem::SetBackgroundThread(config_.jemalloc_bg_thread);
   }

@@ -43,7 +43,8 @@ struct ServerConfig {
   // The other classes (replica, pubsub) are kept for CONFIG GET; no such clients exist yet.
   std::string output_buffer_limit_text =
       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
-  int64_t maxmemory_clients = 0;  // bytes; 0: no client eviction
+  // Bytes, or -N for "N%" of maxmemory (as Redis stores it); 0: no client eviction.
+  int64_t maxmemory_clients = 0;
   // Server
   int64_t databases = 16;
   int64_t hz = 10;
@@ -64,6 +65,14 @@ struct ServerConfig {
   int64_t io_threads = 1;
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;
+
+  // The client budget in bytes: maxmemory-clients, or its percentage of maxmemory (0 when
+  // maxmemory is 0); 0 means no client eviction.
+  size_t ClientEvictionLimit() const {
+    if (maxmemory_clients >= 0) return static_cast<size_t>(maxmemory_clients);
+    return static_cast<size_t>(static_cast<double>(db.maxmemory) *
+                               static_cast<double>(-maxmemory_clients) / 100.0);
+  }
 };
 
 // Parameter flags.

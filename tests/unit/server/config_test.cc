@@ -126,6 +126,11 @@ TEST(ConfigTableTest, SettersGiveRedisErrors) {
       {"maxmemory-policy", "x",
        "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, "
        "volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
+      {"maxmemory-clients", "101%", "percentage argument must be less or equal to 100"},
+      {"maxmemory-clients", "-5%", "argument must be a memory or percent value"},
+      {"maxmemory-clients", "1.5%", "argument must be a memory or percent value"},
+      {"maxmemory-clients", "%", "argument must be a memory or percent value"},
+      {"maxmemory-clients", "abc", "argument must be a memory or percent value"},
       {"save", "60", "Invalid save parameters"},
       {"save", "0 5", "Invalid save parameters"},
       {"save", "60 -1", "Invalid save parameters"},
@@ -150,6 +155,9 @@ TEST(ConfigTableTest, SettersAcceptWhatRedisAccepts) {
       {"maxmemory", "01k", "1000"},
       {"maxmemory", "1GB", "1073741824"},
       {"maxmemory", "1b", "1"},
+      {"maxmemory-clients", "5%", "5%"},  // a percentage of maxmemory
+      {"maxmemory-clients", "0%", "0"},
+      {"maxmemory-clients", "10mb", "10485760"},
       {"save", "60 0", "60 0"},  // zero changes is allowed
       {"save", "", ""},
       {"save", "3600 1 300 100", "3600 1 300 100"},
@@ -174,6 +182,19 @@ TEST(ConfigTableTest, SettersAcceptWhatRedisAccepts) {
   EXPECT_EQ(c.output_normal_hard, 1048576);
   EXPECT_EQ(c.output_normal_soft, 2097152);
   EXPECT_EQ(c.output_normal_soft_seconds, 3);
+}
+
+TEST(ConfigTableTest, ClientEvictionLimitInBytesOrPercentOfMaxmemory) {
+  ServerConfig c;
+  EXPECT_EQ(c.ClientEvictionLimit(), 0u);
+  ASSERT_TRUE(Param("maxmemory-clients").set(c, "3mb").ok());
+  EXPECT_EQ(c.ClientEvictionLimit(), 3u << 20);
+  ASSERT_TRUE(Param("maxmemory-clients").set(c, "10%").ok());
+  EXPECT_EQ(c.ClientEvictionLimit(), 0u);  // a percentage of no maxmemory: no client eviction
+  ASSERT_TRUE(Param("maxmemory").set(c, "100mb").ok());
+  EXPECT_EQ(c.ClientEvictionLimit(), 10u << 20);
+  ASSERT_TRUE(Param("maxmemory-clients").set(c, "100%").ok());
+  EXPECT_EQ(c.ClientEvictionLimit(), 100u << 20);
 }
 
 // ---- LoadConfigText ---------------------------------------------------------------------------
