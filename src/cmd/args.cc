@@ -117,6 +117,19 @@ void ReplyScanPage(Context& ctx, uint64_t next, const std::vector<std::string>& 
   for (const std::string& item : items) ctx.reply.Bulk(item);
 }
 
+void PickInChunks(Context& ctx, uint64_t count, FunctionRef<void(size_t)> pick) {
+  constexpr uint64_t kChunk = 1024;
+  while (count > 0) {
+    if (ctx.reply.over_ceiling()) {
+      ctx.reply.MarkCutShort();
+      return;
+    }
+    const uint64_t n = count < kChunk ? count : kChunk;
+    pick(static_cast<size_t>(n));
+    count -= n;
+  }
+}
+
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type) {
   if (o == nullptr || o->type() == type) return false;
   ctx.reply.Error(protocol::kErrWrongType);

@@ -273,7 +273,7 @@ void HrandfieldWithCount(Context& ctx, int64_t l, bool withvalues) {
   if (distinct) {
     db::HashRandomDistinctFields(*o, count, emit);
   } else {
-    db::HashRandomFields(*o, count, emit);
+    PickInChunks(ctx, count, [&](size_t n) { db::HashRandomFields(*o, n, emit); });
   }
 }
 

@@ -246,7 +246,12 @@ void SrandmemberCommand(Context& ctx) {
   const size_t size = db::SetSize(*o);
   ctx.reply.ArrayHeader(unique ? static_cast<size_t>(std::min<uint64_t>(n, size))
                                : static_cast<size_t>(n));
-  db::SetRandomMembers(o, n, unique, [&](const SetMember& m) { ReplyMember(ctx, m); });
+  auto emit = [&](const SetMember& m) { ReplyMember(ctx, m); };
+  if (unique) {
+    db::SetRandomMembers(o, n, true, emit);
+  } else {
+    PickInChunks(ctx, n, [&](size_t chunk) { db::SetRandomMembers(o, chunk, false, emit); });
+  }
 }
 
 // ---- multi-key commands

@@ -719,7 +719,7 @@ void ZrandmemberCommand(Context& ctx) {
     // With repetition (a negative count), or one member: count independent picks.
     const auto count = static_cast<size_t>(*l < 0 ? -*l : *l);
     ctx.reply.ArrayHeader(ElementsLength(ctx, count, withscores));
-    db::ZsetRandomMembers(o, count, emit);
+    PickInChunks(ctx, count, [&](size_t n) { db::ZsetRandomMembers(o, n, emit); });
     return;
   }
   const size_t count = std::min(static_cast<size_t>(*l), db::ZsetLength(*o));

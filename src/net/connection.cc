@@ -191,6 +191,7 @@ void Connection::ProcessInput() {
   std::string_view data =
       shared ? qbuf_view_ : std::string_view(qbuf_.get() + qstart_, qend_ - qstart_);
   size_t pos = 0;
+  reply_.set_ceiling(limits_->reply_ceiling);
   processing_ = true;
   while (pos < data.size() && !closed_ && !close_after_reply_) {
     size_t consumed = 0;
@@ -231,6 +232,15 @@ void Connection::ProcessInput() {
 }
 
 bool Connection::CheckOutputLimits() {
+  if (reply_.cut_short()) {
+    LogWarning(
+        "Closing client id={} addr={}: a reply it asked for grew past {} bytes (random picks "
+        "with repetition; see client-output-buffer-limit and maxmemory).",
+        id_, peer_, limits_->reply_ceiling);
+    ++stats_->output_buffer_limit_disconnections;
+    Close();
+    return false;
+  }
   const size_t pending = output_pending();
   if (limits_->output_hard_limit > 0 && pending > limits_->output_hard_limit) {
     LogWarning(

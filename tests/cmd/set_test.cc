@@ -465,6 +465,36 @@ TEST_F(SetTest, SrandmemberCounts) {
 // Frequencies of random picks: every member must come up about equally often. The bounds are
 // loose (+-25% with >= 400 expected hits, five standard deviations), so only a biased sampler
 // fails: Dict::FairRandomNode alone, for example, is off by up to 60% on the hashtable.
+// Picks with repetition stop soon after the reply passes its ceiling, whatever the count; the
+// connection then closes the client (tests/integration/limits_test.cc). Below the ceiling the
+// reply is whole.
+TEST(RandomPicksCeilingTest, SrandmemberHrandfieldZrandmemberStopPastTheCeiling) {
+  constexpr size_t kCeiling = 64 * 1024;
+  const std::vector<std::vector<std::string>> runaways = {
+      {"SRANDMEMBER", "ints", "-9223372036854775807"},
+      {"SRANDMEMBER", "strs", "-9223372036854775807"},
+      {"HRANDFIELD", "h", "-9223372036854775807"},
+      {"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
+      {"ZRANDMEMBER", "z", "-9223372036854775807"},
+      {"ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES"},
+  };
+  for (const auto& argv : runaways) {
+    CommandHarness h;
+    ASSERT_EQ(h.Run({"SADD", "ints", "1", "2", "3"}).integer, 3);  // intset
+    ASSERT_EQ(h.Run({"SADD", "strs", "a", "b"}).integer, 2);       // listpack
+    ASSERT_EQ(h.Run({"HSET", "h", "f", "v"}).integer, 1);
+    ASSERT_EQ(h.Run({"ZADD", "z", "1", "m"}).integer, 1);
+    h.SetReplyCeiling(kCeiling);
+    EXPECT_EQ(h.Run({"SRANDMEMBER", "ints", "-5000"}).size(), 5000u);  // below it: whole
+    EXPECT_FALSE(h.reply().cut_short());
+    const size_t bytes = h.RunRaw(argv).size();
+    EXPECT_TRUE(h.reply().cut_short()) << argv[0] << " " << argv[1];
+    EXPECT_GT(bytes, kCeiling) << argv[0] << " " << argv[1];
+    // At most one chunk (1024 picks of a few bytes each) past the ceiling.
+    EXPECT_LT(bytes, kCeiling + 1024 * 32) << argv[0] << " " << argv[1];
+  }
+}
+
 TEST_F(SetTest, RandomMembersAreSpreadEvenly) {
   SeedRandom(12345);
   for (const auto& [name, members] :

@@ -335,5 +335,52 @@ TEST(LimitsTest, OutputBufferHardLimit) {
   EXPECT_EQ(s.InfoField("client_query_buffer_limit_disconnections"), "0");
 }
 
+// Random picks with repetition: the reply's length is the client's choice (up to 2^63 elements).
+// Redis builds such a reply until memory runs out; Mnemo stops it at a ceiling (the hard output
+// limit, maxmemory or a quarter of the machine's memory, the smallest) and closes the client.
+TEST(LimitsTest, RandomPicksWithRepetitionStopAtTheReplyCeiling) {
+  ServerProcess s({"--maxmemory", "64mb"});
+  ASSERT_EQ(s.Command({"SADD", "s", "a", "b", "c"}).integer, 3);
+  ASSERT_EQ(s.Command({"SADD", "big", std::string(200, 'x'), std::string(200, 'y')}).integer, 2);
+  ASSERT_EQ(s.Command({"HSET", "h", "f", "v", "g", "w"}).integer, 2);
+  ASSERT_EQ(s.Command({"ZADD", "z", "1", "m", "2", "n"}).integer, 2);
+  // Legitimate negative counts still answer in full.
+  EXPECT_EQ(s.Command({"SRANDMEMBER", "s", "-100000"}).size(), 100000u);
+  const int64_t baseline = SettledUsedMemory(s);
+  const std::vector<std::vector<std::string>> runaways = {
+      {"SRANDMEMBER", "s", "-9223372036854775807"},
+      {"SRANDMEMBER", "big", "-9223372036854775807"},
+      {"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
+      {"ZRANDMEMBER", "z", "-9223372036854775807"},
+  };
+  int64_t closed = 0;
+  for (const auto& argv : runaways) {
+    RedisConnection c = s.Connect(60000);
+    ASSERT_TRUE(c);
+    const RespValue r = Exec(c.get(), argv);
+    EXPECT_EQ(r.str.rfind("IO: ", 0), 0u) << argv[0] << ": the client should have been closed";
+    ++closed;
+    EXPECT_TRUE(s.Alive());
+    EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
+    EXPECT_EQ(InfoInt(s, "client_output_buffer_limit_disconnections"), closed);
+  }
+  // Nothing was evicted for the reply's sake and its memory is back.
+  EXPECT_EQ(InfoInt(s, "evicted_keys"), 0);
+  EXPECT_EQ(s.Command({"DBSIZE"}).integer, 4);
+  EXPECT_LT(SettledUsedMemory(s), baseline + 256 * 1024);
+  EXPECT_NE(s.Log().find("a reply it asked for grew past 67108864 bytes"), std::string::npos)
+      << s.Log();
+
+  // A hard output limit below maxmemory is the ceiling then.
+  ASSERT_EQ(s.Command({"CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0"})
+                .ToString(),
+            "OK");
+  RedisConnection c = s.Connect(60000);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exec(c.get(), {"SRANDMEMBER", "s", "-9223372036854775807"}).str.rfind("IO: ", 0), 0u);
+  EXPECT_NE(s.Log().find("a reply it asked for grew past 1048576 bytes"), std::string::npos);
+  EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
+}
+
 }  // namespace
 }  // namespace mnemo::test

@@ -29,6 +29,9 @@ class CommandHarness {
 
   // Sets the protocol version of the harness's client (HELLO does it too).
   void SetResp(int version) { reply_.set_resp(version); }
+  // The ceiling a connection gives its replies (ConnectionLimits::reply_ceiling).
+  void SetReplyCeiling(size_t bytes) { reply_.set_ceiling(bytes); }
+  const protocol::ReplyBuilder& reply() const { return reply_; }
   server::Server& server() { return *server_; }
   db::Keyspace& keyspace() { return server_->keyspace(); }
   cmd::Client& client() { return client_; }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/base/function_ref.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/protocol/errors.h"
 
@@ -49,6 +50,12 @@ struct ScanOptions {
 std::optional<ScanOptions> ScanOptionsArg(Context& ctx, size_t first, bool allow_type);
 // Replies a SCAN-family page: [next cursor as a bulk string, [items...]].
 void ReplyScanPage(Context& ctx, uint64_t next, const std::vector<std::string>& items);
+
+// Emits `count` random picks with repetition (the negative counts of SRANDMEMBER, HRANDFIELD,
+// ZRANDMEMBER) by calling `pick(n)` for chunks of them, and stops once the reply is past its
+// ceiling: such a reply's length is the client's choice, not the data's, and the connection
+// closes that client rather than send it.
+void PickInChunks(Context& ctx, uint64_t count, FunctionRef<void(size_t)> pick);
 
 // True iff the object exists and is not of `type`, in which case WRONGTYPE was replied.
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type);

@@ -57,6 +57,9 @@ struct ConnectionLimits {
   size_t output_hard_limit = 0;
   size_t output_soft_limit = 0;
   int64_t output_soft_seconds = 0;
+  // The most a reply whose length the client chooses may grow to before the client is closed
+  // (ReplyBuilder::set_ceiling); 0: none.
+  size_t reply_ceiling = 0;
 };
 
 // Traffic counters shared by every connection (INFO stats).

@@ -66,6 +66,16 @@ class ReplyBuilder {
   // error code), with the size it asked the allocator for.
   void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
+  // A ceiling for replies whose length the client chooses (0: none). Loops that emit such a
+  // reply (random picks with repetition) stop once the pending output is past it, and the
+  // connection closes the client instead of sending it (Redis stops them on CLIENT_CLOSE_ASAP).
+  void set_ceiling(size_t bytes) { ceiling_ = bytes; }
+  bool over_ceiling() const { return ceiling_ != 0 && out_.size() > ceiling_; }
+  // Set by such a loop when it stopped at the ceiling: the reply is incomplete and must not be
+  // sent.
+  void MarkCutShort() { cut_short_ = true; }
+  bool cut_short() const { return cut_short_; }
+
   // Errors written since start: the dispatcher counts failed calls and error codes with it.
   uint64_t error_count() const { return error_count_; }
   // The code of the last error ("ERR", "WRONGTYPE", ...).
@@ -76,6 +86,8 @@ class ReplyBuilder {
   void InsertHeader(size_t at, char type, size_t n);
 
   std::string out_;
+  size_t ceiling_ = 0;
+  bool cut_short_ = false;
   int resp_ = 2;
   uint64_t error_count_ = 0;
   std::string last_error_code_;

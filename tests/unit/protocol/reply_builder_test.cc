@@ -172,5 +172,21 @@ TEST(ReplyBuilderTest, NestedDeferredLengths) {
   EXPECT_EQ(rb.buffer(), "*1234567890123\r\n");
 }
 
+TEST(ReplyBuilderTest, CeilingIsCrossedOnlyPastItsSize) {
+  ReplyBuilder r;
+  EXPECT_FALSE(r.over_ceiling());  // no ceiling by default
+  r.Bulk(std::string(100, 'x'));
+  EXPECT_FALSE(r.over_ceiling());
+  r.set_ceiling(108);  // "$100\r\n" + 100 bytes + "\r\n" = 108
+  EXPECT_FALSE(r.over_ceiling());
+  r.Integer(1);
+  EXPECT_TRUE(r.over_ceiling());
+  r.set_ceiling(0);
+  EXPECT_FALSE(r.over_ceiling());
+  EXPECT_FALSE(r.cut_short());  // only the loops that stop at the ceiling mark it
+  r.MarkCutShort();
+  EXPECT_TRUE(r.cut_short());
+}
+
 }  // namespace
 }  // namespace mnemo::protocol
