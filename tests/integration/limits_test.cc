@@ -337,7 +337,8 @@ TEST(LimitsTest, OutputBufferHardLimit) {
 
 // Random picks with repetition: the reply's length is the client's choice (up to 2^63 elements).
 // Redis builds such a reply until memory runs out; Mnemo stops it at a ceiling (the hard output
-// limit, maxmemory or a quarter of the machine's memory, the smallest) and closes the client.
+// limit, maxmemory, a quarter of the machine's memory or 256 MiB, the smallest) and closes the
+// client.
 TEST(LimitsTest, RandomPicksWithRepetitionStopAtTheReplyCeiling) {
   ServerProcess s({"--maxmemory", "64mb"});
   ASSERT_EQ(s.Command({"SADD", "s", "a", "b", "c"}).integer, 3);
@@ -380,6 +381,23 @@ TEST(LimitsTest, RandomPicksWithRepetitionStopAtTheReplyCeiling) {
   EXPECT_EQ(Exec(c.get(), {"SRANDMEMBER", "s", "-9223372036854775807"}).str.rfind("IO: ", 0), 0u);
   EXPECT_NE(s.Log().find("a reply it asked for grew past 1048576 bytes"), std::string::npos);
   EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
+}
+
+// With neither maxmemory nor an output limit (the defaults), 256 MiB is the ceiling.
+TEST(LimitsTest, RandomPicksCeilingOnTheDefaultConfiguration) {
+  ServerProcess s;
+  ASSERT_EQ(s.Command({"SADD", "s", "a", "b", "c"}).integer, 3);
+  const int64_t baseline = SettledUsedMemory(s);
+  RedisConnection c = s.Connect(60000);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exec(c.get(), {"SRANDMEMBER", "s", "-9223372036854775807"}).str.rfind("IO: ", 0), 0u);
+  EXPECT_NE(s.Log().find("a reply it asked for grew past 268435456 bytes"), std::string::npos)
+      << s.Log();
+  EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
+  // The reply's memory is back, and its peak was bounded: under twice the ceiling (the buffer
+  // grows by doubling) plus what the server held before.
+  EXPECT_LT(SettledUsedMemory(s), baseline + 256 * 1024);
+  EXPECT_LT(InfoInt(s, "used_memory_peak"), baseline + (512LL << 20) + (16LL << 20));
 }
 
 }  // namespace
