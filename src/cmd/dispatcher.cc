@@ -3,6 +3,7 @@
 
 #include "mnemo/base/clock.h"
 #include "mnemo/base/strings.h"
+#include "mnemo/mem/zmalloc.h"
 #include "mnemo/protocol/errors.h"
 
 namespace mnemo::cmd {
@@ -120,22 +121,39 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   }
 
   const uint64_t errors_before = reply.error_count();
-  const int64_t start = MonotonicUs();
+  const int64_t start = MonotonicNs();
   Context ctx{argv, client, reply, keyspace_, server_, *this};
   spec.handler(ctx);
-  const int64_t elapsed = MonotonicUs() - start;
+  const auto elapsed_ns = static_cast<uint64_t>(MonotonicNs() - start);
 
   ++total_commands_;
   ++entry->stats.calls;
-  entry->stats.usec += static_cast<uint64_t>(elapsed);
+  entry->stats.nsec += elapsed_ns;
+  if (latency_tracking_) {
+    if (!entry->latency) entry->latency = std::make_unique<LatencyHistogram>();
+    entry->latency->Record(elapsed_ns);
+  }
   if (reply.error_count() != errors_before) ++entry->stats.failed_calls;
   CountErrors(reply, errors_before);
+}
+
+size_t Dispatcher::LatencyHistogramBytes() const {
+  size_t histograms = 0;
+  for (const auto& e : commands_) {
+    histograms += e->latency ? 1 : 0;
+    for (const auto& s : e->subcommands) histograms += s->latency ? 1 : 0;
+  }
+  return histograms * mem::SizeClass(sizeof(LatencyHistogram));
 }
 
 void Dispatcher::ResetStats() {
   for (auto& e : commands_) {
     e->stats = CommandStats{};
-    for (auto& s : e->subcommands) s->stats = CommandStats{};
+    e->latency.reset();
+    for (auto& s : e->subcommands) {
+      s->stats = CommandStats{};
+      s->latency.reset();
+    }
   }
   error_stats_.clear();
   total_error_replies_ = 0;

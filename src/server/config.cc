@@ -2,6 +2,7 @@
 #include "mnemo/server/config.h"
 
 #include <cerrno>
+#include <cmath>
 #include <climits>
 #include <cstring>
 #include <fstream>
@@ -294,6 +295,35 @@ Status SetHz(ServerConfig& c, std::string_view v) {
   return Status::Ok();
 }
 
+// Space-separated percentiles in [0, 100]; empty means none (Redis's texts for the errors).
+Status SetLatencyPercentiles(ServerConfig& c, std::string_view v) {
+  auto words = SplitArgs(v);
+  if (!words) return Status::Error("Invalid latency-tracking-info-percentiles parameters");
+  std::vector<double> out;
+  for (const std::string& word : *words) {
+    if (word.empty()) continue;  // latency-tracking-info-percentiles "" in a config file
+    auto p = ParseDouble(word);
+    if (!p || std::isnan(*p)) {
+      return Status::Error("Invalid latency-tracking-info-percentiles parameters");
+    }
+    if (*p < 0.0 || *p > 100.0) {
+      return Status::Error(
+          "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+    }
+    out.push_back(*p);
+  }
+  c.latency_percentiles = std::move(out);
+  return Status::Ok();
+}
+std::string GetLatencyPercentiles(const ServerConfig& c) {
+  std::string out;
+  for (const double p : c.latency_percentiles) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}", p);
+  }
+  return out;
+}
+
 Status SetIoThreads(ServerConfig& c, std::string_view v) {
   // Accepted for compatibility; the event loop is single-threaded by design.
   return ParseIntValue(v, 1, 128, &c.io_threads);
@@ -450,6 +480,10 @@ constexpr ConfigParam kParams[] = {
      GetDbInt<&db::Options::active_expire_effort>},
     {"jemalloc-bg-thread", "", 0, "yes", "jemalloc's background thread returns freed pages.",
      SetBool<&ServerConfig::jemalloc_bg_thread>, GetBool<&ServerConfig::jemalloc_bg_thread>},
+    {"latency-tracking", "", 0, "yes", "Keep a latency histogram per command (INFO latencystats).",
+     SetBool<&ServerConfig::latency_tracking>, GetBool<&ServerConfig::latency_tracking>},
+    {"latency-tracking-info-percentiles", "", 0, "50 99 99.9",
+     "The percentiles INFO latencystats prints.", SetLatencyPercentiles, GetLatencyPercentiles},
     // ---- encodings of collections ----
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", 0, "512",
      "Hashes up to this many fields stay listpacks.",

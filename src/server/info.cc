@@ -288,8 +288,9 @@ std::string Server::InfoSection(std::string_view name) {
       if (e.stats.calls == 0 && e.stats.rejected_calls == 0 && e.stats.failed_calls == 0) return;
       line("cmdstat_" + e.full_name,
            fmt::format("calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
-                       e.stats.calls, e.stats.usec,
-                       e.stats.calls ? static_cast<double>(e.stats.usec) / e.stats.calls : 0.0,
+                       e.stats.calls, e.stats.nsec / 1000,
+                       e.stats.calls ? static_cast<double>(e.stats.nsec) / 1000.0 / e.stats.calls
+                                     : 0.0,
                        e.stats.rejected_calls, e.stats.failed_calls));
     };
     for (const auto& e : dispatcher_.commands()) {
@@ -297,7 +298,21 @@ std::string Server::InfoSection(std::string_view name) {
       for (const auto& s : e->subcommands) emit(*s);
     }
   } else if (name == "latencystats") {
-    // Per-command latency percentiles are not tracked yet.
+    // Redis: "p<percentile>=<usec with 3 decimals>" for each latency-tracking-info-percentiles.
+    auto emit = [&](const cmd::Dispatcher::Entry& e) {
+      if (!e.latency || e.latency->count() == 0) return;
+      std::string value;
+      for (const double p : config_.latency_percentiles) {
+        if (!value.empty()) value += ',';
+        value += fmt::format("p{}={:.3f}", p,
+                             static_cast<double>(e.latency->ValueAtPercentile(p)) / 1000.0);
+      }
+      line("latency_percentiles_usec_" + e.full_name, value);
+    };
+    for (const auto& e : dispatcher_.commands()) {
+      emit(*e);
+      for (const auto& s : e->subcommands) emit(*s);
+    }
   } else {
     return "";
   }

@@ -53,7 +53,9 @@ cmd::MemoryOverview Server::Memory() {
     if (d.size() == 0 && main == 0 && expires == 0) continue;
     m.dbs.push_back({i, d.size(), d.expires_size(), main, expires});
   }
-  m.overhead_total = std::min(used, used_memory_startup_ + m.clients_normal + tables);
+  // Server state that grows after startup: the per-command latency histograms (8 KiB each).
+  m.overhead_total = std::min(
+      used, used_memory_startup_ + m.clients_normal + tables + dispatcher_.LatencyHistogramBytes());
   m.dataset_bytes = used - m.overhead_total;
   const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
   m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;

@@ -91,7 +91,9 @@ Server::~Server() {
   keyspace_.FlushAll(false);
 }
 
+// Settings the connections and the dispatcher read on every request.
 void Server::ApplyLimits() {
+  dispatcher_.set_latency_tracking(config_.latency_tracking);
   limits_.query_buffer_limit = static_cast<size_t>(config_.client_query_buffer_limit);
   limits_.max_bulk_len = config_.proto_max_bulk_len;
   limits_.output_hard_limit = static_cast<size_t>(config_.output_normal_hard);

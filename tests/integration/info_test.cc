@@ -293,6 +293,11 @@ TEST(InfoTest, SectionsHeadersAndRedisFieldNames) {
 TEST(InfoTest, UsedMemoryPerKeyAndFlushall) {
   ServerProcess s;
   constexpr int kKeys = 100000;
+  // Every command used below runs once first, so that their latency histograms (server
+  // overhead, made on a command's first call) exist before the baseline.
+  AddKeys(s, 0, 1);
+  ASSERT_EQ(s.Command({"DBSIZE"}).integer, 1);
+  ASSERT_EQ(s.Command({"FLUSHALL"}).ToString(), "OK");
   const int64_t before = SettledUsedMemory(s);
   AddKeys(s, 0, kKeys);
   ASSERT_EQ(s.Command({"DBSIZE"}).integer, kKeys);
@@ -379,6 +384,67 @@ TEST(InfoTest, CommandstatsCountCalls) {
   EXPECT_EQ(Exec(c.get(), {"CONFIG", "RESETSTAT"}).ToString(), "OK");
   EXPECT_EQ(Exec(c.get(), {"INFO", "commandstats"}).str.find("cmdstat_set:"), std::string::npos);
   EXPECT_EQ(s.InfoField("total_error_replies"), "0");
+}
+
+// latencystats: one line per command called while latency-tracking is on, with the
+// configured percentiles in microseconds (Redis 7's format), cleared by CONFIG RESETSTAT.
+TEST(InfoTest, LatencystatsPercentiles) {
+  ServerProcess s({"--enable-debug-command", "yes"});
+  RedisConnection c = s.Connect();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exec(c.get(), {"CONFIG", "RESETSTAT"}).ToString(), "OK");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Exec(c.get(), {"SET", "k", "v"}).ToString(), "OK");
+  // 20 ms, 20 ms, 20 ms, 40 ms: p50 is a 20 ms call, p99 the 40 ms one.
+  for (const char* secs : {"0.02", "0.02", "0.02", "0.04"}) {
+    EXPECT_EQ(Exec(c.get(), {"DEBUG", "SLEEP", secs}).ToString(), "OK");
+  }
+  EXPECT_EQ(Exec(c.get(), {"GET"}).ToString(),
+            "(error) ERR wrong number of arguments for 'get' command");  // rejected: not timed
+  EXPECT_EQ(Exec(c.get(), {"CLIENT", "ID"}).type, RespValue::Type::kInteger);
+  const std::string text = Exec(c.get(), {"INFO", "latencystats"}).str;
+  std::map<std::string, std::map<std::string, std::string>> lat;
+  for (const std::string& l : Lines(text)) {
+    const size_t colon = l.find(':');
+    if (l.rfind("latency_percentiles_usec_", 0) == 0 && colon != std::string::npos) {
+      lat[l.substr(25, colon - 25)] = Fields(l.substr(colon + 1));
+    }
+  }
+  ASSERT_TRUE(lat.count("set")) << text;
+  ASSERT_TRUE(lat.count("debug")) << text;
+  ASSERT_TRUE(lat.count("client|id")) << text;  // subcommands by their full name
+  EXPECT_FALSE(lat.count("get")) << "a rejected call is not a latency sample";
+  const std::regex usec("[0-9]+\\.[0-9]{3}");
+  for (const auto& [name, f] : lat) {
+    ASSERT_EQ(f.size(), 3u) << name;
+    for (const char* p : {"p50", "p99", "p99.9"}) {
+      ASSERT_TRUE(f.count(p)) << name << " " << p;
+      EXPECT_TRUE(std::regex_match(f.at(p), usec)) << name << " " << f.at(p);
+    }
+  }
+  const double p50 = std::stod(lat["debug"]["p50"]);
+  const double p99 = std::stod(lat["debug"]["p99"]);
+  EXPECT_GE(p50, 20000.0);
+  EXPECT_LT(p50, 30000.0);
+  EXPECT_GE(p99, 40000.0);
+  EXPECT_LT(std::stod(lat["set"]["p50"]), 20000.0);
+
+  // Other percentiles, none, and tracking off.
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "SET", "latency-tracking-info-percentiles", "0 100"})
+                .ToString(),
+            "OK");
+  EXPECT_NE(Exec(c.get(), {"INFO", "latencystats"}).str.find("latency_percentiles_usec_debug:p0="),
+            std::string::npos);
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "SET", "latency-tracking-info-percentiles", ""}).ToString(),
+            "OK");
+  EXPECT_NE(Exec(c.get(), {"INFO", "latencystats"}).str.find("latency_percentiles_usec_debug:\r\n"),
+            std::string::npos);
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "SET", "latency-tracking", "no"}).ToString(), "OK");
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "RESETSTAT"}).ToString(), "OK");
+  EXPECT_EQ(Exec(c.get(), {"SET", "k", "v"}).ToString(), "OK");
+  EXPECT_EQ(Exec(c.get(), {"INFO", "latencystats"}).str, "# Latencystats\r\n");
+  // Commandstats still count.
+  EXPECT_NE(Exec(c.get(), {"INFO", "commandstats"}).str.find("cmdstat_set:calls=1,"),
+            std::string::npos);
 }
 
 TEST(InfoTest, KeyspaceLine) {

@@ -235,8 +235,48 @@ void ExpectInfoArithmetic(const Fields& f) {
   EXPECT_GE(allocated, used);
 }
 
+// Each command's latency histogram is 8 KiB of server overhead, made on its first call, and
+// CONFIG RESETSTAT frees them all.
+TEST(MemoryTest, LatencyHistogramsAreServerOverhead) {
+  ServerProcess s;
+  RedisConnection c = s.Connect();
+  ASSERT_TRUE(c);
+  // In one INFO reply (one snapshot): with an empty keyspace the overhead is startup, clients
+  // and 8 KiB for each command listed in latencystats (those are the commands with a histogram).
+  auto histogram_bytes = [&c]() {
+    const std::string text = Exec(c.get(), {"INFO", "everything"}).str;
+    const Fields f = ParseInfo(text);
+    int64_t histograms = 0;
+    for (size_t pos = text.find("latency_percentiles_usec_"); pos != std::string::npos;
+         pos = text.find("latency_percentiles_usec_", pos + 1)) {
+      ++histograms;
+    }
+    EXPECT_EQ(Int(f, "used_memory_overhead") - Int(f, "used_memory_startup") -
+                  Int(f, "mem_clients_normal"),
+              8192 * histograms)
+        << text;
+    return histograms;
+  };
+  const int64_t first = histogram_bytes();
+  ASSERT_EQ(Exec(c.get(), {"ECHO", "x"}).str, "x");  // its first call: one more histogram
+  ASSERT_EQ(Exec(c.get(), {"PING"}).str, "PONG");
+  EXPECT_EQ(histogram_bytes(), first + 3);  // echo, ping, and info itself from the first call
+  ASSERT_EQ(Exec(c.get(), {"ECHO", "y"}).str, "y");  // later calls make none
+  EXPECT_EQ(histogram_bytes(), first + 3);
+  // RESETSTAT frees every histogram; it and INFO make theirs again.
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "RESETSTAT"}).ToString(), "OK");
+  EXPECT_EQ(histogram_bytes(), 1);  // config|resetstat (info's own is made after its reply)
+  // With latency-tracking off, none are made.
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "SET", "latency-tracking", "no"}).ToString(), "OK");
+  ASSERT_EQ(Exec(c.get(), {"CONFIG", "RESETSTAT"}).ToString(), "OK");
+  ASSERT_EQ(Exec(c.get(), {"ECHO", "x"}).str, "x");
+  EXPECT_EQ(histogram_bytes(), 0);
+}
+
 TEST(MemoryTest, InfoMemoryFieldsFormatsAndArithmetic) {
-  ServerProcess s({"--maxmemory", "1536mb"});
+  // Without latency histograms (LatencyHistogramsAreServerOverhead covers them), so that
+  // overhead.total is exactly the parts MEMORY STATS lists.
+  ServerProcess s({"--maxmemory", "1536mb", "--latency-tracking", "no"});
   RedisConnection c = s.Connect(30000);
   ASSERT_TRUE(c);
   const std::string text = Exec(c.get(), {"INFO", "memory"}).str;
@@ -642,6 +682,11 @@ TEST(MemoryTest, MemoryStatsReplyShape) {
   ASSERT_EQ(Exec(c.get(), {"SET", "b", "2", "EX", "1000"}).ToString(), "OK");
   ASSERT_EQ(Exec(c.get(), {"SET", "c", "3"}).ToString(), "OK");
   ASSERT_EQ(Exec(c.get(), {"SELECT", "0"}).ToString(), "OK");
+  // The commands of the comparison below once first: their latency histograms (8 KiB each,
+  // made on a command's first call) exist from then on.
+  InfoMemory(c.get());
+  Exec(c.get(), {"MEMORY", "STATS"});
+  Exec(c.get(), {"PING"});
 
   auto expected_names = []() {
     std::vector<std::string> out;

@@ -10,5 +10,7 @@ int64_t UnixTimeMs();
 int64_t UnixTimeUs();
 // Microseconds from an arbitrary origin; never goes backwards. For durations and budgets.
 int64_t MonotonicUs();
+// Nanoseconds from the same kind of origin, for latency histograms.
+int64_t MonotonicNs();
 
 }  // namespace mnemo

@@ -16,13 +16,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mnemo/base/histogram.h"
 #include "mnemo/cmd/command.h"
 
 namespace mnemo::cmd {
 
 struct CommandStats {
   uint64_t calls = 0;
-  uint64_t usec = 0;
+  uint64_t nsec = 0;  // total time in the handler; INFO prints microseconds
   uint64_t rejected_calls = 0;
   uint64_t failed_calls = 0;
 };
@@ -35,6 +36,9 @@ class Dispatcher {
     std::string full_name;  // "get", "client|id"
     const Entry* parent = nullptr;
     CommandStats stats;
+    // Durations of its calls while latency-tracking is on (INFO latencystats); made on the
+    // first such call.
+    std::unique_ptr<LatencyHistogram> latency;
     std::vector<std::unique_ptr<Entry>> subcommands;
     std::unordered_map<std::string, Entry*> sub_index;
   };
@@ -66,6 +70,10 @@ class Dispatcher {
   uint64_t total_error_replies() const { return total_error_replies_; }
   uint64_t rejected_commands() const { return rejected_commands_; }
   void ResetStats();
+  // The memory of the latency histograms (server overhead in INFO memory).
+  size_t LatencyHistogramBytes() const;
+  // latency-tracking: whether calls are recorded in their command's latency histogram.
+  void set_latency_tracking(bool on) { latency_tracking_ = on; }
 
   void set_memory_guard(MemoryGuard guard) { memory_guard_ = std::move(guard); }
 
@@ -82,6 +90,7 @@ class Dispatcher {
   uint64_t total_commands_ = 0;
   uint64_t total_error_replies_ = 0;
   uint64_t rejected_commands_ = 0;
+  bool latency_tracking_ = true;
   MemoryGuard memory_guard_;
 };
 

@@ -42,7 +42,7 @@ struct MemoryOverview {
     size_t hashtable_expires = 0;  // bucket arrays of the expires table
   };
   std::vector<DbOverhead> dbs;  // non-empty databases only
-  size_t overhead_total = 0;    // startup + clients + keyspace tables
+  size_t overhead_total = 0;    // startup + clients + keyspace tables + latency histograms
   size_t keys_count = 0;
   size_t bytes_per_key = 0;       // (total - startup) / keys
   size_t dataset_bytes = 0;       // total - overhead

@@ -62,6 +62,8 @@ struct ServerConfig {
   bool appendonly = false;
   std::string enable_debug_command = "no";
   bool jemalloc_bg_thread = true;
+  bool latency_tracking = true;
+  std::vector<double> latency_percentiles = {50.0, 99.0, 99.9};
   int64_t io_threads = 1;
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;

@@ -131,6 +131,12 @@ TEST(ConfigTableTest, SettersGiveRedisErrors) {
       {"maxmemory-clients", "1.5%", "argument must be a memory or percent value"},
       {"maxmemory-clients", "%", "argument must be a memory or percent value"},
       {"maxmemory-clients", "abc", "argument must be a memory or percent value"},
+      {"latency-tracking-info-percentiles", "50 x", "Invalid latency-tracking-info-percentiles parameters"},
+      {"latency-tracking-info-percentiles", "nan", "Invalid latency-tracking-info-percentiles parameters"},
+      {"latency-tracking-info-percentiles", "101",
+       "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"},
+      {"latency-tracking-info-percentiles", "-1",
+       "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"},
       {"save", "60", "Invalid save parameters"},
       {"save", "0 5", "Invalid save parameters"},
       {"save", "60 -1", "Invalid save parameters"},
@@ -158,6 +164,9 @@ TEST(ConfigTableTest, SettersAcceptWhatRedisAccepts) {
       {"maxmemory-clients", "5%", "5%"},  // a percentage of maxmemory
       {"maxmemory-clients", "0%", "0"},
       {"maxmemory-clients", "10mb", "10485760"},
+      {"latency-tracking-info-percentiles", "0 100 99.99 50.5", "0 100 99.99 50.5"},
+      {"latency-tracking-info-percentiles", "", ""},
+      {"latency-tracking", "no", "no"},
       {"save", "60 0", "60 0"},  // zero changes is allowed
       {"save", "", ""},
       {"save", "3600 1 300 100", "3600 1 300 100"},
