@@ -235,6 +235,7 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
 }
 
 void Server::OnClose(net::Connection& c) {
+  if (auto* s = static_cast<Session*>(c.state())) dispatcher_.Unwatch(s->client);
   clients_.erase(c.id());
   --sockets_open_;
 }
@@ -383,17 +384,21 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const cmd::Client& cl = s.client;
   // Redis's letters in its order; "N" only when no flag is set.
   std::string flags;
+  if (cl.multi.active) flags += 'x';
+  if (cl.watch_touched) flags += 'd';
   if (cl.close_after_reply) flags += 'c';
   if (cl.no_evict) flags += 'e';
   if (flags.empty()) flags = "N";
   const size_t obl = c.output_pending();
+  const int64_t multi = cl.multi.active ? static_cast<int64_t>(cl.multi.size()) : -1;
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
-      "multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} "
+      "multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} "
       "tot-mem={} events=r{} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
-      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, c.query_buffer_used(),
-      c.query_buffer_free(), c.output_memory(), obl, obl, c.output_memory(), ClientMemory(c),
+      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, multi, c.query_buffer_used(),
+      c.query_buffer_free(), cl.MultiBytes(), c.output_memory(), obl, obl, c.output_memory(),
+      ClientMemory(c),
       c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name, cl.lib_ver);
 }
 
@@ -470,6 +475,7 @@ size_t Server::ClientMemory(const net::Connection& c) {
          {&s->client.name, &s->client.lib_name, &s->client.lib_ver, &s->client.last_command}) {
       if (const size_t n = StringHeapRequest(*str)) add(n);
     }
+    s->client.ForEachTransactionAllocation(add);
   }
   return total;
 }

@@ -3,8 +3,32 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "mnemo/base/function_ref.h"
 
 namespace mnemo::cmd {
+
+// MULTI ... EXEC: the commands queued since MULTI, stored flat (every argument in order, and
+// each command's argument count), so that a transaction costs few allocations.
+struct Transaction {
+  bool active = false;   // between MULTI and EXEC / DISCARD
+  bool aborted = false;  // a command was refused while queueing: EXEC answers EXECABORT
+  uint32_t flags = 0;    // the union of the queued commands' flags (EXEC is denyoom if any is)
+  std::vector<std::string> args;
+  std::vector<uint32_t> argc;
+
+  size_t size() const { return argc.size(); }
+  void Clear() { *this = Transaction{}; }
+};
+
+// A key under WATCH, and whether it existed then (a key that disappears before EXEC, by expiry
+// or eviction, aborts the transaction as in Redis 7).
+struct WatchedKey {
+  int db = 0;
+  std::string key;
+  bool existed = false;
+};
 
 struct Client {
   uint64_t id = 0;
@@ -18,6 +42,15 @@ struct Client {
   std::string last_command = "NULL";  // CLIENT LIST cmd=
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
+  Transaction multi;
+  std::vector<WatchedKey> watched;
+  bool watch_touched = false;  // a watched key was written since WATCH: EXEC fails
+
+  // Calls fn(bytes) for every heap block of the transaction and watch state, with the size
+  // asked of the allocator (client memory: CLIENT LIST multi-mem and tot-mem).
+  void ForEachTransactionAllocation(FunctionRef<void(size_t)> fn) const;
+  // The bytes of the queued commands' arguments (CLIENT LIST multi-mem).
+  size_t MultiBytes() const;
 };
 
 }  // namespace mnemo::cmd

@@ -80,6 +80,7 @@ std::span<const CommandSpec> MemoryCommands();
 std::span<const CommandSpec> HashCommands();
 std::span<const CommandSpec> ListCommands();
 std::span<const CommandSpec> ZsetCommands();
+std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
 

@@ -77,10 +77,32 @@ class Dispatcher {
 
   void set_memory_guard(MemoryGuard guard) { memory_guard_ = std::move(guard); }
 
+  // ---- transactions (MULTI / EXEC / WATCH) ----
+  // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
+  void ExecuteQueued(Client& client, std::span<const std::string_view> argv,
+                     protocol::ReplyBuilder& reply);
+  // Adds a key to the client's watch list (WATCH).
+  void Watch(Client& client, int db, std::string_view key, bool existed);
+  // Forgets every key the client watches (UNWATCH, EXEC, DISCARD, a closed connection).
+  void Unwatch(Client& client);
+  // Whether EXEC must fail: a watched key was written, or one that existed at WATCH time is
+  // gone (deleted, expired or evicted).
+  bool WatchBroken(Client& client);
+  // Marks every watching client touched (FLUSHALL, FLUSHDB, SWAPDB and writes whose keys the
+  // table cannot name: a conservative answer, never a missed change).
+  void TouchAllWatchers();
+
  private:
   void AddTable(std::span<const CommandSpec> table);
-  void Reject(Entry* entry, protocol::ReplyBuilder& reply, std::string_view error);
+  void Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply,
+              std::string_view error);
   void CountErrors(protocol::ReplyBuilder& reply, uint64_t before);
+  // Runs the handler with statistics, latency and watch bookkeeping.
+  void Call(Entry& entry, Client& client, std::span<const std::string_view> argv,
+            protocol::ReplyBuilder& reply);
+  // After a write command: marks the clients watching one of its keys.
+  void TouchWatchedKeys(const Entry& entry, const Client& client,
+                        std::span<const std::string_view> argv);
 
   db::Keyspace& keyspace_;
   ServerApi& server_;
@@ -92,6 +114,7 @@ class Dispatcher {
   uint64_t rejected_commands_ = 0;
   bool latency_tracking_ = true;
   MemoryGuard memory_guard_;
+  std::vector<Client*> watchers_;  // clients with a non-empty watch list
 };
 
 }  // namespace mnemo::cmd

@@ -12,6 +12,9 @@
 #   COMMAND, DEBUG, TIME) and commands that depend on the clock (TTL and the EX/PX options);
 # - where Redis 7.0 and 7.2 differ and Mnemo follows 7.2: ZRANK/ZREVRANK ... WITHSCORE, and
 #   BITCOUNT/BITPOS checking their arguments before looking the key up;
+# - WATCH: Mnemo marks a watched key on every successful write command naming it (and every
+#   watcher on writes whose keys the table cannot name), where Redis marks only real changes,
+#   so an EXEC that Redis runs may fail here (test_transactions.py covers WATCH);
 # - lexicographic ranges over members with different scores once a zset is a skiplist: Redis
 #   leaves the answer unspecified, and it depends on each server's random node levels.
 import os
@@ -37,7 +40,7 @@ EXCLUDED = {
     "ttl", "pttl", "expiretime", "pexpiretime", "expire", "pexpire", "expireat", "pexpireat",
     "persist", "getex", "setex", "psetex", "keys", "shutdown", "quit", "hello", "auth",
     "select", "swapdb", "move", "flushall", "flushdb", "dbsize", "zrank", "zrevrank",
-    "bitcount", "bitpos", "lastsave", "touch", "unlink", "monitor", "reset",
+    "bitcount", "bitpos", "lastsave", "touch", "unlink", "monitor", "reset", "watch",
 }
 UNORDERED = {"smembers", "sinter", "sunion", "sdiff", "hkeys", "hvals", "hgetall"}
 KEYS = ["k", "n", "s", "i", "h", "l", "z", "b", "missing", "dst"]
@@ -193,6 +196,8 @@ class Stream:
 def dataset(size, same_scores):
     """Commands that load the keys every round starts from: `size` picks the encodings."""
     return [
+        ["DISCARD"],  # a transaction the last round left open
+        ["UNWATCH"],
         ["FLUSHALL"],
         ["SET", "k", "hello"], ["SET", "n", "10"],
         ["SADD", "s"] + [f"e{i}" for i in range(size)] + ["m1"],
@@ -242,19 +247,22 @@ class Resp3:
         return data
 
     def read_response(self):
+        reply = self._read()
+        if reply[0] == "-":  # an error at the top raises, as redis-py does
+            raise redis.exceptions.ResponseError(reply[1].decode())
+        return reply
+
+    def _read(self):
         line = self._line()
         kind, rest = chr(line[0]), line[1:]
         if kind in "+-:,#(_":
-            if kind == "-":
-                raise redis.exceptions.ResponseError(rest.decode())
-            return (kind, rest)
+            return (kind, rest)  # errors inside an aggregate (EXEC) stay values
         if kind in "$=!":
             return (kind, self._exact(int(rest)))
         if kind in "*~>":
-            return (kind, [self.read_response() for _ in range(int(rest))])
+            return (kind, [self._read() for _ in range(int(rest))])
         if kind == "%":
-            return ("map", [(self.read_response(), self.read_response())
-                            for _ in range(int(rest))])
+            return ("map", [(self._read(), self._read()) for _ in range(int(rest))])
         raise AssertionError(f"unknown RESP3 type {line!r}")
 
 
@@ -266,7 +274,18 @@ def call(conn, argv):
         return ("error", str(e))
 
 
+def plain(reply):
+    """redis-py returns the errors inside an aggregate (EXEC) as exception objects, which do not
+    compare equal by content."""
+    if isinstance(reply, redis.exceptions.ResponseError):
+        return ("error", str(reply))
+    if isinstance(reply, list):
+        return [plain(r) for r in reply]
+    return reply
+
+
 def normal(argv, reply):
+    reply = plain(reply)
     if argv[0].lower() in UNORDERED:
         if isinstance(reply, list):
             return sorted(map(repr, reply))
@@ -345,13 +364,13 @@ def test_replies_match_redis(server, reference, seed, resp):
         size = stream.rnd.choice([3, 3, 200, 600])
         same_scores = stream.rnd.random() < 0.5
         for argv in dataset(size, same_scores):
-            assert call(mnemo, argv) == call(redis_ref, argv), argv
+            assert plain(call(mnemo, argv)) == plain(call(redis_ref, argv)), argv
         for _ in range(per_round):
             argv = stream.next()
-            lex = argv[0].lower().endswith("lex") or any(
+            lex = "lex" in argv[0].lower() or any(
                 str(a).upper() == "BYLEX" for a in argv)
-            if size > 128 and not same_scores and lex:
-                continue  # unspecified by Redis (see the top of this file)
+            if size > 128 and lex:
+                continue  # skiplists; scores may differ by now (see the top of this file)
             a, b = call(mnemo, argv), call(redis_ref, argv)
             compared += 1
             if normal(argv, a) != normal(argv, b):
