@@ -40,6 +40,16 @@ int64_t ClientId(RawSocket& c) {
 // from the socket would drain the very output buffer under test.)
 bool Connected(ServerProcess& server, int64_t id);
 
+// Makes `greedy` the client that pipelines GETs without reading (a small receive buffer, so the
+// kernel absorbs little) and returns its id, read before it stops reading.
+int64_t StartGreedy(RawSocket& greedy) {
+  EXPECT_TRUE(greedy.ok());
+  greedy.SetReceiveBuffer(4096);
+  const int64_t id = ClientId(greedy);
+  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  return id;
+}
+
 // Polls (up to 5 s) until the server no longer lists client `id`.
 bool Gone(ServerProcess& server, int64_t id) {
   for (int i = 0; i < 500; ++i) {
@@ -57,16 +67,13 @@ bool Connected(ServerProcess& server, int64_t id) {
 TEST(ClientEvictionTest, TheBiggestClientIsDisconnectedWhenClientsExceedTheBudget) {
   ServerProcess server({"--maxmemory-clients", "2mb"});
   ASSERT_EQ(server.Command({"SET", "big", std::string(100000, 'x')}).ToString(), "OK");
-  RawSocket greedy(server.port());
-  ASSERT_TRUE(greedy.ok());
-  greedy.SetReceiveBuffer(4096);
   RawSocket quiet(server.port());  // small and idle: must survive
   ASSERT_TRUE(quiet.ok());
   ASSERT_TRUE(quiet.SendAll("PING\r\n"));
   ASSERT_EQ(quiet.ReadReplies(1).size(), 1u);
 
-  const int64_t greedy_id = ClientId(greedy);
-  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  RawSocket greedy(server.port());
+  const int64_t greedy_id = StartGreedy(greedy);
   EXPECT_TRUE(Gone(server, greedy_id)) << "the client over the budget was not disconnected";
   EXPECT_EQ(EvictedClients(server), 1);
   EXPECT_LT(std::stoll(server.InfoField("mem_clients_normal")), 1024 * 1024);
@@ -84,20 +91,14 @@ TEST(ClientEvictionTest, PercentageOfMaxmemory) {
             "[maxmemory-clients, 2%]");
   ASSERT_EQ(server.Command({"SET", "big", std::string(100000, 'x')}).ToString(), "OK");
   RawSocket greedy(server.port());
-  ASSERT_TRUE(greedy.ok());
-  greedy.SetReceiveBuffer(4096);
-  const int64_t greedy_id = ClientId(greedy);
+  const int64_t greedy_id = StartGreedy(greedy);
   ASSERT_GT(greedy_id, 0);
-  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
   EXPECT_TRUE(Gone(server, greedy_id)) << "the client over 2% of maxmemory was not disconnected";
   EXPECT_EQ(EvictedClients(server), 1);
   // Without maxmemory a percentage means no budget at all.
   ASSERT_EQ(server.Command({"CONFIG", "SET", "maxmemory", "0"}).ToString(), "OK");
   RawSocket second(server.port());
-  ASSERT_TRUE(second.ok());
-  second.SetReceiveBuffer(4096);
-  const int64_t second_id = ClientId(second);
-  second.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  const int64_t second_id = StartGreedy(second);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_TRUE(Connected(server, second_id));
   EXPECT_EQ(EvictedClients(server), 1);
@@ -124,15 +125,11 @@ TEST(ClientEvictionTest, NoEvictProtectsAClient) {
     return pos == std::string::npos ? -1 : std::stoll(text.substr(pos + field.size() + 3));
   };
   RawSocket greedy(server.port());
-  ASSERT_TRUE(greedy.ok());
-  greedy.SetReceiveBuffer(4096);
   ASSERT_TRUE(greedy.SendAll("CLIENT NO-EVICT on\r\n"));
   auto ok = greedy.ReadReplies(1);
   ASSERT_EQ(ok.size(), 1u);
   ASSERT_EQ(ok[0].ToString(), "OK");
-  const int64_t id = ClientId(greedy);
-
-  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  const int64_t id = StartGreedy(greedy);
   // Give the server time to process the pipeline and run its cron several times.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const std::string listed =
@@ -164,10 +161,7 @@ TEST(ClientEvictionTest, ZeroMeansNoLimit) {
             "[maxmemory-clients, 0]");
   ASSERT_EQ(server.Command({"SET", "big", std::string(100000, 'x')}).ToString(), "OK");
   RawSocket greedy(server.port());
-  ASSERT_TRUE(greedy.ok());
-  greedy.SetReceiveBuffer(4096);
-  const int64_t id = ClientId(greedy);
-  greedy.SendAll(GreedyPipeline(), /*read_while_sending=*/false);
+  const int64_t id = StartGreedy(greedy);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_TRUE(Connected(server, id));
   EXPECT_EQ(EvictedClients(server), 0);
