@@ -88,7 +88,7 @@ def test_watch_optimistic_locking(server, r):
     other.close()
 
 
-def test_watched_key_that_expires_fails_exec(r):
+def test_watched_key_that_expires_or_is_evicted_fails_exec(r):
     r.set("lease", "x", px=100)
     with r.pipeline() as p:
         p.watch("lease")
@@ -97,6 +97,22 @@ def test_watched_key_that_expires_fails_exec(r):
         p.set("lease", "renewed")
         with pytest.raises(redis.exceptions.WatchError):
             p.execute()
+    # Evicted: every key goes under allkeys-random once the limit is far below the data.
+    other_keys = {f"pad{i}": "v" * 100 for i in range(1000)}
+    r.mset(other_keys)
+    r.set("watched", "x")
+    with r.pipeline() as p:
+        p.watch("watched")
+        r.config_set("maxmemory-policy", "allkeys-random")
+        r.config_set("maxmemory", 1)
+        assert r.ping()  # each command first evicts what it can
+        assert r.exists("watched") == 0
+        r.config_set("maxmemory", 0)
+        p.multi()
+        p.set("watched", "y")
+        with pytest.raises(redis.exceptions.WatchError):
+            p.execute()
+    r.config_set("maxmemory-policy", "noeviction")
     # A key that did not exist at WATCH time and still does not: EXEC runs.
     with r.pipeline() as p:
         p.watch("never")
