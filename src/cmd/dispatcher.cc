@@ -167,8 +167,15 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
 
 void Dispatcher::ExecuteQueued(Client& client, std::span<const std::string_view> argv,
                                protocol::ReplyBuilder& reply) {
-  Entry* entry = const_cast<Entry*>(Resolve(argv));
-  MNEMO_ASSERT(entry != nullptr);  // resolved when it was queued; the table does not change
+  // Resolved when it was queued, and the table does not change.
+  auto it = index_.find(ToLower(argv[0]));
+  MNEMO_ASSERT(it != index_.end());
+  Entry* entry = it->second;
+  if (!entry->subcommands.empty() && argv.size() >= 2) {
+    auto sub = entry->sub_index.find(ToLower(argv[1]));
+    MNEMO_ASSERT(sub != entry->sub_index.end());
+    entry = sub->second;
+  }
   client.last_command = entry->full_name;
   keyspace_.set_now_ms(UnixTimeMs());
   Call(*entry, client, argv, reply);
