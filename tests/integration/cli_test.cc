@@ -12,10 +12,6 @@
 namespace mnemo::test {
 namespace {
 
-int64_t InfoInt(ServerProcess& s, const std::string& field) {
-  return std::strtoll(s.InfoField(field).c_str(), nullptr, 10);
-}
-
 TEST(CliTest, PingPrintsPong) {
   ServerProcess s;
   int code = -1;
@@ -165,7 +161,7 @@ TEST(CliTest, BenchmarkPipelined) {
   ServerProcess s;
   Benchmark(s, {"-P", "16"});
   EXPECT_EQ(s.Command({"GET", "counter:__rand_int__"}).ToString(), "20000");
-  EXPECT_EQ(InfoInt(s, "total_error_replies"), 0);
+  EXPECT_EQ(s.InfoInt("total_error_replies"), 0);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ std::string GreedyPipeline() {
 }
 
 int64_t EvictedClients(ServerProcess& server) {
-  return std::stoll(server.InfoField("evicted_clients"));
+  return server.InfoInt("evicted_clients");
 }
 
 // The id of the connection `c` (CLIENT ID), read before it stops reading replies.

@@ -18,24 +18,6 @@
 namespace mnemo::test {
 namespace {
 
-int64_t InfoInt(ServerProcess& s, const std::string& field) {
-  return std::strtoll(s.InfoField(field).c_str(), nullptr, 10);
-}
-
-// used_memory once two readings 100 ms apart agree within 1 KB (a client being torn down or a
-// table being shrunk by the cron must not count). Every reading uses a fresh connection, so each
-// measures the same state: no data connection, one INFO connection.
-int64_t SettledUsedMemory(ServerProcess& s) {
-  int64_t last = InfoInt(s, "used_memory");
-  for (int i = 0; i < 50; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const int64_t now = InfoInt(s, "used_memory");
-    if (std::llabs(now - last) < 1024) return now;
-    last = now;
-  }
-  return last;
-}
-
 // Adds keys "key:%08d" -> 16-byte values, [from, from + n), through one pipelined connection
 // that is closed before returning.
 void AddKeys(ServerProcess& s, int from, int n) {
@@ -298,10 +280,10 @@ TEST(InfoTest, UsedMemoryPerKeyAndFlushall) {
   AddKeys(s, 0, 1);
   ASSERT_EQ(s.Command({"DBSIZE"}).integer, 1);
   ASSERT_EQ(s.Command({"FLUSHALL"}).ToString(), "OK");
-  const int64_t before = SettledUsedMemory(s);
+  const int64_t before = s.SettledUsedMemory();
   AddKeys(s, 0, kKeys);
   ASSERT_EQ(s.Command({"DBSIZE"}).integer, kKeys);
-  const int64_t loaded = SettledUsedMemory(s);
+  const int64_t loaded = s.SettledUsedMemory();
   const double per_key = static_cast<double>(loaded - before) / kKeys;
   // Design target 56 bytes per key (12-byte key, 16-byte value, header, table slot).
   EXPECT_GE(per_key, 50.0) << "before " << before << " loaded " << loaded;
@@ -311,16 +293,16 @@ TEST(InfoTest, UsedMemoryPerKeyAndFlushall) {
 
   EXPECT_EQ(s.Command({"FLUSHALL"}).ToString(), "OK");
   EXPECT_EQ(s.Command({"DBSIZE"}).integer, 0);
-  const int64_t flushed = SettledUsedMemory(s);
+  const int64_t flushed = s.SettledUsedMemory();
   std::printf("used_memory after FLUSHALL: %+lld bytes\n",
               static_cast<long long>(flushed - before));
   EXPECT_LT(std::llabs(flushed - before), 8 * 1024)
       << "before " << before << " after FLUSHALL " << flushed;
 
   // FLUSHALL ASYNC: once the lazy-free thread has drained, the same.
-  const int64_t lazyfreed = InfoInt(s, "lazyfreed_objects");
+  const int64_t lazyfreed = s.InfoInt("lazyfreed_objects");
   AddKeys(s, 0, kKeys);
-  EXPECT_GT(SettledUsedMemory(s) - before, 50LL * kKeys);
+  EXPECT_GT(s.SettledUsedMemory() - before, 50LL * kKeys);
   EXPECT_EQ(s.Command({"FLUSHALL", "ASYNC"}).ToString(), "OK");
   EXPECT_EQ(s.Command({"DBSIZE"}).integer, 0);  // gone from the keyspace at once
   bool drained = false;
@@ -329,14 +311,14 @@ TEST(InfoTest, UsedMemoryPerKeyAndFlushall) {
     if (!drained) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(drained);
-  EXPECT_EQ(InfoInt(s, "lazyfreed_objects") - lazyfreed, kKeys);
-  const int64_t async_flushed = SettledUsedMemory(s);
+  EXPECT_EQ(s.InfoInt("lazyfreed_objects") - lazyfreed, kKeys);
+  const int64_t async_flushed = s.SettledUsedMemory();
   std::printf("used_memory after FLUSHALL ASYNC: %+lld bytes\n",
               static_cast<long long>(async_flushed - before));
   EXPECT_LT(std::llabs(async_flushed - before), 8 * 1024)
       << "before " << before << " after FLUSHALL ASYNC " << async_flushed;
   // The peak remembers the loaded size.
-  EXPECT_GE(InfoInt(s, "used_memory_peak"), loaded);
+  EXPECT_GE(s.InfoInt("used_memory_peak"), loaded);
 }
 
 TEST(InfoTest, CommandstatsCountCalls) {

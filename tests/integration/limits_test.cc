@@ -18,31 +18,6 @@
 namespace mnemo::test {
 namespace {
 
-std::string Request(const std::vector<std::string>& argv) {
-  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const std::string& a : argv) {
-    out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  }
-  return out;
-}
-
-int64_t InfoInt(ServerProcess& s, const std::string& field) {
-  return std::strtoll(s.InfoField(field).c_str(), nullptr, 10);
-}
-
-// used_memory once it has settled: two readings in a row (100 ms apart) that agree within 1 KB,
-// so that a client still being torn down does not count. Gives up after 5 s and returns the last.
-int64_t SettledUsedMemory(ServerProcess& s) {
-  int64_t last = InfoInt(s, "used_memory");
-  for (int i = 0; i < 50; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const int64_t now = InfoInt(s, "used_memory");
-    if (std::llabs(now - last) < 1024) return now;
-    last = now;
-  }
-  return last;
-}
-
 TEST(LimitsTest, HugeBulkHeaderIsRefusedAndClosed) {
   ServerProcess s;
   RawSocket sock(s.port());
@@ -73,7 +48,7 @@ TEST(LimitsTest, HugeBulkHeaderIsRefusedAndClosed) {
 
 TEST(LimitsTest, GigabyteOfGarbageIsCutShort) {
   ServerProcess s;
-  const int64_t baseline = SettledUsedMemory(s);
+  const int64_t baseline = s.SettledUsedMemory();
   RawSocket sock(s.port());
   ASSERT_TRUE(sock.ok());
   // 1 GiB of seeded random bytes in 1 MB chunks; we stop as soon as the server hangs up, which
@@ -101,7 +76,7 @@ TEST(LimitsTest, GigabyteOfGarbageIsCutShort) {
   // Still alive and serving, and the garbage left no memory behind.
   EXPECT_TRUE(s.Alive());
   EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
-  const int64_t after = SettledUsedMemory(s);
+  const int64_t after = s.SettledUsedMemory();
   EXPECT_LT(std::llabs(after - baseline), 16 * 1024)
       << "baseline " << baseline << " after " << after;
 }
@@ -111,7 +86,7 @@ TEST(LimitsTest, ProtoMaxBulkLen) {
   // Exactly the limit is accepted.
   {
     RawSocket sock(s.port());
-    ASSERT_TRUE(sock.SendAll(Request({"SET", "k", std::string(1 << 20, 'a')})));
+    ASSERT_TRUE(sock.SendAll(EncodeRequest({"SET", "k", std::string(1 << 20, 'a')})));
     const std::vector<RespValue> r = sock.ReadReplies(1);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].ToString(), "OK");
@@ -129,7 +104,7 @@ TEST(LimitsTest, ProtoMaxBulkLen) {
   // CONFIG SET raises the limit at runtime.
   EXPECT_EQ(s.Command({"CONFIG", "SET", "proto-max-bulk-len", "4mb"}).ToString(), "OK");
   RawSocket again(s.port());
-  ASSERT_TRUE(again.SendAll(Request({"SET", "k", std::string(2 << 20, 'c')})));
+  ASSERT_TRUE(again.SendAll(EncodeRequest({"SET", "k", std::string(2 << 20, 'c')})));
   const std::vector<RespValue> r = again.ReadReplies(1);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].ToString(), "OK");
@@ -141,7 +116,7 @@ TEST(LimitsTest, PendingBigArgumentCostsItsSize) {
   // Just under jemalloc's 6 MiB size class (6,291,456) with the header; doubling from 16 KB
   // would give 8,388,608.
   constexpr size_t kSize = 6291000;
-  const int64_t baseline = SettledUsedMemory(s);
+  const int64_t baseline = s.SettledUsedMemory();
   RawSocket sock(s.port());
   ASSERT_TRUE(sock.SendAll("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$" + std::to_string(kSize) + "\r\n" +
                            std::string(kSize / 2, 'h')));
@@ -167,7 +142,7 @@ TEST(LimitsTest, PendingBigArgumentCostsItsSize) {
   }
   ASSERT_GE(qbuf, static_cast<int64_t>(kSize / 2)) << line;
   EXPECT_LT(qbuf + qbuf_free, static_cast<int64_t>(kSize + 64 * 1024)) << line;
-  const int64_t pending = InfoInt(s, "used_memory") - baseline;
+  const int64_t pending = s.InfoInt("used_memory") - baseline;
   EXPECT_GT(pending, static_cast<int64_t>(kSize));
   EXPECT_LT(pending, static_cast<int64_t>(kSize + 256 * 1024));
   ASSERT_TRUE(sock.SendAll(std::string(kSize - kSize / 2, 'h') + "\r\n"));
@@ -186,7 +161,7 @@ TEST(LimitsTest, ClientQueryBufferLimit) {
   // Under the limit: a 900 KB value goes through.
   {
     RawSocket sock(s.port());
-    ASSERT_TRUE(sock.SendAll(Request({"SET", "fits", std::string(900 * 1024, 'f')})));
+    ASSERT_TRUE(sock.SendAll(EncodeRequest({"SET", "fits", std::string(900 * 1024, 'f')})));
     const std::vector<RespValue> r = sock.ReadReplies(1);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].ToString(), "OK");
@@ -248,7 +223,7 @@ TEST(LimitsTest, MaxClients) {
   }
   EXPECT_TRUE(accepted);
   clients.clear();
-  EXPECT_GE(InfoInt(s, "rejected_connections"), 1);
+  EXPECT_GE(s.InfoInt("rejected_connections"), 1);
   // CONFIG SET maxclients applies at once.
   EXPECT_EQ(s.Command({"CONFIG", "SET", "maxclients", "1"}).ToString(), "OK");
   EXPECT_EQ(s.Command({"CONFIG", "GET", "maxclients"}).ToString(), "[maxclients, 1]");
@@ -314,7 +289,7 @@ TEST(LimitsTest, OutputBufferHardLimit) {
   greedy.SetReceiveBuffer(4096);
   const std::string gets = [] {
     std::string out;
-    for (int i = 0; i < 1000; ++i) out += Request({"GET", "big"});
+    for (int i = 0; i < 1000; ++i) out += EncodeRequest({"GET", "big"});
     return out;
   }();
   // The requests are small (26 KB) and may all fit the socket buffers; whether the last sends
@@ -347,7 +322,7 @@ TEST(LimitsTest, RandomPicksWithRepetitionStopAtTheReplyCeiling) {
   ASSERT_EQ(s.Command({"ZADD", "z", "1", "m", "2", "n"}).integer, 2);
   // Legitimate negative counts still answer in full.
   EXPECT_EQ(s.Command({"SRANDMEMBER", "s", "-100000"}).size(), 100000u);
-  const int64_t baseline = SettledUsedMemory(s);
+  const int64_t baseline = s.SettledUsedMemory();
   const std::vector<std::vector<std::string>> runaways = {
       {"SRANDMEMBER", "s", "-9223372036854775807"},
       {"SRANDMEMBER", "big", "-9223372036854775807"},
@@ -363,12 +338,12 @@ TEST(LimitsTest, RandomPicksWithRepetitionStopAtTheReplyCeiling) {
     ++closed;
     EXPECT_TRUE(s.Alive());
     EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
-    EXPECT_EQ(InfoInt(s, "client_output_buffer_limit_disconnections"), closed);
+    EXPECT_EQ(s.InfoInt("client_output_buffer_limit_disconnections"), closed);
   }
   // Nothing was evicted for the reply's sake and its memory is back.
-  EXPECT_EQ(InfoInt(s, "evicted_keys"), 0);
+  EXPECT_EQ(s.InfoInt("evicted_keys"), 0);
   EXPECT_EQ(s.Command({"DBSIZE"}).integer, 4);
-  EXPECT_LT(SettledUsedMemory(s), baseline + 256 * 1024);
+  EXPECT_LT(s.SettledUsedMemory(), baseline + 256 * 1024);
   EXPECT_NE(s.Log().find("a reply it asked for grew past 67108864 bytes"), std::string::npos)
       << s.Log();
 
@@ -387,7 +362,7 @@ TEST(LimitsTest, RandomPicksWithRepetitionStopAtTheReplyCeiling) {
 TEST(LimitsTest, RandomPicksCeilingOnTheDefaultConfiguration) {
   ServerProcess s;
   ASSERT_EQ(s.Command({"SADD", "s", "a", "b", "c"}).integer, 3);
-  const int64_t baseline = SettledUsedMemory(s);
+  const int64_t baseline = s.SettledUsedMemory();
   RedisConnection c = s.Connect(60000);
   ASSERT_TRUE(c);
   EXPECT_EQ(Exec(c.get(), {"SRANDMEMBER", "s", "-9223372036854775807"}).str.rfind("IO: ", 0), 0u);
@@ -396,8 +371,8 @@ TEST(LimitsTest, RandomPicksCeilingOnTheDefaultConfiguration) {
   EXPECT_EQ(s.Command({"PING"}).ToString(), "PONG");
   // The reply's memory is back, and its peak was bounded: under twice the ceiling (the buffer
   // grows by doubling) plus what the server held before.
-  EXPECT_LT(SettledUsedMemory(s), baseline + 256 * 1024);
-  EXPECT_LT(InfoInt(s, "used_memory_peak"), baseline + (512LL << 20) + (16LL << 20));
+  EXPECT_LT(s.SettledUsedMemory(), baseline + 256 * 1024);
+  EXPECT_LT(s.InfoInt("used_memory_peak"), baseline + (512LL << 20) + (16LL << 20));
 }
 
 }  // namespace

@@ -11,15 +11,6 @@
 namespace mnemo::test {
 namespace {
 
-// One request in RESP multibulk form.
-std::string Request(const std::vector<std::string>& argv) {
-  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const std::string& a : argv) {
-    out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  }
-  return out;
-}
-
 std::string Key(int i) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "key:%08d", i);
@@ -36,13 +27,13 @@ TEST(ProtocolTest, HundredThousandCommandsInOneWrite) {
   for (int i = 0; i < kCommands; ++i) {
     switch (i % 3) {
       case 0:
-        buffer += Request({"SET", Key(i), "value:" + std::to_string(i)});
+        buffer += EncodeRequest({"SET", Key(i), "value:" + std::to_string(i)});
         break;
       case 1:
-        buffer += Request({"GET", Key(i - 1)});
+        buffer += EncodeRequest({"GET", Key(i - 1)});
         break;
       default:
-        buffer += Request({"INCR", "counter"});
+        buffer += EncodeRequest({"INCR", "counter"});
         break;
     }
   }
@@ -87,7 +78,7 @@ TEST(ProtocolTest, InlineCommands) {
                    "get foo\n"
                    "\r\n"
                    "ECHO 'x y'\r\n" +
-                   Request({"SET", "m", "multi"}) +
+                   EncodeRequest({"SET", "m", "multi"}) +
                    "  get   m  \r\n"
                    "echo \"tab\\there\\x41\"\r\n"
                    "nosuchcommand a b\r\n"));
@@ -117,7 +108,7 @@ TEST(ProtocolTest, Hello3SwitchesToResp3) {
   ServerProcess s;
   RawSocket sock(s.port());
   ASSERT_TRUE(sock.ok());
-  ASSERT_TRUE(sock.SendAll(Request({"GET", "missing"}) + Request({"HELLO", "3"})));
+  ASSERT_TRUE(sock.SendAll(EncodeRequest({"GET", "missing"}) + EncodeRequest({"HELLO", "3"})));
   std::vector<RespValue> r = sock.ReadReplies(2);
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].type, RespValue::Type::kNull);  // "$-1" in RESP2
@@ -139,12 +130,12 @@ TEST(ProtocolTest, Hello3SwitchesToResp3) {
   EXPECT_EQ(hello[13].size(), 0u);
 
   // Now RESP3 shapes on the wire: "_" for null; then HELLO 2 back to RESP2.
-  ASSERT_TRUE(sock.SendAll(Request({"GET", "missing"})));
+  ASSERT_TRUE(sock.SendAll(EncodeRequest({"GET", "missing"})));
   r = sock.ReadReplies(1);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].type, RespValue::Type::kNull);
-  ASSERT_TRUE(sock.SendAll(Request({"HELLO", "4"}) + Request({"HELLO", "2"}) +
-                           Request({"GET", "missing"})));
+  ASSERT_TRUE(sock.SendAll(EncodeRequest({"HELLO", "4"}) + EncodeRequest({"HELLO", "2"}) +
+                           EncodeRequest({"GET", "missing"})));
   r = sock.ReadReplies(3);
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[0].ToString(), "(error) NOPROTO unsupported protocol version");
@@ -154,14 +145,14 @@ TEST(ProtocolTest, Hello3SwitchesToResp3) {
 
   // The exact bytes, to see "_" versus "$-1" (the parser maps both to null).
   RawSocket raw(s.port());
-  ASSERT_TRUE(raw.SendAll(Request({"HELLO", "3"})));
+  ASSERT_TRUE(raw.SendAll(EncodeRequest({"HELLO", "3"})));
   ASSERT_EQ(raw.ReadReplies(1).size(), 1u);
-  ASSERT_TRUE(raw.SendAll(Request({"GET", "missing"}) + Request({"QUIT"})));
+  ASSERT_TRUE(raw.SendAll(EncodeRequest({"GET", "missing"}) + EncodeRequest({"QUIT"})));
   bool closed = false;
   EXPECT_EQ(raw.ReadUntilClosed(10000, &closed), "_\r\n+OK\r\n");
   EXPECT_TRUE(closed);
   RawSocket raw2(s.port());
-  ASSERT_TRUE(raw2.SendAll(Request({"GET", "missing"}) + Request({"QUIT"})));
+  ASSERT_TRUE(raw2.SendAll(EncodeRequest({"GET", "missing"}) + EncodeRequest({"QUIT"})));
   EXPECT_EQ(raw2.ReadUntilClosed(10000, &closed), "$-1\r\n+OK\r\n");
 }
 
@@ -209,7 +200,7 @@ TEST(ProtocolTest, EveryProtocolErrorRepliesAndCloses) {
   // After AUTH the limits are gone.
   RawSocket authed(auth.port());
   ASSERT_TRUE(
-      authed.SendAll("PING\r\nAUTH secret\r\n" + Request({"SET", "k", std::string(100000, 'x')})));
+      authed.SendAll("PING\r\nAUTH secret\r\n" + EncodeRequest({"SET", "k", std::string(100000, 'x')})));
   const std::vector<RespValue> r = authed.ReadReplies(3);
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[0].ToString(), "(error) NOAUTH Authentication required.");
@@ -224,10 +215,10 @@ TEST(ProtocolTest, SlowSenderByteByByte) {
   RawSocket sock(s.port());
   ASSERT_TRUE(sock.ok());
   const std::string value(100, 'v');
-  const std::string stream = Request({"SET", "slow", value}) + Request({"GET", "slow"}) +
-                             "PING\r\n" + Request({"APPEND_NOT_A_COMMAND"}) +
-                             Request({"ECHO", ""}) + Request({"MSET", "a", "1", "b", "2"}) +
-                             Request({"MGET", "a", "b"});
+  const std::string stream = EncodeRequest({"SET", "slow", value}) + EncodeRequest({"GET", "slow"}) +
+                             "PING\r\n" + EncodeRequest({"APPEND_NOT_A_COMMAND"}) +
+                             EncodeRequest({"ECHO", ""}) + EncodeRequest({"MSET", "a", "1", "b", "2"}) +
+                             EncodeRequest({"MGET", "a", "b"});
   ASSERT_TRUE(sock.SendByteByByte(stream));
   const std::vector<RespValue> r = sock.ReadReplies(7);
   ASSERT_EQ(r.size(), 7u);
@@ -246,7 +237,7 @@ TEST(ProtocolTest, PipelineSplitAtEveryByte) {
   // The same three requests, cut into two writes at every possible position.
   ServerProcess s;
   const std::string stream =
-      Request({"SET", "k", "hello world"}) + "GET k\r\n" + Request({"INCRBY", "n", "5"});
+      EncodeRequest({"SET", "k", "hello world"}) + "GET k\r\n" + EncodeRequest({"INCRBY", "n", "5"});
   for (size_t cut = 1; cut < stream.size(); ++cut) {
     RawSocket sock(s.port());
     ASSERT_TRUE(sock.ok());
@@ -269,7 +260,7 @@ TEST(ProtocolTest, BigArgumentInOddChunks) {
   std::string value(300 * 1024 + 7, '\0');
   for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>((i * 131 + 7) % 256);
   const std::string stream =
-      Request({"SET", "big", value}) + Request({"GET", "big"}) + Request({"SET", "small", "s"});
+      EncodeRequest({"SET", "big", value}) + EncodeRequest({"GET", "big"}) + EncodeRequest({"SET", "small", "s"});
   RawSocket sock(s.port());
   ASSERT_TRUE(sock.ok());
   for (size_t off = 0; off < stream.size(); off += 997) {

@@ -135,15 +135,23 @@ std::vector<RespValue> RawSocket::ReadReplies(size_t n, int timeout_ms) {
       in_consumed_ = 0;
     }
     if (out.size() == n || peer_closed_ || fd_ < 0) break;
-    pollfd p{fd_, POLLIN, 0};
-    const int left = MillisLeft(deadline);
-    if (left == 0) break;
-    const int r = ::poll(&p, 1, left);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    Drain();
+    if (!WaitAndDrain(MillisLeft(deadline))) break;
   }
   return out;
+}
+
+bool RawSocket::WaitAndDrain(int timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    const int left = MillisLeft(deadline);
+    if (left == 0) return false;
+    const int r = ::poll(&p, 1, left);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    Drain();
+    return true;
+  }
 }
 
 std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
@@ -157,14 +165,7 @@ std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
 bool RawSocket::WaitClosed(int timeout_ms) {
   if (fd_ < 0) return true;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!peer_closed_) {
-    pollfd p{fd_, POLLIN, 0};
-    const int left = MillisLeft(deadline);
-    if (left == 0) break;
-    const int r = ::poll(&p, 1, left);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    Drain();
+  while (!peer_closed_ && WaitAndDrain(MillisLeft(deadline))) {
   }
   return peer_closed_;
 }

@@ -57,6 +57,9 @@ class RawSocket {
  private:
   // Reads what is available without blocking. Returns false if the peer has closed.
   bool Drain();
+  // Waits until the socket is readable, at most `timeout_ms`, and drains it. Returns false when
+  // nothing came in time.
+  bool WaitAndDrain(int timeout_ms);
 
   int fd_ = -1;
   std::string in_;          // bytes received

@@ -146,4 +146,12 @@ std::string RespValue::ToString() const {
   }
 }
 
+std::string EncodeRequest(const std::vector<std::string>& argv) {
+  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
+  for (const std::string& a : argv) {
+    out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  }
+  return out;
+}
+
 }  // namespace mnemo::test

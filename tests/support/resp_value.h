@@ -8,6 +8,9 @@
 
 namespace mnemo::test {
 
+// `argv` as one RESP multibulk request.
+std::string EncodeRequest(const std::vector<std::string>& argv);
+
 struct RespValue {
   enum class Type {
     kSimple,

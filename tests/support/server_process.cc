@@ -109,19 +109,15 @@ bool ServerProcess::Alive() {
 int ServerProcess::Stop(int timeout_ms) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const int code = WaitExit(timeout_ms);
+  if (pid_ > 0) {  // still running: SIGKILL
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return -1;
   }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return -1;
+  return code;
 }
 
 int ServerProcess::WaitExit(int timeout_ms) {
@@ -266,6 +262,21 @@ std::string ServerProcess::InfoField(const std::string& field) {
   }
   const size_t start = pos + key.size();
   return info.str.substr(start, info.str.find("\r\n", start) - start);
+}
+
+int64_t ServerProcess::InfoInt(const std::string& field) {
+  return std::strtoll(InfoField(field).c_str(), nullptr, 10);
+}
+
+int64_t ServerProcess::SettledUsedMemory() {
+  int64_t last = InfoInt("used_memory");
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int64_t now = InfoInt("used_memory");
+    if (std::llabs(now - last) < 1024) return now;
+    last = now;
+  }
+  return last;
 }
 
 }  // namespace mnemo::test

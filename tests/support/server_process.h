@@ -68,6 +68,13 @@ class ServerProcess {
                   const std::string& stdin_text = "");
   // The value of a field of INFO (e.g. "used_memory"), or "" if absent.
   std::string InfoField(const std::string& field);
+  // The same, read as an integer (0 if absent).
+  int64_t InfoInt(const std::string& field);
+  // used_memory once two readings 100 ms apart agree within 1 KB (a client being torn down or a
+  // table being shrunk by the cron must not count). Every reading uses a fresh connection, so
+  // each measures the same state: no data connection, one INFO connection. Gives up after 5 s
+  // and returns the last reading.
+  int64_t SettledUsedMemory();
 
  private:
   void Launch(const std::string& config_file, const std::vector<std::string>& args);
