@@ -13,6 +13,9 @@ namespace {
 
 using protocol::ReplyBuilder;
 
+constexpr std::string_view kErrClientName =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
 void PingCommand(Context& ctx) {
   if (ctx.argc() > 2) {
     ctx.reply.Error(protocol::WrongArity("ping"));
@@ -120,7 +123,7 @@ void HelloCommand(Context& ctx) {
     return;
   }
   if (has_setname && !ValidClientName(setname)) {
-    ctx.reply.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+    ctx.reply.Error(kErrClientName);
     return;
   }
   if (authenticated_now) ctx.client.authenticated = true;
@@ -150,7 +153,7 @@ void ClientIdCommand(Context& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.
 
 void ClientSetnameCommand(Context& ctx) {
   if (!ValidClientName(ctx.arg(2))) {
-    ctx.reply.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+    ctx.reply.Error(kErrClientName);
     return;
   }
   ctx.client.name = std::string(ctx.arg(2));

@@ -136,7 +136,6 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     return;
   }
   const bool in_multi = client.multi.active;
-  const bool is_exec = spec.name == "exec";
   if (in_multi && (spec.flags & kNoMulti)) {
     Reject(client, entry, reply, "ERR Command not allowed inside a transaction");
     return;
@@ -150,7 +149,8 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   // memory is refused when no room could be made (EXEC when a queued command may). Read-only
   // commands still run.
   const bool denyoom =
-      (spec.flags & kDenyOom) || (is_exec && in_multi && (client.multi.flags & kDenyOom));
+      (spec.flags & kDenyOom) ||
+      (in_multi && (client.multi.flags & kDenyOom) && spec.name == "exec");
   if (memory_guard_ && keyspace_.options().maxmemory > 0 && !memory_guard_() && denyoom) {
     Reject(client, entry, reply, protocol::kErrOom);
     return;

@@ -12,12 +12,16 @@
 
 namespace mnemo::cmd {
 
-void Client::ForEachTransactionAllocation(FunctionRef<void(size_t)> fn) const {
+void Client::ForEachMultiAllocation(FunctionRef<void(size_t)> fn) const {
   if (multi.args.capacity() > 0) fn(multi.args.capacity() * sizeof(std::string));
   for (const std::string& a : multi.args) {
     if (const size_t n = StringHeapRequest(a)) fn(n);
   }
   if (multi.argc.capacity() > 0) fn(multi.argc.capacity() * sizeof(uint32_t));
+}
+
+void Client::ForEachTransactionAllocation(FunctionRef<void(size_t)> fn) const {
+  ForEachMultiAllocation(fn);
   if (watched.capacity() > 0) fn(watched.capacity() * sizeof(WatchedKey));
   for (const WatchedKey& w : watched) {
     if (const size_t n = StringHeapRequest(w.key)) fn(n);
@@ -25,9 +29,8 @@ void Client::ForEachTransactionAllocation(FunctionRef<void(size_t)> fn) const {
 }
 
 size_t Client::MultiBytes() const {
-  size_t total = multi.args.capacity() * sizeof(std::string) +
-                 multi.argc.capacity() * sizeof(uint32_t);
-  for (const std::string& a : multi.args) total += StringHeapRequest(a);
+  size_t total = 0;
+  ForEachMultiAllocation([&total](size_t n) { total += n; });
   return total;
 }
 

@@ -300,7 +300,7 @@ std::string Server::InfoSection(std::string_view name) {
   } else if (name == "latencystats") {
     // Redis: "p<percentile>=<usec with 3 decimals>" for each latency-tracking-info-percentiles.
     auto emit = [&](const cmd::Dispatcher::Entry& e) {
-      if (!e.latency || e.latency->count() == 0) return;
+      if (!e.latency) return;  // made by a command's first timed call
       std::string value;
       for (const double p : config_.latency_percentiles) {
         if (!value.empty()) value += ',';

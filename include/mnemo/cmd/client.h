@@ -46,10 +46,11 @@ struct Client {
   std::vector<WatchedKey> watched;
   bool watch_touched = false;  // a watched key was written since WATCH: EXEC fails
 
-  // Calls fn(bytes) for every heap block of the transaction and watch state, with the size
-  // asked of the allocator (client memory: CLIENT LIST multi-mem and tot-mem).
+  // Calls fn(bytes) for every heap block of the MULTI queue, with the size asked of the
+  // allocator; ForEachTransactionAllocation adds the watched keys (client memory, tot-mem).
+  void ForEachMultiAllocation(FunctionRef<void(size_t)> fn) const;
   void ForEachTransactionAllocation(FunctionRef<void(size_t)> fn) const;
-  // The bytes of the queued commands' arguments (CLIENT LIST multi-mem).
+  // The bytes of the MULTI queue (CLIENT LIST multi-mem).
   size_t MultiBytes() const;
 };
 
