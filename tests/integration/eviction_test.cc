@@ -98,6 +98,23 @@ int CountExisting(redisContext* c, const std::string& prefix, int from, int to) 
 }
 
 // Sets maxmemory to the current used_memory plus room for `keys` keys; returns the limit.
+// Writes keys prefix0, prefix1, ... in pipelined batches of 500 until a write is refused (at
+// most `batches` batches); returns how many were written and sets *error to the refusal.
+int WriteUntilRefused(redisContext* c, const std::string& prefix, int batches,
+                      std::string* error) {
+  int written = 0;
+  for (int batch = 0; batch < batches && error->empty(); ++batch) {
+    for (const RespValue& r : SetKeys(c, prefix, batch * 500, (batch + 1) * 500)) {
+      if (r.IsError()) {
+        *error = r.str;
+        break;
+      }
+      ++written;
+    }
+  }
+  return written;
+}
+
 int64_t LimitForKeys(redisContext* c, int64_t keys) {
   const int64_t limit = InfoInt(c, "used_memory") + keys * kBytesPerKey;
   EXPECT_EQ(Exec(c, {"CONFIG", "SET", "maxmemory", std::to_string(limit)}).str, "OK");
@@ -197,16 +214,7 @@ TEST_P(VolatileEvictionTest, NeverEvictsKeysWithoutTtl) {
 
   // Persistent writes evict the remaining volatile keys, then are refused.
   std::string oom;
-  int written = 0;
-  for (int batch = 0; batch < 40 && oom.empty(); ++batch) {
-    for (const RespValue& r : SetKeys(c.get(), "q:", batch * 500, (batch + 1) * 500)) {
-      if (r.IsError()) {
-        oom = r.str;
-        break;
-      }
-      ++written;
-    }
-  }
+  const int written = WriteUntilRefused(c.get(), "q:", 40, &oom);
   EXPECT_EQ(oom, kOomError);
   EXPECT_EQ(CountExisting(c.get(), "v:", 0, 6000), 0);
   EXPECT_EQ(CountExisting(c.get(), "p:", 0, 1500), 1500);
@@ -295,17 +303,8 @@ TEST(EvictionTest, NoevictionRefusesWritesButServesReadsAndDel) {
   RedisConnection c = server.Connect();
   ASSERT_TRUE(c);
   LimitForKeys(c.get(), 2000);
-  int written = 0;
   std::string error;
-  for (int batch = 0; batch < 20 && error.empty(); ++batch) {
-    for (const RespValue& r : SetKeys(c.get(), "k:", batch * 500, (batch + 1) * 500)) {
-      if (r.IsError()) {
-        error = r.str;
-        break;
-      }
-      ++written;
-    }
-  }
+  const int written = WriteUntilRefused(c.get(), "k:", 20, &error);
   ASSERT_EQ(error, kOomError);
   EXPECT_GT(written, 1000);
   // The pipeline's own query and reply buffers counted when it was refused; once they are freed
