@@ -217,7 +217,6 @@ bool Server::OnOpen(net::Connection& c) {
 
 void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
   auto* s = static_cast<Session*>(c.state());
-  c.reply().set_resp(c.reply().resp());
   dispatcher_.Execute(s->client, argv, c.reply());
   // The peak after each command, before the eviction that runs before the next one (Redis 7
   // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
