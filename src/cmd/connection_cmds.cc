@@ -362,7 +362,7 @@ constexpr CommandSpec kConnectionCommands[] = {
      "Returns the server's liveliness response.", "1.0.0", "O(1)"},
     {"echo", EchoCommand, 2, kFast, 0, 0, 0, "connection", "Returns the given string.", "1.0.0",
      "O(1)"},
-    {"quit", QuitCommand, -1, kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0, 0, 0,
+    {"quit", QuitCommand, -1, kRunsInMulti | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0, 0, 0,
      "connection", "Closes the connection.", "1.0.0", "O(1)"},
     {"select", SelectCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
      "Changes the selected database.", "1.0.0", "O(1)"},

@@ -15,6 +15,14 @@ bool ArityOk(int arity, size_t argc) {
   return argc >= static_cast<size_t>(-arity);
 }
 
+// The index of watched_keys_: database and key.
+std::string WatchIndexKey(int db, std::string_view key) {
+  std::string k = std::to_string(db);
+  k += ':';
+  k += key;
+  return k;
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
@@ -30,7 +38,10 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(SetCommands());
   AddTable(BitmapCommands());
   AddTable(TransactionCommands());
+  keyspace_.changes().AddListener(this);
 }
+
+Dispatcher::~Dispatcher() { keyspace_.changes().RemoveListener(this); }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {
   for (const CommandSpec& spec : table) {
@@ -77,7 +88,7 @@ void Dispatcher::CountErrors(protocol::ReplyBuilder& reply, uint64_t before) {
 void Dispatcher::Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply,
                         std::string_view error) {
   const uint64_t before = reply.error_count();
-  if (entry != nullptr && entry->spec->name == "exec") {
+  if (entry != nullptr && (entry->spec->flags & kExec)) {
     // EXEC refused (arity, OOM): the whole transaction goes, with the reason (Redis
     // execCommandAbort, which answers so even without MULTI).
     const std::string_view reason = error.substr(error.find(' ') + 1);
@@ -95,18 +106,6 @@ void Dispatcher::Reject(Client& client, Entry* entry, protocol::ReplyBuilder& re
   if (entry != nullptr) ++entry->stats.rejected_calls;
   ++rejected_commands_;
 }
-
-namespace {
-
-// Commands that run at once inside MULTI instead of being queued (Redis processCommand).
-bool RunsInsideMulti(const CommandSpec& spec) {
-  for (std::string_view name : {"exec", "discard", "multi", "watch", "quit", "reset"}) {
-    if (spec.name == name) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
                          protocol::ReplyBuilder& reply) {
@@ -148,21 +147,25 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   // Under maxmemory, every command first makes room (evicting keys); a command that may grow
   // memory is refused when no room could be made (EXEC when a queued command may). Read-only
   // commands still run.
-  const bool denyoom =
-      (spec.flags & kDenyOom) ||
-      (in_multi && (client.multi.flags & kDenyOom) && spec.name == "exec");
+  const bool denyoom = (spec.flags & kDenyOom) ||
+                       (in_multi && (client.multi.flags & kDenyOom) && (spec.flags & kExec));
   if (memory_guard_ && keyspace_.options().maxmemory > 0 && !memory_guard_() && denyoom) {
     Reject(client, entry, reply, protocol::kErrOom);
     return;
   }
-  if (in_multi && !RunsInsideMulti(spec)) {
+  if (in_multi && !(spec.flags & kRunsInMulti)) {
     for (std::string_view a : argv) client.multi.args.emplace_back(a);
     client.multi.argc.push_back(static_cast<uint32_t>(argv.size()));
     client.multi.flags |= spec.flags;
     reply.SimpleString("QUEUED");
     return;
   }
+  // One execution unit: the command's effects, with the lazy-expiry deletions it causes (and
+  // for EXEC every queued command's), reach the propagation sinks together.
+  db::Changes& changes = keyspace_.changes();
+  changes.BeginUnit();
   Call(*entry, client, argv, reply);
+  changes.EndUnit();
 }
 
 void Dispatcher::ExecuteQueued(Client& client, std::span<const std::string_view> argv,
@@ -185,10 +188,23 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
                       protocol::ReplyBuilder& reply) {
   const CommandSpec& spec = *entry.spec;
   const uint64_t errors_before = reply.error_count();
+  db::Changes& changes = keyspace_.changes();
+  const uint64_t dirty_before = changes.dirty();
+  CallFrame frame;
   const int64_t start = MonotonicNs();
-  Context ctx{argv, client, reply, keyspace_, server_, *this};
+  Context ctx{argv, client, reply, keyspace_, server_, *this, frame};
   spec.handler(ctx);
   const auto elapsed_ns = static_cast<uint64_t>(MonotonicNs() - start);
+  // Propagate the effect (Redis call(): a command that moved the dirty counter goes to the AOF
+  // and the replicas as it was called, unless its handler said otherwise).
+  if (changes.propagating() && !frame.prevent &&
+      (frame.force || changes.dirty() != dirty_before)) {
+    if (frame.has_rewrite) {
+      changes.Propagate(client.db, std::move(frame.rewritten));
+    } else {
+      changes.Propagate(client.db, argv);
+    }
+  }
 
   ++total_commands_;
   ++entry.stats.calls;
@@ -200,12 +216,6 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
   const bool failed = reply.error_count() != errors_before;
   if (failed) ++entry.stats.failed_calls;
   CountErrors(reply, errors_before);
-  // A write that answered an error changed nothing (Redis signals only real changes; we also
-  // count a successful write that happened to change nothing, which can only fail an EXEC that
-  // Redis would run, never the reverse).
-  if ((spec.flags & kWrite) && !failed && !watchers_.empty()) {
-    TouchWatchedKeys(entry, client, argv);
-  }
 }
 
 // ---- WATCH ---------------------------------------------------------------------------------
@@ -214,14 +224,21 @@ void Dispatcher::Watch(Client& client, int db, std::string_view key, bool existe
   for (const WatchedKey& w : client.watched) {
     if (w.db == db && w.key == key) return;  // Redis: watching a key twice is once
   }
-  if (client.watched.empty()) watchers_.push_back(&client);
   client.watched.push_back({db, std::string(key), existed});
+  WatchEntry& e = watched_keys_[WatchIndexKey(db, key)];
+  if (e.clients.empty()) {
+    e.db = db;
+    e.key = std::string(key);
+  }
+  e.clients.push_back(&client);
 }
 
 void Dispatcher::Unwatch(Client& client) {
-  if (!client.watched.empty()) {
-    std::erase(watchers_, &client);
-    if (watchers_.empty()) std::vector<Client*>().swap(watchers_);
+  for (const WatchedKey& w : client.watched) {
+    auto it = watched_keys_.find(WatchIndexKey(w.db, w.key));
+    if (it == watched_keys_.end()) continue;
+    std::erase(it->second.clients, &client);
+    if (it->second.clients.empty()) watched_keys_.erase(it);
   }
   std::vector<WatchedKey>().swap(client.watched);
   client.watch_touched = false;
@@ -229,38 +246,40 @@ void Dispatcher::Unwatch(Client& client) {
 
 bool Dispatcher::WatchBroken(Client& client) {
   if (client.watch_touched) return true;
+  // A key that existed at WATCH time and has expired since, but was not deleted yet, breaks
+  // the transaction too (Redis 7 isWatchedKeyExpired); looking it up deletes it, which the
+  // seam announces.
   for (const WatchedKey& w : client.watched) {
     if (w.existed && keyspace_.db(w.db).LookupNoTouch(w.key) == nullptr) return true;
   }
-  return false;
+  return client.watch_touched;
 }
 
-void Dispatcher::TouchAllWatchers() {
-  for (Client* c : watchers_) c->watch_touched = true;
+void Dispatcher::TouchWatchers(int db, std::string_view key) {
+  auto it = watched_keys_.find(WatchIndexKey(db, key));
+  if (it == watched_keys_.end()) return;
+  for (Client* c : it->second.clients) c->watch_touched = true;
 }
 
-void Dispatcher::TouchWatchedKeys(const Entry& entry, const Client& client,
-                                  std::span<const std::string_view> argv) {
-  const CommandSpec& spec = *entry.spec;
-  // Keys the table cannot name (movable keys, none listed, another database): every watcher.
-  const bool other_db = spec.name == "move" || spec.name == "copy" || spec.name == "swapdb";
-  if ((spec.flags & kMovableKeys) || spec.first_key <= 0 || other_db) {
-    TouchAllWatchers();
-    return;
+void Dispatcher::OnKeyModified(db::Db& db, std::string_view key) {
+  if (watched_keys_.empty()) return;
+  TouchWatchers(db.id(), key);
+}
+
+void Dispatcher::OnDbFlushing(db::Db& db) {
+  // Only watched keys that exist are changed by a flush (Redis touchAllWatchedKeysInDb).
+  for (auto& [index, e] : watched_keys_) {
+    if (e.db != db.id() || db.keys().Find(e.key) == nullptr) continue;
+    for (Client* c : e.clients) c->watch_touched = true;
   }
-  const auto argc = static_cast<int>(argv.size());
-  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  const int step = spec.key_step > 0 ? spec.key_step : 1;
-  for (int i = spec.first_key; i <= last && i < argc; i += step) {
-    for (Client* c : watchers_) {
-      if (c->watch_touched) continue;
-      for (const WatchedKey& w : c->watched) {
-        if (w.db == client.db && w.key == argv[static_cast<size_t>(i)]) {
-          c->watch_touched = true;
-          break;
-        }
-      }
-    }
+}
+
+void Dispatcher::OnDbsSwapping(db::Db& a, db::Db& b) {
+  // A watched key of either database changes if it exists in either of them.
+  for (auto& [index, e] : watched_keys_) {
+    if (e.db != a.id() && e.db != b.id()) continue;
+    if (a.keys().Find(e.key) == nullptr && b.keys().Find(e.key) == nullptr) continue;
+    for (Client* c : e.clients) c->watch_touched = true;
   }
 }
 

@@ -211,6 +211,7 @@ void SwapdbCommand(Context& ctx) {
     return;
   }
   ctx.keyspace.SwapDbs(*a, *b);
+  ctx.keyspace.changes().AddDirty(1);
   ctx.reply.Ok();
 }
 
@@ -505,14 +506,17 @@ std::optional<bool> ParseFlushMode(Context& ctx) {
 void FlushdbCommand(Context& ctx) {
   auto async = ParseFlushMode(ctx);
   if (!async) return;
-  ctx.db().Clear(*async);
+  ctx.keyspace.changes().AddDirty(ctx.keyspace.FlushDb(ctx.client.db, *async));
+  // Propagated even when the database was empty already (Redis forceCommandPropagation).
+  ctx.ForcePropagation();
   ctx.reply.Ok();
 }
 
 void FlushallCommand(Context& ctx) {
   auto async = ParseFlushMode(ctx);
   if (!async) return;
-  ctx.keyspace.FlushAll(*async);
+  ctx.keyspace.changes().AddDirty(ctx.keyspace.FlushAll(*async));
+  ctx.ForcePropagation();
   ctx.reply.Ok();
 }
 

@@ -54,6 +54,7 @@ Object* Db::Lookup(std::string_view key, bool touch, bool count) {
       ++keyspace_->stats().keyspace_hits;
     } else {
       ++keyspace_->stats().keyspace_misses;
+      changes().Event(kNotifyKeyMiss, "keymiss", *this, key);
     }
   }
   if (o != nullptr && touch) Touch(o);
@@ -65,9 +66,16 @@ Object* Db::LookupWrite(std::string_view key) { return Lookup(key, true, false);
 Object* Db::LookupNoTouch(std::string_view key) { return Lookup(key, false, false); }
 Object* Db::LookupReadNoTouch(std::string_view key) { return Lookup(key, false, true); }
 
-void Db::Add(Object* o) {
+Changes& Db::changes() { return keyspace_->changes(); }
+
+void Db::AddQuietly(Object* o) {
   keys_.Insert(o);
   if (o->has_expire()) expires_.Insert(o);
+}
+
+void Db::Add(Object* o) {
+  AddQuietly(o);
+  changes().Event(kNotifyNew, "new", *this, o->key());
 }
 
 void Db::Relocate(Object* old, Object* moved) {
@@ -137,8 +145,24 @@ bool Db::Delete(std::string_view key, bool lazy) {
 }
 
 void Db::DeleteExpired(Object* o) {
-  Dispose(Detach(o), keyspace_->options().lazyfree_lazy_expire);
+  const bool lazy = keyspace_->options().lazyfree_lazy_expire;
+  Detach(o);
+  // The key lives in the block: announce before it is freed (Redis deleteExpiredKeyAndPropagate:
+  // the event, the modified signal, then the propagated deletion).
+  Changes& ch = changes();
+  ch.Event(kNotifyExpired, "expired", *this, o->key());
+  ch.Modified(*this, o->key());
+  ch.PropagateDeletion(*this, o->key(), lazy);
+  Dispose(o, lazy);
   ++keyspace_->stats().expired_keys;
+}
+
+bool Db::DeleteIfEmpty(Object* o) {
+  if (!ValueIsEmpty(*o)) return false;
+  Detach(o);
+  changes().KeyChanged(*this, o->key(), kNotifyGeneric, "del", 0);
+  Dispose(o, false);
+  return true;
 }
 
 Object* Db::SetExpire(Object* o, int64_t when_ms) {
@@ -235,12 +259,23 @@ uint32_t Keyspace::InitialLru() const {
   return lru_clock_;
 }
 
-void Keyspace::FlushAll(bool async) {
-  for (auto& d : dbs_) d->Clear(async);
+size_t Keyspace::FlushDb(int i, bool async) {
+  Db& d = db(i);
+  const size_t n = d.size();
+  changes_.Flushing(d);
+  d.Clear(async);
+  return n;
+}
+
+size_t Keyspace::FlushAll(bool async) {
+  size_t n = 0;
+  for (int i = 0; i < num_dbs(); ++i) n += FlushDb(i, async);
+  return n;
 }
 
 void Keyspace::SwapDbs(int a, int b) {
   if (a == b) return;
+  changes_.Swapping(db(a), db(b));
   db(a).Swap(db(b));
 }
 

@@ -104,7 +104,15 @@ Object* Evictor::PopBest(int* db_index, bool all_keys) {
 
 void Evictor::EvictObject(int db_index, Object* o) {
   Db& db = keyspace_.db(db_index);
-  db.Dispose(db.Detach(o), keyspace_.options().lazyfree_lazy_eviction);
+  const bool lazy = keyspace_.options().lazyfree_lazy_eviction;
+  db.Detach(o);
+  // Announced while the key's block is alive (Redis performEvictions: the modified signal, the
+  // "evicted" event, the propagated deletion).
+  Changes& ch = keyspace_.changes();
+  ch.Modified(db, o->key());
+  ch.Event(kNotifyEvicted, "evicted", db, o->key());
+  ch.PropagateDeletion(db, o->key(), lazy);
+  db.Dispose(o, lazy);
   ++keyspace_.stats().evicted_keys;
 }
 

@@ -273,10 +273,7 @@ void ListDeleteRange(Object* o, const Options& opts, int64_t start, size_t count
 }
 
 bool ListAfterRemove(Db& db, Object* o) {
-  if (ListLength(*o) == 0) {
-    db.Dispose(db.Detach(o), false);
-    return true;
-  }
+  if (db.DeleteIfEmpty(o)) return true;
   TryConvertForShrink(o, db.keyspace().options());
   return false;
 }

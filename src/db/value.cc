@@ -9,6 +9,21 @@
 
 namespace mnemo::db {
 
+bool ValueIsEmpty(const Object& o) {
+  switch (o.type()) {
+    case ObjType::kHash:
+      return HashLength(o) == 0;
+    case ObjType::kList:
+      return ListLength(o) == 0;
+    case ObjType::kZset:
+      return ZsetLength(o) == 0;
+    case ObjType::kSet:
+      return SetSize(o) == 0;
+    default:
+      return false;
+  }
+}
+
 void FreeValue(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString:

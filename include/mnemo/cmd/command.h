@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "mnemo/cmd/client.h"
 #include "mnemo/cmd/server_api.h"
@@ -34,9 +37,26 @@ enum CommandFlag : uint32_t {
   kNoMulti = 1u << 14,       // "no_multi"
   kAllowBusy = 1u << 15,     // "allow_busy"
   kMovableKeys = 1u << 16,   // "movablekeys": key positions depend on arguments
+  // Internal flags, not printed by COMMAND INFO (bits 24 and up):
+  kRunsInMulti = 1u << 24,  // runs at once inside MULTI instead of being queued
+  kExec = 1u << 25,         // EXEC: refusing it aborts the transaction (EXECABORT), and it is
+                            // denyoom when a queued command is
 };
 
 class Dispatcher;
+
+// What a handler says about the propagation of its call (see Context). The dispatcher reads it
+// after the handler returns.
+struct CallFrame {
+  // Propagate these arguments instead of the call's own (Redis rewriteClientCommandVector).
+  std::vector<std::string> rewritten;
+  bool has_rewrite = false;
+  // Propagate nothing of the call itself: the handler propagated its effects explicitly
+  // (SPOP with a count, EXEC, scripts) or they must not be propagated.
+  bool prevent = false;
+  // Propagate the call even if it changed no key (PUBLISH, Redis forceCommandPropagation).
+  bool force = false;
+};
 
 // Everything a handler may use while it runs.
 struct Context {
@@ -46,10 +66,57 @@ struct Context {
   db::Keyspace& keyspace;
   ServerApi& server;
   Dispatcher& dispatcher;
+  CallFrame& frame;
 
   db::Db& db() const { return keyspace.db(client.db); }
   size_t argc() const { return argv.size(); }
   std::string_view arg(size_t i) const { return argv[i]; }
+
+  // ---- the keyspace-change seam (db/changes.h) ----
+  // Announces that this command changed `key` in the client's database (or in `d`): WATCH,
+  // client tracking and blocked clients hear of it, the keyspace event `event` of class `cls`
+  // (a db::NotifyClass bit) is emitted, and the dirty counter grows by `dirty`. Call it once
+  // per key actually changed, after the change; never for a write that changed nothing.
+  void Changed(std::string_view key, uint32_t cls, std::string_view event,
+               uint64_t dirty = 1) const {
+    keyspace.changes().KeyChanged(db(), key, cls, event, dirty);
+  }
+  void Changed(db::Db& d, std::string_view key, uint32_t cls, std::string_view event,
+               uint64_t dirty = 1) const {
+    keyspace.changes().KeyChanged(d, key, cls, event, dirty);
+  }
+  // A keyspace event alone (a second event for the same change: "expire" after "set").
+  void Event(std::string_view key, uint32_t cls, std::string_view event) const {
+    keyspace.changes().Event(cls, event, db(), key);
+  }
+
+  // ---- propagation ----
+  // By default a call that moved the dirty counter is propagated with its own arguments, to
+  // the client's database. A handler whose effect those arguments would not reproduce says how
+  // instead:
+  //   PropagateAs: these arguments instead (SET k v EX 10 -> SET k v PXAT <abs>).
+  //   PreventPropagation: nothing of the call; together with Propagate calls for its effects.
+  //   Propagate: an extra command in the current unit, before the call's own (if any).
+  //   ForcePropagation: the call even though it changed no key (PUBLISH).
+  // They cost nothing when no sink consumes the stream (propagating() is false): check it
+  // before building arguments that take work.
+  bool propagating() const { return keyspace.changes().propagating(); }
+  void PropagateAs(std::initializer_list<std::string_view> argv_out) const {
+    frame.rewritten.assign(argv_out.begin(), argv_out.end());
+    frame.has_rewrite = true;
+  }
+  void PropagateAs(std::vector<std::string> argv_out) const {
+    frame.rewritten = std::move(argv_out);
+    frame.has_rewrite = true;
+  }
+  void PreventPropagation() const { frame.prevent = true; }
+  void ForcePropagation() const { frame.force = true; }
+  void Propagate(std::initializer_list<std::string_view> argv_out) const {
+    keyspace.changes().Propagate(client.db, argv_out);
+  }
+  void Propagate(std::vector<std::string> argv_out) const {
+    keyspace.changes().Propagate(client.db, std::move(argv_out));
+  }
 };
 
 using Handler = void (*)(Context& ctx);

@@ -28,7 +28,7 @@ struct CommandStats {
   uint64_t failed_calls = 0;
 };
 
-class Dispatcher {
+class Dispatcher : private db::ChangeListener {
  public:
   // A command or subcommand with its statistics.
   struct Entry {
@@ -51,6 +51,7 @@ class Dispatcher {
   Dispatcher(db::Keyspace& keyspace, ServerApi& server);
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
+  ~Dispatcher() override;
 
   // Runs one request. REQUIRES: !argv.empty().
   void Execute(Client& client, std::span<const std::string_view> argv,
@@ -85,24 +86,26 @@ class Dispatcher {
   void Watch(Client& client, int db, std::string_view key, bool existed);
   // Forgets every key the client watches (UNWATCH, EXEC, DISCARD, a closed connection).
   void Unwatch(Client& client);
-  // Whether EXEC must fail: a watched key was written, or one that existed at WATCH time is
-  // gone (deleted, expired or evicted).
+  // Whether EXEC must fail: a watched key was changed (the seam announced it), or one that
+  // existed at WATCH time has expired since without being deleted yet.
   bool WatchBroken(Client& client);
-  // Marks every watching client touched (FLUSHALL, FLUSHDB, SWAPDB and writes whose keys the
-  // table cannot name: a conservative answer, never a missed change).
-  void TouchAllWatchers();
 
  private:
   void AddTable(std::span<const CommandSpec> table);
   void Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply,
               std::string_view error);
   void CountErrors(protocol::ReplyBuilder& reply, uint64_t before);
-  // Runs the handler with statistics, latency and watch bookkeeping.
+  // Runs the handler with statistics, latency and propagation of its effect.
   void Call(Entry& entry, Client& client, std::span<const std::string_view> argv,
             protocol::ReplyBuilder& reply);
-  // After a write command: marks the clients watching one of its keys.
-  void TouchWatchedKeys(const Entry& entry, const Client& client,
-                        std::span<const std::string_view> argv);
+
+  // WATCH hears of changes through the seam (db::ChangeListener).
+  void OnKeyModified(db::Db& db, std::string_view key) override;
+  void OnDbFlushing(db::Db& db) override;
+  void OnDbsSwapping(db::Db& a, db::Db& b) override;
+  // Marks the watchers of `key` in database `db` touched; with `if_exists_in`, only when the
+  // key exists in one of those databases (a flush or swap changes only keys that exist).
+  void TouchWatchers(int db, std::string_view key);
 
   db::Keyspace& keyspace_;
   ServerApi& server_;
@@ -114,7 +117,13 @@ class Dispatcher {
   uint64_t rejected_commands_ = 0;
   bool latency_tracking_ = true;
   MemoryGuard memory_guard_;
-  std::vector<Client*> watchers_;  // clients with a non-empty watch list
+  // Watched keys by "<db>:<key>", with the clients watching each (Redis db->watched_keys).
+  struct WatchEntry {
+    int db = 0;
+    std::string key;
+    std::vector<Client*> clients;
+  };
+  std::unordered_map<std::string, WatchEntry> watched_keys_;
 };
 
 }  // namespace mnemo::cmd

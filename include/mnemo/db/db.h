@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/db/changes.h"
 #include "mnemo/db/lazyfree.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/object.h"
@@ -76,8 +77,11 @@ class Db {
   // lookupKeyReadWithFlags(LOOKUP_NOTOUCH): EXISTS, TYPE, TTL, OBJECT).
   Object* LookupReadNoTouch(std::string_view key);
 
-  // Adds a new object. REQUIRES: no object with its key (live or expired) is in this Db.
+  // Adds a new object and announces the "new" keyspace event. REQUIRES: no object with its key
+  // (live or expired) is in this Db.
   void Add(Object* o);
+  // As Add, without any announcement (loading a snapshot or a replica's initial sync).
+  void AddQuietly(Object* o);
   // Puts `o` in place of `old` (same key) and frees `old` with its value (lazily when
   // lazyfree-lazy-server-del says so and the value is big). Under an LFU policy, o keeps old's
   // counter (Redis dbSetValue).
@@ -103,17 +107,22 @@ class Db {
   static int64_t ExpireOf(const Object* o) { return o->has_expire() ? o->expire_ms() : -1; }
   // True iff `o` has an expiry in the past of the command's clock.
   bool IsExpired(const Object* o) const;
-  // Deletes `o` because it expired: counts expired_keys, frees lazily per lazyfree-lazy-expire.
+  // Deletes `o` because it expired: counts expired_keys, frees lazily per lazyfree-lazy-expire,
+  // announces the "expired" event and propagates the deletion (DEL, or UNLINK when lazy).
   void DeleteExpired(Object* o);
+  // Deletes `o` if its collection is empty, announcing the generic "del" event (every command
+  // that removes elements calls this after announcing its own event, as Redis emits "lrem" then
+  // "del"). Returns true iff it was deleted (and `o` is gone).
+  bool DeleteIfEmpty(Object* o);
 
   // A random live key's object, or null if there is none (expired keys met on the way are
   // deleted; gives up after a bounded number of tries if all sampled keys are expired).
   Object* RandomKey();
 
-  // Removes every key. With `async`, the tables are handed to the lazy-free thread whole and
-  // this call is O(1).
+  // Removes every key without any announcement (Keyspace::FlushDb announces). With `async`, the
+  // tables are handed to the lazy-free thread whole and this call is O(1).
   void Clear(bool async);
-  // Exchanges the contents of two databases (SWAPDB).
+  // Exchanges the contents of two databases, silently (Keyspace::SwapDbs announces).
   void Swap(Db& other);
 
   KeyTable& keys() { return keys_; }
@@ -121,6 +130,7 @@ class Db {
   const KeyTable& keys() const { return keys_; }
   const ExpireTable& expires() const { return expires_; }
   Keyspace& keyspace() { return *keyspace_; }
+  Changes& changes();
 
   // Where the active expiry cycle left off in `expires` (a scan cursor).
   uint64_t expires_cursor = 0;
@@ -153,6 +163,8 @@ class Keyspace {
   const Options& options() const { return options_; }
   Stats& stats() { return stats_; }
   LazyFree& lazyfree() { return lazyfree_; }
+  // The keyspace-change seam (changes.h).
+  Changes& changes() { return changes_; }
 
   // The time commands see: set once per command so that a command sees one instant
   // (Redis commandTimeSnapshot).
@@ -168,14 +180,17 @@ class Keyspace {
   // The initial LRU/LFU field of a new object under the current policy.
   uint32_t InitialLru() const;
 
-  // Removes every key of every database.
-  void FlushAll(bool async);
-  // Exchanges databases a and b.
+  // Removes every key of database `db` (FLUSHDB) / of every database (FLUSHALL), announcing the
+  // flush to the listeners first. Returns the number of keys removed.
+  size_t FlushDb(int db, bool async);
+  size_t FlushAll(bool async);
+  // Exchanges databases a and b (SWAPDB), announcing it first.
   void SwapDbs(int a, int b);
 
  private:
   Options options_;
   Stats stats_;
+  Changes changes_;
   LazyFree lazyfree_;
   int64_t now_ms_ = 0;
   uint32_t lru_clock_ = 0;

@@ -27,6 +27,10 @@ inline ValueRef ValueOf(const Object& o) {
   return ValueRef{o.type(), o.encoding(), o.word()};
 }
 
+// True iff `o` is a collection with no elements (which is never kept in a Db: see
+// Db::DeleteIfEmpty). Strings are never empty in this sense.
+bool ValueIsEmpty(const Object& o);
+
 // Frees every allocation the value owns (not the object block). Safe on any thread, as long as
 // no other thread can reach the value.
 void FreeValue(const ValueRef& v);
