@@ -56,6 +56,7 @@ std::optional<bool> BitUnitArg(Context& ctx, std::string_view arg) {
 struct WritableBytes {
   uint8_t* p;
   size_t len;
+  bool grew;  // the key was created or zero-extended: the keyspace changed already
 };
 
 // The bytes of the string at `key`, created or zero-extended to at least `len` bytes (Redis
@@ -65,13 +66,17 @@ std::optional<WritableBytes> StringForBitWrite(Context& ctx, std::string_view ke
   db::Db& d = ctx.db();
   Object* o = d.LookupWrite(key);
   if (WrongType(ctx, o, ObjType::kString)) return std::nullopt;
+  bool grew = true;
   if (o == nullptr) {
     o = db::NewZeroedStringObject(ctx.keyspace, key, len);
     d.Add(o);
   } else {
+    const size_t before = db::StringLength(*o);
     o = db::StringGrowZero(d, o, len).o;
+    grew = db::StringLength(*o) != before;
   }
-  return WritableBytes{reinterpret_cast<uint8_t*>(db::StringRawSds(*o)), db::StringLength(*o)};
+  return WritableBytes{reinterpret_cast<uint8_t*>(db::StringRawSds(*o)), db::StringLength(*o),
+                       grew};
 }
 
 // A string's bytes for reading; an int-encoded value is printed into `buf`.
@@ -172,6 +177,8 @@ void SetbitCommand(Context& ctx) {
   } else {
     p[byte] &= static_cast<uint8_t>(~mask);
   }
+  // Announced even when the bit already had that value, as Redis does.
+  ctx.Changed(ctx.arg(1), db::kNotifyString, "setbit");
   ctx.reply.Integer(old ? 1 : 0);
 }
 
@@ -384,7 +391,9 @@ void BitopCommand(Context& ctx) {
   }
   const std::string_view dest = ctx.arg(2);
   if (maxlen == 0) {
-    d.Delete(dest, ctx.keyspace.options().lazyfree_lazy_server_del);
+    if (d.Delete(dest, ctx.keyspace.options().lazyfree_lazy_server_del)) {
+      ctx.Changed(dest, db::kNotifyGeneric, "del");
+    }
     ctx.reply.Integer(0);
     return;
   }
@@ -416,6 +425,7 @@ void BitopCommand(Context& ctx) {
   } else {
     d.Add(result);
   }
+  ctx.Changed(dest, db::kNotifyString, "set");
   ctx.reply.Integer(static_cast<int64_t>(maxlen));
 }
 
@@ -583,6 +593,7 @@ void BitfieldGeneric(Context& ctx, bool read_only) {
   uint8_t* bytes = nullptr;  // the string, when some operation writes
   size_t len = 0;
   Bytes view;  // what GET reads: the string as it is now (absent: no bytes)
+  bool grew = false;
   db::IntBuffer buf;
   if (!writes) {
     Object* o = ctx.db().LookupRead(ctx.arg(1));
@@ -598,7 +609,9 @@ void BitfieldGeneric(Context& ctx, bool read_only) {
     bytes = w->p;
     len = w->len;
     view = Bytes{bytes, len};
+    grew = w->grew;
   }
+  uint64_t changes = 0;
 
   ctx.reply.ArrayHeader(ops.size());
   for (const FieldCommand& f : ops) {
@@ -637,6 +650,7 @@ void BitfieldGeneric(Context& ctx, bool read_only) {
       }
       ctx.reply.Integer(reply);
       SetField(bytes, f.offset, f.bits, static_cast<uint64_t>(next));
+      ++changes;
     } else {
       const uint64_t old = GetUnsigned(bytes, len, f.offset, f.bits);
       uint64_t wrapped = 0;
@@ -660,7 +674,13 @@ void BitfieldGeneric(Context& ctx, bool read_only) {
       }
       ctx.reply.Integer(static_cast<int64_t>(reply));
       SetField(bytes, f.offset, f.bits, next);
+      ++changes;
     }
+  }
+  // Redis announces only fields written; a key created or grown for writes that all failed
+  // (OVERFLOW FAIL) changed too, and must reach the propagation stream.
+  if (changes > 0 || grew) {
+    ctx.Changed(ctx.arg(1), db::kNotifyString, "setbit", changes > 0 ? changes : 1);
   }
 }
 

@@ -197,8 +197,7 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
   const auto elapsed_ns = static_cast<uint64_t>(MonotonicNs() - start);
   // Propagate the effect (Redis call(): a command that moved the dirty counter goes to the AOF
   // and the replicas as it was called, unless its handler said otherwise).
-  if (changes.propagating() && !frame.prevent &&
-      (frame.force || changes.dirty() != dirty_before)) {
+  if (changes.propagating() && !frame.prevent && (frame.force || changes.dirty() != dirty_before)) {
     if (frame.has_rewrite) {
       changes.Propagate(client.db, std::move(frame.rewritten));
     } else {

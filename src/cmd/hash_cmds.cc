@@ -56,6 +56,8 @@ void HsetGeneric(Context& ctx, bool reply_count) {
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     created += db::HashSet(ctx.keyspace, o, ctx.arg(i), ctx.arg(i + 1)) ? 1 : 0;
   }
+  // Every field written counts, new or not (Redis hsetCommand).
+  ctx.Changed(ctx.arg(1), db::kNotifyHash, "hset", (ctx.argc() - 2) / 2);
   if (reply_count) {
     ctx.reply.Integer(created);
   } else {
@@ -80,6 +82,7 @@ void HsetnxCommand(Context& ctx) {
   }
   db::HashTryConversion(ctx.keyspace, o, ctx.argv.subspan(2, 2));
   db::HashSet(ctx.keyspace, o, ctx.arg(2), ctx.arg(3));
+  ctx.Changed(ctx.arg(1), db::kNotifyHash, "hset");
   ctx.reply.Integer(1);
 }
 
@@ -143,11 +146,12 @@ void HdelCommand(Context& ctx) {
     for (size_t i = 2; i < ctx.argc(); ++i) {
       if (!db::HashDelete(o, ctx.arg(i))) continue;
       ++deleted;
-      if (db::HashLength(*o) == 0) {  // Redis never keeps an empty hash
-        ctx.db().Dispose(ctx.db().Detach(o), false);
-        break;
-      }
+      if (db::HashLength(*o) == 0) break;
     }
+  }
+  if (deleted > 0) {
+    ctx.Changed(ctx.arg(1), db::kNotifyHash, "hdel", static_cast<uint64_t>(deleted));
+    ctx.db().DeleteIfEmpty(o);  // Redis never keeps an empty hash
   }
   ctx.reply.Integer(deleted);
 }
@@ -205,6 +209,7 @@ void HincrbyCommand(Context& ctx) {
     ctx.db().Add(o);
   }
   db::HashSet(ctx.keyspace, o, ctx.arg(2), Int64ToString(value));
+  ctx.Changed(ctx.arg(1), db::kNotifyHash, "hincrby");
   ctx.reply.Integer(value);
 }
 
@@ -240,6 +245,9 @@ void HincrbyfloatCommand(Context& ctx) {
   }
   // HashSet converts the hash when the printed result is longer than hash-max-listpack-value.
   db::HashSet(ctx.keyspace, o, ctx.arg(2), result);
+  ctx.Changed(ctx.arg(1), db::kNotifyHash, "hincrbyfloat");
+  // The result, not the increment: float arithmetic may differ elsewhere (Redis 7).
+  ctx.PropagateAs({"HSET", ctx.arg(1), ctx.arg(2), result});
   ctx.reply.Bulk(result);
 }
 

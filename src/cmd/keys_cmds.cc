@@ -36,7 +36,10 @@ using db::Object;
 void DelGeneric(Context& ctx, bool lazy) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.argc(); ++i) {
-    if (ctx.db().Delete(ctx.arg(i), lazy)) ++deleted;
+    if (ctx.db().Delete(ctx.arg(i), lazy)) {
+      ++deleted;
+      ctx.Changed(ctx.arg(i), db::kNotifyGeneric, "del");
+    }
   }
   ctx.reply.Integer(deleted);
 }
@@ -121,6 +124,8 @@ void RenameGeneric(Context& ctx, bool nx) {
                                  db::Db::ExpireOf(src), src->lru());
   Object::Destroy(d.Detach(src));
   d.Add(moved);
+  ctx.Changed(from, db::kNotifyGeneric, "rename_from", 0);
+  ctx.Changed(to, db::kNotifyGeneric, "rename_to");
   if (nx) {
     ctx.reply.Integer(1);
   } else {
@@ -174,6 +179,7 @@ void CopyCommand(Context& ctx) {
                                 db::Db::ExpireOf(src), ctx.keyspace.InitialLru());
   if (existing != nullptr) DeleteForOverwrite(dst_db, existing);
   dst_db.Add(copy);
+  ctx.Changed(dst_db, to, db::kNotifyGeneric, "copy_to");
   ctx.reply.Integer(1);
 }
 
@@ -194,6 +200,8 @@ void MoveCommand(Context& ctx) {
     return;
   }
   dst_db.Add(src_db.Detach(o));
+  ctx.Changed(src_db, ctx.arg(1), db::kNotifyGeneric, "move_from", 0);
+  ctx.Changed(dst_db, ctx.arg(1), db::kNotifyGeneric, "move_to");
   ctx.reply.Integer(1);
 }
 
@@ -371,10 +379,17 @@ void ExpireGeneric(Context& ctx, int64_t basetime, bool seconds, std::string_vie
     ctx.reply.Integer(0);
     return;
   }
+  const std::string_view key = ctx.arg(1);
   if (*when <= ctx.keyspace.now_ms()) {
-    d.Delete(ctx.arg(1), ctx.keyspace.options().lazyfree_lazy_expire);
+    const bool lazy = ctx.keyspace.options().lazyfree_lazy_expire;
+    d.Delete(key, lazy);
+    ctx.Changed(key, db::kNotifyGeneric, "del");
+    ctx.PropagateAs({lazy ? "UNLINK" : "DEL", key});
   } else {
     d.SetExpire(o, *when);
+    ctx.Changed(key, db::kNotifyGeneric, "expire");
+    // Relative times would mean another instant elsewhere: the absolute one (Redis 7).
+    if (ctx.propagating()) ctx.PropagateAs({"PEXPIREAT", key, Int64ToString(*when)});
   }
   ctx.reply.Integer(1);
 }
@@ -418,6 +433,7 @@ void PersistCommand(Context& ctx) {
     return;
   }
   d.RemoveExpire(o);
+  ctx.Changed(ctx.arg(1), db::kNotifyGeneric, "persist");
   ctx.reply.Integer(1);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mnemo/base/assert.h"
+#include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
@@ -79,6 +80,8 @@ void PushGeneric(Context& ctx, ListEnd where, bool xx) {
     d.Add(o);
   }
   db::ListPush(o, Opts(ctx), ctx.argv.subspan(2), where);
+  ctx.Changed(ctx.arg(1), db::kNotifyList, where == ListEnd::kHead ? "lpush" : "rpush",
+              ctx.argc() - 2);
   ctx.reply.Integer(static_cast<int64_t>(db::ListLength(*o)));
 }
 
@@ -121,6 +124,7 @@ void PopGeneric(Context& ctx, ListEnd where, std::string_view name) {
   } else {
     ctx.reply.Bulk(db::ListPop(o, Opts(ctx), where));
   }
+  ctx.Changed(ctx.arg(1), db::kNotifyList, where == ListEnd::kHead ? "lpop" : "rpop");
   db::ListAfterRemove(d, o);
 }
 
@@ -173,6 +177,7 @@ void LinsertCommand(Context& ctx) {
     ctx.reply.Integer(-1);
     return;
   }
+  ctx.Changed(ctx.arg(1), db::kNotifyList, "linsert");
   ctx.reply.Integer(static_cast<int64_t>(db::ListLength(*o)));
 }
 
@@ -217,6 +222,8 @@ void LtrimCommand(Context& ctx) {
   }
   db::ListDeleteRange(o, Opts(ctx), 0, static_cast<size_t>(ltrim));
   db::ListDeleteRange(o, Opts(ctx), -rtrim, static_cast<size_t>(rtrim));
+  // Announced even when nothing was trimmed (Redis ltrimCommand); dirty counts the removals.
+  ctx.Changed(ctx.arg(1), db::kNotifyList, "ltrim", static_cast<uint64_t>(ltrim + rtrim));
   db::ListAfterRemove(d, o);
   ctx.reply.Ok();
 }
@@ -233,7 +240,10 @@ void LremCommand(Context& ctx) {
   }
   if (WrongType(ctx, o, ObjType::kList)) return;
   const size_t removed = db::ListRemove(o, Opts(ctx), ctx.arg(3), *count);
-  if (removed > 0) db::ListAfterRemove(d, o);
+  if (removed > 0) {
+    ctx.Changed(ctx.arg(1), db::kNotifyList, "lrem", removed);
+    db::ListAfterRemove(d, o);
+  }
   ctx.reply.Integer(static_cast<int64_t>(removed));
 }
 
@@ -248,6 +258,7 @@ void LsetCommand(Context& ctx) {
   auto index = IntArg(ctx, ctx.arg(2));
   if (!index) return;
   if (db::ListSet(o, Opts(ctx), *index, ctx.arg(3))) {
+    ctx.Changed(ctx.arg(1), db::kNotifyList, "lset");
     ctx.reply.Ok();
   } else {
     ctx.reply.Error(protocol::kErrIndexOutOfRange);
@@ -356,6 +367,9 @@ void MoveGeneric(Context& ctx, ListEnd from, ListEnd to) {
   }
   db::ListPush(dst, Opts(ctx), value, to);
   ctx.reply.Bulk(value);
+  // Redis's order: the push, the pop, then the source's deletion if it emptied.
+  ctx.Changed(ctx.arg(2), db::kNotifyList, to == ListEnd::kHead ? "lpush" : "rpush");
+  ctx.Changed(ctx.arg(1), db::kNotifyList, from == ListEnd::kHead ? "lpop" : "rpop", 0);
   db::ListAfterRemove(d, src);  // after the push: when src is dst, it is not empty
 }
 
@@ -404,6 +418,10 @@ void LmpopCommand(Context& ctx) {
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(ctx.arg(k));
     PopRange(ctx, o, *where, count);
+    const bool head = *where == ListEnd::kHead;
+    ctx.Changed(ctx.arg(k), db::kNotifyList, head ? "lpop" : "rpop");
+    // Propagated as the pop it was, on the key it found (Redis 7).
+    ctx.PropagateAs({head ? "LPOP" : "RPOP", ctx.arg(k), Int64ToString(count)});
     db::ListAfterRemove(d, o);
     return;
   }

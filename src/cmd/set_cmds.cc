@@ -25,11 +25,6 @@ void ReplyMember(Context& ctx, const SetMember& m) {
   ctx.reply.Bulk(m.Bytes(buf));
 }
 
-// Redis deletes a collection when its last member goes.
-void DeleteIfEmpty(db::Db& d, Object* o) {
-  if (db::SetSize(*o) == 0) d.Dispose(d.Detach(o), false);
-}
-
 // Stores a new set object `o` at its key, replacing whatever was there (type and TTL included,
 // as Redis setKey does).
 void StoreSet(db::Db& d, Object* o) {
@@ -76,6 +71,7 @@ void SaddCommand(Context& ctx) {
   for (size_t i = 2; i < ctx.argc(); ++i) {
     if (db::SetAdd(ctx.keyspace, o, ctx.arg(i))) ++added;
   }
+  if (added > 0) ctx.Changed(ctx.arg(1), db::kNotifySet, "sadd", static_cast<uint64_t>(added));
   ctx.reply.Integer(added);
 }
 
@@ -91,11 +87,12 @@ void SremCommand(Context& ctx) {
   for (size_t i = 2; i < ctx.argc(); ++i) {
     if (db::SetRemove(o, ctx.arg(i))) {
       ++removed;
-      if (db::SetSize(*o) == 0) {
-        DeleteIfEmpty(d, o);
-        break;
-      }
+      if (db::SetSize(*o) == 0) break;
     }
+  }
+  if (removed > 0) {
+    ctx.Changed(ctx.arg(1), db::kNotifySet, "srem", static_cast<uint64_t>(removed));
+    d.DeleteIfEmpty(o);  // Redis deletes a collection when its last member goes
   }
   ctx.reply.Integer(removed);
 }
@@ -118,12 +115,13 @@ void SmoveCommand(Context& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  DeleteIfEmpty(d, src);
+  ctx.Changed(ctx.arg(1), db::kNotifySet, "srem");
+  d.DeleteIfEmpty(src);
   if (dst == nullptr) {
     dst = db::NewSetObject(ctx.keyspace, ctx.arg(2), member, 1);
     d.Add(dst);
   }
-  db::SetAdd(ctx.keyspace, dst, member);
+  if (db::SetAdd(ctx.keyspace, dst, member)) ctx.Changed(ctx.arg(2), db::kNotifySet, "sadd");
   ctx.reply.Integer(1);
 }
 
@@ -176,8 +174,16 @@ void SpopCommand(Context& ctx) {
       return;
     }
     if (WrongType(ctx, o, ObjType::kSet)) return;
-    db::SetPop(ctx.keyspace, o, 1, [&](const SetMember& m) { ReplyMember(ctx, m); });
-    DeleteIfEmpty(d, o);
+    std::string popped;
+    db::SetPop(ctx.keyspace, o, 1, [&](const SetMember& m) {
+      db::IntBuffer buf;
+      popped = std::string(m.Bytes(buf));
+      ctx.reply.Bulk(popped);
+    });
+    ctx.Changed(ctx.arg(1), db::kNotifySet, "spop");
+    // A random pick is not reproducible: propagate which member went (Redis 7).
+    ctx.PropagateAs({"SREM", ctx.arg(1), popped});
+    d.DeleteIfEmpty(o);
     return;
   }
   // Redis getPositiveLongFromObjectOrReply: a non-integer gets the same text.
@@ -201,12 +207,34 @@ void SpopCommand(Context& ctx) {
       ReplyMember(ctx, m);
       return true;
     });
-    d.Dispose(d.Detach(o), ctx.keyspace.options().lazyfree_lazy_server_del);
+    const bool lazy = ctx.keyspace.options().lazyfree_lazy_server_del;
+    d.Dispose(d.Detach(o), lazy);
+    ctx.Changed(ctx.arg(1), db::kNotifySet, "spop", size);
+    ctx.Event(ctx.arg(1), db::kNotifyGeneric, "del");
+    ctx.PropagateAs({lazy ? "UNLINK" : "DEL", ctx.arg(1)});
     return;
   }
+  // The members that went, as SREM commands of at most kSremBatch members (Redis 7 spop with
+  // a count: the pick is random, its effect must be reproducible).
+  constexpr size_t kSremBatch = 1024;
+  const bool propagate = ctx.propagating();
+  std::vector<std::string> srem;
+  auto flush = [&] {
+    if (srem.size() > 2) ctx.Propagate(std::move(srem));
+    srem.clear();
+  };
   ctx.reply.SetHeader(static_cast<size_t>(*count));
-  db::SetPop(ctx.keyspace, o, static_cast<uint64_t>(*count),
-             [&](const SetMember& m) { ReplyMember(ctx, m); });
+  db::SetPop(ctx.keyspace, o, static_cast<uint64_t>(*count), [&](const SetMember& m) {
+    ReplyMember(ctx, m);
+    if (!propagate) return;
+    if (srem.empty()) srem = {"SREM", std::string(ctx.arg(1))};
+    db::IntBuffer buf;
+    srem.emplace_back(m.Bytes(buf));
+    if (srem.size() == 2 + kSremBatch) flush();
+  });
+  if (propagate) flush();
+  ctx.PreventPropagation();
+  ctx.Changed(ctx.arg(1), db::kNotifySet, "spop", static_cast<uint64_t>(*count));
 }
 
 // SRANDMEMBER key [count]: count >= 0 distinct members, count < 0 -count members that may repeat.
@@ -313,11 +341,14 @@ void SinterstoreCommand(Context& ctx) {
   Object* result = nullptr;
   if (!AnyMissing(sets)) result = db::SetIntersectStore(ctx.keyspace, sets, ctx.arg(1));
   if (result == nullptr) {
-    d.Delete(ctx.arg(1), ctx.keyspace.options().lazyfree_lazy_server_del);
+    if (d.Delete(ctx.arg(1), ctx.keyspace.options().lazyfree_lazy_server_del)) {
+      ctx.Changed(ctx.arg(1), db::kNotifyGeneric, "del");
+    }
     ctx.reply.Integer(0);
     return;
   }
   StoreSet(d, result);
+  ctx.Changed(ctx.arg(1), db::kNotifySet, "sinterstore");
   ctx.reply.Integer(static_cast<int64_t>(db::SetSize(*result)));
 }
 
@@ -330,11 +361,14 @@ void UnionDiffGeneric(Context& ctx, db::SetOp op, bool store) {
   Object* result = db::SetUnionDiff(ctx.keyspace, sets, op, key);
   if (store) {
     if (result == nullptr) {
-      d.Delete(key, ctx.keyspace.options().lazyfree_lazy_server_del);
+      if (d.Delete(key, ctx.keyspace.options().lazyfree_lazy_server_del)) {
+        ctx.Changed(key, db::kNotifyGeneric, "del");
+      }
       ctx.reply.Integer(0);
       return;
     }
     StoreSet(d, result);
+    ctx.Changed(key, db::kNotifySet, op == db::SetOp::kUnion ? "sunionstore" : "sdiffstore");
     ctx.reply.Integer(static_cast<int64_t>(db::SetSize(*result)));
     return;
   }

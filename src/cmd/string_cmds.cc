@@ -163,6 +163,15 @@ void SetGeneric(Context& ctx, std::string_view key, std::string_view value, uint
       d.Add(o);
     }
   }
+  ctx.Changed(key, db::kNotifyString, "set");
+  if (expire_at_ms >= 0) {
+    ctx.Event(key, db::kNotifyGeneric, "expire");
+    // A relative expiry would mean another instant on a replica or at AOF load: propagate the
+    // absolute one (Redis 7: SET key value PXAT <ms>).
+    if (!(flags & kPxat) && ctx.propagating()) {
+      ctx.PropagateAs({"SET", key, value, "PXAT", Int64ToString(expire_at_ms)});
+    }
+  }
   if (!get) ctx.reply.Ok();
 }
 
@@ -185,6 +194,7 @@ void SetnxCommand(Context& ctx) {
     return;
   }
   d.Add(db::NewStringObject(ctx.keyspace, ctx.arg(1), ctx.arg(2), -1));
+  ctx.Changed(ctx.arg(1), db::kNotifyString, "set");
   ctx.reply.Integer(1);
 }
 
@@ -206,7 +216,10 @@ void GetdelCommand(Context& ctx) {
   Object* o = d.LookupRead(ctx.arg(1));
   if (WrongType(ctx, o, ObjType::kString)) return;
   ReplyString(ctx, o);  // copies the bytes into the reply before the object goes
-  if (o != nullptr) d.Dispose(d.Detach(o), ctx.keyspace.options().lazyfree_lazy_user_del);
+  if (o == nullptr) return;
+  d.Dispose(d.Detach(o), ctx.keyspace.options().lazyfree_lazy_user_del);
+  ctx.Changed(ctx.arg(1), db::kNotifyGeneric, "del");
+  ctx.PropagateAs({"DEL", ctx.arg(1)});
 }
 
 // GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST]
@@ -227,13 +240,21 @@ void GetexCommand(Context& ctx) {
     when = *w;
   }
   ReplyString(ctx, o);
+  const std::string_view key = ctx.arg(1);
   if ((opt.flags & (kExat | kPxat)) && when <= ctx.keyspace.now_ms()) {
     // An absolute time already reached deletes the key (Redis checkAlreadyExpired: <=).
-    d.Dispose(d.Detach(o), ctx.keyspace.options().lazyfree_lazy_expire);
+    const bool lazy = ctx.keyspace.options().lazyfree_lazy_expire;
+    d.Dispose(d.Detach(o), lazy);
+    ctx.Changed(key, db::kNotifyGeneric, "del");
+    ctx.PropagateAs({lazy ? "UNLINK" : "DEL", key});
   } else if (when >= 0) {
     d.SetExpire(o, when);
-  } else if (opt.flags & kPersist) {
+    ctx.Changed(key, db::kNotifyGeneric, "expire");
+    if (ctx.propagating()) ctx.PropagateAs({"PEXPIREAT", key, Int64ToString(when)});
+  } else if ((opt.flags & kPersist) && o->has_expire()) {
     d.RemoveExpire(o);
+    ctx.Changed(key, db::kNotifyGeneric, "persist");
+    ctx.PropagateAs({"PERSIST", key});
   }
 }
 
@@ -271,6 +292,7 @@ void MsetGeneric(Context& ctx, bool nx) {
     } else {
       d.Add(o);
     }
+    ctx.Changed(ctx.arg(i), db::kNotifyString, "set");
   }
   if (nx) {
     ctx.reply.Integer(1);
@@ -307,6 +329,7 @@ void IncrDecr(Context& ctx, int64_t delta) {
   } else {
     d.Add(db::NewIntStringObject(ctx.keyspace, ctx.arg(1), value, -1));
   }
+  ctx.Changed(ctx.arg(1), db::kNotifyString, "incrby");
   ctx.reply.Integer(value);
 }
 
@@ -350,10 +373,13 @@ void IncrbyfloatCommand(Context& ctx) {
   }
   const std::string text = LongDoubleToString(value);
   if (o != nullptr) {
-    db::StringSetPlain(d, o, text);  // keeps the TTL (Redis replicates it as SET ... KEEPTTL)
+    db::StringSetPlain(d, o, text);  // keeps the TTL
   } else {
     d.Add(db::NewPlainStringObject(ctx.keyspace, ctx.arg(1), text, -1));
   }
+  ctx.Changed(ctx.arg(1), db::kNotifyString, "incrbyfloat");
+  // The sum's text, not the increment: float arithmetic may differ elsewhere (Redis 7).
+  ctx.PropagateAs({"SET", ctx.arg(1), text, "KEEPTTL"});
   ctx.reply.Bulk(text);
 }
 
@@ -374,12 +400,14 @@ void AppendCommand(Context& ctx) {
   if (o == nullptr) {
     // A new key gets the encoding the value deserves (int, embstr or raw), as SET would give.
     d.Add(db::NewStringObject(ctx.keyspace, ctx.arg(1), tail, -1));
+    ctx.Changed(ctx.arg(1), db::kNotifyString, "append");
     ctx.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
   }
   if (WrongType(ctx, o, ObjType::kString)) return;
   if (!CheckStringLength(ctx, db::StringLength(*o), tail.size())) return;
   o = db::StringAppend(d, o, tail);
+  ctx.Changed(ctx.arg(1), db::kNotifyString, "append");
   ctx.reply.Integer(static_cast<int64_t>(db::StringLength(*o)));
 }
 
@@ -442,6 +470,7 @@ void SetrangeCommand(Context& ctx) {
     }
     if (!CheckStringLength(ctx, at, value.size())) return;
     d.Add(db::NewPaddedStringObject(ctx.keyspace, ctx.arg(1), at, value));
+    ctx.Changed(ctx.arg(1), db::kNotifyString, "setrange");
     ctx.reply.Integer(static_cast<int64_t>(at + value.size()));
     return;
   }
@@ -452,6 +481,7 @@ void SetrangeCommand(Context& ctx) {
   }
   if (!CheckStringLength(ctx, at, value.size())) return;
   o = db::StringSetRange(d, o, at, value);
+  ctx.Changed(ctx.arg(1), db::kNotifyString, "setrange");
   ctx.reply.Integer(static_cast<int64_t>(db::StringLength(*o)));
 }
 

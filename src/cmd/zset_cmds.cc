@@ -29,9 +29,13 @@ using db::ObjType;
 
 // ---- shared helpers ---------------------------------------------------------------------------
 
-// Deletes the key of a zset that has become empty (Redis deletes empty collections).
-void DeleteIfEmpty(Context& ctx, Object* o) {
-  if (db::ZsetLength(*o) == 0) ctx.db().Dispose(ctx.db().Detach(o), false);
+// Deletes the key of a zset that has become empty (Redis deletes empty collections),
+// announcing "del".
+void DeleteIfEmpty(Context& ctx, Object* o) { ctx.db().DeleteIfEmpty(o); }
+
+// Deletes the destination of a store whose result is empty, announcing "del" if it existed.
+void DeleteStoreDestination(Context& ctx, std::string_view key) {
+  if (ctx.db().Delete(key, false)) ctx.Changed(key, db::kNotifyGeneric, "del");
 }
 
 // Stores a new zset object at `key`, replacing whatever is there (Redis setKey).
@@ -165,6 +169,10 @@ void ZaddGeneric(Context& ctx, unsigned flags) {
       score = r.score;
     }
   }
+  if (added > 0 || updated > 0) {
+    ctx.Changed(key, db::kNotifyZset, incr ? "zincr" : "zadd",
+                static_cast<uint64_t>(added + updated));
+  }
   DeleteIfEmpty(ctx, o);  // XX or NX on a new key may have added nothing
   if (incr) {
     if (processed > 0) {
@@ -192,7 +200,10 @@ void ZremCommand(Context& ctx) {
     if (db::ZsetDelete(o, ctx.arg(j))) ++deleted;
     if (db::ZsetLength(*o) == 0) break;
   }
-  DeleteIfEmpty(ctx, o);
+  if (deleted > 0) {
+    ctx.Changed(ctx.arg(1), db::kNotifyZset, "zrem", static_cast<uint64_t>(deleted));
+    DeleteIfEmpty(ctx, o);
+  }
   ctx.reply.Integer(deleted);
 }
 
@@ -260,7 +271,13 @@ void ZremrangeGeneric(Context& ctx, RangeType type) {
   } else {
     deleted = db::ZsetDeleteRangeByLex(o, *lex_range);
   }
-  DeleteIfEmpty(ctx, o);
+  if (deleted > 0) {
+    const char* event = type == RangeType::kRank    ? "zremrangebyrank"
+                        : type == RangeType::kScore ? "zremrangebyscore"
+                                                    : "zremrangebylex";
+    ctx.Changed(ctx.arg(1), db::kNotifyZset, event, deleted);
+    DeleteIfEmpty(ctx, o);
+  }
   ctx.reply.Integer(static_cast<int64_t>(deleted));
 }
 
@@ -318,8 +335,9 @@ class RangeSink {
     }
     if (count_ > 0) {
       StoreObject(ctx_, dst_key_, std::exchange(dst_, nullptr));
+      ctx_.Changed(dst_key_, db::kNotifyZset, "zrangestore");
     } else {
-      ctx_.db().Delete(dst_key_, false);
+      DeleteStoreDestination(ctx_, dst_key_);
     }
     ctx_.reply.Integer(static_cast<int64_t>(count_));
   }
@@ -614,6 +632,10 @@ void GenericPop(Context& ctx, std::span<const std::string_view> keys, bool max, 
     ctx.reply.Bulk(member);
     ctx.reply.Double(score);
   });
+  ctx.Changed(key, db::kNotifyZset, max ? "zpopmax" : "zpopmin", n);
+  // Propagated as the pop it was, on the key it found (ZMPOP and the blocking pops; ZPOPMIN
+  // and ZPOPMAX are rewritten to themselves).
+  ctx.PropagateAs({max ? "ZPOPMAX" : "ZPOPMIN", key, Int64ToString(static_cast<int64_t>(n))});
   DeleteIfEmpty(ctx, o);
 }
 
@@ -843,8 +865,12 @@ void ZsetOpGeneric(Context& ctx, size_t numkeys_idx, bool store, db::ZsetSetOp o
     const size_t size = result.size();
     if (size > 0) {
       StoreObject(ctx, dst, result.ToObject(ctx.keyspace, dst));
+      ctx.Changed(dst, db::kNotifyZset,
+                  op == db::ZsetSetOp::kUnion   ? "zunionstore"
+                  : op == db::ZsetSetOp::kInter ? "zinterstore"
+                                                : "zdiffstore");
     } else {
-      ctx.db().Delete(dst, false);
+      DeleteStoreDestination(ctx, dst);
     }
     ctx.reply.Integer(static_cast<int64_t>(size));
     return;

@@ -92,8 +92,7 @@ class Dispatcher : private db::ChangeListener {
 
  private:
   void AddTable(std::span<const CommandSpec> table);
-  void Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply,
-              std::string_view error);
+  void Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply, std::string_view error);
   void CountErrors(protocol::ReplyBuilder& reply, uint64_t before);
   // Runs the handler with statistics, latency and propagation of its effect.
   void Call(Entry& entry, Client& client, std::span<const std::string_view> argv,

@@ -43,21 +43,21 @@ class Db;
 // The classes of keyspace events: Redis's NOTIFY_* bits, one letter of notify-keyspace-events
 // each.
 enum NotifyClass : uint32_t {
-  kNotifyKeyspace = 1u << 0,   // K: __keyspace@<db>__:<key> channels
-  kNotifyKeyevent = 1u << 1,   // E: __keyevent@<db>__:<event> channels
-  kNotifyGeneric = 1u << 2,    // g: DEL, EXPIRE, RENAME, ...
-  kNotifyString = 1u << 3,     // $
-  kNotifyList = 1u << 4,       // l
-  kNotifySet = 1u << 5,        // s
-  kNotifyHash = 1u << 6,       // h
-  kNotifyZset = 1u << 7,       // z
-  kNotifyExpired = 1u << 8,    // x
-  kNotifyEvicted = 1u << 9,    // e
-  kNotifyStream = 1u << 10,    // t
-  kNotifyKeyMiss = 1u << 11,   // m: a read found no key (not part of A)
-  kNotifyLoaded = 1u << 12,    // module events only; no letter
-  kNotifyModule = 1u << 13,    // d
-  kNotifyNew = 1u << 14,       // n: a key was created (not part of A)
+  kNotifyKeyspace = 1u << 0,  // K: __keyspace@<db>__:<key> channels
+  kNotifyKeyevent = 1u << 1,  // E: __keyevent@<db>__:<event> channels
+  kNotifyGeneric = 1u << 2,   // g: DEL, EXPIRE, RENAME, ...
+  kNotifyString = 1u << 3,    // $
+  kNotifyList = 1u << 4,      // l
+  kNotifySet = 1u << 5,       // s
+  kNotifyHash = 1u << 6,      // h
+  kNotifyZset = 1u << 7,      // z
+  kNotifyExpired = 1u << 8,   // x
+  kNotifyEvicted = 1u << 9,   // e
+  kNotifyStream = 1u << 10,   // t
+  kNotifyKeyMiss = 1u << 11,  // m: a read found no key (not part of A)
+  kNotifyLoaded = 1u << 12,   // module events only; no letter
+  kNotifyModule = 1u << 13,   // d
+  kNotifyNew = 1u << 14,      // n: a key was created (not part of A)
   // A: every class but m and n.
   kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet | kNotifyHash |
                kNotifyZset | kNotifyExpired | kNotifyEvicted | kNotifyStream | kNotifyModule,
@@ -82,8 +82,7 @@ class ChangeListener {
   }
   // A keyspace event of one NotifyClass bit (Redis notifyKeyspaceEvent). Only classes enabled
   // by Changes::set_notify_classes are announced.
-  virtual void OnKeyspaceEvent(uint32_t cls, std::string_view event, Db& db,
-                               std::string_view key) {
+  virtual void OnKeyspaceEvent(uint32_t cls, std::string_view event, Db& db, std::string_view key) {
     (void)cls;
     (void)event;
     (void)db;
