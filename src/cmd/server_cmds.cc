@@ -425,8 +425,7 @@ void DebugCommand(Context& ctx) {
     };
     ReplyHelp(ctx, kLines);
   } else {
-    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
-                    "'. Try DEBUG HELP.");
+    ctx.reply.Error(protocol::SubcommandSyntax("debug", sub));
   }
 }
 

@@ -98,6 +98,41 @@ void Connection::Close() {
 
 void Connection::CloseAfterReply() { close_after_reply_ = true; }
 
+void Connection::Suspend(bool retry_current) {
+  suspended_ = true;
+  retry_current_ = retry_current;
+}
+
+void Connection::Resume() {
+  if (!suspended_ || closed_) return;
+  suspended_ = false;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ResumeNow(); });
+}
+
+void Connection::ResumeNow() {
+  if (closed_ || suspended_) return;
+  ProcessInput();
+  if (closed_) return;
+  if (!CheckOutputLimits()) return;
+  Flush();
+  if (!closed_) StartRead();
+}
+
+void Connection::SendQueuedOutput() {
+  if (closed_ || processing_) return;
+  if (!CheckOutputLimits()) return;
+  Flush();
+}
+
+void Connection::ShrinkIdleBuffers() {
+  if (closed_ || processing_) return;
+  parser_.ShrinkToRecentPeak();
+  if (reply_.size() == 0 && reply_.buffer().capacity() > 0 && !writing_) {
+    std::string().swap(reply_.buffer());
+  }
+  if (!writing_ && sending_.capacity() > 0) std::string().swap(sending_);
+}
+
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
@@ -139,7 +174,8 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
     Close();
     return;
   }
-  const bool into_own = qend_ > qstart_;  // a partial request waits in our own buffer
+  // A partial request waits in our own buffer, or a suspended connection keeps what arrives.
+  const bool into_own = qend_ > qstart_ || suspended_;
   char* target;
   size_t room;
   if (into_own) {
@@ -193,7 +229,7 @@ void Connection::ProcessInput() {
   size_t pos = 0;
   reply_.set_ceiling(limits_->reply_ceiling);
   processing_ = true;
-  while (pos < data.size() && !closed_ && !close_after_reply_) {
+  while (pos < data.size() && !closed_ && !close_after_reply_ && !suspended_) {
     size_t consumed = 0;
     parser_.set_max_bulk_len(limits_->max_bulk_len);
     const protocol::ParseStatus status = parser_.Parse(data.substr(pos), &consumed);
@@ -206,9 +242,14 @@ void Connection::ProcessInput() {
       break;
     }
     if (!parser_.args().empty()) handler_->OnRequest(*this, parser_.args());
+    if (suspended_ && retry_current_) {
+      retry_current_ = false;  // handed over again at Resume
+      break;
+    }
     pos += consumed;
   }
   processing_ = false;
+  if (!closed_) handler_->OnBatchEnd(*this);
   if (closed_) return;
   if (shared) {
     qbuf_view_ = {};
@@ -242,7 +283,8 @@ bool Connection::CheckOutputLimits() {
     return false;
   }
   const size_t pending = output_pending();
-  if (limits_->output_hard_limit > 0 && pending > limits_->output_hard_limit) {
+  const OutputLimit& limit = limits_->output[static_cast<int>(output_class_)];
+  if (limit.hard > 0 && pending > limit.hard) {
     LogWarning(
         "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer "
         "limits.",
@@ -251,10 +293,10 @@ bool Connection::CheckOutputLimits() {
     Close();
     return false;
   }
-  if (limits_->output_soft_limit > 0 && pending > limits_->output_soft_limit) {
+  if (limit.soft > 0 && pending > limit.soft) {
     const int64_t now = UnixTimeMs();
     if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
-    if (now - soft_limit_since_ms_ > limits_->output_soft_seconds * 1000) {
+    if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) {
       LogWarning(
           "Client id={} addr={} scheduled to be closed ASAP for overcoming of output "
           "buffer limits.",

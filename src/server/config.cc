@@ -2,8 +2,8 @@
 #include "mnemo/server/config.h"
 
 #include <cerrno>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -13,6 +13,7 @@
 
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
+#include "mnemo/db/changes.h"
 
 namespace mnemo::server {
 
@@ -361,6 +362,14 @@ Status SetOutputLimits(ServerConfig& c, std::string_view v) {
       probe.output_normal_hard = *hard;
       probe.output_normal_soft = *soft;
       probe.output_normal_soft_seconds = *secs;
+    } else if (cls == "slave") {
+      probe.output_replica_hard = *hard;
+      probe.output_replica_soft = *soft;
+      probe.output_replica_soft_seconds = *secs;
+    } else {
+      probe.output_pubsub_hard = *hard;
+      probe.output_pubsub_soft = *soft;
+      probe.output_pubsub_soft_seconds = *secs;
     }
   }
   std::string text;
@@ -371,8 +380,26 @@ Status SetOutputLimits(ServerConfig& c, std::string_view v) {
   c.output_normal_hard = probe.output_normal_hard;
   c.output_normal_soft = probe.output_normal_soft;
   c.output_normal_soft_seconds = probe.output_normal_soft_seconds;
+  c.output_replica_hard = probe.output_replica_hard;
+  c.output_replica_soft = probe.output_replica_soft;
+  c.output_replica_soft_seconds = probe.output_replica_soft_seconds;
+  c.output_pubsub_hard = probe.output_pubsub_hard;
+  c.output_pubsub_soft = probe.output_pubsub_soft;
+  c.output_pubsub_soft_seconds = probe.output_pubsub_soft_seconds;
   c.output_buffer_limit_text = text;
   return Status::Ok();
+}
+
+Status SetNotifyEvents(ServerConfig& c, std::string_view v) {
+  uint32_t classes = 0;
+  if (!db::ParseNotifyClasses(v, &classes)) {
+    return Status::Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  }
+  c.notify_keyspace_events = classes;
+  return Status::Ok();
+}
+std::string GetNotifyEvents(const ServerConfig& c) {
+  return db::NotifyClassesToString(c.notify_keyspace_events);
 }
 
 constexpr int64_t kIntMax = INT_MAX;
@@ -518,6 +545,10 @@ constexpr ConfigParam kParams[] = {
      "...while every member is at most this many bytes.",
      SetDbInt<&db::Options::zset_max_listpack_value, 0, kLongMax>,
      GetDbInt<&db::Options::zset_max_listpack_value>},
+    // ---- clients that wait and listen: keyspace notifications, pub/sub, blocking ----
+    {"notify-keyspace-events", "", 0, "",
+     "Keyspace events published as pub/sub messages (letters K E g $ l s h z x e t m d n A).",
+     SetNotifyEvents, GetNotifyEvents},
 };
 
 }  // namespace

@@ -22,10 +22,71 @@
 
 namespace mnemo::server {
 
-// What the server keeps per connection: the command layer's view of the client.
-struct Server::Session : net::ConnectionState {
+// What the server keeps per connection: the command layer's view of the client, and the link
+// through which the command layer reaches the connection from other clients' commands.
+struct Server::Session : net::ConnectionState, cmd::ClientLink {
+  Session(Server* s, net::Connection* c) : server(s), conn(c) { client.link = this; }
+
+  protocol::ReplyBuilder& Output() override { return conn->reply(); }
+  void OutputAdded() override { server->QueueOutput(*conn); }
+  void Suspend(bool retry_current) override { conn->Suspend(retry_current); }
+  void Resume() override { conn->Resume(); }
+  void SetPubSubClass(bool pubsub) override {
+    conn->set_output_class(pubsub ? net::OutputClass::kPubSub : net::OutputClass::kNormal);
+  }
+  void CloseAsap() override { server->QueueClose(*conn); }
+
+  Server* server;
+  net::Connection* conn;  // owns this session
   cmd::Client client;
+  bool output_queued = false;  // in the server's pending-output list
 };
+
+void Server::QueueOutput(net::Connection& c) {
+  auto* s = static_cast<Session*>(c.state());
+  if (s == nullptr || s->output_queued || c.closed()) return;
+  s->output_queued = true;
+  pending_output_.push_back(c.shared_from_this());
+  // Written at the end of the current batch (OnBatchEnd), or on the next loop turn when the
+  // output came from a timer.
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(io_, [this] {
+      flush_posted_ = false;
+      FlushPendingOutput();
+    });
+  }
+}
+
+void Server::QueueClose(net::Connection& c) {
+  asio::post(io_, [conn = c.shared_from_this()] { conn->Close(); });
+}
+
+void Server::FlushPendingOutput() {
+  // Sending may close a client (output limits), which cannot add to this list.
+  std::vector<std::shared_ptr<net::Connection>> pending;
+  pending.swap(pending_output_);
+  for (auto& c : pending) {
+    if (auto* s = static_cast<Session*>(c->state())) s->output_queued = false;
+    c->SendQueuedOutput();
+  }
+}
+
+void Server::ArmBlockTimer() {
+  const int64_t next = dispatcher_.blocking().NextDeadline();
+  if (next == 0 || (block_timer_armed_ms_ != 0 && block_timer_armed_ms_ <= next)) return;
+  block_timer_armed_ms_ = next;
+  const int64_t wait = next - UnixTimeMs();
+  block_timer_.expires_after(std::chrono::milliseconds(wait > 0 ? wait : 0));
+  block_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || shutting_down_) return;
+    block_timer_armed_ms_ = 0;
+    keyspace_.set_now_ms(UnixTimeMs());
+    dispatcher_.ExpireBlocked(UnixTimeMs());
+    FlushPendingOutput();
+    ArmBlockTimer();
+  });
+}
 
 namespace {
 
@@ -72,8 +133,10 @@ Server::Server(ServerConfig config, std::string config_file)
       dispatcher_(keyspace_, *this),
       evictor_(keyspace_, [] { return mem::UsedMemory(); }),
       cron_timer_(io_),
+      block_timer_(io_),
       signals_(io_) {
   keyspace_.options() = config_.db;
+  keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
@@ -96,9 +159,16 @@ void Server::ApplyLimits() {
   dispatcher_.set_latency_tracking(config_.latency_tracking);
   limits_.query_buffer_limit = static_cast<size_t>(config_.client_query_buffer_limit);
   limits_.max_bulk_len = config_.proto_max_bulk_len;
-  limits_.output_hard_limit = static_cast<size_t>(config_.output_normal_hard);
-  limits_.output_soft_limit = static_cast<size_t>(config_.output_normal_soft);
-  limits_.output_soft_seconds = config_.output_normal_soft_seconds;
+  auto set_limit = [this](net::OutputClass cls, int64_t hard, int64_t soft, int64_t seconds) {
+    limits_.output[static_cast<int>(cls)] = {static_cast<size_t>(hard), static_cast<size_t>(soft),
+                                             seconds};
+  };
+  set_limit(net::OutputClass::kNormal, config_.output_normal_hard, config_.output_normal_soft,
+            config_.output_normal_soft_seconds);
+  set_limit(net::OutputClass::kReplica, config_.output_replica_hard, config_.output_replica_soft,
+            config_.output_replica_soft_seconds);
+  set_limit(net::OutputClass::kPubSub, config_.output_pubsub_hard, config_.output_pubsub_soft,
+            config_.output_pubsub_soft_seconds);
   // A reply whose length the client chooses (SRANDMEMBER key -9223372036854775807) stops at the
   // smallest of the hard output limit, maxmemory, a quarter of the machine's memory and 256 MiB,
   // and its client is closed. Redis builds it until memory runs out (or until the hard limit, if
@@ -185,6 +255,7 @@ void Server::StopAll() {
   if (listener_) listener_->Close();
   asio::error_code ec;
   cron_timer_.cancel();
+  block_timer_.cancel();
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
   auto clients = clients_;
@@ -204,7 +275,7 @@ bool Server::OnOpen(net::Connection& c) {
     c.reply().Error(protocol::kErrMaxClients);
     return false;
   }
-  auto session = std::make_unique<Session>();
+  auto session = std::make_unique<Session>(this, &c);
   session->client.id = c.id();
   session->client.created_ms = UnixTimeMs();
   session->client.last_interaction_ms = session->client.created_ms;
@@ -217,7 +288,18 @@ bool Server::OnOpen(net::Connection& c) {
 
 void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
   auto* s = static_cast<Session*>(c.state());
+  // CLIENT REPLY OFF/SKIP: the command runs, its reply is dropped (messages pushed by other
+  // clients' commands are not affected).
+  const cmd::Client::ReplyMode mode = s->client.reply_mode;
+  const size_t reply_start = c.reply().size();
   dispatcher_.Execute(s->client, argv, c.reply());
+  if (mode != cmd::Client::ReplyMode::kOn) {
+    c.reply().buffer().resize(reply_start);
+    if (mode == cmd::Client::ReplyMode::kSkip &&
+        s->client.reply_mode == cmd::Client::ReplyMode::kSkip) {
+      s->client.reply_mode = cmd::Client::ReplyMode::kOn;
+    }
+  }
   // The peak after each command, before the eviction that runs before the next one (Redis 7
   // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
   const size_t used = mem::UsedMemory();
@@ -233,8 +315,16 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   }
 }
 
+void Server::OnBatchEnd(net::Connection& c) {
+  (void)c;
+  if (!pending_output_.empty()) FlushPendingOutput();
+  ArmBlockTimer();
+}
+
 void Server::OnClose(net::Connection& c) {
-  if (auto* s = static_cast<Session*>(c.state())) dispatcher_.Unwatch(s->client);
+  // A closed client leaves nothing behind: watched keys, subscriptions, its place in the
+  // queues of blocked clients.
+  if (auto* s = static_cast<Session*>(c.state())) dispatcher_.ForgetClient(s->client);
   clients_.erase(c.id());
   --sockets_open_;
 }
@@ -383,6 +473,8 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const cmd::Client& cl = s.client;
   // Redis's letters in its order; "N" only when no flag is set.
   std::string flags;
+  if (cl.blocked.active) flags += 'b';
+  if (cl.subs.any()) flags += 'P';
   if (cl.multi.active) flags += 'x';
   if (cl.watch_touched) flags += 'd';
   if (cl.close_after_reply) flags += 'c';
@@ -391,14 +483,15 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const size_t obl = c.output_pending();
   const int64_t multi = cl.multi.active ? static_cast<int64_t>(cl.multi.size()) : -1;
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} "
       "multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} "
       "tot-mem={} events=r{} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
-      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, multi, c.query_buffer_used(),
+      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, cl.subs.channels.size(),
+      cl.subs.patterns.size(), cl.subs.shard_channels.size(), multi, c.query_buffer_used(),
       c.query_buffer_free(), cl.MultiBytes(), c.output_memory(), obl, obl, c.output_memory(),
-      ClientMemory(c),
-      c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name, cl.lib_ver);
+      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name,
+      cl.lib_ver);
 }
 
 bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
@@ -408,7 +501,10 @@ bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::Clie
     for (uint64_t id : f.ids) found = found || id == s.client.id;
     if (!found) return false;
   }
-  if (f.type && *f.type != "normal") return false;  // only normal clients exist
+  if (f.type) {
+    const std::string type = s.client.subs.any() ? "pubsub" : "normal";
+    if (*f.type != type) return false;
+  }
   if (f.addr && *f.addr != c.peer()) return false;
   if (f.laddr && *f.laddr != c.local()) return false;
   if (f.user && *f.user != "default") return false;
@@ -456,6 +552,13 @@ size_t Server::KillClients(const cmd::ClientFilter& filter, cmd::Client& self) {
   return victims.size();
 }
 
+cmd::Client* Server::FindClient(uint64_t id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return nullptr;
+  auto* s = static_cast<Session*>(it->second->state());
+  return s == nullptr ? nullptr : &s->client;
+}
+
 size_t Server::ClientMemory(const net::Connection& c) {
   // std::make_shared puts the object after a 16-byte control block (vtable pointer and two
   // counts) in one allocation; a std::map node is 32 bytes of tree links before its value.
@@ -475,6 +578,7 @@ size_t Server::ClientMemory(const net::Connection& c) {
       if (const size_t n = StringHeapRequest(*str)) add(n);
     }
     s->client.ForEachTransactionAllocation(add);
+    s->client.ForEachStateAllocation(add);
   }
   return total;
 }
@@ -610,6 +714,7 @@ Status Server::ApplyConfig(const ServerConfig& old) {
         config_.db.maxmemory, mem::UsedMemory());
   }
   keyspace_.options() = config_.db;
+  keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
   // A lower limit takes effect now, not at the next command (Redis updateMaxmemory).
   if (config_.db.maxmemory != 0 && config_.db.maxmemory != old.db.maxmemory) StartEvictionProc();
   ApplyLimits();

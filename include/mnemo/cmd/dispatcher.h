@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "mnemo/base/histogram.h"
+#include "mnemo/cmd/blocking.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/pubsub.h"
 
 namespace mnemo::cmd {
 
@@ -78,6 +80,28 @@ class Dispatcher : private db::ChangeListener {
 
   void set_memory_guard(MemoryGuard guard) { memory_guard_ = std::move(guard); }
 
+  // ---- clients that wait and listen ----
+  PubSub& pubsub() { return pubsub_; }
+  Blocking& blocking() { return blocking_; }
+  // Times out blocked clients whose deadline has passed (the server's timer calls it).
+  void ExpireBlocked(int64_t now_ms);
+  // CLIENT UNBLOCK: unblocks `c` with its timeout reply, or with -UNBLOCKED when `error`.
+  // Returns false if it was not blocked.
+  bool Unblock(Client& c, bool error);
+  // CLIENT PAUSE: until `end_ms` (Unix ms), postpone every client's commands (`all`) or those
+  // that may change data (writes, may-replicate, EXEC of such). A second pause extends the
+  // first and can only make it stricter. Unpause resumes the postponed clients in order.
+  void Pause(int64_t end_ms, bool all);
+  void Unpause();
+  // Unpauses if the pause has run out; returns the pause's end (Unix ms) while one is active.
+  int64_t CheckPause(int64_t now_ms);
+  // True while writes are paused: expiry and eviction must not delete either.
+  bool writes_paused() const { return pause_end_ms_ != 0; }
+
+  // Forgets everything a client left behind: watched keys, subscriptions, its blocked state
+  // (a closed connection, RESET).
+  void ForgetClient(Client& c);
+
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
   void ExecuteQueued(Client& client, std::span<const std::string_view> argv,
@@ -97,6 +121,12 @@ class Dispatcher : private db::ChangeListener {
   // Runs the handler with statistics, latency and propagation of its effect.
   void Call(Entry& entry, Client& client, std::span<const std::string_view> argv,
             protocol::ReplyBuilder& reply);
+  // Serves the clients blocked on keys that became ready (after a top-level command).
+  void ServeBlocked();
+  // Runs a blocked client's command again; true iff it blocked again.
+  bool Rerun(Client& c);
+  // The entry argv names (command or subcommand), or null.
+  Entry* Lookup(std::span<const std::string_view> argv);
 
   // WATCH hears of changes through the seam (db::ChangeListener).
   void OnKeyModified(db::Db& db, std::string_view key) override;
@@ -116,6 +146,12 @@ class Dispatcher : private db::ChangeListener {
   uint64_t rejected_commands_ = 0;
   bool latency_tracking_ = true;
   MemoryGuard memory_guard_;
+  int64_t pause_end_ms_ = 0;  // 0: not paused
+  bool pause_all_ = false;
+  std::vector<Client*> postponed_;
+  PubSub pubsub_;
+  KeyspaceNotifier notifier_{pubsub_};
+  Blocking blocking_;
   // Watched keys by "<db>:<key>", with the clients watching each (Redis db->watched_keys).
   struct WatchEntry {
     int db = 0;

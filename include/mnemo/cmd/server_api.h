@@ -86,6 +86,8 @@ class ServerApi {
   virtual std::vector<std::string> ClientLines(const ClientFilter& filter) = 0;
   // CLIENT INFO of the calling client.
   virtual std::string ClientLine(const Client& self) = 0;
+  // The client with this id, or null (CLIENT UNBLOCK).
+  virtual Client* FindClient(uint64_t id) = 0;
   // Closes the selected clients (the caller itself after its reply); returns how many.
   virtual size_t KillClients(const ClientFilter& filter, Client& self) = 0;
 

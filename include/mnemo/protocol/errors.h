@@ -145,6 +145,9 @@ std::string ProtoExpectedDollar(char got);
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs);
 // "ERR unknown subcommand 'foo'. Try CLIENT HELP."
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
+// "ERR unknown subcommand or wrong number of arguments for 'x'. Try PUBSUB HELP." (a
+// subcommand whose handler refuses its arguments, Redis addReplySubcommandSyntaxError).
+std::string SubcommandSyntax(std::string_view command, std::string_view sub);
 // "ERR invalid expire time in 'set' command"
 std::string InvalidExpireTime(std::string_view command);
 // "ERR Unsupported option foo" (EXPIRE and its family).

@@ -36,11 +36,17 @@ struct ServerConfig {
   // Protocol and client limits
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
-  // client-output-buffer-limit, normal class: hard, soft, soft seconds (0 = none).
+  // client-output-buffer-limit per class: hard, soft, soft seconds (0 = none).
   int64_t output_normal_hard = 0;
   int64_t output_normal_soft = 0;
   int64_t output_normal_soft_seconds = 0;
-  // The other classes (replica, pubsub) are kept for CONFIG GET; no such clients exist yet.
+  int64_t output_replica_hard = 268435456;
+  int64_t output_replica_soft = 67108864;
+  int64_t output_replica_soft_seconds = 60;
+  int64_t output_pubsub_hard = 33554432;
+  int64_t output_pubsub_soft = 8388608;
+  int64_t output_pubsub_soft_seconds = 60;
+  // The three classes as CONFIG GET prints them.
   std::string output_buffer_limit_text =
       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
   // Bytes, or -N for "N%" of maxmemory (as Redis stores it); 0: no client eviction.
@@ -48,6 +54,8 @@ struct ServerConfig {
   // Server
   int64_t databases = 16;
   int64_t hz = 10;
+  // notify-keyspace-events as db::NotifyClass bits.
+  uint32_t notify_keyspace_events = 0;
   bool dynamic_hz = true;
   bool activerehashing = true;
   bool daemonize = false;

@@ -78,6 +78,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::vector<std::string> ClientLines(const cmd::ClientFilter& filter) override;
   std::string ClientLine(const cmd::Client& self) override;
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
+  cmd::Client* FindClient(uint64_t id) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   const std::string& RequirePass() const override { return config_.requirepass; }
   Status Shutdown(bool nosave, bool now, bool force) override;
@@ -89,6 +90,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;
   void OnRequest(net::Connection& c, std::span<const std::string_view> argv) override;
+  void OnBatchEnd(net::Connection& c) override;
   void OnClose(net::Connection& c) override;
 
  private:
@@ -97,6 +99,13 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // A listener whose accepted sockets become this server's connections.
   std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
+  // Output made for a connection by another client's command or a timer: written at the end
+  // of the current batch (or on the next loop turn), once per connection.
+  void QueueOutput(net::Connection& c);
+  void FlushPendingOutput();
+  void QueueClose(net::Connection& c);
+  // Arms the timer of blocked clients' deadlines for the earliest one (millisecond resolution).
+  void ArmBlockTimer();
   // Continues eviction that ran out of its time budget (Perform returned kRunning) on the event
   // loop, one budget per turn between other events, until memory is within maxmemory or nothing
   // can be evicted (Redis evictionTimeProc). Without it an idle server would only get one
@@ -135,6 +144,10 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   net::NetStats net_stats_;
   std::unique_ptr<net::Listener> listener_;
   asio::steady_timer cron_timer_;
+  asio::steady_timer block_timer_;
+  int64_t block_timer_armed_ms_ = 0;  // the deadline the block timer waits for; 0: none
+  std::vector<std::shared_ptr<net::Connection>> pending_output_;
+  bool flush_posted_ = false;
   asio::signal_set signals_;
   // Clients by id: CLIENT LIST prints them in creation order.
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;

@@ -12,9 +12,8 @@
 #   COMMAND, DEBUG, TIME) and commands that depend on the clock (TTL and the EX/PX options);
 # - where Redis 7.0 and 7.2 differ and Mnemo follows 7.2: ZRANK/ZREVRANK ... WITHSCORE, and
 #   BITCOUNT/BITPOS checking their arguments before looking the key up;
-# - WATCH: Mnemo marks a watched key on every successful write command naming it (and every
-#   watcher on writes whose keys the table cannot name), where Redis marks only real changes,
-#   so an EXEC that Redis runs may fail here (test_transactions.py covers WATCH);
+# - commands that wait or change what a connection is (the blocking pops, SUBSCRIBE and
+#   family, CLIENT PAUSE): test_pubsub_blocking.py covers them;
 # - lexicographic ranges over members with different scores once a zset is a skiplist: Redis
 #   leaves the answer unspecified, and it depends on each server's random node levels.
 import os
@@ -40,7 +39,10 @@ EXCLUDED = {
     "ttl", "pttl", "expiretime", "pexpiretime", "expire", "pexpire", "expireat", "pexpireat",
     "persist", "getex", "setex", "psetex", "keys", "shutdown", "quit", "hello", "auth",
     "select", "swapdb", "move", "flushall", "flushdb", "dbsize", "zrank", "zrevrank",
-    "bitcount", "bitpos", "lastsave", "touch", "unlink", "monitor", "reset", "watch",
+    "bitcount", "bitpos", "lastsave", "touch", "unlink", "monitor", "reset",
+    "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
+    "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
+    "wait", "xread", "xreadgroup",
 }
 UNORDERED = {"smembers", "sinter", "sunion", "sdiff", "hkeys", "hvals", "hgetall"}
 KEYS = ["k", "n", "s", "i", "h", "l", "z", "b", "missing", "dst"]
