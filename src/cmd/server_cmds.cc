@@ -138,14 +138,23 @@ void ReplyCommandDocs(Context& ctx, const Dispatcher::Entry& e) {
   }
 }
 
+// The commands a name reaches (rename-command "" disables one), in table order.
+std::vector<const Dispatcher::Entry*> ReachableCommands(Context& ctx) {
+  std::vector<const Dispatcher::Entry*> out;
+  for (const auto& e : ctx.dispatcher.commands()) {
+    if (!e->disabled) out.push_back(e.get());
+  }
+  return out;
+}
+
 void CommandCommand(Context& ctx) {
-  const auto& all = ctx.dispatcher.commands();
+  const auto all = ReachableCommands(ctx);
   ctx.reply.ArrayHeader(all.size());
-  for (const auto& e : all) ReplyCommandInfo(ctx, *e);
+  for (const auto* e : all) ReplyCommandInfo(ctx, *e);
 }
 
 void CommandCountCommand(Context& ctx) {
-  ctx.reply.Integer(static_cast<int64_t>(ctx.dispatcher.commands().size()));
+  ctx.reply.Integer(static_cast<int64_t>(ReachableCommands(ctx).size()));
 }
 
 // Resolves "get" or "client|id" to an entry.
@@ -175,7 +184,7 @@ void CommandInfoCommand(Context& ctx) {
 void CommandDocsCommand(Context& ctx) {
   std::vector<const Dispatcher::Entry*> entries;
   if (ctx.argc() == 2) {
-    for (const auto& e : ctx.dispatcher.commands()) entries.push_back(e.get());
+    entries = ReachableCommands(ctx);
   } else {
     for (size_t i = 2; i < ctx.argc(); ++i) {
       const Dispatcher::Entry* e = FindByFullName(ctx, ctx.arg(i));
@@ -222,7 +231,7 @@ void CommandListCommand(Context& ctx) {
     }
     names.push_back(e.full_name);
   };
-  for (const auto& e : ctx.dispatcher.commands()) {
+  for (const auto* e : ReachableCommands(ctx)) {
     consider(*e);
     for (const auto& s : e->subcommands) consider(*s);
   }

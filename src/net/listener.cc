@@ -21,6 +21,7 @@ struct Listener::Acceptor {
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor;
   asio::steady_timer retry;  // backs off after an accept error such as EMFILE
   bool unix_socket = false;
+  bool loopback = false;  // a TCP address on the loopback interface
   std::string local;
 };
 
@@ -76,6 +77,7 @@ Status Listener::Open(const ListenOptions& options) {
                                          options.port, ec.message()));
       }
       a->local = FormatEndpoint(ep);
+      a->loopback = ip.is_loopback();
       port_ = options.port;
       acceptors_.push_back(std::move(a));
     }
@@ -153,6 +155,13 @@ void Listener::Accept(Acceptor* a) {
     }
     Accept(a);
   });
+}
+
+std::string Listener::NonLoopbackAddress() const {
+  for (const auto& a : acceptors_) {
+    if (!a->unix_socket && !a->loopback) return a->local;
+  }
+  return "";
 }
 
 void Listener::Close() {

@@ -2,8 +2,8 @@
 #include "mnemo/server/config.h"
 
 #include <cerrno>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -392,7 +392,8 @@ constexpr ConfigParam kParams[] = {
      SetString<&ServerConfig::unixsocket>, GetString<&ServerConfig::unixsocket>},
     {"unixsocketperm", "", kImmutable, "0", "Octal permissions of the unix socket.", SetUnixPerm,
      GetUnixPerm},
-    {"protected-mode", "", 0, "yes", "Accepted for compatibility; bind decides who can connect.",
+    {"protected-mode", "", 0, "yes",
+     "Without a password, refuse TCP clients from other than 127.0.0.1 and ::1 (DENIED).",
      SetBool<&ServerConfig::protected_mode>, GetBool<&ServerConfig::protected_mode>},
     {"timeout", "", 0, "0", "Close clients idle this many seconds; 0 never.",
      SetInt<&ServerConfig::timeout, 0, kIntMax>, GetInt<&ServerConfig::timeout>},
@@ -531,73 +532,6 @@ const ConfigParam* FindConfigParam(std::string_view name) {
     }
   }
   return nullptr;
-}
-
-namespace {
-
-std::string JoinArgs(const std::vector<std::string>& args, size_t from) {
-  std::string out;
-  for (size_t i = from; i < args.size(); ++i) {
-    if (i > from) out += ' ';
-    // Keep arguments with spaces (or empty ones) intact for multi-argument parameters.
-    if (args[i].empty() || args[i].find(' ') != std::string::npos) {
-      out += QuoteRepr(args[i]);
-    } else {
-      out += args[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-Status LoadConfigText(std::string_view text, ServerConfig& c) {
-  bool save_loaded = false;  // "save" lines of one text add up, as in Redis
-  size_t line_no = 0;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view raw = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    std::string_view line = raw;
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
-      line.remove_suffix(1);
-    }
-    auto fail = [&](std::string_view reason) {
-      return Status::Error(fmt::format("Reading the configuration file, at line {}\n>>> '{}'\n{}",
-                                       line_no, line, reason));
-    };
-    if (line.empty() || line[0] == '#') {
-      if (end == text.size()) break;
-      continue;
-    }
-    auto args = SplitArgs(line);
-    if (!args) return fail("Unbalanced quotes in configuration line");
-    if (args->empty()) continue;
-    const ConfigParam* p = FindConfigParam((*args)[0]);
-    if (p == nullptr) return fail("Bad directive or wrong number of arguments");
-    std::string value;
-    if (p->flags & kMulti) {
-      // As Redis: a single argument is split again by the setter (so that `--save "3600 1"`
-      // and `save ""` work); several are passed quoted where needed.
-      value = args->size() == 2 ? (*args)[1] : JoinArgs(*args, 1);
-      if (p->name == "save") {
-        // The first save line replaces the default; later ones append, and `save ""` clears.
-        if (save_loaded && !value.empty() && !c.save.empty()) value = c.save + " " + value;
-        save_loaded = true;
-      }
-    } else {
-      if (args->size() != 2) return fail("wrong number of arguments");
-      value = (*args)[1];
-    }
-    Status s = p->set(c, value);
-    if (!s.ok()) return fail(s.message());
-    if (end == text.size()) break;
-  }
-  return Status::Ok();
 }
 
 std::string ArgsToConfigText(std::span<const std::string> args) {

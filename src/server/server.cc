@@ -74,6 +74,11 @@ Server::Server(ServerConfig config, std::string config_file)
       cron_timer_(io_),
       signals_(io_) {
   keyspace_.options() = config_.db;
+  for (const auto& [name, new_name] : config_.command_renames) {
+    // Checked against the same command tables when the config was loaded (config_file.cc).
+    const Status renamed = dispatcher_.Rename(name, new_name);
+    MNEMO_ASSERT(renamed.ok());
+  }
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
@@ -145,6 +150,8 @@ Status Server::Start() {
   Status s = listener_->Open(ListenOptionsFor(config_));
   if (!s.ok()) return s;
 
+  WarnIfExposed();
+
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
   signals_.async_wait([this](const asio::error_code& ec, int signo) {
@@ -173,6 +180,25 @@ Status Server::Start() {
   return Status::Ok();
 }
 
+void Server::WarnIfExposed() const {
+  if (DefaultUserHasPassword() || !listener_) return;
+  const std::string address = listener_->NonLoopbackAddress();
+  if (address.empty()) return;
+  if (config_.protected_mode) {
+    LogWarning(
+        "WARNING: listening on {}, beyond the loopback interface, with no password for the "
+        "default user: protected mode refuses every TCP client that is not local. Set a "
+        "password (requirepass) to serve remote clients, or bind to 127.0.0.1 only.",
+        address);
+  } else {
+    LogWarning(
+        "WARNING: listening on {}, beyond the loopback interface, with no password for the "
+        "default user and protected mode off: anyone who can reach this address can read, "
+        "change and delete every key. Set a password (requirepass) or bind to 127.0.0.1.",
+        address);
+  }
+}
+
 void Server::Run() { io_.run(); }
 
 void Server::StopAll() {
@@ -197,13 +223,30 @@ void Server::StopAll() {
 
 // ---- connections ---------------------------------------------------------------------------
 
+bool Server::DefaultUserHasPassword() const { return !config_.requirepass.empty(); }
+
+bool Server::ProtectedModeRefuses(const net::Connection& c) const {
+  if (!config_.protected_mode || DefaultUserHasPassword() || c.unix_socket()) return false;
+  // The peer is "ip:port"; Redis compares the address text with exactly these two.
+  const std::string& peer = c.peer();
+  const std::string_view ip = std::string_view(peer).substr(0, peer.rfind(':'));
+  return ip != "127.0.0.1" && ip != "::1";
+}
+
 bool Server::OnOpen(net::Connection& c) {
-  ++stats_.total_connections_received;
+  // Refused clients are not counted as received connections (Redis counts them in
+  // rejected_connections only).
   if (static_cast<int64_t>(clients_.size()) >= config_.maxclients) {
     ++stats_.rejected_connections;
     c.reply().Error(protocol::kErrMaxClients);
     return false;
   }
+  if (ProtectedModeRefuses(c)) {
+    ++stats_.rejected_connections;
+    c.reply().Error(protocol::kErrProtectedMode);
+    return false;
+  }
+  ++stats_.total_connections_received;
   auto session = std::make_unique<Session>();
   session->client.id = c.id();
   session->client.created_ms = UnixTimeMs();
@@ -397,8 +440,8 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
       (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, multi, c.query_buffer_used(),
       c.query_buffer_free(), cl.MultiBytes(), c.output_memory(), obl, obl, c.output_memory(),
-      ClientMemory(c),
-      c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name, cl.lib_ver);
+      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name,
+      cl.lib_ver);
 }
 
 bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,

@@ -42,6 +42,8 @@ class Listener {
   void Close();
   // The TCP port actually bound (useful with port 0 in tests... when 0 was asked, none).
   int port() const { return port_; }
+  // The first TCP address listened on that is not loopback ("0.0.0.0:6379"), or "".
+  std::string NonLoopbackAddress() const;
   // tcp-keepalive for connections accepted from now on (0: off), as CONFIG SET applies it.
   void set_keepalive(int seconds) { keepalive_s_ = seconds; }
 

@@ -94,6 +94,15 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  private:
   struct Session;
 
+  // Whether the default user has a password (requirepass). Protected mode and the start-up
+  // warning ask only this. (With ACL users: "the default user is not nopass".)
+  bool DefaultUserHasPassword() const;
+  // Protected mode refuses `c`: protected-mode yes, the default user has no password, and the
+  // client came over TCP from an address other than exactly 127.0.0.1 or ::1 (as Redis 7.0).
+  bool ProtectedModeRefuses(const net::Connection& c) const;
+  // Start-up: warns when a TCP listener is bound beyond loopback while the default user has no
+  // password.
+  void WarnIfExposed() const;
   // A listener whose accepted sockets become this server's connections.
   std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
