@@ -17,6 +17,7 @@ PACKAGES=(
   libjemalloc-dev libasio-dev libfmt-dev libspdlog-dev libsodium-dev liblzf-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   redis-tools redis-server python3 python3-redis python3-pytest
+  systemd libssl-dev openssl clang libclang-rt-14-dev
 )
 
 install_missing() {
