@@ -362,34 +362,42 @@ void TimeCommand(Context& ctx) {
   ctx.reply.Bulk(Int64ToString(us % 1000000));
 }
 
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], parsed as Redis 7.0: any unknown word, ABORT
+// with another flag, or NOSAVE with SAVE is a syntax error.
 void ShutdownCommand(Context& ctx) {
-  bool nosave = false;
-  bool save = false;
-  bool now = false;
-  bool force = false;
+  ShutdownOptions options;
+  bool abort = false;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const std::string_view a = ctx.arg(i);
-    if (EqualsIgnoreCase(a, "NOSAVE"))
-      nosave = true;
-    else if (EqualsIgnoreCase(a, "SAVE"))
-      save = true;
-    else if (EqualsIgnoreCase(a, "NOW"))
-      now = true;
-    else if (EqualsIgnoreCase(a, "FORCE"))
-      force = true;
-    else if (EqualsIgnoreCase(a, "ABORT") && ctx.argc() == 2) {
-      ctx.reply.Error("ERR No shutdown in progress.");
-      return;
+    if (EqualsIgnoreCase(a, "NOSAVE")) {
+      options.nosave = true;
+    } else if (EqualsIgnoreCase(a, "SAVE")) {
+      options.save = true;
+    } else if (EqualsIgnoreCase(a, "NOW")) {
+      options.now = true;
+    } else if (EqualsIgnoreCase(a, "FORCE")) {
+      options.force = true;
+    } else if (EqualsIgnoreCase(a, "ABORT")) {
+      abort = true;
     } else {
       ctx.reply.Error(protocol::kErrSyntax);
       return;
     }
   }
-  if (nosave && save) {
+  const bool any_flag = options.nosave || options.save || options.now || options.force;
+  if ((abort && any_flag) || (options.nosave && options.save)) {
     ctx.reply.Error(protocol::kErrSyntax);
     return;
   }
-  Status s = ctx.server.Shutdown(nosave, now, force);
+  if (abort) {
+    if (ctx.server.AbortShutdown()) {
+      ctx.reply.Ok();
+    } else {
+      ctx.reply.Error("ERR No shutdown in progress.");
+    }
+    return;
+  }
+  Status s = ctx.server.Shutdown(options);
   if (!s.ok()) {
     ctx.reply.Error(s.message());
     return;

@@ -154,11 +154,7 @@ Status Server::Start() {
 
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
-  signals_.async_wait([this](const asio::error_code& ec, int signo) {
-    if (ec) return;
-    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::post(io_, [this] { StopAll(); });
-  });
+  WaitForSignals();
   ScheduleCron();
 
   net::Connection::PrepareSharedBuffers();
@@ -535,13 +531,43 @@ size_t Server::ClientsMemory() {
 
 // ---- shutdown, debug -----------------------------------------------------------------------
 
-Status Server::Shutdown(bool nosave, bool now, bool force) {
-  (void)nosave;
-  (void)now;
-  (void)force;
-  // No persistence exists yet, so there is nothing to save and nothing that can fail.
+Status Server::Shutdown(const cmd::ShutdownOptions& options) {
+  // NOW has nothing to skip: no replicas exist to wait for.
+  const bool save = options.save || (!options.nosave && !config_.save.empty());
+  if (save) {
+    Status saved = SaveBeforeShutdown();
+    if (!saved.ok()) {
+      if (!options.force) {
+        LogWarning("Error trying to save the DB, can't exit.");
+        return Status::Error("ERR Errors trying to SHUTDOWN. Check logs.");
+      }
+      LogWarning("Error trying to save the DB. Exit anyway.");
+    }
+  }
   asio::post(io_, [this] { StopAll(); });
   return Status::Ok();
+}
+
+bool Server::AbortShutdown() {
+  // A shutdown is never pending: without replicas there is nothing to wait for.
+  return false;
+}
+
+Status Server::SaveBeforeShutdown() { return Status::Ok(); }
+
+void Server::WaitForSignals() {
+  signals_.async_wait([this](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::post(io_, [this] {
+      if (!Shutdown(cmd::ShutdownOptions{}).ok()) {
+        LogWarning(
+            "SIGTERM received but errors trying to shut down the server, check the logs for "
+            "more information");
+        WaitForSignals();
+      }
+    });
+  });
 }
 
 bool Server::DebugAllowed(const cmd::Client& self) const {

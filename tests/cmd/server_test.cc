@@ -100,5 +100,48 @@ TEST(RenameCommandTest, RenameKeepsTransactionsWorking) {
   EXPECT_EQ(h.Run({"EXEC"}).ToString(), "[OK]");
 }
 
+// ---- SHUTDOWN -------------------------------------------------------------------------------
+
+TEST(ShutdownTest, SyntaxAsRedis) {
+  CommandHarness h;
+  const std::vector<std::vector<std::string>> syntax_errors = {
+      {"SHUTDOWN", "foo"},
+      {"SHUTDOWN", "NOSAVE", "SAVE"},
+      {"SHUTDOWN", "ABORT", "NOW"},
+      {"SHUTDOWN", "save", "save", "abort"},
+      {"SHUTDOWN", "FORCE", "ABORT"},
+      {"SHUTDOWN", "NOW", "bogus"},
+  };
+  for (const auto& argv : syntax_errors) {
+    EXPECT_EQ(h.Run(argv).ToString(), "(error) ERR syntax error") << argv[1];
+  }
+  EXPECT_EQ(h.Run({"SHUTDOWN", "ABORT"}).ToString(), "(error) ERR No shutdown in progress.");
+  EXPECT_EQ(h.Run({"SHUTDOWN", "abort", "ABORT"}).ToString(),
+            "(error) ERR No shutdown in progress.");
+  EXPECT_FALSE(h.client().close_after_reply);
+  // Not inside a transaction (no_multi), whatever its flags.
+  EXPECT_EQ(h.Run({"MULTI"}).ToString(), "OK");
+  EXPECT_EQ(h.Run({"SHUTDOWN", "NOW"}).ToString(),
+            "(error) ERR Command not allowed inside a transaction");
+  EXPECT_EQ(h.Run({"SHUTDOWN", "ABORT"}).ToString(),
+            "(error) ERR Command not allowed inside a transaction");
+  EXPECT_EQ(h.Run({"EXEC"}).ToString(),
+            "(error) EXECABORT Transaction discarded because of previous errors.");
+}
+
+TEST(ShutdownTest, EveryValidCombinationShutsDownWithoutAReply) {
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{{"SHUTDOWN"},
+                                             {"SHUTDOWN", "NOSAVE"},
+                                             {"SHUTDOWN", "SAVE"},
+                                             {"SHUTDOWN", "nosave", "now", "force"},
+                                             {"SHUTDOWN", "SAVE", "FORCE"},
+                                             {"SHUTDOWN", "NOW", "NOW"}}) {
+    CommandHarness h;
+    EXPECT_EQ(h.RunRaw(argv), "") << argv.size();
+    EXPECT_TRUE(h.client().close_after_reply) << argv.size();
+  }
+}
+
 }  // namespace
 }  // namespace mnemo::test

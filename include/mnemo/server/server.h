@@ -80,7 +80,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   const std::string& RequirePass() const override { return config_.requirepass; }
-  Status Shutdown(bool nosave, bool now, bool force) override;
+  Status Shutdown(const cmd::ShutdownOptions& options) override;
+  bool AbortShutdown() override;
   bool DebugAllowed(const cmd::Client& self) const override;
   cmd::MemoryOverview Memory() override;
   std::string MemoryDoctor() override;
@@ -121,6 +122,12 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
   void StopAll();
+  // The snapshot saved before exiting (Redis prepareForShutdown). REQUIRES: the event loop.
+  // Persistence does not exist yet: nothing to save, nothing that fails.
+  Status SaveBeforeShutdown();
+  // SIGTERM / SIGINT: shuts down as SHUTDOWN without flags; waits for the next signal if that
+  // fails.
+  void WaitForSignals();
   std::string InfoSection(std::string_view name);
   std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
   bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
