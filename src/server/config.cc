@@ -219,8 +219,11 @@ std::string GetMaxmemory(const ServerConfig& c) { return fmt::format("{}", c.db.
 
 Status SetBind(ServerConfig& c, std::string_view v) {
   auto parts = SplitArgs(v);
-  if (!parts || parts->empty()) return Status::Error("Too many bind addresses specified.");
+  if (!parts) return Status::Error("Too many bind addresses specified.");
   if (parts->size() > 16) return Status::Error("Too many bind addresses specified.");
+  // An empty value (`bind ""`) means no TCP address, as in Redis. An empty address among
+  // others names nothing: dropped, so that CONFIG GET prints a value CONFIG SET takes back.
+  std::erase(*parts, std::string());
   c.bind = *parts;
   return Status::Ok();
 }

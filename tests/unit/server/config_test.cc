@@ -131,8 +131,10 @@ TEST(ConfigTableTest, SettersGiveRedisErrors) {
       {"maxmemory-clients", "1.5%", "argument must be a memory or percent value"},
       {"maxmemory-clients", "%", "argument must be a memory or percent value"},
       {"maxmemory-clients", "abc", "argument must be a memory or percent value"},
-      {"latency-tracking-info-percentiles", "50 x", "Invalid latency-tracking-info-percentiles parameters"},
-      {"latency-tracking-info-percentiles", "nan", "Invalid latency-tracking-info-percentiles parameters"},
+      {"latency-tracking-info-percentiles", "50 x",
+       "Invalid latency-tracking-info-percentiles parameters"},
+      {"latency-tracking-info-percentiles", "nan",
+       "Invalid latency-tracking-info-percentiles parameters"},
       {"latency-tracking-info-percentiles", "101",
        "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"},
       {"latency-tracking-info-percentiles", "-1",
@@ -447,6 +449,18 @@ TEST_F(RewriteTest, MissingFileIsAnError) {
   Status s = RewriteConfigFile(path_ + ".missing/x.conf", ServerConfig{});
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.message().rfind("Rewriting config file: ", 0), 0u) << s.message();
+}
+
+TEST(ConfigBindTest, EmptyMeansNoAddressAndEmptyAddressesAreDropped) {
+  // Found by tests/fuzz/config: CONFIG GET must print what CONFIG SET takes back.
+  const ConfigParam& bind = Param("bind");
+  ServerConfig c;
+  ASSERT_TRUE(bind.set(c, "").ok());
+  EXPECT_TRUE(c.bind.empty());
+  EXPECT_EQ(bind.get(c), "");
+  ASSERT_TRUE(bind.set(c, "127.0.0.1 \"\" -::1").ok());
+  EXPECT_EQ(c.bind, (std::vector<std::string>{"127.0.0.1", "-::1"}));
+  EXPECT_EQ(bind.get(c), "127.0.0.1 -::1");
 }
 
 // ---- conf/mnemo.conf --------------------------------------------------------------------------
