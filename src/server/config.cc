@@ -13,6 +13,7 @@
 
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
+#include "mnemo/net/tls.h"
 
 namespace mnemo::server {
 
@@ -195,6 +196,7 @@ Status SetChoice(std::span<const std::string_view> choices, std::string_view v, 
 }
 
 constexpr std::string_view kSupervisedChoices[] = {"upstart", "systemd", "auto", "no"};
+constexpr std::string_view kTlsAuthClientsChoices[] = {"no", "yes", "optional"};
 constexpr std::string_view kDebugChoices[] = {"no", "yes", "local"};
 
 // ---- rows that need their own parsing -------------------------------------------------------
@@ -287,6 +289,19 @@ Status SetSupervised(ServerConfig& c, std::string_view v) {
 }
 Status SetDebugCommand(ServerConfig& c, std::string_view v) {
   return SetChoice(kDebugChoices, v, &c.enable_debug_command);
+}
+
+// ---- network security: TLS ----
+Status SetTlsAuthClients(ServerConfig& c, std::string_view v) {
+  return SetChoice(kTlsAuthClientsChoices, v, &c.tls_auth_clients);
+}
+// Checked here, so that a bad value is refused with its line (Redis checks it when it makes the
+// TLS context, with the same text).
+Status SetTlsProtocols(ServerConfig& c, std::string_view v) {
+  Result<unsigned> parsed = net::ParseTlsProtocols(v);
+  if (!parsed.ok()) return parsed.status();
+  c.tls_protocols = std::string(v);
+  return Status::Ok();
 }
 
 // Redis accepts 0..INT_MAX and clamps into 1..500 (CONFIG_MIN_HZ..CONFIG_MAX_HZ).
@@ -402,6 +417,31 @@ constexpr ConfigParam kParams[] = {
      SetInt<&ServerConfig::timeout, 0, kIntMax>, GetInt<&ServerConfig::timeout>},
     {"maxclients", "", 0, "10000", "Most simultaneous clients; more are refused with an error.",
      SetInt<&ServerConfig::maxclients, 1, kIntMax>, GetInt<&ServerConfig::maxclients>},
+    // ---- network security: TLS (net/tls.h) ----
+    {"tls-port", "", 0, "0", "Port for TLS clients on the bind addresses; 0 none.",
+     SetInt<&ServerConfig::tls_port, 0, 65535>, GetInt<&ServerConfig::tls_port>},
+    {"tls-cert-file", "", 0, "", "The server's certificate (PEM; may hold the chain).",
+     SetString<&ServerConfig::tls_cert_file>, GetString<&ServerConfig::tls_cert_file>},
+    {"tls-key-file", "", 0, "", "The certificate's private key (PEM).",
+     SetString<&ServerConfig::tls_key_file>, GetString<&ServerConfig::tls_key_file>},
+    {"tls-key-file-pass", "", kSensitive, "", "Pass phrase of an encrypted tls-key-file.",
+     SetString<&ServerConfig::tls_key_file_pass>, GetString<&ServerConfig::tls_key_file_pass>},
+    {"tls-ca-cert-file", "", 0, "", "CA certificates that sign client certificates (PEM).",
+     SetString<&ServerConfig::tls_ca_cert_file>, GetString<&ServerConfig::tls_ca_cert_file>},
+    {"tls-ca-cert-dir", "", 0, "", "Directory of CA certificates (openssl rehash).",
+     SetString<&ServerConfig::tls_ca_cert_dir>, GetString<&ServerConfig::tls_ca_cert_dir>},
+    {"tls-auth-clients", "", 0, "yes",
+     "Client certificates: yes (required), optional (checked if sent) or no.", SetTlsAuthClients,
+     GetString<&ServerConfig::tls_auth_clients>},
+    {"tls-protocols", "", 0, "", "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3, any of them; empty: 1.2 and 1.3.",
+     SetTlsProtocols, GetString<&ServerConfig::tls_protocols>},
+    {"tls-ciphers", "", 0, "", "OpenSSL cipher list for TLSv1.2 and below; empty: OpenSSL's.",
+     SetString<&ServerConfig::tls_ciphers>, GetString<&ServerConfig::tls_ciphers>},
+    {"tls-ciphersuites", "", 0, "", "TLSv1.3 ciphersuites; empty: OpenSSL's.",
+     SetString<&ServerConfig::tls_ciphersuites>, GetString<&ServerConfig::tls_ciphersuites>},
+    {"tls-prefer-server-ciphers", "", 0, "no", "Choose the cipher by the server's order.",
+     SetBool<&ServerConfig::tls_prefer_server_ciphers>,
+     GetBool<&ServerConfig::tls_prefer_server_ciphers>},
     // ---- limits ----
     {"proto-max-bulk-len", "", 0, "536870912", "Largest single argument a client may send (512mb).",
      SetMemory<&ServerConfig::proto_max_bulk_len, 1024 * 1024, kLongMax>,

@@ -18,6 +18,7 @@ struct ListenOptions {
   std::vector<std::string> bind = {"*",
                                    "-::*"};  // bind: "*" any IPv4, "::*" any IPv6, '-' optional
   int port = 6379;                           // 0: no TCP listener
+  int tls_port = 0;                          // tls-port: TLS clients (0: none), same addresses
   int backlog = 511;                         // tcp-backlog
   int keepalive_s = 300;                     // tcp-keepalive (0: off)
   std::string unix_socket;                   // unixsocket ("" : none)
@@ -28,7 +29,7 @@ class Listener {
  public:
   // Receives each accepted socket; the server creates the Connection.
   using AcceptFn = std::function<void(Connection::Socket socket, std::string peer,
-                                      std::string local, bool unix_socket)>;
+                                      std::string local, bool unix_socket, bool tls)>;
 
   Listener(asio::io_context& io, AcceptFn on_accept);
   Listener(const Listener&) = delete;
@@ -49,6 +50,8 @@ class Listener {
 
  private:
   struct Acceptor;
+  // Listens on every bind address at `port`; a failed optional ('-') address is skipped.
+  Status OpenTcp(const ListenOptions& options, int port, bool tls);
   void Accept(Acceptor* a);
 
   asio::io_context& io_;

@@ -74,6 +74,18 @@ struct ServerConfig {
   // it). Validated when loaded; the dispatcher applies them at start. Not shown by CONFIG GET
   // and never rewritten, as in Redis.
   std::vector<std::pair<std::string, std::string>> command_renames;
+  // TLS (net/tls.h); tls-port 0: no TLS listener, and no context is made.
+  int64_t tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  std::string tls_auth_clients = "yes";  // yes, no or optional
+  std::string tls_protocols;
+  std::string tls_ciphers;
+  std::string tls_ciphersuites;
+  bool tls_prefer_server_ciphers = false;
 
   // The client budget in bytes: maxmemory-clients, or its percentage of maxmemory (0 when
   // maxmemory is 0); 0 means no client eviction.

@@ -23,6 +23,7 @@
 #include "mnemo/db/expire.h"
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
+#include "mnemo/net/tls.h"
 #include "mnemo/server/config.h"
 
 namespace mnemo::server {
@@ -150,6 +151,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   net::ConnectionLimits limits_;
   net::NetStats net_stats_;
   std::unique_ptr<net::Listener> listener_;
+  // The TLS context new TLS clients get; null while tls-port is 0.
+  std::shared_ptr<net::TlsContext> tls_context_;
   asio::steady_timer cron_timer_;
   asio::signal_set signals_;
   // Clients by id: CLIENT LIST prints them in creation order.
@@ -161,6 +164,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t sockets_peak_ = 0;
   ServerStats stats_;
   size_t used_memory_startup_ = 0;
+  size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;
   bool started_ = false;
   bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1
