@@ -27,20 +27,18 @@ std::string WatchIndexKey(int db, std::string_view key) {
 
 }  // namespace
 
+std::span<const std::span<const CommandSpec>> CommandTables() {
+  static const std::span<const CommandSpec> kTables[] = {
+      ConnectionCommands(), StringCommands(), KeyCommands(),         ServerCommands(),
+      MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
+      SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
+  };
+  return kTables;
+}
+
 Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
     : keyspace_(keyspace), server_(server) {
-  AddTable(ConnectionCommands());
-  AddTable(StringCommands());
-  AddTable(KeyCommands());
-  AddTable(ServerCommands());
-  AddTable(MemoryCommands());
-  AddTable(HashCommands());
-  AddTable(ListCommands());
-  AddTable(ZsetCommands());
-  AddTable(SetCommands());
-  AddTable(BitmapCommands());
-  AddTable(TransactionCommands());
-  AddTable(PubsubCommands());
+  for (std::span<const CommandSpec> table : CommandTables()) AddTable(table);
   keyspace_.changes().AddListener(this);
   keyspace_.changes().AddListener(&notifier_);
   keyspace_.changes().AddListener(&blocking_);
@@ -69,6 +67,22 @@ void Dispatcher::AddTable(std::span<const CommandSpec> table) {
     index_.emplace(entry->full_name, entry.get());
     commands_.push_back(std::move(entry));
   }
+}
+
+Status Dispatcher::Rename(std::string_view name, std::string_view new_name) {
+  auto it = index_.find(ToLower(name));
+  if (it == index_.end()) return Status::Error("No such command in rename-command");
+  Entry* entry = it->second;
+  if (!new_name.empty() && ToLower(new_name) != it->first && index_.count(ToLower(new_name))) {
+    return Status::Error("Target command name already exists");
+  }
+  index_.erase(it);
+  if (new_name.empty()) {
+    entry->disabled = true;
+  } else {
+    index_.emplace(ToLower(new_name), entry);
+  }
+  return Status::Ok();
 }
 
 const Dispatcher::Entry* Dispatcher::Find(std::string_view name) const {

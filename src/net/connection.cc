@@ -40,8 +40,8 @@ constexpr size_t kKeepOutputCapacity = 64 * 1024;
 
 Connection::Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
                        NetStats* stats, uint64_t id, std::string peer, std::string local,
-                       bool unix_socket)
-    : socket_(std::move(socket)),
+                       bool unix_socket, std::shared_ptr<TlsContext> tls)
+    : transport_(std::move(socket), std::move(tls)),
       handler_(handler),
       limits_(limits),
       stats_(stats),
@@ -54,7 +54,7 @@ Connection::Connection(Socket socket, ConnectionHandler* handler, const Connecti
 
 Connection::~Connection() = default;
 
-int Connection::fd() { return closed_ ? -1 : static_cast<int>(socket_.native_handle()); }
+int Connection::fd() { return closed_ ? -1 : transport_.fd(); }
 
 size_t Connection::SocketStateBytes() {
   using State = asio::detail::reactor::per_descriptor_data;
@@ -72,11 +72,25 @@ void Connection::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
   if (const size_t n = StringHeapRequest(sending_)) fn(n);
   if (const size_t n = StringHeapRequest(peer_)) fn(n);
   if (const size_t n = StringHeapRequest(local_)) fn(n);
+  transport_.ForEachAllocation(fn);
 }
 
 void Connection::Start() {
   asio::error_code ec;
-  socket_.non_blocking(true, ec);
+  transport_.socket().non_blocking(true, ec);
+  transport_.Handshake([self = shared_from_this()](const asio::error_code& hec) {
+    if (hec) {
+      // As Redis: the client never became one; OnClose still runs (it tolerates that).
+      LogWarning("Error accepting a client connection: {}", self->transport_.TakeHandshakeError());
+      self->Close();
+      return;
+    }
+    self->Open();
+  });
+}
+
+void Connection::Open() {
+  if (closed_) return;
   if (!handler_->OnOpen(*this)) {
     CloseAfterReply();
     Flush();
@@ -88,9 +102,7 @@ void Connection::Start() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
-  asio::error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_both, ec);
-  socket_.close(ec);
+  transport_.Close();
   qbuf_.reset();
   qcap_ = qstart_ = qend_ = 0;
   handler_->OnClose(*this);
@@ -106,7 +118,7 @@ void Connection::Suspend(bool retry_current) {
 void Connection::Resume() {
   if (!suspended_ || closed_) return;
   suspended_ = false;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ResumeNow(); });
+  asio::post(transport_.socket().get_executor(), [self = shared_from_this()] { self->ResumeNow(); });
 }
 
 void Connection::ResumeNow() {
@@ -136,8 +148,7 @@ void Connection::ShrinkIdleBuffers() {
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
-  socket_.async_wait(
-      asio::socket_base::wait_read,
+  transport_.WaitRead(
       [self = shared_from_this()](const asio::error_code& ec) { self->OnRead(ec, 0); });
 }
 
@@ -189,7 +200,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
     room = kReadChunk;
   }
   asio::error_code rec;
-  const size_t n = socket_.read_some(asio::buffer(target, room), rec);
+  const size_t n = transport_.ReadSome(target, room, rec);
   if (rec == asio::error::would_block || rec == asio::error::try_again) {
     StartRead();
     return;
@@ -322,7 +333,7 @@ void Connection::Flush() {
   sent_ = 0;
   asio::error_code ec;
   // Most replies fit the socket buffer: write them now, without a trip through the loop.
-  const size_t n = socket_.write_some(asio::buffer(sending_), ec);
+  const size_t n = transport_.TryWrite(sending_.data(), sending_.size(), ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     Close();
     return;
@@ -336,10 +347,10 @@ void Connection::Flush() {
     return;
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(sending_.data() + sent_, sending_.size() - sent_),
-                    [self = shared_from_this()](const asio::error_code& wec, size_t written) {
-                      self->OnWritten(wec, written);
-                    });
+  transport_.AsyncWrite(sending_.data() + sent_, sending_.size() - sent_,
+                        [self = shared_from_this()](const asio::error_code& wec, size_t written) {
+                          self->OnWritten(wec, written);
+                        });
 }
 
 void Connection::OnWritten(const asio::error_code& ec, size_t n) {

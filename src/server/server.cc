@@ -19,6 +19,7 @@
 #include "mnemo/mem/malloc_stats.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/protocol/errors.h"
+#include "mnemo/server/tls_memory.h"
 
 namespace mnemo::server {
 
@@ -105,6 +106,7 @@ net::ListenOptions ListenOptionsFor(const ServerConfig& c) {
   net::ListenOptions lo;
   lo.bind = c.bind;
   lo.port = static_cast<int>(c.port);
+  lo.tls_port = static_cast<int>(c.tls_port);
   lo.backlog = static_cast<int>(c.tcp_backlog);
   lo.keepalive_s = static_cast<int>(c.tcp_keepalive);
   lo.unix_socket = c.unixsocket;
@@ -112,18 +114,43 @@ net::ListenOptions ListenOptionsFor(const ServerConfig& c) {
   return lo;
 }
 
+// The TLS context the tls-* parameters describe.
+Result<std::shared_ptr<net::TlsContext>> MakeTlsContext(const ServerConfig& c) {
+  net::TlsOptions o;
+  o.cert_file = c.tls_cert_file;
+  o.key_file = c.tls_key_file;
+  o.key_file_pass = c.tls_key_file_pass;
+  o.ca_cert_file = c.tls_ca_cert_file;
+  o.ca_cert_dir = c.tls_ca_cert_dir;
+  o.auth_clients = c.tls_auth_clients == "no"         ? net::TlsAuthClients::kNo
+                   : c.tls_auth_clients == "optional" ? net::TlsAuthClients::kOptional
+                                                      : net::TlsAuthClients::kYes;
+  o.protocols = c.tls_protocols;
+  o.ciphers = c.tls_ciphers;
+  o.ciphersuites = c.tls_ciphersuites;
+  o.prefer_server_ciphers = c.tls_prefer_server_ciphers;
+  if (!TlsMemoryRouted()) {
+    LogWarning(
+        "OpenSSL allocated memory before Mnemo could route it through its allocator: TLS "
+        "memory is not counted in used_memory");
+  }
+  return net::TlsContext::Create(o);
+}
+
 }  // namespace
 
 std::unique_ptr<net::Listener> Server::MakeListener() {
-  return std::make_unique<net::Listener>(
-      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
-                  bool unix_socket) {
-        sockets_peak_ = std::max(sockets_peak_, ++sockets_open_);
-        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
-                                                   next_client_id_++, std::move(peer),
-                                                   std::move(local), unix_socket);
-        c->Start();
-      });
+  return std::make_unique<net::Listener>(io_, [this](net::Connection::Socket socket,
+                                                     std::string peer, std::string local,
+                                                     bool unix_socket, bool tls) {
+    sockets_peak_ = std::max(sockets_peak_, ++sockets_open_);
+    // A TLS client keeps the context current when it was accepted (CONFIG SET may replace
+    // it later).
+    auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
+                                               next_client_id_++, std::move(peer), std::move(local),
+                                               unix_socket, tls ? tls_context_ : nullptr);
+    c->Start();
+  });
 }
 
 Server::Server(ServerConfig config, std::string config_file)
@@ -137,6 +164,11 @@ Server::Server(ServerConfig config, std::string config_file)
       signals_(io_) {
   keyspace_.options() = config_.db;
   keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
+  for (const auto& [name, new_name] : config_.command_renames) {
+    // Checked against the same command tables when the config was loaded (config_file.cc).
+    const Status renamed = dispatcher_.Rename(name, new_name);
+    MNEMO_ASSERT(renamed.ok());
+  }
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
@@ -211,25 +243,33 @@ Status Server::Start() {
   }
   mem::SetBackgroundThread(config_.jemalloc_bg_thread);
 
+  if (config_.tls_port > 0) {
+    Result<std::shared_ptr<net::TlsContext>> tls = MakeTlsContext(config_);
+    if (!tls.ok()) {
+      LogWarning("{}", tls.status().message());
+      return Status::Error("Failed to configure TLS. Check logs for more info.");
+    }
+    tls_context_ = std::move(*tls);
+  }
   listener_ = MakeListener();
   Status s = listener_->Open(ListenOptionsFor(config_));
   if (!s.ok()) return s;
 
+  WarnIfExposed();
+
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
-  signals_.async_wait([this](const asio::error_code& ec, int signo) {
-    if (ec) return;
-    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::post(io_, [this] { StopAll(); });
-  });
+  WaitForSignals();
   ScheduleCron();
 
   net::Connection::PrepareSharedBuffers();
   started_ = true;
   used_memory_startup_ = mem::UsedMemory();
+  tls_allocated_startup_ = TlsAllocatedBytes();
   stats_.used_memory_peak = used_memory_startup_;
   LogNotice("Server initialized");
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
+  if (config_.tls_port > 0) LogNotice("Ready to accept connections tls");
   if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
   supervised_by_systemd_ =
       config_.supervised == "systemd" ||
@@ -241,6 +281,25 @@ Status Server::Start() {
         "TimeoutStartSec and TimeoutStopSec in your service unit.");
   }
   return Status::Ok();
+}
+
+void Server::WarnIfExposed() const {
+  if (DefaultUserHasPassword() || !listener_) return;
+  const std::string address = listener_->NonLoopbackAddress();
+  if (address.empty()) return;
+  if (config_.protected_mode) {
+    LogWarning(
+        "WARNING: listening on {}, beyond the loopback interface, with no password for the "
+        "default user: protected mode refuses every TCP client that is not local. Set a "
+        "password (requirepass) to serve remote clients, or bind to 127.0.0.1 only.",
+        address);
+  } else {
+    LogWarning(
+        "WARNING: listening on {}, beyond the loopback interface, with no password for the "
+        "default user and protected mode off: anyone who can reach this address can read, "
+        "change and delete every key. Set a password (requirepass) or bind to 127.0.0.1.",
+        address);
+  }
 }
 
 void Server::Run() { io_.run(); }
@@ -268,13 +327,30 @@ void Server::StopAll() {
 
 // ---- connections ---------------------------------------------------------------------------
 
+bool Server::DefaultUserHasPassword() const { return !config_.requirepass.empty(); }
+
+bool Server::ProtectedModeRefuses(const net::Connection& c) const {
+  if (!config_.protected_mode || DefaultUserHasPassword() || c.unix_socket()) return false;
+  // The peer is "ip:port"; Redis compares the address text with exactly these two.
+  const std::string& peer = c.peer();
+  const std::string_view ip = std::string_view(peer).substr(0, peer.rfind(':'));
+  return ip != "127.0.0.1" && ip != "::1";
+}
+
 bool Server::OnOpen(net::Connection& c) {
-  ++stats_.total_connections_received;
+  // Refused clients are not counted as received connections (Redis counts them in
+  // rejected_connections only).
   if (static_cast<int64_t>(clients_.size()) >= config_.maxclients) {
     ++stats_.rejected_connections;
     c.reply().Error(protocol::kErrMaxClients);
     return false;
   }
+  if (ProtectedModeRefuses(c)) {
+    ++stats_.rejected_connections;
+    c.reply().Error(protocol::kErrProtectedMode);
+    return false;
+  }
+  ++stats_.total_connections_received;
   auto session = std::make_unique<Session>(this, &c);
   session->client.id = c.id();
   session->client.created_ms = UnixTimeMs();
@@ -591,18 +667,52 @@ size_t Server::ClientsMemory() {
   if (const size_t state = net::Connection::SocketStateBytes()) {
     total += (sockets_peak_ - sockets_open_) * mem::SizeClass(state);
   }
+  // OpenSSL's state of the TLS clients: what it holds beyond what it held at start-up (the
+  // library and the first context are part of used_memory_startup).
+  const size_t tls = TlsAllocatedBytes();
+  if (tls > tls_allocated_startup_) total += tls - tls_allocated_startup_;
   return total;
 }
 
 // ---- shutdown, debug -----------------------------------------------------------------------
 
-Status Server::Shutdown(bool nosave, bool now, bool force) {
-  (void)nosave;
-  (void)now;
-  (void)force;
-  // No persistence exists yet, so there is nothing to save and nothing that can fail.
+Status Server::Shutdown(const cmd::ShutdownOptions& options) {
+  // NOW has nothing to skip: no replicas exist to wait for.
+  const bool save = options.save || (!options.nosave && !config_.save.empty());
+  if (save) {
+    Status saved = SaveBeforeShutdown();
+    if (!saved.ok()) {
+      if (!options.force) {
+        LogWarning("Error trying to save the DB, can't exit.");
+        return Status::Error("ERR Errors trying to SHUTDOWN. Check logs.");
+      }
+      LogWarning("Error trying to save the DB. Exit anyway.");
+    }
+  }
   asio::post(io_, [this] { StopAll(); });
   return Status::Ok();
+}
+
+bool Server::AbortShutdown() {
+  // A shutdown is never pending: without replicas there is nothing to wait for.
+  return false;
+}
+
+Status Server::SaveBeforeShutdown() { return Status::Ok(); }
+
+void Server::WaitForSignals() {
+  signals_.async_wait([this](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::post(io_, [this] {
+      if (!Shutdown(cmd::ShutdownOptions{}).ok()) {
+        LogWarning(
+            "SIGTERM received but errors trying to shut down the server, check the logs for "
+            "more information");
+        WaitForSignals();
+      }
+    });
+  });
 }
 
 bool Server::DebugAllowed(const cmd::Client& self) const {
@@ -682,8 +792,37 @@ Status Server::ConfigSet(std::span<const std::string_view> pairs) {
 }
 
 Status Server::ApplyConfig(const ServerConfig& old) {
-  if (config_.port != old.port || config_.bind != old.bind) {
-    const char* culprit = config_.port != old.port ? "port" : "bind";
+  // TLS first: a context that cannot be made changes nothing (Redis applyTlsCfg).
+  std::string_view tls_changed;
+  for (const ConfigParam& p : ConfigTable()) {
+    if (p.name.starts_with("tls-") && p.get(config_) != p.get(old)) {
+      tls_changed = p.name;
+      break;
+    }
+  }
+  if (!tls_changed.empty()) {
+    if (config_.tls_port > 0) {
+      Result<std::shared_ptr<net::TlsContext>> tls = MakeTlsContext(config_);
+      if (!tls.ok()) {
+        LogWarning("{}", tls.status().message());
+        LogWarning(
+            "Failed applying new configuration. Possibly related to new {} setting. Restoring "
+            "previous settings.",
+            tls_changed);
+        return Status::Error(
+            fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "
+                        "update TLS configuration. Check server logs.",
+                        tls_changed));
+      }
+      tls_context_ = std::move(*tls);
+    } else {
+      tls_context_.reset();  // clients accepted with it keep it
+    }
+  }
+  if (config_.port != old.port || config_.bind != old.bind || config_.tls_port != old.tls_port) {
+    const char* culprit = config_.port != old.port           ? "port"
+                          : config_.tls_port != old.tls_port ? "tls-port"
+                                                             : "bind";
     // The old listener must let go of its port first when only the bind list changes. It owns
     // the unix socket too, so the new one opens that again (accepted clients stay connected).
     if (listener_) listener_->Close();
@@ -694,6 +833,7 @@ Status Server::ApplyConfig(const ServerConfig& old) {
       // Reopen what we had.
       config_.port = old.port;
       config_.bind = old.bind;
+      config_.tls_port = old.tls_port;
       if (listener_) listener_->Open(ListenOptionsFor(config_));
       return Status::Error(
           fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "

@@ -163,5 +163,8 @@ std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
 std::span<const CommandSpec> PubsubCommands();
+// Every family's table, in the order the dispatcher registers them (rename-command checks
+// names against these before any dispatcher exists).
+std::span<const std::span<const CommandSpec>> CommandTables();
 
 }  // namespace mnemo::cmd

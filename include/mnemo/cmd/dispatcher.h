@@ -43,6 +43,9 @@ class Dispatcher : private db::ChangeListener {
     std::unique_ptr<LatencyHistogram> latency;
     std::vector<std::unique_ptr<Entry>> subcommands;
     std::unordered_map<std::string, Entry*> sub_index;
+    // rename-command NAME "": no name reaches it and COMMAND does not list it. (A renamed
+    // command keeps its full_name: COMMAND prints the original name, as Redis.)
+    bool disabled = false;
   };
 
   // Called before every command while maxmemory is set: evicts what it must and returns false
@@ -59,13 +62,18 @@ class Dispatcher : private db::ChangeListener {
   void Execute(Client& client, std::span<const std::string_view> argv,
                protocol::ReplyBuilder& reply);
 
-  // Top-level command by name (any case), or null.
+  // rename-command: the top-level command reached by `name` is reached by `new_name` from now
+  // on, or by no name when `new_name` is empty. On error (Redis's texts: "No such command in
+  // rename-command", "Target command name already exists") nothing changes.
+  [[nodiscard]] Status Rename(std::string_view name, std::string_view new_name);
+  // Top-level command by name (any case), or null. Names follow rename-command.
   const Entry* Find(std::string_view name) const;
   // Subcommand of `parent` by name (any case), or null.
   static const Entry* FindSub(const Entry& parent, std::string_view name);
   // Command or subcommand named by argv as the dispatcher would resolve it, or null.
   const Entry* Resolve(std::span<const std::string_view> argv) const;
-  // Every top-level command, in table order.
+  // Every top-level command, in table order, disabled ones included (their statistics stay
+  // zero).
   const std::vector<std::unique_ptr<Entry>>& commands() const { return commands_; }
 
   const std::map<std::string, uint64_t>& error_stats() const { return error_stats_; }

@@ -67,6 +67,15 @@ struct MemoryOverview {
   size_t clients = 0;
 };
 
+// SHUTDOWN's flags (Redis 7.0). With neither NOSAVE nor SAVE, a snapshot is saved when save
+// points are configured.
+struct ShutdownOptions {
+  bool nosave = false;  // never save
+  bool save = false;    // save even without save points
+  bool now = false;     // do not wait for lagging replicas
+  bool force = false;   // exit even if saving fails
+};
+
 class ServerApi {
  public:
   virtual ~ServerApi() = default;
@@ -102,8 +111,12 @@ class ServerApi {
 
   // The password of the default user ("" when there is none).
   virtual const std::string& RequirePass() const = 0;
-  // Stops the server after the current command; returns the error text if it cannot.
-  virtual Status Shutdown(bool nosave, bool now, bool force) = 0;
+  // Stops the server after the current command; returns the error text if it cannot (Redis's
+  // "ERR Errors trying to SHUTDOWN. Check logs." when the final save fails without FORCE).
+  virtual Status Shutdown(const ShutdownOptions& options) = 0;
+  // SHUTDOWN ABORT: cancels a shutdown that is waiting (for replicas to catch up); false when
+  // none is in progress.
+  virtual bool AbortShutdown() = 0;
   // DEBUG is refused unless enable-debug-command allows it for this client.
   virtual bool DebugAllowed(const Client& self) const = 0;
   // Blocks the event loop (DEBUG SLEEP).

@@ -24,6 +24,7 @@
 #include <asio.hpp>
 
 #include "mnemo/base/function_ref.h"
+#include "mnemo/net/transport.h"
 #include "mnemo/protocol/parser.h"
 #include "mnemo/protocol/reply_builder.h"
 
@@ -93,8 +94,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Bytes read per read call, as Redis's PROTO_IOBUF_LEN.
   static constexpr size_t kReadChunk = 16 * 1024;
 
+  // `tls` null: a plain connection; otherwise TLS with that context (handshake first).
   Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
-             NetStats* stats, uint64_t id, std::string peer, std::string local, bool unix_socket);
+             NetStats* stats, uint64_t id, std::string peer, std::string local, bool unix_socket,
+             std::shared_ptr<TlsContext> tls = nullptr);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();
@@ -103,7 +106,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // rather than appearing with the first client).
   static void PrepareSharedBuffers();
 
-  // Calls OnOpen and starts reading.
+  // Calls OnOpen and starts reading (after the TLS handshake for TLS; a failed handshake is
+  // logged and closes the connection without OnOpen).
   void Start();
   // Closes now; pending output is dropped. Safe to call more than once.
   void Close();
@@ -131,6 +135,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer() const { return peer_; }
   const std::string& local() const { return local_; }
   bool unix_socket() const { return unix_socket_; }
+  bool tls() const { return transport_.tls(); }
   int fd();
   bool closed() const { return closed_; }
 
@@ -168,6 +173,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
  private:
+  void Open();
   void StartRead();
   void OnRead(const asio::error_code& ec, size_t n);
   void ProcessInput();
@@ -178,7 +184,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void EnsureReadSpace();
   void ReleaseIdleBuffers();
 
-  Socket socket_;
+  Transport transport_;
   ConnectionHandler* handler_;
   const ConnectionLimits* limits_;
   NetStats* stats_;

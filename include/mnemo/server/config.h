@@ -18,6 +18,7 @@
 #include "mnemo/base/log.h"
 #include "mnemo/base/status.h"
 #include "mnemo/db/options.h"
+#include "mnemo/server/config_file.h"
 
 namespace mnemo::server {
 
@@ -76,6 +77,24 @@ struct ServerConfig {
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;
 
+  // ---- network security: directives that are not parameters (config_file.h) ----
+  // rename-command lines in order: a top-level command's name and its new name ("" disables
+  // it). Validated when loaded; the dispatcher applies them at start. Not shown by CONFIG GET
+  // and never rewritten, as in Redis.
+  std::vector<std::pair<std::string, std::string>> command_renames;
+  // TLS (net/tls.h); tls-port 0: no TLS listener, and no context is made.
+  int64_t tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  std::string tls_auth_clients = "yes";  // yes, no or optional
+  std::string tls_protocols;
+  std::string tls_ciphers;
+  std::string tls_ciphersuites;
+  bool tls_prefer_server_ciphers = false;
+
   // The client budget in bytes: maxmemory-clients, or its percentage of maxmemory (0 when
   // maxmemory is 0); 0 means no client eviction.
   size_t ClientEvictionLimit() const {
@@ -110,11 +129,6 @@ std::span<const ConfigParam> ConfigTable();
 // The row for a name or alias (case-insensitive), or null.
 const ConfigParam* FindConfigParam(std::string_view name);
 
-// Parses config text (redis.conf syntax: one "name value..." per line, '#' comments, quoting as
-// in redis-cli) into `c`. A multi-argument parameter given one argument has it split again
-// (`save "3600 1"`, `save ""`); the save lines of one text add up, as in Redis. On error returns
-// Redis's fatal message: "Reading the configuration file, at line N\n>>> 'line'\nreason".
-Status LoadConfigText(std::string_view text, ServerConfig& c);
 // Turns "--port 7000 --bind a b" style arguments into config text lines.
 std::string ArgsToConfigText(std::span<const std::string> args);
 

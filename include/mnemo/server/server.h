@@ -23,6 +23,7 @@
 #include "mnemo/db/expire.h"
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
+#include "mnemo/net/tls.h"
 #include "mnemo/server/config.h"
 
 namespace mnemo::server {
@@ -81,7 +82,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   cmd::Client* FindClient(uint64_t id) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   const std::string& RequirePass() const override { return config_.requirepass; }
-  Status Shutdown(bool nosave, bool now, bool force) override;
+  Status Shutdown(const cmd::ShutdownOptions& options) override;
+  bool AbortShutdown() override;
   bool DebugAllowed(const cmd::Client& self) const override;
   cmd::MemoryOverview Memory() override;
   std::string MemoryDoctor() override;
@@ -96,6 +98,15 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  private:
   struct Session;
 
+  // Whether the default user has a password (requirepass). Protected mode and the start-up
+  // warning ask only this. (With ACL users: "the default user is not nopass".)
+  bool DefaultUserHasPassword() const;
+  // Protected mode refuses `c`: protected-mode yes, the default user has no password, and the
+  // client came over TCP from an address other than exactly 127.0.0.1 or ::1 (as Redis 7.0).
+  bool ProtectedModeRefuses(const net::Connection& c) const;
+  // Start-up: warns when a TCP listener is bound beyond loopback while the default user has no
+  // password.
+  void WarnIfExposed() const;
   // A listener whose accepted sockets become this server's connections.
   std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
@@ -121,6 +132,12 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
   void StopAll();
+  // The snapshot saved before exiting (Redis prepareForShutdown). REQUIRES: the event loop.
+  // Persistence does not exist yet: nothing to save, nothing that fails.
+  Status SaveBeforeShutdown();
+  // SIGTERM / SIGINT: shuts down as SHUTDOWN without flags; waits for the next signal if that
+  // fails.
+  void WaitForSignals();
   std::string InfoSection(std::string_view name);
   std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
   bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
@@ -143,6 +160,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   net::ConnectionLimits limits_;
   net::NetStats net_stats_;
   std::unique_ptr<net::Listener> listener_;
+  // The TLS context new TLS clients get; null while tls-port is 0.
+  std::shared_ptr<net::TlsContext> tls_context_;
   asio::steady_timer cron_timer_;
   asio::steady_timer block_timer_;
   int64_t block_timer_armed_ms_ = 0;  // the deadline the block timer waits for; 0: none
@@ -158,6 +177,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t sockets_peak_ = 0;
   ServerStats stats_;
   size_t used_memory_startup_ = 0;
+  size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;
   bool started_ = false;
   bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1
