@@ -37,6 +37,9 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(ZsetCommands());
   AddTable(SetCommands());
   AddTable(BitmapCommands());
+  AddTable(HllCommands());
+  AddTable(GeoCommands());
+  AddTable(SortCommands());
   AddTable(TransactionCommands());
   keyspace_.changes().AddListener(this);
 }

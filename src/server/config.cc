@@ -121,6 +121,10 @@ template <int64_t db::Options::*F>
 std::string GetDbInt(const ServerConfig& c) {
   return Int64ToString(c.db.*F);
 }
+template <int64_t db::Options::*F, int64_t Min, int64_t Max>
+Status SetDbMemory(ServerConfig& c, std::string_view v) {
+  return ParseMemoryValue(v, Min, Max, &(c.db.*F));
+}
 template <bool db::Options::*F>
 Status SetDbBool(ServerConfig& c, std::string_view v) {
   return ParseBoolValue(v, &(c.db.*F));
@@ -518,6 +522,11 @@ constexpr ConfigParam kParams[] = {
      "...while every member is at most this many bytes.",
      SetDbInt<&db::Options::zset_max_listpack_value, 0, kLongMax>,
      GetDbInt<&db::Options::zset_max_listpack_value>},
+    // ---- HyperLogLog ----
+    {"hll-sparse-max-bytes", "", 0, "3000",
+     "A HyperLogLog stays sparse up to this many bytes (then dense: 12304 bytes).",
+     SetDbMemory<&db::Options::hll_sparse_max_bytes, 0, kLongMax>,
+     GetDbInt<&db::Options::hll_sparse_max_bytes>},
 };
 
 }  // namespace

@@ -150,5 +150,8 @@ std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
+std::span<const CommandSpec> HllCommands();
+std::span<const CommandSpec> GeoCommands();
+std::span<const CommandSpec> SortCommands();
 
 }  // namespace mnemo::cmd
