@@ -4,6 +4,7 @@
 // A HyperLogLog is a string value; these handlers check that the string is one (db/hll.h), make
 // it raw through the string type API before changing it in place, and leave the register
 // arithmetic to db/hll.
+#include <memory>
 #include <string>
 
 #include "mnemo/base/strings.h"
