@@ -198,8 +198,11 @@ uint8_t* MergeValRuns(ds::sds s, uint8_t* from, uint8_t* end) {
 
 HllUpdate SparseSet(ds::sds* sp, uint32_t index, uint8_t count, size_t sparse_max_bytes) {
   if (count > kValMaxValue) return Promote(sp, index, count);
-  // The worst case grows the string by 3 bytes: an XZERO split into XZERO VAL XZERO.
-  ds::sds s = ds::SdsMakeRoomFor(*sp, 3);
+  // The worst case grows the string by 3 bytes: an XZERO split into XZERO VAL XZERO. Growth is
+  // not greedy (Redis's is): a sparse string ends below hll-sparse-max-bytes, and growing to the
+  // next jemalloc class at a time costs a few dozen small reallocations over its whole life while
+  // keeping its memory at its size class, never up to twice its length.
+  ds::sds s = ds::SdsMakeRoomForNonGreedy(*sp, 3);
   *sp = s;
   uint8_t* sparse = Bytes(s) + kHllHeaderSize;
   uint8_t* end = Bytes(s) + ds::SdsLen(s);
