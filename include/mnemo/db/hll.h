@@ -1,5 +1,5 @@
 // hll.h: HyperLogLog in Redis's exact byte representation, as pure functions over the bytes of a
-// string value (layer: db). Byte layout: docs/encodings.md.
+// string value (layer: db). Memory: docs/memory.md.
 //
 // A HyperLogLog is an ordinary string, so GET, SET, DUMP and RESTORE carry it unchanged, and the
 // same PFADDs give the same bytes here and in redis-server. The string is:
