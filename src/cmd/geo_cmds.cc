@@ -1,7 +1,7 @@
 // geo_cmds.cc: the geospatial commands, on sorted sets whose scores are 52-bit geohashes
 // (layer: cmd). Semantics, replies and error texts follow Redis 7.0's geo.c.
 //
-// The geometry is ds/geohash; the points live in an ordinary zset reached through the zset type
+// The geometry is db/geohash; the points live in an ordinary zset reached through the zset type
 // API, so every zset command works on a geo set and the other way round.
 #include <algorithm>
 #include <cstdio>
@@ -12,8 +12,8 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/db/geohash.h"
 #include "mnemo/db/zset_type.h"
-#include "mnemo/ds/geohash.h"
 
 namespace mnemo::cmd {
 
@@ -35,19 +35,19 @@ std::optional<double> UnitArg(Context& ctx, std::string_view arg) {
 }
 
 // Longitude and latitude from argv[i] and argv[i + 1], within the indexable limits.
-std::optional<ds::GeoPoint> LonLatArg(Context& ctx, size_t i) {
+std::optional<db::GeoPoint> LonLatArg(Context& ctx, size_t i) {
   auto lon = DoubleArg(ctx, ctx.arg(i));
   if (!lon) return std::nullopt;
   auto lat = DoubleArg(ctx, ctx.arg(i + 1));
   if (!lat) return std::nullopt;
-  if (*lon < ds::kGeoLongMin || *lon > ds::kGeoLongMax || *lat < ds::kGeoLatMin ||
-      *lat > ds::kGeoLatMax) {
+  if (*lon < db::kGeoLongMin || *lon > db::kGeoLongMax || *lat < db::kGeoLatMin ||
+      *lat > db::kGeoLatMax) {
     char buf[128];
     std::snprintf(buf, sizeof(buf), "ERR invalid longitude,latitude pair %f,%f", *lon, *lat);
     ctx.reply.Error(buf);
     return std::nullopt;
   }
-  return ds::GeoPoint{*lon, *lat};
+  return db::GeoPoint{*lon, *lat};
 }
 
 // A non-negative number with its own error text when it is not one.
@@ -62,7 +62,7 @@ std::optional<double> NonNegativeArg(Context& ctx, std::string_view arg,
 }
 
 // "radius unit" at argv[i]: fills the shape's radius and conversion.
-bool RadiusArgs(Context& ctx, size_t i, ds::GeoShape* shape) {
+bool RadiusArgs(Context& ctx, size_t i, db::GeoShape* shape) {
   auto r = NonNegativeArg(ctx, ctx.arg(i), protocol::kErrGeoRadiusNotNumeric);
   if (!r) return false;
   if (*r < 0) {
@@ -71,14 +71,14 @@ bool RadiusArgs(Context& ctx, size_t i, ds::GeoShape* shape) {
   }
   auto unit = UnitArg(ctx, ctx.arg(i + 1));
   if (!unit) return false;
-  shape->type = ds::GeoShape::Type::kCircle;
+  shape->type = db::GeoShape::Type::kCircle;
   shape->radius = *r;
   shape->conversion = *unit;
   return true;
 }
 
 // "width height unit" at argv[i].
-bool BoxArgs(Context& ctx, size_t i, ds::GeoShape* shape) {
+bool BoxArgs(Context& ctx, size_t i, db::GeoShape* shape) {
   auto w = NonNegativeArg(ctx, ctx.arg(i), protocol::kErrGeoWidthNotNumeric);
   if (!w) return false;
   auto h = NonNegativeArg(ctx, ctx.arg(i + 1), protocol::kErrGeoHeightNotNumeric);
@@ -89,7 +89,7 @@ bool BoxArgs(Context& ctx, size_t i, ds::GeoShape* shape) {
   }
   auto unit = UnitArg(ctx, ctx.arg(i + 2));
   if (!unit) return false;
-  shape->type = ds::GeoShape::Type::kBox;
+  shape->type = db::GeoShape::Type::kBox;
   shape->width = *w;
   shape->height = *h;
   shape->conversion = *unit;
@@ -97,10 +97,10 @@ bool BoxArgs(Context& ctx, size_t i, ds::GeoShape* shape) {
 }
 
 // The position of `member` in the geo set, if it is there.
-std::optional<ds::GeoPoint> MemberPosition(Object* zset, std::string_view member) {
+std::optional<db::GeoPoint> MemberPosition(Object* zset, std::string_view member) {
   const std::optional<double> score = db::ZsetScore(zset, member);
   if (!score) return std::nullopt;
-  return ds::GeohashDecodeScore(*score);
+  return db::GeohashDecodeScore(*score);
 }
 
 // A distance as Redis prints it: four decimals, as a bulk string in every protocol.
@@ -140,7 +140,7 @@ void GeoaddCommand(Context& ctx) {
   for (size_t j = 0; j < elements; ++j) {
     auto p = LonLatArg(ctx, idx + 3 * j);
     if (!p) return;
-    scores[j] = static_cast<double>(ds::GeohashScore(p->longitude, p->latitude));
+    scores[j] = static_cast<double>(db::GeohashScore(p->longitude, p->latitude));
   }
 
   db::Db& d = ctx.db();
@@ -188,7 +188,7 @@ void GeoposCommand(Context& ctx) {
   if (WrongType(ctx, o, ObjType::kZset)) return;
   ctx.reply.ArrayHeader(ctx.argc() - 2);
   for (size_t j = 2; j < ctx.argc(); ++j) {
-    const std::optional<ds::GeoPoint> p =
+    const std::optional<db::GeoPoint> p =
         o != nullptr ? MemberPosition(o, ctx.arg(j)) : std::nullopt;
     if (!p) {
       ctx.reply.NullArray();
@@ -207,7 +207,7 @@ void GeohashCommand(Context& ctx) {
   ctx.reply.ArrayHeader(ctx.argc() - 2);
   for (size_t j = 2; j < ctx.argc(); ++j) {
     const std::optional<double> score = o != nullptr ? db::ZsetScore(o, ctx.arg(j)) : std::nullopt;
-    const std::optional<std::string> hash = score ? ds::GeohashString(*score) : std::nullopt;
+    const std::optional<std::string> hash = score ? db::GeohashString(*score) : std::nullopt;
     if (hash) {
       ctx.reply.Bulk(*hash);
     } else {
@@ -239,13 +239,13 @@ void GeodistCommand(Context& ctx) {
     ctx.reply.Null();
     return;
   }
-  const auto p1 = ds::GeohashDecodeScore(*s1);
-  const auto p2 = ds::GeohashDecodeScore(*s2);
+  const auto p1 = db::GeohashDecodeScore(*s1);
+  const auto p2 = db::GeohashDecodeScore(*s2);
   if (!p1 || !p2) {
     ctx.reply.Null();
     return;
   }
-  ReplyDistance(ctx, ds::GeohashDistance(p1->longitude, p1->latitude, p2->longitude, p2->latitude) /
+  ReplyDistance(ctx, db::GeohashDistance(p1->longitude, p1->latitude, p2->longitude, p2->latitude) /
                          to_meters);
 }
 
@@ -264,7 +264,7 @@ enum class SortOrder : uint8_t { kNone, kAsc, kDesc };
 struct Found {
   std::string member;
   double score;
-  ds::GeoPoint point;
+  db::GeoPoint point;
   double distance;  // meters, then in the request's unit
 };
 
@@ -272,10 +272,10 @@ struct Found {
 // the centre cell, then north, south, east, west, north-east, north-west, south-east,
 // south-west, each by ascending score; a cell equal to the one scanned just before is skipped
 // (huge radii make neighbours coincide). With limit > 0 (COUNT ANY) it stops after that many.
-std::vector<Found> PointsInShape(Object* zset, const ds::GeoShape& shape, size_t limit) {
-  const ds::GeoSearchAreas areas = ds::GeohashAreasForShape(shape);
-  const ds::GeoNeighbors& n = areas.neighbors;
-  const ds::GeoHashBits cells[9] = {areas.hash,   n.north,      n.south,      n.east,      n.west,
+std::vector<Found> PointsInShape(Object* zset, const db::GeoShape& shape, size_t limit) {
+  const db::GeoSearchAreas areas = db::GeohashAreasForShape(shape);
+  const db::GeoNeighbors& n = areas.neighbors;
+  const db::GeoHashBits cells[9] = {areas.hash,   n.north,      n.south,      n.east,      n.west,
                                     n.north_east, n.north_west, n.south_east, n.south_west};
   std::vector<Found> found;
   size_t last = 0;
@@ -285,13 +285,13 @@ std::vector<Found> PointsInShape(Object* zset, const ds::GeoShape& shape, size_t
       continue;
     }
     if (limit != 0 && found.size() >= limit) break;
-    ds::GeoHashBits next = cells[i];
+    db::GeoHashBits next = cells[i];
     next.bits++;
-    const ds::ScoreRange range{static_cast<double>(ds::GeohashAlign52(cells[i])),
-                               static_cast<double>(ds::GeohashAlign52(next)), false, true};
+    const ds::ScoreRange range{static_cast<double>(db::GeohashAlign52(cells[i])),
+                               static_cast<double>(db::GeohashAlign52(next)), false, true};
     db::ZsetRangeByScore(zset, range, 0, -1, false, [&](std::string_view member, double score) {
       if (limit != 0 && found.size() >= limit) return;
-      if (auto m = ds::GeohashMatch(shape, score)) {
+      if (auto m = db::GeohashMatch(shape, score)) {
         found.push_back(Found{std::string(member), score, m->point, m->distance});
       }
     });
@@ -330,7 +330,7 @@ void GeoSearchGeneric(Context& ctx, size_t src_index, unsigned flags) {
   Object* zobj = ctx.db().LookupRead(ctx.arg(src_index));
   if (WrongType(ctx, zobj, ObjType::kZset)) return;
 
-  ds::GeoShape shape;
+  db::GeoShape shape;
   size_t base_args = 0;
   std::optional<std::string_view> store_key;
   bool storedist = false;

@@ -1,7 +1,7 @@
 // geohash_test.cc: the 52-bit geohash: known positions and strings (from redis-server 7.0.15 and
 // Redis's documentation), round trips of random points, neighbour cells, and the covering
-// property of the search cells, with a seeded random generator (tests/unit/ds).
-#include "mnemo/ds/geohash.h"
+// property of the search cells, with a seeded random generator (tests/unit/db).
+#include "mnemo/db/geohash.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <limits>
 #include <random>
 
-namespace mnemo::ds {
+namespace mnemo::db {
 namespace {
 
 // Palermo and Catania, the examples of Redis's documentation.
@@ -180,4 +180,4 @@ TEST(GeohashTest, BoxMatchesByAxisDistances) {
 }
 
 }  // namespace
-}  // namespace mnemo::ds
+}  // namespace mnemo::db

@@ -1,5 +1,5 @@
 // geohash.h: Redis's 52-bit geohash and the geometry of its searches, as pure functions
-// (layer: ds).
+// (layer: db).
 //
 // A position is stored as a sorted set score: longitude and latitude are each cut into 2^26
 // steps over [-180, 180] and [-85.05112878, 85.05112878] (the Web Mercator limits; the poles
@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-namespace mnemo::ds {
+namespace mnemo::db {
 
 inline constexpr double kGeoLongMin = -180;
 inline constexpr double kGeoLongMax = 180;
@@ -107,4 +107,4 @@ struct GeoMatch {
 };
 std::optional<GeoMatch> GeohashMatch(const GeoShape& shape, double score);
 
-}  // namespace mnemo::ds
+}  // namespace mnemo::db

@@ -1,13 +1,13 @@
-// geohash.cc: geohash encoding, neighbours, search cells and distances (layer: ds).
+// geohash.cc: geohash encoding, neighbours, search cells and distances (layer: db).
 //
 // Floating-point expressions keep Redis's order of operations: a different but mathematically
 // equal form could move a distance by one unit in the last place, and with it a point across
 // the edge of a search or the fourth decimal of a reply.
-#include "mnemo/ds/geohash.h"
+#include "mnemo/db/geohash.h"
 
 #include <cmath>
 
-namespace mnemo::ds {
+namespace mnemo::db {
 
 namespace {
 
@@ -303,4 +303,4 @@ std::optional<GeoMatch> GeohashMatch(const GeoShape& shape, double score) {
   return m;
 }
 
-}  // namespace mnemo::ds
+}  // namespace mnemo::db
