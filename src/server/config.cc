@@ -123,6 +123,10 @@ template <int64_t db::Options::*F>
 std::string GetDbInt(const ServerConfig& c) {
   return Int64ToString(c.db.*F);
 }
+template <int64_t db::Options::*F, int64_t Min, int64_t Max>
+Status SetDbMemory(ServerConfig& c, std::string_view v) {
+  return ParseMemoryValue(v, Min, Max, &(c.db.*F));
+}
 template <bool db::Options::*F>
 Status SetDbBool(ServerConfig& c, std::string_view v) {
   return ParseBoolValue(v, &(c.db.*F));
@@ -593,6 +597,11 @@ constexpr ConfigParam kParams[] = {
     {"notify-keyspace-events", "", 0, "",
      "Keyspace events published as pub/sub messages (letters K E g $ l s h z x e t m d n A).",
      SetNotifyEvents, GetNotifyEvents},
+    // ---- HyperLogLog ----
+    {"hll-sparse-max-bytes", "", 0, "3000",
+     "A HyperLogLog stays sparse up to this many bytes (then dense: 12304 bytes).",
+     SetDbMemory<&db::Options::hll_sparse_max_bytes, 0, kLongMax>,
+     GetDbInt<&db::Options::hll_sparse_max_bytes>},
 };
 
 }  // namespace

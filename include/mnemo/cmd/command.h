@@ -162,6 +162,9 @@ std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
+std::span<const CommandSpec> HllCommands();
+std::span<const CommandSpec> GeoCommands();
+std::span<const CommandSpec> SortCommands();
 std::span<const CommandSpec> PubsubCommands();
 // Every family's table, in the order the dispatcher registers them (rename-command checks
 // names against these before any dispatcher exists).

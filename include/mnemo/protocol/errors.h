@@ -137,6 +137,30 @@ inline constexpr std::string_view kErrWithscoresWithBylex =
 inline constexpr std::string_view kErrWeightNotFloat = "ERR weight value is not a float";
 inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
 
+// HyperLogLog (hyperloglog.c).
+inline constexpr std::string_view kErrHllWrongType =
+    "WRONGTYPE Key is not a valid HyperLogLog string value.";
+inline constexpr std::string_view kErrHllCorrupt = "INVALIDOBJ Corrupted HLL object detected";
+inline constexpr std::string_view kErrPfdebugNoKey = "ERR The specified key does not exist";
+inline constexpr std::string_view kErrPfdebugNotSparse = "ERR HLL encoding is not sparse";
+
+// Geospatial (geo.c). "ERR invalid longitude,latitude pair %f,%f" is built by the handler.
+inline constexpr std::string_view kErrGeoUnit =
+    "ERR unsupported unit provided. please use M, KM, FT, MI";
+inline constexpr std::string_view kErrGeoRadiusNotNumeric = "ERR need numeric radius";
+inline constexpr std::string_view kErrGeoWidthNotNumeric = "ERR need numeric width";
+inline constexpr std::string_view kErrGeoHeightNotNumeric = "ERR need numeric height";
+inline constexpr std::string_view kErrGeoRadiusNegative = "ERR radius cannot be negative";
+inline constexpr std::string_view kErrGeoBoxNegative = "ERR height or width cannot be negative";
+inline constexpr std::string_view kErrGeoCountPositive = "ERR COUNT must be > 0";
+inline constexpr std::string_view kErrGeoMember = "ERR could not decode requested zset member";
+inline constexpr std::string_view kErrGeoAnyNeedsCount =
+    "ERR the ANY argument requires COUNT argument";
+
+// SORT (sort.c).
+inline constexpr std::string_view kErrSortNotDouble =
+    "ERR One or more scores can't be converted into double";
+
 // Protocol errors: the connection is closed after the reply.
 inline constexpr std::string_view kErrProtoInvalidMultibulkLength =
     "ERR Protocol error: invalid multibulk length";
