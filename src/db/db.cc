@@ -31,7 +31,8 @@ Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), id_(id) {
 Db::~Db() { Clear(false); }
 
 bool Db::IsExpired(const Object* o) const {
-  return o->has_expire() && o->expire_ms() < keyspace_->now_ms();
+  return o->has_expire() && o->expire_ms() < keyspace_->now_ms() &&
+         keyspace_->options().keys_expire;
 }
 
 void Db::Touch(Object* o) {

@@ -8,6 +8,7 @@
 namespace mnemo::db {
 
 void ExpireCycle::Run(Keyspace& ks, int hz) {
+  if (!ks.options().keys_expire) return;
   const int64_t effort = ks.options().active_expire_effort - 1;  // 0..9
   const size_t keys_per_loop = static_cast<size_t>(20 + 20 / 4 * effort);
   const int64_t time_percent = 25 + 2 * effort;

@@ -1,6 +1,8 @@
 // config.cc: the parameter table, config-file parsing and CONFIG REWRITE (layer: server).
 #include "mnemo/server/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -231,6 +233,15 @@ Status SetBind(ServerConfig& c, std::string_view v) {
   // An empty value (`bind ""`) means no TCP address, as in Redis. An empty address among
   // others names nothing: dropped, so that CONFIG GET prints a value CONFIG SET takes back.
   std::erase(*parts, std::string());
+  // An address is an IP literal or a host name, optionally marked with a leading '-': nothing
+  // else can be bound, and an address with a space or quote could not print back as one.
+  for (const std::string& a : *parts) {
+    const bool ok = std::all_of(a.begin(), a.end(), [](unsigned char ch) {
+      return std::isalnum(ch) || ch == '.' || ch == ':' || ch == '-' || ch == '*' || ch == '%' ||
+             ch == '_' || ch == '[' || ch == ']';
+    });
+    if (!ok) return Status::Error("Invalid bind address '" + a + "'");
+  }
   c.bind = *parts;
   return Status::Ok();
 }

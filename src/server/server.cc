@@ -74,7 +74,10 @@ void Server::FlushPendingOutput() {
 }
 
 void Server::ArmBlockTimer() {
-  const int64_t next = dispatcher_.blocking().NextDeadline();
+  // The earliest of the blocked clients' deadlines and the end of a CLIENT PAUSE.
+  int64_t next = dispatcher_.blocking().NextDeadline();
+  const int64_t pause_end = dispatcher_.CheckPause(UnixTimeMs());
+  if (pause_end != 0 && (next == 0 || pause_end < next)) next = pause_end;
   if (next == 0 || (block_timer_armed_ms_ != 0 && block_timer_armed_ms_ <= next)) return;
   block_timer_armed_ms_ = next;
   const int64_t wait = next - UnixTimeMs();
@@ -84,6 +87,7 @@ void Server::ArmBlockTimer() {
     block_timer_armed_ms_ = 0;
     keyspace_.set_now_ms(UnixTimeMs());
     dispatcher_.ExpireBlocked(UnixTimeMs());
+    dispatcher_.CheckPause(UnixTimeMs());
     FlushPendingOutput();
     ArmBlockTimer();
   });
@@ -173,6 +177,8 @@ Server::Server(ServerConfig config, std::string config_file)
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
   dispatcher_.set_memory_guard([this] {
+    // No eviction while CLIENT PAUSE holds writes back; writes wait for the pause anyway.
+    if (dispatcher_.writes_paused()) return true;
     const db::Evictor::Result r = evictor_.Perform();
     if (r == db::Evictor::Result::kRunning) StartEvictionProc();
     return r != db::Evictor::Result::kFail;
@@ -459,13 +465,17 @@ void Server::Cron() {
   const size_t used = mem::UsedMemory();
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   SampleStats(now);
-  CloseTimedOutClients(now);
+  ClientsCron(now);
   EvictClientsIfNeeded();
+  // While CLIENT PAUSE holds writes back, neither expiry nor eviction deletes anything (a
+  // replica or the AOF would see deletions the clients were promised would not happen).
+  const bool writes_paused = dispatcher_.CheckPause(now) != 0;
   // Eviction that ran out of time continues in the eviction proc; this is a backstop.
-  if (keyspace_.options().maxmemory > 0 && evictor_.RunPending() == db::Evictor::Result::kRunning) {
+  if (!writes_paused && keyspace_.options().maxmemory > 0 &&
+      evictor_.RunPending() == db::Evictor::Result::kRunning) {
     StartEvictionProc();
   }
-  expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
+  if (!writes_paused) expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -520,19 +530,27 @@ void Server::SampleStats(int64_t now_ms) {
   }
 }
 
-void Server::CloseTimedOutClients(int64_t now_ms) {
-  if (config_.timeout <= 0 || clients_.empty()) return;
-  // Visit a slice of the clients per run so that the cron stays short with many clients: all of
-  // them once per second at most (Redis clientsCron: numclients / hz, at least 5).
+void Server::ClientsCron(int64_t now_ms) {
+  if (clients_.empty()) return;
+  // Visit a slice of the clients per run so that the cron stays short with many clients, each
+  // of them about once a second (Redis clientsCron: numclients / hz, at least 5).
   size_t per_run = clients_.size() / static_cast<size_t>(config_.hz);
   if (per_run < 5) per_run = 5;
+  if (per_run > clients_.size()) per_run = clients_.size();
   std::vector<std::shared_ptr<net::Connection>> expired;
   auto it = clients_.lower_bound(cron_client_cursor_);
-  for (size_t n = 0; n < per_run && !clients_.empty(); ++n) {
+  for (size_t n = 0; n < per_run; ++n) {
     if (it == clients_.end()) it = clients_.begin();
-    auto* s = static_cast<Session*>(it->second->state());
-    if (s != nullptr && now_ms - s->client.last_interaction_ms > config_.timeout * 1000) {
+    net::Connection& c = *it->second;
+    auto* s = static_cast<Session*>(c.state());
+    // Blocked clients wait for their own timeout and subscribers wait for messages: the idle
+    // timeout is not for them (Redis clientsCronHandleTimeout).
+    if (s != nullptr && config_.timeout > 0 && !s->client.blocked.active &&
+        !s->client.subs.any() && now_ms - s->client.last_interaction_ms > config_.timeout * 1000) {
       expired.push_back(it->second);
+    } else {
+      // Give back what one big command left behind (argument tables, output buffer).
+      c.ShrinkIdleBuffers();
     }
     cron_client_cursor_ = it->first + 1;
     ++it;

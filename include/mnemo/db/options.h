@@ -65,6 +65,12 @@ struct Options {
   // Active expiry effort 1..10 (active-expire-effort).
   int64_t active_expire_effort = 1;
 
+  // False while the keyspace follows a stream of another server's effects (a replica applying
+  // its master's stream, a replay): a key past its TTL is not deleted here, neither on lookup
+  // nor by the active cycle, and a write with an expiry already past still stores the key; the
+  // stream's own DEL removes it (Redis expireIfNeeded and checkAlreadyExpired for the master).
+  bool keys_expire = true;
+
   // Shared integers are used for int values unless an LRU/LFU policy needs per-key clocks
   // (Redis: only when maxmemory is set, too).
   bool SharedIntegersAllowed() const {

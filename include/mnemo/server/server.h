@@ -124,7 +124,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void StartEvictionProc();
   void Cron();
   void SampleStats(int64_t now_ms);
-  void CloseTimedOutClients(int64_t now_ms);
+  // A slice of the clients per run: idle timeouts, and buffers an idle client no longer needs.
+  void ClientsCron(int64_t now_ms);
   // maxmemory-clients: disconnects the clients with the most buffer memory (except those with
   // CLIENT NO-EVICT on) while the clients' total is above the limit.
   void EvictClientsIfNeeded();

@@ -249,6 +249,12 @@ TEST(LoadConfigTextTest, MultiArgumentParameters) {
   c = Load("bind \"10.0.0.1 10.0.0.2\"\nsave \"3600 1\"\n");
   EXPECT_EQ(c.bind, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
   EXPECT_EQ(c.save, "3600 1");
+  // An address holding a quote or a blank could not print back as itself: refused (found by
+  // the config fuzz target: `bind 127.0.0$.# "a b"`).
+  EXPECT_NE(LoadError("bind 127.0.0.1 'a\"b'\n"), "(loaded)");
+  EXPECT_NE(LoadError("bind 127.0.0$.#\n"), "(loaded)");
+  EXPECT_EQ(Load("bind localhost -[::1] fe80::1%eth0 *\n").bind,
+            (std::vector<std::string>{"localhost", "-[::1]", "fe80::1%eth0", "*"}));
   // `save ""` turns snapshots off.
   c = Load("save \"\"\n");
   EXPECT_EQ(c.save, "");
