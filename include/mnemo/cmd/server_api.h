@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "mnemo/base/function_ref.h"
 #include "mnemo/base/status.h"
 #include "mnemo/cmd/client.h"
 
@@ -98,8 +99,18 @@ class ServerApi {
   virtual MemoryOverview Memory() = 0;
   virtual std::string MemoryDoctor() = 0;
 
-  // The password of the default user ("" when there is none).
-  virtual const std::string& RequirePass() const = 0;
+  // ---- ACL ----
+  // Disconnects the clients `which` selects, as Redis does with the clients of a deleted user:
+  // each is first set back to the default user, unauthenticated, then closed; `self` (the
+  // caller) is closed after its reply.
+  virtual void DisconnectClients(FunctionRef<bool(const Client&)> which, Client& self) = 0;
+  // aclfile: the ACL file ("" when users live in the config file).
+  virtual std::string AclFile() const = 0;
+  // Called after ACL SETUSER took from `user` channel patterns it had (and no selector allows
+  // every channel): pub/sub must disconnect the user's subscribers whose channels or patterns
+  // CanAccessChannel (acl.h) no longer allows (Redis ACLKillPubsubClientsIfNeeded). Nothing to
+  // do while no client can subscribe.
+  virtual void OnUserChannelsRevoked(const User& user) { (void)user; }
   // Stops the server after the current command; returns the error text if it cannot.
   virtual Status Shutdown(bool nosave, bool now, bool force) = 0;
   // DEBUG is refused unless enable-debug-command allows it for this client.

@@ -66,6 +66,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   db::Keyspace& keyspace() { return keyspace_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
   const ServerConfig& config() const { return config_; }
+  // Whether the users could be set up (requirepass, `user` lines, aclfile); Start() fails
+  // with this status otherwise.
+  const Status& acl_status() const { return acl_status_; }
   asio::io_context& io() { return io_; }
 
   // ---- cmd::ServerApi ----
@@ -79,7 +82,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::string ClientLine(const cmd::Client& self) override;
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
-  const std::string& RequirePass() const override { return config_.requirepass; }
+  void DisconnectClients(FunctionRef<bool(const cmd::Client&)> which, cmd::Client& self) override;
+  std::string AclFile() const override { return config_.aclfile; }
   Status Shutdown(bool nosave, bool now, bool force) override;
   bool DebugAllowed(const cmd::Client& self) const override;
   cmd::MemoryOverview Memory() override;
@@ -108,6 +112,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // maxmemory-clients: disconnects the clients with the most buffer memory (except those with
   // CLIENT NO-EVICT on) while the clients' total is above the limit.
   void EvictClientsIfNeeded();
+  // Sets up the users: requirepass, `user` lines of the config, the ACL file. Returns the
+  // reason the server cannot start, if any (Start() reports it).
+  Status LoadUsers();
   // Applies what changed between `old` and the current config (log level, limits, port...).
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
@@ -146,6 +153,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   ServerStats stats_;
   size_t used_memory_startup_ = 0;
   std::string run_id_;
+  Status acl_status_;  // LoadUsers() at construction
   bool started_ = false;
   bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1
   bool shutting_down_ = false;

@@ -80,8 +80,8 @@ TEST(ConfigTableTest, EveryDefaultParsesAndReadsBackIdentical) {
 TEST(ConfigTableTest, FlagsFollowRedis) {
   // Parameters Redis 7 refuses to change at runtime (IMMUTABLE_CONFIG), among those we have.
   const std::set<std::string> immutable = {
-      "tcp-backlog", "unixsocket", "unixsocketperm",       "databases", "daemonize", "pidfile",
-      "supervised",  "logfile",    "enable-debug-command", "io-threads"};
+      "tcp-backlog", "unixsocket", "unixsocketperm",       "databases",  "daemonize", "pidfile",
+      "supervised",  "logfile",    "enable-debug-command", "io-threads", "aclfile"};
   const std::set<std::string> multi = {"bind", "save", "client-output-buffer-limit"};
   for (const ConfigParam& p : ConfigTable()) {
     const std::string name(p.name);
@@ -131,8 +131,10 @@ TEST(ConfigTableTest, SettersGiveRedisErrors) {
       {"maxmemory-clients", "1.5%", "argument must be a memory or percent value"},
       {"maxmemory-clients", "%", "argument must be a memory or percent value"},
       {"maxmemory-clients", "abc", "argument must be a memory or percent value"},
-      {"latency-tracking-info-percentiles", "50 x", "Invalid latency-tracking-info-percentiles parameters"},
-      {"latency-tracking-info-percentiles", "nan", "Invalid latency-tracking-info-percentiles parameters"},
+      {"latency-tracking-info-percentiles", "50 x",
+       "Invalid latency-tracking-info-percentiles parameters"},
+      {"latency-tracking-info-percentiles", "nan",
+       "Invalid latency-tracking-info-percentiles parameters"},
       {"latency-tracking-info-percentiles", "101",
        "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"},
       {"latency-tracking-info-percentiles", "-1",
