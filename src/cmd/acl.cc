@@ -527,7 +527,7 @@ std::optional<std::vector<std::string>> Acl::MergeSelectorArgs(
   size_t open_index = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view op = args[i];
-    if (!open && !op.empty() && op[0] == '(' && op.back() != ')') {
+    if (!op.empty() && op[0] == '(' && op.back() != ')') {
       selector = std::string(op);
       open = true;
       open_index = i;

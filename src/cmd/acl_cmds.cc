@@ -335,7 +335,7 @@ void AclHelpCommand(Context& ctx) {
       "WHOAMI",
       "    Return the current connection username.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.reply.ArrayHeader(std::size(kLines));
   for (std::string_view l : kLines) ctx.reply.SimpleString(l);

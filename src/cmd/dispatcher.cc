@@ -193,7 +193,7 @@ void Dispatcher::ExecuteQueued(Client& client, std::span<const std::string_view>
     MNEMO_ASSERT(sub != entry->sub_index.end());
     entry = sub->second;
   }
-  client.last_command = entry->full_name;
+  // CLIENT LIST keeps showing cmd=exec while and after EXEC runs the queue (Redis lastcmd).
   // The rules may have changed since the command was queued (Redis execCommand checks again).
   if (client.user != nullptr && !client.user->unrestricted()) {
     if (auto denied = CheckAcl(client, *entry, argv, true, true)) {
