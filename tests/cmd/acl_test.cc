@@ -368,6 +368,11 @@ TEST(AclAuthTest, RequirepassIsTheDefaultUsersPassword) {
   EXPECT_EQ(h.Run({"AUTH", "s3cret"}).ToString(), "OK");
   EXPECT_EQ(h.Run({"ACL", "LIST"}).ToString(),
             "[user default on #" + cmd::HashToHex(cmd::HashPassword("s3cret")) + " ~* &* +@all]");
+  // Setting requirepass to the text it has changes nothing (Redis applies a parameter only
+  // when its value changes).
+  EXPECT_EQ(h.Run({"ACL", "SETUSER", "default", "nopass"}).ToString(), "OK");
+  EXPECT_EQ(h.Run({"CONFIG", "SET", "requirepass", "s3cret"}).ToString(), "OK");
+  EXPECT_TRUE(h.server().dispatcher().acl().default_user()->nopass());
   EXPECT_EQ(h.Run({"CONFIG", "SET", "requirepass", "other"}).ToString(), "OK");
   EXPECT_TRUE(h.Run({"AUTH", "s3cret"}).IsError());
   EXPECT_EQ(h.Run({"AUTH", "default", "other"}).ToString(), "OK");
