@@ -100,6 +100,14 @@ struct KeyUse {
   KeysFn find = nullptr;
 };
 
+// The values rows use (named, so that a row stays one packed line of the table).
+inline constexpr KeyUse kKeysRead{kKeyRead};
+inline constexpr KeyUse kKeysWritten{kKeyWrite};
+inline constexpr KeyUse kKeysReadWritten{kKeyReadWrite};
+inline constexpr KeyUse kKeysLookedAt{kKeyNone};  // EXISTS, TYPE, STRLEN: any pattern will do
+constexpr KeyUse KeysFrom(KeysFn find) { return KeyUse{kKeyReadWrite, find}; }
+inline constexpr KeyUse kNoKeys{};  // before `channels` in a row without keys
+
 // The pub/sub channels a command names, for ACL channel permissions (&pattern).
 enum class ChannelArgs : uint8_t {
   kNone,
@@ -109,6 +117,10 @@ enum class ChannelArgs : uint8_t {
 };
 
 class Dispatcher;
+struct CommandSpec;
+
+// A row without subcommands (before the ACL fields, which come after them).
+inline constexpr std::span<const CommandSpec> kNoSubcommands{};
 
 // What a handler says about the propagation of its call (see Context). The dispatcher reads it
 // after the handler returns.
