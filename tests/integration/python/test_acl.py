@@ -538,6 +538,22 @@ def test_hello_auth_and_requirepass(tmp_path):
         assert s.stop() == 0
 
 
+def test_noauth_and_wrongpass_texts_match_redis():
+    """A default user with a password: what an unauthenticated client is told."""
+    s = Server(["--requirepass", "pw"])
+    ref = Reference(["--requirepass", "pw"])
+    try:
+        cases = [["GET", "k"], ["HELLO", "3"], ["HELLO", "2", "SETNAME", "n"],
+                 ["HELLO", "3", "AUTH", "default", "bad"], ["HELLO", "3", "AUTH", "nouser", "x"],
+                 ["AUTH", "bad"], ["AUTH", "default", "bad"], ["AUTH", "a", "b", "c"],
+                 ["ACL", "WHOAMI"], ["CLIENT", "ID"]]
+        for args in cases:
+            assert call(raw(s.port), *args) == call(raw(ref.port), *args), args
+    finally:
+        ref.stop()
+        assert s.stop() == 0
+
+
 def test_config_user_lines_and_rewrite(tmp_path):
     conf = tmp_path / "mnemo.conf"
     conf.write_text("user alice on >a ~a:* +@read\nuser default on nopass ~* &* +@all\n")
