@@ -267,6 +267,18 @@ bool CanAccessChannel(const User& user, std::string_view channel, bool is_patter
   return false;
 }
 
+bool CanKeepSubscriptions(const User& user, const Subscriptions& subs) {
+  for (const std::string& p : subs.patterns) {
+    if (!CanAccessChannel(user, p, true)) return false;
+  }
+  for (const auto* set : {&subs.channels, &subs.shard_channels}) {
+    for (const std::string& c : *set) {
+      if (!CanAccessChannel(user, c, false)) return false;
+    }
+  }
+  return true;
+}
+
 // ---- the store -----------------------------------------------------------------------------
 
 Acl::Acl(const CommandCatalog& catalog) : catalog_(catalog) {
@@ -584,13 +596,15 @@ Result<std::shared_ptr<User>> Acl::SetUser(std::string_view name,
 }
 
 bool Acl::ChannelsRevoked(const User& original, const User& updated) {
-  // As Redis's ACLKillPubsubClientsIfNeeded decides before looking at clients: nothing is
-  // revoked when a selector allows every channel, or when every pattern of the original is
-  // still there.
+  // As Redis 7.0.15 decides before looking at clients: nothing is revoked when a selector
+  // allows every channel; otherwise something is when a selector of the original allowed every
+  // channel or one of its patterns is gone (checked against redis-server: "allchannels" then
+  // "resetchannels &y" closes a subscriber of "x").
   for (const Selector& s : updated.selectors) {
     if (s.flags & Selector::kAllChannels) return false;
   }
   for (const Selector& s : original.selectors) {
+    if (s.flags & Selector::kAllChannels) return true;
     for (const std::string& p : s.channels) {
       bool kept = false;
       for (const Selector& t : updated.selectors) {
@@ -1044,6 +1058,21 @@ AclVerdict Acl::Check(const User& user, const CommandCatalog::Command& cmd,
     }
   }
   return worst;
+}
+
+bool Acl::CanReadAnyKey(const User& user, const CommandCatalog::Command& cmd,
+                        std::span<const std::string_view> argv) const {
+  if (user.unrestricted()) return true;
+  std::optional<std::vector<KeyRef>> keys;
+  for (const Selector& s : user.selectors) {
+    size_t arg = 0;
+    if (CheckSelector(s, cmd, argv, keys, &arg) != AclDenial::kNone) continue;
+    if (s.flags & Selector::kAllKeys) return true;
+    for (const KeyPattern& p : s.keys) {
+      if ((p.access & kKeyRead) && p.pattern == "*") return true;
+    }
+  }
+  return false;
 }
 
 // ---- the log -------------------------------------------------------------------------------

@@ -39,8 +39,17 @@ void AclSetuserCommand(Context& ctx) {
     ctx.reply.Error(result.status().message());
     return;
   }
-  if (channels_revoked) ctx.server.OnUserChannelsRevoked(**result);
   ctx.reply.Ok();
+  if (channels_revoked) {
+    // Its subscribers that now subscribe beyond its channels go (Redis
+    // ACLKillPubsubClientsIfNeeded); the caller after this reply.
+    const User* user = result->get();
+    ctx.server.DisconnectClients(
+        [user](const Client& c) {
+          return c.user.get() == user && c.subs.any() && !CanKeepSubscriptions(*user, c.subs);
+        },
+        ctx.client);
+  }
 }
 
 void AclDeluserCommand(Context& ctx) {

@@ -61,7 +61,7 @@ bool NumkeysKeys(std::span<const std::string_view> argv, size_t store_pos, size_
 }  // namespace
 
 bool CommandHasKeys(const CommandSpec& spec) {
-  return spec.first_key > 0 || spec.keys.find != nullptr;
+  return (spec.first_key > 0 && !spec.keys.not_key) || spec.keys.find != nullptr;
 }
 
 bool CommandKeys(const CommandSpec& spec, std::span<const std::string_view> argv,
@@ -70,7 +70,7 @@ bool CommandKeys(const CommandSpec& spec, std::span<const std::string_view> argv
   bool ok = false;
   if (spec.keys.find != nullptr) {
     ok = spec.keys.find(argv, keys);
-  } else if (spec.first_key > 0) {
+  } else if (spec.first_key > 0 && !spec.keys.not_key) {
     ok = AddRange(argv, spec.first_key, spec.last_key, spec.key_step, spec.keys.access, keys);
   }
   if (!ok) keys.resize(before);
@@ -139,6 +139,61 @@ bool NumkeysReadKeys(std::span<const std::string_view> argv, std::vector<KeyRef>
 
 bool NumkeysPopKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
   return NumkeysKeys(argv, 0, 1, kKeyReadWrite, keys);
+}
+
+bool TimeoutNumkeysPopKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
+  return NumkeysKeys(argv, 0, 2, kKeyReadWrite, keys);
+}
+
+bool PfmergeKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
+  return AddRange(argv, 1, 1, 1, kKeyReadWrite, keys) && AddRange(argv, 2, -1, 1, kKeyRead, keys);
+}
+
+namespace {
+
+// GEORADIUS / GEORADIUSBYMEMBER: the key read, then the key after the first STORE and the key
+// after the first STOREDIST, searched from `from` up to the argument before the last (Redis's
+// keyword key specs), each written.
+bool GeoradiusKeysFrom(std::span<const std::string_view> argv, size_t from,
+                       std::vector<KeyRef>& keys) {
+  if (!AddRange(argv, 1, 1, 1, kKeyRead, keys)) return false;
+  for (std::string_view keyword : {"STORE", "STOREDIST"}) {
+    for (size_t i = from; i + 1 < argv.size(); ++i) {
+      if (EqualsIgnoreCase(argv[i], keyword)) {
+        keys.push_back({i + 1, kKeyWrite});
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool GeoradiusKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
+  return GeoradiusKeysFrom(argv, 6, keys);
+}
+
+bool GeoradiusbymemberKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
+  return GeoradiusKeysFrom(argv, 5, keys);
+}
+
+bool SortKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
+  // Redis's sortGetKeys: LIMIT skips two arguments, BY and GET one; the last STORE followed by
+  // an argument names the destination (the argument after it is still looked at).
+  if (!AddRange(argv, 1, 1, 1, kKeyRead, keys)) return false;
+  size_t store = 0;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    if (EqualsIgnoreCase(argv[i], "LIMIT")) {
+      i += 2;
+    } else if (EqualsIgnoreCase(argv[i], "GET") || EqualsIgnoreCase(argv[i], "BY")) {
+      i += 1;
+    } else if (EqualsIgnoreCase(argv[i], "STORE") && i + 1 < argv.size()) {
+      store = i + 1;
+    }
+  }
+  if (store != 0) keys.push_back({store, kKeyWrite});
+  return true;
 }
 
 }  // namespace mnemo::cmd

@@ -1,6 +1,7 @@
 // connection_cmds.cc: PING ECHO QUIT SELECT AUTH HELLO and CLIENT (layer: cmd).
 #include <string>
 
+#include "client_state_cmds.h"
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/acl.h"
@@ -21,6 +22,13 @@ constexpr std::string_view kErrClientName =
 void PingCommand(Context& ctx) {
   if (ctx.argc() > 2) {
     ctx.reply.Error(protocol::WrongArity("ping"));
+    return;
+  }
+  // A RESP2 subscriber gets ["pong", <arg>]: its connection carries message arrays.
+  if (ctx.client.subs.any() && ctx.reply.resp() == 2) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(ctx.argc() == 2 ? ctx.arg(1) : std::string_view());
     return;
   }
   if (ctx.argc() == 2) {
@@ -367,19 +375,34 @@ constexpr CommandSpec kClientSubcommands[] = {
     {"no-evict", ClientNoEvictCommand, 3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Sets the client eviction mode of the connection.", "7.0.0", "O(1)",
      kNoSubcommands, kAclConnection},
+    {"unblock", ClientUnblockCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "connection", "Unblocks a client blocked by a blocking command from a different connection.",
+     "5.0.0", "O(log N) where N is the number of client connections", kNoSubcommands,
+     kAclConnection},
+    {"pause", ClientPauseCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Suspends commands processing.", "3.0.0", "O(1)", kNoSubcommands, kAclConnection},
+    {"unpause", ClientUnpauseCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "connection", "Resumes processing commands from paused clients.", "6.2.0",
+     "O(N) Where N is the number of paused clients", kNoSubcommands, kAclConnection},
+    {"reply", ClientReplyCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Instructs the server whether to reply to commands.", "3.2.0", "O(1)", kNoSubcommands,
+     kAclConnection},
+    {"no-touch", ClientNoTouchCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0",
+     "O(1)", kNoSubcommands, kAclConnection},
     {"help", ClientHelpCommand, 2, kLoading | kStale, 0, 0, 0, "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)", kNoSubcommands,
      kAclConnection},
 };
 
 constexpr CommandSpec kConnectionCommands[] = {
-    {"ping", PingCommand, -1, kFast, 0, 0, 0, "connection",
+    {"ping", PingCommand, -1, kFast | kSubscribedOk, 0, 0, 0, "connection",
      "Returns the server's liveliness response.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"echo", EchoCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
      "Returns the given string.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"quit", QuitCommand, -1,
-     kRunsInMulti | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0, 0, 0,
-     "connection", "Closes the connection.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
+     kRunsInMulti | kSubscribedOk | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0,
+     0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"select", SelectCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
      "Changes the selected database.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"auth", AuthCommand, -2, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
@@ -389,8 +412,12 @@ constexpr CommandSpec kConnectionCommands[] = {
     {"hello", HelloCommand, -1, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0,
      0, "connection", "Handshakes with the Redis server.", "6.0.0", "O(1)", kNoSubcommands,
      kAclConnection},
-    {"client", nullptr, -2, 0, 0, 0, 0, "connection", "A container for client connection commands.",
-     "2.4.0", "Depends on subcommand.", kClientSubcommands},
+    {"reset", ResetCommand, 1,
+     kRunsInMulti | kSubscribedOk | kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0,
+     0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)", kNoSubcommands, kAclConnection},
+    {"client", nullptr, -2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "A container for client connection commands.", "2.4.0", "Depends on subcommand.",
+     kClientSubcommands},
 };
 
 }  // namespace

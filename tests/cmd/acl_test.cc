@@ -358,8 +358,150 @@ TEST_F(AclTest, GetkeysUsesTheKeyFunctions) {
             "(error) ERR Invalid arguments specified for command");
   EXPECT_EQ(Str({"COMMAND", "GETKEYS", "bitop", "and", "d", "a", "b"}), "[d, a, b]");
   EXPECT_EQ(Str({"COMMAND", "GETKEYS", "mset", "a", "b", "c"}), "[a, c]");
+  // The rows main's families added (answers as redis-server 7.0.15 gives them).
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "blmpop", "0", "2", "a", "b", "left"}), "[a, b]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "bzmpop", "0", "1", "a", "min"}), "[a]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "georadiusbymember", "k", "m", "3", "km", "storedist", "d",
+                 "store", "e"}),
+            "[k, e, d]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "georadius", "k", "1", "2", "3", "m", "store", "a",
+                 "storedist", "b"}),
+            "[k, a, b]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "geosearchstore", "d", "s", "frommember", "m", "byradius",
+                 "1", "km"}),
+            "[d, s]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "sort", "k", "store", "a", "by", "b", "store", "c"}),
+            "[k, c]");
+  EXPECT_EQ(
+      Str({"COMMAND", "GETKEYS", "sort", "k", "limit", "0", "1", "store", "d", "get", "store"}),
+      "[k, d]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "sort_ro", "k", "by", "x", "get", "y"}), "[k]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "pfmerge", "d", "s1", "s2"}), "[d, s1, s2]");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "pfmerge", "d"}),
+            "(error) ERR Invalid arguments specified for command");
+  // Shard channels are not keys (Redis's NOT_KEY key specs).
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "spublish", "ch", "m"}),
+            "(error) ERR The command has no key arguments");
+  EXPECT_EQ(Str({"COMMAND", "GETKEYS", "ssubscribe", "a", "b"}),
+            "(error) ERR The command has no key arguments");
   EXPECT_EQ(Str({"COMMAND", "GETKEYS", "ping"}), "(error) ERR The command has no key arguments");
   EXPECT_EQ(Str({"COMMAND", "GETKEYS", "nosuch", "x"}), "(error) ERR Invalid command specified");
+}
+
+TEST_F(AclTest, ChannelPermissionsForPubSub) {
+  ASSERT_EQ(Str({"ACL", "SETUSER", "ps", "on", ">pw", "~*", "+@all", "resetchannels", "&news.*",
+                 "&chat"}),
+            "OK");
+  As("ps", "pw");
+  const std::string denied =
+      "(error) NOPERM this user has no permissions to access one of the channels used as "
+      "arguments";
+  // PUBLISH and SPUBLISH: the channel must match a pattern.
+  EXPECT_EQ(Run({"PUBLISH", "news.today", "m"}).integer, 0);
+  EXPECT_EQ(Run({"SPUBLISH", "chat", "m"}).integer, 0);
+  EXPECT_EQ(Str({"PUBLISH", "sport", "m"}), denied);
+  EXPECT_EQ(Str({"SPUBLISH", "news", "m"}), denied);
+  // SUBSCRIBE: every channel must match, or none is subscribed.
+  EXPECT_EQ(Str({"SUBSCRIBE", "chat", "sport"}), denied);
+  EXPECT_FALSE(h_.client().subs.any());
+  // PSUBSCRIBE: a pattern must equal an allowed pattern, even one it would only narrow.
+  EXPECT_EQ(Str({"PSUBSCRIBE", "news.x*"}), denied);
+  EXPECT_EQ(Str({"PSUBSCRIBE", "chat"}), "[psubscribe, chat, 1]");
+  EXPECT_EQ(Str({"PUNSUBSCRIBE"}), "[punsubscribe, chat, 0]");
+  // Unsubscribing and PUBSUB need no channel permission.
+  EXPECT_EQ(Str({"UNSUBSCRIBE", "sport"}), "[unsubscribe, sport, 0]");
+  EXPECT_EQ(Str({"SUNSUBSCRIBE", "sport"}), "[sunsubscribe, sport, 0]");
+  EXPECT_EQ(Str({"PUBSUB", "NUMSUB", "sport"}), "[sport, 0]");
+  EXPECT_EQ(Str({"SSUBSCRIBE", "nope"}), denied);
+  // Shard channels are not keys: a user without keys may still use them.
+  As("default", "x");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "nokeys", "on", ">pw", "+@all", "resetkeys", "&s*"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "nokeys", "spublish", "s1", "m"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "nokeys", "ssubscribe", "s1", "s2"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "nokeys", "ssubscribe", "s1", "x"}),
+            "This user has no permissions to access the 'x' channel");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "ps", "psubscribe", "news.*", "chat*"}),
+            "This user has no permissions to access the 'chat*' channel");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "ps", "subscribe", "news.a", "news.b"}), "OK");
+
+  // The log: reason channel, the refused channel as object, newest first.
+  EXPECT_EQ(LogField(0, "reason"), "channel");
+  EXPECT_EQ(LogField(0, "object"), "nope");
+  EXPECT_EQ(LogField(0, "username"), "ps");
+  EXPECT_NE(LogField(0, "client-info").find("cmd=ssubscribe user=ps"), std::string::npos);
+  EXPECT_EQ(LogField(1, "object"), "news.x*");
+  EXPECT_EQ(LogField(2, "object"), "sport");  // SUBSCRIBE chat sport
+  EXPECT_EQ(LogField(2, "context"), "toplevel");
+  EXPECT_EQ(LogField(3, "object"), "news");
+}
+
+TEST_F(AclTest, ChannelRulesAndAclPubsubDefault) {
+  // Redis 7.0: new users start without channels (acl-pubsub-default resetchannels).
+  EXPECT_EQ(Str({"CONFIG", "GET", "acl-pubsub-default"}), "[acl-pubsub-default, resetchannels]");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "a", "on", "nopass", "+@all"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "a", "publish", "c", "m"}),
+            "This user has no permissions to access the 'c' channel");
+  ASSERT_EQ(Str({"CONFIG", "SET", "acl-pubsub-default", "allchannels"}), "OK");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "b", "on", "nopass", "+@all"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "b", "publish", "c", "m"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "b", "psubscribe", "any*"}), "OK");
+  EXPECT_EQ(Str({"ACL", "SETUSER", "b", "&x"}),
+            "(error) ERR Error in ACL SETUSER modifier '&x': Adding a pattern after the * pattern "
+            "(or the 'allchannels' flag) is not valid and does not have any effect. Try "
+            "'resetchannels' to start with an empty list of channels");
+  // New selectors start with allchannels too (as in Redis, a pattern after it is an error).
+  EXPECT_EQ(Str({"ACL", "SETUSER", "a", "(&sel* +publish)"}).substr(0, 60),
+            "(error) ERR Error in ACL SETUSER modifier '(&sel* +publish)'");
+  // A selector's channels count too: allowed when any selector allows it.
+  ASSERT_EQ(Str({"CONFIG", "SET", "acl-pubsub-default", "resetchannels"}), "OK");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "a", "(&sel* +publish)"}), "OK");
+  EXPECT_EQ(Str({"ACL", "DRYRUN", "a", "publish", "sel1", "m"}), "OK");
+}
+
+TEST_F(AclTest, LosingChannelsClosesTheUsersSubscribers) {
+  ASSERT_EQ(
+      Str({"ACL", "SETUSER", "s", "on", ">pw", "~*", "+@all", "resetchannels", "&ch*", "&pat.*"}),
+      "OK");
+  As("s", "pw");
+  h_.SetResp(3);  // a RESP3 subscriber may run other commands
+  EXPECT_EQ(RunRaw({"SUBSCRIBE", "ch1"}).substr(0, 2), ">3");
+  EXPECT_EQ(RunRaw({"PSUBSCRIBE", "pat.*"}).substr(0, 2), ">3");
+  // Adding channels, or keeping every pattern it had, leaves it connected.
+  EXPECT_EQ(Str({"ACL", "SETUSER", "s", "&more"}), "OK");
+  EXPECT_FALSE(h_.client().close_after_reply);
+  EXPECT_EQ(Str({"ACL", "SETUSER", "s", "resetchannels", "&ch*", "&pat.*"}), "OK");
+  EXPECT_FALSE(h_.client().close_after_reply);
+  // Losing a pattern it is not subscribed through still checks, and keeps it: ch1 still
+  // matches ch*, and pat.* is still literally there.
+  EXPECT_EQ(Str({"ACL", "SETUSER", "s", "resetchannels", "&ch*", "&pat.*", "&x"}), "OK");
+  EXPECT_EQ(Str({"ACL", "SETUSER", "s", "resetchannels", "&ch*", "&pat.*"}), "OK");
+  EXPECT_FALSE(h_.client().close_after_reply);
+  // pat.* goes: the subscriber (here the caller) is closed after the reply.
+  EXPECT_EQ(Str({"ACL", "SETUSER", "s", "resetchannels", "&ch*"}), "OK");
+  EXPECT_TRUE(h_.client().close_after_reply);
+}
+
+TEST_F(AclTest, SortByAndGetNeedEveryKey) {
+  ASSERT_EQ(Str({"RPUSH", "mylist", "2", "1"}), "2");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "srt", "on", ">pw", "+@all", "~mylist", "~v*"}), "OK");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "wr", "on", ">pw", "+@all", "~mylist", "%W~*"}), "OK");
+  ASSERT_EQ(Str({"ACL", "SETUSER", "rd", "on", ">pw", "+@all", "%R~*", "%W~mylist"}), "OK");
+  for (std::string_view user : {"srt", "wr"}) {
+    As(user, "pw");
+    EXPECT_EQ(Str({"SORT", "mylist", "BY", "v*"}),
+              "(error) ERR BY option of SORT denied due to insufficient ACL permissions.");
+    EXPECT_EQ(Str({"SORT", "mylist", "GET", "#"}),
+              "(error) ERR GET option of SORT denied due to insufficient ACL permissions.");
+    EXPECT_EQ(Str({"SORT_RO", "mylist", "GET", "v*"}),
+              "(error) ERR GET option of SORT denied due to insufficient ACL permissions.");
+    // BY without a '*' reads no other key.
+    EXPECT_EQ(Str({"SORT", "mylist", "BY", "nosort"}), "[2, 1]");
+  }
+  As("rd", "pw");
+  EXPECT_EQ(Str({"SORT", "mylist", "BY", "v*", "GET", "#"}), "[1, 2]");
+  EXPECT_EQ(Str({"SORT", "mylist", "STORE", "other"}),
+            "(error) NOPERM this user has no permissions to access one of the keys used as "
+            "arguments");
 }
 
 TEST(AclAuthTest, RequirepassIsTheDefaultUsersPassword) {

@@ -17,7 +17,7 @@ namespace {
 const mnemo::cmd::CommandCatalog& Catalog() {
   struct Builtin {
     Builtin() {
-      for (auto table : mnemo::cmd::BuiltinCommandTables()) catalog.AddTable(table);
+      for (auto table : mnemo::cmd::CommandTables()) catalog.AddTable(table);
     }
     mnemo::cmd::CommandCatalog catalog;
   };

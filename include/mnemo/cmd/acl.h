@@ -194,6 +194,9 @@ std::string HashToHex(const PasswordHash& h);
 // it) or subscribe to the pattern `channel` (PSUBSCRIBE, is_pattern: it must equal one of the
 // user's patterns literally), in any of its selectors (Redis ACLUserCheckChannelPerm).
 bool CanAccessChannel(const User& user, std::string_view channel, bool is_pattern);
+// True iff `user` still allows every channel, pattern and shard channel of `subs` (a
+// subscriber that fails it is disconnected when its user loses channels).
+bool CanKeepSubscriptions(const User& user, const Subscriptions& subs);
 
 // The user store: every user by name, the rule engine, the checks and the log.
 class Acl {
@@ -239,8 +242,8 @@ class Acl {
   Result<std::shared_ptr<User>> SetUser(std::string_view name,
                                         std::span<const std::string_view> rules,
                                         bool* channels_revoked = nullptr);
-  // True iff `updated` no longer has a channel pattern that `original` had and no selector of
-  // it allows every channel.
+  // True iff no selector of `updated` allows every channel, and a selector of `original` did or
+  // `updated` lacks a channel pattern `original` had.
   static bool ChannelsRevoked(const User& original, const User& updated);
   // Removes the user (REQUIRES: not "default") and returns it, or null if there was none.
   std::shared_ptr<User> DeleteUser(std::string_view name);
@@ -296,6 +299,11 @@ class Acl {
   // argument).
   AclVerdict Check(const User& user, const CommandCatalog::Command& cmd,
                    std::span<const std::string_view> argv) const;
+  // True iff a selector of `user` that allows this request also lets it read every key
+  // (allkeys, or the pattern "*" for reading), Redis ACLUserCheckCmdWithUnrestrictedKeyAccess:
+  // SORT's BY and GET patterns reach keys no argument names, and need it.
+  bool CanReadAnyKey(const User& user, const CommandCatalog::Command& cmd,
+                     std::span<const std::string_view> argv) const;
 
   // ---- the log ----
   void AddLogEntry(AclDenial reason, bool in_multi, std::string object, std::string username,

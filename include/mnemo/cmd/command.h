@@ -38,9 +38,11 @@ enum CommandFlag : uint32_t {
   kAllowBusy = 1u << 15,     // "allow_busy"
   kMovableKeys = 1u << 16,   // "movablekeys": key positions depend on arguments
   // Internal flags, not printed by COMMAND INFO (bits 24 and up):
-  kRunsInMulti = 1u << 24,  // runs at once inside MULTI instead of being queued
-  kExec = 1u << 25,         // EXEC: refusing it aborts the transaction (EXECABORT), and it is
-                            // denyoom when a queued command is
+  kRunsInMulti = 1u << 24,    // runs at once inside MULTI instead of being queued
+  kExec = 1u << 25,           // EXEC: refusing it aborts the transaction (EXECABORT), and it is
+                              // denyoom when a queued command is
+  kSubscribedOk = 1u << 26,   // allowed to a RESP2 client in subscribed mode
+  kTouchesAlways = 1u << 27,  // updates LRU/LFU data even under CLIENT NO-TOUCH (TOUCH)
 };
 
 // ACL categories (ACL CAT, COMMAND INFO, +@category rules), in Redis's order: a row lists the
@@ -98,6 +100,9 @@ using KeysFn = bool (*)(std::span<const std::string_view> argv, std::vector<KeyR
 struct KeyUse {
   uint8_t access = kKeyReadWrite;  // KeyAccess bits of every key in the range
   KeysFn find = nullptr;
+  // The range names shard channels, not keys (SSUBSCRIBE, SPUBLISH: Redis's NOT_KEY key spec):
+  // COMMAND INFO prints it, key permissions and COMMAND GETKEYS see no key.
+  bool not_key = false;
 };
 
 // The values rows use (named, so that a row stays one packed line of the table).
@@ -107,6 +112,7 @@ inline constexpr KeyUse kKeysReadWritten{kKeyReadWrite};
 inline constexpr KeyUse kKeysLookedAt{kKeyNone};  // EXISTS, TYPE, STRLEN: any pattern will do
 constexpr KeyUse KeysFrom(KeysFn find) { return KeyUse{kKeyReadWrite, find}; }
 inline constexpr KeyUse kNoKeys{};  // before `channels` in a row without keys
+inline constexpr KeyUse kShardChannels{kKeyNone, nullptr, true};
 
 // The pub/sub channels a command names, for ACL channel permissions (&pattern).
 enum class ChannelArgs : uint8_t {
@@ -194,6 +200,16 @@ struct Context {
   void Propagate(std::vector<std::string> argv_out) const {
     keyspace.changes().Propagate(client.db, std::move(argv_out));
   }
+
+  // ---- blocking (cmd/blocking.h) ----
+  // True iff this call may block (not inside EXEC or a script; a blocking command behaves as
+  // its non-blocking form there).
+  bool CanBlock() const { return client.CanBlock(); }
+  // Blocks the client on `keys` until `deadline_ms` (Unix ms; 0: forever): no reply now; the
+  // command runs again when a key changes, and times out with `timeout_reply`.
+  // REQUIRES: CanBlock().
+  void Block(std::span<const std::string_view> keys, int64_t deadline_ms,
+             TimeoutReply timeout_reply) const;
 };
 
 using Handler = void (*)(Context& ctx);
@@ -232,10 +248,14 @@ std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
+std::span<const CommandSpec> HllCommands();
+std::span<const CommandSpec> GeoCommands();
+std::span<const CommandSpec> SortCommands();
+std::span<const CommandSpec> PubsubCommands();
 std::span<const CommandSpec> AclCommands();
-
-// Every table above, in the order the Dispatcher registers them (the ACL command catalog is
-// built from the same list, so command ids agree).
-std::span<const std::span<const CommandSpec>> BuiltinCommandTables();
+// Every family's table, in the order the dispatcher registers them (rename-command checks
+// names against these before any dispatcher exists; the ACL command catalog is built from the
+// same list, so command ids agree).
+std::span<const std::span<const CommandSpec>> CommandTables();
 
 }  // namespace mnemo::cmd

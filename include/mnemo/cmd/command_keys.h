@@ -49,5 +49,17 @@ bool NumkeysStoreKeys(std::span<const std::string_view> argv, std::vector<KeyRef
 bool NumkeysReadKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
 // LMPOP/ZMPOP numkeys key [key ...]: read and written.
 bool NumkeysPopKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
+// BLMPOP/BZMPOP timeout numkeys key [key ...]: read and written.
+bool TimeoutNumkeysPopKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
+// PFMERGE destkey [sourcekey ...]: destination read and written, sources read.
+bool PfmergeKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
+// GEORADIUS key lon lat radius unit ... [STORE key] [STOREDIST key]: the key read, the first
+// STORE and STOREDIST destinations (from argument 6 on; 5 for GEORADIUSBYMEMBER) written.
+bool GeoradiusKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
+bool GeoradiusbymemberKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
+// SORT key ... [STORE destination]: the key read, the last STORE destination written (the keys
+// BY and GET patterns name are not reported, as in Redis; SORT checks that the user may read
+// every key before it uses them).
+bool SortKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
 
 }  // namespace mnemo::cmd

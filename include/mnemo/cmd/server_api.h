@@ -68,6 +68,15 @@ struct MemoryOverview {
   size_t clients = 0;
 };
 
+// SHUTDOWN's flags (Redis 7.0). With neither NOSAVE nor SAVE, a snapshot is saved when save
+// points are configured.
+struct ShutdownOptions {
+  bool nosave = false;  // never save
+  bool save = false;    // save even without save points
+  bool now = false;     // do not wait for lagging replicas
+  bool force = false;   // exit even if saving fails
+};
+
 class ServerApi {
  public:
   virtual ~ServerApi() = default;
@@ -87,6 +96,8 @@ class ServerApi {
   virtual std::vector<std::string> ClientLines(const ClientFilter& filter) = 0;
   // CLIENT INFO of the calling client.
   virtual std::string ClientLine(const Client& self) = 0;
+  // The client with this id, or null (CLIENT UNBLOCK).
+  virtual Client* FindClient(uint64_t id) = 0;
   // Closes the selected clients (the caller itself after its reply); returns how many.
   virtual size_t KillClients(const ClientFilter& filter, Client& self) = 0;
 
@@ -106,13 +117,12 @@ class ServerApi {
   virtual void DisconnectClients(FunctionRef<bool(const Client&)> which, Client& self) = 0;
   // aclfile: the ACL file ("" when users live in the config file).
   virtual std::string AclFile() const = 0;
-  // Called after ACL SETUSER took from `user` channel patterns it had (and no selector allows
-  // every channel): pub/sub must disconnect the user's subscribers whose channels or patterns
-  // CanAccessChannel (acl.h) no longer allows (Redis ACLKillPubsubClientsIfNeeded). Nothing to
-  // do while no client can subscribe.
-  virtual void OnUserChannelsRevoked(const User& user) { (void)user; }
-  // Stops the server after the current command; returns the error text if it cannot.
-  virtual Status Shutdown(bool nosave, bool now, bool force) = 0;
+  // Stops the server after the current command; returns the error text if it cannot (Redis's
+  // "ERR Errors trying to SHUTDOWN. Check logs." when the final save fails without FORCE).
+  virtual Status Shutdown(const ShutdownOptions& options) = 0;
+  // SHUTDOWN ABORT: cancels a shutdown that is waiting (for replicas to catch up); false when
+  // none is in progress.
+  virtual bool AbortShutdown() = 0;
   // DEBUG is refused unless enable-debug-command allows it for this client.
   virtual bool DebugAllowed(const Client& self) const = 0;
   // Blocks the event loop (DEBUG SLEEP).

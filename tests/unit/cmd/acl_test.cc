@@ -443,6 +443,15 @@ TEST_F(AclEngineTest, ChannelsRevoked) {
   EXPECT_TRUE(Acl::ChannelsRevoked(a, b));
   ASSERT_EQ(Apply(b, {"(&*)"}), AclError::kOk);
   EXPECT_FALSE(Acl::ChannelsRevoked(a, b));
+  // From every channel to some: revoked, as in Redis 7.0.15 (while the new user keeps no
+  // selector with every channel).
+  User all = acl_.MakeUser("all");
+  ASSERT_EQ(Apply(all, {"allchannels"}), AclError::kOk);
+  User some = all;
+  ASSERT_EQ(Apply(some, {"resetchannels", "&x"}), AclError::kOk);
+  EXPECT_TRUE(Acl::ChannelsRevoked(all, some));
+  ASSERT_EQ(Apply(some, {"(&* +ping)"}), AclError::kOk);
+  EXPECT_FALSE(Acl::ChannelsRevoked(all, some));
 }
 
 TEST_F(AclEngineTest, SetUserAndAuthenticate) {
