@@ -13,6 +13,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/string_type.h"
 
 namespace mnemo::cmd {
@@ -691,21 +692,24 @@ constexpr CommandSpec kBitmapCommands[] = {
     {"setbit", SetbitCommand, 4, kWrite | kDenyOom, 1, 1, 1, "bitmap",
      "Sets or clears the bit at offset of the string value. Creates the key if it doesn't "
      "exist.",
-     "2.2.0", "O(1)"},
+     "2.2.0", "O(1)", kNoSubcommands, kAclBitmap, kKeysReadWritten},
     {"getbit", GetbitCommand, 3, kReadOnly | kFast, 1, 1, 1, "bitmap",
-     "Returns a bit value by offset.", "2.2.0", "O(1)"},
+     "Returns a bit value by offset.", "2.2.0", "O(1)", kNoSubcommands, kAclBitmap, kKeysRead},
     {"bitcount", BitcountCommand, -2, kReadOnly, 1, 1, 1, "bitmap",
-     "Counts the number of set bits (population counting) in a string.", "2.6.0", "O(N)"},
+     "Counts the number of set bits (population counting) in a string.", "2.6.0", "O(N)",
+     kNoSubcommands, kAclBitmap, kKeysRead},
     {"bitpos", BitposCommand, -3, kReadOnly, 1, 1, 1, "bitmap",
-     "Finds the first set (1) or clear (0) bit in a string.", "2.8.7", "O(N)"},
+     "Finds the first set (1) or clear (0) bit in a string.", "2.8.7", "O(N)", kNoSubcommands,
+     kAclBitmap, kKeysRead},
     {"bitop", BitopCommand, -4, kWrite | kDenyOom, 2, -1, 1, "bitmap",
-     "Performs bitwise operations on multiple strings, and stores the result.", "2.6.0", "O(N)"},
+     "Performs bitwise operations on multiple strings, and stores the result.", "2.6.0", "O(N)",
+     kNoSubcommands, kAclBitmap, KeysFrom(BitopKeys)},
     {"bitfield", BitfieldCommand, -2, kWrite | kDenyOom, 1, 1, 1, "bitmap",
      "Performs arbitrary bitfield integer operations on strings.", "3.2.0",
-     "O(1) for each subcommand specified"},
+     "O(1) for each subcommand specified", kNoSubcommands, kAclBitmap, KeysFrom(BitfieldKeys)},
     {"bitfield_ro", BitfieldRoCommand, -2, kReadOnly | kFast, 1, 1, 1, "bitmap",
      "Performs arbitrary read-only bitfield integer operations on strings.", "6.0.0",
-     "O(1) for each subcommand specified"},
+     "O(1) for each subcommand specified", kNoSubcommands, kAclBitmap, kKeysRead},
 };
 
 }  // namespace

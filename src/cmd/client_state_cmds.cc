@@ -103,7 +103,11 @@ void ResetCommand(Context& ctx) {
   ctx.dispatcher.pubsub().Forget(c);
   c.db = 0;
   ctx.reply.set_resp(2);
-  c.authenticated = ctx.server.RequirePass().empty();
+  // Back to the default user, authenticated iff it needs no password (Redis
+  // clientSetDefaultAuth).
+  const std::shared_ptr<User>& default_user = ctx.dispatcher.acl().default_user();
+  c.user = default_user;
+  c.authenticated = default_user->nopass() && default_user->enabled();
   c.name.clear();
   c.reply_mode = Client::ReplyMode::kOn;
   c.no_evict = false;

@@ -1,12 +1,14 @@
 // connection_cmds.cc: PING ECHO QUIT SELECT AUTH HELLO and CLIENT (layer: cmd).
 #include <string>
 
+#include "client_state_cmds.h"
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
+#include "mnemo/cmd/acl.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/dispatcher.h"
 #include "mnemo/cmd/version.h"
-#include "client_state_cmds.h"
 
 namespace mnemo::cmd {
 
@@ -54,13 +56,18 @@ void SelectCommand(Context& ctx) {
   ctx.reply.Ok();
 }
 
-// Checks a username/password pair against the default user. Replies on failure.
-bool CheckCredentials(Context& ctx, std::string_view user, std::string_view pass) {
-  const std::string& required = ctx.server.RequirePass();
-  if (user != "default" || (!required.empty() && pass != required)) {
+// Authenticates the client as `user` if the password opens it; otherwise logs the failure
+// (ACL LOG reason "auth") and replies WRONGPASS. Returns true on success.
+bool Authenticate(Context& ctx, std::string_view user, std::string_view pass) {
+  Acl& acl = ctx.dispatcher.acl();
+  std::shared_ptr<User> u = acl.Authenticate(user, pass);
+  if (u == nullptr) {
+    ctx.dispatcher.LogAuthFailure(ctx.client, ctx.arg(0), user);
     ctx.reply.Error(protocol::kErrWrongPass);
     return false;
   }
+  ctx.client.user = std::move(u);
+  ctx.client.authenticated = true;
   return true;
 }
 
@@ -70,15 +77,15 @@ void AuthCommand(Context& ctx) {
     return;
   }
   if (ctx.argc() == 2) {
-    if (ctx.server.RequirePass().empty()) {
+    // The old form authenticates the default user, and is an error when it has no password.
+    if (ctx.dispatcher.acl().default_user()->nopass()) {
       ctx.reply.Error(protocol::kErrAuthNoPassword);
       return;
     }
-    if (!CheckCredentials(ctx, "default", ctx.arg(1))) return;
-  } else if (!CheckCredentials(ctx, ctx.arg(1), ctx.arg(2))) {
+    if (!Authenticate(ctx, "default", ctx.arg(1))) return;
+  } else if (!Authenticate(ctx, ctx.arg(1), ctx.arg(2))) {
     return;
   }
-  ctx.client.authenticated = true;
   ctx.reply.Ok();
 }
 
@@ -107,12 +114,11 @@ void HelloCommand(Context& ctx) {
   }
   std::string_view setname;
   bool has_setname = false;
-  bool authenticated_now = false;
   for (; i < ctx.argc(); ++i) {
     const bool more = i + 1 < ctx.argc();
     if (EqualsIgnoreCase(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
-      if (!CheckCredentials(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) return;
-      authenticated_now = true;
+      // Authenticates at once, before the other options are checked (Redis).
+      if (!Authenticate(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) return;
       i += 2;
     } else if (EqualsIgnoreCase(ctx.arg(i), "SETNAME") && more) {
       setname = ctx.arg(i + 1);
@@ -123,18 +129,17 @@ void HelloCommand(Context& ctx) {
       return;
     }
   }
-  if (!ctx.client.authenticated && !authenticated_now) {
+  if (!ctx.client.authenticated) {
     ctx.reply.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
-        "select the RESP protocol version at the same time");
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and select the "
+        "RESP protocol version at the same time");
     return;
   }
   if (has_setname && !ValidClientName(setname)) {
     ctx.reply.Error(kErrClientName);
     return;
   }
-  if (authenticated_now) ctx.client.authenticated = true;
   if (has_setname) ctx.client.name = std::string(setname);
   ctx.reply.set_resp(version);
   ReplyBuilder& r = ctx.reply;
@@ -225,6 +230,10 @@ bool ParseFilters(Context& ctx, size_t start, bool for_kill, ClientFilter* f) {
       f->laddr = std::string(ctx.arg(++i));
     } else if (for_kill && EqualsIgnoreCase(opt, "USER") && i + 1 < ctx.argc()) {
       f->user = std::string(ctx.arg(++i));
+      if (ctx.dispatcher.acl().Find(*f->user) == nullptr) {
+        ctx.reply.Error("ERR No such user '" + *f->user + "'");
+        return false;
+      }
     } else if (for_kill && EqualsIgnoreCase(opt, "SKIPME") && i + 1 < ctx.argc()) {
       const std::string_view v = ctx.arg(++i);
       if (EqualsIgnoreCase(v, "yes")) {
@@ -346,56 +355,66 @@ void ClientHelpCommand(Context& ctx) {
 
 constexpr CommandSpec kClientSubcommands[] = {
     {"id", ClientIdCommand, 2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Returns the unique client ID of the connection.", "5.0.0", "O(1)"},
+     "Returns the unique client ID of the connection.", "5.0.0", "O(1)", kNoSubcommands,
+     kAclConnection},
     {"setname", ClientSetnameCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Sets the connection name.", "2.6.9", "O(1)"},
+     "Sets the connection name.", "2.6.9", "O(1)", kNoSubcommands, kAclConnection},
     {"getname", ClientGetnameCommand, 2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Returns the name of the connection.", "2.6.9", "O(1)"},
+     "Returns the name of the connection.", "2.6.9", "O(1)", kNoSubcommands, kAclConnection},
     {"setinfo", ClientSetinfoCommand, 4, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Sets information specific to the client or connection.", "7.2.0", "O(1)"},
+     "Sets information specific to the client or connection.", "7.2.0", "O(1)", kNoSubcommands,
+     kAclConnection},
     {"list", ClientListCommand, -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"},
+     "Lists open connections.", "2.4.0", "O(N) where N is the number of client connections",
+     kNoSubcommands, kAclConnection},
     {"info", ClientInfoCommand, 2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Returns information about the connection.", "6.2.0", "O(1)"},
+     "Returns information about the connection.", "6.2.0", "O(1)", kNoSubcommands, kAclConnection},
     {"kill", ClientKillCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"},
+     "Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections",
+     kNoSubcommands, kAclConnection},
     {"no-evict", ClientNoEvictCommand, 3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-     "connection", "Sets the client eviction mode of the connection.", "7.0.0", "O(1)"},
+     "connection", "Sets the client eviction mode of the connection.", "7.0.0", "O(1)",
+     kNoSubcommands, kAclConnection},
     {"unblock", ClientUnblockCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Unblocks a client blocked by a blocking command from a different connection.",
-     "5.0.0", "O(log N) where N is the number of client connections"},
-    {"pause", ClientPauseCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-     "connection", "Suspends commands processing.", "3.0.0", "O(1)"},
+     "5.0.0", "O(log N) where N is the number of client connections", kNoSubcommands,
+     kAclConnection},
+    {"pause", ClientPauseCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Suspends commands processing.", "3.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"unpause", ClientUnpauseCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Resumes processing commands from paused clients.", "6.2.0",
-     "O(N) Where N is the number of paused clients"},
+     "O(N) Where N is the number of paused clients", kNoSubcommands, kAclConnection},
     {"reply", ClientReplyCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Instructs the server whether to reply to commands.", "3.2.0", "O(1)"},
+     "Instructs the server whether to reply to commands.", "3.2.0", "O(1)", kNoSubcommands,
+     kAclConnection},
     {"no-touch", ClientNoTouchCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
-     "7.2.0", "O(1)"},
+     "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0",
+     "O(1)", kNoSubcommands, kAclConnection},
     {"help", ClientHelpCommand, 2, kLoading | kStale, 0, 0, 0, "connection",
-     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
+     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)", kNoSubcommands,
+     kAclConnection},
 };
 
 constexpr CommandSpec kConnectionCommands[] = {
     {"ping", PingCommand, -1, kFast | kSubscribedOk, 0, 0, 0, "connection",
-     "Returns the server's liveliness response.", "1.0.0", "O(1)"},
-    {"echo", EchoCommand, 2, kFast, 0, 0, 0, "connection", "Returns the given string.", "1.0.0",
-     "O(1)"},
+     "Returns the server's liveliness response.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
+    {"echo", EchoCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
+     "Returns the given string.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"quit", QuitCommand, -1,
-     kRunsInMulti | kSubscribedOk | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast,
-     0, 0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)"},
+     kRunsInMulti | kSubscribedOk | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0,
+     0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"select", SelectCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
-     "Changes the selected database.", "1.0.0", "O(1)"},
+     "Changes the selected database.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"auth", AuthCommand, -2, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
      "connection", "Authenticates the connection.", "1.0.0",
-     "O(N) where N is the number of passwords defined for the user"},
+     "O(N) where N is the number of passwords defined for the user", kNoSubcommands,
+     kAclConnection},
     {"hello", HelloCommand, -1, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0,
-     0, "connection", "Handshakes with the Redis server.", "6.0.0", "O(1)"},
+     0, "connection", "Handshakes with the Redis server.", "6.0.0", "O(1)", kNoSubcommands,
+     kAclConnection},
     {"reset", ResetCommand, 1,
-     kRunsInMulti | kSubscribedOk | kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
-     0, 0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)"},
+     kRunsInMulti | kSubscribedOk | kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0,
+     0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)", kNoSubcommands, kAclConnection},
     {"client", nullptr, -2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
      "A container for client connection commands.", "2.4.0", "Depends on subcommand.",
      kClientSubcommands},

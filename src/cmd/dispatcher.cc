@@ -32,13 +32,13 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       ConnectionCommands(), StringCommands(), KeyCommands(),         ServerCommands(),
       MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
       SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
-      HllCommands(), GeoCommands(), SortCommands(),
+      HllCommands(),        GeoCommands(),    SortCommands(),        AclCommands(),
   };
   return kTables;
 }
 
 Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
-    : keyspace_(keyspace), server_(server) {
+    : keyspace_(keyspace), server_(server), acl_(catalog_) {
   for (std::span<const CommandSpec> table : CommandTables()) AddTable(table);
   keyspace_.changes().AddListener(this);
   keyspace_.changes().AddListener(&notifier_);
@@ -52,15 +52,23 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {
+  // The catalog numbers a command, then its subcommands, in table order: the entries take the
+  // same ids.
+  uint32_t next_id = static_cast<uint32_t>(catalog_.size());
+  catalog_.AddTable(table);
   for (const CommandSpec& spec : table) {
     auto entry = std::make_unique<Entry>();
     entry->spec = &spec;
     entry->full_name = std::string(spec.name);
+    entry->acl_id = next_id++;
+    MNEMO_ASSERT(catalog_.at(entry->acl_id).spec == &spec);
     for (const CommandSpec& sub : spec.subcommands) {
       auto s = std::make_unique<Entry>();
       s->spec = &sub;
       s->full_name = entry->full_name + "|" + std::string(sub.name);
       s->parent = entry.get();
+      s->acl_id = next_id++;
+      MNEMO_ASSERT(catalog_.at(s->acl_id).spec == &sub);
       entry->sub_index.emplace(std::string(sub.name), s.get());
       entry->subcommands.push_back(std::move(s));
     }
@@ -150,21 +158,14 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     entry = sub->second;
   }
   const CommandSpec& spec = *entry->spec;
+  // CLIENT LIST's cmd= (and the ACL log's client info) name a command found, even if refused.
+  client.last_command = entry->full_name;
   if (!ArityOk(spec.arity, argv.size())) {
     Reject(client, entry, reply, protocol::WrongArity(entry->full_name));
     return;
   }
-  if (!client.authenticated && !(spec.flags & kNoAuth)) {
+  if (!(spec.flags & kNoAuth) && AuthRequired(client)) {
     Reject(client, entry, reply, protocol::kErrNoAuth);
-    return;
-  }
-  // A RESP2 subscriber's connection carries messages: only the subscription commands, PING,
-  // QUIT and RESET may share it (Redis processCommand).
-  if (client.subs.any() && reply.resp() == 2 && !(spec.flags & kSubscribedOk)) {
-    Reject(client, entry, reply,
-           "ERR Can't execute '" + entry->full_name +
-               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
-               "this context");
     return;
   }
   const bool in_multi = client.multi.active;
@@ -172,7 +173,21 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, "ERR Command not allowed inside a transaction");
     return;
   }
-  client.last_command = entry->full_name;
+  if (client.user != nullptr && !client.user->unrestricted()) {
+    if (auto denied = CheckAcl(client, *entry, argv, in_multi, false)) {
+      Reject(client, entry, reply, *denied);
+      return;
+    }
+  }
+  // A RESP2 subscriber's connection carries messages: only the subscription commands, PING,
+  // QUIT and RESET may share it (Redis processCommand, after the permission check).
+  if (client.subs.any() && reply.resp() == 2 && !(spec.flags & kSubscribedOk)) {
+    Reject(client, entry, reply,
+           "ERR Can't execute '" + entry->full_name +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+               "this context");
+    return;
+  }
   const int64_t now = UnixTimeMs();
   keyspace_.set_now_ms(now);
   // The LRU tick (250 ms) is finer than a 10 Hz cron could keep up to date.
@@ -327,9 +342,64 @@ void Dispatcher::ExecuteQueued(Client& client, std::span<const std::string_view>
   // Resolved when it was queued, and the table does not change.
   Entry* entry = Lookup(argv);
   MNEMO_ASSERT(entry != nullptr);
-  client.last_command = entry->full_name;
+  // CLIENT LIST keeps showing cmd=exec while and after EXEC runs the queue (Redis lastcmd).
+  // The rules may have changed since the command was queued (Redis execCommand checks again).
+  if (client.user != nullptr && !client.user->unrestricted()) {
+    if (auto denied = CheckAcl(client, *entry, argv, true, true)) {
+      const uint64_t before = reply.error_count();
+      reply.Error(*denied);
+      CountErrors(reply, before);
+      return;
+    }
+  }
   keyspace_.set_now_ms(UnixTimeMs());
   Call(*entry, client, argv, reply);
+}
+
+bool Dispatcher::AuthRequired(const Client& client) const {
+  const User& d = *acl_.default_user();
+  return (!d.nopass() || !d.enabled()) && !client.authenticated;
+}
+
+bool Dispatcher::CanReadAnyKey(const Client& client, std::span<const std::string_view> argv) const {
+  if (client.user == nullptr || client.user->unrestricted()) return true;
+  const CommandCatalog::Command* cmd = catalog_.Resolve(argv);
+  return cmd != nullptr && acl_.CanReadAnyKey(*client.user, *cmd, argv);
+}
+
+std::optional<std::string> Dispatcher::CheckAcl(Client& client, const Entry& entry,
+                                                std::span<const std::string_view> argv,
+                                                bool in_multi, bool at_exec) {
+  const AclVerdict v = acl_.Check(*client.user, catalog_.at(entry.acl_id), argv);
+  if (v.ok()) return std::nullopt;
+  std::string object = v.denial == AclDenial::kCommand ? entry.full_name : std::string(argv[v.arg]);
+  acl_.AddLogEntry(v.denial, in_multi, std::move(object), client.user->name(),
+                   server_.ClientLine(client), UnixTimeMs());
+  if (at_exec) {
+    std::string_view reason = "no permission";
+    if (v.denial == AclDenial::kCommand) {
+      reason = "no permission to execute the command or subcommand";
+    } else if (v.denial == AclDenial::kKey) {
+      reason = "no permission to touch the specified keys";
+    } else if (v.denial == AclDenial::kChannel) {
+      reason = "no permission to access one of the channels used as arguments";
+    }
+    return std::string(protocol::kErrAclChangedPrefix) + std::string(reason);
+  }
+  switch (v.denial) {
+    case AclDenial::kKey:
+      return std::string(protocol::kErrNoPermKeys);
+    case AclDenial::kChannel:
+      return std::string(protocol::kErrNoPermChannels);
+    default:
+      return protocol::NoPermCommand(entry.full_name);
+  }
+}
+
+void Dispatcher::LogAuthFailure(Client& client, std::string_view command,
+                                std::string_view username) {
+  acl_.AddLogEntry(AclDenial::kAuth, client.multi.active, std::string(command),
+                   std::string(username), server_.ClientLine(client), UnixTimeMs());
 }
 
 void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_view> argv,

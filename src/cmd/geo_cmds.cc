@@ -12,6 +12,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/geohash.h"
 #include "mnemo/db/zset_type.h"
 
@@ -523,48 +524,55 @@ void GeosearchstoreCommand(Context& ctx) { GeoSearchGeneric(ctx, 2, kSearch | kS
 constexpr CommandSpec kGeoCommands[] = {
     {"geoadd", GeoaddCommand, -5, kWrite | kDenyOom, 1, 1, 1, "geo",
      "Adds one or more members to a geospatial index. The key is created if it doesn't exist.",
-     "3.2.0",
-     "O(log(N)) for each item added, where N is the number of elements in the sorted set."},
+     "3.2.0", "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+     kNoSubcommands, kAclGeo, kKeysWritten},
     {"geodist", GeodistCommand, -4, kReadOnly, 1, 1, 1, "geo",
-     "Returns the distance between two members of a geospatial index.", "3.2.0", "O(1)"},
+     "Returns the distance between two members of a geospatial index.", "3.2.0", "O(1)",
+     kNoSubcommands, kAclGeo, kKeysRead},
     {"geohash", GeohashCommand, -2, kReadOnly, 1, 1, 1, "geo",
      "Returns members from a geospatial index as geohash strings.", "3.2.0",
-     "O(1) for each member requested."},
+     "O(1) for each member requested.", kNoSubcommands, kAclGeo, kKeysRead},
     {"geopos", GeoposCommand, -2, kReadOnly, 1, 1, 1, "geo",
      "Returns the longitude and latitude of members from a geospatial index.", "3.2.0",
-     "O(1) for each member requested."},
+     "O(1) for each member requested.", kNoSubcommands, kAclGeo, kKeysRead},
     {"georadius", GeoradiusCommand, -6, kWrite | kDenyOom | kMovableKeys, 1, 1, 1, "geo",
      "Queries a geospatial index for members within a distance from a coordinate, optionally "
      "stores the result.",
      "3.2.0",
      "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area "
-     "delimited by center and radius and M is the number of items inside the index."},
+     "delimited by center and radius and M is the number of items inside the index.",
+     kNoSubcommands, kAclGeo, KeysFrom(GeoradiusKeys)},
     {"georadius_ro", GeoradiusRoCommand, -6, kReadOnly, 1, 1, 1, "geo",
      "Returns members from a geospatial index that are within a distance from a coordinate.",
      "3.2.10",
      "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area "
-     "delimited by center and radius and M is the number of items inside the index."},
+     "delimited by center and radius and M is the number of items inside the index.",
+     kNoSubcommands, kAclGeo, kKeysRead},
     {"georadiusbymember", GeoradiusbymemberCommand, -5, kWrite | kDenyOom | kMovableKeys, 1, 1, 1,
      "geo",
      "Queries a geospatial index for members within a distance from a member, optionally stores "
      "the result.",
      "3.2.0",
      "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area "
-     "delimited by center and radius and M is the number of items inside the index."},
+     "delimited by center and radius and M is the number of items inside the index.",
+     kNoSubcommands, kAclGeo, KeysFrom(GeoradiusbymemberKeys)},
     {"georadiusbymember_ro", GeoradiusbymemberRoCommand, -5, kReadOnly, 1, 1, 1, "geo",
      "Returns members from a geospatial index that are within a distance from a member.", "3.2.10",
      "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area "
-     "delimited by center and radius and M is the number of items inside the index."},
+     "delimited by center and radius and M is the number of items inside the index.",
+     kNoSubcommands, kAclGeo, kKeysRead},
     {"geosearch", GeosearchCommand, -7, kReadOnly, 1, 1, 1, "geo",
      "Queries a geospatial index for members inside an area of a box or a circle.", "6.2.0",
      "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around "
-     "the shape provided as the filter and M is the number of items inside the shape"},
+     "the shape provided as the filter and M is the number of items inside the shape",
+     kNoSubcommands, kAclGeo, kKeysRead},
     {"geosearchstore", GeosearchstoreCommand, -8, kWrite | kDenyOom, 1, 2, 1, "geo",
      "Queries a geospatial index for members inside an area of a box or a circle, optionally "
      "stores the result.",
      "6.2.0",
      "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around "
-     "the shape provided as the filter and M is the number of items inside the shape"},
+     "the shape provided as the filter and M is the number of items inside the shape",
+     kNoSubcommands, kAclGeo, KeysFrom(DestinationSourceKeys)},
 };
 
 }  // namespace

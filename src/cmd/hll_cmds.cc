@@ -10,6 +10,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/hll.h"
 #include "mnemo/db/string_type.h"
 
@@ -229,20 +230,24 @@ void PfselftestCommand(Context& ctx) {
 constexpr CommandSpec kHllCommands[] = {
     {"pfadd", PfaddCommand, -2, kWrite | kDenyOom | kFast, 1, 1, 1, "hyperloglog",
      "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.", "2.8.9",
-     "O(1) to add every element."},
+     "O(1) to add every element.", kNoSubcommands, kAclHyperLogLog, kKeysWritten},
     {"pfcount", PfcountCommand, -2, kReadOnly, 1, -1, 1, "hyperloglog",
      "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).",
      "2.8.9",
      "O(1) with a very small average constant time when called with a single key. O(N) with N "
      "being the number of keys, and much bigger constant times, when called with multiple "
-     "keys."},
+     "keys.",
+     kNoSubcommands, kAclHyperLogLog, kKeysRead},
     {"pfmerge", PfmergeCommand, -2, kWrite | kDenyOom, 1, -1, 1, "hyperloglog",
      "Merges one or more HyperLogLog values into a single key.", "2.8.9",
-     "O(N) to merge N HyperLogLogs, but with high constant times."},
+     "O(N) to merge N HyperLogLogs, but with high constant times.", kNoSubcommands, kAclHyperLogLog,
+     KeysFrom(PfmergeKeys)},
     {"pfdebug", PfdebugCommand, 3, kWrite | kDenyOom | kAdmin, 2, 2, 1, "hyperloglog",
-     "Internal commands for debugging HyperLogLog values.", "2.8.9", "N/A"},
+     "Internal commands for debugging HyperLogLog values.", "2.8.9", "N/A", kNoSubcommands,
+     kAclHyperLogLog, kKeysRead},
     {"pfselftest", PfselftestCommand, 1, kAdmin, 0, 0, 0, "hyperloglog",
-     "An internal command for testing HyperLogLog values.", "2.8.9", "N/A"},
+     "An internal command for testing HyperLogLog values.", "2.8.9", "N/A", kNoSubcommands,
+     kAclHyperLogLog},
 };
 
 }  // namespace

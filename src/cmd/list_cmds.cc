@@ -11,6 +11,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/list_type.h"
 
 namespace mnemo::cmd {
@@ -514,91 +515,108 @@ constexpr CommandSpec kListCommands[] = {
     {"lpush", LpushCommand, -3, kWrite | kDenyOom | kFast, 1, 1, 1, "list",
      "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0",
      "O(1) for each element added, so O(N) to add N elements when the command is called with "
-     "multiple arguments."},
+     "multiple arguments.",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"rpush", RpushCommand, -3, kWrite | kDenyOom | kFast, 1, 1, 1, "list",
      "Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0",
      "O(1) for each element added, so O(N) to add N elements when the command is called with "
-     "multiple arguments."},
+     "multiple arguments.",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"lpushx", LpushxCommand, -3, kWrite | kDenyOom | kFast, 1, 1, 1, "list",
      "Prepends one or more elements to a list only when the list exists.", "2.2.0",
      "O(1) for each element added, so O(N) to add N elements when the command is called with "
-     "multiple arguments."},
+     "multiple arguments.",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"rpushx", RpushxCommand, -3, kWrite | kDenyOom | kFast, 1, 1, 1, "list",
      "Appends an element to a list only when the list exists.", "2.2.0",
      "O(1) for each element added, so O(N) to add N elements when the command is called with "
-     "multiple arguments."},
+     "multiple arguments.",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"lpop", LpopCommand, -2, kWrite | kFast, 1, 1, 1, "list",
      "Returns the first elements in a list after removing it. Deletes the list if the last "
      "element was popped.",
-     "1.0.0", "O(N) where N is the number of elements returned"},
+     "1.0.0", "O(N) where N is the number of elements returned", kNoSubcommands, kAclList,
+     kKeysReadWritten},
     {"rpop", RpopCommand, -2, kWrite | kFast, 1, 1, 1, "list",
      "Returns and removes the last elements of the list. Deletes the list if the last element "
      "was popped.",
-     "1.0.0", "O(N) where N is the number of elements returned"},
+     "1.0.0", "O(N) where N is the number of elements returned", kNoSubcommands, kAclList,
+     kKeysReadWritten},
     {"llen", LlenCommand, 2, kReadOnly | kFast, 1, 1, 1, "list", "Returns the length of a list.",
-     "1.0.0", "O(1)"},
+     "1.0.0", "O(1)", kNoSubcommands, kAclList, kKeysLookedAt},
     {"lindex", LindexCommand, 3, kReadOnly, 1, 1, 1, "list",
      "Returns an element from a list by its index.", "1.0.0",
      "O(N) where N is the number of elements to traverse to get to the element at index. This "
-     "makes asking for the first or the last element of the list O(1)."},
+     "makes asking for the first or the last element of the list O(1).",
+     kNoSubcommands, kAclList, kKeysRead},
     {"linsert", LinsertCommand, 5, kWrite | kDenyOom, 1, 1, 1, "list",
      "Inserts an element before or after another element in a list.", "2.2.0",
      "O(N) where N is the number of elements to traverse before seeing the value pivot. This "
      "means that inserting somewhere on the left end on the list (head) can be considered O(1) "
-     "and inserting somewhere on the right end (tail) is O(N)."},
+     "and inserting somewhere on the right end (tail) is O(N).",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"lrange", LrangeCommand, 4, kReadOnly, 1, 1, 1, "list",
      "Returns a range of elements from a list.", "1.0.0",
      "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
-     "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range."},
+     "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+     kNoSubcommands, kAclList, kKeysRead},
     {"lrem", LremCommand, 4, kWrite, 1, 1, 1, "list",
      "Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0",
-     "O(N+M) where N is the length of the list and M is the number of elements removed."},
+     "O(N+M) where N is the length of the list and M is the number of elements removed.",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"lset", LsetCommand, 4, kWrite | kDenyOom, 1, 1, 1, "list",
      "Sets the value of an element in a list by its index.", "1.0.0",
      "O(N) where N is the length of the list. Setting either the first or the last element of "
-     "the list is O(1)."},
+     "the list is O(1).",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"ltrim", LtrimCommand, 4, kWrite, 1, 1, 1, "list",
      "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
-     "1.0.0", "O(N) where N is the number of elements to be removed by the operation."},
+     "1.0.0", "O(N) where N is the number of elements to be removed by the operation.",
+     kNoSubcommands, kAclList, kKeysWritten},
     {"lpos", LposCommand, -3, kReadOnly, 1, 1, 1, "list",
      "Returns the index of matching elements in a list.", "6.0.6",
      "O(N) where N is the number of elements in the list, for the average case. When searching "
      "for elements near the head or the tail of the list, or when the MAXLEN option is provided, "
-     "the command may run in constant time."},
+     "the command may run in constant time.",
+     kNoSubcommands, kAclList, kKeysRead},
     {"rpoplpush", RpoplpushCommand, 3, kWrite | kDenyOom, 1, 2, 1, "list",
      "Returns the last element of a list after removing and pushing it to another list. Deletes "
      "the list if the last element was popped.",
-     "1.2.0", "O(1)"},
+     "1.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},
     {"lmove", LmoveCommand, 5, kWrite | kDenyOom, 1, 2, 1, "list",
      "Returns an element after popping it from one list and pushing it to another. Deletes the "
      "list if the last element was moved.",
-     "6.2.0", "O(1)"},
+     "6.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},
     {"blpop", BlpopCommand, -3, kWrite | kBlocking, 1, -2, 1, "list",
      "Removes and returns the first element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
-     "2.0.0", "O(N) where N is the number of provided keys."},
+     "2.0.0", "O(N) where N is the number of provided keys.", kNoSubcommands, kAclList,
+     kKeysReadWritten},
     {"brpop", BrpopCommand, -3, kWrite | kBlocking, 1, -2, 1, "list",
      "Removes and returns the last element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
-     "2.0.0", "O(N) where N is the number of provided keys."},
+     "2.0.0", "O(N) where N is the number of provided keys.", kNoSubcommands, kAclList,
+     kKeysReadWritten},
     {"brpoplpush", BrpoplpushCommand, 4, kWrite | kDenyOom | kBlocking, 1, 2, 1, "list",
      "Pops an element from a list, pushes it to another list and returns it. Block until an "
      "element is available otherwise. Deletes the list if the last element was popped.",
-     "2.2.0", "O(1)"},
+     "2.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},
     {"blmove", BlmoveCommand, 6, kWrite | kDenyOom | kBlocking, 1, 2, 1, "list",
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
      "element is available otherwise. Deletes the list if the last element was moved.",
-     "6.2.0", "O(1)"},
+     "6.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},
     {"blmpop", BlmpopCommand, -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0, "list",
      "Pops the first element from one of multiple lists. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "7.0.0",
-     "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
+     "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+     kNoSubcommands, kAclList, KeysFrom(TimeoutNumkeysPopKeys)},
     {"lmpop", LmpopCommand, -4, kWrite | kMovableKeys, 0, 0, 0, "list",
      "Returns multiple elements from a list after removing them. Deletes the list if the last "
      "element was popped.",
      "7.0.0",
-     "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
+     "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+     kNoSubcommands, kAclList, KeysFrom(NumkeysPopKeys)},
 };
 
 }  // namespace

@@ -150,7 +150,8 @@ constexpr CommandSpec kMemorySubcommands[] = {
     {"stats", MemoryStatsCommand, 2, 0, 0, 0, 0, "server", "Returns details about memory usage.",
      "4.0.0", "O(1)"},
     {"usage", MemoryUsageCommand, -3, kReadOnly, 2, 2, 1, "server",
-     "Estimates the memory usage of a key.", "4.0.0", "O(N) where N is the number of samples."},
+     "Estimates the memory usage of a key.", "4.0.0", "O(N) where N is the number of samples.",
+     kNoSubcommands, 0, kKeysLookedAt},
     {"help", MemoryHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
      "Returns helpful text about the different subcommands.", "4.0.0", "O(1)"},
 };

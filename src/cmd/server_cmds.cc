@@ -1,4 +1,5 @@
 // server_cmds.cc: INFO COMMAND CONFIG DBSIZE TIME SHUTDOWN DEBUG (layer: cmd).
+#include <bit>
 #include <string>
 
 #include <fmt/format.h>
@@ -8,8 +9,10 @@
 #include "mnemo/base/glob.h"
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
+#include "mnemo/cmd/acl.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/cmd/dispatcher.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/string_type.h"
@@ -55,42 +58,6 @@ constexpr FlagName kFlagNames[] = {
     {kMovableKeys, "movablekeys"},
 };
 
-// ACL categories as Redis derives them from flags and group.
-std::vector<std::string_view> Categories(const CommandSpec& s) {
-  std::vector<std::string_view> cats;
-  if (s.flags & kWrite) cats.push_back("@write");
-  if (s.flags & kReadOnly) cats.push_back("@read");
-  if (s.flags & kAdmin) {
-    cats.push_back("@admin");
-    cats.push_back("@dangerous");
-  }
-  if (s.flags & kPubSub) cats.push_back("@pubsub");
-  if (s.flags & kFast) {
-    cats.push_back("@fast");
-  } else {
-    cats.push_back("@slow");
-  }
-  if (s.flags & kBlocking) cats.push_back("@blocking");
-  const std::string_view g = s.group;
-  if (g == "string")
-    cats.push_back("@string");
-  else if (g == "hash")
-    cats.push_back("@hash");
-  else if (g == "list")
-    cats.push_back("@list");
-  else if (g == "set")
-    cats.push_back("@set");
-  else if (g == "sorted-set")
-    cats.push_back("@sortedset");
-  else if (g == "bitmap")
-    cats.push_back("@bitmap");
-  else if (g == "generic")
-    cats.push_back("@keyspace");
-  else if (g == "connection")
-    cats.push_back("@connection");
-  return cats;
-}
-
 void ReplyCommandInfo(Context& ctx, const Dispatcher::Entry& e) {
   const CommandSpec& s = *e.spec;
   ReplyBuilder& r = ctx.reply;
@@ -106,9 +73,11 @@ void ReplyCommandInfo(Context& ctx, const Dispatcher::Entry& e) {
   r.Integer(s.first_key);
   r.Integer(s.last_key);
   r.Integer(s.key_step);
-  const auto cats = Categories(s);
-  r.SetHeader(cats.size());
-  for (std::string_view c : cats) r.SimpleString(c);
+  const uint32_t cats = CommandCategories(s);
+  r.SetHeader(static_cast<size_t>(std::popcount(cats)));
+  for (const AclCategoryName& c : AclCategoryNames()) {
+    if (cats & c.bit) r.SimpleString("@" + std::string(c.name));
+  }
   r.EmptyArray();  // tips
   r.EmptyArray();  // key specifications (first/last/step above describe the keys)
   r.ArrayHeader(e.subcommands.size());
@@ -222,13 +191,7 @@ void CommandListCommand(Context& ctx) {
   auto consider = [&](const Dispatcher::Entry& e) {
     if (module_filter) return;
     if (!pattern.empty() && !GlobMatch(pattern, e.full_name, true)) return;
-    if (!category.empty()) {
-      bool found = false;
-      for (std::string_view c : Categories(*e.spec)) {
-        found = found || EqualsIgnoreCase(c.substr(1), category);
-      }
-      if (!found) return;
-    }
+    if (!category.empty() && !(CommandCategories(*e.spec) & AclCategoryByName(category))) return;
     names.push_back(e.full_name);
   };
   for (const auto* e : ReachableCommands(ctx)) {
@@ -247,24 +210,23 @@ void CommandGetkeysCommand(Context& ctx) {
     return;
   }
   const CommandSpec& s = *e->spec;
+  if (!CommandHasKeys(s)) {
+    ctx.reply.Error("ERR The command has no key arguments");
+    return;
+  }
   const bool arity_ok = s.arity > 0 ? argv.size() == static_cast<size_t>(s.arity)
                                     : argv.size() >= static_cast<size_t>(-s.arity);
   if (!arity_ok) {
     ctx.reply.Error("ERR Invalid number of arguments specified for command");
     return;
   }
-  if (s.first_key <= 0) {
-    ctx.reply.Error("ERR The command has no key arguments");
+  std::vector<KeyRef> keys;
+  if (!CommandKeys(s, argv, keys)) {
+    ctx.reply.Error("ERR Invalid arguments specified for command");
     return;
   }
-  const int64_t last = s.last_key < 0 ? static_cast<int64_t>(argv.size()) + s.last_key : s.last_key;
-  std::vector<std::string_view> keys;
-  for (int64_t i = s.first_key; i <= last && i < static_cast<int64_t>(argv.size());
-       i += s.key_step) {
-    keys.push_back(argv[static_cast<size_t>(i)]);
-  }
   ctx.reply.ArrayHeader(keys.size());
-  for (std::string_view k : keys) ctx.reply.Bulk(k);
+  for (const KeyRef& k : keys) ctx.reply.Bulk(argv[k.pos]);
 }
 
 void CommandHelpCommand(Context& ctx) {
@@ -448,20 +410,22 @@ void DebugCommand(Context& ctx) {
 
 constexpr CommandSpec kCommandSubcommands[] = {
     {"count", CommandCountCommand, 2, kLoading | kStale, 0, 0, 0, "server",
-     "Returns a count of commands.", "2.8.13", "O(1)"},
+     "Returns a count of commands.", "2.8.13", "O(1)", kNoSubcommands, kAclConnection},
     {"info", CommandInfoCommand, -2, kLoading | kStale, 0, 0, 0, "server",
      "Returns information about one, multiple or all commands.", "2.8.13",
-     "O(N) where N is the number of commands to look up"},
+     "O(N) where N is the number of commands to look up", kNoSubcommands, kAclConnection},
     {"docs", CommandDocsCommand, -2, kLoading | kStale, 0, 0, 0, "server",
      "Returns documentary information about one, multiple or all commands.", "7.0.0",
-     "O(N) where N is the number of commands to look up"},
+     "O(N) where N is the number of commands to look up", kNoSubcommands, kAclConnection},
     {"list", CommandListCommand, -2, kLoading | kStale, 0, 0, 0, "server",
-     "Returns a list of command names.", "7.0.0", "O(N) where N is the total number of commands"},
+     "Returns a list of command names.", "7.0.0", "O(N) where N is the total number of commands",
+     kNoSubcommands, kAclConnection},
     {"getkeys", CommandGetkeysCommand, -3, kLoading | kStale, 0, 0, 0, "server",
      "Extracts the key names from an arbitrary command.", "2.8.13",
-     "O(N) where N is the number of arguments to the command"},
+     "O(N) where N is the number of arguments to the command", kNoSubcommands, kAclConnection},
     {"help", CommandHelpCommand, 2, kLoading | kStale, 0, 0, 0, "server",
-     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
+     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)", kNoSubcommands,
+     kAclConnection},
 };
 
 constexpr CommandSpec kConfigSubcommands[] = {
@@ -481,14 +445,15 @@ constexpr CommandSpec kConfigSubcommands[] = {
 
 constexpr CommandSpec kServerCommands[] = {
     {"info", InfoCommand, -1, kLoading | kStale, 0, 0, 0, "server",
-     "Returns information and statistics about the server.", "1.0.0", "O(1)"},
+     "Returns information and statistics about the server.", "1.0.0", "O(1)", kNoSubcommands,
+     kAclDangerous},
     {"command", CommandBareCommand, -1, kLoading | kStale, 0, 0, 0, "server",
      "Returns detailed information about all commands.", "2.8.13",
-     "O(N) where N is the total number of Redis commands", kCommandSubcommands},
+     "O(N) where N is the total number of Redis commands", kCommandSubcommands, kAclConnection},
     {"config", nullptr, -2, 0, 0, 0, 0, "server", "A container for server configuration commands.",
      "2.0.0", "Depends on subcommand.", kConfigSubcommands},
     {"dbsize", DbsizeCommand, 1, kReadOnly | kFast, 0, 0, 0, "server",
-     "Returns the number of keys in the database.", "1.0.0", "O(1)"},
+     "Returns the number of keys in the database.", "1.0.0", "O(1)", kNoSubcommands, kAclKeyspace},
     {"time", TimeCommand, 1, kLoading | kStale | kFast, 0, 0, 0, "server",
      "Returns the server time.", "2.6.0", "O(1)"},
     {"shutdown", ShutdownCommand, -1,

@@ -10,6 +10,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/set_type.h"
 
 namespace mnemo::cmd {
@@ -419,58 +420,74 @@ constexpr CommandSpec kSetCommands[] = {
     {"sadd", SaddCommand, -3, kWrite | kDenyOom | kFast, 1, 1, 1, "set",
      "Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0",
      "O(1) for each element added, so O(N) to add N elements when the command is called with "
-     "multiple arguments."},
+     "multiple arguments.",
+     kNoSubcommands, kAclSet, kKeysWritten},
     {"srem", SremCommand, -3, kWrite | kFast, 1, 1, 1, "set",
      "Removes one or more members from a set. Deletes the set if the last member was removed.",
-     "1.0.0", "O(N) where N is the number of members to be removed."},
+     "1.0.0", "O(N) where N is the number of members to be removed.", kNoSubcommands, kAclSet,
+     kKeysWritten},
     {"smove", SmoveCommand, 4, kWrite | kFast, 1, 2, 1, "set",
-     "Moves a member from one set to another.", "1.0.0", "O(1)"},
+     "Moves a member from one set to another.", "1.0.0", "O(1)", kNoSubcommands, kAclSet,
+     KeysFrom(LmoveKeys)},
     {"sismember", SismemberCommand, 3, kReadOnly | kFast, 1, 1, 1, "set",
-     "Determines whether a member belongs to a set.", "1.0.0", "O(1)"},
+     "Determines whether a member belongs to a set.", "1.0.0", "O(1)", kNoSubcommands, kAclSet,
+     kKeysLookedAt},
     {"smismember", SmismemberCommand, -3, kReadOnly | kFast, 1, 1, 1, "set",
      "Determines whether multiple members belong to a set.", "6.2.0",
-     "O(N) where N is the number of elements being checked for membership"},
+     "O(N) where N is the number of elements being checked for membership", kNoSubcommands, kAclSet,
+     kKeysRead},
     {"smembers", SmembersCommand, 2, kReadOnly, 1, 1, 1, "set", "Returns all members of a set.",
-     "1.0.0", "O(N) where N is the set cardinality."},
+     "1.0.0", "O(N) where N is the set cardinality.", kNoSubcommands, kAclSet, kKeysRead},
     {"scard", ScardCommand, 2, kReadOnly | kFast, 1, 1, 1, "set",
-     "Returns the number of members in a set.", "1.0.0", "O(1)"},
+     "Returns the number of members in a set.", "1.0.0", "O(1)", kNoSubcommands, kAclSet,
+     kKeysLookedAt},
     {"spop", SpopCommand, -2, kWrite | kFast, 1, 1, 1, "set",
      "Returns one or more random members from a set after removing them. Deletes the set if "
      "the last member was popped.",
      "1.0.0",
      "Without the count argument O(1), otherwise O(N) where N is the value of the passed "
-     "count."},
+     "count.",
+     kNoSubcommands, kAclSet, kKeysReadWritten},
     {"srandmember", SrandmemberCommand, -2, kReadOnly, 1, 1, 1, "set",
      "Get one or multiple random members from a set", "1.0.0",
      "Without the count argument O(1), otherwise O(N) where N is the absolute value of the "
-     "passed count."},
+     "passed count.",
+     kNoSubcommands, kAclSet, kKeysRead},
     {"sinter", SinterCommand, -2, kReadOnly, 1, -1, 1, "set",
      "Returns the intersect of multiple sets.", "1.0.0",
      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
-     "sets."},
+     "sets.",
+     kNoSubcommands, kAclSet, kKeysRead},
     {"sintercard", SintercardCommand, -3, kReadOnly | kMovableKeys, 0, 0, 0, "set",
      "Returns the number of members of the intersect of multiple sets.", "7.0.0",
      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
-     "sets."},
+     "sets.",
+     kNoSubcommands, kAclSet, KeysFrom(NumkeysReadKeys)},
     {"sinterstore", SinterstoreCommand, -3, kWrite | kDenyOom, 1, -1, 1, "set",
      "Stores the intersect of multiple sets in a key.", "1.0.0",
      "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
-     "sets."},
+     "sets.",
+     kNoSubcommands, kAclSet, KeysFrom(StoreFromRestKeys)},
     {"sunion", SunionCommand, -2, kReadOnly, 1, -1, 1, "set", "Returns the union of multiple sets.",
-     "1.0.0", "O(N) where N is the total number of elements in all given sets."},
+     "1.0.0", "O(N) where N is the total number of elements in all given sets.", kNoSubcommands,
+     kAclSet, kKeysRead},
     {"sunionstore", SunionstoreCommand, -3, kWrite | kDenyOom, 1, -1, 1, "set",
      "Stores the union of multiple sets in a key.", "1.0.0",
-     "O(N) where N is the total number of elements in all given sets."},
+     "O(N) where N is the total number of elements in all given sets.", kNoSubcommands, kAclSet,
+     KeysFrom(StoreFromRestKeys)},
     {"sdiff", SdiffCommand, -2, kReadOnly, 1, -1, 1, "set",
      "Returns the difference of multiple sets.", "1.0.0",
-     "O(N) where N is the total number of elements in all given sets."},
+     "O(N) where N is the total number of elements in all given sets.", kNoSubcommands, kAclSet,
+     kKeysRead},
     {"sdiffstore", SdiffstoreCommand, -3, kWrite | kDenyOom, 1, -1, 1, "set",
      "Stores the difference of multiple sets in a key.", "1.0.0",
-     "O(N) where N is the total number of elements in all given sets."},
+     "O(N) where N is the total number of elements in all given sets.", kNoSubcommands, kAclSet,
+     KeysFrom(StoreFromRestKeys)},
     {"sscan", SscanCommand, -3, kReadOnly, 1, 1, 1, "set", "Iterates over members of a set.",
      "2.8.0",
      "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
-     "the cursor to return back to 0. N is the number of elements inside the collection."},
+     "the cursor to return back to 0. N is the number of elements inside the collection.",
+     kNoSubcommands, kAclSet, kKeysRead},
 };
 
 }  // namespace

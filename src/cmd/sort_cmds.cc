@@ -6,7 +6,8 @@
 // element, or what the GET patterns name for it) or stored as a list.
 //
 // Mnemo has no cluster mode, so Redis's refusal of BY and GET patterns in cluster mode never
-// applies; the patterns may touch any key of the database.
+// applies; the patterns may touch any key of the database, so a user needs read access to every
+// key to use them (as Redis 7.0's ACL check in SORT).
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -18,6 +19,8 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
+#include "mnemo/cmd/dispatcher.h"
 #include "mnemo/db/hash_type.h"
 #include "mnemo/db/list_type.h"
 #include "mnemo/db/set_type.h"
@@ -126,8 +129,18 @@ void SortGeneric(Context& ctx, bool readonly) {
       sortby = ctx.arg(j + 1);
       // A pattern without '*' names no key per element: nothing to sort by.
       dontsort = sortby->find('*') == std::string_view::npos;
+      // A real pattern reads keys no argument names: the user must be allowed every key.
+      if (!dontsort && !ctx.dispatcher.CanReadAnyKey(ctx.client, ctx.argv)) {
+        ctx.reply.Error(protocol::kErrSortByNoPerm);
+        return;
+      }
       ++j;
     } else if (EqualsIgnoreCase(arg, "get") && left >= 1) {
+      // Even "GET #" (Redis 7.0 asks for every key whatever the pattern).
+      if (!ctx.dispatcher.CanReadAnyKey(ctx.client, ctx.argv)) {
+        ctx.reply.Error(protocol::kErrSortGetNoPerm);
+        return;
+      }
       gets.push_back(ctx.arg(j + 1));
       ++j;
     } else {
@@ -299,11 +312,13 @@ constexpr CommandSpec kSortCommands[] = {
      "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
      "1.0.0",
      "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "
-     "number of returned elements. When the elements are not sorted, complexity is O(N)."},
+     "number of returned elements. When the elements are not sorted, complexity is O(N).",
+     kNoSubcommands, kAclSet | kAclSortedSet | kAclList | kAclDangerous, KeysFrom(SortKeys)},
     {"sort_ro", SortRoCommand, -2, kReadOnly | kMovableKeys, 1, 1, 1, "generic",
      "Returns the sorted elements of a list, a set, or a sorted set.", "7.0.0",
      "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "
-     "number of returned elements. When the elements are not sorted, complexity is O(N)."},
+     "number of returned elements. When the elements are not sorted, complexity is O(N).",
+     kNoSubcommands, kAclSet | kAclSortedSet | kAclList | kAclDangerous, kKeysRead},
 };
 
 }  // namespace

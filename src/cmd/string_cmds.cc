@@ -10,6 +10,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/mem/zmalloc.h"
 
@@ -636,84 +637,94 @@ void LcsCommand(Context& ctx) {
 
 constexpr CommandSpec kStringCommands[] = {
     {"get", GetCommand, 2, kReadOnly | kFast, 1, 1, 1, "string",
-     "Returns the string value of a key.", "1.0.0", "O(1)"},
+     "Returns the string value of a key.", "1.0.0", "O(1)", kNoSubcommands, kAclString, kKeysRead},
     {"set", SetCommand, -3, kWrite | kDenyOom, 1, 1, 1, "string",
      "Sets the string value of a key, ignoring its type. The key is created if it doesn't "
      "exist.",
-     "1.0.0", "O(1)"},
+     "1.0.0", "O(1)", kNoSubcommands, kAclString, KeysFrom(SetKeys)},
     {"setnx", SetnxCommand, 3, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
-     "Set the string value of a key only when the key doesn't exist.", "1.0.0", "O(1)"},
+     "Set the string value of a key only when the key doesn't exist.", "1.0.0", "O(1)",
+     kNoSubcommands, kAclString, kKeysWritten},
     {"setex", SetexCommand, 4, kWrite | kDenyOom, 1, 1, 1, "string",
      "Sets the string value and expiration time of a key. Creates the key if it doesn't "
      "exist.",
-     "2.0.0", "O(1)"},
+     "2.0.0", "O(1)", kNoSubcommands, kAclString, kKeysWritten},
     {"psetex", PsetexCommand, 4, kWrite | kDenyOom, 1, 1, 1, "string",
      "Sets both string value and expiration time in milliseconds of a key. The key is created "
      "if it doesn't exist.",
-     "2.6.0", "O(1)"},
+     "2.6.0", "O(1)", kNoSubcommands, kAclString, kKeysWritten},
     {"mget", MgetCommand, -2, kReadOnly | kFast, 1, -1, 1, "string",
      "Atomically returns the string values of one or more keys.", "1.0.0",
-     "O(N) where N is the number of keys to retrieve."},
+     "O(N) where N is the number of keys to retrieve.", kNoSubcommands, kAclString, kKeysRead},
     {"mset", MsetCommand, -3, kWrite | kDenyOom, 1, -1, 2, "string",
      "Atomically creates or modifies the string values of one or more keys.", "1.0.1",
-     "O(N) where N is the number of keys to set."},
+     "O(N) where N is the number of keys to set.", kNoSubcommands, kAclString, kKeysWritten},
     {"msetnx", MsetnxCommand, -3, kWrite | kDenyOom, 1, -1, 2, "string",
      "Atomically modifies the string values of one or more keys only when all keys don't "
      "exist.",
-     "1.0.1", "O(N) where N is the number of keys to set."},
+     "1.0.1", "O(N) where N is the number of keys to set.", kNoSubcommands, kAclString,
+     kKeysWritten},
     {"incr", IncrCommand, 2, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
      "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't "
      "exist.",
-     "1.0.0", "O(1)"},
+     "1.0.0", "O(1)", kNoSubcommands, kAclString, kKeysReadWritten},
     {"decr", DecrCommand, 2, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
      "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't "
      "exist.",
-     "1.0.0", "O(1)"},
+     "1.0.0", "O(1)", kNoSubcommands, kAclString, kKeysReadWritten},
     {"incrby", IncrbyCommand, 3, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
      "Increments the integer value of a key by a number. Uses 0 as initial value if the key "
      "doesn't exist.",
-     "1.0.0", "O(1)"},
+     "1.0.0", "O(1)", kNoSubcommands, kAclString, kKeysReadWritten},
     {"decrby", DecrbyCommand, 3, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
      "Decrements a number from the integer value of a key. Uses 0 as initial value if the key "
      "doesn't exist.",
-     "1.0.0", "O(1)"},
+     "1.0.0", "O(1)", kNoSubcommands, kAclString, kKeysReadWritten},
     {"incrbyfloat", IncrbyfloatCommand, 3, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
      "Increment the floating point value of a key by a number. Uses 0 as initial value if the "
      "key doesn't exist.",
-     "2.6.0", "O(1)"},
+     "2.6.0", "O(1)", kNoSubcommands, kAclString, kKeysReadWritten},
     {"getset", GetsetCommand, 3, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
-     "Returns the previous string value of a key after setting it to a new value.", "1.0.0",
-     "O(1)"},
+     "Returns the previous string value of a key after setting it to a new value.", "1.0.0", "O(1)",
+     kNoSubcommands, kAclString, kKeysReadWritten},
     {"getdel", GetdelCommand, 2, kWrite | kFast, 1, 1, 1, "string",
-     "Returns the string value of a key after deleting the key.", "6.2.0", "O(1)"},
+     "Returns the string value of a key after deleting the key.", "6.2.0", "O(1)", kNoSubcommands,
+     kAclString, kKeysReadWritten},
     {"getex", GetexCommand, -2, kWrite | kFast, 1, 1, 1, "string",
-     "Returns the string value of a key after setting its expiration time.", "6.2.0", "O(1)"},
+     "Returns the string value of a key after setting its expiration time.", "6.2.0", "O(1)",
+     kNoSubcommands, kAclString, kKeysReadWritten},
     {"append", AppendCommand, 3, kWrite | kDenyOom | kFast, 1, 1, 1, "string",
      "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0",
      "O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
      "already present value is of any size, since the dynamic string library used by Redis "
-     "will double the free space available on every reallocation."},
+     "will double the free space available on every reallocation.",
+     kNoSubcommands, kAclString, kKeysWritten},
     {"strlen", StrlenCommand, 2, kReadOnly | kFast, 1, 1, 1, "string",
-     "Returns the length of a string value.", "2.2.0", "O(1)"},
+     "Returns the length of a string value.", "2.2.0", "O(1)", kNoSubcommands, kAclString,
+     kKeysLookedAt},
     {"getrange", GetrangeCommand, 4, kReadOnly, 1, 1, 1, "string",
      "Returns a substring of the string stored at a key.", "2.4.0",
      "O(N) where N is the length of the returned string. The complexity is ultimately "
      "determined by the returned length, but because creating a substring from an existing "
-     "string is very cheap, it can be considered O(1) for small strings."},
+     "string is very cheap, it can be considered O(1) for small strings.",
+     kNoSubcommands, kAclString, kKeysRead},
     {"substr", GetrangeCommand, 4, kReadOnly, 1, 1, 1, "string",
      "Returns a substring from a string value.", "1.0.0",
      "O(N) where N is the length of the returned string. The complexity is ultimately "
      "determined by the returned length, but because creating a substring from an existing "
-     "string is very cheap, it can be considered O(1) for small strings."},
+     "string is very cheap, it can be considered O(1) for small strings.",
+     kNoSubcommands, kAclString, kKeysRead},
     {"setrange", SetrangeCommand, 4, kWrite | kDenyOom, 1, 1, 1, "string",
      "Overwrites a part of a string value with another by an offset. Creates the key if it "
      "doesn't exist.",
      "2.2.0",
      "O(1), not counting the time taken to copy the new string in place. Usually, this string "
      "is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M "
-     "being the length of the value argument."},
+     "being the length of the value argument.",
+     kNoSubcommands, kAclString, kKeysWritten},
     {"lcs", LcsCommand, -3, kReadOnly, 1, 2, 1, "string", "Finds the longest common substring.",
-     "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively"},
+     "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively", kNoSubcommands,
+     kAclString, kKeysRead},
 };
 
 }  // namespace

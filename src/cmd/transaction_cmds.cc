@@ -111,19 +111,22 @@ void UnwatchCommand(Context& ctx) {
 
 constexpr CommandSpec kTransactionCommands[] = {
     {"multi", MultiCommand, 1, kRunsInMulti | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0,
-     0, 0, "transactions", "Starts a transaction.", "1.2.0", "O(1)"},
+     0, 0, "transactions", "Starts a transaction.", "1.2.0", "O(1)", kNoSubcommands,
+     kAclTransaction},
     {"exec", ExecCommand, 1, kRunsInMulti | kExec | kNoScript | kLoading | kStale | kSkipSlowlog, 0,
      0, 0, "transactions", "Executes all commands in a transaction.", "1.2.0",
-     "Depends on commands in the transaction"},
+     "Depends on commands in the transaction", kNoSubcommands, kAclTransaction},
     {"discard", DiscardCommand, 1,
      kRunsInMulti | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0, "transactions",
-     "Discards a transaction.", "2.0.0", "O(N), when N is the number of queued commands"},
+     "Discards a transaction.", "2.0.0", "O(N), when N is the number of queued commands",
+     kNoSubcommands, kAclTransaction},
     {"watch", WatchCommand, -2, kRunsInMulti | kNoScript | kLoading | kStale | kFast | kAllowBusy,
      1, -1, 1, "transactions",
      "Monitors changes to keys to determine the execution of a transaction.", "2.2.0",
-     "O(1) for every key."},
+     "O(1) for every key.", kNoSubcommands, kAclTransaction, kKeysLookedAt},
     {"unwatch", UnwatchCommand, 1, kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
-     "transactions", "Forgets about watched keys of a transaction.", "2.2.0", "O(1)"},
+     "transactions", "Forgets about watched keys of a transaction.", "2.2.0", "O(1)",
+     kNoSubcommands, kAclTransaction},
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/command_keys.h"
 #include "mnemo/db/zset_type.h"
 
 namespace mnemo::cmd {
@@ -943,153 +944,184 @@ constexpr CommandSpec kZsetCommands[] = {
     {"zadd", ZaddCommand, -4, kW | kDenyOom | kFast, 1, 1, 1, "sorted-set",
      "Adds one or more members to a sorted set, or updates their scores. Creates the key if it "
      "doesn't exist.",
-     "1.2.0",
-     "O(log(N)) for each item added, where N is the number of elements in the sorted set."},
+     "1.2.0", "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+     kNoSubcommands, kAclSortedSet, kKeysWritten},
     {"zincrby", ZincrbyCommand, 4, kW | kDenyOom | kFast, 1, 1, 1, "sorted-set",
      "Increments the score of a member in a sorted set.", "1.2.0",
-     "O(log(N)) where N is the number of elements in the sorted set."},
+     "O(log(N)) where N is the number of elements in the sorted set.", kNoSubcommands,
+     kAclSortedSet, kKeysReadWritten},
     {"zrem", ZremCommand, -3, kW | kFast, 1, 1, 1, "sorted-set",
      "Removes one or more members from a sorted set. Deletes the sorted set if all members were "
      "removed.",
      "1.2.0",
      "O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
-     "elements to be removed."},
+     "elements to be removed.",
+     kNoSubcommands, kAclSortedSet, kKeysWritten},
     {"zremrangebyrank", ZremrangebyrankCommand, 4, kW, 1, 1, 1, "sorted-set",
      "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all "
      "members were removed.",
      "2.0.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements removed by the operation."},
+     "elements removed by the operation.",
+     kNoSubcommands, kAclSortedSet, kKeysWritten},
     {"zremrangebyscore", ZremrangebyscoreCommand, 4, kW, 1, 1, 1, "sorted-set",
      "Removes members in a sorted set within a range of scores. Deletes the sorted set if all "
      "members were removed.",
      "1.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements removed by the operation."},
+     "elements removed by the operation.",
+     kNoSubcommands, kAclSortedSet, kKeysWritten},
     {"zremrangebylex", ZremrangebylexCommand, 4, kW, 1, 1, 1, "sorted-set",
      "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if "
      "all members were removed.",
      "2.8.9",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements removed by the operation."},
+     "elements removed by the operation.",
+     kNoSubcommands, kAclSortedSet, kKeysWritten},
     {"zunionstore", ZunionstoreCommand, -4, kW | kDenyOom | kMovableKeys, 1, 1, 1, "sorted-set",
      "Stores the union of multiple sorted sets in a key.", "2.0.0",
      "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
-     "the number of elements in the resulting sorted set."},
+     "the number of elements in the resulting sorted set.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysStoreKeys)},
     {"zinterstore", ZinterstoreCommand, -4, kW | kDenyOom | kMovableKeys, 1, 1, 1, "sorted-set",
      "Stores the intersect of multiple sorted sets in a key.", "2.0.0",
      "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
      "number of input sorted sets and M being the number of elements in the resulting sorted "
-     "set."},
+     "set.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysStoreKeys)},
     {"zdiffstore", ZdiffstoreCommand, -4, kW | kDenyOom | kMovableKeys, 1, 1, 1, "sorted-set",
      "Stores the difference of multiple sorted sets in a key.", "6.2.0",
      "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N "
-     "is the size of the first set, and K is the size of the result set."},
+     "is the size of the first set, and K is the size of the result set.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysStoreKeys)},
     {"zunion", ZunionCommand, -3, kR | kMovableKeys, 0, 0, 0, "sorted-set",
      "Returns the union of multiple sorted sets.", "6.2.0",
      "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
-     "the number of elements in the resulting sorted set."},
+     "the number of elements in the resulting sorted set.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysReadKeys)},
     {"zinter", ZinterCommand, -3, kR | kMovableKeys, 0, 0, 0, "sorted-set",
      "Returns the intersect of multiple sorted sets.", "6.2.0",
      "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
      "number of input sorted sets and M being the number of elements in the resulting sorted "
-     "set."},
+     "set.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysReadKeys)},
     {"zintercard", ZintercardCommand, -3, kR | kMovableKeys, 0, 0, 0, "sorted-set",
      "Returns the number of members of the intersect of multiple sorted sets.", "7.0.0",
      "O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
-     "sorted sets."},
+     "sorted sets.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysReadKeys)},
     {"zdiff", ZdiffCommand, -3, kR | kMovableKeys, 0, 0, 0, "sorted-set",
      "Returns the difference between multiple sorted sets.", "6.2.0",
      "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N "
-     "is the size of the first set, and K is the size of the result set."},
+     "is the size of the first set, and K is the size of the result set.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysReadKeys)},
     {"zrange", ZrangeCommand, -4, kR, 1, 1, 1, "sorted-set",
      "Returns members in a sorted set within a range of indexes.", "1.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements returned."},
+     "elements returned.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zrangestore", ZrangestoreCommand, -5, kW | kDenyOom, 1, 2, 1, "sorted-set",
      "Stores a range of members from sorted set in a key.", "6.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements stored into the destination key."},
+     "elements stored into the destination key.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(DestinationSourceKeys)},
     {"zrangebyscore", ZrangebyscoreCommand, -4, kR, 1, 1, 1, "sorted-set",
      "Returns members in a sorted set within a range of scores.", "1.0.5",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements being returned."},
+     "elements being returned.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zrevrangebyscore", ZrevrangebyscoreCommand, -4, kR, 1, 1, 1, "sorted-set",
      "Returns members in a sorted set within a range of scores in reverse order.", "2.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements being returned."},
+     "elements being returned.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zrangebylex", ZrangebylexCommand, -4, kR, 1, 1, 1, "sorted-set",
      "Returns members in a sorted set within a lexicographical range.", "2.8.9",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements being returned."},
+     "elements being returned.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zrevrangebylex", ZrevrangebylexCommand, -4, kR, 1, 1, 1, "sorted-set",
      "Returns members in a sorted set within a lexicographical range in reverse order.", "2.8.9",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements being returned."},
+     "elements being returned.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zcount", ZcountCommand, 4, kR | kFast, 1, 1, 1, "sorted-set",
      "Returns the count of members in a sorted set that have scores within a range.", "2.0.0",
-     "O(log(N)) with N being the number of elements in the sorted set."},
+     "O(log(N)) with N being the number of elements in the sorted set.", kNoSubcommands,
+     kAclSortedSet, kKeysRead},
     {"zlexcount", ZlexcountCommand, 4, kR | kFast, 1, 1, 1, "sorted-set",
      "Returns the number of members in a sorted set within a lexicographical range.", "2.8.9",
-     "O(log(N)) with N being the number of elements in the sorted set."},
+     "O(log(N)) with N being the number of elements in the sorted set.", kNoSubcommands,
+     kAclSortedSet, kKeysRead},
     {"zrevrange", ZrevrangeCommand, -4, kR, 1, 1, 1, "sorted-set",
      "Returns members in a sorted set within a range of indexes in reverse order.", "1.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-     "elements returned."},
+     "elements returned.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zcard", ZcardCommand, 2, kR | kFast, 1, 1, 1, "sorted-set",
-     "Returns the number of members in a sorted set.", "1.2.0", "O(1)"},
+     "Returns the number of members in a sorted set.", "1.2.0", "O(1)", kNoSubcommands,
+     kAclSortedSet, kKeysLookedAt},
     {"zscore", ZscoreCommand, 3, kR | kFast, 1, 1, 1, "sorted-set",
-     "Returns the score of a member in a sorted set.", "1.2.0", "O(1)"},
+     "Returns the score of a member in a sorted set.", "1.2.0", "O(1)", kNoSubcommands,
+     kAclSortedSet, kKeysRead},
     {"zmscore", ZmscoreCommand, -3, kR | kFast, 1, 1, 1, "sorted-set",
      "Returns the score of one or more members in a sorted set.", "6.2.0",
-     "O(N) where N is the number of members being requested."},
+     "O(N) where N is the number of members being requested.", kNoSubcommands, kAclSortedSet,
+     kKeysRead},
     {"zrank", ZrankCommand, -3, kR | kFast, 1, 1, 1, "sorted-set",
      "Returns the index of a member in a sorted set ordered by ascending scores.", "2.0.0",
-     "O(log(N))"},
+     "O(log(N))", kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zrevrank", ZrevrankCommand, -3, kR | kFast, 1, 1, 1, "sorted-set",
      "Returns the index of a member in a sorted set ordered by descending scores.", "2.0.0",
-     "O(log(N))"},
+     "O(log(N))", kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zscan", ZscanCommand, -3, kR, 1, 1, 1, "sorted-set",
      "Iterates over members and scores of a sorted set.", "2.8.0",
      "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
-     "the cursor to return back to 0. N is the number of elements inside the collection."},
+     "the cursor to return back to 0. N is the number of elements inside the collection.",
+     kNoSubcommands, kAclSortedSet, kKeysRead},
     {"zpopmin", ZpopminCommand, -2, kW | kFast, 1, 1, 1, "sorted-set",
      "Returns the lowest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      "5.0.0",
      "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
-     "of elements popped."},
+     "of elements popped.",
+     kNoSubcommands, kAclSortedSet, kKeysReadWritten},
     {"zpopmax", ZpopmaxCommand, -2, kW | kFast, 1, 1, 1, "sorted-set",
      "Returns the highest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      "5.0.0",
      "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
-     "of elements popped."},
+     "of elements popped.",
+     kNoSubcommands, kAclSortedSet, kKeysReadWritten},
     {"bzpopmin", BzpopminCommand, -3, kW | kFast | kBlocking, 1, -2, 1, "sorted-set",
      "Removes and returns the member with the lowest score from one or more sorted sets. Blocks "
      "until a member is available otherwise. Deletes the sorted set if the last element was "
      "popped.",
-     "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."},
+     "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", kNoSubcommands,
+     kAclSortedSet, kKeysReadWritten},
     {"bzpopmax", BzpopmaxCommand, -3, kW | kFast | kBlocking, 1, -2, 1, "sorted-set",
      "Removes and returns the member with the highest score from one or more sorted sets. "
      "Blocks until a member available otherwise.  Deletes the sorted set if the last element "
      "was popped.",
-     "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."},
+     "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", kNoSubcommands,
+     kAclSortedSet, kKeysReadWritten},
     {"bzmpop", BzmpopCommand, -5, kW | kBlocking | kMovableKeys, 0, 0, 0, "sorted-set",
      "Removes and returns a member by score from one or more sorted sets. Blocks until a member "
      "is available otherwise. Deletes the sorted set if the last element was popped.",
      "7.0.0",
      "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
-     "in the sorted set, and M being the number of elements popped."},
+     "in the sorted set, and M being the number of elements popped.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(TimeoutNumkeysPopKeys)},
     {"zmpop", ZmpopCommand, -4, kW | kMovableKeys, 0, 0, 0, "sorted-set",
      "Returns the highest- or lowest-scoring members from one or more sorted sets after "
      "removing them. Deletes the sorted set if the last member was popped.",
      "7.0.0",
      "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
-     "in the sorted set, and M being the number of elements popped."},
+     "in the sorted set, and M being the number of elements popped.",
+     kNoSubcommands, kAclSortedSet, KeysFrom(NumkeysPopKeys)},
     {"zrandmember", ZrandmemberCommand, -2, kR, 1, 1, 1, "sorted-set",
      "Returns one or more random members from a sorted set.", "6.2.0",
-     "O(N) where N is the number of members returned"},
+     "O(N) where N is the number of members returned", kNoSubcommands, kAclSortedSet, kKeysRead},
 };
 
 }  // namespace

@@ -35,14 +35,18 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
   return out + list;
 }
 
-std::string UnknownSubcommand(std::string_view command, std::string_view sub) {
-  return "ERR unknown subcommand '" + Sanitize(sub.substr(0, 128)) + "'. Try " + ToUpper(command) +
-         " HELP.";
+std::string NoPermCommand(std::string_view full_name) {
+  return "NOPERM this user has no permissions to run the '" + std::string(full_name) + "' command";
 }
 
 std::string SubcommandSyntax(std::string_view command, std::string_view sub) {
   return "ERR unknown subcommand or wrong number of arguments for '" +
          Sanitize(sub.substr(0, 128)) + "'. Try " + ToUpper(command) + " HELP.";
+}
+
+std::string UnknownSubcommand(std::string_view command, std::string_view sub) {
+  return "ERR unknown subcommand '" + Sanitize(sub.substr(0, 128)) + "'. Try " + ToUpper(command) +
+         " HELP.";
 }
 
 std::string InvalidExpireTime(std::string_view command) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "mnemo/base/strings.h"
+#include "mnemo/cmd/acl.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/server/config.h"
 
@@ -132,18 +134,42 @@ Status RenameCommandDirective(const std::vector<std::string>& args, const LineRe
   return Status::Ok();
 }
 
+// The commands `user` lines may name: every family's table, numbered as the dispatcher numbers
+// them.
+const cmd::CommandCatalog& TableCatalog() {
+  struct Tables {
+    Tables() {
+      for (std::span<const cmd::CommandSpec> t : cmd::CommandTables()) catalog.AddTable(t);
+    }
+    cmd::CommandCatalog catalog;
+  };
+  static const Tables tables;
+  return tables.catalog;
+}
+
+Status UserDirective(const std::vector<std::string>& args, const LineRef& line, int,
+                     LoadState& st) {
+  // Checked now as Redis does (bad rules, a user defined twice); created at start-up.
+  Status valid = cmd::Acl::ValidateConfigUser(TableCatalog(), args, st.c.users);
+  if (!valid.ok()) return Fail(line, valid.message());
+  st.c.users.push_back(*cmd::Acl::ConfigUserRules(args));
+  return Status::Ok();
+}
+
 // Lines that are not parameters. A directive with another number of arguments is a bad
 // directive, as in Redis.
 struct Directive {
   std::string_view name;
-  size_t argc;  // including the name
+  size_t min_argc;  // including the name
+  size_t max_argc;
   Status (*apply)(const std::vector<std::string>& args, const LineRef& line, int depth,
                   LoadState& st);
 };
 
 constexpr Directive kDirectives[] = {
-    {"include", 2, IncludeDirective},
-    {"rename-command", 3, RenameCommandDirective},
+    {"include", 2, 2, IncludeDirective},
+    {"rename-command", 3, 3, RenameCommandDirective},
+    {"user", 2, SIZE_MAX, UserDirective},
 };
 
 std::string JoinArgs(const std::vector<std::string>& args, size_t from) {
@@ -207,7 +233,10 @@ Status LoadText(std::string_view text, const std::string* file, int depth, LoadS
     }
     const Directive* directive = nullptr;
     for (const Directive& d : kDirectives) {
-      if (EqualsIgnoreCase(d.name, (*args)[0]) && d.argc == args->size()) directive = &d;
+      if (EqualsIgnoreCase(d.name, (*args)[0]) && args->size() >= d.min_argc &&
+          args->size() <= d.max_argc) {
+        directive = &d;
+      }
     }
     if (directive == nullptr) return Fail(line, "Bad directive or wrong number of arguments");
     Status s = directive->apply(*args, line, depth, st);

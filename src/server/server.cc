@@ -98,6 +98,11 @@ namespace {
 // Redis keeps this many file descriptors for itself beyond maxclients (CONFIG_MIN_RESERVED_FDS).
 constexpr int64_t kReservedFds = 32;
 
+// The user name CLIENT LIST prints ("(superuser)" for a client with no user, as Redis).
+std::string_view UserName(const cmd::Client& c) {
+  return c.user == nullptr ? std::string_view("(superuser)") : std::string_view(c.user->name());
+}
+
 std::string RandomHex(size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -185,6 +190,36 @@ Server::Server(ServerConfig config, std::string config_file)
   });
   stats_.start_time_ms = UnixTimeMs();
   ApplyLimits();
+  acl_status_ = LoadUsers();
+}
+
+Status Server::LoadUsers() {
+  cmd::Acl& acl = dispatcher_.acl();
+  acl.set_pubsub_default_all(config_.acl_pubsub_default_all);
+  acl.set_log_max_len(static_cast<size_t>(config_.acllog_max_len));
+  // requirepass first: a `user default` line or the ACL file replaces it (Redis loads users
+  // after the config).
+  if (!config_.requirepass.empty()) acl.SetDefaultPassword(config_.requirepass);
+  if (!config_.aclfile.empty() && !config_.users.empty()) {
+    return Status::Error(
+        "Configuring Redis with users defined in redis.conf and at the same setting an ACL file "
+        "path is invalid. This setup is very likely to lead to configuration errors and security "
+        "holes, please define either an ACL file or declare users directly in your redis.conf, "
+        "but not both.");
+  }
+  Status s = acl.LoadConfigUsers(config_.users);
+  if (!s.ok()) {
+    LogWarning("{}", s.message());
+    return Status::Error("Critical error while loading ACLs. Exiting.");
+  }
+  if (!config_.aclfile.empty()) {
+    auto loaded = acl.LoadFile(config_.aclfile);
+    if (!loaded.ok()) {
+      return Status::Error("Aborting Mnemo startup because of ACL errors: " +
+                           loaded.status().message());
+    }
+  }
+  return Status::Ok();
 }
 
 Server::~Server() {
@@ -223,6 +258,7 @@ void Server::ApplyLimits() {
 }
 
 Status Server::Start() {
+  if (!acl_status_.ok()) return acl_status_;
   // Raise the descriptor limit to fit maxclients, or lower maxclients to fit the limit.
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -333,7 +369,8 @@ void Server::StopAll() {
 
 // ---- connections ---------------------------------------------------------------------------
 
-bool Server::DefaultUserHasPassword() const { return !config_.requirepass.empty(); }
+// Redis 7.0 applies protected mode while the default user is nopass (on or off).
+bool Server::DefaultUserHasPassword() const { return !dispatcher_.acl().default_user()->nopass(); }
 
 bool Server::ProtectedModeRefuses(const net::Connection& c) const {
   if (!config_.protected_mode || DefaultUserHasPassword() || c.unix_socket()) return false;
@@ -361,8 +398,12 @@ bool Server::OnOpen(net::Connection& c) {
   session->client.id = c.id();
   session->client.created_ms = UnixTimeMs();
   session->client.last_interaction_ms = session->client.created_ms;
-  session->client.authenticated = config_.requirepass.empty();
-  c.parser().set_authenticated(session->client.authenticated);
+  // Every connection starts as the default user, authenticated iff it needs no password (Redis
+  // createClient).
+  const cmd::Acl& acl = dispatcher_.acl();
+  session->client.user = acl.default_user();
+  session->client.authenticated = acl.default_user()->nopass() && acl.default_user()->enabled();
+  c.parser().set_authenticated(!dispatcher_.AuthRequired(session->client));
   c.set_state(std::move(session));
   clients_.emplace(c.id(), c.shared_from_this());
   return true;
@@ -387,7 +428,7 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   const size_t used = mem::UsedMemory();
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   s->client.last_interaction_ms = UnixTimeMs();
-  c.parser().set_authenticated(s->client.authenticated);
+  c.parser().set_authenticated(!dispatcher_.AuthRequired(s->client));
   if (s->client.close_after_reply) c.CloseAfterReply();
   // A client whose own buffers are a good share of the client budget may have pushed the total
   // over it: check now rather than at the next cron run.
@@ -579,13 +620,13 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} "
       "multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} "
-      "tot-mem={} events=r{} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+      "tot-mem={} events=r{} cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
       (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, cl.subs.channels.size(),
       cl.subs.patterns.size(), cl.subs.shard_channels.size(), multi, c.query_buffer_used(),
       c.query_buffer_free(), cl.MultiBytes(), c.output_memory(), obl, obl, c.output_memory(),
-      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name,
-      cl.lib_ver);
+      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, UserName(cl), c.reply().resp(),
+      cl.lib_name, cl.lib_ver);
 }
 
 bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
@@ -601,7 +642,7 @@ bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::Clie
   }
   if (f.addr && *f.addr != c.peer()) return false;
   if (f.laddr && *f.laddr != c.local()) return false;
-  if (f.user && *f.user != "default") return false;
+  if (f.user && *f.user != UserName(s.client)) return false;
   if (f.max_age_s && (now_ms - s.client.created_ms) / 1000 < *f.max_age_s) return false;
   return true;
 }
@@ -621,8 +662,8 @@ std::string Server::ClientLine(const cmd::Client& self) {
   auto it = clients_.find(self.id);
   if (it == clients_.end()) {
     // In-process callers (tests) have no connection.
-    return fmt::format("id={} addr= laddr= fd=-1 name={} db={} cmd={} resp=2", self.id, self.name,
-                       self.db, self.last_command);
+    return fmt::format("id={} addr= laddr= fd=-1 name={} db={} cmd={} user={} resp=2", self.id,
+                       self.name, self.db, self.last_command, UserName(self));
   }
   return FormatClient(*it->second, *static_cast<Session*>(it->second->state()), UnixTimeMs());
 }
@@ -644,6 +685,27 @@ size_t Server::KillClients(const cmd::ClientFilter& filter, cmd::Client& self) {
     }
   }
   return victims.size();
+}
+
+void Server::DisconnectClients(FunctionRef<bool(const cmd::Client&)> which, cmd::Client& self) {
+  // As Redis ACLFreeUserAndKillClients: back to the default user, unauthenticated, then
+  // closed (the caller after its reply).
+  auto reset = [this](cmd::Client& c) {
+    c.user = dispatcher_.acl().default_user();
+    c.authenticated = false;
+  };
+  if (which(self)) {
+    reset(self);
+    self.close_after_reply = true;
+  }
+  std::vector<std::shared_ptr<net::Connection>> victims;
+  for (auto& [id, c] : clients_) {
+    auto* s = static_cast<Session*>(c->state());
+    if (s == nullptr || id == self.id || !which(s->client)) continue;
+    reset(s->client);
+    victims.push_back(c);
+  }
+  for (auto& c : victims) c->Close();
 }
 
 cmd::Client* Server::FindClient(uint64_t id) {
@@ -872,6 +934,12 @@ Status Server::ApplyConfig(const ServerConfig& old) {
         config_.db.maxmemory, mem::UsedMemory());
   }
   keyspace_.options() = config_.db;
+  // requirepass is the default user's password (Redis updateRequirePass).
+  if (config_.requirepass != old.requirepass) {
+    dispatcher_.acl().SetDefaultPassword(config_.requirepass);
+  }
+  dispatcher_.acl().set_pubsub_default_all(config_.acl_pubsub_default_all);
+  dispatcher_.acl().set_log_max_len(static_cast<size_t>(config_.acllog_max_len));
   keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
   // A lower limit takes effect now, not at the next command (Redis updateMaxmemory).
   if (config_.db.maxmemory != 0 && config_.db.maxmemory != old.db.maxmemory) StartEvictionProc();
@@ -887,7 +955,16 @@ Status Server::ApplyConfig(const ServerConfig& old) {
 
 Status Server::ConfigRewrite() {
   if (config_file_.empty()) return Status::Error("ERR The server is running without a config file");
-  Status s = RewriteConfigFile(config_file_, config_);
+  // Users are rewritten as `user` lines unless they live in an ACL file (Redis
+  // rewriteConfigUserOption).
+  std::vector<std::string> user_lines;
+  if (config_.aclfile.empty()) {
+    const cmd::Acl& acl = dispatcher_.acl();
+    for (const auto& [name, u] : acl.users()) {
+      user_lines.push_back("user " + name + " " + acl.Describe(*u));
+    }
+  }
+  Status s = RewriteConfigFile(config_file_, config_, user_lines);
   if (!s.ok()) return Status::Error("ERR " + s.message());
   LogNotice("CONFIG REWRITE executed with success.");
   return Status::Ok();

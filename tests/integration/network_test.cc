@@ -95,6 +95,33 @@ TEST(ProtectedModeTest, PasswordLiftsIt) {
   EXPECT_EQ(replies[2].ToString(), "PONG");
 }
 
+TEST(ProtectedModeTest, DefaultUserNopassDecidesAsRedis7) {
+  // Redis 7.0 applies protected mode while the default user is nopass, whatever else it is.
+  ServerProcess s("", {}, ServerProcess::Bind::kAsConfigured);
+  RawSocket admin("127.0.0.1", s.port(), "127.0.0.1");  // stays authenticated throughout
+  ASSERT_TRUE(admin.ok());
+  auto run = [&admin](const std::string& command) {
+    EXPECT_TRUE(admin.SendAll(command + "\r\n"));
+    const std::vector<RespValue> replies = admin.ReadReplies(1, 5000);
+    return replies.empty() ? std::string("<no reply>") : replies[0].ToString();
+  };
+  EXPECT_EQ(run("ACL SETUSER default off"), "OK");  // off, still nopass: still protected
+  ExpectDenied("127.0.0.2", "127.0.0.1", s.port());
+  EXPECT_EQ(run("ACL SETUSER default on >pw"), "OK");     // a password: lifted
+  EXPECT_EQ(run("ACL SETUSER default resetpass"), "OK");  // needs one it lacks: still lifted
+  {
+    RawSocket sock("127.0.0.1", s.port(), "127.0.0.2");
+    ASSERT_TRUE(sock.ok());
+    ASSERT_TRUE(sock.SendAll("PING\r\n"));
+    const std::vector<RespValue> replies = sock.ReadReplies(1, 5000);
+    ASSERT_EQ(replies.size(), 1u);
+    EXPECT_EQ(replies[0].ToString(), "(error) NOAUTH Authentication required.");
+  }
+  EXPECT_EQ(run("ACL SETUSER default nopass"), "OK");  // nopass again: protected again
+  ExpectDenied("127.0.0.2", "127.0.0.1", s.port());
+  ExpectServed("127.0.0.1", "127.0.0.1", s.port());
+}
+
 TEST(ProtectedModeTest, PasswordFromTheStartMeansNoWarning) {
   ServerProcess s("", {"--requirepass", "s3cret"}, ServerProcess::Bind::kAsConfigured);
   bool closed = false;

@@ -2,6 +2,7 @@
 #include "command_harness.h"
 
 #include "mnemo/base/log.h"
+#include "mnemo/cmd/acl.h"
 
 namespace mnemo::test {
 
@@ -14,8 +15,12 @@ CommandHarness::CommandHarness(std::string_view config_lines) {
   Status s = server::LoadConfigText(config_lines, config);
   EXPECT_TRUE(s.ok()) << s.message();
   server_ = std::make_unique<server::Server>(config, "");
+  EXPECT_TRUE(server_->acl_status().ok()) << server_->acl_status().message();
   client_.id = 1;
-  client_.authenticated = config.requirepass.empty();
+  // As a new connection: the default user, authenticated iff it needs no password.
+  const auto& default_user = server_->dispatcher().acl().default_user();
+  client_.user = default_user;
+  client_.authenticated = default_user->nopass() && default_user->enabled();
 }
 
 CommandHarness::~CommandHarness() = default;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -84,12 +85,19 @@ struct WatchedKey {
   bool existed = false;
 };
 
+class User;  // acl.h
+
 struct Client {
   uint64_t id = 0;
   std::string name;      // CLIENT SETNAME
   std::string lib_name;  // CLIENT SETINFO LIB-NAME
   std::string lib_ver;   // CLIENT SETINFO LIB-VER
   int db = 0;            // SELECT
+  // The ACL user the client runs as (the default user until AUTH or HELLO AUTH). Null means no
+  // user: every command is allowed (in-process callers that set none).
+  std::shared_ptr<User> user;
+  // AUTH succeeded (or the default user needed none when the client connected). Commands other
+  // than AUTH/HELLO need it while the default user has a password or is off.
   bool authenticated = true;
   bool close_after_reply = false;     // QUIT, CLIENT KILL of itself, protocol errors
   bool no_evict = false;              // CLIENT NO-EVICT

@@ -45,7 +45,88 @@ enum CommandFlag : uint32_t {
   kTouchesAlways = 1u << 27,  // updates LRU/LFU data even under CLIENT NO-TOUCH (TOUCH)
 };
 
+// ACL categories (ACL CAT, COMMAND INFO, +@category rules), in Redis's order: a row lists the
+// ones Redis lists explicitly for the command; @read @write @admin @dangerous @pubsub @fast @slow
+// @blocking follow from its flags (cmd::CommandCategories in acl.h derives the full set).
+enum AclCategory : uint32_t {
+  kAclKeyspace = 1u << 0,
+  kAclRead = 1u << 1,
+  kAclWrite = 1u << 2,
+  kAclSet = 1u << 3,
+  kAclSortedSet = 1u << 4,
+  kAclList = 1u << 5,
+  kAclHash = 1u << 6,
+  kAclString = 1u << 7,
+  kAclBitmap = 1u << 8,
+  kAclHyperLogLog = 1u << 9,
+  kAclGeo = 1u << 10,
+  kAclStream = 1u << 11,
+  kAclPubSub = 1u << 12,
+  kAclAdmin = 1u << 13,
+  kAclFast = 1u << 14,
+  kAclSlow = 1u << 15,
+  kAclBlocking = 1u << 16,
+  kAclDangerous = 1u << 17,
+  kAclConnection = 1u << 18,
+  kAclTransaction = 1u << 19,
+  kAclScripting = 1u << 20,
+};
+
+// What a command does to a key, for ACL key permissions (%R~ and %W~ patterns): kKeyRead when
+// it reads the value (Redis key-spec flag ACCESS), kKeyWrite when it inserts, deletes or updates
+// it (INSERT, DELETE, UPDATE), neither when it only looks at the key's existence, type or size
+// (EXISTS, TYPE, STRLEN: any pattern that matches the key allows it).
+enum KeyAccess : uint8_t {
+  kKeyNone = 0,
+  kKeyRead = 1u << 0,
+  kKeyWrite = 1u << 1,
+  kKeyReadWrite = kKeyRead | kKeyWrite,
+};
+
+// A key named by a request: its position in argv and what the command does to it.
+struct KeyRef {
+  size_t pos = 0;
+  uint8_t access = kKeyReadWrite;  // KeyAccess bits
+};
+
+// Appends the keys of `argv` (argv[0] is the command name) to `keys`, in Redis's key-spec order.
+// Returns false when the arguments do not say where the keys are (a bad numkeys): the command
+// will fail on its own, and no key is reported.
+using KeysFn = bool (*)(std::span<const std::string_view> argv, std::vector<KeyRef>& keys);
+
+// How a row's keys are found: first_key..last_key by key_step, each with `access`; or, for
+// commands whose keys or whose access depend on the arguments (numkeys, STORE destinations,
+// SET ... GET), by `find` (command_keys.h has them).
+struct KeyUse {
+  uint8_t access = kKeyReadWrite;  // KeyAccess bits of every key in the range
+  KeysFn find = nullptr;
+  // The range names shard channels, not keys (SSUBSCRIBE, SPUBLISH: Redis's NOT_KEY key spec):
+  // COMMAND INFO prints it, key permissions and COMMAND GETKEYS see no key.
+  bool not_key = false;
+};
+
+// The values rows use (named, so that a row stays one packed line of the table).
+inline constexpr KeyUse kKeysRead{kKeyRead};
+inline constexpr KeyUse kKeysWritten{kKeyWrite};
+inline constexpr KeyUse kKeysReadWritten{kKeyReadWrite};
+inline constexpr KeyUse kKeysLookedAt{kKeyNone};  // EXISTS, TYPE, STRLEN: any pattern will do
+constexpr KeyUse KeysFrom(KeysFn find) { return KeyUse{kKeyReadWrite, find}; }
+inline constexpr KeyUse kNoKeys{};  // before `channels` in a row without keys
+inline constexpr KeyUse kShardChannels{kKeyNone, nullptr, true};
+
+// The pub/sub channels a command names, for ACL channel permissions (&pattern).
+enum class ChannelArgs : uint8_t {
+  kNone,
+  kFirstArg,     // PUBLISH, SPUBLISH: argv[1]
+  kAllArgs,      // SUBSCRIBE, SSUBSCRIBE: argv[1..]
+  kAllPatterns,  // PSUBSCRIBE: argv[1..], each compared literally with the user's patterns
+};
+
 class Dispatcher;
+struct CommandSpec;
+
+// A row without subcommands (before the ACL fields, which come after them).
+inline constexpr std::span<const CommandSpec> kNoSubcommands{};
 
 // What a handler says about the propagation of its call (see Context). The dispatcher reads it
 // after the handler returns.
@@ -146,8 +227,13 @@ struct CommandSpec {
   std::string_view since;
   std::string_view complexity;
   std::span<const CommandSpec> subcommands = {};
-  // Handler of the container when it has subcommands and no subcommand matched (usually
-  // HELP is itself a subcommand; this stays null).
+  // ACL categories Redis lists for the command (AclCategory bits); the others follow from
+  // flags (CommandCategories in acl.h).
+  uint32_t acl_categories = 0;
+  // Where the keys are and what the command does to them (ACL key permissions, COMMAND
+  // GETKEYS). Only read for rows with keys (first_key > 0 or keys.find).
+  KeyUse keys = {};
+  ChannelArgs channels = ChannelArgs::kNone;
 };
 
 // Each family exposes its rows.
@@ -166,8 +252,10 @@ std::span<const CommandSpec> HllCommands();
 std::span<const CommandSpec> GeoCommands();
 std::span<const CommandSpec> SortCommands();
 std::span<const CommandSpec> PubsubCommands();
+std::span<const CommandSpec> AclCommands();
 // Every family's table, in the order the dispatcher registers them (rename-command checks
-// names against these before any dispatcher exists).
+// names against these before any dispatcher exists; the ACL command catalog is built from the
+// same list, so command ids agree).
 std::span<const std::span<const CommandSpec>> CommandTables();
 
 }  // namespace mnemo::cmd

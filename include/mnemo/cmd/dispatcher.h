@@ -1,15 +1,17 @@
 // dispatcher.h: finds a command, checks it, runs it, counts it (layer: cmd).
 //
 // The generic work of every command happens here once: lookup (case-insensitive, with
-// subcommands of container commands such as CLIENT or CONFIG), arity, authentication, the memory
-// limit (eviction, or -OOM for commands that may grow memory), and the statistics INFO
-// commandstats and errorstats print.
+// subcommands of container commands such as CLIENT or CONFIG), arity, authentication, ACL
+// permissions (the client's user: the command, its keys, its channels), the memory limit
+// (eviction, or -OOM for commands that may grow memory), and the statistics INFO commandstats
+// and errorstats print.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "mnemo/base/histogram.h"
+#include "mnemo/cmd/acl.h"
 #include "mnemo/cmd/blocking.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/pubsub.h"
@@ -37,6 +40,7 @@ class Dispatcher : private db::ChangeListener {
     const CommandSpec* spec = nullptr;
     std::string full_name;  // "get", "client|id"
     const Entry* parent = nullptr;
+    uint32_t acl_id = 0;  // id in the ACL command catalog
     CommandStats stats;
     // Durations of its calls while latency-tracking is on (INFO latencystats); made on the
     // first such call.
@@ -75,6 +79,19 @@ class Dispatcher : private db::ChangeListener {
   // Every top-level command, in table order, disabled ones included (their statistics stay
   // zero).
   const std::vector<std::unique_ptr<Entry>>& commands() const { return commands_; }
+
+  // ---- ACL ----
+  Acl& acl() { return acl_; }
+  const Acl& acl() const { return acl_; }
+  const CommandCatalog& catalog() const { return catalog_; }
+  // Whether the client must AUTH before other commands: it has not, and the default user has a
+  // password or is off (Redis authRequired).
+  bool AuthRequired(const Client& client) const;
+  // Whether the client's user may read every key while running `argv` (SORT's BY and GET
+  // patterns; see Acl::CanReadAnyKey).
+  bool CanReadAnyKey(const Client& client, std::span<const std::string_view> argv) const;
+  // Records a refused AUTH / HELLO AUTH in the ACL log (object: the command as typed).
+  void LogAuthFailure(Client& client, std::string_view command, std::string_view username);
 
   const std::map<std::string, uint64_t>& error_stats() const { return error_stats_; }
   uint64_t total_commands() const { return total_commands_; }
@@ -124,6 +141,10 @@ class Dispatcher : private db::ChangeListener {
 
  private:
   void AddTable(std::span<const CommandSpec> table);
+  // The ACL check of one request: on refusal, logs it and returns the error text.
+  std::optional<std::string> CheckAcl(Client& client, const Entry& entry,
+                                      std::span<const std::string_view> argv, bool in_multi,
+                                      bool at_exec);
   void Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply, std::string_view error);
   void CountErrors(protocol::ReplyBuilder& reply, uint64_t before);
   // Runs the handler with statistics, latency and propagation of its effect.
@@ -146,6 +167,8 @@ class Dispatcher : private db::ChangeListener {
 
   db::Keyspace& keyspace_;
   ServerApi& server_;
+  CommandCatalog catalog_;
+  Acl acl_;
   std::vector<std::unique_ptr<Entry>> commands_;
   std::unordered_map<std::string, Entry*> index_;
   std::map<std::string, uint64_t> error_stats_;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "mnemo/base/function_ref.h"
 #include "mnemo/base/status.h"
 #include "mnemo/cmd/client.h"
 
@@ -109,8 +110,13 @@ class ServerApi {
   virtual MemoryOverview Memory() = 0;
   virtual std::string MemoryDoctor() = 0;
 
-  // The password of the default user ("" when there is none).
-  virtual const std::string& RequirePass() const = 0;
+  // ---- ACL ----
+  // Disconnects the clients `which` selects, as Redis does with the clients of a deleted user:
+  // each is first set back to the default user, unauthenticated, then closed; `self` (the
+  // caller) is closed after its reply.
+  virtual void DisconnectClients(FunctionRef<bool(const Client&)> which, Client& self) = 0;
+  // aclfile: the ACL file ("" when users live in the config file).
+  virtual std::string AclFile() const = 0;
   // Stops the server after the current command; returns the error text if it cannot (Redis's
   // "ERR Errors trying to SHUTDOWN. Check logs." when the final save fails without FORCE).
   virtual Status Shutdown(const ShutdownOptions& options) = 0;

@@ -69,6 +69,32 @@ inline constexpr std::string_view kErrWrongPass =
 inline constexpr std::string_view kErrAuthNoPassword =
     "ERR AUTH <password> called without any password configured for the default user. Are you "
     "sure your configuration is correct?";
+// ACL (Redis 7.0 processCommand and execCommand).
+inline constexpr std::string_view kErrNoPermKeys =
+    "NOPERM this user has no permissions to access one of the keys used as arguments";
+inline constexpr std::string_view kErrNoPermChannels =
+    "NOPERM this user has no permissions to access one of the channels used as arguments";
+// SORT's BY (with a '*') and GET patterns reach any key: refused unless the user may read every
+// key.
+inline constexpr std::string_view kErrSortByNoPerm =
+    "ERR BY option of SORT denied due to insufficient ACL permissions.";
+inline constexpr std::string_view kErrSortGetNoPerm =
+    "ERR GET option of SORT denied due to insufficient ACL permissions.";
+inline constexpr std::string_view kErrAclChangedPrefix =
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+    "call. This command is no longer allowed for the following reason: ";
+inline constexpr std::string_view kErrDefaultUserCannotBeRemoved =
+    "ERR The 'default' user cannot be removed";
+inline constexpr std::string_view kErrNoAclFile =
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify users "
+    "via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis "
+    "configuration file set) in order to store users in the Redis configuration.";
+inline constexpr std::string_view kErrAclSave =
+    "ERR There was an error trying to save the ACLs. Please check the server logs for more "
+    "information";
+inline constexpr std::string_view kErrGenpassBits =
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a positive "
+    "number up to 4096";
 inline constexpr std::string_view kErrOom =
     "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kErrNoProto = "NOPROTO unsupported protocol version";
@@ -186,7 +212,8 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 // "ERR unknown subcommand 'foo'. Try CLIENT HELP."
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
 // "ERR unknown subcommand or wrong number of arguments for 'x'. Try PUBSUB HELP." (a
-// subcommand whose handler refuses its arguments, Redis addReplySubcommandSyntaxError).
+// subcommand whose handler refuses its arguments, Redis addReplySubcommandSyntaxError: the
+// subcommand as typed, the command in upper case).
 std::string SubcommandSyntax(std::string_view command, std::string_view sub);
 // "ERR invalid expire time in 'set' command"
 std::string InvalidExpireTime(std::string_view command);
@@ -195,6 +222,8 @@ std::string UnsupportedOption(std::string_view option);
 // "ERR value is out of range, must be between <min> and <max>" (Redis getRangeLongFromObject
 // without a message of its own).
 std::string OutOfRange(int64_t min, int64_t max);
+// "NOPERM this user has no permissions to run the 'get' command" (full name: "config|get").
+std::string NoPermCommand(std::string_view full_name);
 // "ERR wrong number of arguments for 'get' command" (name in lower case; "client|id" for
 // subcommands).
 std::string WrongArity(std::string_view name);

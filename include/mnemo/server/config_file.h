@@ -1,12 +1,13 @@
-// config_file.h: reading configuration text: parameters, the `include` and `rename-command`
-// directives, and Redis's fatal error format with line numbers (layer: server).
+// config_file.h: reading configuration text: parameters, the `include`, `rename-command` and
+// `user` directives, and Redis's fatal error format with line numbers (layer: server).
 //
 // The text is redis.conf syntax: one "name value..." per line, '#' comments, quoting as in
 // redis-cli. Parameters are rows of the config table (config.h); directives are the lines that
 // are not parameters: `include <path or glob>` reads other files at that position (so the last
 // value of a parameter wins, wherever it is), `rename-command <name> <new name>` (new name "" to
-// disable). Included files are reached through ConfigFiles, so that tests and the fuzzer can
-// give them from memory.
+// disable), `user <name> <rules...>` (checked as Redis checks it, kept in ServerConfig::users
+// and created at start-up). Included files are reached through ConfigFiles, so that tests and the
+// fuzzer can give them from memory.
 #pragma once
 
 #include <string>

@@ -67,6 +67,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   db::Keyspace& keyspace() { return keyspace_; }
   cmd::Dispatcher& dispatcher() { return dispatcher_; }
   const ServerConfig& config() const { return config_; }
+  // Whether the users could be set up (requirepass, `user` lines, aclfile); Start() fails
+  // with this status otherwise.
+  const Status& acl_status() const { return acl_status_; }
   asio::io_context& io() { return io_; }
 
   // ---- cmd::ServerApi ----
@@ -81,7 +84,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
   cmd::Client* FindClient(uint64_t id) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
-  const std::string& RequirePass() const override { return config_.requirepass; }
+  void DisconnectClients(FunctionRef<bool(const cmd::Client&)> which, cmd::Client& self) override;
+  std::string AclFile() const override { return config_.aclfile; }
   Status Shutdown(const cmd::ShutdownOptions& options) override;
   bool AbortShutdown() override;
   bool DebugAllowed(const cmd::Client& self) const override;
@@ -98,8 +102,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  private:
   struct Session;
 
-  // Whether the default user has a password (requirepass). Protected mode and the start-up
-  // warning ask only this. (With ACL users: "the default user is not nopass".)
+  // Whether the default user needs a password: it is not nopass (requirepass, `>pass` rules,
+  // or no password at all after resetpass), as Redis 7.0 decides protected mode. Protected mode
+  // and the start-up warning ask only this.
   bool DefaultUserHasPassword() const;
   // Protected mode refuses `c`: protected-mode yes, the default user has no password, and the
   // client came over TCP from an address other than exactly 127.0.0.1 or ::1 (as Redis 7.0).
@@ -129,6 +134,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // maxmemory-clients: disconnects the clients with the most buffer memory (except those with
   // CLIENT NO-EVICT on) while the clients' total is above the limit.
   void EvictClientsIfNeeded();
+  // Sets up the users: requirepass, `user` lines of the config, the ACL file. Returns the
+  // reason the server cannot start, if any (Start() reports it).
+  Status LoadUsers();
   // Applies what changed between `old` and the current config (log level, limits, port...).
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
@@ -180,6 +188,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t used_memory_startup_ = 0;
   size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;
+  Status acl_status_;  // LoadUsers() at construction
   bool started_ = false;
   bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1
   bool shutting_down_ = false;
