@@ -33,6 +33,7 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
       SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
       HllCommands(), GeoCommands(), SortCommands(),
+      ObserveCommands(), ReplicationCommands(),
   };
   return kTables;
 }
@@ -165,6 +166,10 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
            "ERR Can't execute '" + entry->full_name +
                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                "this context");
+    return;
+  }
+  if (client.monitor && MonitorRefuses(spec, client)) {
+    Reject(client, entry, reply, protocol::kErrReplicaKeyspace);
     return;
   }
   const bool in_multi = client.multi.active;
@@ -315,6 +320,7 @@ void Dispatcher::ForgetClient(Client& c) {
   Unwatch(c);
   pubsub_.Forget(c);
   blocking_.Remove(c);
+  monitors_.Remove(c);
 }
 
 void Context::Block(std::span<const std::string_view> keys, int64_t deadline_ms,
@@ -364,6 +370,7 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
   const bool failed = reply.error_count() != errors_before;
   if (failed) ++entry.stats.failed_calls;
   CountErrors(reply, errors_before);
+  Observe(entry, client, argv, frame, elapsed_ns);
 }
 
 // ---- WATCH ---------------------------------------------------------------------------------

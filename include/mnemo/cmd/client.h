@@ -33,6 +33,10 @@ class ClientLink {
   virtual void SetPubSubClass(bool pubsub) = 0;
   // Closes the connection as soon as possible (an output limit, a deleted user).
   virtual void CloseAsap() = 0;
+  // The client's address as CLIENT LIST prints it (addr=): "ip:port", or "<socket path>:0"
+  // for a unix socket client (the slow log and MONITOR show it).
+  virtual std::string_view PeerAddress() const = 0;
+  virtual bool unix_socket() const = 0;
 };
 
 // What a blocked client's timeout replies (the shape its command answers with no data).
@@ -50,6 +54,9 @@ struct BlockedState {
   std::vector<std::string> argv;
   int64_t deadline_ms = 0;  // Unix time; 0: forever
   TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+  // The time its runs took so far: the slow log and the latency monitor count the sum when it
+  // is served (and nothing when it times out), as Redis does.
+  uint64_t elapsed_ns = 0;
 };
 
 // Pub/Sub subscriptions of a client (sorted: UNSUBSCRIBE without arguments answers in this
@@ -107,6 +114,7 @@ struct Client {
   ReplyMode reply_mode = ReplyMode::kOn;
   bool no_touch = false;   // CLIENT NO-TOUCH: commands leave LRU/LFU data alone
   bool postponed = false;  // waiting for CLIENT PAUSE to end
+  bool monitor = false;    // MONITOR: receives a line per command (cmd/monitor.h)
 
   ClientLink* link = nullptr;  // null for clients without a connection
   BlockedState blocked;

@@ -17,9 +17,12 @@
 #include <vector>
 
 #include "mnemo/base/histogram.h"
+#include "mnemo/base/latency_monitor.h"
 #include "mnemo/cmd/blocking.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/monitor.h"
 #include "mnemo/cmd/pubsub.h"
+#include "mnemo/cmd/slowlog.h"
 
 namespace mnemo::cmd {
 
@@ -110,6 +113,16 @@ class Dispatcher : private db::ChangeListener {
   // (a closed connection, RESET).
   void ForgetClient(Client& c);
 
+  // ---- observability: MONITOR, SLOWLOG, LATENCY (dispatcher_observe.cc) ----
+  Monitors& monitors() { return monitors_; }
+  SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  // The bytes the slow log, the latency samples and the monitor list hold, in allocator size
+  // classes (server overhead in INFO memory and MEMORY STATS).
+  size_t ObservabilityBytes() const;
+  // The slow log's share of ObservabilityBytes (MEMORY DOCTOR mentions a big one).
+  size_t SlowLogBytes() const;
+
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
   void ExecuteQueued(Client& client, std::span<const std::string_view> argv,
@@ -135,6 +148,13 @@ class Dispatcher : private db::ChangeListener {
   bool Rerun(Client& c);
   // The entry argv names (command or subcommand), or null.
   Entry* Lookup(std::span<const std::string_view> argv);
+  // After a call (dispatcher_observe.cc): feeds the monitors, the slow log and the latency
+  // monitor, as Redis call() does.
+  void Observe(const Entry& entry, Client& client, std::span<const std::string_view> argv,
+               const CallFrame& frame, uint64_t elapsed_ns);
+  // A monitor may not run commands that read or write keys (Redis: "Replica can't interact
+  // with the keyspace"; a monitor is a replica there).
+  static bool MonitorRefuses(const CommandSpec& spec, const Client& client);
 
   // WATCH hears of changes through the seam (db::ChangeListener).
   void OnKeyModified(db::Db& db, std::string_view key) override;
@@ -160,6 +180,9 @@ class Dispatcher : private db::ChangeListener {
   PubSub pubsub_;
   KeyspaceNotifier notifier_{pubsub_};
   Blocking blocking_;
+  Monitors monitors_;
+  SlowLog slowlog_;
+  LatencyMonitor latency_monitor_;
   // Watched keys by "<db>:<key>", with the clients watching each (Redis db->watched_keys).
   struct WatchEntry {
     int db = 0;

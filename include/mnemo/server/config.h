@@ -74,6 +74,10 @@ struct ServerConfig {
   bool latency_tracking = true;
   std::vector<double> latency_percentiles = {50.0, 99.0, 99.9};
   int64_t io_threads = 1;
+  // ---- observability ----
+  int64_t slowlog_log_slower_than = 10000;  // microseconds; -1: off, 0: every command
+  int64_t slowlog_max_len = 128;
+  int64_t latency_monitor_threshold = 0;  // milliseconds; 0: off
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;
 
