@@ -1,12 +1,12 @@
 // connection_cmds.cc: PING ECHO QUIT SELECT AUTH HELLO and CLIENT (layer: cmd).
 #include <string>
 
+#include "client_state_cmds.h"
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/version.h"
-#include "client_state_cmds.h"
 
 namespace mnemo::cmd {
 
@@ -65,6 +65,8 @@ bool CheckCredentials(Context& ctx, std::string_view user, std::string_view pass
 }
 
 void AuthCommand(Context& ctx) {
+  // MONITOR and the slow log show neither the user nor the password (Redis authCommand).
+  for (size_t i = 1; i < ctx.argc(); ++i) ctx.RedactArg(i);
   if (ctx.argc() > 3) {
     ctx.reply.Error(protocol::kErrSyntax);
     return;
@@ -111,6 +113,8 @@ void HelloCommand(Context& ctx) {
   for (; i < ctx.argc(); ++i) {
     const bool more = i + 1 < ctx.argc();
     if (EqualsIgnoreCase(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
+      ctx.RedactArg(i + 1);  // the user and the password, as Redis helloCommand
+      ctx.RedactArg(i + 2);
       if (!CheckCredentials(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) return;
       authenticated_now = true;
       i += 2;
@@ -364,16 +368,16 @@ constexpr CommandSpec kClientSubcommands[] = {
     {"unblock", ClientUnblockCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Unblocks a client blocked by a blocking command from a different connection.",
      "5.0.0", "O(log N) where N is the number of client connections"},
-    {"pause", ClientPauseCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-     "connection", "Suspends commands processing.", "3.0.0", "O(1)"},
+    {"pause", ClientPauseCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Suspends commands processing.", "3.0.0", "O(1)"},
     {"unpause", ClientUnpauseCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Resumes processing commands from paused clients.", "6.2.0",
      "O(N) Where N is the number of paused clients"},
     {"reply", ClientReplyCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
      "Instructs the server whether to reply to commands.", "3.2.0", "O(1)"},
     {"no-touch", ClientNoTouchCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
-     "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
-     "7.2.0", "O(1)"},
+     "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0",
+     "O(1)"},
     {"help", ClientHelpCommand, 2, kLoading | kStale, 0, 0, 0, "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
 };
@@ -384,8 +388,8 @@ constexpr CommandSpec kConnectionCommands[] = {
     {"echo", EchoCommand, 2, kFast, 0, 0, 0, "connection", "Returns the given string.", "1.0.0",
      "O(1)"},
     {"quit", QuitCommand, -1,
-     kRunsInMulti | kSubscribedOk | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast,
-     0, 0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)"},
+     kRunsInMulti | kSubscribedOk | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0,
+     0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)"},
     {"select", SelectCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
      "Changes the selected database.", "1.0.0", "O(1)"},
     {"auth", AuthCommand, -2, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
@@ -394,8 +398,8 @@ constexpr CommandSpec kConnectionCommands[] = {
     {"hello", HelloCommand, -1, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0,
      0, "connection", "Handshakes with the Redis server.", "6.0.0", "O(1)"},
     {"reset", ResetCommand, 1,
-     kRunsInMulti | kSubscribedOk | kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
-     0, 0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)"},
+     kRunsInMulti | kSubscribedOk | kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0,
+     0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)"},
     {"client", nullptr, -2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
      "A container for client connection commands.", "2.4.0", "Depends on subcommand.",
      kClientSubcommands},

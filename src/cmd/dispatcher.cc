@@ -29,11 +29,11 @@ std::string WatchIndexKey(int db, std::string_view key) {
 
 std::span<const std::span<const CommandSpec>> CommandTables() {
   static const std::span<const CommandSpec> kTables[] = {
-      ConnectionCommands(), StringCommands(), KeyCommands(),         ServerCommands(),
-      MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
-      SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
-      HllCommands(), GeoCommands(), SortCommands(),
-      ObserveCommands(), ReplicationCommands(),
+      ConnectionCommands(),  StringCommands(), KeyCommands(),         ServerCommands(),
+      MemoryCommands(),      HashCommands(),   ListCommands(),        ZsetCommands(),
+      SetCommands(),         BitmapCommands(), TransactionCommands(), PubsubCommands(),
+      HllCommands(),         GeoCommands(),    SortCommands(),        ObserveCommands(),
+      ReplicationCommands(),
   };
   return kTables;
 }
@@ -259,33 +259,48 @@ bool Dispatcher::Rerun(Client& c) {
   return false;
 }
 
+void Dispatcher::AnswerTimeout(Client& c, const BlockedState& was) {
+  protocol::ReplyBuilder& out = c.link->Output();
+  if (was.timeout_reply == TimeoutReply::kNullArray) {
+    out.NullArray();
+  } else if (was.timeout_reply == TimeoutReply::kNullBulk) {
+    out.Null();
+  } else {
+    // The command answers for itself (WAIT: the acknowledgements by now). It runs without
+    // being counted again: its call was counted when it blocked, and Redis does not count the
+    // timeout either (no stats, no slow log, no monitor line).
+    std::vector<std::string_view> argv(was.argv.begin(), was.argv.end());
+    Entry* entry = Lookup(argv);
+    MNEMO_ASSERT(entry != nullptr);
+    const int saved_db = c.db;
+    c.db = was.db;
+    c.blocked.timed_out = true;
+    CallFrame frame;
+    Context ctx{argv, c, out, keyspace_, server_, *this, frame};
+    entry->spec->handler(ctx);
+    c.blocked = BlockedState{};
+    c.db = saved_db;
+  }
+  c.link->OutputAdded();
+  c.link->Resume();
+}
+
 void Dispatcher::ExpireBlocked(int64_t now_ms) {
-  blocking_.ExpireDeadlines(now_ms, [](Client& c, TimeoutReply r) {
-    protocol::ReplyBuilder& out = c.link->Output();
-    if (r == TimeoutReply::kNullArray) {
-      out.NullArray();
-    } else {
-      out.Null();
-    }
-    c.link->OutputAdded();
-    c.link->Resume();
-  });
+  blocking_.ExpireDeadlines(now_ms,
+                            [this](Client& c, const BlockedState& was) { AnswerTimeout(c, was); });
 }
 
 bool Dispatcher::Unblock(Client& c, bool error) {
   if (!c.blocked.active) return false;
-  const TimeoutReply r = c.blocked.timeout_reply;
+  const BlockedState was = c.blocked;
   blocking_.Remove(c);
-  protocol::ReplyBuilder& out = c.link->Output();
   if (error) {
-    out.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-  } else if (r == TimeoutReply::kNullArray) {
-    out.NullArray();
-  } else {
-    out.Null();
+    c.link->Output().Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    c.link->OutputAdded();
+    c.link->Resume();
+    return true;
   }
-  c.link->OutputAdded();
-  c.link->Resume();
+  AnswerTimeout(c, was);
   return true;
 }
 

@@ -24,9 +24,8 @@ bool Dispatcher::MonitorRefuses(const CommandSpec& spec, const Client& client) {
   return (spec.flags & kExec) && (client.multi.flags & keyspace);
 }
 
-void Dispatcher::Observe(const Entry& entry, Client& client,
-                         std::span<const std::string_view> argv, const CallFrame& frame,
-                         uint64_t elapsed_ns) {
+void Dispatcher::Observe(const Entry& entry, Client& client, std::span<const std::string_view> argv,
+                         const CallFrame& frame, uint64_t elapsed_ns) {
   const uint32_t flags = entry.spec->flags;
   BlockedState& blocked = client.blocked;
   // Monitors see a command after it ran, in the database it left the client in; admin commands
@@ -53,15 +52,10 @@ void Dispatcher::Observe(const Entry& entry, Client& client,
                                      duration_us / 1000, now_s);
 }
 
-size_t Dispatcher::SlowLogBytes() const {
-  size_t total = 0;
-  slowlog_.ForEachAllocation([&total](size_t n) { total += mem::SizeClass(n); });
-  return total;
-}
-
 size_t Dispatcher::ObservabilityBytes() const {
-  size_t total = SlowLogBytes();
+  size_t total = 0;
   auto add = [&total](size_t n) { total += mem::SizeClass(n); };
+  slowlog_.ForEachAllocation(add);
   latency_monitor_.ForEachAllocation(add);
   monitors_.ForEachAllocation(add);
   return total;

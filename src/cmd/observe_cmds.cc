@@ -169,8 +169,8 @@ void LatencyGraphCommand(Context& ctx) {
     high = points.empty() ? s.latency : std::max(high, s.latency);
     points.push_back({static_cast<double>(s.latency), AgoLabel(now_s - s.time)});
   }
-  std::string graph = fmt::format("{} - high {} ms, low {} ms (all time high {} ms)\n",
-                                  ctx.arg(2), high, low, series->max);
+  std::string graph = fmt::format("{} - high {} ms, low {} ms (all time high {} ms)\n", ctx.arg(2),
+                                  high, low, series->max);
   graph.append(kColumns, '-');
   graph += '\n';
   RenderSparkline(points, kColumns, kRows, graph);
@@ -238,10 +238,10 @@ std::string LatencyReport(const LatencyMonitor& m) {
     for (const LatencyMonitor::Sample& s : samples) dev += std::fabs(s.latency - avg);
     if (!samples.empty()) dev /= static_cast<double>(samples.size());
     // The average time between two spikes (0 with a single one).
-    const double period =
-        samples.size() > 1 ? static_cast<double>(samples.back().time - samples.front().time) /
-                                 static_cast<double>(samples.size() - 1)
-                           : 0;
+    const double period = samples.size() > 1
+                              ? static_cast<double>(samples.back().time - samples.front().time) /
+                                    static_cast<double>(samples.size() - 1)
+                              : 0;
     out += fmt::format(
         "{}. {}: {} spike{}, average {:.0f} ms, mean deviation {:.0f} ms, one every {:.2f} s; "
         "worst ever {} ms.\n",

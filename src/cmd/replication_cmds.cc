@@ -1,8 +1,12 @@
 // replication_cmds.cc: the commands of replication; for now WAIT (layer: cmd).
 //
-// There are no replicas yet (replication comes later), so WAIT answers 0 at once. The place
-// where replica acknowledgements plug in is ReplicasAcknowledged below.
+// There are no replicas yet (replication comes later): WAIT counts 0 acknowledgements, and a
+// WAIT for more than that blocks until its timeout, as in Redis. Replica acknowledgements plug
+// in at ReplicasAcknowledged below, and will wake waiting clients through the blocking registry.
+#include <cstdint>
 #include <string_view>
+
+#include "mnemo/base/clock.h"
 
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
@@ -20,12 +24,10 @@ int64_t ReplicasAcknowledged(const Context& ctx) {
 }
 
 // WAIT numreplicas timeout: the number of replicas that acknowledged the client's writes.
-// Redis blocks the client until `numreplicas` acknowledge them or `timeout` ms pass (0: for
-// ever), and answers at once inside MULTI or a script. With replication, a client that may
-// block (ctx.CanBlock()) and has too few acknowledgements waits here, woken by each REPLCONF
-// ACK and by its deadline. Without replicas nothing can acknowledge, so Mnemo answers the
-// count (0) at once instead of waiting out the timeout (Redis waits, and waits for ever when
-// the timeout is 0).
+// When fewer than `numreplicas` did, the client blocks (cmd/blocking.h, without keys) until
+// `timeout` milliseconds pass (0: for ever) or CLIENT UNBLOCK, then answers the count of that
+// moment: its command runs once more with blocked.timed_out set. Where it may not block (inside
+// EXEC), it answers at once, as Redis does.
 void WaitCommand(Context& ctx) {
   auto numreplicas = IntArg(ctx, ctx.arg(1));
   if (!numreplicas) return;
@@ -35,7 +37,17 @@ void WaitCommand(Context& ctx) {
     ctx.reply.Error(protocol::kErrTimeoutNegative);
     return;
   }
-  ctx.reply.Integer(ReplicasAcknowledged(ctx));
+  const int64_t now = UnixTimeMs();
+  if (*timeout > INT64_MAX - now) {
+    ctx.reply.Error(protocol::kErrTimeoutOutOfRange);
+    return;
+  }
+  const int64_t acked = ReplicasAcknowledged(ctx);
+  if (acked >= *numreplicas || ctx.client.blocked.timed_out || !ctx.client.CanBlock()) {
+    ctx.reply.Integer(acked);
+    return;
+  }
+  ctx.Block({}, *timeout == 0 ? 0 : now + *timeout, TimeoutReply::kRerun);
 }
 
 constexpr CommandSpec kReplicationCommands[] = {

@@ -30,8 +30,8 @@ void SlowLog::Push(std::span<const std::string_view> argv, std::span<const uint3
     std::string_view a = argv[i];
     if (std::find(redacted.begin(), redacted.end(), i) != redacted.end()) a = kRedacted;
     if (a.size() > kMaxArgBytes) {
-      e.argv.push_back(fmt::format("{}... ({} more bytes)", a.substr(0, kMaxArgBytes),
-                                   a.size() - kMaxArgBytes));
+      e.argv.push_back(
+          fmt::format("{}... ({} more bytes)", a.substr(0, kMaxArgBytes), a.size() - kMaxArgBytes));
     } else {
       e.argv.emplace_back(a);
     }
@@ -60,7 +60,8 @@ void SlowLog::Push(std::span<const std::string_view> argv, std::span<const uint3
     // slowlog-max-len was lowered: drop the oldest beyond it.
     std::rotate(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(start_), ring_.end());
     start_ = 0;
-    ring_.erase(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(ring_.size() - max_len_));
+    ring_.erase(ring_.begin(),
+                ring_.begin() + static_cast<std::ptrdiff_t>(ring_.size() - max_len_));
     ring_.shrink_to_fit();
   }
 }

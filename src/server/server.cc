@@ -454,8 +454,7 @@ db::Evictor::Result Server::Evict(bool pending_only) {
   if (!latency.enabled()) return pending_only ? evictor_.RunPending() : evictor_.Perform();
   const int64_t start = MonotonicUs();
   const db::Evictor::Result r = pending_only ? evictor_.RunPending() : evictor_.Perform();
-  latency.AddSampleIfNeeded("eviction-cycle", (MonotonicUs() - start) / 1000,
-                            UnixTimeMs() / 1000);
+  latency.AddSampleIfNeeded("eviction-cycle", (MonotonicUs() - start) / 1000, UnixTimeMs() / 1000);
   return r;
 }
 

@@ -39,8 +39,10 @@ class ClientLink {
   virtual bool unix_socket() const = 0;
 };
 
-// What a blocked client's timeout replies (the shape its command answers with no data).
-enum class TimeoutReply : uint8_t { kNullArray, kNullBulk };
+// What a blocked client's timeout replies: the shape its command answers with no data, or
+// (kRerun) whatever its command answers when run once more with BlockedState::timed_out set
+// (WAIT answers how many replicas acknowledged by then).
+enum class TimeoutReply : uint8_t { kNullArray, kNullBulk, kRerun };
 
 // A client blocked by BLPOP and family: the keys it waits on and the command to run again when
 // one of them changes (Redis 7.2 re-executes the command, so every blocking command is served by
@@ -49,6 +51,7 @@ struct BlockedState {
   bool active = false;
   bool reprocessing = false;  // its command is being run again for a key that changed
   bool reblocked = false;     // ... and found nothing again
+  bool timed_out = false;     // its command runs a last time to answer its timeout (kRerun)
   int db = 0;
   std::vector<std::string> keys;
   std::vector<std::string> argv;

@@ -118,10 +118,8 @@ class Dispatcher : private db::ChangeListener {
   SlowLog& slowlog() { return slowlog_; }
   LatencyMonitor& latency_monitor() { return latency_monitor_; }
   // The bytes the slow log, the latency samples and the monitor list hold, in allocator size
-  // classes (server overhead in INFO memory and MEMORY STATS).
+  // classes (server overhead: overhead.total in MEMORY STATS, used_memory_overhead in INFO).
   size_t ObservabilityBytes() const;
-  // The slow log's share of ObservabilityBytes (MEMORY DOCTOR mentions a big one).
-  size_t SlowLogBytes() const;
 
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
@@ -146,6 +144,9 @@ class Dispatcher : private db::ChangeListener {
   void ServeBlocked();
   // Runs a blocked client's command again; true iff it blocked again.
   bool Rerun(Client& c);
+  // Answers a client whose wait ended without data (its deadline, CLIENT UNBLOCK TIMEOUT) with
+  // its command's timeout reply, and resumes it. `was` is its blocked state before removal.
+  void AnswerTimeout(Client& c, const BlockedState& was);
   // The entry argv names (command or subcommand), or null.
   Entry* Lookup(std::span<const std::string_view> argv);
   // After a call (dispatcher_observe.cc): feeds the monitors, the slow log and the latency

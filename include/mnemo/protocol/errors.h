@@ -105,6 +105,7 @@ inline constexpr std::string_view kErrMonitorDenyBlocking =
 inline constexpr std::string_view kErrSlowlogCount =
     "ERR count should be greater than or equal to -1";
 inline constexpr std::string_view kErrTimeoutNegative = "ERR timeout is negative";
+inline constexpr std::string_view kErrTimeoutOutOfRange = "ERR timeout is out of range";
 // An integer argument outside a C int (Redis getIntFromObjectOrReply without a message).
 inline constexpr std::string_view kErrIntRange =
     "ERR value is out of range, value must between -2147483648 and 2147483647";
