@@ -12,7 +12,7 @@ GROUP_TITLES = [
     ("connection", "Connection"), ("string", "Strings"), ("bitmap", "Bitmaps"),
     ("generic", "Keys"), ("hash", "Hashes"), ("list", "Lists"), ("set", "Sets"),
     ("sorted-set", "Sorted sets"), ("hyperloglog", "HyperLogLog"), ("geo", "Geospatial"),
-    ("transactions", "Transactions"), ("server", "Server"),
+    ("pubsub", "Pub/Sub"), ("transactions", "Transactions"), ("server", "Server"),
 ]
 
 

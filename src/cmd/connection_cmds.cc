@@ -65,12 +65,12 @@ bool CheckCredentials(Context& ctx, std::string_view user, std::string_view pass
 }
 
 void AuthCommand(Context& ctx) {
-  // MONITOR and the slow log show neither the user nor the password (Redis authCommand).
-  for (size_t i = 1; i < ctx.argc(); ++i) ctx.RedactArg(i);
   if (ctx.argc() > 3) {
-    ctx.reply.Error(protocol::kErrSyntax);
+    ctx.reply.Error(protocol::kErrSyntax);  // shown as sent, as Redis does
     return;
   }
+  // MONITOR and the slow log show neither the user nor the password (Redis authCommand).
+  for (size_t i = 1; i < ctx.argc(); ++i) ctx.RedactArg(i);
   if (ctx.argc() == 2) {
     if (ctx.server.RequirePass().empty()) {
       ctx.reply.Error(protocol::kErrAuthNoPassword);

@@ -6,8 +6,8 @@
 // kept, at most slowlog-max-len of them, trimmed when an entry is added (lowering the limit
 // trims at the next entry). Each entry keeps at most 32 arguments (the 32nd says "... (N more
 // arguments)") and at most 128 bytes of each ("... (N more bytes)"), so one entry is bounded
-// (about 4.5 KB) whatever the command was. Ids grow from 0 and are never reused, not even after
-// a reset.
+// (about 6 KB with the allocator's size classes) whatever the command was. Ids grow from 0 and are
+// never reused, not even after a reset.
 //
 // Memory: the entries live in one ring (a vector, grown to the longest the log has been since
 // the last reset) and their strings; ForEachAllocation lists every block for MEMORY STATS.
