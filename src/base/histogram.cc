@@ -44,6 +44,12 @@ uint64_t LatencyHistogram::count() const {
   return n;
 }
 
+uint64_t LatencyHistogram::CountBelow(uint64_t ns) const {
+  uint64_t n = 0;
+  for (size_t b = 0; b < kBuckets && HighestIn(b) < ns; ++b) n += counts_[b];
+  return n;
+}
+
 uint64_t LatencyHistogram::ValueAtPercentile(double percentile) const {
   const uint64_t total = count();
   if (total == 0) return 0;

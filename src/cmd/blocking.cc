@@ -110,12 +110,13 @@ int64_t Blocking::NextDeadline() const {
   return deadlines_.empty() ? 0 : deadlines_.begin()->first.first;
 }
 
-void Blocking::ExpireDeadlines(int64_t now_ms, FunctionRef<void(Client&, TimeoutReply)> expire) {
+void Blocking::ExpireDeadlines(int64_t now_ms,
+                               FunctionRef<void(Client&, const BlockedState&)> expire) {
   while (!deadlines_.empty() && deadlines_.begin()->first.first <= now_ms) {
     Client* c = deadlines_.begin()->second;
-    const TimeoutReply reply = c->blocked.timeout_reply;
+    const BlockedState was = c->blocked;
     Remove(*c);
-    expire(*c, reply);
+    expire(*c, was);
   }
 }
 

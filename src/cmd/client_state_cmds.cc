@@ -94,13 +94,14 @@ void ClientNoTouchCommand(Context& ctx) {
 }
 
 // RESET: the connection as new (Redis clearClientConnectionState): no transaction, no watched
-// keys, no subscriptions, database 0, RESP2, the default user, no name, replies on, and the
-// NO-EVICT and NO-TOUCH modes off. lib-name and lib-ver stay: they describe the library.
+// keys, no subscriptions, not a monitor, database 0, RESP2, the default user, no name, replies on,
+// and the NO-EVICT and NO-TOUCH modes off. lib-name and lib-ver stay: they describe the library.
 void ResetCommand(Context& ctx) {
   Client& c = ctx.client;
   c.multi.Clear();
   ctx.dispatcher.Unwatch(c);
   ctx.dispatcher.pubsub().Forget(c);
+  ctx.dispatcher.monitors().Remove(c);
   c.db = 0;
   ctx.reply.set_resp(2);
   // Back to the default user, authenticated iff it needs no password (Redis

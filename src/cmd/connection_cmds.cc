@@ -73,9 +73,11 @@ bool Authenticate(Context& ctx, std::string_view user, std::string_view pass) {
 
 void AuthCommand(Context& ctx) {
   if (ctx.argc() > 3) {
-    ctx.reply.Error(protocol::kErrSyntax);
+    ctx.reply.Error(protocol::kErrSyntax);  // shown as sent, as Redis does
     return;
   }
+  // MONITOR and the slow log show neither the user nor the password (Redis authCommand).
+  for (size_t i = 1; i < ctx.argc(); ++i) ctx.RedactArg(i);
   if (ctx.argc() == 2) {
     // The old form authenticates the default user, and is an error when it has no password.
     if (ctx.dispatcher.acl().default_user()->nopass()) {
@@ -117,6 +119,8 @@ void HelloCommand(Context& ctx) {
   for (; i < ctx.argc(); ++i) {
     const bool more = i + 1 < ctx.argc();
     if (EqualsIgnoreCase(ctx.arg(i), "AUTH") && i + 2 < ctx.argc()) {
+      ctx.RedactArg(i + 1);  // the user and the password, as Redis helloCommand
+      ctx.RedactArg(i + 2);
       // Authenticates at once, before the other options are checked (Redis).
       if (!Authenticate(ctx, ctx.arg(i + 1), ctx.arg(i + 2))) return;
       i += 2;

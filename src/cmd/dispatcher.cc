@@ -33,6 +33,7 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
       SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
       HllCommands(),        GeoCommands(),    SortCommands(),        AclCommands(),
+      ObserveCommands(),    ReplicationCommands(),
   };
   return kTables;
 }
@@ -188,6 +189,10 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
                "this context");
     return;
   }
+  if (client.monitor && MonitorRefuses(spec, client)) {
+    Reject(client, entry, reply, protocol::kErrReplicaKeyspace);
+    return;
+  }
   const int64_t now = UnixTimeMs();
   keyspace_.set_now_ms(now);
   // The LRU tick (250 ms) is finer than a 10 Hz cron could keep up to date.
@@ -269,33 +274,48 @@ bool Dispatcher::Rerun(Client& c) {
   return false;
 }
 
+void Dispatcher::AnswerTimeout(Client& c, const BlockedState& was) {
+  protocol::ReplyBuilder& out = c.link->Output();
+  if (was.timeout_reply == TimeoutReply::kNullArray) {
+    out.NullArray();
+  } else if (was.timeout_reply == TimeoutReply::kNullBulk) {
+    out.Null();
+  } else {
+    // The command answers for itself (WAIT: the acknowledgements by now). It runs without
+    // being counted again: its call was counted when it blocked, and Redis does not count the
+    // timeout either (no stats, no slow log, no monitor line).
+    std::vector<std::string_view> argv(was.argv.begin(), was.argv.end());
+    Entry* entry = Lookup(argv);
+    MNEMO_ASSERT(entry != nullptr);
+    const int saved_db = c.db;
+    c.db = was.db;
+    c.blocked.timed_out = true;
+    CallFrame frame;
+    Context ctx{argv, c, out, keyspace_, server_, *this, frame};
+    entry->spec->handler(ctx);
+    c.blocked = BlockedState{};
+    c.db = saved_db;
+  }
+  c.link->OutputAdded();
+  c.link->Resume();
+}
+
 void Dispatcher::ExpireBlocked(int64_t now_ms) {
-  blocking_.ExpireDeadlines(now_ms, [](Client& c, TimeoutReply r) {
-    protocol::ReplyBuilder& out = c.link->Output();
-    if (r == TimeoutReply::kNullArray) {
-      out.NullArray();
-    } else {
-      out.Null();
-    }
-    c.link->OutputAdded();
-    c.link->Resume();
-  });
+  blocking_.ExpireDeadlines(now_ms,
+                            [this](Client& c, const BlockedState& was) { AnswerTimeout(c, was); });
 }
 
 bool Dispatcher::Unblock(Client& c, bool error) {
   if (!c.blocked.active) return false;
-  const TimeoutReply r = c.blocked.timeout_reply;
+  const BlockedState was = c.blocked;
   blocking_.Remove(c);
-  protocol::ReplyBuilder& out = c.link->Output();
   if (error) {
-    out.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-  } else if (r == TimeoutReply::kNullArray) {
-    out.NullArray();
-  } else {
-    out.Null();
+    c.link->Output().Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    c.link->OutputAdded();
+    c.link->Resume();
+    return true;
   }
-  c.link->OutputAdded();
-  c.link->Resume();
+  AnswerTimeout(c, was);
   return true;
 }
 
@@ -330,6 +350,7 @@ void Dispatcher::ForgetClient(Client& c) {
   Unwatch(c);
   pubsub_.Forget(c);
   blocking_.Remove(c);
+  monitors_.Remove(c);
 }
 
 void Context::Block(std::span<const std::string_view> keys, int64_t deadline_ms,
@@ -434,6 +455,7 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
   const bool failed = reply.error_count() != errors_before;
   if (failed) ++entry.stats.failed_calls;
   CountErrors(reply, errors_before);
+  Observe(entry, client, argv, frame, elapsed_ns);
 }
 
 // ---- WATCH ---------------------------------------------------------------------------------

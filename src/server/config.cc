@@ -631,6 +631,18 @@ constexpr ConfigParam kParams[] = {
      "A HyperLogLog stays sparse up to this many bytes (then dense: 12304 bytes).",
      SetDbMemory<&db::Options::hll_sparse_max_bytes, 0, kLongMax>,
      GetDbInt<&db::Options::hll_sparse_max_bytes>},
+    // ---- observability: the slow log and the latency monitor ----
+    {"slowlog-log-slower-than", "", 0, "10000",
+     "Log commands that run at least this many microseconds (SLOWLOG); -1: none, 0: all.",
+     SetInt<&ServerConfig::slowlog_log_slower_than, -1, kLongMax>,
+     GetInt<&ServerConfig::slowlog_log_slower_than>},
+    {"slowlog-max-len", "", 0, "128", "Keep the newest this many slow log entries.",
+     SetInt<&ServerConfig::slowlog_max_len, 0, kLongMax>, GetInt<&ServerConfig::slowlog_max_len>},
+    {"latency-monitor-threshold", "", 0, "0",
+     "Record events (commands, expiry and eviction cycles) that take at least this many "
+     "milliseconds (LATENCY); 0: off.",
+     SetInt<&ServerConfig::latency_monitor_threshold, 0, kLongMax>,
+     GetInt<&ServerConfig::latency_monitor_threshold>},
 };
 
 }  // namespace

@@ -53,9 +53,11 @@ cmd::MemoryOverview Server::Memory() {
     if (d.size() == 0 && main == 0 && expires == 0) continue;
     m.dbs.push_back({i, d.size(), d.expires_size(), main, expires});
   }
-  // Server state that grows after startup: the per-command latency histograms (8 KiB each).
-  m.overhead_total = std::min(
-      used, used_memory_startup_ + m.clients_normal + tables + dispatcher_.LatencyHistogramBytes());
+  // Server state that grows after startup: the per-command latency histograms (8 KiB each),
+  // the slow log, the latency monitor's events and the list of monitors.
+  m.overhead_total =
+      std::min(used, used_memory_startup_ + m.clients_normal + tables +
+                         dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes());
   m.dataset_bytes = used - m.overhead_total;
   const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
   m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;

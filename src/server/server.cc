@@ -36,6 +36,8 @@ struct Server::Session : net::ConnectionState, cmd::ClientLink {
     conn->set_output_class(pubsub ? net::OutputClass::kPubSub : net::OutputClass::kNormal);
   }
   void CloseAsap() override { server->QueueClose(*conn); }
+  std::string_view PeerAddress() const override { return conn->peer(); }
+  bool unix_socket() const override { return conn->unix_socket(); }
 
   Server* server;
   net::Connection* conn;  // owns this session
@@ -181,10 +183,11 @@ Server::Server(ServerConfig config, std::string config_file)
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
+  evictor_.set_latency_monitor(&dispatcher_.latency_monitor());
   dispatcher_.set_memory_guard([this] {
     // No eviction while CLIENT PAUSE holds writes back; writes wait for the pause anyway.
     if (dispatcher_.writes_paused()) return true;
-    const db::Evictor::Result r = evictor_.Perform();
+    const db::Evictor::Result r = Evict(false);
     if (r == db::Evictor::Result::kRunning) StartEvictionProc();
     return r != db::Evictor::Result::kFail;
   });
@@ -230,6 +233,9 @@ Server::~Server() {
 // Settings the connections and the dispatcher read on every request.
 void Server::ApplyLimits() {
   dispatcher_.set_latency_tracking(config_.latency_tracking);
+  dispatcher_.slowlog().set_threshold_us(config_.slowlog_log_slower_than);
+  dispatcher_.slowlog().set_max_len(static_cast<size_t>(config_.slowlog_max_len));
+  dispatcher_.latency_monitor().set_threshold_ms(config_.latency_monitor_threshold);
   limits_.query_buffer_limit = static_cast<size_t>(config_.client_query_buffer_limit);
   limits_.max_bulk_len = config_.proto_max_bulk_len;
   auto set_limit = [this](net::OutputClass cls, int64_t hard, int64_t soft, int64_t seconds) {
@@ -486,8 +492,17 @@ void Server::StartEvictionProc() {
     eviction_proc_running_ = false;
     if (shutting_down_ || keyspace_.options().maxmemory == 0) return;
     keyspace_.set_now_ms(UnixTimeMs());  // LFU scores read the command clock
-    if (evictor_.Perform() == db::Evictor::Result::kRunning) StartEvictionProc();
+    if (Evict(false) == db::Evictor::Result::kRunning) StartEvictionProc();
   });
+}
+
+db::Evictor::Result Server::Evict(bool pending_only) {
+  LatencyMonitor& latency = latency_monitor();
+  if (!latency.enabled()) return pending_only ? evictor_.RunPending() : evictor_.Perform();
+  const int64_t start = MonotonicUs();
+  const db::Evictor::Result r = pending_only ? evictor_.RunPending() : evictor_.Perform();
+  latency.AddSampleIfNeeded("eviction-cycle", (MonotonicUs() - start) / 1000, UnixTimeMs() / 1000);
+  return r;
 }
 
 void Server::ScheduleCron() {
@@ -513,10 +528,17 @@ void Server::Cron() {
   const bool writes_paused = dispatcher_.CheckPause(now) != 0;
   // Eviction that ran out of time continues in the eviction proc; this is a backstop.
   if (!writes_paused && keyspace_.options().maxmemory > 0 &&
-      evictor_.RunPending() == db::Evictor::Result::kRunning) {
+      Evict(true) == db::Evictor::Result::kRunning) {
     StartEvictionProc();
   }
-  if (!writes_paused) expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
+  if (!writes_paused) {
+    const int64_t expire_start = latency_monitor().enabled() ? MonotonicUs() : 0;
+    expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
+    if (expire_start != 0) {
+      latency_monitor().AddSampleIfNeeded("expire-cycle", (MonotonicUs() - expire_start) / 1000,
+                                          now / 1000);
+    }
+  }
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -608,6 +630,7 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const cmd::Client& cl = s.client;
   // Redis's letters in its order; "N" only when no flag is set.
   std::string flags;
+  if (cl.monitor) flags += 'O';
   if (cl.blocked.active) flags += 'b';
   if (cl.subs.any()) flags += 'P';
   if (cl.multi.active) flags += 'x';

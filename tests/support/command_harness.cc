@@ -12,6 +12,9 @@ CommandHarness::CommandHarness(std::string_view config_lines) {
   // Latency histograms are made on a command's first call (8 KiB each): off here, so that the
   // memory a command leaves behind is only its data's. tests/integration covers them.
   config.latency_tracking = false;
+  // The slow log likewise: a command that happens to take 10 ms on a loaded machine would leave
+  // an entry (up to 6 KB) behind. tests/cmd/observe_test.cc turns it on where it is tested.
+  config.slowlog_log_slower_than = -1;
   Status s = server::LoadConfigText(config_lines, config);
   EXPECT_TRUE(s.ok()) << s.message();
   server_ = std::make_unique<server::Server>(config, "");

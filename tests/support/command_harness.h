@@ -17,8 +17,8 @@ namespace mnemo::test {
 
 class CommandHarness {
  public:
-  // A server on the default configuration but latency-tracking off, with `config_lines`
-  // (redis.conf syntax) applied.
+  // A server on the default configuration but latency-tracking and the slow log off, with
+  // `config_lines` (redis.conf syntax) applied.
   explicit CommandHarness(std::string_view config_lines = "");
   ~CommandHarness();
 

@@ -29,6 +29,10 @@ class LatencyHistogram {
   // least the first value). 0 when nothing was recorded.
   uint64_t ValueAtPercentile(double percentile) const;
 
+  // The number of values recorded below `ns`: exact when `ns` is where a bucket starts (0 to
+  // 64, and every power of two); otherwise the values of the bucket holding `ns` are left out.
+  uint64_t CountBelow(uint64_t ns) const;
+
   // The bucket of `ns`, and the lowest and highest value a bucket holds (exposed for tests).
   static size_t BucketOf(uint64_t ns);
   static uint64_t LowestIn(size_t bucket);

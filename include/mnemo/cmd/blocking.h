@@ -35,7 +35,8 @@ class Blocking : public db::ChangeListener {
   Blocking(const Blocking&) = delete;
   Blocking& operator=(const Blocking&) = delete;
 
-  // Registers `c` as blocked on `keys` of database `db` until `deadline_ms` (Unix ms; 0:
+  // Registers `c` as blocked on `keys` of database `db` (none: only its deadline, CLIENT
+  // UNBLOCK or, later, replication ends it, as for WAIT) until `deadline_ms` (Unix ms; 0:
   // forever), keeping `argv` to run again, and suspends its connection. When the client's
   // command is being run again (c.blocked.reprocessing), it keeps its place instead.
   // REQUIRES: c.CanBlock().
@@ -54,9 +55,10 @@ class Blocking : public db::ChangeListener {
 
   // The earliest deadline of a blocked client (Unix ms), or 0 when none.
   int64_t NextDeadline() const;
-  // Calls `expire(c, reply)` for every client whose deadline is at or before `now_ms`, after
-  // removing it from the registry; `reply` is the shape of its command's timeout reply.
-  void ExpireDeadlines(int64_t now_ms, FunctionRef<void(Client&, TimeoutReply)> expire);
+  // Calls `expire(c, was)` for every client whose deadline is at or before `now_ms`, after
+  // removing it from the registry; `was` is its blocked state as it was (the shape of its
+  // timeout reply, and its command for TimeoutReply::kRerun).
+  void ExpireDeadlines(int64_t now_ms, FunctionRef<void(Client&, const BlockedState&)> expire);
 
   size_t blocked_clients() const { return blocked_count_; }
   size_t clients_with_deadline() const { return deadlines_.size(); }

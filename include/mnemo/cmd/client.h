@@ -34,10 +34,16 @@ class ClientLink {
   virtual void SetPubSubClass(bool pubsub) = 0;
   // Closes the connection as soon as possible (an output limit, a deleted user).
   virtual void CloseAsap() = 0;
+  // The client's address as CLIENT LIST prints it (addr=): "ip:port", or "<socket path>:0"
+  // for a unix socket client (the slow log and MONITOR show it).
+  virtual std::string_view PeerAddress() const = 0;
+  virtual bool unix_socket() const = 0;
 };
 
-// What a blocked client's timeout replies (the shape its command answers with no data).
-enum class TimeoutReply : uint8_t { kNullArray, kNullBulk };
+// What a blocked client's timeout replies: the shape its command answers with no data, or
+// (kRerun) whatever its command answers when run once more with BlockedState::timed_out set
+// (WAIT answers how many replicas acknowledged by then).
+enum class TimeoutReply : uint8_t { kNullArray, kNullBulk, kRerun };
 
 // A client blocked by BLPOP and family: the keys it waits on and the command to run again when
 // one of them changes (Redis 7.2 re-executes the command, so every blocking command is served by
@@ -46,11 +52,15 @@ struct BlockedState {
   bool active = false;
   bool reprocessing = false;  // its command is being run again for a key that changed
   bool reblocked = false;     // ... and found nothing again
+  bool timed_out = false;     // its command runs a last time to answer its timeout (kRerun)
   int db = 0;
   std::vector<std::string> keys;
   std::vector<std::string> argv;
   int64_t deadline_ms = 0;  // Unix time; 0: forever
   TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+  // The time its runs took so far: the slow log and the latency monitor count the sum when it
+  // is served (and nothing when it times out), as Redis does.
+  uint64_t elapsed_ns = 0;
 };
 
 // Pub/Sub subscriptions of a client (sorted: UNSUBSCRIBE without arguments answers in this
@@ -115,6 +125,7 @@ struct Client {
   ReplyMode reply_mode = ReplyMode::kOn;
   bool no_touch = false;   // CLIENT NO-TOUCH: commands leave LRU/LFU data alone
   bool postponed = false;  // waiting for CLIENT PAUSE to end
+  bool monitor = false;    // MONITOR: receives a line per command (cmd/monitor.h)
 
   ClientLink* link = nullptr;  // null for clients without a connection
   BlockedState blocked;

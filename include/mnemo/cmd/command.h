@@ -139,6 +139,9 @@ struct CallFrame {
   bool prevent = false;
   // Propagate the call even if it changed no key (PUBLISH, Redis forceCommandPropagation).
   bool force = false;
+  // Argument positions MONITOR and the slow log show as "(redacted)" (passwords; Redis
+  // redactClientCommandArgument).
+  std::vector<uint32_t> redacted;
 };
 
 // Everything a handler may use while it runs.
@@ -201,6 +204,10 @@ struct Context {
     keyspace.changes().Propagate(client.db, std::move(argv_out));
   }
 
+  // ---- observability ----
+  // MONITOR and the slow log show argument `i` as "(redacted)" (a password).
+  void RedactArg(size_t i) const { frame.redacted.push_back(static_cast<uint32_t>(i)); }
+
   // ---- blocking (cmd/blocking.h) ----
   // True iff this call may block (not inside EXEC or a script; a blocking command behaves as
   // its non-blocking form there).
@@ -253,6 +260,8 @@ std::span<const CommandSpec> GeoCommands();
 std::span<const CommandSpec> SortCommands();
 std::span<const CommandSpec> PubsubCommands();
 std::span<const CommandSpec> AclCommands();
+std::span<const CommandSpec> ObserveCommands();      // MONITOR SLOWLOG LATENCY
+std::span<const CommandSpec> ReplicationCommands();  // WAIT
 // Every family's table, in the order the dispatcher registers them (rename-command checks
 // names against these before any dispatcher exists; the ACL command catalog is built from the
 // same list, so command ids agree).

@@ -20,9 +20,12 @@
 
 #include "mnemo/base/histogram.h"
 #include "mnemo/cmd/acl.h"
+#include "mnemo/base/latency_monitor.h"
 #include "mnemo/cmd/blocking.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/monitor.h"
 #include "mnemo/cmd/pubsub.h"
+#include "mnemo/cmd/slowlog.h"
 
 namespace mnemo::cmd {
 
@@ -127,6 +130,14 @@ class Dispatcher : private db::ChangeListener {
   // (a closed connection, RESET).
   void ForgetClient(Client& c);
 
+  // ---- observability: MONITOR, SLOWLOG, LATENCY (dispatcher_observe.cc) ----
+  Monitors& monitors() { return monitors_; }
+  SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  // The bytes the slow log, the latency samples and the monitor list hold, in allocator size
+  // classes (server overhead: overhead.total in MEMORY STATS, used_memory_overhead in INFO).
+  size_t ObservabilityBytes() const;
+
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
   void ExecuteQueued(Client& client, std::span<const std::string_view> argv,
@@ -154,8 +165,18 @@ class Dispatcher : private db::ChangeListener {
   void ServeBlocked();
   // Runs a blocked client's command again; true iff it blocked again.
   bool Rerun(Client& c);
+  // Answers a client whose wait ended without data (its deadline, CLIENT UNBLOCK TIMEOUT) with
+  // its command's timeout reply, and resumes it. `was` is its blocked state before removal.
+  void AnswerTimeout(Client& c, const BlockedState& was);
   // The entry argv names (command or subcommand), or null.
   Entry* Lookup(std::span<const std::string_view> argv);
+  // After a call (dispatcher_observe.cc): feeds the monitors, the slow log and the latency
+  // monitor, as Redis call() does.
+  void Observe(const Entry& entry, Client& client, std::span<const std::string_view> argv,
+               const CallFrame& frame, uint64_t elapsed_ns);
+  // A monitor may not run commands that read or write keys (Redis: "Replica can't interact
+  // with the keyspace"; a monitor is a replica there).
+  static bool MonitorRefuses(const CommandSpec& spec, const Client& client);
 
   // WATCH hears of changes through the seam (db::ChangeListener).
   void OnKeyModified(db::Db& db, std::string_view key) override;
@@ -183,6 +204,9 @@ class Dispatcher : private db::ChangeListener {
   PubSub pubsub_;
   KeyspaceNotifier notifier_{pubsub_};
   Blocking blocking_;
+  Monitors monitors_;
+  SlowLog slowlog_;
+  LatencyMonitor latency_monitor_;
   // Watched keys by "<db>:<key>", with the clients watching each (Redis db->watched_keys).
   struct WatchEntry {
     int db = 0;

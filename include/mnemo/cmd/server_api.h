@@ -44,6 +44,7 @@ struct MemoryOverview {
   };
   std::vector<DbOverhead> dbs;  // non-empty databases only
   size_t overhead_total = 0;    // startup + clients + keyspace tables + latency histograms
+                                // + slow log, latency events, monitors
   size_t keys_count = 0;
   size_t bytes_per_key = 0;       // (total - startup) / keys
   size_t dataset_bytes = 0;       // total - overhead

@@ -28,6 +28,7 @@
 #include <functional>
 #include <string>
 
+#include "mnemo/base/latency_monitor.h"
 #include "mnemo/db/db.h"
 
 namespace mnemo::db {
@@ -67,6 +68,10 @@ class Evictor {
   // compare). Entries of deleted keys need no clearing: they are skipped as ghosts.
   void ClearPool();
 
+  // Where a slow deletion of an evicted key is recorded (the latency monitor's "eviction-del"
+  // event); null: nowhere.
+  void set_latency_monitor(LatencyMonitor* m) { latency_ = m; }
+
   // The time budget of one Perform call for a tenacity 0..100 (exposed for tests).
   static int64_t TimeBudgetUs(int64_t tenacity);
 
@@ -89,6 +94,7 @@ class Evictor {
 
   Keyspace& keyspace_;
   std::function<size_t()> used_memory_;
+  LatencyMonitor* latency_ = nullptr;
   PoolEntry pool_[kPoolSize];
   int next_db_ = 0;  // round robin for random policies
   bool pending_ = false;

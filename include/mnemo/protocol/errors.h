@@ -121,6 +121,17 @@ inline constexpr std::string_view kErrXxNxGtLt =
     "ERR GT and LT options at the same time are not compatible";
 inline constexpr std::string_view kErrNxAndXxGtLt =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
+// ---- observability: MONITOR, SLOWLOG, LATENCY, WAIT ----
+// A command that reads or writes keys from a MONITOR client (Redis treats monitors as replicas).
+inline constexpr std::string_view kErrReplicaKeyspace =
+    "ERR Replica can't interact with the keyspace";
+// MONITOR inside EXEC or a script (Redis: clients that must get a reply per command).
+inline constexpr std::string_view kErrMonitorDenyBlocking =
+    "ERR MONITOR isn't allowed for DENY BLOCKING client";
+inline constexpr std::string_view kErrSlowlogCount =
+    "ERR count should be greater than or equal to -1";
+inline constexpr std::string_view kErrTimeoutNegative = "ERR timeout is negative";
+inline constexpr std::string_view kErrTimeoutOutOfRange = "ERR timeout is out of range";
 // An integer argument outside a C int (Redis getIntFromObjectOrReply without a message).
 inline constexpr std::string_view kErrIntRange =
     "ERR value is out of range, value must between -2147483648 and 2147483647";

@@ -82,6 +82,10 @@ struct ServerConfig {
   // spread over several words already joined). Not a CONFIG parameter: CONFIG REWRITE writes
   // the users as they are then.
   std::vector<std::vector<std::string>> users;
+  // ---- observability ----
+  int64_t slowlog_log_slower_than = 10000;  // microseconds; -1: off, 0: every command
+  int64_t slowlog_max_len = 128;
+  int64_t latency_monitor_threshold = 0;  // milliseconds; 0: off
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;
 

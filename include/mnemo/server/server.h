@@ -127,6 +127,10 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // can be evicted (Redis evictionTimeProc). Without it an idle server would only get one
   // budget (500 us) per cron tick (100 ms) and stay over the limit for a long time.
   void StartEvictionProc();
+  // Runs key eviction (only eviction left unfinished with `pending_only`) and records a round
+  // that took long as the latency monitor's "eviction-cycle" event.
+  db::Evictor::Result Evict(bool pending_only);
+  LatencyMonitor& latency_monitor() { return dispatcher_.latency_monitor(); }
   void Cron();
   void SampleStats(int64_t now_ms);
   // A slice of the clients per run: idle timeouts, and buffers an idle client no longer needs.

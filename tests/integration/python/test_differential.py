@@ -10,8 +10,9 @@
 # - commands whose answer is random or about the server itself (SPOP, SRANDMEMBER, HRANDFIELD,
 #   ZRANDMEMBER, RANDOMKEY, the SCAN family's cursors, INFO, MEMORY, OBJECT, CLIENT, CONFIG,
 #   COMMAND, DEBUG, TIME, ACL: GENPASS is random, LOG shows client addresses, and CAT lists the
-#   commands each server has; test_acl.py compares ACL with Redis) and commands that depend on
-#   the clock (TTL and the EX/PX options);
+#   commands each server has; test_acl.py compares ACL with Redis; SLOWLOG, LATENCY:
+#   test_observe.py compares those) and commands that depend on the clock (TTL and the EX/PX
+#   options);
 # - where Redis 7.0 and 7.2 differ and Mnemo follows 7.2: ZRANK/ZREVRANK ... WITHSCORE, and
 #   BITCOUNT/BITPOS checking their arguments before looking the key up;
 # - commands that wait or change what a connection is (the blocking pops, SUBSCRIBE and
@@ -52,7 +53,7 @@ EXCLUDED = {
     "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
     "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
     "wait", "xread", "xreadgroup",
-    "pfselftest", "acl",
+    "pfselftest", "acl", "slowlog", "latency",
 }
 UNORDERED = {"smembers", "sinter", "sunion", "sdiff", "hkeys", "hvals", "hgetall"}
 KEYS = ["k", "n", "s", "i", "h", "l", "z", "b", "p", "g", "missing", "dst"]
