@@ -602,6 +602,15 @@ constexpr ConfigParam kParams[] = {
      "A HyperLogLog stays sparse up to this many bytes (then dense: 12304 bytes).",
      SetDbMemory<&db::Options::hll_sparse_max_bytes, 0, kLongMax>,
      GetDbInt<&db::Options::hll_sparse_max_bytes>},
+    // ---- streams ----
+    {"stream-node-max-bytes", "", 0, "4096",
+     "A stream node (one listpack of entries) takes at most about this many bytes (0: no limit).",
+     SetDbMemory<&db::Options::stream_node_max_bytes, 0, kLongMax>,
+     GetDbInt<&db::Options::stream_node_max_bytes>},
+    {"stream-node-max-entries", "", 0, "100",
+     "...and at most this many entries, deleted ones included (0: no limit).",
+     SetDbInt<&db::Options::stream_node_max_entries, 0, kLongMax>,
+     GetDbInt<&db::Options::stream_node_max_entries>},
 };
 
 }  // namespace
