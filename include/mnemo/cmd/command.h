@@ -165,6 +165,7 @@ std::span<const CommandSpec> BitmapCommands();
 std::span<const CommandSpec> HllCommands();
 std::span<const CommandSpec> GeoCommands();
 std::span<const CommandSpec> SortCommands();
+std::span<const CommandSpec> StreamCommands();
 std::span<const CommandSpec> PubsubCommands();
 // Every family's table, in the order the dispatcher registers them (rename-command checks
 // names against these before any dispatcher exists).
