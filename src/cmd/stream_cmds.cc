@@ -35,6 +35,12 @@ constexpr std::string_view kErrNoKeyGroupHint =
     "use the MKSTREAM option to create an empty stream automatically.";
 constexpr std::string_view kErrEntriesRead = "ERR value for ENTRIESREAD must be positive or -1";
 
+// Redis addReplySubcommandSyntaxError: the subcommand as typed.
+void SubcommandSyntaxError(Context& ctx, std::string_view container) {
+  ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(ctx.arg(1)) + "'. Try " + std::string(container) + " HELP.");
+}
+
 std::string IdString(const StreamId& id) { return ds::StreamIdToString(id); }
 
 void ReplyId(Context& ctx, const StreamId& id) {
@@ -613,11 +619,12 @@ void XreadGeneric(Context& ctx, bool xreadgroup) {
         serve = true;
         gt = g->last_id;
       }
-      consumer = LookupOrCreateConsumer(ctx, key, *group_name, g, *consumer_name);
     } else if (s.length() > 0 && s.EdgeId(false, true) > gt) {
       serve = true;
     }
     if (!serve) continue;
+    // The consumer exists once it is served (Redis 7.0 creates it there).
+    if (g != nullptr) consumer = LookupOrCreateConsumer(ctx, key, *group_name, g, *consumer_name);
     if (served++ == 0) handle = ctx.reply.BeginDeferred();
     if (ctx.reply.resp() == 2) ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(key);
@@ -749,8 +756,7 @@ void XgroupCreateCommand(Context& ctx) {
       entries_read = *n;
       i += 2;
     } else {
-      ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try "
-                      "XGROUP HELP.");
+      SubcommandSyntaxError(ctx, "XGROUP");
       return;
     }
   }
@@ -780,8 +786,7 @@ void XgroupCreateCommand(Context& ctx) {
 
 void XgroupSetidCommand(Context& ctx) {
   if (ctx.argc() != 5 && ctx.argc() != 7) {
-    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP "
-                    "HELP.");
+    SubcommandSyntaxError(ctx, "XGROUP");
     return;
   }
   Object* o;
@@ -798,7 +803,7 @@ void XgroupSetidCommand(Context& ctx) {
   int64_t entries_read = ds::kStreamInvalidEntriesRead;
   if (ctx.argc() == 7) {
     if (!EqualsIgnoreCase(ctx.arg(5), "ENTRIESREAD")) {
-      ctx.reply.Error(protocol::kErrSyntax);
+      SubcommandSyntaxError(ctx, "XGROUP");
       return;
     }
     auto n = IntArg(ctx, ctx.arg(6));
@@ -917,10 +922,6 @@ void XsetidCommand(Context& ctx) {
   }
   if (WrongType(ctx, o, ObjType::kStream)) return;
   Stream& s = db::StreamOf(*o);
-  if (*id < s.max_deleted_id()) {
-    ctx.reply.Error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-    return;
-  }
   if (s.length() > 0) {
     if (*id < s.EdgeId(false, true)) {
       ctx.reply.Error("ERR The ID specified in XSETID is smaller than the target stream top item");
@@ -1231,12 +1232,16 @@ void XautoclaimCommand(Context& ctx) {
   StreamConsumer* consumer = nullptr;
   std::vector<StreamId> claimed, deleted;
   bool first = true;
+  bool eof = false;
   StreamId last;
   uint64_t dirty = 0;
   while (attempts-- > 0 && count > 0) {
     auto p = first ? g->pel.LowerBound(*start) : g->pel.UpperBound(last);
     first = false;
-    if (!g->pel.Valid(p)) break;
+    if (!g->pel.Valid(p)) {
+      eof = true;
+      break;
+    }
     const StreamId id = g->pel.KeyAt(p);
     last = id;
     StreamNack& nack = g->pel.ValueAt(p);
@@ -1257,7 +1262,7 @@ void XautoclaimCommand(Context& ctx) {
     ++dirty;
   }
   auto next = first ? g->pel.LowerBound(*start) : g->pel.UpperBound(last);
-  const StreamId cursor = g->pel.Valid(next) ? g->pel.KeyAt(next) : StreamId::Min();
+  const StreamId cursor = !eof && g->pel.Valid(next) ? g->pel.KeyAt(next) : StreamId::Min();
   ctx.reply.ArrayHeader(3);
   ReplyId(ctx, cursor);
   ctx.reply.ArrayHeader(claimed.size());
@@ -1397,7 +1402,7 @@ void XinfoStreamCommand(Context& ctx) {
   int64_t count = 10;
   if (ctx.argc() > 3) {
     if (!EqualsIgnoreCase(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6)) {
-      ctx.reply.Error(protocol::kErrSyntax);
+      SubcommandSyntaxError(ctx, "XINFO");
       return;
     }
     full = true;

@@ -296,7 +296,7 @@ int64_t Stream::Trim(const StreamTrimArgs& args) {
     nodes_.ValueAt(pos) = lp;
     break;
   }
-  if (deleted > 0) first_id_ = EdgeId(true, true);
+  if (deleted > 0) first_id_ = length_ == 0 ? StreamId::Min() : EdgeId(true, true);
   return deleted;
 }
 
