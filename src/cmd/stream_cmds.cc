@@ -374,14 +374,14 @@ void XaddCommand(Context& ctx) {
 
 void XtrimCommand(Context& ctx) {
   const std::string_view key = ctx.arg(1);
+  AddTrimArgs a;
+  if (!ParseAddTrim(ctx, false, &a)) return;
   Object* o = ctx.db().LookupWrite(key);
   if (o == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
   if (WrongType(ctx, o, ObjType::kStream)) return;
-  AddTrimArgs a;
-  if (!ParseAddTrim(ctx, false, &a)) return;
   Stream& s = db::StreamOf(*o);
   const int64_t deleted = s.Trim(a.trim);
   if (deleted > 0) {
@@ -740,6 +740,10 @@ bool XgroupLookup(Context& ctx, bool mkstream, bool need_group, Object** o, Stre
 }
 
 void XgroupCreateCommand(Context& ctx) {
+  if (ctx.argc() > 8) {
+    SubcommandSyntaxError(ctx, "XGROUP");
+    return;
+  }
   bool mkstream = false;
   int64_t entries_read = ds::kStreamInvalidEntriesRead;
   for (size_t i = 5; i < ctx.argc();) {
@@ -789,17 +793,6 @@ void XgroupSetidCommand(Context& ctx) {
     SubcommandSyntaxError(ctx, "XGROUP");
     return;
   }
-  Object* o;
-  StreamGroup* g;
-  if (!XgroupLookup(ctx, false, true, &o, &g)) return;
-  StreamId id;
-  if (ctx.arg(4) == "$") {
-    id = db::StreamOf(*o).last_id();
-  } else {
-    auto p = IdArg(ctx, ctx.arg(4), 0, false);
-    if (!p) return;
-    id = *p;
-  }
   int64_t entries_read = ds::kStreamInvalidEntriesRead;
   if (ctx.argc() == 7) {
     if (!EqualsIgnoreCase(ctx.arg(5), "ENTRIESREAD")) {
@@ -813,6 +806,17 @@ void XgroupSetidCommand(Context& ctx) {
       return;
     }
     entries_read = *n;
+  }
+  Object* o;
+  StreamGroup* g;
+  if (!XgroupLookup(ctx, false, true, &o, &g)) return;
+  StreamId id;
+  if (ctx.arg(4) == "$") {
+    id = db::StreamOf(*o).last_id();
+  } else {
+    auto p = IdArg(ctx, ctx.arg(4), 0, false);
+    if (!p) return;
+    id = *p;
   }
   g->last_id = id;
   g->entries_read = entries_read;
