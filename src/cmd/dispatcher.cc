@@ -32,7 +32,7 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       ConnectionCommands(), StringCommands(), KeyCommands(),         ServerCommands(),
       MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
       SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
-      HllCommands(), GeoCommands(), SortCommands(), StreamCommands(),
+      HllCommands(),        GeoCommands(),    SortCommands(),        StreamCommands(),
   };
   return kTables;
 }

@@ -29,7 +29,8 @@ using db::StreamIterator;
 using db::StreamNack;
 using db::StreamTrimArgs;
 
-constexpr std::string_view kErrInvalidId = "ERR Invalid stream ID specified as stream command argument";
+constexpr std::string_view kErrInvalidId =
+    "ERR Invalid stream ID specified as stream command argument";
 constexpr std::string_view kErrNoKeyGroupHint =
     "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to "
     "use the MKSTREAM option to create an empty stream automatically.";
@@ -114,8 +115,8 @@ bool ReplyOneEntry(Context& ctx, const Stream& s, const StreamId& id) {
 }
 
 std::string NoGroupKeyError(std::string_view key, std::string_view group) {
-  return "NOGROUP No such key '" + std::string(key) + "' or consumer group '" +
-         std::string(group) + "'";
+  return "NOGROUP No such key '" + std::string(key) + "' or consumer group '" + std::string(group) +
+         "'";
 }
 std::string NoGroupError(std::string_view key, std::string_view group) {
   return "NOGROUP No such consumer group '" + std::string(group) + "' for key name '" +
@@ -162,9 +163,9 @@ void PropagateGroupId(Context& ctx, std::string_view key, std::string_view group
 
 struct AddTrimArgs {
   StreamTrimArgs trim;
-  size_t trim_arg = 0;     // index of the MAXLEN/MINID value
-  size_t approx_arg = 0;   // index of "~" (0: none)
-  size_t limit_arg = 0;    // index of "LIMIT" (0: none)
+  size_t trim_arg = 0;    // index of the MAXLEN/MINID value
+  size_t approx_arg = 0;  // index of "~" (0: none)
+  size_t limit_arg = 0;   // index of "LIMIT" (0: none)
   bool no_mkstream = false;
   bool id_given = false;
   bool seq_given = true;
@@ -246,7 +247,8 @@ bool ParseAddTrim(Context& ctx, bool xadd, AddTrimArgs* a) {
   }
   a->id_arg = i;
   if (a->trim.limit != 0 && a->trim.strategy == Strategy::kNone) {
-    ctx.reply.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+    ctx.reply.Error(
+        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
     return false;
   }
   if (!xadd && a->trim.strategy == Strategy::kNone) {
@@ -344,7 +346,8 @@ void XaddCommand(Context& ctx) {
     }
   }
   if (!ok || id <= last) {
-    ctx.reply.Error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    ctx.reply.Error(
+        "ERR The ID specified in XADD is equal or smaller than the target stream top item");
     return;
   }
   size_t total = 0;
@@ -906,8 +909,9 @@ void XsetidCommand(Context& ctx) {
       auto m = IdArg(ctx, ctx.arg(i + 1), 0, true);
       if (!m) return;
       if (*id < *m) {
-        ctx.reply.Error("ERR The ID specified in XSETID is smaller than the provided "
-                        "max_deleted_entry_id");
+        ctx.reply.Error(
+            "ERR The ID specified in XSETID is smaller than the provided "
+            "max_deleted_entry_id");
         return;
       }
       max_xdel = *m;
@@ -1282,7 +1286,8 @@ void XautoclaimCommand(Context& ctx) {
   if (dirty > 0) ctx.keyspace.changes().AddDirty(dirty);
 }
 
-// ---- XINFO ---------------------------------------------------------------------------------------
+// ---- XINFO
+// ---------------------------------------------------------------------------------------
 
 // The number of nodes Redis's radix tree would have for these 16-byte keys (sorted): a leaf per
 // key, a branching node per prefix with several next bytes, a compressed node per run of single
@@ -1472,8 +1477,8 @@ void XinfoStreamCommand(Context& ctx) {
     {
       const size_t h = ctx.reply.BeginDeferred();
       size_t n = 0;
-      for (auto p = g->pel.Begin(); g->pel.Valid(p) && (count == 0 || static_cast<int64_t>(n) < count);
-           p = g->pel.Next(p)) {
+      for (auto p = g->pel.Begin();
+           g->pel.Valid(p) && (count == 0 || static_cast<int64_t>(n) < count); p = g->pel.Next(p)) {
         const StreamNack& nack = g->pel.ValueAt(p);
         ctx.reply.ArrayHeader(4);
         ReplyId(ctx, g->pel.KeyAt(p));
@@ -1497,8 +1502,8 @@ void XinfoStreamCommand(Context& ctx) {
       ctx.reply.Bulk("pending");
       const size_t h = ctx.reply.BeginDeferred();
       size_t n = 0;
-      for (auto p = c->pel.Begin(); c->pel.Valid(p) && (count == 0 || static_cast<int64_t>(n) < count);
-           p = c->pel.Next(p)) {
+      for (auto p = c->pel.Begin();
+           c->pel.Valid(p) && (count == 0 || static_cast<int64_t>(n) < count); p = c->pel.Next(p)) {
         const StreamId id = c->pel.KeyAt(p);
         const StreamNack& nack = *g->pel.Find(id);
         ctx.reply.ArrayHeader(3);

@@ -55,8 +55,8 @@ bool StreamBuilder::AddPending(StreamGroup* g, const StreamId& id, int64_t deliv
   return ds::StreamPelInsertLoaded(g, id, StreamNack{delivery_time, delivery_count, nullptr});
 }
 
-StreamConsumer* StreamBuilder::AddConsumer(StreamGroup* g, std::string_view name,
-                                           int64_t seen_time, int64_t active_time) {
+StreamConsumer* StreamBuilder::AddConsumer(StreamGroup* g, std::string_view name, int64_t seen_time,
+                                           int64_t active_time) {
   StreamConsumer* c = ds::StreamCreateConsumer(g, name, seen_time);
   if (c != nullptr) c->active_time = active_time;
   return c;
@@ -84,9 +84,7 @@ Object* StreamBuilder::Finish() {
   return o;
 }
 
-void FreeStreamValue(const ValueRef& v) {
-  Stream::Delete(reinterpret_cast<Stream*>(v.word));
-}
+void FreeStreamValue(const ValueRef& v) { Stream::Delete(reinterpret_cast<Stream*>(v.word)); }
 
 size_t StreamFreeEffort(const ValueRef& v) {
   return reinterpret_cast<const Stream*>(v.word)->FreeEffort();

@@ -423,7 +423,8 @@ size_t Stream::FreeEffort() const {
   return effort;
 }
 
-// ---- StreamIterator ------------------------------------------------------------------------------
+// ---- StreamIterator
+// ------------------------------------------------------------------------------
 
 StreamIterator::StreamIterator(const Stream& s, const StreamId& start, const StreamId& end,
                                bool rev, bool skip_tombstones)
@@ -544,7 +545,8 @@ bool StreamIterator::NextField(LpEntry* field, LpEntry* value) {
   return true;
 }
 
-// ---- consumers and PELs ---------------------------------------------------------------------------
+// ---- consumers and PELs
+// ---------------------------------------------------------------------------
 
 StreamConsumer* StreamFindConsumer(const StreamGroup& g, std::string_view name) {
   StreamConsumer* const* c = g.consumers.Find(name);
@@ -610,7 +612,8 @@ bool StreamPelInsertLoaded(StreamGroup* g, const StreamId& id, const StreamNack&
   return true;
 }
 
-// ---- validation ------------------------------------------------------------------------------------
+// ---- validation
+// ------------------------------------------------------------------------------------
 
 bool StreamValidateNode(const uint8_t* lp_const, size_t size, const StreamId& master_id, bool deep,
                         int64_t* live, StreamId* last_id) {

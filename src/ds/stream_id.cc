@@ -98,8 +98,8 @@ std::optional<uint64_t> ParseStreamIdPart(std::string_view s) {
   return negative ? 0 - v : v;
 }
 
-std::optional<ParsedStreamId> ParseStreamId(std::string_view arg, uint64_t missing_seq,
-                                            bool strict, bool allow_seq_wildcard) {
+std::optional<ParsedStreamId> ParseStreamId(std::string_view arg, uint64_t missing_seq, bool strict,
+                                            bool allow_seq_wildcard) {
   // Redis copies the argument into a 128-byte buffer and reads it as a C string.
   if (arg.size() > 127) return std::nullopt;
   if (const size_t nul = arg.find('\0'); nul != std::string_view::npos) arg = arg.substr(0, nul);

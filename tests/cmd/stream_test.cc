@@ -116,8 +116,7 @@ TEST_F(StreamCmdTest, GroupsReadAckClaim) {
   EXPECT_EQ(Str({"XACK", "s", "g", "1-0", "1-0", "9-0"}), "1");
   EXPECT_EQ(Str({"XDEL", "s", "2-0"}), "1");
   // History shows a deleted entry as a null.
-  EXPECT_EQ(Str({"XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"}),
-            "[[s, [[2-0, (nil)]]]]");
+  EXPECT_EQ(Str({"XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"}), "[[s, [[2-0, (nil)]]]]");
   EXPECT_EQ(Str({"XCLAIM", "s", "g", "c3", "0", "3-0", "JUSTID"}), "[3-0]");
   EXPECT_EQ(Str({"XAUTOCLAIM", "s", "g", "c4", "0", "0", "JUSTID"}), "[0-0, [3-0, 4-0], [2-0]]");
   EXPECT_EQ(Str({"XPENDING", "s", "g"}), "[2, 3-0, 4-0, [[c4, 2]]]");
@@ -152,8 +151,7 @@ TEST_F(StreamCmdTest, EventsAndPropagation) {
   ASSERT_EQ(rec.propagated.size(), 5u);  // MULTI, CREATECONSUMER, XCLAIM, SETID, EXEC
   EXPECT_EQ(rec.propagated[1], "XGROUP CREATECONSUMER s g c");
   EXPECT_EQ(rec.propagated[2].rfind("XCLAIM s g c 0 " + id2 + " TIME ", 0), 0u);
-  EXPECT_NE(rec.propagated[2].find(" RETRYCOUNT 1 FORCE JUSTID LASTID " + id2),
-            std::string::npos);
+  EXPECT_NE(rec.propagated[2].find(" RETRYCOUNT 1 FORCE JUSTID LASTID " + id2), std::string::npos);
   EXPECT_EQ(rec.propagated[3], "XGROUP SETID s g " + id2 + " ENTRIESREAD 3");
   rec.Clear();
   EXPECT_EQ(Str({"XDEL", "s", id2}), "1");

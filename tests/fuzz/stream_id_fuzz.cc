@@ -29,8 +29,7 @@ void Check(bool ok) {
 void FuzzId(std::string_view arg) {
   for (int strict = 0; strict < 2; ++strict) {
     for (int wildcard = 0; wildcard < 2; ++wildcard) {
-      auto p = mnemo::ds::ParseStreamId(arg, wildcard ? 0 : UINT64_MAX, strict != 0,
-                                        wildcard != 0);
+      auto p = mnemo::ds::ParseStreamId(arg, wildcard ? 0 : UINT64_MAX, strict != 0, wildcard != 0);
       if (!p) continue;
       Check(wildcard || p->seq_given);
       const std::string text = mnemo::ds::StreamIdToString(p->id);

@@ -82,7 +82,8 @@ class StreamBuilder {
   Object* o_;
 };
 
-// ---- value operations, for value.h's dispatch ----------------------------------------------------
+// ---- value operations, for value.h's dispatch
+// ----------------------------------------------------
 
 void FreeStreamValue(const ValueRef& v);
 size_t StreamFreeEffort(const ValueRef& v);

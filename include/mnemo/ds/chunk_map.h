@@ -79,9 +79,7 @@ class ChunkMap {
   Pos End() const { return Pos{nchunks_, 0}; }
   bool Valid(Pos p) const { return p.chunk < nchunks_; }
   Pos Begin() const { return empty() ? End() : Pos{0, 0}; }
-  Pos Last() const {
-    return empty() ? End() : Pos{nchunks_ - 1, chunks_[nchunks_ - 1]->count - 1};
-  }
+  Pos Last() const { return empty() ? End() : Pos{nchunks_ - 1, chunks_[nchunks_ - 1]->count - 1}; }
   Pos Next(Pos p) const {
     if (++p.index < chunks_[p.chunk]->count) return p;
     return p.chunk + 1 < nchunks_ ? Pos{p.chunk + 1, 0} : End();
@@ -305,10 +303,9 @@ class ChunkMap {
     const uint32_t ci = ChunkFor(k);
     const Chunk* c = chunks_[ci];
     const K* keys = Keys(c);
-    const uint32_t i = static_cast<uint32_t>(
-        (upper ? std::upper_bound(keys, keys + c->count, k)
-               : std::lower_bound(keys, keys + c->count, k)) -
-        keys);
+    const uint32_t i = static_cast<uint32_t>((upper ? std::upper_bound(keys, keys + c->count, k)
+                                                    : std::lower_bound(keys, keys + c->count, k)) -
+                                             keys);
     if (i < c->count) return Pos{ci, i};
     return ci + 1 < nchunks_ ? Pos{ci + 1, 0} : End();
   }

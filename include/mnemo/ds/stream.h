@@ -6,7 +6,8 @@
 // them, so that an RDB or DUMP writer can emit the blobs as they are:
 //
 //   master entry: <count> <deleted> <num-fields> <field-1> ... <field-N> <0>
-//   each entry:   <flags> <ms-delta> <seq-delta> <num-fields> <f-1> <v-1> ... <f-n> <v-n> <lp-count>
+//   each entry:   <flags> <ms-delta> <seq-delta> <num-fields> <f-1> <v-1> ... <f-n> <v-n>
+//   <lp-count>
 //             or, when its fields are the master's (flags & kStreamItemSameFields):
 //                 <flags> <ms-delta> <seq-delta> <v-1> ... <v-N> <lp-count>
 //
@@ -67,8 +68,8 @@ struct StreamEmpty {};
 
 // A consumer: one allocation of this header (48 bytes) followed by the name's bytes.
 struct StreamConsumer {
-  int64_t seen_time;    // Unix ms of its last attempted interaction (XINFO "idle")
-  int64_t active_time;  // Unix ms of its last successful interaction, -1 when none
+  int64_t seen_time;                    // Unix ms of its last attempted interaction (XINFO "idle")
+  int64_t active_time;                  // Unix ms of its last successful interaction, -1 when none
   ChunkMap<StreamId, StreamEmpty> pel;  // its pending IDs (the details are in the group PEL)
   uint32_t name_len;
   std::string_view name() const { return {reinterpret_cast<const char*>(this + 1), name_len}; }
@@ -90,8 +91,8 @@ static_assert(sizeof(StreamGroup) == 80);
 struct StreamTrimArgs {
   enum class Strategy : uint8_t { kNone, kMaxLen, kMinId };
   Strategy strategy = Strategy::kNone;
-  int64_t maxlen = 0;  // kMaxLen: keep at most this many entries
-  StreamId minid;      // kMinId: remove entries below this ID
+  int64_t maxlen = 0;   // kMaxLen: keep at most this many entries
+  StreamId minid;       // kMinId: remove entries below this ID
   bool approx = false;  // '~': remove whole nodes only
   int64_t limit = 0;    // with approx: remove at most about this many entries (0: no limit)
 };
@@ -228,7 +229,7 @@ class StreamIterator {
   uint8_t* master_first_field_ = nullptr;
   uint8_t* first_entry_ = nullptr;  // flags element of the node's first entry
   // The current entry.
-  uint8_t* entry_ = nullptr;   // its flags element
+  uint8_t* entry_ = nullptr;    // its flags element
   uint8_t* lpcount_ = nullptr;  // its lp-count element
   StreamId id_;
   int64_t flags_ = 0;
@@ -250,8 +251,7 @@ size_t StreamDeleteConsumer(StreamGroup* g, StreamConsumer* c);
 // Records the delivery of `id` to `c` at `now_ms` (XREADGROUP with ">"): a new pending entry,
 // or an existing one (delivered before, then the group's last ID moved back) moved to `c` with
 // a delivery count of 1. Returns the pending entry (valid until the PEL changes).
-StreamNack* StreamPelDeliver(StreamGroup* g, StreamConsumer* c, const StreamId& id,
-                             int64_t now_ms);
+StreamNack* StreamPelDeliver(StreamGroup* g, StreamConsumer* c, const StreamId& id, int64_t now_ms);
 // Removes `id` from the group PEL and its consumer's. Returns true iff it was pending.
 bool StreamPelRemove(StreamGroup* g, const StreamId& id);
 // Gives the pending entry `id` to consumer `c` (no-op when it has it already).

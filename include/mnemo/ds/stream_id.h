@@ -60,7 +60,7 @@ struct ParsedStreamId {
   bool seq_given = true;  // false for "<ms>-*" (only when allow_seq_wildcard)
 };
 // Parses one ID argument (see the top of this file). Returns nullopt when invalid.
-std::optional<ParsedStreamId> ParseStreamId(std::string_view arg, uint64_t missing_seq,
-                                            bool strict, bool allow_seq_wildcard = false);
+std::optional<ParsedStreamId> ParseStreamId(std::string_view arg, uint64_t missing_seq, bool strict,
+                                            bool allow_seq_wildcard = false);
 
 }  // namespace mnemo::ds

@@ -134,11 +134,11 @@ TEST(StreamTest, NodeBytesAreRedisFormat) {
     uint8_t* lp = const_cast<uint8_t*>(lp_const);
     EXPECT_EQ(id, (StreamId{5, 0}));
     std::vector<std::string> els;
-    for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p)) els.push_back(LpGet(p).ToString());
+    for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p))
+      els.push_back(LpGet(p).ToString());
     // master: count deleted nfields a b 0; entries: flags ms seq values lp-count.
-    const std::vector<std::string> want = {"3", "0", "2", "a", "b", "0",
-                                           "2", "0", "0", "1", "x", "5",
-                                           "2", "0", "1", "2", "y", "5",
+    const std::vector<std::string> want = {"3", "0", "2", "a", "b", "0", "2", "0", "0",
+                                           "1", "x", "5", "2", "0", "1", "2", "y", "5",
                                            "0", "2", "0", "1", "c", "3", "6"};
     EXPECT_EQ(els, want);
   });
@@ -199,7 +199,8 @@ TEST(StreamTest, RandomWorkloadAgainstModel) {
       StreamId a{rng() % (ms + 2), rng() % 5}, b{rng() % (ms + 2), rng() % 5};
       if (b < a) std::swap(a, b);
       std::vector<StreamId> want, got;
-      for (auto it = m.lower_bound(a); it != m.end() && it->first <= b; ++it) want.push_back(it->first);
+      for (auto it = m.lower_bound(a); it != m.end() && it->first <= b; ++it)
+        want.push_back(it->first);
       StreamIterator it(*s, a, b, q % 2 == 1);
       while (it.Next()) got.push_back(it.id());
       if (q % 2 == 1) std::reverse(got.begin(), got.end());
