@@ -29,11 +29,11 @@ std::string WatchIndexKey(int db, std::string_view key) {
 
 std::span<const std::span<const CommandSpec>> CommandTables() {
   static const std::span<const CommandSpec> kTables[] = {
-      ConnectionCommands(), StringCommands(), KeyCommands(),         ServerCommands(),
-      MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
-      SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
-      HllCommands(),        GeoCommands(),    SortCommands(),        AclCommands(),
-      ObserveCommands(),    ReplicationCommands(),
+      ConnectionCommands(), StringCommands(),      KeyCommands(),         ServerCommands(),
+      MemoryCommands(),     HashCommands(),        ListCommands(),        ZsetCommands(),
+      SetCommands(),        BitmapCommands(),      TransactionCommands(), PubsubCommands(),
+      HllCommands(),        GeoCommands(),         SortCommands(),        AclCommands(),
+      ObserveCommands(),    ReplicationCommands(), StreamCommands(),
   };
   return kTables;
 }

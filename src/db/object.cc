@@ -38,6 +38,8 @@ const char* TypeName(ObjType type) {
       return "zset";
     case ObjType::kHash:
       return "hash";
+    case ObjType::kStream:
+      return "stream";
   }
   return "unknown";
 }
@@ -60,6 +62,8 @@ const char* EncodingName(Encoding encoding) {
       return "quicklist";
     case Encoding::kListpack:
       return "listpack";
+    case Encoding::kStream:
+      return "stream";
   }
   return "unknown";
 }

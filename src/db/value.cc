@@ -4,6 +4,7 @@
 #include "mnemo/db/hash_type.h"
 #include "mnemo/db/list_type.h"
 #include "mnemo/db/set_type.h"
+#include "mnemo/db/stream_type.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/zset_type.h"
 
@@ -19,6 +20,8 @@ bool ValueIsEmpty(const Object& o) {
       return ZsetLength(o) == 0;
     case ObjType::kSet:
       return SetSize(o) == 0;
+    case ObjType::kStream:
+      return false;  // an empty stream is kept (XDEL, XTRIM, MKSTREAM)
     default:
       return false;
   }
@@ -41,6 +44,9 @@ void FreeValue(const ValueRef& v) {
     case ObjType::kSet:
       FreeSetValue(v);
       return;
+    case ObjType::kStream:
+      FreeStreamValue(v);
+      return;
     default:
       MNEMO_ASSERT(false && "FreeValue: type not implemented");
   }
@@ -58,6 +64,8 @@ size_t FreeEffort(const ValueRef& v) {
       return ZsetFreeEffort(v);
     case ObjType::kSet:
       return SetFreeEffort(v);
+    case ObjType::kStream:
+      return StreamFreeEffort(v);
     default:
       return 1;
   }
@@ -75,6 +83,8 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
       return ZsetValueMemory(v, samples);
     case ObjType::kSet:
       return SetValueMemory(v, samples);
+    case ObjType::kStream:
+      return StreamValueMemory(v, samples);
     default:
       return 0;
   }
@@ -92,6 +102,8 @@ uint64_t DuplicateValue(const ValueRef& v) {
       return DuplicateZsetValue(v);
     case ObjType::kSet:
       return DuplicateSetValue(v);
+    case ObjType::kStream:
+      return DuplicateStreamValue(v);
     default:
       MNEMO_ASSERT(false && "DuplicateValue: type not implemented");
   }

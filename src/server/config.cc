@@ -643,6 +643,15 @@ constexpr ConfigParam kParams[] = {
      "milliseconds (LATENCY); 0: off.",
      SetInt<&ServerConfig::latency_monitor_threshold, 0, kLongMax>,
      GetInt<&ServerConfig::latency_monitor_threshold>},
+    // ---- streams ----
+    {"stream-node-max-bytes", "", 0, "4096",
+     "A stream node (one listpack of entries) takes at most about this many bytes (0: no limit).",
+     SetDbMemory<&db::Options::stream_node_max_bytes, 0, kLongMax>,
+     GetDbInt<&db::Options::stream_node_max_bytes>},
+    {"stream-node-max-entries", "", 0, "100",
+     "...and at most this many entries, deleted ones included (0: no limit).",
+     SetDbInt<&db::Options::stream_node_max_entries, 0, kLongMax>,
+     GetDbInt<&db::Options::stream_node_max_entries>},
 };
 
 }  // namespace

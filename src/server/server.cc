@@ -608,8 +608,8 @@ void Server::ClientsCron(int64_t now_ms) {
     auto* s = static_cast<Session*>(c.state());
     // Blocked clients wait for their own timeout and subscribers wait for messages: the idle
     // timeout is not for them (Redis clientsCronHandleTimeout).
-    if (s != nullptr && config_.timeout > 0 && !s->client.blocked.active &&
-        !s->client.subs.any() && now_ms - s->client.last_interaction_ms > config_.timeout * 1000) {
+    if (s != nullptr && config_.timeout > 0 && !s->client.blocked.active && !s->client.subs.any() &&
+        now_ms - s->client.last_interaction_ms > config_.timeout * 1000) {
       expired.push_back(it->second);
     } else {
       // Give back what one big command left behind (argument tables, output buffer).

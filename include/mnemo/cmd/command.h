@@ -258,6 +258,7 @@ std::span<const CommandSpec> BitmapCommands();
 std::span<const CommandSpec> HllCommands();
 std::span<const CommandSpec> GeoCommands();
 std::span<const CommandSpec> SortCommands();
+std::span<const CommandSpec> StreamCommands();
 std::span<const CommandSpec> PubsubCommands();
 std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> ObserveCommands();      // MONITOR SLOWLOG LATENCY

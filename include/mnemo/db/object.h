@@ -39,7 +39,14 @@
 
 namespace mnemo::db {
 
-enum class ObjType : uint8_t { kString = 0, kList = 1, kSet = 2, kZset = 3, kHash = 4 };
+enum class ObjType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZset = 3,
+  kHash = 4,
+  kStream = 6
+};
 
 // Values follow Redis's OBJ_ENCODING_* numbering.
 enum class Encoding : uint8_t {
@@ -50,6 +57,7 @@ enum class Encoding : uint8_t {
   kSkiplist = 7,
   kEmbstr = 8,
   kQuicklist = 9,
+  kStream = 10,
   kListpack = 11,
 };
 

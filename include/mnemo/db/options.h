@@ -47,6 +47,10 @@ struct Options {
   // HyperLogLog (hll.h): the largest sparse representation before it becomes dense.
   int64_t hll_sparse_max_bytes = 3000;  // hll-sparse-max-bytes
 
+  // Streams (stream_type.h): the largest node, in bytes and in entries (0: no limit).
+  int64_t stream_node_max_bytes = 4096;   // stream-node-max-bytes
+  int64_t stream_node_max_entries = 100;  // stream-node-max-entries
+
   // Lazy freeing: which deletions hand big values to the background thread.
   bool lazyfree_lazy_eviction = false;    // lazyfree-lazy-eviction
   bool lazyfree_lazy_expire = false;      // lazyfree-lazy-expire

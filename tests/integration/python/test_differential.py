@@ -53,6 +53,7 @@ EXCLUDED = {
     "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
     "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
     "wait", "xread", "xreadgroup",
+    "xinfo", "xpending",  # idle times and delivery times: not deterministic
     "pfselftest", "acl", "slowlog", "latency",
 }
 UNORDERED = {"smembers", "sinter", "sunion", "sdiff", "hkeys", "hvals", "hgetall"}
@@ -249,6 +250,36 @@ class Stream:
                                       + self.geo_search_args() + self.geo_options(False)
                                       + self.maybe("STOREDIST"),
             "sort": lambda: ["sort", self.key()] + self.sort_options(True),
+            "xadd": lambda: ["xadd", self.pick("x", "x", self.key())] + self.maybe("NOMKSTREAM")
+                            + (self.pick(["MAXLEN", "~", "5"], ["MAXLEN", "3"], ["MINID", "7-0"],
+                                         ["MAXLEN", "~", "0", "LIMIT", "2"])
+                               if rnd.random() < 0.3 else [])
+                            + [self.pick("100-*", "150", "99-1", "0-0", "200-1", "1-*")]
+                            + sum([[self.pick("f1", "f2"), self.pick("v", "1", "x" * 70)]
+                                   for _ in range(rnd.randint(1, 3))], []),
+            "xrange": lambda: ["xrange", self.pick("x", self.key()),
+                               self.pick("-", "5", "(5-0", "150"), self.pick("+", "9", "(200-0")]
+                              + (["COUNT", self.pick("0", "2", "-1")] if rnd.random() < 0.4 else []),
+            "xrevrange": lambda: ["xrevrange", self.pick("x", self.key()),
+                                  self.pick("+", "9", "(200-0"), self.pick("-", "5", "(5-0")]
+                                 + (["COUNT", self.pick("0", "2")] if rnd.random() < 0.4 else []),
+            "xdel": lambda: ["xdel", self.pick("x", self.key())] + [
+                self.pick("3-0", "5-0", "150-0", "x") for _ in range(rnd.randint(1, 3))],
+            "xtrim": lambda: ["xtrim", self.pick("x", self.key())] + self.pick(
+                ["MAXLEN", "~", "5"], ["MAXLEN", "3"], ["MINID", "7-0"], ["MINID", "~", "4"],
+                ["MAXLEN", "1", "LIMIT", "1"]),
+            "xgroup|create": lambda: ["xgroup", "create", self.pick("x", self.key()),
+                                      self.pick("g", "h"), self.pick("$", "0", "5")]
+                                     + self.maybe("MKSTREAM"),
+            "xgroup|setid": lambda: ["xgroup", "setid", "x", self.pick("g", "h"),
+                                     self.pick("$", "0", "5")],
+            "xreadgroup": lambda: ["xreadgroup", "GROUP", self.pick("g", "h"), "c1", "COUNT",
+                                   self.pick("1", "3"), "STREAMS", "x", self.pick(">", "0")],
+            "xack": lambda: ["xack", "x", self.pick("g", "h"), self.pick("1-0", "2-0", "x")],
+            "xclaim": lambda: ["xclaim", "x", self.pick("g", "h"), "c2", "0",
+                               self.pick("1-0", "2-0", "3-0"), "JUSTID"],
+            "xautoclaim": lambda: ["xautoclaim", "x", self.pick("g", "h"), "c3", "0", "0",
+                                   "COUNT", self.pick("1", "5"), "JUSTID"],
             "sort_ro": lambda: ["sort_ro", self.key()] + self.sort_options(False),
         }
         shape = shapes.get(name)
@@ -295,6 +326,9 @@ def dataset(size, same_scores):
         ["RPUSH", "l"] + [str(i % 7) for i in range(size)],
         ["ZADD", "z"] + sum([[str(0 if same_scores else i % 5), f"m{i}"] for i in range(size)], []),
         ["SETBIT", "b", "100", "1"],
+        ["XADD", "x", "1-0", "f", "a"], ["XADD", "x", "2-0", "f", "b", "g", "c"],
+        ["XADD", "x", "3-0", "f", "1"], ["XADD", "x", "9-0", "f", "2"],
+        ["XGROUP", "CREATE", "x", "g", "0"],
         ["PFADD", "p"] + [f"e{i}" for i in range(size)],
         ["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"]
         + sum([[f"{12 + (i % 37) * 0.07:.4f}", f"{37 + (i % 41) * 0.05:.4f}", f"m{i}"]
