@@ -850,6 +850,64 @@ size_t ZsetInterCard(std::span<ZsetOpInput> inputs, size_t limit) {
   return count;
 }
 
+// ---- snapshots ----------------------------------------------------------------------------------
+
+const uint8_t* ZsetListpack(const Object& o) { return IsListpack(o) ? Lp(o) : nullptr; }
+
+namespace {
+
+// The score of a listpack score entry read from a file, or nullopt when it is not a number as a
+// writer stores one (an integer entry, or text strtod reads whole) or is NaN.
+std::optional<double> CheckedEntryScore(const LpEntry& e) {
+  if (e.is_int) return static_cast<double>(e.int_value);
+  if (e.len >= kScoreParseBuf) return std::nullopt;
+  return ParseDouble({reinterpret_cast<const char*>(e.str), e.len});
+}
+
+// Returns true iff the pairs of `lp` are in strictly ascending (score, member) order with valid
+// scores; fills *max_member with the longest member's length.
+bool ListpackPairsOrdered(uint8_t* lp, size_t* max_member) {
+  MemberBuf prev_buf;
+  MemberBuf buf;
+  std::string_view prev;
+  double prev_score = 0;
+  bool first = true;
+  *max_member = 0;
+  for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr)) {
+    const std::optional<double> score = CheckedEntryScore(ds::LpGet(ds::LpNext(lp, eptr)));
+    if (!score) return false;
+    const std::string_view member = LpMember(eptr, buf);
+    *max_member = std::max(*max_member, member.size());
+    if (!first && (*score < prev_score || (*score == prev_score && member <= prev))) return false;
+    // The previous member: an integer member was printed into `buf`, which the next read reuses.
+    if (member.data() == buf) {
+      std::memcpy(prev_buf, buf, member.size());
+      prev = {prev_buf, member.size()};
+    } else {
+      prev = member;
+    }
+    prev_score = *score;
+    first = false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Object* NewZsetObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp) {
+  const size_t n = ds::LpLength(lp);
+  size_t max_member = 0;
+  if (n == 0 || n % 2 != 0 || !ListpackPairsOrdered(lp, &max_member) ||
+      !ds::LpHasUniqueElements(lp, 1)) {
+    ds::LpFree(lp);
+    return nullptr;
+  }
+  const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
+  Object* o = Object::Create(key, ObjType::kZset, v, false, 0, ks.InitialLru());
+  if (!FitsListpack(ks.options(), n / 2, max_member)) ConvertToSkiplist(o, n / 2);
+  return o;
+}
+
 // ---- value operations ---------------------------------------------------------------------------
 
 void FreeZsetValue(const ValueRef& v) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "mnemo/base/assert.h"
@@ -713,6 +714,48 @@ bool LpValidate(const uint8_t* lp, size_t size, bool deep) {
   }
   const uint16_t n = HeaderCount(lp);
   return n == kLpCountUnknown || n == count;
+}
+
+// ---- checks of loaded blobs ---------------------------------------------------------------------
+
+bool LpHasUniqueElements(uint8_t* lp, size_t skip) {
+  const size_t n = LpLength(lp);
+  if (n < 2 + skip) return true;
+  // Integers are printed into one arena reserved up front, so that the views stay valid.
+  std::string arena;
+  arena.reserve((n / (skip + 1) + 1) * kLpIntBufSize);
+  std::vector<std::string_view> seen;
+  seen.reserve(n / (skip + 1) + 1);
+  size_t i = 0;
+  for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p), ++i) {
+    if (i % (skip + 1) != 0) continue;
+    const LpEntry e = LpGet(p);
+    if (e.is_int) {
+      char buf[kLpIntBufSize];
+      const size_t len = FormatInt64(buf, e.int_value);
+      const size_t at = arena.size();
+      arena.append(buf, len);
+      seen.emplace_back(arena.data() + at, len);
+    } else {
+      seen.emplace_back(reinterpret_cast<const char*>(e.str), e.len);
+    }
+  }
+  std::sort(seen.begin(), seen.end());
+  return std::adjacent_find(seen.begin(), seen.end()) == seen.end();
+}
+
+size_t LpMaxElementBytes(uint8_t* lp) {
+  size_t max = 0;
+  for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p)) {
+    const LpEntry e = LpGet(p);
+    size_t len = e.len;
+    if (e.is_int) {
+      char buf[kLpIntBufSize];
+      len = FormatInt64(buf, e.int_value);
+    }
+    max = std::max(max, len);
+  }
+  return max;
 }
 
 }  // namespace mnemo::ds
