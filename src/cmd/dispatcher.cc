@@ -38,6 +38,7 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   AddTable(SetCommands());
   AddTable(BitmapCommands());
   AddTable(TransactionCommands());
+  AddTable(PersistenceCommands());
   keyspace_.changes().AddListener(this);
 }
 

@@ -380,7 +380,7 @@ void ShutdownCommand(Context& ctx) {
     ctx.reply.Error(protocol::kErrSyntax);
     return;
   }
-  Status s = ctx.server.Shutdown(nosave, now, force);
+  Status s = ctx.server.Shutdown(nosave, save, now, force);
   if (!s.ok()) {
     ctx.reply.Error(s.message());
     return;

@@ -236,7 +236,7 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           r.Fail(fmt::format("duplicated key '{}' in DB {}", key, db->id()));
           return fail();
         }
-        ApplyIdleOrFreq(o, ks, idle, freq, options.now_ms);
+        db::SetIdleOrFreq(o, ks.options(), idle, freq, ks.lru_clock(), options.now_ms);
         db->AddQuietly(o);
         ++stats.keys_loaded;
         continue;

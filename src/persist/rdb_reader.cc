@@ -580,17 +580,4 @@ ReadStatus RdbReader::ReadHash(uint8_t type, std::string_view key, db::Object** 
   return ReadStatus::kOk;
 }
 
-void ApplyIdleOrFreq(db::Object* o, const db::Keyspace& ks, int64_t idle_s, int lfu_freq,
-                     int64_t now_ms) {
-  if (db::IsLfu(ks.options().maxmemory_policy)) {
-    if (lfu_freq >= 0) o->set_lru((db::LfuMinutes(now_ms) << 8) | static_cast<uint32_t>(lfu_freq));
-    return;
-  }
-  if (idle_s < 0) return;
-  // In LRU clock ticks, at most what the 24-bit clock can tell apart.
-  const uint64_t ticks = std::min<uint64_t>(
-      static_cast<uint64_t>(idle_s) * 1000 / db::kLruClockResolutionMs, db::kLruMax - 1);
-  o->set_lru((ks.lru_clock() - static_cast<uint32_t>(ticks)) & db::kLruMax);
-}
-
 }  // namespace mnemo::persist

@@ -165,16 +165,17 @@ std::string Server::InfoSection(std::string_view name) {
     line("current_fork_perc", "0.00");
     line("current_save_keys_processed", 0);
     line("current_save_keys_total", 0);
-    line("rdb_changes_since_last_save", 0);
+    line("rdb_changes_since_last_save",
+         keyspace_.changes().dirty() - persistence_.dirty_at_last_save);
     line("rdb_bgsave_in_progress", 0);
-    line("rdb_last_save_time", stats_.start_time_ms / 1000);
-    line("rdb_last_bgsave_status", "ok");
+    line("rdb_last_save_time", persistence_.lastsave_s);
+    line("rdb_last_bgsave_status", persistence_.last_save_ok ? "ok" : "err");
     line("rdb_last_bgsave_time_sec", -1);
     line("rdb_current_bgsave_time_sec", -1);
-    line("rdb_saves", 0);
+    line("rdb_saves", persistence_.saves);
     line("rdb_last_cow_size", 0);
-    line("rdb_last_load_keys_expired", 0);
-    line("rdb_last_load_keys_loaded", 0);
+    line("rdb_last_load_keys_expired", persistence_.last_load_keys_expired);
+    line("rdb_last_load_keys_loaded", persistence_.last_load_keys_loaded);
     line("aof_enabled", 0);
     line("aof_rewrite_in_progress", 0);
     line("aof_rewrite_scheduled", 0);

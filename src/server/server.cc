@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
@@ -83,6 +85,8 @@ Server::Server(ServerConfig config, std::string config_file)
     return r != db::Evictor::Result::kFail;
   });
   stats_.start_time_ms = UnixTimeMs();
+  // At start the dataset counts as saved (Redis initServer sets lastsave to now).
+  persistence_.lastsave_s = stats_.start_time_ms / 1000;
   ApplyLimits();
 }
 
@@ -147,11 +151,7 @@ Status Server::Start() {
 
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
-  signals_.async_wait([this](const asio::error_code& ec, int signo) {
-    if (ec) return;
-    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::post(io_, [this] { StopAll(); });
-  });
+  WaitForSignals();
   ScheduleCron();
 
   net::Connection::PrepareSharedBuffers();
@@ -159,6 +159,14 @@ Status Server::Start() {
   used_memory_startup_ = mem::UsedMemory();
   stats_.used_memory_peak = used_memory_startup_;
   LogNotice("Server initialized");
+  // Before the loop runs: connections wait in the backlog until the data is there.
+  s = LoadDataFromDisk();
+  if (!s.ok()) {
+    LogWarning("{}", s.message());
+    LogWarning("Fatal error loading the DB, check server logs. Exiting.");
+    return Status::Error("Fatal error loading the DB");
+  }
+  stats_.used_memory_peak = std::max(stats_.used_memory_peak, mem::UsedMemory());
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
   if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
   supervised_by_systemd_ =
@@ -175,13 +183,31 @@ Status Server::Start() {
 
 void Server::Run() { io_.run(); }
 
+void Server::WaitForSignals() {
+  signals_.async_wait([this](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::post(io_, [this, signo] {
+      if (shutting_down_) return;
+      if (PrepareForShutdown(false, false, false)) {
+        StopAll();
+        return;
+      }
+      // As Redis: a shutdown whose final save failed does not happen; the server goes on.
+      LogWarning("{} received but errors trying to shut down the server, check the logs for "
+                 "more information",
+                 signo == SIGINT ? "SIGINT" : "SIGTERM");
+      WaitForSignals();
+    });
+  });
+}
+
 void Server::StopAll() {
   if (shutting_down_ || !started_) return;
   shutting_down_ = true;
   if (supervised_by_systemd_) {
     sd_notify(0, "STOPPING=1");
   }
-  LogWarning("User requested shutdown...");
   if (listener_) listener_->Close();
   asio::error_code ec;
   cron_timer_.cancel();
@@ -300,6 +326,7 @@ void Server::Cron() {
     StartEvictionProc();
   }
   expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
+  CheckSavePoints(now);
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -492,11 +519,11 @@ size_t Server::ClientsMemory() {
 
 // ---- shutdown, debug -----------------------------------------------------------------------
 
-Status Server::Shutdown(bool nosave, bool now, bool force) {
-  (void)nosave;
-  (void)now;
-  (void)force;
-  // No persistence exists yet, so there is nothing to save and nothing that can fail.
+Status Server::Shutdown(bool nosave, bool save, bool now, bool force) {
+  (void)now;  // no replicas to wait for
+  if (!PrepareForShutdown(nosave, save, force)) {
+    return Status::Error(std::string(protocol::kErrShutdownSave));
+  }
   asio::post(io_, [this] { StopAll(); });
   return Status::Ok();
 }
@@ -597,6 +624,19 @@ Status Server::ApplyConfig(const ServerConfig& old) {
                       culprit));
     }
     listener_ = std::move(fresh);
+  }
+  if (config_.dir != old.dir) {
+    // The working directory, as Redis's dir: chdir now, and keep the absolute path.
+    if (::chdir(config_.dir.c_str()) != 0) {
+      const std::string reason = std::strerror(errno);
+      config_.dir = old.dir;
+      return Status::Error(fmt::format(
+          "ERR CONFIG SET failed (possibly related to argument 'dir') - {}", reason));
+    }
+    if (char* cwd = ::getcwd(nullptr, 0)) {
+      config_.dir = cwd;
+      std::free(cwd);
+    }
   }
   if (listener_) listener_->set_keepalive(static_cast<int>(config_.tcp_keepalive));
   SetLogLevel(config_.loglevel);

@@ -150,5 +150,6 @@ std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
+std::span<const CommandSpec> PersistenceCommands();
 
 }  // namespace mnemo::cmd

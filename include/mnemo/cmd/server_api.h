@@ -13,6 +13,7 @@
 
 #include "mnemo/base/status.h"
 #include "mnemo/cmd/client.h"
+#include "mnemo/db/object.h"
 
 namespace mnemo::cmd {
 
@@ -100,12 +101,26 @@ class ServerApi {
 
   // The password of the default user ("" when there is none).
   virtual const std::string& RequirePass() const = 0;
-  // Stops the server after the current command; returns the error text if it cannot.
-  virtual Status Shutdown(bool nosave, bool now, bool force) = 0;
+  // Stops the server after the current command; returns the error text if it cannot. Saves the
+  // RDB file first when `save`, or when save points exist and not `nosave`; with `force` a
+  // failed save does not stop the shutdown.
+  virtual Status Shutdown(bool nosave, bool save, bool now, bool force) = 0;
   // DEBUG is refused unless enable-debug-command allows it for this client.
   virtual bool DebugAllowed(const Client& self) const = 0;
   // Blocks the event loop (DEBUG SLEEP).
   virtual void Sleep(double seconds) = 0;
+
+  // ---- persistence (the server owns the files; persist/ owns the format) ----
+  // SAVE: writes the RDB file now, synchronously. The error is the reply text.
+  virtual Status Save() = 0;
+  // LASTSAVE: Unix time in seconds of the last successful save (the start time before any).
+  virtual int64_t LastSave() const = 0;
+  // DUMP: the serialized value of `o` (Redis's payload: RDB value, version, CRC-64).
+  virtual std::string DumpPayload(const db::Object& o) = 0;
+  // RESTORE: decodes `payload` into a new object for `key` (not in any Db, no expiry) in *out,
+  // or returns the error reply text (bad version or checksum, bad data format).
+  virtual Status DecodePayload(std::string_view key, std::string_view payload,
+                               db::Object** out) = 0;
 };
 
 }  // namespace mnemo::cmd

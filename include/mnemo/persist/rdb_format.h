@@ -21,6 +21,9 @@
 
 namespace mnemo::persist::rdb {
 
+// The "redis-ver" AUX field Mnemo writes: the Redis release whose format (RDB 10) it writes.
+inline constexpr std::string_view kFormatRedisVersion = "7.0.15";
+
 // The version Mnemo writes (Redis 7.0) and the newest it reads; files from 1 on are read.
 inline constexpr int kVersion = 10;
 inline constexpr std::string_view kMagic = "REDIS";

@@ -135,10 +135,4 @@ class RdbReader {
   std::string scratch2_;  // hash values
 };
 
-// Gives a loaded object the LRU idle time or LFU counter its record carried (Redis
-// objectSetLRUOrLFU): the counter under an LFU policy when one was given, otherwise the idle
-// time when one was given. idle_s and lfu_freq are -1 when absent.
-void ApplyIdleOrFreq(db::Object* o, const db::Keyspace& ks, int64_t idle_s, int lfu_freq,
-                     int64_t now_ms);
-
 }  // namespace mnemo::persist

@@ -49,6 +49,18 @@ struct ServerStats {
   double output_kbps = 0;
 };
 
+// What INFO persistence reports about RDB files (Redis's field names in comments).
+struct PersistenceStats {
+  int64_t lastsave_s = 0;            // rdb_last_save_time, LASTSAVE: the start time before any
+  int64_t last_save_try_s = 0;       // the last automatic save attempt (retry delay after errors)
+  bool last_save_ok = true;          // rdb_last_bgsave_status
+  int64_t last_save_duration_ms = -1;
+  uint64_t dirty_at_last_save = 0;   // rdb_changes_since_last_save = dirty - this
+  uint64_t saves = 0;                // rdb_saves
+  uint64_t last_load_keys_loaded = 0;   // rdb_last_load_keys_loaded
+  uint64_t last_load_keys_expired = 0;  // rdb_last_load_keys_expired
+};
+
 class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  public:
   // `config_file` is the path given on the command line ("" if none; CONFIG REWRITE needs one).
@@ -80,11 +92,17 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   const std::string& RequirePass() const override { return config_.requirepass; }
-  Status Shutdown(bool nosave, bool now, bool force) override;
+  Status Shutdown(bool nosave, bool save, bool now, bool force) override;
   bool DebugAllowed(const cmd::Client& self) const override;
   cmd::MemoryOverview Memory() override;
   std::string MemoryDoctor() override;
   void Sleep(double seconds) override;
+  Status Save() override;
+  int64_t LastSave() const override { return persistence_.lastsave_s; }
+  std::string DumpPayload(const db::Object& o) override;
+  Status DecodePayload(std::string_view key, std::string_view payload, db::Object** out) override;
+
+  const PersistenceStats& persistence() const { return persistence_; }
 
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;
@@ -112,6 +130,18 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
   void StopAll();
+  // ---- persistence (server/persistence.cc) ----
+  // Loads the RDB file, if there is one, into the empty keyspace (before clients are served).
+  Status LoadDataFromDisk();
+  // Writes the RDB file now, synchronously, and updates the statistics. Logs the outcome.
+  Status SaveRdb();
+  // The save points: a synchronous save when one is reached (cron).
+  void CheckSavePoints(int64_t now_ms);
+  // Before stopping (SHUTDOWN, SIGTERM): saves when `save`, or when save points exist and not
+  // `nosave`. Returns false, after logging why, when the save failed and `force` is false.
+  bool PrepareForShutdown(bool nosave, bool save, bool force);
+  // Waits for SIGTERM/SIGINT.
+  void WaitForSignals();
   std::string InfoSection(std::string_view name);
   std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
   bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
@@ -144,6 +174,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t sockets_open_ = 0;
   size_t sockets_peak_ = 0;
   ServerStats stats_;
+  PersistenceStats persistence_;
   size_t used_memory_startup_ = 0;
   std::string run_id_;
   bool started_ = false;
