@@ -28,10 +28,12 @@ class Server:
         if not binary:
             pytest.fail("MNEMO_SERVER is not set (the path of the mnemo-server binary)")
         self.log = tempfile.NamedTemporaryFile(prefix="mnemo-pytest-", suffix=".log")
+        # A working directory of its own: dump.rdb is saved there at shutdown and loaded at start.
+        self.dir = tempfile.TemporaryDirectory(prefix="mnemo-pytest-dir-")
         for _ in range(5):
             self.port = free_port()
             self.proc = subprocess.Popen(
-                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", "/tmp",
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir.name,
                  *args],
                 stdout=self.log, stderr=subprocess.STDOUT)
             if self._wait_ready():
