@@ -352,9 +352,16 @@ void ListAppendListpack(Object* o, const Options& opts, uint8_t* lp) {
   }
   if (!IsQuicklist(*o)) {
     uint8_t* current = Lp(*o);
-    if (ds::LpLength(current) == 0 && !ExceedsLimit(Fill(opts), ds::LpBytes(lp), count)) {
+    const size_t current_count = ds::LpLength(current);
+    if (current_count == 0 && !ExceedsLimit(Fill(opts), ds::LpBytes(lp), count)) {
       ds::LpFree(current);
       o->set_ptr(lp);
+      return;
+    }
+    // Small nodes (a file written with a smaller fill) join while they fit one node.
+    if (!ExceedsLimit(Fill(opts), ds::LpBytes(current) + ds::LpBytes(lp) - ds::kLpEmptySize,
+                      current_count + count)) {
+      o->set_ptr(ds::LpMerge(current, lp));
       return;
     }
     // A second node: the list becomes a quicklist whose first node is the current listpack.

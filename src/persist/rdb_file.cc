@@ -124,10 +124,15 @@ Result<SaveStats> SaveRdbFile(const std::string& path, db::Keyspace& ks,
 Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& options) {
   RdbReader r(in, ks);
   LoadStats stats;
+  auto fail = [&] { return Result<LoadStats>(r.status()); };
   char header[rdb::kHeaderSize];
-  if (!in.Read(header, sizeof(header))) return Status::Error("Short read loading the RDB header");
+  if (!in.Read(header, sizeof(header))) {
+    r.Fail("short read loading the RDB header");
+    return fail();
+  }
   if (std::string_view(header, rdb::kMagic.size()) != rdb::kMagic) {
-    return Status::Error("Wrong signature trying to load DB from file");
+    r.Fail("wrong signature trying to load DB from file");
+    return fail();
   }
   const std::string_view digits(header + rdb::kMagic.size(), 4);
   const bool numeric = std::all_of(digits.begin(), digits.end(),
@@ -136,7 +141,8 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
                                 (digits[2] - '0') * 10 + (digits[3] - '0')
                           : -1;
   if (stats.version < 1 || stats.version > rdb::kVersion) {
-    return Status::Error(fmt::format("Can't handle RDB format version {}", digits));
+    r.Fail(fmt::format("can't handle RDB format version {}", digits));
+    return fail();
   }
   db::Db* db = &ks.db(0);
   int64_t expire_ms = -1;
@@ -144,7 +150,6 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
   int lfu_freq = -1;
   std::string key;
   std::string aux_value;
-  auto fail = [&] { return Result<LoadStats>(r.status()); };
   for (;;) {
     uint8_t type;
     if (!r.ReadByte(&type)) return fail();
@@ -253,8 +258,9 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
     }
     if (options.verify_checksum && stored != 0) {
       if (stored != expected) {
-        return Status::Error(fmt::format("Wrong RDB checksum expected: ({:016x}) got ({:016x})",
-                                         expected, stored));
+        r.Fail(fmt::format("wrong RDB checksum expected: ({:016x}) got ({:016x})", expected,
+                           stored));
+        return fail();
       }
       stats.checksum_verified = true;
     }
