@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "mnemo/base/assert.h"
 #include "mnemo/base/random.h"
+#include "mnemo/ds/hash.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::ds {
@@ -718,30 +718,62 @@ bool LpValidate(const uint8_t* lp, size_t size, bool deep) {
 
 // ---- checks of loaded blobs ---------------------------------------------------------------------
 
+namespace {
+
+// Up to this many elements are compared pairwise, with no allocation: a small listpack (the
+// common case, loading a file of small hashes) costs n^2/2 comparisons that mostly stop at the
+// length. Beyond, elements are sorted by hash.
+constexpr size_t kPairwiseMax = 24;
+
+}  // namespace
+
 bool LpHasUniqueElements(uint8_t* lp, size_t skip) {
+  const size_t stride = skip + 1;
   const size_t n = LpLength(lp);
-  if (n < 2 + skip) return true;
-  // Integers are printed into one arena reserved up front, so that the views stay valid.
-  std::string arena;
-  arena.reserve((n / (skip + 1) + 1) * kLpIntBufSize);
-  std::vector<std::string_view> seen;
-  seen.reserve(n / (skip + 1) + 1);
+  const size_t selected = (n + stride - 1) / stride;
+  if (selected < 2) return true;
+  // The element at p as bytes; integers are printed into `buf`.
+  auto bytes = [](const uint8_t* p, char* buf) {
+    const LpEntry e = LpGet(p);
+    if (e.is_int) return std::string_view(buf, FormatInt64(buf, e.int_value));
+    return std::string_view(reinterpret_cast<const char*>(e.str), e.len);
+  };
+  if (selected <= kPairwiseMax) {
+    char ints[kPairwiseMax][kLpIntBufSize];
+    std::string_view seen[kPairwiseMax];
+    size_t count = 0;
+    size_t i = 0;
+    for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p), ++i) {
+      if (i % stride != 0) continue;
+      const std::string_view b = bytes(p, ints[count]);
+      for (size_t k = 0; k < count; ++k) {
+        if (seen[k] == b) return false;
+      }
+      seen[count++] = b;
+    }
+    return true;
+  }
+  struct Hashed {
+    uint64_t hash;
+    const uint8_t* p;
+  };
+  std::vector<Hashed> hashed;
+  hashed.reserve(selected);
+  char buf[kLpIntBufSize];
   size_t i = 0;
   for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p), ++i) {
-    if (i % (skip + 1) != 0) continue;
-    const LpEntry e = LpGet(p);
-    if (e.is_int) {
-      char buf[kLpIntBufSize];
-      const size_t len = FormatInt64(buf, e.int_value);
-      const size_t at = arena.size();
-      arena.append(buf, len);
-      seen.emplace_back(arena.data() + at, len);
-    } else {
-      seen.emplace_back(reinterpret_cast<const char*>(e.str), e.len);
+    if (i % stride == 0) hashed.push_back({HashBytes(bytes(p, buf)), p});
+  }
+  std::sort(hashed.begin(), hashed.end(),
+            [](const Hashed& a, const Hashed& b) { return a.hash < b.hash; });
+  char other[kLpIntBufSize];
+  for (size_t k = 1; k < hashed.size(); ++k) {
+    // Equal hashes are rare: compare the bytes of every earlier element of the run.
+    for (size_t m = k; m > 0 && hashed[m - 1].hash == hashed[k].hash; --m) {
+      if (bytes(hashed[k].p, buf) == bytes(hashed[m - 1].p, other)) return false;
     }
   }
-  std::sort(seen.begin(), seen.end());
-  return std::adjacent_find(seen.begin(), seen.end()) == seen.end();
+  return true;
 }
 
 size_t LpMaxElementBytes(uint8_t* lp) {

@@ -31,8 +31,7 @@ constexpr uint16_t kZlUnknownCount = 0xFFFF;
 
 // Decodes the ziplist entry at p (which must start before end); returns the byte after it, or
 // null if it does not fit or is malformed. *prevlen gets its prevlen field, *e its element.
-const uint8_t* ZiplistEntry(const uint8_t* p, const uint8_t* end, size_t* prevlen,
-                            ds::LpEntry* e) {
+const uint8_t* ZiplistEntry(const uint8_t* p, const uint8_t* end, size_t* prevlen, ds::LpEntry* e) {
   if (*p == kZlBigPrevlen) {
     if (end - p < 5) return nullptr;
     *prevlen = Load32(p + 1);
@@ -65,11 +64,21 @@ const uint8_t* ZiplistEntry(const uint8_t* p, const uint8_t* end, size_t* prevle
       int64_t v;
       size_t bytes;
       switch (enc) {
-        case 0xC0: bytes = 2; break;
-        case 0xD0: bytes = 4; break;
-        case 0xE0: bytes = 8; break;
-        case 0xF0: bytes = 3; break;
-        case 0xFE: bytes = 1; break;
+        case 0xC0:
+          bytes = 2;
+          break;
+        case 0xD0:
+          bytes = 4;
+          break;
+        case 0xE0:
+          bytes = 8;
+          break;
+        case 0xF0:
+          bytes = 3;
+          break;
+        case 0xFE:
+          bytes = 1;
+          break;
         default:
           if (enc < 0xF1 || enc > 0xFD) return nullptr;  // 0xFF is the end, never an entry
           *e = ds::LpEntry::Int(static_cast<int64_t>(enc & 0x0F) - 1);
@@ -78,16 +87,24 @@ const uint8_t* ZiplistEntry(const uint8_t* p, const uint8_t* end, size_t* prevle
       if (avail < 1 + bytes) return nullptr;
       const uint8_t* d = p + 1;
       switch (bytes) {
-        case 1: v = static_cast<int8_t>(d[0]); break;
-        case 2: v = static_cast<int16_t>(Load16(d)); break;
+        case 1:
+          v = static_cast<int8_t>(d[0]);
+          break;
+        case 2:
+          v = static_cast<int16_t>(Load16(d));
+          break;
         case 3: {
           // 24 bits little-endian, sign-extended.
           const uint32_t u = uint32_t{d[0]} | (uint32_t{d[1]} << 8) | (uint32_t{d[2]} << 16);
           v = static_cast<int32_t>(u << 8) >> 8;
           break;
         }
-        case 4: v = static_cast<int32_t>(Load32(d)); break;
-        default: std::memcpy(&v, d, 8); break;
+        case 4:
+          v = static_cast<int32_t>(Load32(d));
+          break;
+        default:
+          std::memcpy(&v, d, 8);
+          break;
       }
       *e = ds::LpEntry::Int(v);
       return p + 1 + bytes;

@@ -59,8 +59,7 @@ KeyMeta MetaOf(const db::Object& o, const db::Keyspace& ks) {
   return m;
 }
 
-Status WriteKeyspace(RdbWriter& w, db::Keyspace& ks, const SaveOptions& options,
-                     SaveStats* stats) {
+Status WriteKeyspace(RdbWriter& w, db::Keyspace& ks, const SaveOptions& options, SaveStats* stats) {
   w.WriteHeader();
   // Redis 7.0's AUX fields, in its order; then Mnemo's own (loaders ignore unknown ones).
   w.WriteAux("redis-ver", options.redis_version);
@@ -135,8 +134,8 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
     return fail();
   }
   const std::string_view digits(header + rdb::kMagic.size(), 4);
-  const bool numeric = std::all_of(digits.begin(), digits.end(),
-                                   [](char c) { return c >= '0' && c <= '9'; });
+  const bool numeric =
+      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
   stats.version = numeric ? (digits[0] - '0') * 1000 + (digits[1] - '0') * 100 +
                                 (digits[2] - '0') * 10 + (digits[3] - '0')
                           : -1;
@@ -179,9 +178,10 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
         uint64_t id;
         if (!r.ReadLen(&id)) return fail();
         if (id >= static_cast<uint64_t>(ks.num_dbs())) {
-          r.Fail(fmt::format("database {} out of range: the server is configured for {} "
-                             "databases",
-                             id, ks.num_dbs()));
+          r.Fail(
+              fmt::format("database {} out of range: the server is configured for {} "
+                          "databases",
+                          id, ks.num_dbs()));
           return fail();
         }
         db = &ks.db(static_cast<int>(id));
@@ -258,8 +258,8 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
     }
     if (options.verify_checksum && stored != 0) {
       if (stored != expected) {
-        r.Fail(fmt::format("wrong RDB checksum expected: ({:016x}) got ({:016x})", expected,
-                           stored));
+        r.Fail(
+            fmt::format("wrong RDB checksum expected: ({:016x}) got ({:016x})", expected, stored));
         return fail();
       }
       stats.checksum_verified = true;
@@ -269,8 +269,8 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
   return stats;
 }
 
-Result<LoadStats> LoadRdbFile(const std::string& path, db::Keyspace& ks,
-                              const LoadOptions& options, bool* found) {
+Result<LoadStats> LoadRdbFile(const std::string& path, db::Keyspace& ks, const LoadOptions& options,
+                              bool* found) {
   *found = false;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

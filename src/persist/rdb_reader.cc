@@ -227,8 +227,8 @@ uint8_t* RdbReader::ReadLzf(size_t* len) {
     Fail("unexpected end of input");
     return nullptr;
   }
-  const unsigned got = lzf_decompress(compressed.p, static_cast<unsigned>(clen), out.p,
-                                      static_cast<unsigned>(raw));
+  const unsigned got =
+      lzf_decompress(compressed.p, static_cast<unsigned>(clen), out.p, static_cast<unsigned>(raw));
   if (got != raw) {
     Fail("corrupt LZF data");
     return nullptr;
@@ -456,7 +456,8 @@ ReadStatus RdbReader::ReadList(uint8_t type, std::string_view key, db::Object** 
         BlobGuard zl{ReadBlob(&len)};
         if (zl.p == nullptr) return ReadStatus::kError;
         lp = ZiplistToListpack(zl.p, len);
-        if (lp == nullptr) return Fail("quicklist ziplist integrity check failed"), ReadStatus::kError;
+        if (lp == nullptr)
+          return Fail("quicklist ziplist integrity check failed"), ReadStatus::kError;
       }
       db::ListAppendListpack(o.o, opts, lp);  // an empty node adds nothing, as Redis skips it
     }
@@ -549,7 +550,7 @@ ReadStatus RdbReader::ReadHash(uint8_t type, std::string_view key, db::Object** 
       BlobGuard blob{ReadBlob(&len)};
       if (blob.p == nullptr) return ReadStatus::kError;
       lp = type == rdb::kTypeHashZipmap ? ZipmapToListpack(blob.p, len)
-                                         : ZiplistToListpack(blob.p, len);
+                                        : ZiplistToListpack(blob.p, len);
       if (lp == nullptr) {
         Fail(type == rdb::kTypeHashZipmap ? "zipmap integrity check failed"
                                           : "hash ziplist integrity check failed");

@@ -32,12 +32,14 @@ Status Server::LoadDataFromDisk() {
   bool found = false;
   Result<persist::LoadStats> r = persist::LoadRdbFile(path, keyspace_, options, &found);
   if (!found && r.ok()) return Status::Ok();
-  if (!r.ok()) return Status::Error(fmt::format("Error loading {}: {}", path, r.status().message()));
+  if (!r.ok())
+    return Status::Error(fmt::format("Error loading {}: {}", path, r.status().message()));
   const persist::LoadStats& st = *r;
   if (!st.redis_version.empty()) LogNotice("Loading RDB produced by version {}", st.redis_version);
   if (st.ctime >= 0) LogNotice("RDB age {} seconds", UnixTimeMs() / 1000 - st.ctime);
   if (st.used_mem >= 0) {
-    LogNotice("RDB memory usage when created {:.2f} Mb", static_cast<double>(st.used_mem) / 1048576);
+    LogNotice("RDB memory usage when created {:.2f} Mb",
+              static_cast<double>(st.used_mem) / 1048576);
   }
   if (options.verify_checksum && !st.checksum_verified && st.version >= 5) {
     LogWarning("RDB file was saved with checksum disabled: no check performed.");

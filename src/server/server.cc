@@ -194,9 +194,10 @@ void Server::WaitForSignals() {
         return;
       }
       // As Redis: a shutdown whose final save failed does not happen; the server goes on.
-      LogWarning("{} received but errors trying to shut down the server, check the logs for "
-                 "more information",
-                 signo == SIGINT ? "SIGINT" : "SIGTERM");
+      LogWarning(
+          "{} received but errors trying to shut down the server, check the logs for "
+          "more information",
+          signo == SIGINT ? "SIGINT" : "SIGTERM");
       WaitForSignals();
     });
   });
@@ -630,8 +631,8 @@ Status Server::ApplyConfig(const ServerConfig& old) {
     if (::chdir(config_.dir.c_str()) != 0) {
       const std::string reason = std::strerror(errno);
       config_.dir = old.dir;
-      return Status::Error(fmt::format(
-          "ERR CONFIG SET failed (possibly related to argument 'dir') - {}", reason));
+      return Status::Error(
+          fmt::format("ERR CONFIG SET failed (possibly related to argument 'dir') - {}", reason));
     }
     if (char* cwd = ::getcwd(nullptr, 0)) {
       config_.dir = cwd;

@@ -163,8 +163,7 @@ TEST_F(PersistenceTest, RestoreErrors) {
             "(error) ERR syntax error");
   EXPECT_EQ(Str({"RESTORE", "n", "0", payload, "IDLETIME"}), "(error) ERR syntax error");
   EXPECT_EQ(Str({"RESTORE", "n", "0", payload, "BOGUS"}), "(error) ERR syntax error");
-  EXPECT_EQ(Str({"RESTORE", "n"}),
-            "(error) ERR wrong number of arguments for 'restore' command");
+  EXPECT_EQ(Str({"RESTORE", "n"}), "(error) ERR wrong number of arguments for 'restore' command");
   EXPECT_EQ(Str({"EXISTS", "n"}), "0");
 }
 

@@ -216,7 +216,7 @@ size_t LpRandomEntriesUnique(uint8_t* lp, std::span<LpEntry> out);
 // read outside an entry.)
 bool LpValidate(const uint8_t* lp, size_t size, bool deep);
 
-// ---- checks of loaded blobs (RDB, RESTORE) -------------------------------------------------------
+// ---- checks of loaded blobs (RDB, RESTORE) ----------------------------------------------------
 
 // Returns true iff no two of the elements at positions 0, 1 + skip, 2 + 2 * skip, ... are equal
 // as bytes (an integer equals the string that prints it): skip 0 checks a set's members, 1 a

@@ -22,10 +22,10 @@
 namespace mnemo::persist {
 
 struct SaveOptions {
-  bool compression = true;        // rdbcompression
-  bool checksum = true;           // rdbchecksum
-  std::string redis_version;      // the "redis-ver" AUX field (the Redis version served)
-  std::string mnemo_version;      // the "mnemo-ver" AUX field ("" to leave it out)
+  bool compression = true;    // rdbcompression
+  bool checksum = true;       // rdbchecksum
+  std::string redis_version;  // the "redis-ver" AUX field (the Redis version served)
+  std::string mnemo_version;  // the "mnemo-ver" AUX field ("" to leave it out)
 };
 
 struct SaveStats {
@@ -63,8 +63,7 @@ struct LoadStats {
 
 // Loads an RDB stream into `ks`. On error the keys loaded before it stay in `ks` (the caller
 // decides; the server refuses to start). The error says what and at which byte offset.
-[[nodiscard]] Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks,
-                                        const LoadOptions& options);
+[[nodiscard]] Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& options);
 // Opens `path` and loads it. *found is false (and nothing happens) when the file does not exist.
 [[nodiscard]] Result<LoadStats> LoadRdbFile(const std::string& path, db::Keyspace& ks,
                                             const LoadOptions& options, bool* found);

@@ -44,8 +44,8 @@ enum Type : uint8_t {
   kTypeHashZipmap = 9,    // read only
   kTypeListZiplist = 10,  // read only
   kTypeSetIntset = 11,
-  kTypeZsetZiplist = 12,  // read only
-  kTypeHashZiplist = 13,  // read only
+  kTypeZsetZiplist = 12,    // read only
+  kTypeHashZiplist = 13,    // read only
   kTypeListQuicklist = 14,  // nodes are ziplists; read only
   kTypeStreamListpacks = 15,
   kTypeHashListpack = 16,

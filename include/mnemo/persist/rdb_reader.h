@@ -62,8 +62,8 @@ class RdbInput {
   void SumConsumed();
 
   int fd_ = -1;
-  uint64_t size_ = 0;        // total bytes of the input
-  uint64_t base_ = 0;        // offset of buf_[0]
+  uint64_t size_ = 0;  // total bytes of the input
+  uint64_t base_ = 0;  // offset of buf_[0]
   const uint8_t* buf_ = nullptr;
   const uint8_t* pos_ = nullptr;
   const uint8_t* end_ = nullptr;

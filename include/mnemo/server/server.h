@@ -51,12 +51,12 @@ struct ServerStats {
 
 // What INFO persistence reports about RDB files (Redis's field names in comments).
 struct PersistenceStats {
-  int64_t lastsave_s = 0;            // rdb_last_save_time, LASTSAVE: the start time before any
-  int64_t last_save_try_s = 0;       // the last automatic save attempt (retry delay after errors)
-  bool last_save_ok = true;          // rdb_last_bgsave_status
+  int64_t lastsave_s = 0;       // rdb_last_save_time, LASTSAVE: the start time before any
+  int64_t last_save_try_s = 0;  // the last automatic save attempt (retry delay after errors)
+  bool last_save_ok = true;     // rdb_last_bgsave_status
   int64_t last_save_duration_ms = -1;
-  uint64_t dirty_at_last_save = 0;   // rdb_changes_since_last_save = dirty - this
-  uint64_t saves = 0;                // rdb_saves
+  uint64_t dirty_at_last_save = 0;      // rdb_changes_since_last_save = dirty - this
+  uint64_t saves = 0;                   // rdb_saves
   uint64_t last_load_keys_loaded = 0;   // rdb_last_load_keys_loaded
   uint64_t last_load_keys_expired = 0;  // rdb_last_load_keys_expired
 };

@@ -117,11 +117,21 @@ struct Filler {
     for (size_t i = 0; i < n; ++i) {
       double score;
       switch (i % 6) {
-        case 0: score = static_cast<double>(rng() % 1000); break;
-        case 1: score = static_cast<double>(rng() % 100000) / 7.0; break;
-        case 2: score = -static_cast<double>(rng() % 1000) * 1e10; break;
-        case 3: score = static_cast<double>(i) * 1e300; break;
-        default: score = static_cast<double>(rng() % 10); break;
+        case 0:
+          score = static_cast<double>(rng() % 1000);
+          break;
+        case 1:
+          score = static_cast<double>(rng() % 100000) / 7.0;
+          break;
+        case 2:
+          score = -static_cast<double>(rng() % 1000) * 1e10;
+          break;
+        case 3:
+          score = static_cast<double>(i) * 1e300;
+          break;
+        default:
+          score = static_cast<double>(rng() % 10);
+          break;
       }
       (void)db::ZsetAdd(ks, o, fmt::format("{}{}", Word(min_len, max_len), i), score, 0);
     }
@@ -172,8 +182,8 @@ void FillEveryEncoding(db::Keyspace& ks, uint64_t seed, int scale) {
     ds::Quicklist::SetPackedThreshold(64);
     db::Object* o = db::NewListObject(ks, "list:plain");
     for (int i = 0; i < 6; ++i) {
-      db::ListPush(o, ks.options(), i % 2 == 0 ? std::string(100, 'p') + std::to_string(i)
-                                               : std::string("small"),
+      db::ListPush(o, ks.options(),
+                   i % 2 == 0 ? std::string(100, 'p') + std::to_string(i) : std::string("small"),
                    db::ListEnd::kTail);
     }
     ds::Quicklist::SetPackedThreshold(0);

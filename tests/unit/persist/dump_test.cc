@@ -112,8 +112,9 @@ TEST(DumpTest, CorruptionAtEveryOffsetNeverCrashesOrLeaks) {
     for (size_t i = 0; i < good.size() - 10; ++i) {
       for (int variant = 0; variant < 3; ++variant) {
         std::string bad = good;
-        bad[i] = variant == 0 ? static_cast<char>(~bad[i])
-                              : variant == 1 ? '\0' : static_cast<char>(rng());
+        bad[i] = variant == 0   ? static_cast<char>(~bad[i])
+                 : variant == 1 ? '\0'
+                                : static_cast<char>(rng());
         FixChecksum(bad);
         db::Object* out = nullptr;
         const RestoreOutcome r = DecodeDumpPayload(bad, "k", target, &out);

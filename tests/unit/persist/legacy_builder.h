@@ -51,12 +51,23 @@ inline std::string Ziplist(const std::vector<ZlElement>& elements) {
       const ZlInt& x = std::get<ZlInt>(e);
       entry += static_cast<char>(x.enc);
       switch (x.enc) {
-        case 0xFE: PutLe(entry, static_cast<uint64_t>(x.v), 1); break;
-        case 0xC0: PutLe(entry, static_cast<uint64_t>(x.v), 2); break;
-        case 0xF0: PutLe(entry, static_cast<uint64_t>(x.v), 3); break;
-        case 0xD0: PutLe(entry, static_cast<uint64_t>(x.v), 4); break;
-        case 0xE0: PutLe(entry, static_cast<uint64_t>(x.v), 8); break;
-        default: break;  // immediate: the value is in the encoding byte
+        case 0xFE:
+          PutLe(entry, static_cast<uint64_t>(x.v), 1);
+          break;
+        case 0xC0:
+          PutLe(entry, static_cast<uint64_t>(x.v), 2);
+          break;
+        case 0xF0:
+          PutLe(entry, static_cast<uint64_t>(x.v), 3);
+          break;
+        case 0xD0:
+          PutLe(entry, static_cast<uint64_t>(x.v), 4);
+          break;
+        case 0xE0:
+          PutLe(entry, static_cast<uint64_t>(x.v), 8);
+          break;
+        default:
+          break;  // immediate: the value is in the encoding byte
       }
     }
     tail = 10 + entries.size();

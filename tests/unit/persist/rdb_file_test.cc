@@ -162,8 +162,7 @@ TEST_F(RdbFileTest, FileLevelErrorsHaveOffsets) {
     Result<LoadStats> r = LoadFile(*ks, &found);
     ASSERT_FALSE(r.ok()) << what;
     EXPECT_NE(r.status().message().find(what), std::string::npos) << r.status().message();
-    EXPECT_NE(r.status().message().find(" at offset "), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(" at offset "), std::string::npos) << r.status().message();
   };
   const std::string key = std::string(1, rdb::kTypeString) + test::RdbStr("k") + test::RdbStr("v");
   const std::string db0("\xfe\x00", 2);

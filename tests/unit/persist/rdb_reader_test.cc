@@ -161,14 +161,16 @@ TEST(RdbReaderTest, LegacyEncodings) {
   std::unique_ptr<db::Keyspace> ks(NewKeyspace());
   const std::string long_str(100, 'L');
   const std::string huge_str(20000, 'H');
-  const std::string zl = Ziplist({std::string("a"), ZlInt{7, 0xF8}, ZlInt{-100, 0xFE},
-                                  ZlInt{30000, 0xC0}, ZlInt{-5000000, 0xF0},
-                                  ZlInt{2000000000, 0xD0}, ZlInt{-9000000000000000000, 0xE0},
-                                  long_str, huge_str, std::string("")});
+  const std::string zl =
+      Ziplist({std::string("a"), ZlInt{7, 0xF8}, ZlInt{-100, 0xFE}, ZlInt{30000, 0xC0},
+               ZlInt{-5000000, 0xF0}, ZlInt{2000000000, 0xD0}, ZlInt{-9000000000000000000, 0xE0},
+               long_str, huge_str, std::string("")});
   ReadResult r = ReadValue(rdb::kTypeListZiplist, RdbStr(zl), *ks);
   ASSERT_EQ(r.status, ReadStatus::kOk) << r.description;
-  EXPECT_EQ(r.description, "list//exp=-1:[a][7][-100][30000][-5000000][2000000000]"
-                           "[-9000000000000000000][" + long_str + "][" + huge_str + "][]");
+  EXPECT_EQ(r.description,
+            "list//exp=-1:[a][7][-100][30000][-5000000][2000000000]"
+            "[-9000000000000000000][" +
+                long_str + "][" + huge_str + "][]");
   EXPECT_EQ(r.encoding, "quicklist");  // 20 KB do not fit one 8 KB node
 
   // A quicklist of ziplists (RDB_TYPE_LIST_QUICKLIST): two nodes, read as one small list.
@@ -186,27 +188,30 @@ TEST(RdbReaderTest, LegacyEncodings) {
 
   // Hashes: zipmap (with a 300-byte value, free bytes) and ziplist.
   const std::string v300(300, 'v');
-  r = ReadValue(rdb::kTypeHashZipmap, RdbStr(test::Zipmap({{"f1", "v1"}, {"big", v300}}, 2)),
-                *ks);
+  r = ReadValue(rdb::kTypeHashZipmap, RdbStr(test::Zipmap({{"f1", "v1"}, {"big", v300}}, 2)), *ks);
   ASSERT_EQ(r.status, ReadStatus::kOk) << r.description;
   EXPECT_EQ(r.description, "hash//exp=-1:[big=" + v300 + "][f1=v1]");
   EXPECT_EQ(r.encoding, "hashtable");  // a value over hash-max-listpack-value
-  r = ReadValue(rdb::kTypeHashZiplist,
-                RdbStr(Ziplist({std::string("f"), std::string("v"), std::string("n"),
-                                ZlInt{12, 0xFD}})),
-                *ks);
+  r = ReadValue(
+      rdb::kTypeHashZiplist,
+      RdbStr(Ziplist({std::string("f"), std::string("v"), std::string("n"), ZlInt{12, 0xFD}})),
+      *ks);
   EXPECT_EQ(r.description, "hash//exp=-1:[f=v][n=12]");
   EXPECT_EQ(r.encoding, "listpack");
 
   // Sorted sets: ziplist, and ZSET with string scores (including inf and nan markers).
-  r = ReadValue(rdb::kTypeZsetZiplist,
-                RdbStr(Ziplist({std::string("a"), ZlInt{1, 0xF2}, std::string("b"),
-                                std::string("2.5")})),
-                *ks);
+  r = ReadValue(
+      rdb::kTypeZsetZiplist,
+      RdbStr(Ziplist({std::string("a"), ZlInt{1, 0xF2}, std::string("b"), std::string("2.5")})),
+      *ks);
   EXPECT_EQ(r.description, "zset//exp=-1:[a=0x1p+0][b=0x1.4p+1]");
   EXPECT_EQ(r.encoding, "listpack");
   r = ReadValue(rdb::kTypeZset,
-                RdbLen(2) + RdbStr("x") + "\x03" "1.5" + RdbStr("y") + "\xfe", *ks);
+                RdbLen(2) + RdbStr("x") +
+                    "\x03"
+                    "1.5" +
+                    RdbStr("y") + "\xfe",
+                *ks);
   EXPECT_EQ(r.description, "zset//exp=-1:[x=0x1.8p+0][y=inf]");
   r = ReadValue(rdb::kTypeZset, RdbLen(1) + RdbStr("x") + "\xfd", *ks);
   EXPECT_EQ(r.status, ReadStatus::kError);
@@ -225,8 +230,7 @@ TEST(RdbReaderTest, BrokenInvariantsAreRefusedWithTheirOffset) {
             std::string::npos);
   EXPECT_NE(error(rdb::kTypeSet, RdbLen(2) + RdbStr("1") + RdbStr("1")).find("duplicate"),
             std::string::npos);
-  EXPECT_NE(error(rdb::kTypeHash, RdbLen(2) + RdbStr("f") + RdbStr("1") + RdbStr("f") +
-                                      RdbStr("2"))
+  EXPECT_NE(error(rdb::kTypeHash, RdbLen(2) + RdbStr("f") + RdbStr("1") + RdbStr("f") + RdbStr("2"))
                 .find("duplicate"),
             std::string::npos);
   EXPECT_NE(error(rdb::kTypeZset2, RdbLen(2) + RdbStr("m") + std::string(8, '\0') + RdbStr("m") +
@@ -240,19 +244,19 @@ TEST(RdbReaderTest, BrokenInvariantsAreRefusedWithTheirOffset) {
             std::string::npos);
   // Listpack-level: a hash listpack with a field twice, an odd count; an unsorted zset.
   auto hash_zl = [](std::vector<test::ZlElement> e) { return RdbStr(Ziplist(e)); };
-  error(rdb::kTypeHashZiplist, hash_zl({std::string("f"), std::string("1"), std::string("f"),
-                                        std::string("2")}));
+  error(rdb::kTypeHashZiplist,
+        hash_zl({std::string("f"), std::string("1"), std::string("f"), std::string("2")}));
   error(rdb::kTypeHashZiplist, hash_zl({std::string("f"), std::string("1"), std::string("g")}));
-  error(rdb::kTypeZsetZiplist, hash_zl({std::string("b"), ZlInt{2, 0xF3}, std::string("a"),
-                                        ZlInt{1, 0xF2}}));
+  error(rdb::kTypeZsetZiplist,
+        hash_zl({std::string("b"), ZlInt{2, 0xF3}, std::string("a"), ZlInt{1, 0xF2}}));
   error(rdb::kTypeZsetZiplist, hash_zl({std::string("a"), std::string("notanumber")}));
   error(rdb::kTypeZsetZiplist, hash_zl({std::string("a"), ZlInt{1, 0xF2}, std::string("b"),
                                         ZlInt{1, 0xF2}, std::string("a"), ZlInt{3, 0xF4}}));
   // A listpack whose header lies about its size; an unsorted intset.
   std::string lp = "\x08\x00\x00\x00\x01\x00\x81\x61\x02\xff";
   error(rdb::kTypeHashListpack, RdbStr(lp));
-  error(rdb::kTypeSetIntset, RdbStr(std::string("\x02\x00\x00\x00\x02\x00\x00\x00\x05\x00\x01\x00",
-                                                12)));
+  error(rdb::kTypeSetIntset,
+        RdbStr(std::string("\x02\x00\x00\x00\x02\x00\x00\x00\x05\x00\x01\x00", 12)));
   // Lengths beyond the input, LZF lengths that cannot be true, unknown and unsupported types.
   error(rdb::kTypeString, RdbLen(100) + "short");
   error(rdb::kTypeSet, RdbLen(1000000) + RdbStr("a"));
@@ -263,8 +267,7 @@ TEST(RdbReaderTest, BrokenInvariantsAreRefusedWithTheirOffset) {
   EXPECT_NE(error(rdb::kTypeModule2, "").find("module"), std::string::npos);
   // Empty collections are not errors: Redis skips such keys.
   EXPECT_EQ(ReadValue(rdb::kTypeSet, RdbLen(0), *ks).status, ReadStatus::kEmpty);
-  EXPECT_EQ(ReadValue(rdb::kTypeHashZiplist, RdbStr(Ziplist({})), *ks).status,
-            ReadStatus::kEmpty);
+  EXPECT_EQ(ReadValue(rdb::kTypeHashZiplist, RdbStr(Ziplist({})), *ks).status, ReadStatus::kEmpty);
 }
 
 // Loads `bytes` into a fresh keyspace; every allocation made must be gone once the keyspace is
@@ -323,10 +326,18 @@ TEST(RdbReaderTest, CorruptionAtEveryOffsetNeverCrashes) {
     for (int variant = 0; variant < 4; ++variant) {
       std::string bad = file;
       switch (variant) {
-        case 0: bad[i] = static_cast<char>(~bad[i]); break;
-        case 1: bad[i] = 0; break;
-        case 2: bad[i] = static_cast<char>(0xFF); break;
-        default: bad[i] = static_cast<char>(rng()); break;
+        case 0:
+          bad[i] = static_cast<char>(~bad[i]);
+          break;
+        case 1:
+          bad[i] = 0;
+          break;
+        case 2:
+          bad[i] = static_cast<char>(0xFF);
+          break;
+        default:
+          bad[i] = static_cast<char>(rng());
+          break;
       }
       if (bad == file) continue;
       bool ok = false;

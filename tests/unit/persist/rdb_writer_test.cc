@@ -81,11 +81,17 @@ TEST(RdbWriterTest, StringEncodingsAsRedisChoosesThem) {
   ASSERT_EQ(lzf_decompress(lzf.data() + 4, static_cast<unsigned>(clen), back.data(), 100), 100u);
   EXPECT_EQ(back, a100);
   // rdbcompression no: verbatim.
-  EXPECT_EQ(str(a100, false), "40" "64" + Hex(a100));
+  EXPECT_EQ(str(a100, false),
+            "40"
+            "64" +
+                Hex(a100));
   // Incompressible: verbatim.
   std::string noise;
   for (int i = 0; i < 64; ++i) noise += static_cast<char>(i * 37 + 11);
-  EXPECT_EQ(str(noise), "40" "40" + Hex(noise));
+  EXPECT_EQ(str(noise),
+            "40"
+            "40" +
+                Hex(noise));
 }
 
 TEST(RdbWriterTest, IntegerValuesAsRedisChoosesThem) {
@@ -132,7 +138,11 @@ TEST(RdbWriterTest, KeyRecordCarriesExpiryIdleAndFreq) {
   meta.idle_s = 100;
   meta.lfu_freq = 7;
   EXPECT_EQ(Hex(Written([&](RdbWriter& w) { w.WriteKey(*o, meta); })),
-            "fc0807060504030201" "f84064" "f907" "00016b" "0176");
+            "fc0807060504030201"
+            "f84064"
+            "f907"
+            "00016b"
+            "0176");
   db::FreeObject(o);
 }
 
