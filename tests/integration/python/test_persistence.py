@@ -517,3 +517,102 @@ def test_corrupt_dumps_are_refused_cleanly(workdirs):
                 elif checksum == "yes":
                     pytest.fail(f"a corrupt file (offset {offset}) loaded with rdbchecksum yes")
     assert refused >= 24
+
+
+# ---- when the file is written ------------------------------------------------------------------
+
+def test_sigterm_and_shutdown_save_and_restart_loads(workdirs):
+    wd = workdirs()
+    path = os.path.join(wd, "dump.rdb")
+    s = Server(workdir=wd)
+    c = mnemo_client(s)
+    c.set("k", "v", ex=3600)
+    c.rpush("l", 1, 2, 3)
+    assert s.stop() == 0  # SIGTERM with the default save points: saves
+    assert "Saving the final RDB snapshot before exiting." in s.log_text()
+    s = Server(workdir=wd)
+    c = mnemo_client(s)
+    assert c.get("k") == b"v" and 3590_000 < c.pttl("k") <= 3600_000
+    assert c.lrange("l", 0, -1) == [b"1", b"2", b"3"]
+    assert c.info("persistence")["rdb_last_load_keys_loaded"] == 2
+    # SHUTDOWN NOSAVE: the file stays as it was.
+    c.set("new", "x")
+    before = open(path, "rb").read()
+    try:
+        c.shutdown(nosave=True)  # redis-py treats the closed connection as the answer
+    except redis.ConnectionError:
+        pass
+    s.proc.wait(timeout=10)
+    assert open(path, "rb").read() == before
+    # No save points: SIGTERM does not save, SHUTDOWN SAVE does.
+    s = Server(["--save", ""], workdir=wd)
+    c = mnemo_client(s)
+    assert not c.exists("new")
+    c.set("new", "y")
+    assert s.stop() == 0
+    assert open(path, "rb").read() == before
+    s = Server(["--save", ""], workdir=wd)
+    c = mnemo_client(s)
+    c.set("new", "z")
+    try:
+        c.shutdown(save=True)
+    except redis.ConnectionError:
+        pass
+    s.proc.wait(timeout=10)
+    s = Server(["--save", ""], workdir=wd)
+    try:
+        assert mnemo_client(s).get("new") == b"z"
+    finally:
+        assert s.stop() == 0
+
+
+def test_failed_final_save_keeps_the_server_running(workdirs):
+    wd = workdirs()
+    s = Server(workdir=wd)
+    try:
+        c = mnemo_client(s)
+        c.set("k", "v")
+        # The temp file cannot be created: a directory has its name.
+        os.mkdir(os.path.join(wd, f"temp-{s.proc.pid}.rdb"))
+        with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN. Check logs."):
+            c.shutdown()
+        assert c.ping()
+        os.kill(s.proc.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        assert c.ping()
+        assert "errors trying to shut down the server" in s.log_text()
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "err"
+        os.rmdir(os.path.join(wd, f"temp-{s.proc.pid}.rdb"))
+    finally:
+        assert s.stop() == 0
+
+
+def test_save_points_and_config(workdirs):
+    wd = workdirs()
+    s = Server(["--save", "1 2"], workdir=wd)
+    try:
+        c = mnemo_client(s)
+        assert c.config_get("dir")["dir"] == os.path.realpath(wd)
+        c.set("a", 1)
+        time.sleep(1.5)
+        assert not os.path.exists(os.path.join(wd, "dump.rdb"))  # one change: below the point
+        c.set("b", 2)
+        deadline = time.monotonic() + 5
+        while not os.path.exists(os.path.join(wd, "dump.rdb")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert os.path.exists(os.path.join(wd, "dump.rdb"))
+        info = c.info("persistence")
+        assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
+        assert "2 changes in 1 seconds. Saving..." in s.log_text()
+        # CONFIG SET dir moves where the file goes; a missing directory is refused.
+        other = workdirs()
+        c.config_set("dir", other)
+        c.config_set("dbfilename", "other.rdb")
+        assert c.save()
+        assert os.path.exists(os.path.join(other, "other.rdb"))
+        with pytest.raises(redis.ResponseError, match="No such file or directory"):
+            c.config_set("dir", os.path.join(other, "missing"))
+        assert c.config_get("dir")["dir"] == os.path.realpath(other)
+        assert c.lastsave().timestamp() > time.time() - 10
+    finally:
+        assert s.stop() == 0
