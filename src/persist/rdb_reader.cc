@@ -137,6 +137,11 @@ bool RdbInput::ReadSlow(void* dst, size_t n) {
 
 RdbReader::RdbReader(RdbInput& in, const db::Keyspace& ks) : in_(in), ks_(ks) {}
 
+ReadStatus RdbReader::Refuse(std::string_view what) {
+  Fail(what);
+  return ReadStatus::kError;
+}
+
 bool RdbReader::Fail(std::string_view what) {
   if (status_.ok()) {
     status_ = Status::Error(fmt::format("{} at offset {}", what, in_.offset()));
@@ -427,7 +432,7 @@ ReadStatus RdbReader::ReadList(uint8_t type, std::string_view key, db::Object** 
     BlobGuard zl{ReadBlob(&len)};
     if (zl.p == nullptr) return ReadStatus::kError;
     uint8_t* lp = ZiplistToListpack(zl.p, len);
-    if (lp == nullptr) return Fail("list ziplist integrity check failed"), ReadStatus::kError;
+    if (lp == nullptr) return Refuse("list ziplist integrity check failed");
     db::ListAppendListpack(o.o, opts, lp);
   } else {
     uint64_t nodes;
@@ -443,7 +448,7 @@ ReadStatus RdbReader::ReadList(uint8_t type, std::string_view key, db::Object** 
       }
       if (container == rdb::kContainerPlain) {
         if (!ReadString(&scratch_)) return ReadStatus::kError;
-        if (scratch_.empty()) return Fail("empty plain quicklist node"), ReadStatus::kError;
+        if (scratch_.empty()) return Refuse("empty plain quicklist node");
         db::ListPush(o.o, opts, scratch_, db::ListEnd::kTail);
         continue;
       }
@@ -456,8 +461,7 @@ ReadStatus RdbReader::ReadList(uint8_t type, std::string_view key, db::Object** 
         BlobGuard zl{ReadBlob(&len)};
         if (zl.p == nullptr) return ReadStatus::kError;
         lp = ZiplistToListpack(zl.p, len);
-        if (lp == nullptr)
-          return Fail("quicklist ziplist integrity check failed"), ReadStatus::kError;
+        if (lp == nullptr) return Refuse("quicklist ziplist integrity check failed");
       }
       db::ListAppendListpack(o.o, opts, lp);  // an empty node adds nothing, as Redis skips it
     }
@@ -507,14 +511,14 @@ ReadStatus RdbReader::ReadZset(uint8_t type, std::string_view key, db::Object** 
       BlobGuard zl{ReadBlob(&len)};
       if (zl.p == nullptr) return ReadStatus::kError;
       lp = ZiplistToListpack(zl.p, len);
-      if (lp == nullptr) return Fail("zset ziplist integrity check failed"), ReadStatus::kError;
+      if (lp == nullptr) return Refuse("zset ziplist integrity check failed");
     }
     if (ds::LpLength(lp) == 0) {
       ds::LpFree(lp);
       return ReadStatus::kEmpty;
     }
     *out = db::NewZsetObjectFromListpack(ks_, key, lp);
-    if (*out == nullptr) return Fail("bad zset listpack"), ReadStatus::kError;
+    if (*out == nullptr) return Refuse("bad zset listpack");
     return ReadStatus::kOk;
   }
   uint64_t n;
@@ -528,7 +532,7 @@ ReadStatus RdbReader::ReadZset(uint8_t type, std::string_view key, db::Object** 
     if (!(type == rdb::kTypeZset2 ? ReadBinaryDouble(&score) : ReadStringDouble(&score))) {
       return ReadStatus::kError;
     }
-    if (std::isnan(score)) return Fail("zset with NaN score detected"), ReadStatus::kError;
+    if (std::isnan(score)) return Refuse("zset with NaN score detected");
     const db::ZaddResult r = db::ZsetAdd(ks_, o.o, scratch_, score, db::kZaddNx);
     if (r.outcome != db::ZaddResult::Outcome::kAdded) {
       Fail("duplicate zset members detected");
@@ -562,7 +566,7 @@ ReadStatus RdbReader::ReadHash(uint8_t type, std::string_view key, db::Object** 
       return ReadStatus::kEmpty;
     }
     *out = db::NewHashObjectFromListpack(ks_, key, lp);
-    if (*out == nullptr) return Fail("bad hash listpack"), ReadStatus::kError;
+    if (*out == nullptr) return Refuse("bad hash listpack");
     return ReadStatus::kOk;
   }
   uint64_t n;

@@ -110,6 +110,8 @@ class RdbReader {
   RdbInput& input() { return in_; }
 
  private:
+  // Fail(what) for a value: returns kError.
+  ReadStatus Refuse(std::string_view what);
   bool ReadLenOrEncoding(uint64_t* len, bool* encoded);
   // A count of items each taking at least `min_bytes` bytes: refused when the input cannot
   // hold that many (what bounds every allocation made from a count).
