@@ -50,6 +50,15 @@ std::optional<int64_t> ParseInt64(std::string_view s) {
 std::optional<double> ParseDouble(std::string_view s) {
   if (s.empty() || s.size() >= kMaxLongDoubleChars) return std::nullopt;
   if (std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  // Fast path: std::from_chars (correctly rounded, as strtod) reads the common forms ("1.5",
+  // "-2e10", "inf") several times faster. What it does not read whole (a leading '+', hex, a
+  // result out of range, garbage) goes to strtod, which decides as before.
+  double fast;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), fast);
+  if (ec == std::errc() && ptr == s.data() + s.size()) {
+    if (std::isnan(fast)) return std::nullopt;
+    return fast;
+  }
   char buf[kMaxLongDoubleChars];
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = '\0';
