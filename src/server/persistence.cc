@@ -6,7 +6,6 @@
 
 #include "mnemo/base/clock.h"
 #include "mnemo/base/log.h"
-#include "mnemo/cmd/version.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/persist/dump.h"
 #include "mnemo/persist/rdb_file.h"
@@ -64,7 +63,8 @@ Status Server::SaveRdb() {
   options.compression = config_.rdbcompression;
   options.checksum = config_.rdbchecksum;
   options.redis_version = std::string(persist::rdb::kFormatRedisVersion);
-  options.mnemo_version = std::string(cmd::kMnemoVersion);
+  // No "mnemo-ver" AUX field: the file is byte for byte the size Redis writes for the same data
+  // (the target of issue 12); the log says which server wrote it.
   const int64_t start = MonotonicUs();
   Result<persist::SaveStats> r = persist::SaveRdbFile(config_.RdbPath(), keyspace_, options);
   if (!r.ok()) {
