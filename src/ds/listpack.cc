@@ -721,9 +721,22 @@ bool LpValidate(const uint8_t* lp, size_t size, bool deep) {
 namespace {
 
 // Up to this many elements are compared pairwise, with no allocation: a small listpack (the
-// common case, loading a file of small hashes) costs n^2/2 comparisons that mostly stop at the
-// length. Beyond, elements are sorted by hash.
+// common case, loading a file of small hashes) costs n^2/2 comparisons of fingerprints. Beyond,
+// elements are sorted by hash.
 constexpr size_t kPairwiseMax = 24;
+
+// A cheap summary of `b` for inequality tests: equal bytes give equal fingerprints.
+uint64_t Fingerprint(std::string_view b) {
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  if (b.size() >= 8) {
+    std::memcpy(&head, b.data(), 8);
+    std::memcpy(&tail, b.data() + b.size() - 8, 8);
+  } else if (!b.empty()) {
+    std::memcpy(&head, b.data(), b.size());
+  }
+  return (head * 0x9E3779B97F4A7C15ull) ^ tail ^ (uint64_t{b.size()} << 56);
+}
 
 }  // namespace
 
@@ -739,16 +752,22 @@ bool LpHasUniqueElements(uint8_t* lp, size_t skip) {
     return std::string_view(reinterpret_cast<const char*>(e.str), e.len);
   };
   if (selected <= kPairwiseMax) {
+    // Elements compare by a fingerprint first (the length and the first and last 8 bytes, no
+    // hashing): the bytes are compared only when fingerprints are equal, which for the fields of
+    // one hash ("field1", "field2") is almost never.
     char ints[kPairwiseMax][kLpIntBufSize];
     std::string_view seen[kPairwiseMax];
+    uint64_t prints[kPairwiseMax];
     size_t count = 0;
     size_t i = 0;
     for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p), ++i) {
       if (i % stride != 0) continue;
       const std::string_view b = bytes(p, ints[count]);
+      const uint64_t print = Fingerprint(b);
       for (size_t k = 0; k < count; ++k) {
-        if (seen[k] == b) return false;
+        if (prints[k] == print && seen[k] == b) return false;
       }
+      prints[count] = print;
       seen[count++] = b;
     }
     return true;
