@@ -409,13 +409,14 @@ const uint8_t* HashListpack(const Object& o) {
 
 Object* NewHashObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp) {
   const size_t n = ds::LpLength(lp);
-  if (n == 0 || n % 2 != 0 || !ds::LpHasUniqueElements(lp, 1)) {
+  size_t longest = 0;
+  if (n == 0 || n % 2 != 0 || !ds::LpHasUniqueElements(lp, 1, &longest)) {
     ds::LpFree(lp);
     return nullptr;
   }
   const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
   Object* o = Object::Create(key, ObjType::kHash, v, false, 0, ks.InitialLru());
-  if (n / 2 > MaxEntries(ks) || ds::LpMaxElementBytes(lp) > MaxValue(ks)) {
+  if (n / 2 > MaxEntries(ks) || longest > MaxValue(ks)) {
     ConvertToHashtable(o, 0);
   }
   return o;

@@ -865,31 +865,42 @@ std::optional<double> CheckedEntryScore(const LpEntry& e) {
 }
 
 // Returns true iff the pairs of `lp` are in strictly ascending (score, member) order with valid
-// scores; fills *max_member with the longest member's length.
-bool ListpackPairsOrdered(uint8_t* lp, size_t* max_member) {
-  MemberBuf prev_buf;
+// scores and no member twice; fills *max_member with the longest member's length. One walk for a
+// small listpack (the members' views are kept for the duplicate check), two for a big one.
+// REQUIRES: a valid listpack with an even number of entries.
+bool ListpackPairsValid(uint8_t* lp, size_t* max_member) {
+  constexpr size_t kKeptMembers = 32;
+  const size_t pairs = ds::LpLength(lp) / 2;
+  const bool keep = pairs <= kKeptMembers;
+  std::string_view members[kKeptMembers];
+  MemberBuf ints[kKeptMembers];  // integer members, printed
+  MemberBuf prev_int;
   MemberBuf buf;
   std::string_view prev;
   double prev_score = 0;
-  bool first = true;
+  size_t i = 0;
   *max_member = 0;
-  for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr)) {
-    const std::optional<double> score = CheckedEntryScore(ds::LpGet(ds::LpNext(lp, eptr)));
+  for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; ++i) {
+    uint8_t* sptr = ds::LpNext(lp, eptr);
+    const std::optional<double> score = CheckedEntryScore(ds::LpGet(sptr));
     if (!score) return false;
-    const std::string_view member = LpMember(eptr, buf);
+    const std::string_view member = LpMember(eptr, keep ? ints[i] : buf);
     *max_member = std::max(*max_member, member.size());
-    if (!first && (*score < prev_score || (*score == prev_score && member <= prev))) return false;
-    // The previous member: an integer member was printed into `buf`, which the next read reuses.
-    if (member.data() == buf) {
-      std::memcpy(prev_buf, buf, member.size());
-      prev = {prev_buf, member.size()};
+    if (i > 0 && (*score < prev_score || (*score == prev_score && member <= prev))) return false;
+    if (keep) {
+      members[i] = member;
+      prev = member;
+    } else if (member.data() == buf) {
+      // An integer member was printed into `buf`, which the next read reuses.
+      std::memcpy(prev_int, buf, member.size());
+      prev = {prev_int, member.size()};
     } else {
       prev = member;
     }
     prev_score = *score;
-    first = false;
+    eptr = ds::LpNext(lp, sptr);
   }
-  return true;
+  return keep ? ds::BytesAllDistinct({members, i}) : ds::LpHasUniqueElements(lp, 1);
 }
 
 }  // namespace
@@ -897,8 +908,7 @@ bool ListpackPairsOrdered(uint8_t* lp, size_t* max_member) {
 Object* NewZsetObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp) {
   const size_t n = ds::LpLength(lp);
   size_t max_member = 0;
-  if (n == 0 || n % 2 != 0 || !ListpackPairsOrdered(lp, &max_member) ||
-      !ds::LpHasUniqueElements(lp, 1)) {
+  if (n == 0 || n % 2 != 0 || !ListpackPairsValid(lp, &max_member)) {
     ds::LpFree(lp);
     return nullptr;
   }

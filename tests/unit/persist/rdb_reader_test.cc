@@ -252,6 +252,25 @@ TEST(RdbReaderTest, BrokenInvariantsAreRefusedWithTheirOffset) {
   error(rdb::kTypeZsetZiplist, hash_zl({std::string("a"), std::string("notanumber")}));
   error(rdb::kTypeZsetZiplist, hash_zl({std::string("a"), ZlInt{1, 0xF2}, std::string("b"),
                                         ZlInt{1, 0xF2}, std::string("a"), ZlInt{3, 0xF4}}));
+  // A member twice with different scores, in a small zset (checked in the ordering walk) and in
+  // a big one (checked by hash); integer members print as their digits ("7" equals 7).
+  for (const size_t pairs : {size_t{5}, size_t{40}}) {
+    for (const bool twice : {false, true}) {
+      std::vector<test::ZlElement> e;
+      for (size_t i = 0; i < pairs; ++i) {
+        if (i % 2 == 0) {
+          e.emplace_back(ZlInt{static_cast<int64_t>(i), 0xFE});
+        } else {
+          e.emplace_back("member-" + std::to_string(i));
+        }
+        e.emplace_back(ZlInt{static_cast<int64_t>(i), 0xFE});  // ascending scores
+      }
+      if (twice) e[2 * (pairs - 1)] = std::string("2");  // the member of the pair with score 2
+      const ReadResult r = ReadValue(rdb::kTypeZsetZiplist, hash_zl(e), *ks);
+      EXPECT_EQ(r.status, twice ? ReadStatus::kError : ReadStatus::kOk)
+          << pairs << " " << r.description;
+    }
+  }
   // A listpack whose header lies about its size; an unsorted intset.
   std::string lp = "\x08\x00\x00\x00\x01\x00\x81\x61\x02\xff";
   error(rdb::kTypeHashListpack, RdbStr(lp));
