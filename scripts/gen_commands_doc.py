@@ -11,7 +11,8 @@ import redis
 GROUP_TITLES = [
     ("connection", "Connection"), ("string", "Strings"), ("bitmap", "Bitmaps"),
     ("generic", "Keys"), ("hash", "Hashes"), ("list", "Lists"), ("set", "Sets"),
-    ("sorted-set", "Sorted sets"), ("transactions", "Transactions"), ("server", "Server"),
+    ("sorted-set", "Sorted sets"), ("hyperloglog", "HyperLogLog"), ("geo", "Geospatial"),
+    ("transactions", "Transactions"), ("server", "Server"),
 ]
 
 

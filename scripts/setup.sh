@@ -2,7 +2,8 @@
 # setup.sh: the two set-up commands of the README.
 #
 #   scripts/setup.sh run    install what is missing, build, start mnemo-server on conf/mnemo.conf
-#   scripts/setup.sh test   install what is missing, build, run every test (what CI runs)
+#   scripts/setup.sh test   install what is missing, build, run every test and the fuzz targets
+#                           (what CI runs)
 #
 # Debian 12. Needs root (or sudo) only when packages are missing.
 set -euo pipefail
@@ -17,6 +18,7 @@ PACKAGES=(
   libjemalloc-dev libasio-dev libfmt-dev libspdlog-dev libsodium-dev liblzf-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   redis-tools redis-server python3 python3-redis python3-pytest
+  systemd libssl-dev openssl clang libclang-rt-14-dev
 )
 
 install_missing() {
@@ -58,6 +60,8 @@ case "${1:-}" in
     ctest --output-on-failure -j "$JOBS" --timeout 600
     echo "== redis-py compatibility tests"
     MNEMO_SERVER="$BUILD/bin/mnemo-server" /usr/bin/python3 -m pytest -q "$ROOT/tests/integration/python"
+    echo "== fuzz targets (libFuzzer, bounded time each)"
+    "$ROOT/scripts/run_fuzzers.sh"
     ;;
   *)
     echo "usage: $0 run|test" >&2

@@ -1,8 +1,10 @@
 // args.cc: argument parsing helpers (layer: cmd).
 #include "mnemo/cmd/args.h"
 
+#include <cmath>
 #include <limits>
 
+#include "mnemo/base/clock.h"
 #include "mnemo/base/glob.h"
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
@@ -134,6 +136,35 @@ bool WrongType(Context& ctx, const db::Object* o, db::ObjType type) {
   if (o == nullptr || o->type() == type) return false;
   ctx.reply.Error(protocol::kErrWrongType);
   return true;
+}
+
+}  // namespace mnemo::cmd
+
+namespace mnemo::cmd {
+
+std::optional<int64_t> TimeoutArg(Context& ctx, std::string_view arg) {
+  auto seconds = ParseLongDouble(arg);
+  if (!seconds || std::isnan(*seconds)) {
+    ctx.reply.Error("ERR timeout is not a float or out of range");
+    return std::nullopt;
+  }
+  const long double ms = *seconds * 1000.0L;
+  if (ms > static_cast<long double>(INT64_MAX)) {
+    ctx.reply.Error("ERR timeout is out of range");
+    return std::nullopt;
+  }
+  const auto t = static_cast<int64_t>(std::ceil(ms));
+  if (t < 0) {
+    ctx.reply.Error("ERR timeout is negative");
+    return std::nullopt;
+  }
+  if (t == 0) return 0;
+  const int64_t now = UnixTimeMs();
+  if (t > INT64_MAX - now) {
+    ctx.reply.Error("ERR timeout is out of range");
+    return std::nullopt;
+  }
+  return now + t;
 }
 
 }  // namespace mnemo::cmd

@@ -6,6 +6,7 @@
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/version.h"
+#include "client_state_cmds.h"
 
 namespace mnemo::cmd {
 
@@ -19,6 +20,13 @@ constexpr std::string_view kErrClientName =
 void PingCommand(Context& ctx) {
   if (ctx.argc() > 2) {
     ctx.reply.Error(protocol::WrongArity("ping"));
+    return;
+  }
+  // A RESP2 subscriber gets ["pong", <arg>]: its connection carries message arrays.
+  if (ctx.client.subs.any() && ctx.reply.resp() == 2) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(ctx.argc() == 2 ? ctx.arg(1) : std::string_view());
     return;
   }
   if (ctx.argc() == 2) {
@@ -353,18 +361,31 @@ constexpr CommandSpec kClientSubcommands[] = {
      "Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"},
     {"no-evict", ClientNoEvictCommand, 3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      "connection", "Sets the client eviction mode of the connection.", "7.0.0", "O(1)"},
+    {"unblock", ClientUnblockCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "connection", "Unblocks a client blocked by a blocking command from a different connection.",
+     "5.0.0", "O(log N) where N is the number of client connections"},
+    {"pause", ClientPauseCommand, -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "connection", "Suspends commands processing.", "3.0.0", "O(1)"},
+    {"unpause", ClientUnpauseCommand, 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     "connection", "Resumes processing commands from paused clients.", "6.2.0",
+     "O(N) Where N is the number of paused clients"},
+    {"reply", ClientReplyCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Instructs the server whether to reply to commands.", "3.2.0", "O(1)"},
+    {"no-touch", ClientNoTouchCommand, 3, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
+     "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+     "7.2.0", "O(1)"},
     {"help", ClientHelpCommand, 2, kLoading | kStale, 0, 0, 0, "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
 };
 
 constexpr CommandSpec kConnectionCommands[] = {
-    {"ping", PingCommand, -1, kFast, 0, 0, 0, "connection",
+    {"ping", PingCommand, -1, kFast | kSubscribedOk, 0, 0, 0, "connection",
      "Returns the server's liveliness response.", "1.0.0", "O(1)"},
     {"echo", EchoCommand, 2, kFast, 0, 0, 0, "connection", "Returns the given string.", "1.0.0",
      "O(1)"},
     {"quit", QuitCommand, -1,
-     kRunsInMulti | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast, 0, 0, 0,
-     "connection", "Closes the connection.", "1.0.0", "O(1)"},
+     kRunsInMulti | kSubscribedOk | kAllowBusy | kNoAuth | kNoScript | kLoading | kStale | kFast,
+     0, 0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)"},
     {"select", SelectCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
      "Changes the selected database.", "1.0.0", "O(1)"},
     {"auth", AuthCommand, -2, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
@@ -372,6 +393,9 @@ constexpr CommandSpec kConnectionCommands[] = {
      "O(N) where N is the number of passwords defined for the user"},
     {"hello", HelloCommand, -1, kNoAuth | kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0,
      0, "connection", "Handshakes with the Redis server.", "6.0.0", "O(1)"},
+    {"reset", ResetCommand, 1,
+     kRunsInMulti | kSubscribedOk | kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy,
+     0, 0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)"},
     {"client", nullptr, -2, kNoScript | kLoading | kStale, 0, 0, 0, "connection",
      "A container for client connection commands.", "2.4.0", "Depends on subcommand.",
      kClientSubcommands},

@@ -1,6 +1,8 @@
 // dispatcher.cc: command lookup, checks and statistics (layer: cmd).
 #include "mnemo/cmd/dispatcher.h"
 
+#include <algorithm>
+
 #include "mnemo/base/clock.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/mem/zmalloc.h"
@@ -25,24 +27,29 @@ std::string WatchIndexKey(int db, std::string_view key) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
-    : keyspace_(keyspace), server_(server) {
-  AddTable(ConnectionCommands());
-  AddTable(StringCommands());
-  AddTable(KeyCommands());
-  AddTable(ServerCommands());
-  AddTable(MemoryCommands());
-  AddTable(HashCommands());
-  AddTable(ListCommands());
-  AddTable(ZsetCommands());
-  AddTable(SetCommands());
-  AddTable(BitmapCommands());
-  AddTable(TransactionCommands());
-  AddTable(PersistenceCommands());
-  keyspace_.changes().AddListener(this);
+std::span<const std::span<const CommandSpec>> CommandTables() {
+  static const std::span<const CommandSpec> kTables[] = {
+      ConnectionCommands(), StringCommands(), KeyCommands(),         ServerCommands(),
+      MemoryCommands(),     HashCommands(),   ListCommands(),        ZsetCommands(),
+      SetCommands(),        BitmapCommands(), TransactionCommands(), PubsubCommands(),
+      HllCommands(), GeoCommands(), SortCommands(), PersistenceCommands(),
+  };
+  return kTables;
 }
 
-Dispatcher::~Dispatcher() { keyspace_.changes().RemoveListener(this); }
+Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
+    : keyspace_(keyspace), server_(server) {
+  for (std::span<const CommandSpec> table : CommandTables()) AddTable(table);
+  keyspace_.changes().AddListener(this);
+  keyspace_.changes().AddListener(&notifier_);
+  keyspace_.changes().AddListener(&blocking_);
+}
+
+Dispatcher::~Dispatcher() {
+  keyspace_.changes().RemoveListener(&blocking_);
+  keyspace_.changes().RemoveListener(&notifier_);
+  keyspace_.changes().RemoveListener(this);
+}
 
 void Dispatcher::AddTable(std::span<const CommandSpec> table) {
   for (const CommandSpec& spec : table) {
@@ -61,6 +68,22 @@ void Dispatcher::AddTable(std::span<const CommandSpec> table) {
     index_.emplace(entry->full_name, entry.get());
     commands_.push_back(std::move(entry));
   }
+}
+
+Status Dispatcher::Rename(std::string_view name, std::string_view new_name) {
+  auto it = index_.find(ToLower(name));
+  if (it == index_.end()) return Status::Error("No such command in rename-command");
+  Entry* entry = it->second;
+  if (!new_name.empty() && ToLower(new_name) != it->first && index_.count(ToLower(new_name))) {
+    return Status::Error("Target command name already exists");
+  }
+  index_.erase(it);
+  if (new_name.empty()) {
+    entry->disabled = true;
+  } else {
+    index_.emplace(ToLower(new_name), entry);
+  }
+  return Status::Ok();
 }
 
 const Dispatcher::Entry* Dispatcher::Find(std::string_view name) const {
@@ -135,6 +158,15 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, protocol::kErrNoAuth);
     return;
   }
+  // A RESP2 subscriber's connection carries messages: only the subscription commands, PING,
+  // QUIT and RESET may share it (Redis processCommand).
+  if (client.subs.any() && reply.resp() == 2 && !(spec.flags & kSubscribedOk)) {
+    Reject(client, entry, reply,
+           "ERR Can't execute '" + entry->full_name +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+               "this context");
+    return;
+  }
   const bool in_multi = client.multi.active;
   if (in_multi && (spec.flags & kNoMulti)) {
     Reject(client, entry, reply, "ERR Command not allowed inside a transaction");
@@ -154,6 +186,20 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, protocol::kErrOom);
     return;
   }
+  // CLIENT PAUSE: the command waits, unconsumed, until the pause ends (Redis
+  // blockPostponeClient). Commands that run inside MULTI at once, and reads under a WRITE
+  // pause, go on.
+  if (pause_end_ms_ != 0 && client.link != nullptr && CheckPause(now) != 0) {
+    const uint32_t writes = kWrite | kMayReplicate;
+    const bool may_write =
+        (spec.flags & writes) || ((spec.flags & kExec) && (client.multi.flags & writes));
+    if (pause_all_ || may_write) {
+      client.postponed = true;
+      postponed_.push_back(&client);
+      client.link->Suspend(true);
+      return;
+    }
+  }
   if (in_multi && !(spec.flags & kRunsInMulti)) {
     for (std::string_view a : argv) client.multi.args.emplace_back(a);
     client.multi.argc.push_back(static_cast<uint32_t>(argv.size()));
@@ -167,19 +213,120 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   changes.BeginUnit();
   Call(*entry, client, argv, reply);
   changes.EndUnit();
+  // Clients blocked on keys this command (or EXEC's queue) made ready are served now, each as
+  // an execution unit of its own, before any other client's command.
+  if (blocking_.has_ready()) ServeBlocked();
+}
+
+Dispatcher::Entry* Dispatcher::Lookup(std::span<const std::string_view> argv) {
+  auto it = index_.find(ToLower(argv[0]));
+  if (it == index_.end()) return nullptr;
+  Entry* entry = it->second;
+  if (!entry->subcommands.empty() && argv.size() >= 2) {
+    auto sub = entry->sub_index.find(ToLower(argv[1]));
+    if (sub == entry->sub_index.end()) return nullptr;
+    entry = sub->second;
+  }
+  return entry;
+}
+
+void Dispatcher::ServeBlocked() {
+  blocking_.ServeReady([this](Client& c) { return Rerun(c); });
+}
+
+bool Dispatcher::Rerun(Client& c) {
+  // The kept arguments are the client's own strings: views into them stay valid while it runs
+  // (Block does not replace them while reprocessing).
+  std::vector<std::string_view> argv(c.blocked.argv.begin(), c.blocked.argv.end());
+  Entry* entry = Lookup(argv);
+  MNEMO_ASSERT(entry != nullptr);
+  const int saved_db = c.db;
+  c.db = c.blocked.db;  // blocked where it was; SELECT cannot have run since
+  protocol::ReplyBuilder& out = c.link->Output();
+  db::Changes& changes = keyspace_.changes();
+  keyspace_.set_now_ms(UnixTimeMs());
+  changes.BeginUnit();
+  Call(*entry, c, argv, out);
+  changes.EndUnit();
+  c.db = saved_db;
+  if (c.blocked.reblocked) return true;
+  c.link->OutputAdded();
+  return false;
+}
+
+void Dispatcher::ExpireBlocked(int64_t now_ms) {
+  blocking_.ExpireDeadlines(now_ms, [](Client& c, TimeoutReply r) {
+    protocol::ReplyBuilder& out = c.link->Output();
+    if (r == TimeoutReply::kNullArray) {
+      out.NullArray();
+    } else {
+      out.Null();
+    }
+    c.link->OutputAdded();
+    c.link->Resume();
+  });
+}
+
+bool Dispatcher::Unblock(Client& c, bool error) {
+  if (!c.blocked.active) return false;
+  const TimeoutReply r = c.blocked.timeout_reply;
+  blocking_.Remove(c);
+  protocol::ReplyBuilder& out = c.link->Output();
+  if (error) {
+    out.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  } else if (r == TimeoutReply::kNullArray) {
+    out.NullArray();
+  } else {
+    out.Null();
+  }
+  c.link->OutputAdded();
+  c.link->Resume();
+  return true;
+}
+
+void Dispatcher::Pause(int64_t end_ms, bool all) {
+  if (pause_end_ms_ != 0) {
+    pause_all_ = pause_all_ || all;
+    pause_end_ms_ = std::max(pause_end_ms_, end_ms);
+    return;
+  }
+  pause_all_ = all;
+  pause_end_ms_ = end_ms;
+}
+
+void Dispatcher::Unpause() {
+  pause_end_ms_ = 0;
+  pause_all_ = false;
+  std::vector<Client*> waiting;
+  waiting.swap(postponed_);
+  for (Client* c : waiting) {
+    c->postponed = false;
+    c->link->Resume();
+  }
+}
+
+int64_t Dispatcher::CheckPause(int64_t now_ms) {
+  if (pause_end_ms_ != 0 && now_ms >= pause_end_ms_) Unpause();
+  return pause_end_ms_;
+}
+
+void Dispatcher::ForgetClient(Client& c) {
+  if (c.postponed) std::erase(postponed_, &c);
+  Unwatch(c);
+  pubsub_.Forget(c);
+  blocking_.Remove(c);
+}
+
+void Context::Block(std::span<const std::string_view> keys, int64_t deadline_ms,
+                    TimeoutReply timeout_reply) const {
+  dispatcher.blocking().Block(client, client.db, keys, argv, deadline_ms, timeout_reply);
 }
 
 void Dispatcher::ExecuteQueued(Client& client, std::span<const std::string_view> argv,
                                protocol::ReplyBuilder& reply) {
   // Resolved when it was queued, and the table does not change.
-  auto it = index_.find(ToLower(argv[0]));
-  MNEMO_ASSERT(it != index_.end());
-  Entry* entry = it->second;
-  if (!entry->subcommands.empty() && argv.size() >= 2) {
-    auto sub = entry->sub_index.find(ToLower(argv[1]));
-    MNEMO_ASSERT(sub != entry->sub_index.end());
-    entry = sub->second;
-  }
+  Entry* entry = Lookup(argv);
+  MNEMO_ASSERT(entry != nullptr);
   client.last_command = entry->full_name;
   keyspace_.set_now_ms(UnixTimeMs());
   Call(*entry, client, argv, reply);
@@ -193,6 +340,7 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
   const uint64_t dirty_before = changes.dirty();
   CallFrame frame;
   const int64_t start = MonotonicNs();
+  keyspace_.set_no_touch(client.no_touch && !(spec.flags & kTouchesAlways));
   Context ctx{argv, client, reply, keyspace_, server_, *this, frame};
   spec.handler(ctx);
   const auto elapsed_ns = static_cast<uint64_t>(MonotonicNs() - start);

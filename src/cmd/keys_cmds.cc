@@ -558,7 +558,7 @@ constexpr CommandSpec kKeyCommands[] = {
     {"exists", ExistsCommand, -2, kReadOnly | kFast, 1, -1, 1, "generic",
      "Determines whether one or more keys exist.", "1.0.0",
      "O(N) where N is the number of keys to check."},
-    {"touch", TouchCommand, -2, kReadOnly | kFast, 1, -1, 1, "generic",
+    {"touch", TouchCommand, -2, kReadOnly | kFast | kTouchesAlways, 1, -1, 1, "generic",
      "Returns the number of existing keys out of those specified after updating the time they "
      "were last accessed.",
      "3.2.1", "O(N) where N is the number of keys that will be touched."},

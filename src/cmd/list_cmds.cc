@@ -384,17 +384,19 @@ void LmoveCommand(Context& ctx) {
   MoveGeneric(ctx, *from, *to);
 }
 
-// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count (default 1) elements
-// from the first non-empty list among the keys; replies [key, [elements]], or a null array.
-void LmpopCommand(Context& ctx) {
-  auto numkeys = RangedIntArg(ctx, ctx.arg(1), 1, INT64_MAX, protocol::kErrNumkeysPositive);
+// [B]LMPOP [timeout] numkeys key [key ...] LEFT|RIGHT [COUNT count], numkeys at argv[first]:
+// pops up to count (default 1) elements from the first non-empty list among the keys; replies
+// [key, [elements]], or (LMPOP, or BLMPOP where it cannot block) a null array. BLMPOP blocks
+// when every list is empty; its timeout is parsed after the other arguments, as Redis does.
+void MpopGeneric(Context& ctx, size_t first, bool blocking) {
+  auto numkeys = RangedIntArg(ctx, ctx.arg(first), 1, INT64_MAX, protocol::kErrNumkeysPositive);
   if (!numkeys) return;
-  // LEFT|RIGHT sits at 2 + numkeys; compared so that a huge numkeys cannot overflow.
-  if (*numkeys >= static_cast<int64_t>(ctx.argc()) - 2) {
+  // LEFT|RIGHT sits at first + 1 + numkeys; compared so that a huge numkeys cannot overflow.
+  if (*numkeys >= static_cast<int64_t>(ctx.argc() - first) - 1) {
     ctx.reply.Error(protocol::kErrSyntax);
     return;
   }
-  const size_t where_idx = 2 + static_cast<size_t>(*numkeys);
+  const size_t where_idx = first + 1 + static_cast<size_t>(*numkeys);
   auto where = EndArg(ctx, ctx.arg(where_idx));
   if (!where) return;
   int64_t count = -1;
@@ -409,9 +411,15 @@ void LmpopCommand(Context& ctx) {
     }
   }
   if (count == -1) count = 1;
+  int64_t deadline = 0;
+  if (blocking) {
+    auto t = TimeoutArg(ctx, ctx.arg(1));
+    if (!t) return;
+    deadline = *t;
+  }
 
   db::Db& d = ctx.db();
-  for (size_t k = 2; k < where_idx; ++k) {
+  for (size_t k = first + 1; k < where_idx; ++k) {
     Object* o = d.LookupWrite(ctx.arg(k));
     if (o == nullptr) continue;
     if (WrongType(ctx, o, ObjType::kList)) return;
@@ -425,7 +433,81 @@ void LmpopCommand(Context& ctx) {
     db::ListAfterRemove(d, o);
     return;
   }
+  if (blocking && ctx.CanBlock()) {
+    ctx.Block(ctx.argv.subspan(first + 1, static_cast<size_t>(*numkeys)), deadline,
+              TimeoutReply::kNullArray);
+    return;
+  }
   ctx.reply.NullArray();
+}
+
+void LmpopCommand(Context& ctx) { MpopGeneric(ctx, 1, false); }
+void BlmpopCommand(Context& ctx) { MpopGeneric(ctx, 2, true); }
+
+// BLPOP/BRPOP key [key ...] timeout: [key, element] from the first non-empty list, else block
+// (a null array where it cannot block, as inside MULTI or a script).
+void BlockingPopGeneric(Context& ctx, ListEnd where) {
+  auto deadline = TimeoutArg(ctx, ctx.arg(ctx.argc() - 1));
+  if (!deadline) return;
+  db::Db& d = ctx.db();
+  const auto keys = ctx.argv.subspan(1, ctx.argc() - 2);
+  for (std::string_view key : keys) {
+    Object* o = d.LookupWrite(key);
+    if (o == nullptr) continue;
+    if (WrongType(ctx, o, ObjType::kList)) return;
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(key);
+    ctx.reply.Bulk(db::ListPop(o, Opts(ctx), where));
+    const bool head = where == ListEnd::kHead;
+    ctx.Changed(key, db::kNotifyList, head ? "lpop" : "rpop");
+    // Served now or later, it was a plain pop on this key (Redis 7).
+    ctx.PropagateAs({head ? "LPOP" : "RPOP", key});
+    db::ListAfterRemove(d, o);
+    return;
+  }
+  if (!ctx.CanBlock()) {
+    ctx.reply.NullArray();
+    return;
+  }
+  ctx.Block(keys, *deadline, TimeoutReply::kNullArray);
+}
+
+void BlpopCommand(Context& ctx) { BlockingPopGeneric(ctx, ListEnd::kHead); }
+void BrpopCommand(Context& ctx) { BlockingPopGeneric(ctx, ListEnd::kTail); }
+
+// BRPOPLPUSH source destination timeout / BLMOVE source destination LEFT|RIGHT LEFT|RIGHT
+// timeout: the move when the source has elements, else block on the source.
+void BlockingMoveGeneric(Context& ctx, ListEnd from, ListEnd to, size_t timeout_idx) {
+  auto deadline = TimeoutArg(ctx, ctx.arg(timeout_idx));
+  if (!deadline) return;
+  Object* src = ctx.db().LookupWrite(ctx.arg(1));
+  if (src == nullptr) {
+    if (!ctx.CanBlock()) {
+      ctx.reply.Null();
+      return;
+    }
+    ctx.Block(ctx.argv.subspan(1, 1), *deadline, TimeoutReply::kNullBulk);
+    return;
+  }
+  if (WrongType(ctx, src, ObjType::kList)) return;
+  MoveGeneric(ctx, from, to);
+  if (timeout_idx == 3) {
+    ctx.PropagateAs({"RPOPLPUSH", ctx.arg(1), ctx.arg(2)});
+  } else {
+    ctx.PropagateAs({"LMOVE", ctx.arg(1), ctx.arg(2), ctx.arg(3), ctx.arg(4)});
+  }
+}
+
+void BrpoplpushCommand(Context& ctx) {
+  BlockingMoveGeneric(ctx, ListEnd::kTail, ListEnd::kHead, 3);
+}
+
+void BlmoveCommand(Context& ctx) {
+  auto from = EndArg(ctx, ctx.arg(3));
+  if (!from) return;
+  auto to = EndArg(ctx, ctx.arg(4));
+  if (!to) return;
+  BlockingMoveGeneric(ctx, *from, *to, 5);
 }
 
 constexpr CommandSpec kListCommands[] = {
@@ -491,6 +573,27 @@ constexpr CommandSpec kListCommands[] = {
      "Returns an element after popping it from one list and pushing it to another. Deletes the "
      "list if the last element was moved.",
      "6.2.0", "O(1)"},
+    {"blpop", BlpopCommand, -3, kWrite | kBlocking, 1, -2, 1, "list",
+     "Removes and returns the first element in a list. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "2.0.0", "O(N) where N is the number of provided keys."},
+    {"brpop", BrpopCommand, -3, kWrite | kBlocking, 1, -2, 1, "list",
+     "Removes and returns the last element in a list. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "2.0.0", "O(N) where N is the number of provided keys."},
+    {"brpoplpush", BrpoplpushCommand, 4, kWrite | kDenyOom | kBlocking, 1, 2, 1, "list",
+     "Pops an element from a list, pushes it to another list and returns it. Block until an "
+     "element is available otherwise. Deletes the list if the last element was popped.",
+     "2.2.0", "O(1)"},
+    {"blmove", BlmoveCommand, 6, kWrite | kDenyOom | kBlocking, 1, 2, 1, "list",
+     "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
+     "element is available otherwise. Deletes the list if the last element was moved.",
+     "6.2.0", "O(1)"},
+    {"blmpop", BlmpopCommand, -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0, "list",
+     "Pops the first element from one of multiple lists. Blocks until an element is available "
+     "otherwise. Deletes the list if the last element was popped.",
+     "7.0.0",
+     "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
     {"lmpop", LmpopCommand, -4, kWrite | kMovableKeys, 0, 0, 0, "list",
      "Returns multiple elements from a list after removing them. Deletes the list if the last "
      "element was popped.",

@@ -138,14 +138,23 @@ void ReplyCommandDocs(Context& ctx, const Dispatcher::Entry& e) {
   }
 }
 
+// The commands a name reaches (rename-command "" disables one), in table order.
+std::vector<const Dispatcher::Entry*> ReachableCommands(Context& ctx) {
+  std::vector<const Dispatcher::Entry*> out;
+  for (const auto& e : ctx.dispatcher.commands()) {
+    if (!e->disabled) out.push_back(e.get());
+  }
+  return out;
+}
+
 void CommandCommand(Context& ctx) {
-  const auto& all = ctx.dispatcher.commands();
+  const auto all = ReachableCommands(ctx);
   ctx.reply.ArrayHeader(all.size());
-  for (const auto& e : all) ReplyCommandInfo(ctx, *e);
+  for (const auto* e : all) ReplyCommandInfo(ctx, *e);
 }
 
 void CommandCountCommand(Context& ctx) {
-  ctx.reply.Integer(static_cast<int64_t>(ctx.dispatcher.commands().size()));
+  ctx.reply.Integer(static_cast<int64_t>(ReachableCommands(ctx).size()));
 }
 
 // Resolves "get" or "client|id" to an entry.
@@ -175,7 +184,7 @@ void CommandInfoCommand(Context& ctx) {
 void CommandDocsCommand(Context& ctx) {
   std::vector<const Dispatcher::Entry*> entries;
   if (ctx.argc() == 2) {
-    for (const auto& e : ctx.dispatcher.commands()) entries.push_back(e.get());
+    entries = ReachableCommands(ctx);
   } else {
     for (size_t i = 2; i < ctx.argc(); ++i) {
       const Dispatcher::Entry* e = FindByFullName(ctx, ctx.arg(i));
@@ -222,7 +231,7 @@ void CommandListCommand(Context& ctx) {
     }
     names.push_back(e.full_name);
   };
-  for (const auto& e : ctx.dispatcher.commands()) {
+  for (const auto* e : ReachableCommands(ctx)) {
     consider(*e);
     for (const auto& s : e->subcommands) consider(*s);
   }
@@ -353,34 +362,42 @@ void TimeCommand(Context& ctx) {
   ctx.reply.Bulk(Int64ToString(us % 1000000));
 }
 
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], parsed as Redis 7.0: any unknown word, ABORT
+// with another flag, or NOSAVE with SAVE is a syntax error.
 void ShutdownCommand(Context& ctx) {
-  bool nosave = false;
-  bool save = false;
-  bool now = false;
-  bool force = false;
+  ShutdownOptions options;
+  bool abort = false;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     const std::string_view a = ctx.arg(i);
-    if (EqualsIgnoreCase(a, "NOSAVE"))
-      nosave = true;
-    else if (EqualsIgnoreCase(a, "SAVE"))
-      save = true;
-    else if (EqualsIgnoreCase(a, "NOW"))
-      now = true;
-    else if (EqualsIgnoreCase(a, "FORCE"))
-      force = true;
-    else if (EqualsIgnoreCase(a, "ABORT") && ctx.argc() == 2) {
-      ctx.reply.Error("ERR No shutdown in progress.");
-      return;
+    if (EqualsIgnoreCase(a, "NOSAVE")) {
+      options.nosave = true;
+    } else if (EqualsIgnoreCase(a, "SAVE")) {
+      options.save = true;
+    } else if (EqualsIgnoreCase(a, "NOW")) {
+      options.now = true;
+    } else if (EqualsIgnoreCase(a, "FORCE")) {
+      options.force = true;
+    } else if (EqualsIgnoreCase(a, "ABORT")) {
+      abort = true;
     } else {
       ctx.reply.Error(protocol::kErrSyntax);
       return;
     }
   }
-  if (nosave && save) {
+  const bool any_flag = options.nosave || options.save || options.now || options.force;
+  if ((abort && any_flag) || (options.nosave && options.save)) {
     ctx.reply.Error(protocol::kErrSyntax);
     return;
   }
-  Status s = ctx.server.Shutdown(nosave, save, now, force);
+  if (abort) {
+    if (ctx.server.AbortShutdown()) {
+      ctx.reply.Ok();
+    } else {
+      ctx.reply.Error("ERR No shutdown in progress.");
+    }
+    return;
+  }
+  Status s = ctx.server.Shutdown(options);
   if (!s.ok()) {
     ctx.reply.Error(s.message());
     return;
@@ -425,8 +442,7 @@ void DebugCommand(Context& ctx) {
     };
     ReplyHelp(ctx, kLines);
   } else {
-    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
-                    "'. Try DEBUG HELP.");
+    ctx.reply.Error(protocol::SubcommandSyntax("debug", sub));
   }
 }
 

@@ -77,7 +77,10 @@ void ExecCommand(Context& ctx) {
     ctx.reply.NullArray();
     return;
   }
+  // The queued commands propagate their own effects, wrapped in MULTI/EXEC by the seam.
+  ctx.PreventPropagation();
   ctx.reply.ArrayHeader(queued.size());
+  client.in_exec = true;
   std::vector<std::string_view> argv;
   size_t next = 0;
   for (const uint32_t argc : queued.argc) {
@@ -86,6 +89,7 @@ void ExecCommand(Context& ctx) {
     next += argc;
     ctx.dispatcher.ExecuteQueued(client, argv, ctx.reply);
   }
+  client.in_exec = false;
 }
 
 void WatchCommand(Context& ctx) {

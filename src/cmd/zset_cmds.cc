@@ -659,16 +659,48 @@ void ZpopMinMax(Context& ctx, bool max) {
 void ZpopminCommand(Context& ctx) { ZpopMinMax(ctx, false); }
 void ZpopmaxCommand(Context& ctx) { ZpopMinMax(ctx, true); }
 
-// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-void ZmpopCommand(Context& ctx) {
-  auto numkeys = RangedIntArg(ctx, ctx.arg(1), 1, INT64_MAX, protocol::kErrNumkeysPositive);
+// The first of `keys` that exists, checked to be a zset in order (Redis's blocking pops stop at
+// the first existing key). Returns false after replying WRONGTYPE; *found is false when none
+// exists.
+bool FirstZset(Context& ctx, std::span<const std::string_view> keys, bool* found) {
+  *found = false;
+  for (std::string_view k : keys) {
+    Object* o = ctx.db().LookupWrite(k);
+    if (o == nullptr) continue;
+    if (WrongType(ctx, o, ObjType::kZset)) return false;
+    *found = true;
+    return true;
+  }
+  return true;
+}
+
+// BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score], else block.
+void BzpopGeneric(Context& ctx, bool max) {
+  auto deadline = TimeoutArg(ctx, ctx.arg(ctx.argc() - 1));
+  if (!deadline) return;
+  const auto keys = ctx.argv.subspan(1, ctx.argc() - 2);
+  bool found;
+  if (!FirstZset(ctx, keys, &found)) return;
+  if (found || !ctx.CanBlock()) {
+    GenericPop(ctx, keys, max, -1, false, true, true);
+    return;
+  }
+  ctx.Block(keys, *deadline, TimeoutReply::kNullArray);
+}
+
+void BzpopminCommand(Context& ctx) { BzpopGeneric(ctx, false); }
+void BzpopmaxCommand(Context& ctx) { BzpopGeneric(ctx, true); }
+
+// [B]ZMPOP [timeout] numkeys key [key ...] MIN|MAX [COUNT count], numkeys at argv[first].
+void ZmpopGeneric(Context& ctx, size_t first, bool blocking) {
+  auto numkeys = RangedIntArg(ctx, ctx.arg(first), 1, INT64_MAX, protocol::kErrNumkeysPositive);
   if (!numkeys) return;
-  // where_idx = 2 + numkeys, compared without overflowing.
-  if (static_cast<uint64_t>(*numkeys) >= ctx.argc() - 2) {
+  // where_idx = first + 1 + numkeys, compared without overflowing.
+  if (static_cast<uint64_t>(*numkeys) >= ctx.argc() - first - 1) {
     ctx.reply.Error(protocol::kErrSyntax);
     return;
   }
-  const size_t where_idx = 2 + static_cast<size_t>(*numkeys);
+  const size_t where_idx = first + 1 + static_cast<size_t>(*numkeys);
   bool max;
   if (EqualsIgnoreCase(ctx.arg(where_idx), "min")) {
     max = false;
@@ -692,8 +724,22 @@ void ZmpopCommand(Context& ctx) {
     }
   }
   if (count == -1) count = 1;
-  GenericPop(ctx, ctx.argv.subspan(2, static_cast<size_t>(*numkeys)), max, count, true, true, true);
+  const auto keys = ctx.argv.subspan(first + 1, static_cast<size_t>(*numkeys));
+  if (blocking) {
+    auto deadline = TimeoutArg(ctx, ctx.arg(1));
+    if (!deadline) return;
+    bool found;
+    if (!FirstZset(ctx, keys, &found)) return;
+    if (!found && ctx.CanBlock()) {
+      ctx.Block(keys, *deadline, TimeoutReply::kNullArray);
+      return;
+    }
+  }
+  GenericPop(ctx, keys, max, count, true, true, true);
 }
+
+void ZmpopCommand(Context& ctx) { ZmpopGeneric(ctx, 1, false); }
+void BzmpopCommand(Context& ctx) { ZmpopGeneric(ctx, 2, true); }
 
 // ---- ZRANDMEMBER --------------------------------------------------------------------------------
 
@@ -1019,6 +1065,22 @@ constexpr CommandSpec kZsetCommands[] = {
      "5.0.0",
      "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
      "of elements popped."},
+    {"bzpopmin", BzpopminCommand, -3, kW | kFast | kBlocking, 1, -2, 1, "sorted-set",
+     "Removes and returns the member with the lowest score from one or more sorted sets. Blocks "
+     "until a member is available otherwise. Deletes the sorted set if the last element was "
+     "popped.",
+     "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."},
+    {"bzpopmax", BzpopmaxCommand, -3, kW | kFast | kBlocking, 1, -2, 1, "sorted-set",
+     "Removes and returns the member with the highest score from one or more sorted sets. "
+     "Blocks until a member available otherwise.  Deletes the sorted set if the last element "
+     "was popped.",
+     "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."},
+    {"bzmpop", BzmpopCommand, -5, kW | kBlocking | kMovableKeys, 0, 0, 0, "sorted-set",
+     "Removes and returns a member by score from one or more sorted sets. Blocks until a member "
+     "is available otherwise. Deletes the sorted set if the last element was popped.",
+     "7.0.0",
+     "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+     "in the sorted set, and M being the number of elements popped."},
     {"zmpop", ZmpopCommand, -4, kW | kMovableKeys, 0, 0, 0, "sorted-set",
      "Returns the highest- or lowest-scoring members from one or more sorted sets after "
      "removing them. Deletes the sorted set if the last member was popped.",

@@ -56,10 +56,9 @@ bool ParseNotifyClasses(std::string_view letters, uint32_t* out) {
 std::string NotifyClassesToString(uint32_t classes) {
   std::string out;
   if ((classes & kNotifyAll) == kNotifyAll) {
+    // Redis prints none of the other type letters then, not even 'n' (which A does not
+    // include): CONFIG GET answers as Redis 7.0 does.
     out += 'A';
-    // Redis prints nothing else of the type letters then, so 'n' with 'A' is lost in its
-    // CONFIG GET; we keep it, since it is not part of A.
-    if (classes & kNotifyNew) out += 'n';
   } else {
     for (const Letter& l : kTypeLetters) {
       if (classes & l.classes) out += l.letter;

@@ -57,7 +57,7 @@ Object* Db::Lookup(std::string_view key, bool touch, bool count) {
       changes().Event(kNotifyKeyMiss, "keymiss", *this, key);
     }
   }
-  if (o != nullptr && touch) Touch(o);
+  if (o != nullptr && touch && !keyspace_->no_touch()) Touch(o);
   return o;
 }
 

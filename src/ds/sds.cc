@@ -164,12 +164,14 @@ void SdsSetLen(sds s, size_t len) {
   s[len] = '\0';
 }
 
-sds SdsMakeRoomFor(sds s, size_t addlen) {
+namespace {
+
+sds MakeRoom(sds s, size_t addlen, bool greedy) {
   const size_t len = SdsLen(s);
   if (SdsAvail(s) >= addlen) return s;
   size_t need = len + addlen;
   MNEMO_ASSERT(need > len);  // overflow
-  need = need < kSdsMaxPrealloc ? need * 2 : need + kSdsMaxPrealloc;
+  if (greedy) need = need < kSdsMaxPrealloc ? need * 2 : need + kSdsMaxPrealloc;
   const uint8_t old_type = TypeOf(s);
   const uint8_t new_type = TypeFor(need);
   if (old_type == new_type) {
@@ -187,6 +189,12 @@ sds SdsMakeRoomFor(sds s, size_t addlen) {
   SdsFree(s);
   return ns;
 }
+
+}  // namespace
+
+sds SdsMakeRoomFor(sds s, size_t addlen) { return MakeRoom(s, addlen, true); }
+
+sds SdsMakeRoomForNonGreedy(sds s, size_t addlen) { return MakeRoom(s, addlen, false); }
 
 sds SdsCat(sds s, std::string_view t) {
   s = SdsMakeRoomFor(s, t.size());

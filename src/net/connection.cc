@@ -40,8 +40,8 @@ constexpr size_t kKeepOutputCapacity = 64 * 1024;
 
 Connection::Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
                        NetStats* stats, uint64_t id, std::string peer, std::string local,
-                       bool unix_socket)
-    : socket_(std::move(socket)),
+                       bool unix_socket, std::shared_ptr<TlsContext> tls)
+    : transport_(std::move(socket), std::move(tls)),
       handler_(handler),
       limits_(limits),
       stats_(stats),
@@ -54,7 +54,7 @@ Connection::Connection(Socket socket, ConnectionHandler* handler, const Connecti
 
 Connection::~Connection() = default;
 
-int Connection::fd() { return closed_ ? -1 : static_cast<int>(socket_.native_handle()); }
+int Connection::fd() { return closed_ ? -1 : transport_.fd(); }
 
 size_t Connection::SocketStateBytes() {
   using State = asio::detail::reactor::per_descriptor_data;
@@ -72,11 +72,25 @@ void Connection::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
   if (const size_t n = StringHeapRequest(sending_)) fn(n);
   if (const size_t n = StringHeapRequest(peer_)) fn(n);
   if (const size_t n = StringHeapRequest(local_)) fn(n);
+  transport_.ForEachAllocation(fn);
 }
 
 void Connection::Start() {
   asio::error_code ec;
-  socket_.non_blocking(true, ec);
+  transport_.socket().non_blocking(true, ec);
+  transport_.Handshake([self = shared_from_this()](const asio::error_code& hec) {
+    if (hec) {
+      // As Redis: the client never became one; OnClose still runs (it tolerates that).
+      LogWarning("Error accepting a client connection: {}", self->transport_.TakeHandshakeError());
+      self->Close();
+      return;
+    }
+    self->Open();
+  });
+}
+
+void Connection::Open() {
+  if (closed_) return;
   if (!handler_->OnOpen(*this)) {
     CloseAfterReply();
     Flush();
@@ -88,9 +102,7 @@ void Connection::Start() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
-  asio::error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_both, ec);
-  socket_.close(ec);
+  transport_.Close();
   qbuf_.reset();
   qcap_ = qstart_ = qend_ = 0;
   handler_->OnClose(*this);
@@ -98,11 +110,45 @@ void Connection::Close() {
 
 void Connection::CloseAfterReply() { close_after_reply_ = true; }
 
+void Connection::Suspend(bool retry_current) {
+  suspended_ = true;
+  retry_current_ = retry_current;
+}
+
+void Connection::Resume() {
+  if (!suspended_ || closed_) return;
+  suspended_ = false;
+  asio::post(transport_.socket().get_executor(), [self = shared_from_this()] { self->ResumeNow(); });
+}
+
+void Connection::ResumeNow() {
+  if (closed_ || suspended_) return;
+  ProcessInput();
+  if (closed_) return;
+  if (!CheckOutputLimits()) return;
+  Flush();
+  if (!closed_) StartRead();
+}
+
+void Connection::SendQueuedOutput() {
+  if (closed_ || processing_) return;
+  if (!CheckOutputLimits()) return;
+  Flush();
+}
+
+void Connection::ShrinkIdleBuffers() {
+  if (closed_ || processing_) return;
+  parser_.ShrinkToRecentPeak();
+  if (reply_.size() == 0 && reply_.buffer().capacity() > 0 && !writing_) {
+    std::string().swap(reply_.buffer());
+  }
+  if (!writing_ && sending_.capacity() > 0) std::string().swap(sending_);
+}
+
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
-  socket_.async_wait(
-      asio::socket_base::wait_read,
+  transport_.WaitRead(
       [self = shared_from_this()](const asio::error_code& ec) { self->OnRead(ec, 0); });
 }
 
@@ -139,7 +185,8 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
     Close();
     return;
   }
-  const bool into_own = qend_ > qstart_;  // a partial request waits in our own buffer
+  // A partial request waits in our own buffer, or a suspended connection keeps what arrives.
+  const bool into_own = qend_ > qstart_ || suspended_;
   char* target;
   size_t room;
   if (into_own) {
@@ -153,7 +200,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
     room = kReadChunk;
   }
   asio::error_code rec;
-  const size_t n = socket_.read_some(asio::buffer(target, room), rec);
+  const size_t n = transport_.ReadSome(target, room, rec);
   if (rec == asio::error::would_block || rec == asio::error::try_again) {
     StartRead();
     return;
@@ -193,7 +240,7 @@ void Connection::ProcessInput() {
   size_t pos = 0;
   reply_.set_ceiling(limits_->reply_ceiling);
   processing_ = true;
-  while (pos < data.size() && !closed_ && !close_after_reply_) {
+  while (pos < data.size() && !closed_ && !close_after_reply_ && !suspended_) {
     size_t consumed = 0;
     parser_.set_max_bulk_len(limits_->max_bulk_len);
     const protocol::ParseStatus status = parser_.Parse(data.substr(pos), &consumed);
@@ -206,9 +253,14 @@ void Connection::ProcessInput() {
       break;
     }
     if (!parser_.args().empty()) handler_->OnRequest(*this, parser_.args());
+    if (suspended_ && retry_current_) {
+      retry_current_ = false;  // handed over again at Resume
+      break;
+    }
     pos += consumed;
   }
   processing_ = false;
+  if (!closed_) handler_->OnBatchEnd(*this);
   if (closed_) return;
   if (shared) {
     qbuf_view_ = {};
@@ -242,7 +294,8 @@ bool Connection::CheckOutputLimits() {
     return false;
   }
   const size_t pending = output_pending();
-  if (limits_->output_hard_limit > 0 && pending > limits_->output_hard_limit) {
+  const OutputLimit& limit = limits_->output[static_cast<int>(output_class_)];
+  if (limit.hard > 0 && pending > limit.hard) {
     LogWarning(
         "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer "
         "limits.",
@@ -251,10 +304,10 @@ bool Connection::CheckOutputLimits() {
     Close();
     return false;
   }
-  if (limits_->output_soft_limit > 0 && pending > limits_->output_soft_limit) {
+  if (limit.soft > 0 && pending > limit.soft) {
     const int64_t now = UnixTimeMs();
     if (soft_limit_since_ms_ == 0) soft_limit_since_ms_ = now;
-    if (now - soft_limit_since_ms_ > limits_->output_soft_seconds * 1000) {
+    if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) {
       LogWarning(
           "Client id={} addr={} scheduled to be closed ASAP for overcoming of output "
           "buffer limits.",
@@ -280,7 +333,7 @@ void Connection::Flush() {
   sent_ = 0;
   asio::error_code ec;
   // Most replies fit the socket buffer: write them now, without a trip through the loop.
-  const size_t n = socket_.write_some(asio::buffer(sending_), ec);
+  const size_t n = transport_.TryWrite(sending_.data(), sending_.size(), ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     Close();
     return;
@@ -294,10 +347,10 @@ void Connection::Flush() {
     return;
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(sending_.data() + sent_, sending_.size() - sent_),
-                    [self = shared_from_this()](const asio::error_code& wec, size_t written) {
-                      self->OnWritten(wec, written);
-                    });
+  transport_.AsyncWrite(sending_.data() + sent_, sending_.size() - sent_,
+                        [self = shared_from_this()](const asio::error_code& wec, size_t written) {
+                          self->OnWritten(wec, written);
+                        });
 }
 
 void Connection::OnWritten(const asio::error_code& ec, size_t n) {

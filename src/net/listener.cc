@@ -21,6 +21,8 @@ struct Listener::Acceptor {
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor;
   asio::steady_timer retry;  // backs off after an accept error such as EMFILE
   bool unix_socket = false;
+  bool loopback = false;  // a TCP address on the loopback interface
+  bool tls = false;       // the tls-port's acceptor
   std::string local;
 };
 
@@ -42,43 +44,55 @@ std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
+Status Listener::OpenTcp(const ListenOptions& options, int port, bool tls) {
+  for (std::string addr : options.bind) {
+    const bool optional = !addr.empty() && addr[0] == '-';
+    if (optional) addr.erase(0, 1);
+    asio::error_code ec;
+    asio::ip::address ip;
+    if (addr == "*") {
+      ip = asio::ip::address_v4::any();
+    } else if (addr == "::*") {
+      ip = asio::ip::address_v6::any();
+    } else {
+      ip = asio::ip::make_address(addr, ec);
+      if (ec) return Status::Error(fmt::format("Invalid bind address '{}'", addr));
+    }
+    const asio::ip::tcp::endpoint ep(ip, static_cast<uint16_t>(port));
+    auto a = std::make_unique<Acceptor>(io_);
+    asio::generic::stream_protocol::endpoint gep(ep.data(), ep.size());
+    a->acceptor.open(gep.protocol(), ec);
+    if (!ec) a->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) {
+      // Like Redis: the IPv6 socket serves IPv6 only; IPv4 has its own.
+      const int on = 1;
+      ::setsockopt(a->acceptor.native_handle(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    }
+    if (!ec) a->acceptor.bind(gep, ec);
+    if (!ec) a->acceptor.listen(options.backlog, ec);
+    if (ec) {
+      if (optional) continue;
+      return Status::Error(fmt::format("Failed listening on port {} ({}), aborting: {}", port,
+                                       tls ? "tls" : "tcp", ec.message()));
+    }
+    a->local = FormatEndpoint(ep);
+    a->loopback = ip.is_loopback();
+    a->tls = tls;
+    acceptors_.push_back(std::move(a));
+  }
+  return Status::Ok();
+}
+
 Status Listener::Open(const ListenOptions& options) {
   keepalive_s_ = options.keepalive_s;
   if (options.port > 0) {
-    for (std::string addr : options.bind) {
-      const bool optional = !addr.empty() && addr[0] == '-';
-      if (optional) addr.erase(0, 1);
-      asio::error_code ec;
-      asio::ip::address ip;
-      if (addr == "*") {
-        ip = asio::ip::address_v4::any();
-      } else if (addr == "::*") {
-        ip = asio::ip::address_v6::any();
-      } else {
-        ip = asio::ip::make_address(addr, ec);
-        if (ec) return Status::Error(fmt::format("Invalid bind address '{}'", addr));
-      }
-      const asio::ip::tcp::endpoint ep(ip, static_cast<uint16_t>(options.port));
-      auto a = std::make_unique<Acceptor>(io_);
-      asio::generic::stream_protocol::endpoint gep(ep.data(), ep.size());
-      a->acceptor.open(gep.protocol(), ec);
-      if (!ec) a->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec && ip.is_v6()) {
-        // Like Redis: the IPv6 socket serves IPv6 only; IPv4 has its own.
-        const int on = 1;
-        ::setsockopt(a->acceptor.native_handle(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-      }
-      if (!ec) a->acceptor.bind(gep, ec);
-      if (!ec) a->acceptor.listen(options.backlog, ec);
-      if (ec) {
-        if (optional) continue;
-        return Status::Error(fmt::format("Failed listening on port {} (tcp), aborting: {}",
-                                         options.port, ec.message()));
-      }
-      a->local = FormatEndpoint(ep);
-      port_ = options.port;
-      acceptors_.push_back(std::move(a));
-    }
+    Status s = OpenTcp(options, options.port, false);
+    if (!s.ok()) return s;
+    port_ = options.port;
+  }
+  if (options.tls_port > 0) {
+    Status s = OpenTcp(options, options.tls_port, true);
+    if (!s.ok()) return s;
   }
   if (!options.unix_socket.empty()) {
     ::unlink(options.unix_socket.c_str());
@@ -140,7 +154,7 @@ void Listener::Accept(Acceptor* a) {
           local = FormatEndpoint(ep);
         }
       }
-      on_accept_(std::move(socket), std::move(peer), std::move(local), a->unix_socket);
+      on_accept_(std::move(socket), std::move(peer), std::move(local), a->unix_socket, a->tls);
     } else {
       // Out of file descriptors and the like: the pending connection stays in the backlog, so
       // retrying at once would spin. Back off briefly.
@@ -153,6 +167,13 @@ void Listener::Accept(Acceptor* a) {
     }
     Accept(a);
   });
+}
+
+std::string Listener::NonLoopbackAddress() const {
+  for (const auto& a : acceptors_) {
+    if (!a->unix_socket && !a->loopback) return a->local;
+  }
+  return "";
 }
 
 void Listener::Close() {

@@ -40,6 +40,11 @@ std::string UnknownSubcommand(std::string_view command, std::string_view sub) {
          " HELP.";
 }
 
+std::string SubcommandSyntax(std::string_view command, std::string_view sub) {
+  return "ERR unknown subcommand or wrong number of arguments for '" +
+         Sanitize(sub.substr(0, 128)) + "'. Try " + ToUpper(command) + " HELP.";
+}
+
 std::string InvalidExpireTime(std::string_view command) {
   return "ERR invalid expire time in '" + std::string(command) + "' command";
 }

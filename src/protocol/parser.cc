@@ -1,6 +1,7 @@
 // parser.cc: incremental RESP request parsing (layer: protocol).
 #include "mnemo/protocol/parser.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 
@@ -37,8 +38,10 @@ ParseStatus RequestParser::Parse(std::string_view data, size_t* consumed) {
   args_.clear();
   bytes_wanted_ = 0;  // set again below only while a big bulk is pending
   if (data.empty()) return ParseStatus::kIncomplete;
-  if (pos_ > 0 || data[0] == '*') return ParseMultibulk(data, consumed);
-  return ParseInline(data, consumed);
+  const ParseStatus status =
+      (pos_ > 0 || data[0] == '*') ? ParseMultibulk(data, consumed) : ParseInline(data, consumed);
+  if (status == ParseStatus::kOk) recent_peak_args_ = std::max(recent_peak_args_, args_.size());
+  return status;
 }
 
 ParseStatus RequestParser::ParseInline(std::string_view data, size_t* consumed) {
@@ -117,6 +120,27 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view data, size_t* consume
   *consumed = pos_;
   ResetRequest();
   return ParseStatus::kOk;
+}
+
+void RequestParser::ShrinkToRecentPeak() {
+  // Tables this small are not worth a reallocation.
+  constexpr size_t kKeep = 64;
+  const size_t peak = std::max(recent_peak_args_, kKeep);
+  recent_peak_args_ = 0;
+  if (remaining_ != 0 || bulk_len_ >= 0) return;  // a request is in progress
+  if (args_.capacity() > 2 * peak) {
+    args_.clear();
+    args_.shrink_to_fit();
+    args_.reserve(peak);
+  }
+  if (spans_.capacity() > 2 * peak) {
+    spans_.clear();
+    spans_.shrink_to_fit();
+  }
+  if (inline_args_.capacity() > 2 * peak) {
+    inline_args_.clear();
+    inline_args_.shrink_to_fit();
+  }
 }
 
 void RequestParser::ForEachAllocation(FunctionRef<void(size_t)> fn) const {

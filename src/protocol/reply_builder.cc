@@ -94,6 +94,17 @@ void ReplyBuilder::HumanDouble(double d) {
   }
 }
 
+void ReplyBuilder::HumanLongDouble(long double d) {
+  const std::string s = LongDoubleToString(d);
+  if (resp_ >= 3) {
+    out_.push_back(',');
+    out_.append(s);
+    out_.append("\r\n");
+  } else {
+    Bulk(s);
+  }
+}
+
 void ReplyBuilder::Bool(bool b) {
   if (resp_ >= 3) {
     Raw(b ? "#t\r\n" : "#f\r\n");

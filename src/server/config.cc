@@ -2,8 +2,8 @@
 #include "mnemo/server/config.h"
 
 #include <cerrno>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -13,6 +13,8 @@
 
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
+#include "mnemo/db/changes.h"
+#include "mnemo/net/tls.h"
 
 namespace mnemo::server {
 
@@ -121,6 +123,10 @@ template <int64_t db::Options::*F>
 std::string GetDbInt(const ServerConfig& c) {
   return Int64ToString(c.db.*F);
 }
+template <int64_t db::Options::*F, int64_t Min, int64_t Max>
+Status SetDbMemory(ServerConfig& c, std::string_view v) {
+  return ParseMemoryValue(v, Min, Max, &(c.db.*F));
+}
 template <bool db::Options::*F>
 Status SetDbBool(ServerConfig& c, std::string_view v) {
   return ParseBoolValue(v, &(c.db.*F));
@@ -195,6 +201,7 @@ Status SetChoice(std::span<const std::string_view> choices, std::string_view v, 
 }
 
 constexpr std::string_view kSupervisedChoices[] = {"upstart", "systemd", "auto", "no"};
+constexpr std::string_view kTlsAuthClientsChoices[] = {"no", "yes", "optional"};
 constexpr std::string_view kDebugChoices[] = {"no", "yes", "local"};
 
 // ---- rows that need their own parsing -------------------------------------------------------
@@ -219,8 +226,11 @@ std::string GetMaxmemory(const ServerConfig& c) { return fmt::format("{}", c.db.
 
 Status SetBind(ServerConfig& c, std::string_view v) {
   auto parts = SplitArgs(v);
-  if (!parts || parts->empty()) return Status::Error("Too many bind addresses specified.");
+  if (!parts) return Status::Error("Too many bind addresses specified.");
   if (parts->size() > 16) return Status::Error("Too many bind addresses specified.");
+  // An empty value (`bind ""`) means no TCP address, as in Redis. An empty address among
+  // others names nothing: dropped, so that CONFIG GET prints a value CONFIG SET takes back.
+  std::erase(*parts, std::string());
   c.bind = *parts;
   return Status::Ok();
 }
@@ -300,6 +310,19 @@ Status SetDebugCommand(ServerConfig& c, std::string_view v) {
   return SetChoice(kDebugChoices, v, &c.enable_debug_command);
 }
 
+// ---- network security: TLS ----
+Status SetTlsAuthClients(ServerConfig& c, std::string_view v) {
+  return SetChoice(kTlsAuthClientsChoices, v, &c.tls_auth_clients);
+}
+// Checked here, so that a bad value is refused with its line (Redis checks it when it makes the
+// TLS context, with the same text).
+Status SetTlsProtocols(ServerConfig& c, std::string_view v) {
+  Result<unsigned> parsed = net::ParseTlsProtocols(v);
+  if (!parsed.ok()) return parsed.status();
+  c.tls_protocols = std::string(v);
+  return Status::Ok();
+}
+
 // Redis accepts 0..INT_MAX and clamps into 1..500 (CONFIG_MIN_HZ..CONFIG_MAX_HZ).
 Status SetHz(ServerConfig& c, std::string_view v) {
   int64_t hz = 0;
@@ -375,6 +398,14 @@ Status SetOutputLimits(ServerConfig& c, std::string_view v) {
       probe.output_normal_hard = *hard;
       probe.output_normal_soft = *soft;
       probe.output_normal_soft_seconds = *secs;
+    } else if (cls == "slave") {
+      probe.output_replica_hard = *hard;
+      probe.output_replica_soft = *soft;
+      probe.output_replica_soft_seconds = *secs;
+    } else {
+      probe.output_pubsub_hard = *hard;
+      probe.output_pubsub_soft = *soft;
+      probe.output_pubsub_soft_seconds = *secs;
     }
   }
   std::string text;
@@ -385,8 +416,26 @@ Status SetOutputLimits(ServerConfig& c, std::string_view v) {
   c.output_normal_hard = probe.output_normal_hard;
   c.output_normal_soft = probe.output_normal_soft;
   c.output_normal_soft_seconds = probe.output_normal_soft_seconds;
+  c.output_replica_hard = probe.output_replica_hard;
+  c.output_replica_soft = probe.output_replica_soft;
+  c.output_replica_soft_seconds = probe.output_replica_soft_seconds;
+  c.output_pubsub_hard = probe.output_pubsub_hard;
+  c.output_pubsub_soft = probe.output_pubsub_soft;
+  c.output_pubsub_soft_seconds = probe.output_pubsub_soft_seconds;
   c.output_buffer_limit_text = text;
   return Status::Ok();
+}
+
+Status SetNotifyEvents(ServerConfig& c, std::string_view v) {
+  uint32_t classes = 0;
+  if (!db::ParseNotifyClasses(v, &classes)) {
+    return Status::Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  }
+  c.notify_keyspace_events = classes;
+  return Status::Ok();
+}
+std::string GetNotifyEvents(const ServerConfig& c) {
+  return db::NotifyClassesToString(c.notify_keyspace_events);
 }
 
 constexpr int64_t kIntMax = INT_MAX;
@@ -406,12 +455,38 @@ constexpr ConfigParam kParams[] = {
      SetString<&ServerConfig::unixsocket>, GetString<&ServerConfig::unixsocket>},
     {"unixsocketperm", "", kImmutable, "0", "Octal permissions of the unix socket.", SetUnixPerm,
      GetUnixPerm},
-    {"protected-mode", "", 0, "yes", "Accepted for compatibility; bind decides who can connect.",
+    {"protected-mode", "", 0, "yes",
+     "Without a password, refuse TCP clients from other than 127.0.0.1 and ::1 (DENIED).",
      SetBool<&ServerConfig::protected_mode>, GetBool<&ServerConfig::protected_mode>},
     {"timeout", "", 0, "0", "Close clients idle this many seconds; 0 never.",
      SetInt<&ServerConfig::timeout, 0, kIntMax>, GetInt<&ServerConfig::timeout>},
     {"maxclients", "", 0, "10000", "Most simultaneous clients; more are refused with an error.",
      SetInt<&ServerConfig::maxclients, 1, kIntMax>, GetInt<&ServerConfig::maxclients>},
+    // ---- network security: TLS (net/tls.h) ----
+    {"tls-port", "", 0, "0", "Port for TLS clients on the bind addresses; 0 none.",
+     SetInt<&ServerConfig::tls_port, 0, 65535>, GetInt<&ServerConfig::tls_port>},
+    {"tls-cert-file", "", 0, "", "The server's certificate (PEM; may hold the chain).",
+     SetString<&ServerConfig::tls_cert_file>, GetString<&ServerConfig::tls_cert_file>},
+    {"tls-key-file", "", 0, "", "The certificate's private key (PEM).",
+     SetString<&ServerConfig::tls_key_file>, GetString<&ServerConfig::tls_key_file>},
+    {"tls-key-file-pass", "", kSensitive, "", "Pass phrase of an encrypted tls-key-file.",
+     SetString<&ServerConfig::tls_key_file_pass>, GetString<&ServerConfig::tls_key_file_pass>},
+    {"tls-ca-cert-file", "", 0, "", "CA certificates that sign client certificates (PEM).",
+     SetString<&ServerConfig::tls_ca_cert_file>, GetString<&ServerConfig::tls_ca_cert_file>},
+    {"tls-ca-cert-dir", "", 0, "", "Directory of CA certificates (openssl rehash).",
+     SetString<&ServerConfig::tls_ca_cert_dir>, GetString<&ServerConfig::tls_ca_cert_dir>},
+    {"tls-auth-clients", "", 0, "yes",
+     "Client certificates: yes (required), optional (checked if sent) or no.", SetTlsAuthClients,
+     GetString<&ServerConfig::tls_auth_clients>},
+    {"tls-protocols", "", 0, "", "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3, any of them; empty: 1.2 and 1.3.",
+     SetTlsProtocols, GetString<&ServerConfig::tls_protocols>},
+    {"tls-ciphers", "", 0, "", "OpenSSL cipher list for TLSv1.2 and below; empty: OpenSSL's.",
+     SetString<&ServerConfig::tls_ciphers>, GetString<&ServerConfig::tls_ciphers>},
+    {"tls-ciphersuites", "", 0, "", "TLSv1.3 ciphersuites; empty: OpenSSL's.",
+     SetString<&ServerConfig::tls_ciphersuites>, GetString<&ServerConfig::tls_ciphersuites>},
+    {"tls-prefer-server-ciphers", "", 0, "no", "Choose the cipher by the server's order.",
+     SetBool<&ServerConfig::tls_prefer_server_ciphers>,
+     GetBool<&ServerConfig::tls_prefer_server_ciphers>},
     // ---- limits ----
     {"proto-max-bulk-len", "", 0, "536870912", "Largest single argument a client may send (512mb).",
      SetMemory<&ServerConfig::proto_max_bulk_len, 1024 * 1024, kLongMax>,
@@ -545,6 +620,15 @@ constexpr ConfigParam kParams[] = {
      "...while every member is at most this many bytes.",
      SetDbInt<&db::Options::zset_max_listpack_value, 0, kLongMax>,
      GetDbInt<&db::Options::zset_max_listpack_value>},
+    // ---- clients that wait and listen: keyspace notifications, pub/sub, blocking ----
+    {"notify-keyspace-events", "", 0, "",
+     "Keyspace events published as pub/sub messages (letters K E g $ l s h z x e t m d n A).",
+     SetNotifyEvents, GetNotifyEvents},
+    // ---- HyperLogLog ----
+    {"hll-sparse-max-bytes", "", 0, "3000",
+     "A HyperLogLog stays sparse up to this many bytes (then dense: 12304 bytes).",
+     SetDbMemory<&db::Options::hll_sparse_max_bytes, 0, kLongMax>,
+     GetDbInt<&db::Options::hll_sparse_max_bytes>},
 };
 
 }  // namespace
@@ -575,73 +659,6 @@ const ConfigParam* FindConfigParam(std::string_view name) {
     }
   }
   return nullptr;
-}
-
-namespace {
-
-std::string JoinArgs(const std::vector<std::string>& args, size_t from) {
-  std::string out;
-  for (size_t i = from; i < args.size(); ++i) {
-    if (i > from) out += ' ';
-    // Keep arguments with spaces (or empty ones) intact for multi-argument parameters.
-    if (args[i].empty() || args[i].find(' ') != std::string::npos) {
-      out += QuoteRepr(args[i]);
-    } else {
-      out += args[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-Status LoadConfigText(std::string_view text, ServerConfig& c) {
-  bool save_loaded = false;  // "save" lines of one text add up, as in Redis
-  size_t line_no = 0;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view raw = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    std::string_view line = raw;
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
-      line.remove_suffix(1);
-    }
-    auto fail = [&](std::string_view reason) {
-      return Status::Error(fmt::format("Reading the configuration file, at line {}\n>>> '{}'\n{}",
-                                       line_no, line, reason));
-    };
-    if (line.empty() || line[0] == '#') {
-      if (end == text.size()) break;
-      continue;
-    }
-    auto args = SplitArgs(line);
-    if (!args) return fail("Unbalanced quotes in configuration line");
-    if (args->empty()) continue;
-    const ConfigParam* p = FindConfigParam((*args)[0]);
-    if (p == nullptr) return fail("Bad directive or wrong number of arguments");
-    std::string value;
-    if (p->flags & kMulti) {
-      // As Redis: a single argument is split again by the setter (so that `--save "3600 1"`
-      // and `save ""` work); several are passed quoted where needed.
-      value = args->size() == 2 ? (*args)[1] : JoinArgs(*args, 1);
-      if (p->name == "save") {
-        // The first save line replaces the default; later ones append, and `save ""` clears.
-        if (save_loaded && !value.empty() && !c.save.empty()) value = c.save + " " + value;
-        save_loaded = true;
-      }
-    } else {
-      if (args->size() != 2) return fail("wrong number of arguments");
-      value = (*args)[1];
-    }
-    Status s = p->set(c, value);
-    if (!s.ok()) return fail(s.message());
-    if (end == text.size()) break;
-  }
-  return Status::Ok();
 }
 
 std::string ArgsToConfigText(std::span<const std::string> args) {

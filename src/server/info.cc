@@ -96,10 +96,10 @@ std::string Server::InfoSection(std::string_view name) {
     line("maxclients", config_.maxclients);
     line("client_recent_max_input_buffer", max_in);
     line("client_recent_max_output_buffer", max_out);
-    line("blocked_clients", 0);
+    line("blocked_clients", dispatcher_.blocking().blocked_clients());
     line("tracking_clients", 0);
-    line("clients_in_timeout_table", 0);
-    line("total_blocking_keys", 0);
+    line("clients_in_timeout_table", dispatcher_.blocking().clients_with_deadline());
+    line("total_blocking_keys", dispatcher_.blocking().blocking_keys());
     line("total_blocking_keys_on_nokey", 0);
   } else if (name == "memory") {
     const cmd::MemoryOverview m = Memory();
@@ -215,9 +215,9 @@ std::string Server::InfoSection(std::string_view name) {
     line("current_eviction_exceeded_time", evictor_.current_exceeded_us() / 1000);
     line("keyspace_hits", d.keyspace_hits);
     line("keyspace_misses", d.keyspace_misses);
-    line("pubsub_channels", 0);
-    line("pubsub_patterns", 0);
-    line("pubsubshard_channels", 0);
+    line("pubsub_channels", dispatcher_.pubsub().NumChannels(false));
+    line("pubsub_patterns", dispatcher_.pubsub().NumPat());
+    line("pubsubshard_channels", dispatcher_.pubsub().NumChannels(true));
     line("latest_fork_usec", 0);
     line("total_forks", 0);
     line("migrate_cached_sockets", 0);

@@ -108,19 +108,9 @@ void Server::CheckSavePoints(int64_t now_ms) {
   }
 }
 
-bool Server::PrepareForShutdown(bool nosave, bool save, bool force) {
-  LogWarning("User requested shutdown...");
-  if ((!config_.SavePoints().empty() && !nosave) || save) {
-    LogNotice("Saving the final RDB snapshot before exiting.");
-    if (!SaveRdb().ok()) {
-      if (!force) {
-        LogWarning("Error trying to save the DB, can't exit.");
-        return false;
-      }
-      LogWarning("Error trying to save the DB. Exit anyway.");
-    }
-  }
-  return true;
+Status Server::SaveBeforeShutdown() {
+  LogNotice("Saving the final RDB snapshot before exiting.");
+  return SaveRdb();
 }
 
 std::string Server::DumpPayload(const db::Object& o) {

@@ -21,13 +21,75 @@
 #include "mnemo/mem/malloc_stats.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/protocol/errors.h"
+#include "mnemo/server/tls_memory.h"
 
 namespace mnemo::server {
 
-// What the server keeps per connection: the command layer's view of the client.
-struct Server::Session : net::ConnectionState {
+// What the server keeps per connection: the command layer's view of the client, and the link
+// through which the command layer reaches the connection from other clients' commands.
+struct Server::Session : net::ConnectionState, cmd::ClientLink {
+  Session(Server* s, net::Connection* c) : server(s), conn(c) { client.link = this; }
+
+  protocol::ReplyBuilder& Output() override { return conn->reply(); }
+  void OutputAdded() override { server->QueueOutput(*conn); }
+  void Suspend(bool retry_current) override { conn->Suspend(retry_current); }
+  void Resume() override { conn->Resume(); }
+  void SetPubSubClass(bool pubsub) override {
+    conn->set_output_class(pubsub ? net::OutputClass::kPubSub : net::OutputClass::kNormal);
+  }
+  void CloseAsap() override { server->QueueClose(*conn); }
+
+  Server* server;
+  net::Connection* conn;  // owns this session
   cmd::Client client;
+  bool output_queued = false;  // in the server's pending-output list
 };
+
+void Server::QueueOutput(net::Connection& c) {
+  auto* s = static_cast<Session*>(c.state());
+  if (s == nullptr || s->output_queued || c.closed()) return;
+  s->output_queued = true;
+  pending_output_.push_back(c.shared_from_this());
+  // Written at the end of the current batch (OnBatchEnd), or on the next loop turn when the
+  // output came from a timer.
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(io_, [this] {
+      flush_posted_ = false;
+      FlushPendingOutput();
+    });
+  }
+}
+
+void Server::QueueClose(net::Connection& c) {
+  asio::post(io_, [conn = c.shared_from_this()] { conn->Close(); });
+}
+
+void Server::FlushPendingOutput() {
+  // Sending may close a client (output limits), which cannot add to this list.
+  std::vector<std::shared_ptr<net::Connection>> pending;
+  pending.swap(pending_output_);
+  for (auto& c : pending) {
+    if (auto* s = static_cast<Session*>(c->state())) s->output_queued = false;
+    c->SendQueuedOutput();
+  }
+}
+
+void Server::ArmBlockTimer() {
+  const int64_t next = dispatcher_.blocking().NextDeadline();
+  if (next == 0 || (block_timer_armed_ms_ != 0 && block_timer_armed_ms_ <= next)) return;
+  block_timer_armed_ms_ = next;
+  const int64_t wait = next - UnixTimeMs();
+  block_timer_.expires_after(std::chrono::milliseconds(wait > 0 ? wait : 0));
+  block_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || shutting_down_) return;
+    block_timer_armed_ms_ = 0;
+    keyspace_.set_now_ms(UnixTimeMs());
+    dispatcher_.ExpireBlocked(UnixTimeMs());
+    FlushPendingOutput();
+    ArmBlockTimer();
+  });
+}
 
 namespace {
 
@@ -46,6 +108,7 @@ net::ListenOptions ListenOptionsFor(const ServerConfig& c) {
   net::ListenOptions lo;
   lo.bind = c.bind;
   lo.port = static_cast<int>(c.port);
+  lo.tls_port = static_cast<int>(c.tls_port);
   lo.backlog = static_cast<int>(c.tcp_backlog);
   lo.keepalive_s = static_cast<int>(c.tcp_keepalive);
   lo.unix_socket = c.unixsocket;
@@ -53,18 +116,43 @@ net::ListenOptions ListenOptionsFor(const ServerConfig& c) {
   return lo;
 }
 
+// The TLS context the tls-* parameters describe.
+Result<std::shared_ptr<net::TlsContext>> MakeTlsContext(const ServerConfig& c) {
+  net::TlsOptions o;
+  o.cert_file = c.tls_cert_file;
+  o.key_file = c.tls_key_file;
+  o.key_file_pass = c.tls_key_file_pass;
+  o.ca_cert_file = c.tls_ca_cert_file;
+  o.ca_cert_dir = c.tls_ca_cert_dir;
+  o.auth_clients = c.tls_auth_clients == "no"         ? net::TlsAuthClients::kNo
+                   : c.tls_auth_clients == "optional" ? net::TlsAuthClients::kOptional
+                                                      : net::TlsAuthClients::kYes;
+  o.protocols = c.tls_protocols;
+  o.ciphers = c.tls_ciphers;
+  o.ciphersuites = c.tls_ciphersuites;
+  o.prefer_server_ciphers = c.tls_prefer_server_ciphers;
+  if (!TlsMemoryRouted()) {
+    LogWarning(
+        "OpenSSL allocated memory before Mnemo could route it through its allocator: TLS "
+        "memory is not counted in used_memory");
+  }
+  return net::TlsContext::Create(o);
+}
+
 }  // namespace
 
 std::unique_ptr<net::Listener> Server::MakeListener() {
-  return std::make_unique<net::Listener>(
-      io_, [this](net::Connection::Socket socket, std::string peer, std::string local,
-                  bool unix_socket) {
-        sockets_peak_ = std::max(sockets_peak_, ++sockets_open_);
-        auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
-                                                   next_client_id_++, std::move(peer),
-                                                   std::move(local), unix_socket);
-        c->Start();
-      });
+  return std::make_unique<net::Listener>(io_, [this](net::Connection::Socket socket,
+                                                     std::string peer, std::string local,
+                                                     bool unix_socket, bool tls) {
+    sockets_peak_ = std::max(sockets_peak_, ++sockets_open_);
+    // A TLS client keeps the context current when it was accepted (CONFIG SET may replace
+    // it later).
+    auto c = std::make_shared<net::Connection>(std::move(socket), this, &limits_, &net_stats_,
+                                               next_client_id_++, std::move(peer), std::move(local),
+                                               unix_socket, tls ? tls_context_ : nullptr);
+    c->Start();
+  });
 }
 
 Server::Server(ServerConfig config, std::string config_file)
@@ -74,8 +162,15 @@ Server::Server(ServerConfig config, std::string config_file)
       dispatcher_(keyspace_, *this),
       evictor_(keyspace_, [] { return mem::UsedMemory(); }),
       cron_timer_(io_),
+      block_timer_(io_),
       signals_(io_) {
   keyspace_.options() = config_.db;
+  keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
+  for (const auto& [name, new_name] : config_.command_renames) {
+    // Checked against the same command tables when the config was loaded (config_file.cc).
+    const Status renamed = dispatcher_.Rename(name, new_name);
+    MNEMO_ASSERT(renamed.ok());
+  }
   keyspace_.UpdateLruClock(UnixTimeMs());
   keyspace_.set_now_ms(UnixTimeMs());
   run_id_ = RandomHex(40);
@@ -100,9 +195,16 @@ void Server::ApplyLimits() {
   dispatcher_.set_latency_tracking(config_.latency_tracking);
   limits_.query_buffer_limit = static_cast<size_t>(config_.client_query_buffer_limit);
   limits_.max_bulk_len = config_.proto_max_bulk_len;
-  limits_.output_hard_limit = static_cast<size_t>(config_.output_normal_hard);
-  limits_.output_soft_limit = static_cast<size_t>(config_.output_normal_soft);
-  limits_.output_soft_seconds = config_.output_normal_soft_seconds;
+  auto set_limit = [this](net::OutputClass cls, int64_t hard, int64_t soft, int64_t seconds) {
+    limits_.output[static_cast<int>(cls)] = {static_cast<size_t>(hard), static_cast<size_t>(soft),
+                                             seconds};
+  };
+  set_limit(net::OutputClass::kNormal, config_.output_normal_hard, config_.output_normal_soft,
+            config_.output_normal_soft_seconds);
+  set_limit(net::OutputClass::kReplica, config_.output_replica_hard, config_.output_replica_soft,
+            config_.output_replica_soft_seconds);
+  set_limit(net::OutputClass::kPubSub, config_.output_pubsub_hard, config_.output_pubsub_soft,
+            config_.output_pubsub_soft_seconds);
   // A reply whose length the client chooses (SRANDMEMBER key -9223372036854775807) stops at the
   // smallest of the hard output limit, maxmemory, a quarter of the machine's memory and 256 MiB,
   // and its client is closed. Redis builds it until memory runs out (or until the hard limit, if
@@ -145,9 +247,19 @@ Status Server::Start() {
   }
   mem::SetBackgroundThread(config_.jemalloc_bg_thread);
 
+  if (config_.tls_port > 0) {
+    Result<std::shared_ptr<net::TlsContext>> tls = MakeTlsContext(config_);
+    if (!tls.ok()) {
+      LogWarning("{}", tls.status().message());
+      return Status::Error("Failed to configure TLS. Check logs for more info.");
+    }
+    tls_context_ = std::move(*tls);
+  }
   listener_ = MakeListener();
   Status s = listener_->Open(ListenOptionsFor(config_));
   if (!s.ok()) return s;
+
+  WarnIfExposed();
 
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
@@ -157,6 +269,7 @@ Status Server::Start() {
   net::Connection::PrepareSharedBuffers();
   started_ = true;
   used_memory_startup_ = mem::UsedMemory();
+  tls_allocated_startup_ = TlsAllocatedBytes();
   stats_.used_memory_peak = used_memory_startup_;
   LogNotice("Server initialized");
   // Before the loop runs: connections wait in the backlog until the data is there.
@@ -168,6 +281,7 @@ Status Server::Start() {
   }
   stats_.used_memory_peak = std::max(stats_.used_memory_peak, mem::UsedMemory());
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
+  if (config_.tls_port > 0) LogNotice("Ready to accept connections tls");
   if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
   supervised_by_systemd_ =
       config_.supervised == "systemd" ||
@@ -181,27 +295,26 @@ Status Server::Start() {
   return Status::Ok();
 }
 
-void Server::Run() { io_.run(); }
-
-void Server::WaitForSignals() {
-  signals_.async_wait([this](const asio::error_code& ec, int signo) {
-    if (ec) return;
-    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::post(io_, [this, signo] {
-      if (shutting_down_) return;
-      if (PrepareForShutdown(false, false, false)) {
-        StopAll();
-        return;
-      }
-      // As Redis: a shutdown whose final save failed does not happen; the server goes on.
-      LogWarning(
-          "{} received but errors trying to shut down the server, check the logs for "
-          "more information",
-          signo == SIGINT ? "SIGINT" : "SIGTERM");
-      WaitForSignals();
-    });
-  });
+void Server::WarnIfExposed() const {
+  if (DefaultUserHasPassword() || !listener_) return;
+  const std::string address = listener_->NonLoopbackAddress();
+  if (address.empty()) return;
+  if (config_.protected_mode) {
+    LogWarning(
+        "WARNING: listening on {}, beyond the loopback interface, with no password for the "
+        "default user: protected mode refuses every TCP client that is not local. Set a "
+        "password (requirepass) to serve remote clients, or bind to 127.0.0.1 only.",
+        address);
+  } else {
+    LogWarning(
+        "WARNING: listening on {}, beyond the loopback interface, with no password for the "
+        "default user and protected mode off: anyone who can reach this address can read, "
+        "change and delete every key. Set a password (requirepass) or bind to 127.0.0.1.",
+        address);
+  }
 }
+
+void Server::Run() { io_.run(); }
 
 void Server::StopAll() {
   if (shutting_down_ || !started_) return;
@@ -212,6 +325,7 @@ void Server::StopAll() {
   if (listener_) listener_->Close();
   asio::error_code ec;
   cron_timer_.cancel();
+  block_timer_.cancel();
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
   auto clients = clients_;
@@ -224,14 +338,31 @@ void Server::StopAll() {
 
 // ---- connections ---------------------------------------------------------------------------
 
+bool Server::DefaultUserHasPassword() const { return !config_.requirepass.empty(); }
+
+bool Server::ProtectedModeRefuses(const net::Connection& c) const {
+  if (!config_.protected_mode || DefaultUserHasPassword() || c.unix_socket()) return false;
+  // The peer is "ip:port"; Redis compares the address text with exactly these two.
+  const std::string& peer = c.peer();
+  const std::string_view ip = std::string_view(peer).substr(0, peer.rfind(':'));
+  return ip != "127.0.0.1" && ip != "::1";
+}
+
 bool Server::OnOpen(net::Connection& c) {
-  ++stats_.total_connections_received;
+  // Refused clients are not counted as received connections (Redis counts them in
+  // rejected_connections only).
   if (static_cast<int64_t>(clients_.size()) >= config_.maxclients) {
     ++stats_.rejected_connections;
     c.reply().Error(protocol::kErrMaxClients);
     return false;
   }
-  auto session = std::make_unique<Session>();
+  if (ProtectedModeRefuses(c)) {
+    ++stats_.rejected_connections;
+    c.reply().Error(protocol::kErrProtectedMode);
+    return false;
+  }
+  ++stats_.total_connections_received;
+  auto session = std::make_unique<Session>(this, &c);
   session->client.id = c.id();
   session->client.created_ms = UnixTimeMs();
   session->client.last_interaction_ms = session->client.created_ms;
@@ -244,7 +375,18 @@ bool Server::OnOpen(net::Connection& c) {
 
 void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
   auto* s = static_cast<Session*>(c.state());
+  // CLIENT REPLY OFF/SKIP: the command runs, its reply is dropped (messages pushed by other
+  // clients' commands are not affected).
+  const cmd::Client::ReplyMode mode = s->client.reply_mode;
+  const size_t reply_start = c.reply().size();
   dispatcher_.Execute(s->client, argv, c.reply());
+  if (mode != cmd::Client::ReplyMode::kOn) {
+    c.reply().buffer().resize(reply_start);
+    if (mode == cmd::Client::ReplyMode::kSkip &&
+        s->client.reply_mode == cmd::Client::ReplyMode::kSkip) {
+      s->client.reply_mode = cmd::Client::ReplyMode::kOn;
+    }
+  }
   // The peak after each command, before the eviction that runs before the next one (Redis 7
   // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
   const size_t used = mem::UsedMemory();
@@ -260,8 +402,16 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   }
 }
 
+void Server::OnBatchEnd(net::Connection& c) {
+  (void)c;
+  if (!pending_output_.empty()) FlushPendingOutput();
+  ArmBlockTimer();
+}
+
 void Server::OnClose(net::Connection& c) {
-  if (auto* s = static_cast<Session*>(c.state())) dispatcher_.Unwatch(s->client);
+  // A closed client leaves nothing behind: watched keys, subscriptions, its place in the
+  // queues of blocked clients.
+  if (auto* s = static_cast<Session*>(c.state())) dispatcher_.ForgetClient(s->client);
   clients_.erase(c.id());
   --sockets_open_;
 }
@@ -411,6 +561,8 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const cmd::Client& cl = s.client;
   // Redis's letters in its order; "N" only when no flag is set.
   std::string flags;
+  if (cl.blocked.active) flags += 'b';
+  if (cl.subs.any()) flags += 'P';
   if (cl.multi.active) flags += 'x';
   if (cl.watch_touched) flags += 'd';
   if (cl.close_after_reply) flags += 'c';
@@ -419,14 +571,15 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const size_t obl = c.output_pending();
   const int64_t multi = cl.multi.active ? static_cast<int64_t>(cl.multi.size()) : -1;
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} "
       "multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} "
       "tot-mem={} events=r{} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
-      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, multi, c.query_buffer_used(),
+      (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, cl.subs.channels.size(),
+      cl.subs.patterns.size(), cl.subs.shard_channels.size(), multi, c.query_buffer_used(),
       c.query_buffer_free(), cl.MultiBytes(), c.output_memory(), obl, obl, c.output_memory(),
-      ClientMemory(c),
-      c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name, cl.lib_ver);
+      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, c.reply().resp(), cl.lib_name,
+      cl.lib_ver);
 }
 
 bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
@@ -436,7 +589,10 @@ bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::Clie
     for (uint64_t id : f.ids) found = found || id == s.client.id;
     if (!found) return false;
   }
-  if (f.type && *f.type != "normal") return false;  // only normal clients exist
+  if (f.type) {
+    const std::string type = s.client.subs.any() ? "pubsub" : "normal";
+    if (*f.type != type) return false;
+  }
   if (f.addr && *f.addr != c.peer()) return false;
   if (f.laddr && *f.laddr != c.local()) return false;
   if (f.user && *f.user != "default") return false;
@@ -484,6 +640,13 @@ size_t Server::KillClients(const cmd::ClientFilter& filter, cmd::Client& self) {
   return victims.size();
 }
 
+cmd::Client* Server::FindClient(uint64_t id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return nullptr;
+  auto* s = static_cast<Session*>(it->second->state());
+  return s == nullptr ? nullptr : &s->client;
+}
+
 size_t Server::ClientMemory(const net::Connection& c) {
   // std::make_shared puts the object after a 16-byte control block (vtable pointer and two
   // counts) in one allocation; a std::map node is 32 bytes of tree links before its value.
@@ -503,6 +666,7 @@ size_t Server::ClientMemory(const net::Connection& c) {
       if (const size_t n = StringHeapRequest(*str)) add(n);
     }
     s->client.ForEachTransactionAllocation(add);
+    s->client.ForEachStateAllocation(add);
   }
   return total;
 }
@@ -515,18 +679,54 @@ size_t Server::ClientsMemory() {
   if (const size_t state = net::Connection::SocketStateBytes()) {
     total += (sockets_peak_ - sockets_open_) * mem::SizeClass(state);
   }
+  // OpenSSL's state of the TLS clients: what it holds beyond what it held at start-up (the
+  // library and the first context are part of used_memory_startup).
+  const size_t tls = TlsAllocatedBytes();
+  if (tls > tls_allocated_startup_) total += tls - tls_allocated_startup_;
   return total;
 }
 
 // ---- shutdown, debug -----------------------------------------------------------------------
 
-Status Server::Shutdown(bool nosave, bool save, bool now, bool force) {
-  (void)now;  // no replicas to wait for
-  if (!PrepareForShutdown(nosave, save, force)) {
-    return Status::Error(std::string(protocol::kErrShutdownSave));
+Status Server::Shutdown(const cmd::ShutdownOptions& options) {
+  // NOW has nothing to skip: no replicas exist to wait for.
+  LogWarning("User requested shutdown...");
+  const bool save = options.save || (!options.nosave && !config_.SavePoints().empty());
+  if (save) {
+    Status saved = SaveBeforeShutdown();
+    if (!saved.ok()) {
+      if (!options.force) {
+        LogWarning("Error trying to save the DB, can't exit.");
+        return Status::Error(std::string(protocol::kErrShutdownSave));
+      }
+      LogWarning("Error trying to save the DB. Exit anyway.");
+    }
   }
   asio::post(io_, [this] { StopAll(); });
   return Status::Ok();
+}
+
+bool Server::AbortShutdown() {
+  // A shutdown is never pending: without replicas there is nothing to wait for.
+  return false;
+}
+
+void Server::WaitForSignals() {
+  signals_.async_wait([this](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::post(io_, [this, signo] {
+      if (shutting_down_) return;
+      if (!Shutdown(cmd::ShutdownOptions{}).ok()) {
+        // As Redis: a shutdown whose final save failed does not happen; the server goes on.
+        LogWarning(
+            "{} received but errors trying to shut down the server, check the logs for "
+            "more information",
+            signo == SIGINT ? "SIGINT" : "SIGTERM");
+        WaitForSignals();
+      }
+    });
+  });
 }
 
 bool Server::DebugAllowed(const cmd::Client& self) const {
@@ -606,8 +806,37 @@ Status Server::ConfigSet(std::span<const std::string_view> pairs) {
 }
 
 Status Server::ApplyConfig(const ServerConfig& old) {
-  if (config_.port != old.port || config_.bind != old.bind) {
-    const char* culprit = config_.port != old.port ? "port" : "bind";
+  // TLS first: a context that cannot be made changes nothing (Redis applyTlsCfg).
+  std::string_view tls_changed;
+  for (const ConfigParam& p : ConfigTable()) {
+    if (p.name.starts_with("tls-") && p.get(config_) != p.get(old)) {
+      tls_changed = p.name;
+      break;
+    }
+  }
+  if (!tls_changed.empty()) {
+    if (config_.tls_port > 0) {
+      Result<std::shared_ptr<net::TlsContext>> tls = MakeTlsContext(config_);
+      if (!tls.ok()) {
+        LogWarning("{}", tls.status().message());
+        LogWarning(
+            "Failed applying new configuration. Possibly related to new {} setting. Restoring "
+            "previous settings.",
+            tls_changed);
+        return Status::Error(
+            fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "
+                        "update TLS configuration. Check server logs.",
+                        tls_changed));
+      }
+      tls_context_ = std::move(*tls);
+    } else {
+      tls_context_.reset();  // clients accepted with it keep it
+    }
+  }
+  if (config_.port != old.port || config_.bind != old.bind || config_.tls_port != old.tls_port) {
+    const char* culprit = config_.port != old.port           ? "port"
+                          : config_.tls_port != old.tls_port ? "tls-port"
+                                                             : "bind";
     // The old listener must let go of its port first when only the bind list changes. It owns
     // the unix socket too, so the new one opens that again (accepted clients stay connected).
     if (listener_) listener_->Close();
@@ -618,6 +847,7 @@ Status Server::ApplyConfig(const ServerConfig& old) {
       // Reopen what we had.
       config_.port = old.port;
       config_.bind = old.bind;
+      config_.tls_port = old.tls_port;
       if (listener_) listener_->Open(ListenOptionsFor(config_));
       return Status::Error(
           fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - Unable to "
@@ -651,6 +881,7 @@ Status Server::ApplyConfig(const ServerConfig& old) {
         config_.db.maxmemory, mem::UsedMemory());
   }
   keyspace_.options() = config_.db;
+  keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
   // A lower limit takes effect now, not at the next command (Redis updateMaxmemory).
   if (config_.db.maxmemory != 0 && config_.db.maxmemory != old.db.maxmemory) StartEvictionProc();
   ApplyLimits();

@@ -30,15 +30,46 @@ int MillisLeft(Clock::time_point deadline) {
 
 }  // namespace
 
-RawSocket::RawSocket(int port) {
+namespace {
+
+// Fills `out` with `ip`:`port` (IPv4 or IPv6); returns its length, or 0 if `ip` is no address.
+socklen_t MakeAddress(const std::string& ip, int port, sockaddr_storage* out) {
+  *out = sockaddr_storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  if (::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    return sizeof(sockaddr_in);
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    return sizeof(sockaddr_in6);
+  }
+  return 0;
+}
+
+}  // namespace
+
+RawSocket::RawSocket(int port) : RawSocket("127.0.0.1", port, "") {}
+
+RawSocket::RawSocket(const std::string& host, int port, const std::string& source) {
   ::signal(SIGPIPE, SIG_IGN);
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_storage addr;
+  const socklen_t len = MakeAddress(host, port, &addr);
+  if (len == 0) return;
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM, 0);
   if (fd < 0) return;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (!source.empty()) {
+    sockaddr_storage from;
+    const socklen_t from_len = MakeAddress(source, 0, &from);
+    if (from_len == 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&from), from_len) != 0) {
+      ::close(fd);
+      return;
+    }
+  }
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     ::close(fd);
     return;
   }

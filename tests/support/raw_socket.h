@@ -20,6 +20,9 @@ class RawSocket {
  public:
   // Connects to 127.0.0.1:`port`. ok() tells whether it worked.
   explicit RawSocket(int port);
+  // Connects to `host`:`port` (an IPv4 or IPv6 address) from `source` (an address of this
+  // machine, such as 127.0.0.2; "" lets the kernel choose).
+  RawSocket(const std::string& host, int port, const std::string& source);
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
   ~RawSocket();

@@ -48,7 +48,13 @@ ServerProcess::ServerProcess(const std::string& config_file, std::vector<std::st
   Launch(config_file, args);
 }
 
-void ServerProcess::Launch(const std::string& config_file, const std::vector<std::string>& args) {
+ServerProcess::ServerProcess(const std::string& config_file, std::vector<std::string> args,
+                             Bind bind, const std::string& binary) {
+  Launch(config_file, args, bind, binary);
+}
+
+void ServerProcess::Launch(const std::string& config_file, const std::vector<std::string>& args,
+                           Bind bind, const std::string& binary) {
   // A server that closes a connection must not kill the test through SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
   // A working directory of its own: the server writes dump.rdb there at shutdown (save points
@@ -62,10 +68,13 @@ void ServerProcess::Launch(const std::string& config_file, const std::vector<std
     char tmpl[] = "/tmp/mnemo-test-log-XXXXXX";
     const int log_fd = ::mkstemp(tmpl);
     log_path_ = tmpl;
-    std::vector<std::string> argv = {ServerBinary()};
+    std::vector<std::string> argv = {binary.empty() ? ServerBinary() : binary};
     if (!config_file.empty()) argv.push_back(config_file);
-    const std::vector<std::string> fixed = {
-        "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_};
+    std::vector<std::string> fixed = {"--port", std::to_string(port_), "--dir", dir_};
+    if (bind == Bind::kLoopback) {
+      fixed.push_back("--bind");
+      fixed.push_back("127.0.0.1");
+    }
     argv.insert(argv.end(), fixed.begin(), fixed.end());
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = ::fork();
@@ -75,7 +84,7 @@ void ServerProcess::Launch(const std::string& config_file, const std::vector<std
       std::vector<char*> cargv;
       for (auto& a : argv) cargv.push_back(a.data());
       cargv.push_back(nullptr);
-      ::execv(cargv[0], cargv.data());
+      ::execvp(cargv[0], cargv.data());
       std::_Exit(127);
     }
     ::close(log_fd);

@@ -42,6 +42,14 @@ class ServerProcess {
   // Starts mnemo-server with `config_file` as its first argument (as "mnemo-server file
   // --port ..."), then the same flags and `args`.
   ServerProcess(const std::string& config_file, std::vector<std::string> args);
+  // Whether the launcher adds "--bind 127.0.0.1" (the default) or leaves bind as the config
+  // file (or the built-in default "* -::*") has it.
+  // `binary`: "" for mnemo-server, or another server that takes the same flags, such as
+  // "redis-server" (Debian's 7.0.15, the reference for compatibility tests; pass
+  // {"--save", ""} to it).
+  enum class Bind { kLoopback, kAsConfigured };
+  ServerProcess(const std::string& config_file, std::vector<std::string> args, Bind bind,
+                const std::string& binary = "");
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess();
@@ -80,7 +88,8 @@ class ServerProcess {
   int64_t SettledUsedMemory();
 
  private:
-  void Launch(const std::string& config_file, const std::vector<std::string>& args);
+  void Launch(const std::string& config_file, const std::vector<std::string>& args,
+              Bind bind = Bind::kLoopback, const std::string& binary = "");
 
   int port_ = 0;
   pid_t pid_ = -1;

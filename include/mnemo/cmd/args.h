@@ -57,6 +57,12 @@ void ReplyScanPage(Context& ctx, uint64_t next, const std::vector<std::string>& 
 // closes that client rather than send it.
 void PickInChunks(Context& ctx, uint64_t count, FunctionRef<void(size_t)> pick);
 
+// A blocking command's timeout in seconds (fractional, millisecond resolution, rounded up) as
+// an absolute deadline in Unix ms, 0 meaning forever (Redis getTimeoutFromObjectOrReply).
+// Replies "timeout is not a float or out of range", "timeout is negative" or "timeout is out of
+// range" and returns nullopt.
+std::optional<int64_t> TimeoutArg(Context& ctx, std::string_view arg);
+
 // True iff the object exists and is not of `type`, in which case WRONGTYPE was replied.
 bool WrongType(Context& ctx, const db::Object* o, db::ObjType type);
 

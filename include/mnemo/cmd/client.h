@@ -2,12 +2,66 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mnemo/base/function_ref.h"
 
+namespace mnemo::protocol {
+class ReplyBuilder;
+}
+
 namespace mnemo::cmd {
+
+// How the command layer reaches a client's connection outside the client's own command: a
+// message published to it, a blocked client served by another client's push, a timeout, an
+// invalidation. The server implements it per connection.
+class ClientLink {
+ public:
+  virtual ~ClientLink() = default;
+  // The connection's output. Whatever is added here is written in this loop iteration once
+  // OutputAdded is called.
+  virtual protocol::ReplyBuilder& Output() = 0;
+  virtual void OutputAdded() = 0;
+  // Stops handing the client's requests over after the current one (blocked), or before it
+  // with `retry_current` (postponed by CLIENT PAUSE); Resume hands them over again.
+  virtual void Suspend(bool retry_current) = 0;
+  virtual void Resume() = 0;
+  // The client-output-buffer-limit class: pubsub while it has subscriptions.
+  virtual void SetPubSubClass(bool pubsub) = 0;
+  // Closes the connection as soon as possible (an output limit, a deleted user).
+  virtual void CloseAsap() = 0;
+};
+
+// What a blocked client's timeout replies (the shape its command answers with no data).
+enum class TimeoutReply : uint8_t { kNullArray, kNullBulk };
+
+// A client blocked by BLPOP and family: the keys it waits on and the command to run again when
+// one of them changes (Redis 7.2 re-executes the command, so every blocking command is served by
+// its own handler).
+struct BlockedState {
+  bool active = false;
+  bool reprocessing = false;  // its command is being run again for a key that changed
+  bool reblocked = false;     // ... and found nothing again
+  int db = 0;
+  std::vector<std::string> keys;
+  std::vector<std::string> argv;
+  int64_t deadline_ms = 0;  // Unix time; 0: forever
+  TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+};
+
+// Pub/Sub subscriptions of a client (sorted: UNSUBSCRIBE without arguments answers in this
+// order).
+struct Subscriptions {
+  std::set<std::string, std::less<>> channels;
+  std::set<std::string, std::less<>> patterns;
+  std::set<std::string, std::less<>> shard_channels;
+
+  size_t count() const { return channels.size() + patterns.size(); }
+  bool any() const { return !channels.empty() || !patterns.empty() || !shard_channels.empty(); }
+};
 
 // MULTI ... EXEC: the commands queued since MULTI, stored flat (every argument in order, and
 // each command's argument count), so that a transaction costs few allocations.
@@ -45,6 +99,22 @@ struct Client {
   Transaction multi;
   std::vector<WatchedKey> watched;
   bool watch_touched = false;  // a watched key was written since WATCH: EXEC fails
+  bool in_exec = false;        // EXEC is running this client's queued commands
+  bool in_script = false;      // a script is running commands on behalf of this client
+
+  // CLIENT REPLY: kOff suppresses every reply, kSkip the next command's.
+  enum class ReplyMode : uint8_t { kOn, kOff, kSkip };
+  ReplyMode reply_mode = ReplyMode::kOn;
+  bool no_touch = false;   // CLIENT NO-TOUCH: commands leave LRU/LFU data alone
+  bool postponed = false;  // waiting for CLIENT PAUSE to end
+
+  ClientLink* link = nullptr;  // null for clients without a connection
+  BlockedState blocked;
+  Subscriptions subs;
+
+  // True iff a command of this client may block now (not inside EXEC or a script, and there
+  // is a connection to suspend).
+  bool CanBlock() const { return !in_exec && !in_script && link != nullptr; }
 
   // Calls fn(bytes) for every heap block of the MULTI queue, with the size asked of the
   // allocator; ForEachTransactionAllocation adds the watched keys (client memory, tot-mem).
@@ -52,6 +122,8 @@ struct Client {
   void ForEachTransactionAllocation(FunctionRef<void(size_t)> fn) const;
   // The bytes of the MULTI queue (CLIENT LIST multi-mem).
   size_t MultiBytes() const;
+  // Calls fn(bytes) for every heap block of the client's subscriptions and blocked state.
+  void ForEachStateAllocation(FunctionRef<void(size_t)> fn) const;
 };
 
 }  // namespace mnemo::cmd

@@ -38,9 +38,11 @@ enum CommandFlag : uint32_t {
   kAllowBusy = 1u << 15,     // "allow_busy"
   kMovableKeys = 1u << 16,   // "movablekeys": key positions depend on arguments
   // Internal flags, not printed by COMMAND INFO (bits 24 and up):
-  kRunsInMulti = 1u << 24,  // runs at once inside MULTI instead of being queued
-  kExec = 1u << 25,         // EXEC: refusing it aborts the transaction (EXECABORT), and it is
-                            // denyoom when a queued command is
+  kRunsInMulti = 1u << 24,    // runs at once inside MULTI instead of being queued
+  kExec = 1u << 25,           // EXEC: refusing it aborts the transaction (EXECABORT), and it is
+                              // denyoom when a queued command is
+  kSubscribedOk = 1u << 26,   // allowed to a RESP2 client in subscribed mode
+  kTouchesAlways = 1u << 27,  // updates LRU/LFU data even under CLIENT NO-TOUCH (TOUCH)
 };
 
 class Dispatcher;
@@ -117,6 +119,16 @@ struct Context {
   void Propagate(std::vector<std::string> argv_out) const {
     keyspace.changes().Propagate(client.db, std::move(argv_out));
   }
+
+  // ---- blocking (cmd/blocking.h) ----
+  // True iff this call may block (not inside EXEC or a script; a blocking command behaves as
+  // its non-blocking form there).
+  bool CanBlock() const { return client.CanBlock(); }
+  // Blocks the client on `keys` until `deadline_ms` (Unix ms; 0: forever): no reply now; the
+  // command runs again when a key changes, and times out with `timeout_reply`.
+  // REQUIRES: CanBlock().
+  void Block(std::span<const std::string_view> keys, int64_t deadline_ms,
+             TimeoutReply timeout_reply) const;
 };
 
 using Handler = void (*)(Context& ctx);
@@ -150,6 +162,13 @@ std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> BitmapCommands();
+std::span<const CommandSpec> HllCommands();
+std::span<const CommandSpec> GeoCommands();
+std::span<const CommandSpec> SortCommands();
+std::span<const CommandSpec> PubsubCommands();
 std::span<const CommandSpec> PersistenceCommands();
+// Every family's table, in the order the dispatcher registers them (rename-command checks
+// names against these before any dispatcher exists).
+std::span<const std::span<const CommandSpec>> CommandTables();
 
 }  // namespace mnemo::cmd

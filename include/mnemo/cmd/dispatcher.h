@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "mnemo/base/histogram.h"
+#include "mnemo/cmd/blocking.h"
 #include "mnemo/cmd/command.h"
+#include "mnemo/cmd/pubsub.h"
 
 namespace mnemo::cmd {
 
@@ -41,6 +43,9 @@ class Dispatcher : private db::ChangeListener {
     std::unique_ptr<LatencyHistogram> latency;
     std::vector<std::unique_ptr<Entry>> subcommands;
     std::unordered_map<std::string, Entry*> sub_index;
+    // rename-command NAME "": no name reaches it and COMMAND does not list it. (A renamed
+    // command keeps its full_name: COMMAND prints the original name, as Redis.)
+    bool disabled = false;
   };
 
   // Called before every command while maxmemory is set: evicts what it must and returns false
@@ -57,13 +62,18 @@ class Dispatcher : private db::ChangeListener {
   void Execute(Client& client, std::span<const std::string_view> argv,
                protocol::ReplyBuilder& reply);
 
-  // Top-level command by name (any case), or null.
+  // rename-command: the top-level command reached by `name` is reached by `new_name` from now
+  // on, or by no name when `new_name` is empty. On error (Redis's texts: "No such command in
+  // rename-command", "Target command name already exists") nothing changes.
+  [[nodiscard]] Status Rename(std::string_view name, std::string_view new_name);
+  // Top-level command by name (any case), or null. Names follow rename-command.
   const Entry* Find(std::string_view name) const;
   // Subcommand of `parent` by name (any case), or null.
   static const Entry* FindSub(const Entry& parent, std::string_view name);
   // Command or subcommand named by argv as the dispatcher would resolve it, or null.
   const Entry* Resolve(std::span<const std::string_view> argv) const;
-  // Every top-level command, in table order.
+  // Every top-level command, in table order, disabled ones included (their statistics stay
+  // zero).
   const std::vector<std::unique_ptr<Entry>>& commands() const { return commands_; }
 
   const std::map<std::string, uint64_t>& error_stats() const { return error_stats_; }
@@ -77,6 +87,28 @@ class Dispatcher : private db::ChangeListener {
   void set_latency_tracking(bool on) { latency_tracking_ = on; }
 
   void set_memory_guard(MemoryGuard guard) { memory_guard_ = std::move(guard); }
+
+  // ---- clients that wait and listen ----
+  PubSub& pubsub() { return pubsub_; }
+  Blocking& blocking() { return blocking_; }
+  // Times out blocked clients whose deadline has passed (the server's timer calls it).
+  void ExpireBlocked(int64_t now_ms);
+  // CLIENT UNBLOCK: unblocks `c` with its timeout reply, or with -UNBLOCKED when `error`.
+  // Returns false if it was not blocked.
+  bool Unblock(Client& c, bool error);
+  // CLIENT PAUSE: until `end_ms` (Unix ms), postpone every client's commands (`all`) or those
+  // that may change data (writes, may-replicate, EXEC of such). A second pause extends the
+  // first and can only make it stricter. Unpause resumes the postponed clients in order.
+  void Pause(int64_t end_ms, bool all);
+  void Unpause();
+  // Unpauses if the pause has run out; returns the pause's end (Unix ms) while one is active.
+  int64_t CheckPause(int64_t now_ms);
+  // True while writes are paused: expiry and eviction must not delete either.
+  bool writes_paused() const { return pause_end_ms_ != 0; }
+
+  // Forgets everything a client left behind: watched keys, subscriptions, its blocked state
+  // (a closed connection, RESET).
+  void ForgetClient(Client& c);
 
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
@@ -97,6 +129,12 @@ class Dispatcher : private db::ChangeListener {
   // Runs the handler with statistics, latency and propagation of its effect.
   void Call(Entry& entry, Client& client, std::span<const std::string_view> argv,
             protocol::ReplyBuilder& reply);
+  // Serves the clients blocked on keys that became ready (after a top-level command).
+  void ServeBlocked();
+  // Runs a blocked client's command again; true iff it blocked again.
+  bool Rerun(Client& c);
+  // The entry argv names (command or subcommand), or null.
+  Entry* Lookup(std::span<const std::string_view> argv);
 
   // WATCH hears of changes through the seam (db::ChangeListener).
   void OnKeyModified(db::Db& db, std::string_view key) override;
@@ -116,6 +154,12 @@ class Dispatcher : private db::ChangeListener {
   uint64_t rejected_commands_ = 0;
   bool latency_tracking_ = true;
   MemoryGuard memory_guard_;
+  int64_t pause_end_ms_ = 0;  // 0: not paused
+  bool pause_all_ = false;
+  std::vector<Client*> postponed_;
+  PubSub pubsub_;
+  KeyspaceNotifier notifier_{pubsub_};
+  Blocking blocking_;
   // Watched keys by "<db>:<key>", with the clients watching each (Redis db->watched_keys).
   struct WatchEntry {
     int db = 0;

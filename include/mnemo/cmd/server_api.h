@@ -68,6 +68,15 @@ struct MemoryOverview {
   size_t clients = 0;
 };
 
+// SHUTDOWN's flags (Redis 7.0). With neither NOSAVE nor SAVE, a snapshot is saved when save
+// points are configured.
+struct ShutdownOptions {
+  bool nosave = false;  // never save
+  bool save = false;    // save even without save points
+  bool now = false;     // do not wait for lagging replicas
+  bool force = false;   // exit even if saving fails
+};
+
 class ServerApi {
  public:
   virtual ~ServerApi() = default;
@@ -87,6 +96,8 @@ class ServerApi {
   virtual std::vector<std::string> ClientLines(const ClientFilter& filter) = 0;
   // CLIENT INFO of the calling client.
   virtual std::string ClientLine(const Client& self) = 0;
+  // The client with this id, or null (CLIENT UNBLOCK).
+  virtual Client* FindClient(uint64_t id) = 0;
   // Closes the selected clients (the caller itself after its reply); returns how many.
   virtual size_t KillClients(const ClientFilter& filter, Client& self) = 0;
 
@@ -101,10 +112,12 @@ class ServerApi {
 
   // The password of the default user ("" when there is none).
   virtual const std::string& RequirePass() const = 0;
-  // Stops the server after the current command; returns the error text if it cannot. Saves the
-  // RDB file first when `save`, or when save points exist and not `nosave`; with `force` a
-  // failed save does not stop the shutdown.
-  virtual Status Shutdown(bool nosave, bool save, bool now, bool force) = 0;
+  // Stops the server after the current command; returns the error text if it cannot (Redis's
+  // "ERR Errors trying to SHUTDOWN. Check logs." when the final save fails without FORCE).
+  virtual Status Shutdown(const ShutdownOptions& options) = 0;
+  // SHUTDOWN ABORT: cancels a shutdown that is waiting (for replicas to catch up); false when
+  // none is in progress.
+  virtual bool AbortShutdown() = 0;
   // DEBUG is refused unless enable-debug-command allows it for this client.
   virtual bool DebugAllowed(const Client& self) const = 0;
   // Blocks the event loop (DEBUG SLEEP).

@@ -177,6 +177,10 @@ class Keyspace {
   void UpdateLruClock(int64_t unix_ms) {
     lru_clock_ = static_cast<uint32_t>(unix_ms / kLruClockResolutionMs) & kLruMax;
   }
+  // CLIENT NO-TOUCH for the command running: lookups leave LRU/LFU data alone.
+  bool no_touch() const { return no_touch_; }
+  void set_no_touch(bool on) { no_touch_ = on; }
+
   // The initial LRU/LFU field of a new object under the current policy.
   uint32_t InitialLru() const;
 
@@ -194,6 +198,7 @@ class Keyspace {
   LazyFree lazyfree_;
   int64_t now_ms_ = 0;
   uint32_t lru_clock_ = 0;
+  bool no_touch_ = false;
   std::vector<std::unique_ptr<Db>> dbs_;
 };
 

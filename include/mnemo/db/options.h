@@ -44,6 +44,9 @@ struct Options {
   int64_t zset_max_listpack_entries = 128;  // zset-max-listpack-entries
   int64_t zset_max_listpack_value = 64;     // zset-max-listpack-value
 
+  // HyperLogLog (hll.h): the largest sparse representation before it becomes dense.
+  int64_t hll_sparse_max_bytes = 3000;  // hll-sparse-max-bytes
+
   // Lazy freeing: which deletions hand big values to the background thread.
   bool lazyfree_lazy_eviction = false;    // lazyfree-lazy-eviction
   bool lazyfree_lazy_expire = false;      // lazyfree-lazy-expire

@@ -42,6 +42,9 @@ inline std::string_view SdsView(const char* s) { return {s, SdsLen(s)}; }
 // Makes room for `addlen` more bytes, growing greedily (double up to kSdsMaxPrealloc, then by
 // kSdsMaxPrealloc). May move the string; returns the new pointer. Length is unchanged.
 sds SdsMakeRoomFor(sds s, size_t addlen);
+// As SdsMakeRoomFor, growing only to what is needed (the allocator's size class still gives
+// slack): for strings that grow by a few bytes up to a small bound (sparse HyperLogLogs).
+sds SdsMakeRoomForNonGreedy(sds s, size_t addlen);
 // Appends bytes. May move the string.
 sds SdsCat(sds s, std::string_view t);
 // Grows the length to `len`, zero-filling the new bytes (SETRANGE, SETBIT). May move.

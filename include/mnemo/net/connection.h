@@ -24,6 +24,7 @@
 #include <asio.hpp>
 
 #include "mnemo/base/function_ref.h"
+#include "mnemo/net/transport.h"
 #include "mnemo/protocol/parser.h"
 #include "mnemo/protocol/reply_builder.h"
 
@@ -43,20 +44,32 @@ class ConnectionHandler {
   // A connection was accepted. Returns false to refuse it; whatever the handler wrote to
   // c.reply() is sent before the connection closes.
   virtual bool OnOpen(Connection& c) = 0;
-  // One complete request (at least one argument). Replies go to c.reply().
+  // One complete request (at least one argument). Replies go to c.reply(). The handler may
+  // suspend the connection (Connection::Suspend) to stop further requests.
   virtual void OnRequest(Connection& c, std::span<const std::string_view> argv) = 0;
+  // Every request of one read has been handed over (or the connection was suspended): the
+  // handler may now write output it produced for other connections.
+  virtual void OnBatchEnd(Connection& c) { (void)c; }
   // The connection is closing; called once.
   virtual void OnClose(Connection& c) = 0;
+};
+
+// The classes of client-output-buffer-limit.
+enum class OutputClass : uint8_t { kNormal = 0, kReplica = 1, kPubSub = 2 };
+
+// client-output-buffer-limit of one class; 0 disables a limit.
+struct OutputLimit {
+  size_t hard = 0;
+  size_t soft = 0;
+  int64_t soft_seconds = 0;
 };
 
 // Limits applied to every connection; the server updates them on CONFIG SET.
 struct ConnectionLimits {
   size_t query_buffer_limit = 1024ULL * 1024 * 1024;  // client-query-buffer-limit
   int64_t max_bulk_len = 512LL * 1024 * 1024;         // proto-max-bulk-len
-  // client-output-buffer-limit for normal clients; 0 disables a limit.
-  size_t output_hard_limit = 0;
-  size_t output_soft_limit = 0;
-  int64_t output_soft_seconds = 0;
+  // client-output-buffer-limit, by OutputClass.
+  OutputLimit output[3];
   // The most a reply whose length the client chooses may grow to before the client is closed
   // (ReplyBuilder::set_ceiling); 0: none.
   size_t reply_ceiling = 0;
@@ -81,8 +94,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Bytes read per read call, as Redis's PROTO_IOBUF_LEN.
   static constexpr size_t kReadChunk = 16 * 1024;
 
+  // `tls` null: a plain connection; otherwise TLS with that context (handshake first).
   Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
-             NetStats* stats, uint64_t id, std::string peer, std::string local, bool unix_socket);
+             NetStats* stats, uint64_t id, std::string peer, std::string local, bool unix_socket,
+             std::shared_ptr<TlsContext> tls = nullptr);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();
@@ -91,17 +106,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // rather than appearing with the first client).
   static void PrepareSharedBuffers();
 
-  // Calls OnOpen and starts reading.
+  // Calls OnOpen and starts reading (after the TLS handshake for TLS; a failed handshake is
+  // logged and closes the connection without OnOpen).
   void Start();
   // Closes now; pending output is dropped. Safe to call more than once.
   void Close();
   // Closes once every queued reply has been written.
   void CloseAfterReply();
 
+  // Stops handing requests over after the one being handled (a blocked client, a client
+  // postponed by CLIENT PAUSE). The connection keeps reading, so that a disconnect is seen and
+  // pipelined input is kept, but parses nothing until Resume. With `retry_current`, the request
+  // being handled stays unconsumed and is handed over again after Resume.
+  void Suspend(bool retry_current = false);
+  // Hands the pending input over again, on a later turn of the loop.
+  void Resume();
+  bool suspended() const { return suspended_; }
+  // Writes the queued output now (output added by another connection's command or a timer),
+  // after the output buffer limits are checked. A connection in the middle of handling its own
+  // requests writes at the end of its batch instead.
+  void SendQueuedOutput();
+
+  // Which client-output-buffer-limit class applies (a subscriber's is pubsub's).
+  void set_output_class(OutputClass c) { output_class_ = c; }
+  OutputClass output_class() const { return output_class_; }
+
   uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }
   const std::string& local() const { return local_; }
   bool unix_socket() const { return unix_socket_; }
+  bool tls() const { return transport_.tls(); }
   int fd();
   bool closed() const { return closed_; }
 
@@ -119,6 +153,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t output_pending() const { return reply_.size() + (sending_.size() - sent_); }
   // Memory held by output buffers (capacities).
   size_t output_memory() const { return reply_.buffer().capacity() + sending_.capacity(); }
+  // Gives back buffer capacity an idle connection does not need (the parser's argument tables
+  // beyond recent requests, an empty output buffer's capacity): the server calls it about once
+  // a second per connection.
+  void ShrinkIdleBuffers();
   bool writing() const { return writing_; }
   // Milliseconds (Unix) of the creation and of the last request.
   int64_t created_ms() const { return created_ms_; }
@@ -135,16 +173,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
  private:
+  void Open();
   void StartRead();
   void OnRead(const asio::error_code& ec, size_t n);
   void ProcessInput();
+  void ResumeNow();
   void Flush();
   void OnWritten(const asio::error_code& ec, size_t n);
   bool CheckOutputLimits();
   void EnsureReadSpace();
   void ReleaseIdleBuffers();
 
-  Socket socket_;
+  Transport transport_;
   ConnectionHandler* handler_;
   const ConnectionLimits* limits_;
   NetStats* stats_;
@@ -174,6 +214,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool processing_ = false;
   bool close_after_reply_ = false;
   bool closed_ = false;
+  bool suspended_ = false;
+  bool retry_current_ = false;
+  OutputClass output_class_ = OutputClass::kNormal;
 };
 
 }  // namespace mnemo::net

@@ -73,6 +73,22 @@ inline constexpr std::string_view kErrOom =
     "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kErrNoProto = "NOPROTO unsupported protocol version";
 inline constexpr std::string_view kErrMaxClients = "ERR max number of clients reached";
+// Protected mode: a client from outside the loopback interface while the default user has no
+// password (Redis 7.0's text, naming Mnemo where Redis names itself; "Setup a an" is Redis's).
+inline constexpr std::string_view kErrProtectedMode =
+    "DENIED Mnemo is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Mnemo you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Mnemo from the same "
+    "host the server is running, however MAKE SURE Mnemo is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Mnemo configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    "started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need to "
+    "do one of the above things in order for the server to start accepting connections from the "
+    "outside.";
 inline constexpr std::string_view kErrTimeoutNotInteger =
     "ERR timeout is not an integer or out of range";
 inline constexpr std::string_view kErrXxNxGtLt =
@@ -121,6 +137,30 @@ inline constexpr std::string_view kErrWithscoresWithBylex =
 inline constexpr std::string_view kErrWeightNotFloat = "ERR weight value is not a float";
 inline constexpr std::string_view kErrLimitNegative = "ERR LIMIT can't be negative";
 
+// HyperLogLog (hyperloglog.c).
+inline constexpr std::string_view kErrHllWrongType =
+    "WRONGTYPE Key is not a valid HyperLogLog string value.";
+inline constexpr std::string_view kErrHllCorrupt = "INVALIDOBJ Corrupted HLL object detected";
+inline constexpr std::string_view kErrPfdebugNoKey = "ERR The specified key does not exist";
+inline constexpr std::string_view kErrPfdebugNotSparse = "ERR HLL encoding is not sparse";
+
+// Geospatial (geo.c). "ERR invalid longitude,latitude pair %f,%f" is built by the handler.
+inline constexpr std::string_view kErrGeoUnit =
+    "ERR unsupported unit provided. please use M, KM, FT, MI";
+inline constexpr std::string_view kErrGeoRadiusNotNumeric = "ERR need numeric radius";
+inline constexpr std::string_view kErrGeoWidthNotNumeric = "ERR need numeric width";
+inline constexpr std::string_view kErrGeoHeightNotNumeric = "ERR need numeric height";
+inline constexpr std::string_view kErrGeoRadiusNegative = "ERR radius cannot be negative";
+inline constexpr std::string_view kErrGeoBoxNegative = "ERR height or width cannot be negative";
+inline constexpr std::string_view kErrGeoCountPositive = "ERR COUNT must be > 0";
+inline constexpr std::string_view kErrGeoMember = "ERR could not decode requested zset member";
+inline constexpr std::string_view kErrGeoAnyNeedsCount =
+    "ERR the ANY argument requires COUNT argument";
+
+// SORT (sort.c).
+inline constexpr std::string_view kErrSortNotDouble =
+    "ERR One or more scores can't be converted into double";
+
 // Protocol errors: the connection is closed after the reply.
 inline constexpr std::string_view kErrProtoInvalidMultibulkLength =
     "ERR Protocol error: invalid multibulk length";
@@ -158,6 +198,9 @@ std::string ProtoExpectedDollar(char got);
 std::string UnknownCommand(std::string_view name, const std::string_view* args, size_t nargs);
 // "ERR unknown subcommand 'foo'. Try CLIENT HELP."
 std::string UnknownSubcommand(std::string_view command, std::string_view sub);
+// "ERR unknown subcommand or wrong number of arguments for 'x'. Try PUBSUB HELP." (a
+// subcommand whose handler refuses its arguments, Redis addReplySubcommandSyntaxError).
+std::string SubcommandSyntax(std::string_view command, std::string_view sub);
 // "ERR invalid expire time in 'set' command"
 std::string InvalidExpireTime(std::string_view command);
 // "ERR Unsupported option foo" (EXPIRE and its family).

@@ -56,6 +56,12 @@ class RequestParser {
   // arguments, the error text), with the size it asked the allocator for.
   void ForEachAllocation(FunctionRef<void(size_t)> fn) const;
 
+  // Gives back the argument tables' capacity beyond what recent requests needed: called
+  // periodically (about once a second per client), it shrinks the tables to the largest request
+  // parsed since the previous call, so that one huge command does not pin megabytes for the
+  // life of an idle connection while a busy pipeline keeps its tables. Never mid-request.
+  void ShrinkToRecentPeak();
+
   void set_max_bulk_len(int64_t n) { max_bulk_len_ = n; }
   void set_authenticated(bool a) { authenticated_ = a; }
 
@@ -75,6 +81,7 @@ class RequestParser {
   std::vector<std::string_view> args_;
   std::string error_;
   size_t bytes_wanted_ = 0;
+  size_t recent_peak_args_ = 0;  // the most arguments of a request since ShrinkToRecentPeak
   int64_t max_bulk_len_ = 512LL * 1024 * 1024;
   bool authenticated_ = true;
 };

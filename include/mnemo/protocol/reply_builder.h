@@ -44,6 +44,9 @@ class ReplyBuilder {
   // A double in Redis's d2string human form (integral values without exponent), as a bulk in
   // RESP2 and a double in RESP3.
   void HumanDouble(double d);
+  // A long double in Redis's ld2string human form (%.17Lf, trailing zeros removed), as a bulk in
+  // RESP2 and a double in RESP3 (Redis addReplyHumanLongDouble: GEOPOS, WITHCOORD).
+  void HumanLongDouble(long double d);
   void Bool(bool b);
   // Verbatim string (INFO, CLIENT LIST in RESP3); a bulk string in RESP2.
   void Verbatim(std::string_view s, std::string_view format = "txt");

@@ -18,6 +18,7 @@
 #include "mnemo/base/log.h"
 #include "mnemo/base/status.h"
 #include "mnemo/db/options.h"
+#include "mnemo/server/config_file.h"
 
 namespace mnemo::server {
 
@@ -36,11 +37,17 @@ struct ServerConfig {
   // Protocol and client limits
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
-  // client-output-buffer-limit, normal class: hard, soft, soft seconds (0 = none).
+  // client-output-buffer-limit per class: hard, soft, soft seconds (0 = none).
   int64_t output_normal_hard = 0;
   int64_t output_normal_soft = 0;
   int64_t output_normal_soft_seconds = 0;
-  // The other classes (replica, pubsub) are kept for CONFIG GET; no such clients exist yet.
+  int64_t output_replica_hard = 268435456;
+  int64_t output_replica_soft = 67108864;
+  int64_t output_replica_soft_seconds = 60;
+  int64_t output_pubsub_hard = 33554432;
+  int64_t output_pubsub_soft = 8388608;
+  int64_t output_pubsub_soft_seconds = 60;
+  // The three classes as CONFIG GET prints them.
   std::string output_buffer_limit_text =
       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
   // Bytes, or -N for "N%" of maxmemory (as Redis stores it); 0: no client eviction.
@@ -48,6 +55,8 @@ struct ServerConfig {
   // Server
   int64_t databases = 16;
   int64_t hz = 10;
+  // notify-keyspace-events as db::NotifyClass bits.
+  uint32_t notify_keyspace_events = 0;
   bool dynamic_hz = true;
   bool activerehashing = true;
   bool daemonize = false;
@@ -80,6 +89,23 @@ struct ServerConfig {
   std::vector<std::pair<int64_t, int64_t>> SavePoints() const;
   // Where the RDB file is: dir + "/" + dbfilename.
   std::string RdbPath() const;
+  // ---- network security: directives that are not parameters (config_file.h) ----
+  // rename-command lines in order: a top-level command's name and its new name ("" disables
+  // it). Validated when loaded; the dispatcher applies them at start. Not shown by CONFIG GET
+  // and never rewritten, as in Redis.
+  std::vector<std::pair<std::string, std::string>> command_renames;
+  // TLS (net/tls.h); tls-port 0: no TLS listener, and no context is made.
+  int64_t tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  std::string tls_auth_clients = "yes";  // yes, no or optional
+  std::string tls_protocols;
+  std::string tls_ciphers;
+  std::string tls_ciphersuites;
+  bool tls_prefer_server_ciphers = false;
 
   // The client budget in bytes: maxmemory-clients, or its percentage of maxmemory (0 when
   // maxmemory is 0); 0 means no client eviction.
@@ -115,11 +141,6 @@ std::span<const ConfigParam> ConfigTable();
 // The row for a name or alias (case-insensitive), or null.
 const ConfigParam* FindConfigParam(std::string_view name);
 
-// Parses config text (redis.conf syntax: one "name value..." per line, '#' comments, quoting as
-// in redis-cli) into `c`. A multi-argument parameter given one argument has it split again
-// (`save "3600 1"`, `save ""`); the save lines of one text add up, as in Redis. On error returns
-// Redis's fatal message: "Reading the configuration file, at line N\n>>> 'line'\nreason".
-Status LoadConfigText(std::string_view text, ServerConfig& c);
 // Turns "--port 7000 --bind a b" style arguments into config text lines.
 std::string ArgsToConfigText(std::span<const std::string> args);
 

@@ -23,6 +23,7 @@
 #include "mnemo/db/expire.h"
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
+#include "mnemo/net/tls.h"
 #include "mnemo/server/config.h"
 
 namespace mnemo::server {
@@ -90,9 +91,11 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::vector<std::string> ClientLines(const cmd::ClientFilter& filter) override;
   std::string ClientLine(const cmd::Client& self) override;
   size_t KillClients(const cmd::ClientFilter& filter, cmd::Client& self) override;
+  cmd::Client* FindClient(uint64_t id) override;
   int64_t ProtoMaxBulkLen() const override { return config_.proto_max_bulk_len; }
   const std::string& RequirePass() const override { return config_.requirepass; }
-  Status Shutdown(bool nosave, bool save, bool now, bool force) override;
+  Status Shutdown(const cmd::ShutdownOptions& options) override;
+  bool AbortShutdown() override;
   bool DebugAllowed(const cmd::Client& self) const override;
   cmd::MemoryOverview Memory() override;
   std::string MemoryDoctor() override;
@@ -107,14 +110,31 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;
   void OnRequest(net::Connection& c, std::span<const std::string_view> argv) override;
+  void OnBatchEnd(net::Connection& c) override;
   void OnClose(net::Connection& c) override;
 
  private:
   struct Session;
 
+  // Whether the default user has a password (requirepass). Protected mode and the start-up
+  // warning ask only this. (With ACL users: "the default user is not nopass".)
+  bool DefaultUserHasPassword() const;
+  // Protected mode refuses `c`: protected-mode yes, the default user has no password, and the
+  // client came over TCP from an address other than exactly 127.0.0.1 or ::1 (as Redis 7.0).
+  bool ProtectedModeRefuses(const net::Connection& c) const;
+  // Start-up: warns when a TCP listener is bound beyond loopback while the default user has no
+  // password.
+  void WarnIfExposed() const;
   // A listener whose accepted sockets become this server's connections.
   std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
+  // Output made for a connection by another client's command or a timer: written at the end
+  // of the current batch (or on the next loop turn), once per connection.
+  void QueueOutput(net::Connection& c);
+  void FlushPendingOutput();
+  void QueueClose(net::Connection& c);
+  // Arms the timer of blocked clients' deadlines for the earliest one (millisecond resolution).
+  void ArmBlockTimer();
   // Continues eviction that ran out of its time budget (Perform returned kRunning) on the event
   // loop, one budget per turn between other events, until memory is within maxmemory or nothing
   // can be evicted (Redis evictionTimeProc). Without it an idle server would only get one
@@ -137,10 +157,11 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Status SaveRdb();
   // The save points: a synchronous save when one is reached (cron).
   void CheckSavePoints(int64_t now_ms);
-  // Before stopping (SHUTDOWN, SIGTERM): saves when `save`, or when save points exist and not
-  // `nosave`. Returns false, after logging why, when the save failed and `force` is false.
-  bool PrepareForShutdown(bool nosave, bool save, bool force);
-  // Waits for SIGTERM/SIGINT.
+  // The snapshot saved before exiting (Redis prepareForShutdown). REQUIRES: the event loop.
+  // Writes the RDB file synchronously (SaveRdb); the error when it fails.
+  Status SaveBeforeShutdown();
+  // SIGTERM / SIGINT: shuts down as SHUTDOWN without flags; waits for the next signal if that
+  // fails.
   void WaitForSignals();
   std::string InfoSection(std::string_view name);
   std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
@@ -164,7 +185,13 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   net::ConnectionLimits limits_;
   net::NetStats net_stats_;
   std::unique_ptr<net::Listener> listener_;
+  // The TLS context new TLS clients get; null while tls-port is 0.
+  std::shared_ptr<net::TlsContext> tls_context_;
   asio::steady_timer cron_timer_;
+  asio::steady_timer block_timer_;
+  int64_t block_timer_armed_ms_ = 0;  // the deadline the block timer waits for; 0: none
+  std::vector<std::shared_ptr<net::Connection>> pending_output_;
+  bool flush_posted_ = false;
   asio::signal_set signals_;
   // Clients by id: CLIENT LIST prints them in creation order.
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;
@@ -176,6 +203,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   ServerStats stats_;
   PersistenceStats persistence_;
   size_t used_memory_startup_ = 0;
+  size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;
   bool started_ = false;
   bool supervised_by_systemd_ = false;  // sd_notify READY=1 / STOPPING=1

@@ -260,3 +260,55 @@ def test_select_and_databases(server):
     assert server.client(db=15).get("k") == b"in 15"
     with pytest.raises(redis.ResponseError, match="^DB index is out of range$"):
         server.client(db=16).ping()
+
+
+def test_hyperloglog_helpers(r):
+    assert r.pfadd("visitors", *[f"user:{i}" for i in range(5000)]) == 1
+    assert r.pfadd("visitors", "user:1") == 0
+    assert 4900 <= r.pfcount("visitors") <= 5100
+    assert r.pfadd("other", *[f"user:{i}" for i in range(4000, 6000)]) == 1
+    assert r.pfmerge("all", "visitors", "other") is True
+    union = r.pfcount("all")
+    assert union == r.pfcount("visitors", "other")
+    assert 5880 <= union <= 6120
+    assert r.get("all")[:4] == b"HYLL"
+    r.set("plain", "text")
+    with pytest.raises(redis.exceptions.ResponseError, match="not a valid HyperLogLog"):
+        r.pfcount("plain")
+
+
+def test_geo_helpers(r):
+    assert r.geoadd("Sicily", (13.361389, 38.115556, "Palermo",
+                               15.087269, 37.502669, "Catania")) == 2
+    assert r.geoadd("Sicily", (13.361389, 38.115556, "Palermo"), xx=True, ch=True) == 0
+    assert r.geodist("Sicily", "Palermo", "Catania", unit="km") == pytest.approx(166.2742)
+    assert r.geohash("Sicily", "Palermo", "nope") == ["sqc8b49rny0", None]
+    (lon, lat), missing = r.geopos("Sicily", "Palermo", "nope")
+    assert missing is None
+    assert lon == pytest.approx(13.361389, abs=1e-5) and lat == pytest.approx(38.115556, abs=1e-5)
+    near = r.georadius("Sicily", 15, 37, 200, unit="km", withdist=True, withcoord=True,
+                       sort="ASC")
+    assert [m[0] for m in near] == [b"Catania", b"Palermo"]
+    assert near[0][1] == pytest.approx(56.4413)
+    assert r.georadiusbymember("Sicily", "Palermo", 200, unit="km", sort="DESC") == [
+        b"Catania", b"Palermo"]
+    assert r.geosearch("Sicily", longitude=15, latitude=37, width=400, height=400, unit="km",
+                       sort="ASC", count=1) == [b"Catania"]
+    assert r.geosearch("Sicily", member="Palermo", radius=10, unit="km") == [b"Palermo"]
+    assert r.geosearchstore("near", "Sicily", longitude=15, latitude=37, radius=100, unit="km",
+                            storedist=True) == 1
+    assert r.zrange("near", 0, -1, withscores=True)[0][0] == b"Catania"
+    assert r.georadius("Sicily", 15, 37, 200, unit="km", store="stored") == 2
+    assert r.zcard("stored") == 2
+
+
+def test_sort_helpers(r):
+    r.rpush("ids", 3, 1, 2)
+    r.mset({"weight_1": 30, "weight_2": 20, "weight_3": 10, "name_1": "a", "name_2": "b"})
+    assert r.sort("ids") == [b"1", b"2", b"3"]
+    assert r.sort("ids", by="weight_*", get=["#", "name_*"]) == [b"3", None, b"2", b"b", b"1",
+                                                                   b"a"]
+    assert r.sort("ids", desc=True, start=0, num=2) == [b"3", b"2"]
+    assert r.sort("ids", store="sorted") == 3
+    assert r.lrange("sorted", 0, -1) == [b"1", b"2", b"3"]
+    assert r.sort_ro("ids", alpha=True) == [b"1", b"2", b"3"]

@@ -103,3 +103,31 @@ TEST(SdsTest, RandomAppendsMatchStdString) {
 
 }  // namespace
 }  // namespace mnemo::ds
+
+namespace mnemo::ds {
+namespace {
+
+// Non-greedy growth keeps the capacity within the allocator's class of what is needed, where
+// greedy growth doubles it.
+TEST(SdsNonGreedyTest, GrowsOnlyToWhatIsNeeded) {
+  sds a = SdsNew("x");
+  sds b = SdsNew("x");
+  for (int i = 0; i < 3000; ++i) {
+    a = SdsMakeRoomForNonGreedy(a, 3);
+    ASSERT_GE(SdsAvail(a), 3u);
+    SdsSetLen(a, SdsLen(a) + 1);
+    a[SdsLen(a) - 1] = 'y';
+    b = SdsMakeRoomFor(b, 3);
+    SdsSetLen(b, SdsLen(b) + 1);
+    b[SdsLen(b) - 1] = 'y';
+    // At most the next size class up: jemalloc's classes are at most 25% apart above 64 bytes.
+    ASSERT_LE(SdsAllocSize(a), std::max<size_t>(64, (SdsLen(a) + 3 + 5) * 5 / 4 + 16));
+  }
+  EXPECT_EQ(SdsView(a), SdsView(b));
+  EXPECT_LT(SdsAllocSize(a), SdsAllocSize(b));
+  SdsFree(a);
+  SdsFree(b);
+}
+
+}  // namespace
+}  // namespace mnemo::ds
