@@ -1,4 +1,4 @@
-// persistence_cmds.cc: SAVE LASTSAVE DUMP RESTORE (layer: cmd).
+// persistence_cmds.cc: SAVE BGSAVE LASTSAVE DUMP RESTORE (layer: cmd).
 //
 // The RDB format lives in persist/, below the server; commands reach it through ServerApi
 // (SAVE writes the server's file, DUMP/RESTORE encode and decode payloads). What RESTORE does
@@ -28,6 +28,24 @@ void SaveCommand(Context& ctx) {
     return;
   }
   ctx.reply.Ok();
+}
+
+// BGSAVE [SCHEDULE]
+void BgsaveCommand(Context& ctx) {
+  bool schedule = false;
+  if (ctx.argc() > 1) {
+    if (ctx.argc() != 2 || !EqualsIgnoreCase(ctx.arg(1), "SCHEDULE")) {
+      ctx.reply.Error(protocol::kErrSyntax);
+      return;
+    }
+    schedule = true;
+  }
+  Result<std::string> r = ctx.server.BgSave(schedule, ctx.client.in_exec);
+  if (!r.ok()) {
+    ctx.reply.Error(r.status().message());
+    return;
+  }
+  ctx.reply.SimpleString(*r);
 }
 
 void LastsaveCommand(Context& ctx) { ctx.reply.Integer(ctx.server.LastSave()); }
@@ -128,6 +146,8 @@ constexpr CommandSpec kPersistenceCommands[] = {
     {"save", SaveCommand, 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, "server",
      "Synchronously saves the database(s) to disk.", "1.0.0",
      "O(N) where N is the total number of keys in all databases"},
+    {"bgsave", BgsaveCommand, -1, kAdmin | kNoScript, 0, 0, 0, "server",
+     "Asynchronously saves the database(s) to disk.", "1.0.0", "O(1)"},
     {"lastsave", LastsaveCommand, 1, kLoading | kStale | kFast, 0, 0, 0, "server",
      "Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)"},
     {"dump", DumpCommand, 2, kReadOnly, 1, 1, 1, "generic",

@@ -163,7 +163,8 @@ Server::Server(ServerConfig config, std::string config_file)
       evictor_(keyspace_, [] { return mem::UsedMemory(); }),
       cron_timer_(io_),
       block_timer_(io_),
-      signals_(io_) {
+      signals_(io_),
+      bgsave_timer_(io_) {
   keyspace_.options() = config_.db;
   keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
   for (const auto& [name, new_name] : config_.command_renames) {
@@ -187,6 +188,7 @@ Server::Server(ServerConfig config, std::string config_file)
 
 Server::~Server() {
   StopAll();
+  AbortBgsave();  // before the keys go: a snapshot would write them all first
   keyspace_.FlushAll(false);
 }
 
@@ -326,6 +328,7 @@ void Server::StopAll() {
   asio::error_code ec;
   cron_timer_.cancel();
   block_timer_.cancel();
+  AbortBgsave();
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
   auto clients = clients_;

@@ -126,6 +126,10 @@ class ServerApi {
   // ---- persistence (the server owns the files; persist/ owns the format) ----
   // SAVE: writes the RDB file now, synchronously. The error is the reply text.
   virtual Status Save() = 0;
+  // BGSAVE [SCHEDULE]: starts the fork-less snapshot (persist/snapshot.h), or schedules it when
+  // called inside EXEC, as Redis does. The status text of the reply, or the error reply.
+  // `schedule` matters only while another background job runs (none exists yet).
+  virtual Result<std::string> BgSave(bool schedule, bool in_exec) = 0;
   // LASTSAVE: Unix time in seconds of the last successful save (the start time before any).
   virtual int64_t LastSave() const = 0;
   // DUMP: the serialized value of `o` (Redis's payload: RDB value, version, CRC-64).

@@ -182,6 +182,7 @@ inline constexpr std::string_view kErrProtoUnauthBulk =
 // ---- persistence: SAVE, SHUTDOWN, DUMP, RESTORE ----
 // SAVE that failed: Redis replies its bare shared error (the reason is in the log).
 inline constexpr std::string_view kErrSaveFailed = "ERR";
+inline constexpr std::string_view kErrBgsaveInProgress = "ERR Background save already in progress";
 inline constexpr std::string_view kErrShutdownSave = "ERR Errors trying to SHUTDOWN. Check logs.";
 inline constexpr std::string_view kErrBusyKey = "BUSYKEY Target key name already exists.";
 inline constexpr std::string_view kErrDumpPayload =

@@ -76,6 +76,8 @@ struct ServerConfig {
   bool rdbcompression = true;
   bool rdbchecksum = true;
   bool rdb_del_sync_files = false;
+  bool rdb_save_incremental_fsync = true;  // BGSAVE: fdatasync every 4 MB written
+  bool stop_writes_on_bgsave_error = true;  // -MISCONF after a failed background save
   std::string sanitize_dump_payload = "no";  // accepted; Mnemo always validates deeply
   std::string enable_debug_command = "no";
   bool jemalloc_bg_thread = true;

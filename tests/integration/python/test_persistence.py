@@ -597,12 +597,16 @@ def test_save_points_and_config(workdirs):
         time.sleep(1.5)
         assert not os.path.exists(os.path.join(wd, "dump.rdb"))  # one change: below the point
         c.set("b", 2)
+        # The save point starts a background save; wait for it to end.
         deadline = time.monotonic() + 5
-        while not os.path.exists(os.path.join(wd, "dump.rdb")) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert os.path.exists(os.path.join(wd, "dump.rdb"))
         info = c.info("persistence")
+        while (info["rdb_saves"] == 0 or info["rdb_bgsave_in_progress"]) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+            info = c.info("persistence")
+        assert os.path.exists(os.path.join(wd, "dump.rdb"))
         assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
+        assert info["rdb_last_bgsave_status"] == "ok"
         assert "2 changes in 1 seconds. Saving..." in s.log_text()
         # CONFIG SET dir moves where the file goes; a missing directory is refused.
         other = workdirs()
