@@ -548,7 +548,7 @@ constexpr ConfigParam kParams[] = {
      SetBool<&ServerConfig::rdb_save_incremental_fsync>,
      GetBool<&ServerConfig::rdb_save_incremental_fsync>},
     {"stop-writes-on-bgsave-error", "", 0, "yes",
-     "Refuse writes (-MISCONF) while the last background save with save points failed.",
+     "Accepted; -MISCONF after a failed background save is not enforced yet.",
      SetBool<&ServerConfig::stop_writes_on_bgsave_error>,
      GetBool<&ServerConfig::stop_writes_on_bgsave_error>},
     {"sanitize-dump-payload", "", 0, "no",
