@@ -33,7 +33,7 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       MemoryCommands(),     HashCommands(),        ListCommands(),        ZsetCommands(),
       SetCommands(),        BitmapCommands(),      TransactionCommands(), PubsubCommands(),
       HllCommands(),        GeoCommands(),         SortCommands(),        AclCommands(),
-      ObserveCommands(),    ReplicationCommands(), StreamCommands(),
+      ObserveCommands(),    ReplicationCommands(), StreamCommands(),      PersistenceCommands(),
   };
   return kTables;
 }

@@ -23,7 +23,7 @@ bool ExpandAllowed(const void* context, size_t more_bytes, double /*load*/) {
 
 }  // namespace
 
-Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), id_(id) {
+Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), changes_(&keyspace->changes()), id_(id) {
   keys_.set_expand_guard(&ExpandAllowed, keyspace);
   expires_.set_expand_guard(&ExpandAllowed, keyspace);
 }
@@ -44,12 +44,13 @@ void Db::Touch(Object* o) {
   }
 }
 
-Object* Db::Lookup(std::string_view key, bool touch, bool count) {
+Object* Db::Lookup(std::string_view key, bool touch, bool count, bool write) {
   Object* o = keys_.Find(key);
   if (o != nullptr && IsExpired(o)) {
     DeleteExpired(o);
     o = nullptr;
   }
+  if (o != nullptr && write) GuardWrite(o);
   if (count) {
     if (o != nullptr) {
       ++keyspace_->stats().keyspace_hits;
@@ -62,14 +63,15 @@ Object* Db::Lookup(std::string_view key, bool touch, bool count) {
   return o;
 }
 
-Object* Db::LookupRead(std::string_view key) { return Lookup(key, true, true); }
-Object* Db::LookupWrite(std::string_view key) { return Lookup(key, true, false); }
-Object* Db::LookupNoTouch(std::string_view key) { return Lookup(key, false, false); }
-Object* Db::LookupReadNoTouch(std::string_view key) { return Lookup(key, false, true); }
+Object* Db::LookupRead(std::string_view key) { return Lookup(key, true, true, false); }
+Object* Db::LookupWrite(std::string_view key) { return Lookup(key, true, false, true); }
+Object* Db::LookupNoTouch(std::string_view key) { return Lookup(key, false, false, true); }
+Object* Db::LookupReadNoTouch(std::string_view key) { return Lookup(key, false, true, false); }
 
 Changes& Db::changes() { return keyspace_->changes(); }
 
 void Db::AddQuietly(Object* o) {
+  MarkNew(o);
   keys_.Insert(o);
   if (o->has_expire()) expires_.Insert(o);
 }
@@ -81,6 +83,8 @@ void Db::Add(Object* o) {
 
 void Db::Relocate(Object* old, Object* moved) {
   MNEMO_ASSERT(old->has_expire() == moved->has_expire());
+  // The change that moved it came through a write lookup: the guard has seen the key.
+  MarkNew(moved);
   Object** link = keys_.FindLink(old->key());
   MNEMO_ASSERT(link != nullptr && *link == old);
   keys_.ReplaceAt(link, moved);
@@ -92,6 +96,8 @@ void Db::Relocate(Object* old, Object* moved) {
 }
 
 void Db::Overwrite(Object* old, Object* o) {
+  GuardWrite(old);
+  MarkNew(o);
   const Options& opts = keyspace_->options();
   if (IsLfu(opts.maxmemory_policy)) o->set_lru(old->lru());
   Object** link = keys_.FindLink(old->key());
@@ -112,6 +118,7 @@ void Db::Overwrite(Object* old, Object* o) {
 }
 
 Object* Db::Detach(Object* o) {
+  GuardWrite(o);
   Object** link = keys_.FindLink(o->key());
   MNEMO_ASSERT(link != nullptr && *link == o);
   keys_.UnlinkAt(link);
@@ -167,11 +174,13 @@ bool Db::DeleteIfEmpty(Object* o) {
 }
 
 Object* Db::SetExpire(Object* o, int64_t when_ms) {
+  GuardWrite(o);
   if (o->has_expire()) {
     o->set_expire_ms(when_ms);
     return o;
   }
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), true, when_ms);
+  MarkNew(moved);
   Object** link = keys_.FindLink(o->key());
   MNEMO_ASSERT(link != nullptr && *link == o);
   keys_.ReplaceAt(link, moved);
@@ -182,10 +191,12 @@ Object* Db::SetExpire(Object* o, int64_t when_ms) {
 
 Object* Db::RemoveExpire(Object* o) {
   if (!o->has_expire()) return o;
+  GuardWrite(o);
   Object** elink = expires_.FindLink(o->key());
   MNEMO_ASSERT(elink != nullptr && *elink == o);
   expires_.UnlinkAt(elink);
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), false, 0);
+  MarkNew(moved);
   Object** link = keys_.FindLink(o->key());
   MNEMO_ASSERT(link != nullptr && *link == o);
   keys_.ReplaceAt(link, moved);
@@ -209,6 +220,7 @@ Object* Db::RandomKey() {
 
 void Db::Clear(bool async) {
   if (keys_.size() == 0) return;
+  if (KeyWriteGuard* g = changes_->write_guard()) g->BeforeDbClear(*this);
   if (async) {
     // Hand both tables over whole: O(1) here, O(n) on the lazy-free thread.
     struct Tables {
@@ -234,6 +246,7 @@ void Db::Clear(bool async) {
 }
 
 void Db::Swap(Db& other) {
+  if (KeyWriteGuard* g = changes_->write_guard()) g->BeforeDbSwap(*this, other);
   keys_.Swap(other.keys_);
   expires_.Swap(other.expires_);
   std::swap(expires_cursor, other.expires_cursor);

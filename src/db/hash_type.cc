@@ -400,6 +400,35 @@ void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn) {
   }
 }
 
+// ---- snapshots ---------------------------------------------------------------------------------
+
+const uint8_t* HashListpack(const Object& o) {
+  CheckHash(o);
+  return o.encoding() == Encoding::kListpack ? Lp(o) : nullptr;
+}
+
+Object* NewHashObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp) {
+  const size_t n = ds::LpLength(lp);
+  size_t longest = 0;
+  if (n == 0 || n % 2 != 0 || !ds::LpHasUniqueElements(lp, 1, &longest)) {
+    ds::LpFree(lp);
+    return nullptr;
+  }
+  const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
+  Object* o = Object::Create(key, ObjType::kHash, v, false, 0, ks.InitialLru());
+  if (n / 2 > MaxEntries(ks) || longest > MaxValue(ks)) {
+    ConvertToHashtable(o, 0);
+  }
+  return o;
+}
+
+void HashPresize(const Keyspace& ks, Object* o, size_t fields) {
+  CheckHash(*o);
+  if (o->encoding() == Encoding::kListpack && fields > MaxEntries(ks)) {
+    ConvertToHashtable(o, fields);
+  }
+}
+
 // ---- value operations --------------------------------------------------------------------------
 
 void FreeHashValue(const ValueRef& v) {

@@ -95,19 +95,12 @@ void TryConvertForGrowth(Object* o, const Options& opts, size_t add_bytes, size_
   o->set_encoding(Encoding::kQuicklist);
 }
 
-// Redis listTypeTryConvertQuicklist with shrinking = 1: a quicklist of one packed node holding
-// at most half a node's limit becomes a listpack again.
-void TryConvertForShrink(Object* o, const Options& opts) {
-  if (!IsQuicklist(*o)) return;
+// Turns a quicklist of one packed node of `raw_bytes` bytes into a listpack list. The node's
+// listpack has exactly these bytes; rebuilding it element by element gives the same bytes in a
+// block sized for them.
+void ConvertSingleNodeToListpack(Object* o, size_t raw_bytes) {
   Quicklist* ql = Ql(*o);
-  if (ql->node_count() != 1) return;
-  const Quicklist::NodeInfo node = ql->DescribeNodes().front();
-  if (node.plain) return;
-  const NodeLimit limit = LimitOf(Fill(opts));
-  if (node.raw_bytes > limit.bytes / 2 || ql->size() > limit.count / 2) return;
-  // The node's listpack has exactly these bytes; rebuilding it element by element gives the same
-  // bytes in a block sized for them.
-  uint8_t* lp = ds::LpNew(node.raw_bytes);
+  uint8_t* lp = ds::LpNew(raw_bytes);
   {
     Quicklist::Iterator it = ql->Iterate(Quicklist::Direction::kHeadToTail);
     while (it.Next()) {
@@ -120,6 +113,30 @@ void TryConvertForShrink(Object* o, const Options& opts) {
   FreeQuicklist(ql);
   o->set_ptr(lp);
   o->set_encoding(Encoding::kListpack);
+}
+
+// Redis listTypeTryConvertQuicklist with shrinking = 1: a quicklist of one packed node holding
+// at most half a node's limit becomes a listpack again.
+void TryConvertForShrink(Object* o, const Options& opts) {
+  if (!IsQuicklist(*o)) return;
+  Quicklist* ql = Ql(*o);
+  if (ql->node_count() != 1) return;
+  const Quicklist::NodeInfo node = ql->DescribeNodes().front();
+  if (node.plain) return;
+  const NodeLimit limit = LimitOf(Fill(opts));
+  if (node.raw_bytes > limit.bytes / 2 || ql->size() > limit.count / 2) return;
+  ConvertSingleNodeToListpack(o, node.raw_bytes);
+}
+
+// Appends listpack `lp` (owned) to `ql`: as a node of its own when it fits the fill, otherwise
+// element by element (the quicklist splits them into nodes); an empty one is freed.
+void ListAppendToQuicklist(Quicklist* ql, uint8_t* lp) {
+  if (ql->AppendListpack(lp)) return;
+  char buf[ds::kLpIntBufSize];
+  for (uint8_t* p = ds::LpFirst(lp); p != nullptr; p = ds::LpNext(lp, p)) {
+    ql->PushTail(ds::LpGet(p).AsBytes(buf));
+  }
+  ds::LpFree(lp);
 }
 
 Quicklist::Where QlWhere(ListEnd where) {
@@ -317,6 +334,53 @@ bool ListIterator::Equals(std::string_view s) const {
 const ds::Quicklist* ListQuicklist(const Object& o) {
   MNEMO_ASSERT(o.type() == ObjType::kList);
   return IsQuicklist(o) ? Ql(o) : nullptr;
+}
+
+// ---- snapshots ----
+
+const uint8_t* ListListpack(const Object& o) {
+  MNEMO_ASSERT(o.type() == ObjType::kList);
+  return IsQuicklist(o) ? nullptr : Lp(o);
+}
+
+void ListAppendListpack(Object* o, const Options& opts, uint8_t* lp) {
+  MNEMO_ASSERT(o->type() == ObjType::kList);
+  const size_t count = ds::LpLength(lp);
+  if (count == 0) {
+    ds::LpFree(lp);
+    return;
+  }
+  if (!IsQuicklist(*o)) {
+    uint8_t* current = Lp(*o);
+    const size_t current_count = ds::LpLength(current);
+    if (current_count == 0 && !ExceedsLimit(Fill(opts), ds::LpBytes(lp), count)) {
+      ds::LpFree(current);
+      o->set_ptr(lp);
+      return;
+    }
+    // Small nodes (a file written with a smaller fill) join while they fit one node.
+    if (!ExceedsLimit(Fill(opts), ds::LpBytes(current) + ds::LpBytes(lp) - ds::kLpEmptySize,
+                      current_count + count)) {
+      o->set_ptr(ds::LpMerge(current, lp));
+      return;
+    }
+    // A second node: the list becomes a quicklist whose first node is the current listpack.
+    Quicklist* ql = NewQuicklist(opts);
+    ListAppendToQuicklist(ql, current);
+    o->set_ptr(ql);
+    o->set_encoding(Encoding::kQuicklist);
+  }
+  ListAppendToQuicklist(WritableQl(*o, opts), lp);
+}
+
+void ListLoaded(Object* o, const Options& opts) {
+  MNEMO_ASSERT(o->type() == ObjType::kList);
+  if (!IsQuicklist(*o)) return;
+  Quicklist* ql = Ql(*o);
+  if (ql->node_count() != 1) return;
+  const Quicklist::NodeInfo node = ql->DescribeNodes().front();
+  if (node.plain || ExceedsLimit(Fill(opts), node.raw_bytes, node.count)) return;
+  ConvertSingleNodeToListpack(o, node.raw_bytes);
 }
 
 // ---- value operations ----

@@ -1,6 +1,8 @@
 // lru.cc: LRU idle estimation and the LFU logarithmic counter (layer: db).
 #include "mnemo/db/lru.h"
 
+#include <algorithm>
+
 #include "mnemo/base/random.h"
 
 namespace mnemo::db {
@@ -38,6 +40,21 @@ uint32_t LfuTouch(uint32_t lru_field, int64_t unix_ms, const Options& options) {
   uint8_t counter = LfuDecayedCounter(lru_field, unix_ms, options.lfu_decay_time);
   counter = LfuLogIncrement(counter, options.lfu_log_factor);
   return (LfuMinutes(unix_ms) << 8) | counter;
+}
+
+bool SetIdleOrFreq(Object* o, const Options& options, int64_t idle_s, int lfu_freq,
+                   uint32_t lru_clock, int64_t unix_ms) {
+  if (IsLfu(options.maxmemory_policy)) {
+    if (lfu_freq < 0) return false;
+    o->set_lru((LfuMinutes(unix_ms) << 8) | static_cast<uint32_t>(lfu_freq & 0xFF));
+    return true;
+  }
+  if (idle_s < 0) return false;
+  // Clock ticks, computed so that no idle time can overflow.
+  const int64_t max_seconds = int64_t{kLruMax - 1} * kLruClockResolutionMs / 1000;
+  const int64_t ticks = std::min(idle_s, max_seconds) * 1000 / kLruClockResolutionMs;
+  o->set_lru((lru_clock - static_cast<uint32_t>(ticks)) & kLruMax);
+  return true;
 }
 
 }  // namespace mnemo::db

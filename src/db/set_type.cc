@@ -769,8 +769,21 @@ Object* SetUnionDiff(const Keyspace& ks, std::span<Object*> sets, SetOp op, std:
   return dst;
 }
 
-// ---- value operations
-// -------------------------------------------------------------------------------
+// ---- snapshots ---------------------------------------------------------------------------------
+
+const ds::Intset* SetIntset(const Object& o) {
+  MNEMO_ASSERT(o.type() == ObjType::kSet);
+  return o.encoding() == Encoding::kIntset ? Is(&o) : nullptr;
+}
+
+Object* NewSetObjectFromIntset(const Keyspace& ks, std::string_view key, ds::Intset* is) {
+  Object::ValueInit v{Encoding::kIntset, {}, reinterpret_cast<uint64_t>(is), false};
+  Object* o = Object::Create(key, ObjType::kSet, v, false, 0, ks.InitialLru());
+  SetMaybeConvert(ks, o, ds::IntsetLen(is));
+  return o;
+}
+
+// ---- value operations --------------------------------------------------------------------------
 
 void FreeSetValue(const ValueRef& v) { FreeEncoded(v.encoding, reinterpret_cast<void*>(v.word)); }
 

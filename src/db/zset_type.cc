@@ -850,6 +850,74 @@ size_t ZsetInterCard(std::span<ZsetOpInput> inputs, size_t limit) {
   return count;
 }
 
+// ---- snapshots ----------------------------------------------------------------------------------
+
+const uint8_t* ZsetListpack(const Object& o) { return IsListpack(o) ? Lp(o) : nullptr; }
+
+namespace {
+
+// The score of a listpack score entry read from a file, or nullopt when it is not a number as a
+// writer stores one (an integer entry, or text strtod reads whole) or is NaN.
+std::optional<double> CheckedEntryScore(const LpEntry& e) {
+  if (e.is_int) return static_cast<double>(e.int_value);
+  if (e.len >= kScoreParseBuf) return std::nullopt;
+  return ParseDouble({reinterpret_cast<const char*>(e.str), e.len});
+}
+
+// Returns true iff the pairs of `lp` are in strictly ascending (score, member) order with valid
+// scores and no member twice; fills *max_member with the longest member's length. One walk for a
+// small listpack (the members' views are kept for the duplicate check), two for a big one.
+// REQUIRES: a valid listpack with an even number of entries.
+bool ListpackPairsValid(uint8_t* lp, size_t* max_member) {
+  constexpr size_t kKeptMembers = 32;
+  const size_t pairs = ds::LpLength(lp) / 2;
+  const bool keep = pairs <= kKeptMembers;
+  std::string_view members[kKeptMembers];
+  MemberBuf ints[kKeptMembers];  // integer members, printed
+  MemberBuf prev_int;
+  MemberBuf buf;
+  std::string_view prev;
+  double prev_score = 0;
+  size_t i = 0;
+  *max_member = 0;
+  for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; ++i) {
+    uint8_t* sptr = ds::LpNext(lp, eptr);
+    const std::optional<double> score = CheckedEntryScore(ds::LpGet(sptr));
+    if (!score) return false;
+    const std::string_view member = LpMember(eptr, keep ? ints[i] : buf);
+    *max_member = std::max(*max_member, member.size());
+    if (i > 0 && (*score < prev_score || (*score == prev_score && member <= prev))) return false;
+    if (keep) {
+      members[i] = member;
+      prev = member;
+    } else if (member.data() == buf) {
+      // An integer member was printed into `buf`, which the next read reuses.
+      std::memcpy(prev_int, buf, member.size());
+      prev = {prev_int, member.size()};
+    } else {
+      prev = member;
+    }
+    prev_score = *score;
+    eptr = ds::LpNext(lp, sptr);
+  }
+  return keep ? ds::BytesAllDistinct({members, i}) : ds::LpHasUniqueElements(lp, 1);
+}
+
+}  // namespace
+
+Object* NewZsetObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp) {
+  const size_t n = ds::LpLength(lp);
+  size_t max_member = 0;
+  if (n == 0 || n % 2 != 0 || !ListpackPairsValid(lp, &max_member)) {
+    ds::LpFree(lp);
+    return nullptr;
+  }
+  const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
+  Object* o = Object::Create(key, ObjType::kZset, v, false, 0, ks.InitialLru());
+  if (!FitsListpack(ks.options(), n / 2, max_member)) ConvertToSkiplist(o, n / 2);
+  return o;
+}
+
 // ---- value operations ---------------------------------------------------------------------------
 
 void FreeZsetValue(const ValueRef& v) {

@@ -8,6 +8,7 @@
 
 #include "mnemo/base/assert.h"
 #include "mnemo/base/random.h"
+#include "mnemo/ds/hash.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::ds {
@@ -692,7 +693,11 @@ const uint8_t* ValidateEntry(const uint8_t* p, const uint8_t* end) {
   }
   uint8_t expected[kMaxBacklenBytes];
   WriteBacklen(expected, encoded);
-  if (std::memcmp(p + encoded, expected, backlen) != 0) return nullptr;
+  // At most 5 bytes: a loop, not a call to memcmp (this runs once per entry of every listpack
+  // loaded from a file).
+  for (size_t i = 0; i < backlen; ++i) {
+    if (p[encoded + i] != expected[i]) return nullptr;
+  }
   return p + encoded + backlen;
 }
 
@@ -713,6 +718,141 @@ bool LpValidate(const uint8_t* lp, size_t size, bool deep) {
   }
   const uint16_t n = HeaderCount(lp);
   return n == kLpCountUnknown || n == count;
+}
+
+// ---- checks of loaded blobs ---------------------------------------------------------------------
+
+namespace {
+
+// Up to this many elements are compared pairwise, with no allocation: a small listpack (the
+// common case, loading a file of small hashes) costs n^2/2 comparisons of fingerprints. Beyond,
+// elements are sorted by hash.
+constexpr size_t kPairwiseMax = 24;
+
+// A cheap summary of `b` for inequality tests: equal bytes give equal fingerprints.
+uint64_t Fingerprint(std::string_view b) {
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  if (b.size() >= 8) {
+    std::memcpy(&head, b.data(), 8);
+    std::memcpy(&tail, b.data() + b.size() - 8, 8);
+  } else if (!b.empty()) {
+    std::memcpy(&head, b.data(), b.size());
+  }
+  return (head * 0x9E3779B97F4A7C15ull) ^ tail ^ (uint64_t{b.size()} << 56);
+}
+
+}  // namespace
+
+bool BytesAllDistinct(std::span<const std::string_view> items) {
+  const size_t n = items.size();
+  if (n < 2) return true;
+  if (n <= kPairwiseMax) {
+    // A small open-addressing table on the stack, keyed by a cheap fingerprint (the length and
+    // the first and last 8 bytes, no hashing): only items whose fingerprints are equal, which
+    // for the fields of one hash ("field1", "field2") almost never happens, compare bytes.
+    constexpr size_t kSlots = 32;  // a power of two above kPairwiseMax: load at most 3/4
+    static_assert(kSlots > kPairwiseMax && kSlots <= 32);
+    uint64_t prints[kSlots];
+    uint8_t index[kSlots];
+    uint32_t used = 0;  // bit s: slot s is taken
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t print = Fingerprint(items[i]);
+      size_t slot = print >> 59;  // the top 5 bits, which the fingerprint's multiply mixes best
+      while ((used >> slot) & 1) {
+        if (prints[slot] == print && items[index[slot]] == items[i]) return false;
+        slot = (slot + 1) % kSlots;
+      }
+      used |= uint32_t{1} << slot;
+      prints[slot] = print;
+      index[slot] = static_cast<uint8_t>(i);
+    }
+    return true;
+  }
+  struct Hashed {
+    uint64_t hash;
+    size_t index;
+  };
+  std::vector<Hashed> hashed;
+  hashed.reserve(n);
+  for (size_t i = 0; i < n; ++i) hashed.push_back({HashBytes(items[i]), i});
+  std::sort(hashed.begin(), hashed.end(),
+            [](const Hashed& a, const Hashed& b) { return a.hash < b.hash; });
+  for (size_t k = 1; k < n; ++k) {
+    // Equal hashes are rare: compare the bytes of every earlier element of the run.
+    for (size_t m = k; m > 0 && hashed[m - 1].hash == hashed[k].hash; --m) {
+      if (items[hashed[k].index] == items[hashed[m - 1].index]) return false;
+    }
+  }
+  return true;
+}
+
+bool LpHasUniqueElements(uint8_t* lp, size_t skip, size_t* max_bytes) {
+  const size_t stride = skip + 1;
+  const size_t selected = (LpLength(lp) + stride - 1) / stride;
+  // The longest element of all, when asked for, in the same walk.
+  size_t max = 0;
+  auto note_length = [&](const LpEntry& e) {
+    if (max_bytes == nullptr) return;
+    char buf[kLpIntBufSize];
+    max = std::max(max, e.is_int ? e.AsBytes(buf).size() : e.len);
+  };
+  if (selected <= kPairwiseMax) {
+    // The common case (a file of small hashes): views on the stack, integers printed beside.
+    std::string_view views[kPairwiseMax];
+    char ints[kPairwiseMax][kLpIntBufSize];
+    size_t count = 0;
+    size_t i = 0;
+    for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p), ++i) {
+      const LpEntry e = LpGet(p);
+      note_length(e);
+      if (i % stride == 0) {
+        views[count] = e.AsBytes(ints[count]);
+        ++count;
+      }
+    }
+    if (max_bytes != nullptr) *max_bytes = max;
+    return BytesAllDistinct({views, count});
+  }
+  // Big: sorted by hash, without copying the elements; bytes are read again on equal hashes.
+  auto bytes = [](const uint8_t* p, char(&buf)[kLpIntBufSize]) { return LpGet(p).AsBytes(buf); };
+  struct Hashed {
+    uint64_t hash;
+    const uint8_t* p;
+  };
+  std::vector<Hashed> hashed;
+  hashed.reserve(selected);
+  char buf[kLpIntBufSize];
+  size_t i = 0;
+  for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p), ++i) {
+    note_length(LpGet(p));
+    if (i % stride == 0) hashed.push_back({HashBytes(bytes(p, buf)), p});
+  }
+  if (max_bytes != nullptr) *max_bytes = max;
+  std::sort(hashed.begin(), hashed.end(),
+            [](const Hashed& a, const Hashed& b) { return a.hash < b.hash; });
+  char other[kLpIntBufSize];
+  for (size_t k = 1; k < hashed.size(); ++k) {
+    // Equal hashes are rare: compare the bytes of every earlier element of the run.
+    for (size_t m = k; m > 0 && hashed[m - 1].hash == hashed[k].hash; --m) {
+      if (bytes(hashed[k].p, buf) == bytes(hashed[m - 1].p, other)) return false;
+    }
+  }
+  return true;
+}
+
+size_t LpMaxElementBytes(uint8_t* lp) {
+  size_t max = 0;
+  for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p)) {
+    const LpEntry e = LpGet(p);
+    size_t len = e.len;
+    if (e.is_int) {
+      char buf[kLpIntBufSize];
+      len = FormatInt64(buf, e.int_value);
+    }
+    max = std::max(max, len);
+  }
+  return max;
 }
 
 }  // namespace mnemo::ds

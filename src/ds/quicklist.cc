@@ -726,6 +726,38 @@ size_t Quicklist::EstimateAllocatedBytes(size_t samples) const {
   return ends + static_cast<size_t>(static_cast<double>(sampled) / samples * interior);
 }
 
+// ---- snapshots ----
+
+void Quicklist::ForEachNode(FunctionRef<void(const NodeView&)> fn) const {
+  for (const Node* n = head_; n != nullptr; n = n->next) {
+    NodeView v;
+    v.plain = n->plain != 0;
+    v.compressed = n->compressed != 0;
+    v.raw_size = static_cast<size_t>(n->sz);
+    if (n->compressed) {
+      v.data = n->entry + kLzfHeaderBytes;
+      v.size = LzfSize(n->entry);
+    } else {
+      v.data = n->entry;
+      v.size = v.raw_size;
+    }
+    fn(v);
+  }
+}
+
+bool Quicklist::AppendListpack(uint8_t* lp) {
+  const size_t bytes = LpBytes(lp);
+  const size_t count = LpLength(lp);
+  if (count == 0 || count >= UINT16_MAX || !FitsFill(bytes, count)) return false;
+  Node* n = AllocNode();
+  n->entry = lp;
+  n->count = count;
+  NodeUpdated(n);
+  LinkNode(tail_, n, true);
+  count_ += count;
+  return true;
+}
+
 std::vector<Quicklist::NodeInfo> Quicklist::DescribeNodes() const {
   std::vector<NodeInfo> out;
   out.reserve(len_);

@@ -300,6 +300,20 @@ Status SetAppendonly(ServerConfig& c, std::string_view v) {
   return Status::Ok();
 }
 
+// Redis: "dbfilename can't be a path, just a filename".
+Status SetDbfilename(ServerConfig& c, std::string_view v) {
+  if (v.find('/') != std::string_view::npos) {
+    return Status::Error("dbfilename can't be a path, just a filename");
+  }
+  c.dbfilename = std::string(v);
+  return Status::Ok();
+}
+
+constexpr std::string_view kSanitizeChoices[] = {"no", "yes", "clients"};
+Status SetSanitizeDumpPayload(ServerConfig& c, std::string_view v) {
+  return SetChoice(kSanitizeChoices, v, &c.sanitize_dump_payload);
+}
+
 Status SetSupervised(ServerConfig& c, std::string_view v) {
   return SetChoice(kSupervisedChoices, v, &c.supervised);
 }
@@ -542,15 +556,36 @@ constexpr ConfigParam kParams[] = {
     {"acl-pubsub-default", "", 0, "resetchannels",
      "Channels of new users: resetchannels (none, Redis 7) or allchannels.", SetPubsubDefault,
      GetPubsubDefault},
-    // ---- persistence (accepted; snapshots and AOF are not built yet) ----
-    {"save", "", kMulti, "3600 1 300 100 60 10000", "Accepted; RDB snapshots are not built yet.",
-     SetSave, GetString<&ServerConfig::save>},
+    // ---- persistence: RDB snapshots ----
+    {"save", "", kMulti, "3600 1 300 100 60 10000",
+     "Save points: snapshot after <seconds> if at least <changes> writes; \"\" for none.", SetSave,
+     GetString<&ServerConfig::save>},
+    {"dir", "", 0, ".", "Working directory; the RDB file is written and read here.",
+     SetString<&ServerConfig::dir>, GetString<&ServerConfig::dir>},
+    {"dbfilename", "", 0, "dump.rdb", "Name of the RDB file in dir (loaded at start).",
+     SetDbfilename, GetString<&ServerConfig::dbfilename>},
+    {"rdbcompression", "", 0, "yes", "LZF-compress strings over 20 bytes in the RDB file.",
+     SetBool<&ServerConfig::rdbcompression>, GetBool<&ServerConfig::rdbcompression>},
+    {"rdbchecksum", "", 0, "yes",
+     "Write a CRC-64 at the end of the RDB file, and check it on load.",
+     SetBool<&ServerConfig::rdbchecksum>, GetBool<&ServerConfig::rdbchecksum>},
+    {"rdb-del-sync-files", "", 0, "no",
+     "Delete RDB files used only for replication when persistence is off (no replication yet).",
+     SetBool<&ServerConfig::rdb_del_sync_files>, GetBool<&ServerConfig::rdb_del_sync_files>},
+    {"rdb-save-incremental-fsync", "", 0, "yes",
+     "BGSAVE: fsync the file every 4 MB written, so the kernel never holds a whole snapshot.",
+     SetBool<&ServerConfig::rdb_save_incremental_fsync>,
+     GetBool<&ServerConfig::rdb_save_incremental_fsync>},
+    {"stop-writes-on-bgsave-error", "", 0, "yes",
+     "Accepted; -MISCONF after a failed background save is not enforced yet.",
+     SetBool<&ServerConfig::stop_writes_on_bgsave_error>,
+     GetBool<&ServerConfig::stop_writes_on_bgsave_error>},
+    {"sanitize-dump-payload", "", 0, "no",
+     "Accepted for compatibility: RDB files and RESTORE payloads are always fully validated.",
+     SetSanitizeDumpPayload, GetString<&ServerConfig::sanitize_dump_payload>},
+    // ---- persistence: AOF ----
     {"appendonly", "", 0, "no", "AOF is not built yet; only 'no' is accepted.", SetAppendonly,
      GetBool<&ServerConfig::appendonly>},
-    {"dir", "", 0, ".", "Working directory for files the server writes.",
-     SetString<&ServerConfig::dir>, GetString<&ServerConfig::dir>},
-    {"dbfilename", "", 0, "dump.rdb", "Accepted; name of a future RDB file.",
-     SetString<&ServerConfig::dbfilename>, GetString<&ServerConfig::dbfilename>},
     // ---- memory ----
     {"maxmemory", "", 0, "0", "Memory limit for data (used_memory); 0 none.", SetMaxmemory,
      GetMaxmemory},
@@ -655,6 +690,23 @@ constexpr ConfigParam kParams[] = {
 };
 
 }  // namespace
+
+std::vector<std::pair<int64_t, int64_t>> ServerConfig::SavePoints() const {
+  std::vector<std::pair<int64_t, int64_t>> points;
+  auto words = SplitArgs(save);
+  if (!words) return points;
+  for (size_t i = 0; i + 1 < words->size(); i += 2) {
+    auto seconds = ParseInt64((*words)[i]);
+    auto changes = ParseInt64((*words)[i + 1]);
+    if (seconds && changes) points.emplace_back(*seconds, *changes);
+  }
+  return points;
+}
+
+std::string ServerConfig::RdbPath() const {
+  if (dir.empty()) return dbfilename;
+  return dir.back() == '/' ? dir + dbfilename : dir + "/" + dbfilename;
+}
 
 std::span<const ConfigParam> ConfigTable() { return kParams; }
 

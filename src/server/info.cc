@@ -157,24 +157,40 @@ std::string Server::InfoSection(std::string_view name) {
     line("lazyfree_pending_objects", m.lazyfree_pending_objects);
     line("lazyfreed_objects", keyspace_.lazyfree().freed_objects());
   } else if (name == "persistence") {
+    // The fork-less snapshot has no copied pages: its "copy on write" is the serialized bytes it
+    // holds and has not written yet (old values of keys written before they changed, and the
+    // walk's output), which is what current_cow_* report.
+    persist::SnapshotProgress save;
+    if (bgsave_) save = bgsave_->progress();
+    const int64_t now_ms = UnixTimeMs();
     line("loading", 0);
     line("async_loading", 0);
-    line("current_cow_peak", 0);
-    line("current_cow_size", 0);
+    line("current_cow_peak", save.buffer_peak);
+    line("current_cow_size", save.buffer_bytes);
     line("current_cow_size_age", 0);
-    line("current_fork_perc", "0.00");
-    line("current_save_keys_processed", 0);
-    line("current_save_keys_total", 0);
-    line("rdb_changes_since_last_save", 0);
-    line("rdb_bgsave_in_progress", 0);
-    line("rdb_last_save_time", stats_.start_time_ms / 1000);
-    line("rdb_last_bgsave_status", "ok");
-    line("rdb_last_bgsave_time_sec", -1);
-    line("rdb_current_bgsave_time_sec", -1);
-    line("rdb_saves", 0);
-    line("rdb_last_cow_size", 0);
-    line("rdb_last_load_keys_expired", 0);
-    line("rdb_last_load_keys_loaded", 0);
+    line("current_fork_perc",
+         fmt::format("{:.2f}", save.keys_total == 0
+                                   ? 0.0
+                                   : 100.0 * static_cast<double>(save.keys_written) /
+                                         static_cast<double>(save.keys_total)));
+    line("current_save_keys_processed", save.keys_written);
+    line("current_save_keys_total", save.keys_total);
+    line("rdb_changes_since_last_save",
+         keyspace_.changes().dirty() - persistence_.dirty_at_last_save);
+    line("rdb_bgsave_in_progress", bgsave_ ? 1 : 0);
+    line("rdb_last_save_time", persistence_.lastsave_s);
+    line("rdb_last_bgsave_status", persistence_.last_save_ok ? "ok" : "err");
+    line("rdb_last_bgsave_time_sec", persistence_.last_bgsave_time_s);
+    line("rdb_current_bgsave_time_sec", bgsave_ ? (now_ms - bgsave_start_ms_) / 1000 : -1);
+    line("rdb_saves", persistence_.saves);
+    line("rdb_last_cow_size", persistence_.last_cow_size);
+    // Mnemo's own: keys the current / last snapshot wrote just before they changed, and the
+    // bytes it holds now (serialized, not yet on disk; in used_memory).
+    line("rdb_current_cow_keys", save.cow_keys);
+    line("rdb_last_cow_keys", persistence_.last_cow_keys);
+    line("rdb_snapshot_buffer_bytes", save.buffer_bytes);
+    line("rdb_last_load_keys_expired", persistence_.last_load_keys_expired);
+    line("rdb_last_load_keys_loaded", persistence_.last_load_keys_loaded);
     line("aof_enabled", 0);
     line("aof_rewrite_in_progress", 0);
     line("aof_rewrite_scheduled", 0);
@@ -287,11 +303,11 @@ std::string Server::InfoSection(std::string_view name) {
     auto emit = [&](const cmd::Dispatcher::Entry& e) {
       if (e.stats.calls == 0 && e.stats.rejected_calls == 0 && e.stats.failed_calls == 0) return;
       line("cmdstat_" + e.full_name,
-           fmt::format("calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
-                       e.stats.calls, e.stats.nsec / 1000,
-                       e.stats.calls ? static_cast<double>(e.stats.nsec) / 1000.0 / e.stats.calls
-                                     : 0.0,
-                       e.stats.rejected_calls, e.stats.failed_calls));
+           fmt::format(
+               "calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}",
+               e.stats.calls, e.stats.nsec / 1000,
+               e.stats.calls ? static_cast<double>(e.stats.nsec) / 1000.0 / e.stats.calls : 0.0,
+               e.stats.rejected_calls, e.stats.failed_calls));
     };
     for (const auto& e : dispatcher_.commands()) {
       emit(*e);

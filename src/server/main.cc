@@ -116,6 +116,12 @@ int main(int argc, char** argv) {
     LogWarning("Can't chdir to '{}': {}", config.dir, std::strerror(errno));
     return 1;
   }
+  // `dir` is the working directory: CONFIG GET answers it absolute, as Redis does (getcwd), and
+  // the RDB path built from it stays right whatever the server's cwd.
+  if (char* cwd = ::getcwd(nullptr, 0)) {
+    config.dir = cwd;
+    std::free(cwd);
+  }
   ds::RandomizeHashSeed();
   LogNotice("oO0OoO0OoO0Oo Mnemo is starting oO0OoO0OoO0Oo");
   LogNotice("Mnemo version={}, Redis {} compatible, bits=64, pid={}, just started",

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
@@ -172,7 +174,8 @@ Server::Server(ServerConfig config, std::string config_file)
       evictor_(keyspace_, [] { return mem::UsedMemory(); }),
       cron_timer_(io_),
       block_timer_(io_),
-      signals_(io_) {
+      signals_(io_),
+      bgsave_timer_(io_) {
   keyspace_.options() = config_.db;
   keyspace_.changes().set_notify_classes(config_.notify_keyspace_events);
   for (const auto& [name, new_name] : config_.command_renames) {
@@ -192,6 +195,8 @@ Server::Server(ServerConfig config, std::string config_file)
     return r != db::Evictor::Result::kFail;
   });
   stats_.start_time_ms = UnixTimeMs();
+  // At start the dataset counts as saved (Redis initServer sets lastsave to now).
+  persistence_.lastsave_s = stats_.start_time_ms / 1000;
   ApplyLimits();
   acl_status_ = LoadUsers();
 }
@@ -227,6 +232,7 @@ Status Server::LoadUsers() {
 
 Server::~Server() {
   StopAll();
+  AbortBgsave();  // before the keys go: a snapshot would write them all first
   keyspace_.FlushAll(false);
 }
 
@@ -316,6 +322,14 @@ Status Server::Start() {
   tls_allocated_startup_ = TlsAllocatedBytes();
   stats_.used_memory_peak = used_memory_startup_;
   LogNotice("Server initialized");
+  // Before the loop runs: connections wait in the backlog until the data is there.
+  s = LoadDataFromDisk();
+  if (!s.ok()) {
+    LogWarning("{}", s.message());
+    LogWarning("Fatal error loading the DB, check server logs. Exiting.");
+    return Status::Error("Fatal error loading the DB");
+  }
+  stats_.used_memory_peak = std::max(stats_.used_memory_peak, mem::UsedMemory());
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
   if (config_.tls_port > 0) LogNotice("Ready to accept connections tls");
   if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
@@ -358,11 +372,11 @@ void Server::StopAll() {
   if (supervised_by_systemd_) {
     sd_notify(0, "STOPPING=1");
   }
-  LogWarning("User requested shutdown...");
   if (listener_) listener_->Close();
   asio::error_code ec;
   cron_timer_.cancel();
   block_timer_.cancel();
+  AbortBgsave();
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
   auto clients = clients_;
@@ -539,6 +553,7 @@ void Server::Cron() {
                                           now / 1000);
     }
   }
+  CheckSavePoints(now);
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -781,13 +796,14 @@ size_t Server::ClientsMemory() {
 
 Status Server::Shutdown(const cmd::ShutdownOptions& options) {
   // NOW has nothing to skip: no replicas exist to wait for.
-  const bool save = options.save || (!options.nosave && !config_.save.empty());
+  LogWarning("User requested shutdown...");
+  const bool save = options.save || (!options.nosave && !config_.SavePoints().empty());
   if (save) {
     Status saved = SaveBeforeShutdown();
     if (!saved.ok()) {
       if (!options.force) {
         LogWarning("Error trying to save the DB, can't exit.");
-        return Status::Error("ERR Errors trying to SHUTDOWN. Check logs.");
+        return Status::Error(std::string(protocol::kErrShutdownSave));
       }
       LogWarning("Error trying to save the DB. Exit anyway.");
     }
@@ -801,17 +817,18 @@ bool Server::AbortShutdown() {
   return false;
 }
 
-Status Server::SaveBeforeShutdown() { return Status::Ok(); }
-
 void Server::WaitForSignals() {
   signals_.async_wait([this](const asio::error_code& ec, int signo) {
     if (ec) return;
     LogWarning("Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::post(io_, [this] {
+    asio::post(io_, [this, signo] {
+      if (shutting_down_) return;
       if (!Shutdown(cmd::ShutdownOptions{}).ok()) {
+        // As Redis: a shutdown whose final save failed does not happen; the server goes on.
         LogWarning(
-            "SIGTERM received but errors trying to shut down the server, check the logs for "
-            "more information");
+            "{} received but errors trying to shut down the server, check the logs for "
+            "more information",
+            signo == SIGINT ? "SIGINT" : "SIGTERM");
         WaitForSignals();
       }
     });
@@ -944,6 +961,19 @@ Status Server::ApplyConfig(const ServerConfig& old) {
                       culprit));
     }
     listener_ = std::move(fresh);
+  }
+  if (config_.dir != old.dir) {
+    // The working directory, as Redis's dir: chdir now, and keep the absolute path.
+    if (::chdir(config_.dir.c_str()) != 0) {
+      const std::string reason = std::strerror(errno);
+      config_.dir = old.dir;
+      return Status::Error(
+          fmt::format("ERR CONFIG SET failed (possibly related to argument 'dir') - {}", reason));
+    }
+    if (char* cwd = ::getcwd(nullptr, 0)) {
+      config_.dir = cwd;
+      std::free(cwd);
+    }
   }
   if (listener_) listener_->set_keepalive(static_cast<int>(config_.tcp_keepalive));
   SetLogLevel(config_.loglevel);

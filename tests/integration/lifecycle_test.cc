@@ -82,7 +82,7 @@ TEST(LifecycleTest, DefaultsApplyWithoutConfigFile) {
   EXPECT_GT(checked, 40);
   EXPECT_EQ(ConfigGet(s, "port"), std::to_string(s.port()));
   EXPECT_EQ(ConfigGet(s, "bind"), "127.0.0.1");
-  EXPECT_EQ(ConfigGet(s, "dir"), "/tmp");
+  EXPECT_EQ(ConfigGet(s, "dir"), s.dir());
   EXPECT_EQ(s.InfoField("tcp_port"), std::to_string(s.port()));
   EXPECT_EQ(s.InfoField("config_file"), "");
   EXPECT_EQ(s.InfoField("maxclients"), "10000");

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -56,6 +57,12 @@ void ServerProcess::Launch(const std::string& config_file, const std::vector<std
                            Bind bind, const std::string& binary) {
   // A server that closes a connection must not kill the test through SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
+  // A working directory of its own: the server writes dump.rdb there at shutdown (save points
+  // are on by default) and loads it at start, so servers must not share one.
+  if (dir_.empty()) {
+    char dir_tmpl[] = "/tmp/mnemo-test-dir-XXXXXX";
+    if (::mkdtemp(dir_tmpl) != nullptr) dir_ = dir_tmpl;
+  }
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = FreePort();
     char tmpl[] = "/tmp/mnemo-test-log-XXXXXX";
@@ -63,7 +70,7 @@ void ServerProcess::Launch(const std::string& config_file, const std::vector<std
     log_path_ = tmpl;
     std::vector<std::string> argv = {binary.empty() ? ServerBinary() : binary};
     if (!config_file.empty()) argv.push_back(config_file);
-    std::vector<std::string> fixed = {"--port", std::to_string(port_), "--dir", "/tmp"};
+    std::vector<std::string> fixed = {"--port", std::to_string(port_), "--dir", dir_};
     if (bind == Bind::kLoopback) {
       fixed.push_back("--bind");
       fixed.push_back("127.0.0.1");
@@ -102,6 +109,10 @@ void ServerProcess::Launch(const std::string& config_file, const std::vector<std
 ServerProcess::~ServerProcess() {
   Stop();
   if (!log_path_.empty()) ::unlink(log_path_.c_str());
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
 }
 
 bool ServerProcess::Alive() {

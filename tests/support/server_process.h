@@ -35,8 +35,9 @@ int FreePort();
 
 class ServerProcess {
  public:
-  // Starts mnemo-server with "--port <free> --bind 127.0.0.1" followed by `args` (for example
-  // {"--maxclients", "10"}). Waits until it accepts connections; fails the test if it does not.
+  // Starts mnemo-server with "--port <free> --bind 127.0.0.1 --dir <a new directory>" followed
+  // by `args` (for example {"--maxclients", "10"}). Waits until it accepts connections; fails
+  // the test if it does not.
   explicit ServerProcess(std::vector<std::string> args = {});
   // Starts mnemo-server with `config_file` as its first argument (as "mnemo-server file
   // --port ..."), then the same flags and `args`.
@@ -54,6 +55,8 @@ class ServerProcess {
   ~ServerProcess();
 
   int port() const { return port_; }
+  // The server's working directory ("--dir"), made for it and removed with this object.
+  const std::string& dir() const { return dir_; }
   pid_t pid() const { return pid_; }
   // True while the process runs.
   bool Alive();
@@ -91,6 +94,7 @@ class ServerProcess {
   int port_ = 0;
   pid_t pid_ = -1;
   std::string log_path_;
+  std::string dir_;
 };
 
 // Converts a hiredis reply into a RespValue.

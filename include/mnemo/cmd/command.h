@@ -263,6 +263,7 @@ std::span<const CommandSpec> PubsubCommands();
 std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> ObserveCommands();      // MONITOR SLOWLOG LATENCY
 std::span<const CommandSpec> ReplicationCommands();  // WAIT
+std::span<const CommandSpec> PersistenceCommands();
 // Every family's table, in the order the dispatcher registers them (rename-command checks
 // names against these before any dispatcher exists; the ACL command catalog is built from the
 // same list, so command ids agree).

@@ -14,6 +14,7 @@
 #include "mnemo/base/function_ref.h"
 #include "mnemo/base/status.h"
 #include "mnemo/cmd/client.h"
+#include "mnemo/db/object.h"
 
 namespace mnemo::cmd {
 
@@ -128,6 +129,22 @@ class ServerApi {
   virtual bool DebugAllowed(const Client& self) const = 0;
   // Blocks the event loop (DEBUG SLEEP).
   virtual void Sleep(double seconds) = 0;
+
+  // ---- persistence (the server owns the files; persist/ owns the format) ----
+  // SAVE: writes the RDB file now, synchronously. The error is the reply text.
+  virtual Status Save() = 0;
+  // BGSAVE [SCHEDULE]: starts the fork-less snapshot (persist/snapshot.h), or schedules it when
+  // called inside EXEC, as Redis does. The status text of the reply, or the error reply.
+  // `schedule` matters only while another background job runs (none exists yet).
+  virtual Result<std::string> BgSave(bool schedule, bool in_exec) = 0;
+  // LASTSAVE: Unix time in seconds of the last successful save (the start time before any).
+  virtual int64_t LastSave() const = 0;
+  // DUMP: the serialized value of `o` (Redis's payload: RDB value, version, CRC-64).
+  virtual std::string DumpPayload(const db::Object& o) = 0;
+  // RESTORE: decodes `payload` into a new object for `key` (not in any Db, no expiry) in *out,
+  // or returns the error reply text (bad version or checksum, bad data format).
+  virtual Status DecodePayload(std::string_view key, std::string_view payload,
+                               db::Object** out) = 0;
 };
 
 }  // namespace mnemo::cmd

@@ -21,6 +21,17 @@
 //   - Keyspace announces flushes and SWAPDB (FlushDb, FlushAll, SwapDbs).
 // Listeners decide what to do; announcers never know who listens.
 //
+// Before a change, one more party may look (KeyWriteGuard, at most one, installed only while
+// it is needed): the fork-less snapshot (persist/snapshot.h) must write a key's old value before
+// the key changes. Db calls it itself, at every point where a key is about to be modified or
+// removed: the write lookups (LookupWrite, LookupNoTouch), Detach (every deletion: DEL,
+// expiry, eviction, MOVE, RENAME), Overwrite, SetExpire/RemoveExpire, Clear (FLUSHDB/FLUSHALL)
+// and Swap (SWAPDB). Handlers need not know: whatever they write, they found through one of
+// those. Every object carries one "snapshot mark" bit (object.h); the guard is called only for
+// objects whose mark differs from Changes::snapshot_epoch(), so between snapshots, and for keys
+// already written, a write costs one test. New objects take the current epoch when Db inserts
+// them (they are not part of a snapshot in progress).
+//
 // Propagation follows Redis 7.0: the effects of one execution unit (a top-level command, EXEC,
 // a script, with the lazy-expiry deletions it caused) are collected and handed to the sinks
 // together when the unit ends, wrapped in MULTI/EXEC when there is more than one. A deletion
@@ -39,6 +50,7 @@
 namespace mnemo::db {
 
 class Db;
+class Object;
 
 // The classes of keyspace events: Redis's NOTIFY_* bits, one letter of notify-keyspace-events
 // each.
@@ -96,6 +108,20 @@ class ChangeListener {
     (void)a;
     (void)b;
   }
+};
+
+// Sees keys just before they change, while installed (Changes::set_write_guard). Called from
+// inside Db; it must not change the keyspace. See "Before a change" above.
+class KeyWriteGuard {
+ public:
+  virtual ~KeyWriteGuard() = default;
+  // `o`, a key of `db` whose snapshot mark is not the current epoch, is about to be modified or
+  // removed. The guard sets the mark (Object::set_snapshot_mark) once it is done with it.
+  virtual void BeforeKeyWrite(Db& db, Object* o) = 0;
+  // Every key of `db` is about to be removed (Db::Clear).
+  virtual void BeforeDbClear(Db& db) = 0;
+  // The contents of `a` and `b` are about to be exchanged (Db::Swap).
+  virtual void BeforeDbSwap(Db& a, Db& b) = 0;
 };
 
 // One command of the propagation stream: its arguments and the database it applies to (-1 for
@@ -161,6 +187,15 @@ class Changes {
   uint64_t dirty() const { return dirty_; }
   void AddDirty(uint64_t n) { dirty_ += n; }
 
+  // ---- the write guard (see "Before a change" above) ----
+  // Installs `g` (null removes it). At most one.
+  void set_write_guard(KeyWriteGuard* g) { guard_ = g; }
+  KeyWriteGuard* write_guard() const { return guard_; }
+  // The mark that objects written by the snapshot in progress (or, between snapshots, every
+  // object) carry. A snapshot flips it when it starts.
+  bool snapshot_epoch() const { return snapshot_epoch_; }
+  void FlipSnapshotEpoch() { snapshot_epoch_ = !snapshot_epoch_; }
+
   // ---- propagation ----
   // True iff some sink consumes the stream: callers may skip building commands otherwise.
   bool propagating() const { return !sinks_.empty(); }
@@ -183,6 +218,8 @@ class Changes {
   std::vector<PropagationSink*> sinks_;
   uint32_t notify_classes_ = 0;
   uint64_t dirty_ = 0;
+  KeyWriteGuard* guard_ = nullptr;
+  bool snapshot_epoch_ = false;
   int unit_depth_ = 0;
   std::vector<PropagatedCommand> pending_;
 };

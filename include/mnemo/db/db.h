@@ -138,10 +138,21 @@ class Db {
   int64_t avg_ttl_ms = 0;
 
  private:
-  Object* Lookup(std::string_view key, bool touch, bool count);
+  Object* Lookup(std::string_view key, bool touch, bool count, bool write);
   void Touch(Object* o);
+  // The write guard's turn before `o` is modified or removed (changes.h, "Before a change"): one
+  // test unless a snapshot is in progress and has not written `o` yet.
+  void GuardWrite(Object* o) {
+    KeyWriteGuard* g = changes_->write_guard();
+    if (g != nullptr && o->snapshot_mark() != changes_->snapshot_epoch()) {
+      g->BeforeKeyWrite(*this, o);
+    }
+  }
+  // An object entering the tables is not part of a snapshot in progress.
+  void MarkNew(Object* o) { o->set_snapshot_mark(changes_->snapshot_epoch()); }
 
   Keyspace* keyspace_;
+  Changes* changes_;
   int id_;
   KeyTable keys_;
   ExpireTable expires_;

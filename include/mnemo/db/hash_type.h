@@ -108,6 +108,22 @@ void HashRandomFields(const Object& o, size_t count, HashVisitor fn);
 // a listpack (selection sampling) and close to it for a hashtable (fair random nodes).
 void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn);
 
+// ---- snapshots (RDB save and load, layer persist) ----------------------------------------------
+
+// The listpack of a listpack-encoded hash, or null for a hashtable (which HashForEach walks).
+// What an RDB writer serializes as is.
+const uint8_t* HashListpack(const Object& o);
+// A new hash object for `key` whose value is `lp`, a listpack of field, value, ... pairs that
+// passed ds::LpValidate(deep) and was allocated through mem::. Takes ownership of `lp` in every
+// case. Returns null (having freed it) when `lp` is not a hash: an odd number of elements, no
+// elements, or a field twice. Converts to a hashtable when the hash is beyond
+// hash-max-listpack-entries or hash-max-listpack-value (Redis rdbLoadObject).
+Object* NewHashObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp);
+// Before `fields` fields are added one by one (an RDB hash of that length): converts a listpack
+// hash to a hashtable sized for them when they exceed hash-max-listpack-entries (Redis converts
+// "right from the start").
+void HashPresize(const Keyspace& ks, Object* o, size_t fields);
+
 // ---- value operations, for value.h's dispatch -------------------------------------------------
 
 // Frees the listpack, or every node, the bucket arrays and the heap struct of a hashtable. Only

@@ -123,6 +123,21 @@ class ListIterator {
 // The quicklist of a quicklist-encoded list, or null for a listpack (tests, DEBUG).
 const ds::Quicklist* ListQuicklist(const Object& o);
 
+// ---- snapshots (RDB save and load, layer persist) ----------------------------------------------
+
+// The listpack of a listpack-encoded list, or null for a quicklist (whose nodes
+// ds::Quicklist::ForEachNode shows). What an RDB writer serializes.
+const uint8_t* ListListpack(const Object& o);
+// Appends the elements of `lp` (a listpack that passed ds::LpValidate(deep), allocated through
+// mem::) at the tail, taking ownership of it. The blob itself becomes the list's listpack or a
+// quicklist node when it fits list-max-listpack-size there; otherwise its elements are pushed one
+// by one (a file written with a bigger fill). An empty `lp` adds nothing.
+void ListAppendListpack(Object* o, const Options& opts, uint8_t* lp);
+// After a list was loaded node by node: a quicklist of a single packed node that fits one
+// node's limit becomes a listpack (Redis 7.2 listTypeTryConversion after rdbLoadObject, not the
+// shrinking rule's half).
+void ListLoaded(Object* o, const Options& opts);
+
 // For value.h's dispatch. Free is safe on the lazy-free thread (mem:: calls only).
 void FreeListValue(const ValueRef& v);
 // 1 for a listpack; the node count for a quicklist.

@@ -42,4 +42,11 @@ uint8_t LfuLogIncrement(uint8_t counter, int64_t log_factor);
 // The field after an access: decay, then increment, stamped with the current minute.
 uint32_t LfuTouch(uint32_t lru_field, int64_t unix_ms, const Options& options);
 
+// Sets the LRU/LFU field of `o` from a snapshot or a RESTORE (Redis objectSetLRUOrLFU): under an
+// LFU policy, the counter `lfu_freq` (0..255) stamped with the current minute, when given;
+// otherwise the access time `idle_s` seconds before `lru_clock`, when given (at most what the
+// 24-bit clock can tell apart). -1 means not given. Returns true iff the field was set.
+bool SetIdleOrFreq(Object* o, const Options& options, int64_t idle_s, int lfu_freq,
+                   uint32_t lru_clock, int64_t unix_ms);
+
 }  // namespace mnemo::db

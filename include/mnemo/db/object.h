@@ -11,7 +11,7 @@
 //    0  Object* next          8   chain of the keyspace bucket
 //    8  type:4 encoding:4     4   header word; lru is the LRU clock (seconds) or, under an LFU
 //       lru:24                    policy, 16 bits of minutes and an 8-bit logarithmic counter
-//   12  flags                 1   kHasExpire, kSharedValue
+//   12  flags                 1   kHasExpire, kSharedValue, kSnapshotMark
 //   13  embedded_len          1   length of an embstr value (<= kMaxEmbstrLength)
 //   14  key_len               2   key length; kLongKeyMarker means an 8-byte length follows
 //   16  [int64 expire_ms]     8   only with kHasExpire: absolute Unix time in milliseconds
@@ -154,6 +154,13 @@ class Object {
   // Sets an int-encoded value, pointing to a shared integer when `allow_shared` and in range.
   void SetInt(int64_t v, bool allow_shared);
 
+  // One bit for the fork-less snapshot: the key was written to the snapshot in progress when it
+  // equals Changes::snapshot_epoch() (see changes.h, "Before a change").
+  bool snapshot_mark() const { return (flags_ & kSnapshotMark) != 0; }
+  void set_snapshot_mark(bool on) {
+    flags_ = static_cast<uint8_t>(on ? (flags_ | kSnapshotMark) : (flags_ & ~kSnapshotMark));
+  }
+
   // The usable size of this object's block.
   size_t BlockSize() const;
 
@@ -167,6 +174,7 @@ class Object {
  private:
   static constexpr uint8_t kHasExpire = 1;
   static constexpr uint8_t kSharedValue = 2;
+  static constexpr uint8_t kSnapshotMark = 4;
   static constexpr uint16_t kLongKeyMarker = 0xFFFF;
   static constexpr size_t kHeadSize = 16;    // next_, header_, flags_, embedded_len_, key_len_
   static constexpr size_t kExpireSize = 16;  // expire_ms_, expire_next_

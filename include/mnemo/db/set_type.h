@@ -36,6 +36,10 @@
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/value.h"
 
+namespace mnemo::ds {
+struct Intset;
+}  // namespace mnemo::ds
+
 namespace mnemo::db {
 
 struct SetMember {
@@ -121,6 +125,16 @@ enum class SetOp : uint8_t { kUnion, kDiff };
 // empty. Null entries are empty sets. Not in any Db yet; a caller that only replies disposes of
 // it afterwards.
 Object* SetUnionDiff(const Keyspace& ks, std::span<Object*> sets, SetOp op, std::string_view key);
+
+// ---- snapshots (RDB save and load, layer persist) ----------------------------------------------
+
+// The intset of an intset-encoded set, or null (listpack and hashtable sets are written member by
+// member with SetForEach, as Redis 7.0 writes a set that is not an intset).
+const ds::Intset* SetIntset(const Object& o);
+// A new set object for `key` whose value is `is`, an intset that passed ds::IntsetValidate(deep)
+// (sorted, unique, not empty) and was allocated through mem::; takes ownership. Converts to a
+// hashtable when it holds more than set-max-intset-entries members (Redis rdbLoadObject).
+Object* NewSetObjectFromIntset(const Keyspace& ks, std::string_view key, ds::Intset* is);
 
 // ---- for value.h's dispatch
 // -----------------------------------------------------------------------

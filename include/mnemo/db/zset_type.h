@@ -204,6 +204,19 @@ ZsetOpResult ZsetSetOperation(ZsetSetOp op, std::span<ZsetOpInput> inputs, ZsetA
 // reorder `inputs`.
 size_t ZsetInterCard(std::span<ZsetOpInput> inputs, size_t limit);
 
+// ---- snapshots (RDB save and load, layer persist) ----------------------------------------------
+
+// The listpack of a listpack-encoded zset, or null for a skiplist (which an RDB writer walks from
+// the highest score down with ZsetRangeByRank, as Redis writes ZSET_2).
+const uint8_t* ZsetListpack(const Object& o);
+// A new zset object for `key` whose value is `lp`, a listpack of member, score, ... pairs that
+// passed ds::LpValidate(deep) and was allocated through mem::. Takes ownership of `lp` in every
+// case. Returns null (having freed it) when `lp` is not a sorted set as this encoding keeps one:
+// no elements or an odd number, a score that is not a number (or is NaN), pairs not in strictly
+// ascending (score, member) order, or a member twice. Converts to a skiplist when beyond
+// zset-max-listpack-entries or zset-max-listpack-value.
+Object* NewZsetObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp);
+
 // ---- value operations, for value.h's dispatch --------------------------------------------------
 
 void FreeZsetValue(const ValueRef& v);

@@ -216,4 +216,17 @@ size_t LpRandomEntriesUnique(uint8_t* lp, std::span<LpEntry> out);
 // read outside an entry.)
 bool LpValidate(const uint8_t* lp, size_t size, bool deep);
 
+// ---- checks of loaded blobs (RDB, RESTORE) ----------------------------------------------------
+
+// Returns true iff no two of the elements at positions 0, 1 + skip, 2 + 2 * skip, ... are equal
+// as bytes (an integer equals the string that prints it): skip 0 checks a set's members, 1 a
+// hash's fields or a zset's members. With max_bytes, also gives the length of the longest
+// element of all (the same walk). O(n log n). REQUIRES: a valid listpack.
+bool LpHasUniqueElements(uint8_t* lp, size_t skip, size_t* max_bytes = nullptr);
+// Returns true iff no two of `items` are equal. Up to a few dozen items are compared pairwise by
+// a cheap fingerprint first, with no allocation; more are sorted by hash. O(n log n).
+bool BytesAllDistinct(std::span<const std::string_view> items);
+// The length in bytes of the longest element (integers as printed). O(n).
+size_t LpMaxElementBytes(uint8_t* lp);
+
 }  // namespace mnemo::ds

@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/base/function_ref.h"
 #include "mnemo/base/status.h"
 #include "mnemo/ds/listpack.h"
 
@@ -135,6 +136,25 @@ class Quicklist {
   // half.) Exact when samples is 0 or the list has at most 2 * depth + samples nodes.
   // O(depth + samples).
   size_t EstimateAllocatedBytes(size_t samples) const;
+
+  // ---- snapshots (RDB save and load, layer persist) ----
+
+  // One node as stored: what an RDB file carries for it (Redis writes a compressed node's LZF
+  // bytes as they are, without decompressing them).
+  struct NodeView {
+    bool plain;           // one element's bytes, not a listpack
+    bool compressed;      // `data` is LZF that decompresses to `raw_size` bytes
+    const uint8_t* data;  // the node's bytes (listpack, plain element, or LZF)
+    size_t size;          // bytes at `data`
+    size_t raw_size;      // bytes once decompressed (== size when not compressed)
+  };
+  // Calls fn for every node, head to tail. Nothing is decompressed. fn must not change the list.
+  void ForEachNode(FunctionRef<void(const NodeView&)> fn) const;
+  // Appends a node holding the listpack `lp` at the tail, taking ownership, and returns true; or
+  // returns false (and leaves `lp` to the caller) when the node would be empty, hold more
+  // elements than a node can count, or break the fill limit. REQUIRES: `lp` passed
+  // LpValidate(deep) and comes from mem:: (LpNew, or a blob read into mem::Alloc).
+  bool AppendListpack(uint8_t* lp);
 
   // What one node holds, for tests and DEBUG.
   struct NodeInfo {

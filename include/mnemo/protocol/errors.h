@@ -215,6 +215,20 @@ inline constexpr std::string_view kErrProtoUnauthMultibulk =
     "ERR Protocol error: unauthenticated multibulk length";
 inline constexpr std::string_view kErrProtoUnauthBulk =
     "ERR Protocol error: unauthenticated bulk length";
+
+// ---- persistence: SAVE, SHUTDOWN, DUMP, RESTORE ----
+// SAVE that failed: Redis replies its bare shared error (the reason is in the log).
+inline constexpr std::string_view kErrSaveFailed = "ERR";
+inline constexpr std::string_view kErrBgsaveInProgress = "ERR Background save already in progress";
+inline constexpr std::string_view kErrShutdownSave = "ERR Errors trying to SHUTDOWN. Check logs.";
+inline constexpr std::string_view kErrBusyKey = "BUSYKEY Target key name already exists.";
+inline constexpr std::string_view kErrDumpPayload =
+    "ERR DUMP payload version or checksum are wrong";
+inline constexpr std::string_view kErrBadDataFormat = "ERR Bad data format";
+inline constexpr std::string_view kErrInvalidTtl = "ERR Invalid TTL value, must be >= 0";
+inline constexpr std::string_view kErrInvalidIdletime = "ERR Invalid IDLETIME value, must be >= 0";
+inline constexpr std::string_view kErrInvalidFreq =
+    "ERR Invalid FREQ value, must be >= 0 and <= 255";
 // "ERR Protocol error: expected '$', got 'X'"
 std::string ProtoExpectedDollar(char got);
 

@@ -65,10 +65,20 @@ struct ServerConfig {
   std::string requirepass;
   LogLevel loglevel = LogLevel::kNotice;
   std::string logfile;
+  bool appendonly = false;
+  // ---- persistence: RDB snapshots (server/persistence.cc) ----
+  // The working directory, where the RDB file lives. main() and CONFIG SET chdir there and store
+  // the absolute path.
   std::string dir = ".";
   std::string dbfilename = "dump.rdb";
-  std::string save = "3600 1 300 100 60 10000";  // accepted; snapshots are not built yet
-  bool appendonly = false;
+  // Save points "<seconds> <changes> ..." (normalized, space-separated); "" means none.
+  std::string save = "3600 1 300 100 60 10000";
+  bool rdbcompression = true;
+  bool rdbchecksum = true;
+  bool rdb_del_sync_files = false;
+  bool rdb_save_incremental_fsync = true;  // BGSAVE: fdatasync every 4 MB written
+  bool stop_writes_on_bgsave_error = true;  // -MISCONF after a failed background save
+  std::string sanitize_dump_payload = "no";  // accepted; Mnemo always validates deeply
   std::string enable_debug_command = "no";
   bool jemalloc_bg_thread = true;
   bool latency_tracking = true;
@@ -89,6 +99,10 @@ struct ServerConfig {
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;
 
+  // The save points of `save` as (seconds, changes) pairs.
+  std::vector<std::pair<int64_t, int64_t>> SavePoints() const;
+  // Where the RDB file is: dir + "/" + dbfilename.
+  std::string RdbPath() const;
   // ---- network security: directives that are not parameters (config_file.h) ----
   // rename-command lines in order: a top-level command's name and its new name ("" disables
   // it). Validated when loaded; the dispatcher applies them at start. Not shown by CONFIG GET

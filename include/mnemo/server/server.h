@@ -24,6 +24,7 @@
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
 #include "mnemo/net/tls.h"
+#include "mnemo/persist/snapshot.h"
 #include "mnemo/server/config.h"
 
 namespace mnemo::server {
@@ -48,6 +49,23 @@ struct ServerStats {
   double ops_per_sec = 0;
   double input_kbps = 0;
   double output_kbps = 0;
+};
+
+// What INFO persistence reports about RDB files (Redis's field names in comments).
+struct PersistenceStats {
+  int64_t lastsave_s = 0;       // rdb_last_save_time, LASTSAVE: the start time before any
+  int64_t last_save_try_s = 0;  // the last automatic save attempt (retry delay after errors)
+  bool last_save_ok = true;     // rdb_last_bgsave_status
+  int64_t last_save_duration_ms = -1;
+  uint64_t dirty_at_last_save = 0;      // rdb_changes_since_last_save = dirty - this
+  uint64_t saves = 0;                   // rdb_saves
+  uint64_t last_load_keys_loaded = 0;   // rdb_last_load_keys_loaded
+  uint64_t last_load_keys_expired = 0;  // rdb_last_load_keys_expired
+  // ---- BGSAVE ----
+  bool bgsave_scheduled = false;    // BGSAVE inside EXEC: started by the next cron run
+  int64_t last_bgsave_time_s = -1;  // rdb_last_bgsave_time_sec
+  uint64_t last_cow_size = 0;       // rdb_last_cow_size: the last snapshot's peak buffer
+  uint64_t last_cow_keys = 0;       // rdb_last_cow_keys: keys it wrote before they changed
 };
 
 class Server final : public cmd::ServerApi, public net::ConnectionHandler {
@@ -92,6 +110,13 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   cmd::MemoryOverview Memory() override;
   std::string MemoryDoctor() override;
   void Sleep(double seconds) override;
+  Status Save() override;
+  Result<std::string> BgSave(bool schedule, bool in_exec) override;
+  int64_t LastSave() const override { return persistence_.lastsave_s; }
+  std::string DumpPayload(const db::Object& o) override;
+  Status DecodePayload(std::string_view key, std::string_view payload, db::Object** out) override;
+
+  const PersistenceStats& persistence() const { return persistence_; }
 
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;
@@ -145,8 +170,25 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Status ApplyConfig(const ServerConfig& old);
   void ApplyLimits();
   void StopAll();
+  // ---- persistence (server/persistence.cc) ----
+  // Loads the RDB file, if there is one, into the empty keyspace (before clients are served).
+  Status LoadDataFromDisk();
+  // Writes the RDB file now, synchronously, and updates the statistics. Logs the outcome.
+  Status SaveRdb();
+  // The save points and a scheduled BGSAVE: a background save when one is due (cron).
+  void CheckSavePoints(int64_t now_ms);
+  // Starts the fork-less snapshot (persist::Snapshot) and its steps on the event loop.
+  Status StartBgsave();
+  // Runs the snapshot's next slice, posted between other events (or on a 1 ms timer while the
+  // disk is behind or the file is being finished).
+  void ScheduleBgsaveStep();
+  void BgsaveStep();
+  // The snapshot ended (successfully or not): statistics, log.
+  void FinishBgsave();
+  // Stops a snapshot in progress (SHUTDOWN, FLUSHALL, the server's end); its file goes.
+  void AbortBgsave();
   // The snapshot saved before exiting (Redis prepareForShutdown). REQUIRES: the event loop.
-  // Persistence does not exist yet: nothing to save, nothing that fails.
+  // Writes the RDB file synchronously (SaveRdb); the error when it fails.
   Status SaveBeforeShutdown();
   // SIGTERM / SIGINT: shuts down as SHUTDOWN without flags; waits for the next signal if that
   // fails.
@@ -189,6 +231,13 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t sockets_open_ = 0;
   size_t sockets_peak_ = 0;
   ServerStats stats_;
+  PersistenceStats persistence_;
+  // The background save in progress (null: none) and what drives it.
+  std::unique_ptr<persist::Snapshot> bgsave_;
+  asio::steady_timer bgsave_timer_;
+  bool bgsave_step_pending_ = false;
+  int64_t bgsave_start_ms_ = 0;
+  uint64_t dirty_at_bgsave_start_ = 0;
   size_t used_memory_startup_ = 0;
   size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;

@@ -23,15 +23,20 @@ def free_port():
 class Server:
     """One mnemo-server process on 127.0.0.1:<port>."""
 
-    def __init__(self, args=()):
+    def __init__(self, args=(), workdir=None):
         binary = os.environ.get("MNEMO_SERVER")
         if not binary:
             pytest.fail("MNEMO_SERVER is not set (the path of the mnemo-server binary)")
         self.log = tempfile.NamedTemporaryFile(prefix="mnemo-pytest-", suffix=".log")
+        # A working directory of its own (dump.rdb is saved there at shutdown and loaded at
+        # start), unless the caller gives one.
+        self.dir = (tempfile.TemporaryDirectory(prefix="mnemo-pytest-dir-")
+                    if workdir is None else None)
+        self.workdir = workdir if workdir is not None else self.dir.name
         for _ in range(5):
             self.port = free_port()
             self.proc = subprocess.Popen(
-                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", "/tmp",
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.workdir,
                  *args],
                 stdout=self.log, stderr=subprocess.STDOUT)
             if self._wait_ready():

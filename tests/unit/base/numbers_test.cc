@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -139,6 +142,80 @@ TEST(ParseDoubleTest, RejectsNanSpacesGarbageAndOverflow) {
     EXPECT_FALSE(ParseDouble(s).has_value()) << '"' << s << '"';
   }
   EXPECT_FALSE(ParseDouble(std::string_view("1\0", 2)).has_value());
+}
+
+// The rule ParseDouble implements, with strtod alone (its fast path must not change answers).
+std::optional<double> ReferenceParseDouble(const std::string& s) {
+  if (s.empty() || s.size() >= kMaxLongDoubleChars) return std::nullopt;
+  if (std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) return std::nullopt;
+  if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) return std::nullopt;
+  if (std::isnan(v)) return std::nullopt;
+  return v;
+}
+
+TEST(ParseDoubleTest, AgreesWithStrtodOnRandomInputs) {
+  std::mt19937_64 rng(20261205);
+  const std::string alphabet = "0123456789.eE+-xXpPinfatyINF ";
+  auto check = [](const std::string& s) {
+    const std::optional<double> got = ParseDouble(s);
+    const std::optional<double> want = ReferenceParseDouble(s);
+    ASSERT_EQ(got.has_value(), want.has_value()) << '"' << s << '"';
+    if (got) {
+      // Bit for bit: the same rounding, the same sign of zero.
+      uint64_t a;
+      uint64_t b;
+      std::memcpy(&a, &*got, 8);
+      std::memcpy(&b, &*want, 8);
+      ASSERT_EQ(a, b) << '"' << s << '"';
+    }
+  };
+  for (const char* s :
+       {"1e-320", "2.4703282292062328e-324", "2.4703282292062327e-324", "1e-400", "1e308",
+        "1.8e308", "-0.0", "0e999", "0x1p-1074", "00000.5", "+inf", "infinity", "INFINITY",
+        "infinit", "nan(123)", "1_000", "1.e5",
+        // the simple-decimal path and its limits
+        "0.1", "-0", "-.5", ".", "-", "1..2", "5.", "-0.0000", "249.75", "9007199254740992",
+        "9007199254740993", "900719925474099.3", "0.0000000000000000000001",
+        "0.00000000000000000000001", "1234567890123456789", "12345678901234567890",
+        "0000000000000000000001", "-9007199254740991.0"}) {
+    check(s);
+  }
+  char buf[64];
+  for (int i = 0; i < 200000; ++i) {
+    std::string s;
+    switch (rng() % 4) {
+      case 0: {  // any double, printed as Redis prints scores
+        uint64_t bits = rng();
+        double d;
+        std::memcpy(&d, &bits, 8);
+        std::snprintf(buf, sizeof(buf), "%.17g", d);
+        s = buf;
+        break;
+      }
+      case 1: {  // short decimals, as most scores are
+        std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(rng() % 6),
+                      static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000) / 64);
+        s = buf;
+        break;
+      }
+      case 2: {  // exponents at the edges of the range
+        std::snprintf(buf, sizeof(buf), "%llue%d", static_cast<unsigned long long>(rng() % 100000),
+                      static_cast<int>(rng() % 700) - 350);
+        s = buf;
+        break;
+      }
+      default: {  // garbage from the characters that matter
+        const size_t len = rng() % 12;
+        for (size_t k = 0; k < len; ++k) s += alphabet[rng() % alphabet.size()];
+        break;
+      }
+    }
+    check(s);
+  }
 }
 
 TEST(ParseLongDoubleTest, AcceptsAndRejectsAsString2ld) {

@@ -829,5 +829,36 @@ TEST(ListpackValidate, FuzzFlipsAndTruncationsNeverReadOutOfBounds) {
   EXPECT_GT(rejected, 1000u);
 }
 
+// ---- checks of loaded blobs ----
+
+TEST(ListpackChecks, UniqueElementsAgainstASet) {
+  std::mt19937_64 rng(17);
+  for (int round = 0; round < 400; ++round) {
+    // Small and large listpacks (both code paths), few distinct values so that duplicates occur,
+    // integers and strings that print alike ("12" stored as an integer equals "12"), long
+    // strings alike at both ends.
+    const size_t n = round % 2 == 0 ? rng() % 30 : 20 + rng() % 200;
+    const size_t skip = rng() % 2;
+    uint8_t* lp = LpNew();
+    std::set<std::string> seen;
+    bool unique = true;
+    for (size_t i = 0; i < n; ++i) {
+      // Long values share their first and last 8 bytes, so that only the middle tells them apart.
+      const std::string middle = std::to_string(rng() % (n * 3 + 1));
+      const std::string v = rng() % 3 == 0 ? "common-prefix:" + middle + ":common-suffix"
+                                           : middle + (rng() % 3 == 0 ? "x" : "");
+      lp = LpAppend(lp, v);
+      if (i % (skip + 1) == 0 && !seen.insert(v).second) unique = false;
+    }
+    EXPECT_EQ(LpHasUniqueElements(lp, skip), unique) << round;
+    size_t longest = 0;
+    for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p)) {
+      longest = std::max(longest, LpGet(p).ToString().size());
+    }
+    EXPECT_EQ(LpMaxElementBytes(lp), longest);
+    LpFree(lp);
+  }
+}
+
 }  // namespace
 }  // namespace mnemo::ds

@@ -1,0 +1,30 @@
+// dump.h: the DUMP / RESTORE payload, Redis's format (layer: persist).
+//
+//   <type byte> <value, as in an RDB file> <RDB version: uint16 LE> <CRC-64 of all before: LE>
+// Interchangeable with Redis 7.0: a payload from either loads in the other (Redis 7.2 writes
+// version 11 for sets it encodes as listpacks; 7.0 and Mnemo refuse those by version).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mnemo/db/db.h"
+
+namespace mnemo::persist {
+
+// The payload of `o`'s value (not its key or expiry). rdbcompression applies, as in Redis.
+std::string CreateDumpPayload(const db::Object& o, bool compression);
+
+enum class RestoreOutcome : uint8_t {
+  kOk,
+  kBadVersionOrChecksum,  // "DUMP payload version or checksum are wrong"
+  kBadFormat,             // "Bad data format"
+};
+
+// Decodes `payload` into a new object for `key` (no expiry, not in any Db) in *out. The footer
+// is checked first (version <= 10, CRC-64), then the value with the loader's full validation;
+// bytes left over between the value and the footer are a bad format too.
+RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
+                                 const db::Keyspace& ks, db::Object** out);
+
+}  // namespace mnemo::persist

@@ -1,0 +1,60 @@
+// dump.cc: DUMP and RESTORE payloads (layer: persist). Format: dump.h.
+#include "mnemo/persist/dump.h"
+
+#include <cstring>
+
+#include "mnemo/db/value.h"
+#include "mnemo/persist/crc64.h"
+#include "mnemo/persist/rdb_format.h"
+#include "mnemo/persist/rdb_reader.h"
+#include "mnemo/persist/rdb_writer.h"
+
+namespace mnemo::persist {
+
+namespace {
+
+// The footer: the RDB version (2 bytes) and the CRC-64 (8 bytes).
+constexpr size_t kFooterBytes = 10;
+
+}  // namespace
+
+std::string CreateDumpPayload(const db::Object& o, bool compression) {
+  StringSink sink;
+  RdbWriter w(&sink, RdbWriterOptions{compression});
+  w.WriteObject(o);
+  const uint16_t version = rdb::kVersion;
+  w.WriteRaw(&version, sizeof(version));
+  const uint64_t crc = w.crc();
+  w.WriteRaw(&crc, sizeof(crc));
+  (void)w.Flush();  // a string sink cannot fail
+  return std::move(sink.out);
+}
+
+RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
+                                 const db::Keyspace& ks, db::Object** out) {
+  *out = nullptr;
+  if (payload.size() < kFooterBytes) return RestoreOutcome::kBadVersionOrChecksum;
+  const auto* footer =
+      reinterpret_cast<const uint8_t*>(payload.data() + payload.size() - kFooterBytes);
+  const int version = footer[0] | (footer[1] << 8);
+  if (version > rdb::kVersion) return RestoreOutcome::kBadVersionOrChecksum;
+  uint64_t stored;
+  std::memcpy(&stored, footer + 2, sizeof(stored));
+  if (Crc64(0, payload.data(), payload.size() - 8) != stored) {
+    return RestoreOutcome::kBadVersionOrChecksum;
+  }
+  RdbInput in(payload.substr(0, payload.size() - kFooterBytes));
+  RdbReader r(in, ks);
+  uint8_t type;
+  if (!r.ReadByte(&type)) return RestoreOutcome::kBadFormat;
+  db::Object* o = nullptr;
+  if (r.ReadObject(type, key, -1, &o) != ReadStatus::kOk) return RestoreOutcome::kBadFormat;
+  if (in.remaining() != 0) {
+    db::FreeObject(o);
+    return RestoreOutcome::kBadFormat;
+  }
+  *out = o;
+  return RestoreOutcome::kOk;
+}
+
+}  // namespace mnemo::persist

@@ -1,0 +1,207 @@
+// snapshot.cc: the fork-less BGSAVE's walk and copy on write (layer: persist).
+#include "mnemo/persist/snapshot.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "mnemo/base/assert.h"
+#include "mnemo/base/clock.h"
+#include "mnemo/mem/zmalloc.h"
+#include "mnemo/persist/rdb_file.h"
+
+namespace mnemo::persist {
+
+namespace {
+
+// The clock is read once per this many buckets of the walk.
+constexpr int kBucketsPerClockRead = 16;
+
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Snapshot>> Snapshot::Start(const std::string& path, db::Keyspace& ks,
+                                                  const SnapshotOptions& options) {
+  MNEMO_ASSERT(ks.changes().write_guard() == nullptr);
+  const std::string tmp = fmt::format("{}/temp-bg-{}.rdb", DirOf(path), ::getpid());
+  Result<std::unique_ptr<BackgroundFile>> file = BackgroundFile::Create(tmp, path, options.file);
+  if (!file.ok()) return file.status();
+  auto snap = std::unique_ptr<Snapshot>(new Snapshot(ks, std::move(*file), options));
+  return snap;
+}
+
+Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file,
+                   const SnapshotOptions& options)
+    : ks_(ks),
+      file_(std::move(file)),
+      options_(options),
+      writer_(file_.get(), RdbWriterOptions{options.compression}) {
+  // The header and AUX fields as a synchronous save writes them (WriteKeyspace).
+  writer_.WriteHeader();
+  writer_.WriteAux("redis-ver", options_.redis_version);
+  writer_.WriteAux("redis-bits", int64_t{64});
+  writer_.WriteAux("ctime", UnixTimeMs() / 1000);
+  writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
+  writer_.WriteAux("aof-base", int64_t{0});
+  const int n = ks_.num_dbs();
+  walks_.resize(static_cast<size_t>(n));
+  resized_.assign(static_cast<size_t>(n), false);
+  for (int i = 0; i < n; ++i) {
+    DbWalk& w = walks_[static_cast<size_t>(i)];
+    db::Db& d = ks_.db(i);
+    w.origin = i;
+    w.keys_at_start = d.size();
+    w.expires_at_start = d.expires_size();
+    w.done = d.size() == 0;
+    progress_.keys_total += d.size();
+  }
+  // From here on every existing key is "not written"; new ones are marked by Db.
+  ks_.changes().FlipSnapshotEpoch();
+  epoch_ = ks_.changes().snapshot_epoch();
+  ks_.changes().set_write_guard(this);
+  installed_ = true;
+}
+
+Snapshot::~Snapshot() {
+  if (state_ != State::kDone) Abort();
+}
+
+void Snapshot::Uninstall() {
+  if (!installed_) return;
+  ks_.changes().set_write_guard(nullptr);
+  installed_ = false;
+}
+
+void Snapshot::WriteOne(int db_index, db::Object* o) {
+  const DbWalk& w = walks_[static_cast<size_t>(db_index)];
+  if (w.origin != selected_) {
+    writer_.WriteSelectDb(w.origin);
+    selected_ = w.origin;
+    if (!resized_[static_cast<size_t>(w.origin)]) {
+      resized_[static_cast<size_t>(w.origin)] = true;
+      // The sizes at Start of the contents that had this number then.
+      for (const DbWalk& x : walks_) {
+        if (x.origin == w.origin) writer_.WriteResizeDb(x.keys_at_start, x.expires_at_start);
+      }
+    }
+  }
+  writer_.WriteKey(*o, MetaOf(*o, ks_));
+  o->set_snapshot_mark(epoch_);
+  ++progress_.keys_written;
+}
+
+void Snapshot::BeforeKeyWrite(db::Db& db, db::Object* o) {
+  const uint64_t before = writer_.bytes();
+  WriteOne(db.id(), o);
+  ++progress_.cow_keys;
+  progress_.cow_bytes += writer_.bytes() - before;
+}
+
+void Snapshot::BeforeDbClear(db::Db& db) {
+  DbWalk& w = walks_[static_cast<size_t>(db.id())];
+  if (!w.done) {
+    db.keys().ForEach([&](db::Object* o) {
+      if (o->snapshot_mark() != epoch_) {
+        const uint64_t before = writer_.bytes();
+        WriteOne(db.id(), o);
+        ++progress_.cow_keys;
+        progress_.cow_bytes += writer_.bytes() - before;
+      }
+    });
+  }
+  w.done = true;
+  w.cursor = 0;
+}
+
+void Snapshot::BeforeDbSwap(db::Db& a, db::Db& b) {
+  std::swap(walks_[static_cast<size_t>(a.id())], walks_[static_cast<size_t>(b.id())]);
+}
+
+Snapshot::State Snapshot::Step(int64_t budget_us) {
+  if (state_ == State::kCommitting) {
+    if (file_->done()) {
+      status_ = file_->status();
+      state_ = State::kDone;
+    }
+    return state_;
+  }
+  if (state_ != State::kWalking) return state_;
+  if (!writer_.status().ok() || !file_->status().ok()) {
+    Fail(writer_.status().ok() ? file_->status() : writer_.status());
+    return state_;
+  }
+  if (file_->over_soft_limit()) return state_;  // the disk is behind: let it catch up
+  const int64_t deadline = MonotonicUs() + budget_us;
+  int buckets = 0;
+  for (size_t i = 0; i < walks_.size(); ++i) {
+    DbWalk& w = walks_[i];
+    if (w.done) continue;
+    db::Db& d = ks_.db(static_cast<int>(i));
+    const int index = static_cast<int>(i);
+    for (;;) {
+      w.cursor = d.keys().Scan(w.cursor, [&](db::Object* o) {
+        if (o->snapshot_mark() != epoch_) WriteOne(index, o);
+      });
+      if (w.cursor == 0) {
+        w.done = true;
+        break;
+      }
+      if (++buckets % kBucketsPerClockRead == 0 &&
+          (MonotonicUs() >= deadline || file_->over_soft_limit())) {
+        return state_;
+      }
+    }
+  }
+  EndWalk();
+  return state_;
+}
+
+void Snapshot::EndWalk() {
+  // Every key that existed at Start is written (or was, before it changed): the guard has
+  // nothing left to do, and every object's mark equals the epoch again.
+  Uninstall();
+  Status s = writer_.WriteEof(options_.checksum);
+  if (!s.ok()) {
+    Fail(std::move(s));
+    return;
+  }
+  file_->Commit();
+  state_ = State::kCommitting;
+}
+
+void Snapshot::MarkAll() {
+  for (int i = 0; i < ks_.num_dbs(); ++i) {
+    ks_.db(i).keys().ForEach([&](db::Object* o) { o->set_snapshot_mark(epoch_); });
+  }
+}
+
+void Snapshot::Fail(Status s) {
+  if (installed_) MarkAll();
+  Uninstall();
+  file_->Abort();
+  status_ = std::move(s);
+  state_ = State::kDone;
+}
+
+void Snapshot::Abort() {
+  if (state_ == State::kDone) return;
+  Fail(Status::Error("Background saving aborted"));
+}
+
+SnapshotProgress Snapshot::progress() const {
+  SnapshotProgress p = progress_;
+  p.bytes = writer_.bytes();
+  p.buffer_bytes = file_->queued_bytes();
+  p.buffer_peak = file_->peak_queued_bytes();
+  return p;
+}
+
+}  // namespace mnemo::persist
