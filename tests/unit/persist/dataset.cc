@@ -52,6 +52,9 @@ std::string Describe(const db::Object& co, bool with_encoding) {
       });
       break;
     }
+    case db::ObjType::kStream:  // not in the persistence datasets (no RDB encoding yet)
+      out += "(stream)";
+      break;
     case db::ObjType::kHash: {
       std::vector<std::string> pairs;
       db::HashForEach(*o, [&](std::string_view f, std::string_view v) {
