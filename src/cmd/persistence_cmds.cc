@@ -56,11 +56,6 @@ void DumpCommand(Context& ctx) {
     ctx.reply.Null();
     return;
   }
-  if (o->type() == db::ObjType::kStream) {
-    // Not serializable yet (see RdbWriter): refused rather than a payload RESTORE cannot read.
-    ctx.reply.Error("ERR DUMP of stream keys is not supported yet");
-    return;
-  }
   ctx.reply.Bulk(ctx.server.DumpPayload(*o));
 }
 

@@ -18,6 +18,7 @@
 #include "mnemo/db/list_type.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/set_type.h"
+#include "mnemo/db/stream_type.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/value.h"
 #include "mnemo/db/zset_type.h"
@@ -402,9 +403,11 @@ ReadStatus RdbReader::ReadObject(uint8_t type, std::string_view key, int64_t exp
       Fail(fmt::format("module value (RDB type {}) not supported", type));
       return ReadStatus::kError;
     case rdb::kTypeStreamListpacks:
-    case rdb::kTypeStreamListpacks2:
-      Fail(fmt::format("stream value (RDB type {}) not supported", type));
+      Fail("stream value of RDB type 15 (Redis 5/6) not supported");
       return ReadStatus::kError;
+    case rdb::kTypeStreamListpacks2:
+      st = ReadStream(key, out);
+      break;
     default:
       Fail(fmt::format("unknown RDB type {}", type));
       return ReadStatus::kError;
@@ -582,6 +585,88 @@ ReadStatus RdbReader::ReadHash(uint8_t type, std::string_view key, db::Object** 
     }
   }
   *out = o.release();
+  return ReadStatus::kOk;
+}
+
+// RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0), in the order RdbWriter::WriteStream writes it. Every
+// node is validated deeply by the builder; groups, consumers and PEL entries must be unique, and
+// every pending entry must have exactly one consumer.
+ReadStatus RdbReader::ReadStream(std::string_view key, db::Object** out) {
+  db::StreamBuilder b(key);
+  auto read_id = [&](db::StreamId* id) { return ReadLen(&id->ms) && ReadLen(&id->seq); };
+  auto read_raw_id = [&](db::StreamId* id) {
+    uint8_t raw[16];
+    if (!in_.Read(raw, sizeof(raw))) return Fail("unexpected end of input");
+    *id = ds::DecodeStreamIdBigEndian(raw);
+    return true;
+  };
+  uint64_t nodes;
+  if (!ReadCount(&nodes, 2)) return ReadStatus::kError;
+  for (uint64_t i = 0; i < nodes; ++i) {
+    if (!ReadString(&scratch_)) return ReadStatus::kError;
+    if (scratch_.size() != 16) return Refuse("stream node key is not a 128-bit ID");
+    const db::StreamId master =
+        ds::DecodeStreamIdBigEndian(reinterpret_cast<const uint8_t*>(scratch_.data()));
+    BlobGuard lp{ReadListpack("stream")};
+    if (lp.p == nullptr) return ReadStatus::kError;
+    if (!b.AppendNode(master, lp.p)) return Refuse("bad stream node");
+    lp.release();
+  }
+  uint64_t length;
+  uint64_t entries_added;
+  db::StreamId last_id;
+  db::StreamId first_id;
+  db::StreamId max_deleted_id;
+  if (!ReadLen(&length) || !read_id(&last_id) || !read_id(&first_id) || !read_id(&max_deleted_id) ||
+      !ReadLen(&entries_added)) {
+    return ReadStatus::kError;
+  }
+  if (!b.SetMeta(length, last_id, first_id, max_deleted_id, entries_added)) {
+    return Refuse("stream length disagrees with its nodes");
+  }
+  uint64_t groups;
+  if (!ReadCount(&groups, 4)) return ReadStatus::kError;
+  for (uint64_t i = 0; i < groups; ++i) {
+    db::StreamId group_last;
+    uint64_t entries_read;
+    if (!ReadString(&scratch_) || !read_id(&group_last) || !ReadLen(&entries_read)) {
+      return ReadStatus::kError;
+    }
+    db::StreamGroup* g = b.AddGroup(scratch_, group_last, static_cast<int64_t>(entries_read));
+    if (g == nullptr) return Refuse("duplicated consumer group name");
+    uint64_t pending;
+    if (!ReadCount(&pending, 25)) return ReadStatus::kError;
+    for (uint64_t j = 0; j < pending; ++j) {
+      db::StreamId id;
+      int64_t delivery_time;
+      uint64_t delivery_count;
+      if (!read_raw_id(&id) || !ReadInt64(&delivery_time) || !ReadLen(&delivery_count)) {
+        return ReadStatus::kError;
+      }
+      if (!b.AddPending(g, id, delivery_time, delivery_count)) {
+        return Refuse("duplicated global PEL entry");
+      }
+    }
+    uint64_t consumers;
+    if (!ReadCount(&consumers, 10)) return ReadStatus::kError;
+    for (uint64_t j = 0; j < consumers; ++j) {
+      int64_t seen_time;
+      if (!ReadString(&scratch_) || !ReadInt64(&seen_time)) return ReadStatus::kError;
+      // Redis 7.0 keeps no active time: the seen time stands for it.
+      db::StreamConsumer* c = b.AddConsumer(g, scratch_, seen_time, seen_time);
+      if (c == nullptr) return Refuse("duplicated consumer name");
+      uint64_t owned;
+      if (!ReadCount(&owned, 16)) return ReadStatus::kError;
+      for (uint64_t k = 0; k < owned; ++k) {
+        db::StreamId id;
+        if (!read_raw_id(&id)) return ReadStatus::kError;
+        if (!b.AddConsumerPending(g, c, id))
+          return Refuse("consumer PEL entry not in the group PEL");
+      }
+    }
+  }
+  *out = b.Finish();
+  if (*out == nullptr) return Refuse("stream PEL entry without a consumer");
   return ReadStatus::kOk;
 }
 

@@ -15,6 +15,7 @@
 #include "mnemo/db/hash_type.h"
 #include "mnemo/db/list_type.h"
 #include "mnemo/db/set_type.h"
+#include "mnemo/db/stream_type.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/zset_type.h"
 #include "mnemo/ds/intset.h"
@@ -297,11 +298,8 @@ void RdbWriter::WriteObjectParts(const db::Object& co, bool with_key) {
       break;
     }
     case db::ObjType::kStream:
-      // The RDB stream encoding (STREAM_LISTPACKS_2) is not written yet: the save fails rather
-      // than leave the key out of the file.
-      if (status_.ok()) {
-        status_ = Status::Error("stream keys cannot be saved yet (RDB stream encoding not built)");
-      }
+      type_and_key(rdb::kTypeStreamListpacks2);
+      WriteStream(db::StreamSnapshot(*o));
       break;
     case db::ObjType::kHash: {
       if (const uint8_t* lp = db::HashListpack(*o)) {
@@ -325,6 +323,59 @@ Status RdbWriter::WriteEof(bool checksum) {
   const uint64_t sum = checksum ? crc() : 0;
   WriteRaw(&sum, sizeof(sum));
   return Flush();
+}
+
+// RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0): the nodes (master ID big-endian, listpack), the
+// counters, then each group with its PEL and its consumers (stream_type.h lists the order).
+void RdbWriter::WriteStream(const db::Stream& s) {
+  uint8_t raw_id[16];
+  auto write_id = [&](const db::StreamId& id) {
+    WriteLen(id.ms);
+    WriteLen(id.seq);
+  };
+  auto write_raw_id = [&](const db::StreamId& id) {
+    ds::EncodeStreamIdBigEndian(id, raw_id);
+    WriteRaw(raw_id, sizeof(raw_id));
+  };
+  size_t nodes = 0;
+  s.ForEachNode([&](const db::StreamId&, const uint8_t*) { ++nodes; });
+  WriteLen(nodes);
+  s.ForEachNode([&](const db::StreamId& master, const uint8_t* lp) {
+    ds::EncodeStreamIdBigEndian(master, raw_id);
+    WriteString({reinterpret_cast<const char*>(raw_id), sizeof(raw_id)});
+    WriteString({reinterpret_cast<const char*>(lp), ds::LpBytes(lp)});
+  });
+  WriteLen(s.length());
+  write_id(s.last_id());
+  write_id(s.first_id());
+  write_id(s.max_deleted_id());
+  WriteLen(s.entries_added());
+  WriteLen(s.groups().size());
+  s.groups().ForEach([&](const std::string_view& name, db::StreamGroup* const& g) {
+    WriteString(name);
+    write_id(g->last_id);
+    // Redis writes entries_read as a length: the invalid -1 goes out as its 64-bit pattern.
+    WriteLen(static_cast<uint64_t>(g->entries_read));
+    WriteLen(g->pel.size());
+    g->pel.ForEach([&](const db::StreamId& id, const db::StreamNack& nack) {
+      write_raw_id(id);
+      WriteRaw(&nack.delivery_time, sizeof(nack.delivery_time));  // little-endian ms
+      WriteLen(nack.delivery_count);
+      return true;
+    });
+    WriteLen(g->consumers.size());
+    g->consumers.ForEach([&](const std::string_view& cname, db::StreamConsumer* const& c) {
+      WriteString(cname);
+      WriteRaw(&c->seen_time, sizeof(c->seen_time));
+      WriteLen(c->pel.size());
+      c->pel.ForEach([&](const db::StreamId& id, const ds::StreamEmpty&) {
+        write_raw_id(id);
+        return true;
+      });
+      return true;
+    });
+    return true;
+  });
 }
 
 }  // namespace mnemo::persist

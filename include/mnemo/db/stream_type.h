@@ -7,8 +7,8 @@
 // object side: creation, the limits from the config (stream-node-max-bytes,
 // stream-node-max-entries), and the value operations of value.h (free, memory, copy).
 //
-// Persistence (RDB type 21, RDB_TYPE_STREAM_LISTPACKS_3; DUMP/RESTORE) is wired elsewhere. The
-// writer reads a stream through StreamSnapshot (below), which lists in Redis's RDB order:
+// Persistence (RDB type 19, RDB_TYPE_STREAM_LISTPACKS_2 as Redis 7.0; DUMP/RESTORE) lives in
+// persist (RdbWriter::WriteStream, RdbReader::ReadStream). The writer reads a stream through StreamSnapshot (below), which lists in Redis's RDB order:
 //   nodes: ForEachNode(fn(master_id, listpack)): the key is EncodeStreamIdBigEndian(master_id),
 //          the value the listpack bytes as they are (Redis's node format, byte for byte);
 //   length, last_id, first_id, max_deleted_id, entries_added;

@@ -32,6 +32,10 @@
 #include "mnemo/base/status.h"
 #include "mnemo/db/object.h"
 
+namespace mnemo::ds {
+class Stream;
+}  // namespace mnemo::ds
+
 namespace mnemo::persist {
 
 // Where serialized bytes go.
@@ -122,6 +126,7 @@ class RdbWriter {
   void MaybeFlush();
   // The type byte, the key if `with_key`, and the value.
   void WriteObjectParts(const db::Object& o, bool with_key);
+  void WriteStream(const ds::Stream& s);
 
   RdbSink* sink_;
   RdbWriterOptions options_;

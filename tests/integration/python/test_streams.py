@@ -6,7 +6,10 @@
 #   equal. Replies that carry times (idle, seen-time, delivery-time) are left out.
 # - Blocking XREAD and XREADGROUP served by an XADD from another client, and a timeout.
 # - redis-py's stream helpers against Mnemo.
+import os
 import random
+import subprocess
+import tempfile
 import threading
 import time
 
@@ -258,3 +261,58 @@ def test_redis_py_helpers(r):
     assert r.xtrim("events", maxlen=0) == 2
     assert r.type("events") == b"stream"
     assert r.object("encoding", "events") == b"stream"
+
+
+def _stream_dataset(c):
+    """Entries over several nodes, deletions, an empty stream, groups with pending entries."""
+    for i in range(1, 251):
+        c.xadd("s", {f"f{i % 3}": f"v{i}", "name": "x"}, id=f"{i}-1")
+    c.xdel("s", "5-1", "7-1")
+    c.xgroup_create("s", "g1", id="0")
+    c.xgroup_create("s", "g2", id="100-1")
+    c.xreadgroup("g1", "alice", {"s": ">"}, count=3)
+    c.xreadgroup("g1", "bob", {"s": ">"}, count=2)
+    c.xack("s", "g1", "1-1")
+    c.execute_command("XADD", "empty", "MAXLEN", "0", "*", "a", "b")
+
+
+def _stream_state(c, key):
+    """XINFO STREAM FULL with the clock readings (delivery and seen times, in Unix ms) masked."""
+    def mask(v):
+        if isinstance(v, list):
+            return [mask(x) for x in v]
+        return "T" if isinstance(v, int) and v > 10**12 else v
+    return mask(c.execute_command("XINFO", "STREAM", key, "FULL"))
+
+
+def test_streams_cross_load_with_redis_in_rdb_files_and_dump_payloads(reference):  # noqa: F811
+    """Mnemo writes RDB_TYPE_STREAM_LISTPACKS_2 as Redis 7.0 does: each server loads the
+    other's dump.rdb and RESTOREs the other's DUMP payload with the same stream and groups."""
+    from conftest import Server
+    ref = redis.Redis(port=reference)
+    ref.flushall()
+    _stream_dataset(ref)
+    with tempfile.TemporaryDirectory() as wd:
+        a = Server(["--save", ""], workdir=wd)
+        m = a.client()
+        _stream_dataset(m)
+        assert _stream_state(m, "s") == _stream_state(ref, "s")
+        # DUMP / RESTORE both ways.
+        m.restore("from_redis", 0, ref.dump("s"))
+        assert _stream_state(m, "from_redis") == _stream_state(ref, "s")
+        ref.restore("from_mnemo", 0, m.dump("s"))
+        assert _stream_state(ref, "from_mnemo") == _stream_state(m, "s")
+        # Mnemo's file, loaded by Mnemo again and checked by redis-check-rdb.
+        m.delete("from_redis")
+        assert m.save()
+        expected = _stream_state(m, "s")
+        empty = m.xlen("empty")
+        assert a.stop() == 0
+        check = subprocess.run(["redis-check-rdb", os.path.join(wd, "dump.rdb")],
+                               capture_output=True, text=True, timeout=60)
+        assert "RDB looks OK" in check.stdout, check.stdout
+        b = Server(["--save", ""], workdir=wd)
+        assert _stream_state(b.client(), "s") == expected
+        assert b.client().xlen("empty") == empty == 0
+        assert b.client().type("empty") == b"stream"
+        assert b.stop() == 0
