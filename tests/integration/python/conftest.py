@@ -4,6 +4,7 @@
 # The binary comes from $MNEMO_SERVER (scripts/setup.sh sets it). Each server listens on a free
 # 127.0.0.1 port and is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in 10 s.
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +13,9 @@ import time
 
 import pytest
 import redis
+
+
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
 
 def free_port():
@@ -87,3 +91,40 @@ def r(server):
     client = server.client()
     yield client
     client.close()
+
+
+class Reference:
+    """redis-server 7.0.15 on 127.0.0.1:<port>, stopped by its PID."""
+
+    def __init__(self, args=()):
+        if not shutil.which(REDIS_SERVER):
+            pytest.fail(f"{REDIS_SERVER} is missing: scripts/setup.sh installs redis-server")
+        self.dir = tempfile.TemporaryDirectory(prefix="mnemo-reference-")
+        for _ in range(5):
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", self.dir.name, *args],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                        return
+                except OSError:
+                    time.sleep(0.02)
+            self.stop()
+        pytest.fail("redis-server did not start")
+
+    def client(self, **kwargs):
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=30, **kwargs)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.dir.cleanup()

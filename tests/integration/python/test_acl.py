@@ -19,46 +19,10 @@ import time
 import pytest
 import redis
 
-from conftest import Server, free_port
+from conftest import Reference, Server, free_port
 
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
-
-
-class Reference:
-    """redis-server 7.0.15 on 127.0.0.1:<port>, stopped by its PID."""
-
-    def __init__(self, args=()):
-        if not shutil.which(REDIS_SERVER):
-            pytest.fail(f"{REDIS_SERVER} is missing: scripts/setup.sh installs redis-server")
-        self.dir = tempfile.TemporaryDirectory(prefix="mnemo-acl-reference-")
-        for _ in range(5):
-            self.port = free_port()
-            self.proc = subprocess.Popen(
-                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", self.dir.name, *args],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                        return
-                except OSError:
-                    time.sleep(0.02)
-            self.stop()
-        pytest.fail("redis-server did not start")
-
-    def client(self, **kwargs):
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=30, **kwargs)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ import time
 import pytest
 import redis
 
-from conftest import free_port
+from conftest import Reference, free_port
 
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
@@ -448,34 +448,9 @@ def normal(argv, reply, queued=None):
 
 @pytest.fixture
 def reference():
-    if not shutil.which(REDIS_SERVER):
-        pytest.fail(f"{REDIS_SERVER} is missing: scripts/setup.sh installs Debian's redis-server")
-    workdir = tempfile.TemporaryDirectory(prefix="mnemo-reference-")
-    for _ in range(5):
-        port = free_port()
-        proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", workdir.name],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.02)
-        if proc.poll() is None:
-            break
-    else:
-        pytest.fail("redis-server did not start")
-    yield port
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    workdir.cleanup()
+    ref = Reference()
+    yield ref.port
+    ref.stop()
 
 
 def connection(port):
