@@ -12,6 +12,7 @@
 #include "mnemo/db/hash_type.h"
 #include "mnemo/db/list_type.h"
 #include "mnemo/db/set_type.h"
+#include "mnemo/db/stream_type.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/zset_type.h"
 #include "mnemo/ds/quicklist.h"
@@ -52,9 +53,12 @@ std::string Describe(const db::Object& co, bool with_encoding) {
       });
       break;
     }
-    case db::ObjType::kStream:  // not in the persistence datasets (no RDB encoding yet)
-      out += "(stream)";
+    case db::ObjType::kStream: {
+      const db::Stream& st = db::StreamSnapshot(*o);
+      out += fmt::format("len={} last={}-{} groups={}", st.length(), st.last_id().ms,
+                         st.last_id().seq, st.groups().size());
       break;
+    }
     case db::ObjType::kHash: {
       std::vector<std::string> pairs;
       db::HashForEach(*o, [&](std::string_view f, std::string_view v) {
