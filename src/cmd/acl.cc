@@ -109,6 +109,11 @@ std::string PatternString(const KeyPattern& p) {
     case kKeyWrite:
       return "%W~" + p.pattern;
     default:
+      // A read-write "*" that is not the allkeys flag (it was given as %RW~* or %R~* and %W~*,
+      // or with other patterns): Redis 7.0 prints it as "~*", which reads back as allkeys, so
+      // that ACL SAVE then ACL LOAD fails on the patterns after it. "%RW~*" reads back as what
+      // it is.
+      if (p.pattern == "*") return "%RW~*";
       return "~" + p.pattern;
   }
 }

@@ -11,6 +11,10 @@ void ClientPauseCommand(Context& ctx);
 void ClientUnpauseCommand(Context& ctx);
 void ClientReplyCommand(Context& ctx);
 void ClientNoTouchCommand(Context& ctx);
+void ClientTrackingCommand(Context& ctx);
+void ClientCachingCommand(Context& ctx);
+void ClientGetredirCommand(Context& ctx);
+void ClientTrackinginfoCommand(Context& ctx);
 void ResetCommand(Context& ctx);
 
 }  // namespace mnemo::cmd

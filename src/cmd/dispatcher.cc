@@ -44,9 +44,11 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   keyspace_.changes().AddListener(this);
   keyspace_.changes().AddListener(&notifier_);
   keyspace_.changes().AddListener(&blocking_);
+  keyspace_.changes().AddListener(&tracking_);
 }
 
 Dispatcher::~Dispatcher() {
+  keyspace_.changes().RemoveListener(&tracking_);
   keyspace_.changes().RemoveListener(&blocking_);
   keyspace_.changes().RemoveListener(&notifier_);
   keyspace_.changes().RemoveListener(this);
@@ -143,6 +145,7 @@ void Dispatcher::Reject(Client& client, Entry* entry, protocol::ReplyBuilder& re
 void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
                          protocol::ReplyBuilder& reply) {
   MNEMO_ASSERT(!argv.empty());
+  tracking_.BeginCommand(client);
   auto it = index_.find(ToLower(argv[0]));
   if (it == index_.end()) {
     Reject(client, nullptr, reply,
@@ -193,6 +196,9 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, protocol::kErrReplicaKeyspace);
     return;
   }
+  // Client-side caching: invalidations for this client wait for its reply (the server sends
+  // them after writing it), and the table is brought back under tracking-table-max-keys.
+  if (tracking_.total_keys() > 0) tracking_.LimitKeys();
   const int64_t now = UnixTimeMs();
   keyspace_.set_now_ms(now);
   // The LRU tick (250 ms) is finer than a 10 Hz cron could keep up to date.
@@ -233,6 +239,8 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   changes.BeginUnit();
   Call(*entry, client, argv, reply);
   changes.EndUnit();
+  // CLIENT CACHING's choice lasts for one command or transaction (and CLIENT commands).
+  tracking_.AfterCommand(client, entry->parent != nullptr && entry->parent->spec->name == "client");
   // Clients blocked on keys this command (or EXEC's queue) made ready are served now, each as
   // an execution unit of its own, before any other client's command.
   if (blocking_.has_ready()) ServeBlocked();
@@ -265,11 +273,15 @@ bool Dispatcher::Rerun(Client& c) {
   protocol::ReplyBuilder& out = c.link->Output();
   db::Changes& changes = keyspace_.changes();
   keyspace_.set_now_ms(UnixTimeMs());
+  Client* const running = tracking_.current();
+  tracking_.set_current(&c);
   changes.BeginUnit();
   Call(*entry, c, argv, out);
   changes.EndUnit();
+  tracking_.set_current(running);
   c.db = saved_db;
   if (c.blocked.reblocked) return true;
+  tracking_.FlushPending(c);
   c.link->OutputAdded();
   return false;
 }
@@ -351,6 +363,7 @@ void Dispatcher::ForgetClient(Client& c) {
   pubsub_.Forget(c);
   blocking_.Remove(c);
   monitors_.Remove(c);
+  tracking_.Disable(c);
 }
 
 void Context::Block(std::span<const std::string_view> keys, int64_t deadline_ms,
@@ -435,6 +448,11 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
   Context ctx{argv, client, reply, keyspace_, server_, *this, frame};
   spec.handler(ctx);
   const auto elapsed_ns = static_cast<uint64_t>(MonotonicNs() - start);
+  // Client-side caching remembers what a tracking client read (Redis call(): the keys of
+  // read-only commands, for the client that sent them).
+  if ((spec.flags & kReadOnly) && client.tracking.on) {
+    tracking_.RememberKeys(client, spec, argv);
+  }
   // Propagate the effect (Redis call(): a command that moved the dirty counter goes to the AOF
   // and the replicas as it was called, unless its handler said otherwise).
   if (changes.propagating() && !frame.prevent && (frame.force || changes.dirty() != dirty_before)) {

@@ -661,6 +661,11 @@ constexpr ConfigParam kParams[] = {
     {"notify-keyspace-events", "", 0, "",
      "Keyspace events published as pub/sub messages (letters K E g $ l s h z x e t m d n A).",
      SetNotifyEvents, GetNotifyEvents},
+    {"tracking-table-max-keys", "", 0, "1000000",
+     "Client-side caching remembers at most this many keys (0: no limit); past it, keys are "
+     "dropped and their clients told to forget them.",
+     SetInt<&ServerConfig::tracking_table_max_keys, 0, kLongMax>,
+     GetInt<&ServerConfig::tracking_table_max_keys>},
     // ---- HyperLogLog ----
     {"hll-sparse-max-bytes", "", 0, "3000",
      "A HyperLogLog stays sparse up to this many bytes (then dense: 12304 bytes).",

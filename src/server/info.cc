@@ -97,7 +97,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("client_recent_max_input_buffer", max_in);
     line("client_recent_max_output_buffer", max_out);
     line("blocked_clients", dispatcher_.blocking().blocked_clients());
-    line("tracking_clients", 0);
+    line("tracking_clients", dispatcher_.tracking().clients());
     line("clients_in_timeout_table", dispatcher_.blocking().clients_with_deadline());
     line("total_blocking_keys", dispatcher_.blocking().blocking_keys());
     line("total_blocking_keys_on_nokey", 0);
@@ -243,9 +243,9 @@ std::string Server::InfoSection(std::string_view name) {
     line("active_defrag_key_misses", 0);
     line("total_active_defrag_time", 0);
     line("current_active_defrag_time", 0);
-    line("tracking_total_keys", 0);
-    line("tracking_total_items", 0);
-    line("tracking_total_prefixes", 0);
+    line("tracking_total_keys", dispatcher_.tracking().total_keys());
+    line("tracking_total_items", dispatcher_.tracking().total_items());
+    line("tracking_total_prefixes", dispatcher_.tracking().total_prefixes());
     line("unexpected_error_replies", 0);
     line("total_error_replies", dispatcher_.total_error_replies());
     line("dump_payload_sanitizations", 0);

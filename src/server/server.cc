@@ -194,6 +194,15 @@ Server::Server(ServerConfig config, std::string config_file)
     if (r == db::Evictor::Result::kRunning) StartEvictionProc();
     return r != db::Evictor::Result::kFail;
   });
+  // BCAST invalidations collected during a batch of commands go out once, after it (Redis
+  // sends them before the event loop sleeps).
+  dispatcher_.tracking().set_wakeup([this] {
+    asio::post(io_, [this] {
+      if (shutting_down_) return;
+      dispatcher_.tracking().Broadcast();
+      FlushPendingOutput();
+    });
+  });
   stats_.start_time_ms = UnixTimeMs();
   // At start the dataset counts as saved (Redis initServer sets lastsave to now).
   persistence_.lastsave_s = stats_.start_time_ms / 1000;
@@ -239,6 +248,7 @@ Server::~Server() {
 // Settings the connections and the dispatcher read on every request.
 void Server::ApplyLimits() {
   dispatcher_.set_latency_tracking(config_.latency_tracking);
+  dispatcher_.tracking().set_max_keys(static_cast<size_t>(config_.tracking_table_max_keys));
   dispatcher_.slowlog().set_threshold_us(config_.slowlog_log_slower_than);
   dispatcher_.slowlog().set_max_len(static_cast<size_t>(config_.slowlog_max_len));
   dispatcher_.latency_monitor().set_threshold_ms(config_.latency_monitor_threshold);
@@ -443,6 +453,11 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
       s->client.reply_mode = cmd::Client::ReplyMode::kOn;
     }
   }
+  // Invalidations of keys this client's own command changed follow its reply (and are not
+  // replies: CLIENT REPLY OFF does not drop them).
+  cmd::Tracking& tracking = dispatcher_.tracking();
+  tracking.FlushPending(s->client);
+  tracking.set_current(nullptr);
   // The peak after each command, before the eviction that runs before the next one (Redis 7
   // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
   const size_t used = mem::UsedMemory();
@@ -536,6 +551,7 @@ void Server::Cron() {
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   SampleStats(now);
   ClientsCron(now);
+  if (dispatcher_.tracking().total_keys() > 0) dispatcher_.tracking().LimitKeys();
   EvictClientsIfNeeded();
   // While CLIENT PAUSE holds writes back, neither expiry nor eviction deletes anything (a
   // replica or the AOF would see deletions the clients were promised would not happen).
@@ -646,9 +662,12 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   // Redis's letters in its order; "N" only when no flag is set.
   std::string flags;
   if (cl.monitor) flags += 'O';
-  if (cl.blocked.active) flags += 'b';
   if (cl.subs.any()) flags += 'P';
   if (cl.multi.active) flags += 'x';
+  if (cl.blocked.active) flags += 'b';
+  if (cl.tracking.on) flags += 't';
+  if (cl.tracking.broken_redirect) flags += 'R';
+  if (cl.tracking.bcast) flags += 'B';
   if (cl.watch_touched) flags += 'd';
   if (cl.close_after_reply) flags += 'c';
   if (cl.no_evict) flags += 'e';
@@ -658,12 +677,13 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} "
       "multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} "
-      "tot-mem={} events=r{} cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+      "tot-mem={} events=r{} cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
       cl.id, c.peer(), c.local(), c.fd(), cl.name, (now_ms - cl.created_ms) / 1000,
       (now_ms - cl.last_interaction_ms) / 1000, flags, cl.db, cl.subs.channels.size(),
       cl.subs.patterns.size(), cl.subs.shard_channels.size(), multi, c.query_buffer_used(),
       c.query_buffer_free(), cl.MultiBytes(), c.output_memory(), obl, obl, c.output_memory(),
-      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, UserName(cl), c.reply().resp(),
+      ClientMemory(c), c.writing() ? "w" : "", cl.last_command, UserName(cl),
+      cl.tracking.on ? static_cast<int64_t>(cl.tracking.redirect) : int64_t{-1}, c.reply().resp(),
       cl.lib_name, cl.lib_ver);
 }
 

@@ -127,6 +127,20 @@ struct Client {
   bool postponed = false;  // waiting for CLIENT PAUSE to end
   bool monitor = false;    // MONITOR: receives a line per command (cmd/monitor.h)
 
+  // CLIENT TRACKING (cmd/tracking.h).
+  struct TrackingState {
+    bool on = false;
+    bool bcast = false;
+    bool optin = false;
+    bool optout = false;
+    bool noloop = false;
+    bool caching = false;          // CLIENT CACHING yes/no given for the next command
+    bool broken_redirect = false;  // the redirect target has disconnected
+    uint64_t redirect = 0;         // client id; 0: none
+    std::vector<std::string> prefixes;  // BCAST prefixes
+  };
+  TrackingState tracking;
+
   ClientLink* link = nullptr;  // null for clients without a connection
   BlockedState blocked;
   Subscriptions subs;

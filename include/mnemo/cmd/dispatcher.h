@@ -26,6 +26,7 @@
 #include "mnemo/cmd/monitor.h"
 #include "mnemo/cmd/pubsub.h"
 #include "mnemo/cmd/slowlog.h"
+#include "mnemo/cmd/tracking.h"
 
 namespace mnemo::cmd {
 
@@ -111,6 +112,9 @@ class Dispatcher : private db::ChangeListener {
   // ---- clients that wait and listen ----
   PubSub& pubsub() { return pubsub_; }
   Blocking& blocking() { return blocking_; }
+  // Client-side caching (CLIENT TRACKING).
+  Tracking& tracking() { return tracking_; }
+  const Tracking& tracking() const { return tracking_; }
   // Times out blocked clients whose deadline has passed (the server's timer calls it).
   void ExpireBlocked(int64_t now_ms);
   // CLIENT UNBLOCK: unblocks `c` with its timeout reply, or with -UNBLOCKED when `error`.
@@ -204,6 +208,7 @@ class Dispatcher : private db::ChangeListener {
   PubSub pubsub_;
   KeyspaceNotifier notifier_{pubsub_};
   Blocking blocking_;
+  Tracking tracking_{server_};
   Monitors monitors_;
   SlowLog slowlog_;
   LatencyMonitor latency_monitor_;

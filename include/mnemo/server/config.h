@@ -95,6 +95,7 @@ struct ServerConfig {
   // ---- observability ----
   int64_t slowlog_log_slower_than = 10000;  // microseconds; -1: off, 0: every command
   int64_t slowlog_max_len = 128;
+  int64_t tracking_table_max_keys = 1000000;
   int64_t latency_monitor_threshold = 0;  // milliseconds; 0: off
   // Everything the db layer obeys (encodings, lazy free, maxmemory and eviction, expiry).
   db::Options db;
