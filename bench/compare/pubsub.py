@@ -94,7 +94,6 @@ def publisher(port, seconds, result):
     window = 256
     batch = frame * window
     sent = replies = 0
-    buf = b""
     end = time.monotonic() + seconds
     s.sendall(batch)
     sent += window
