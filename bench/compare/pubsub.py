@@ -9,19 +9,34 @@
    "ping" and blocks on "pong", A answers on "pong", and so on. Prints round trips per second
    (target: Mnemo >= Redis).
 
+For both it also prints the server process's CPU time (user + system, from /proc) per delivered
+message and per round trip: on a busy machine the rates swing, the CPU cost much less.
+
 Both servers run with client-output-buffer-limit pubsub 0 0 0, so slow subscribers are measured,
 not disconnected. The clients are Python; each run uses the same clients for both servers and
 the machine is shared: read the ratio, not the absolute numbers.
 
-Usage: bench/compare/pubsub.py [--subscribers 50] [--seconds 5] [--rounds 20000]
+Each measure runs --repeat times, alternating the servers, and the median is printed (the
+machine is shared and a single run swings by tens of percent).
+
+Usage: bench/compare/pubsub.py [--subscribers 50] [--seconds 3] [--rounds 20000] [--repeat 3]
 """
+import statistics
 import argparse
 import multiprocessing as mp
+import os
 import select
 import socket
 import time
 
 from servers import Pair, table
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def encode(*args):
@@ -173,23 +188,42 @@ def ping_pong(port, rounds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--rounds", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     limit = ["--client-output-buffer-limit", "pubsub 0 0 0"]
     with Pair(limit) as p:
         print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
-        rate, published = {}, {}
-        for s in p.both():
-            rate[s.name], published[s.name] = fanout(s.port, args.subscribers, args.seconds)
-        rows = [[f"1 publisher, {args.subscribers} subscribers: messages delivered/s",
-                 f"{rate['mnemo']:.0f}", f"{rate['redis']:.0f}",
-                 f"{rate['mnemo'] / rate['redis']:.3f}"],
-                ["  (PUBLISH calls in the run)", published["mnemo"], published["redis"], ""]]
-        rtt = {s.name: ping_pong(s.port, args.rounds) for s in p.both()}
-        rows.append([f"BLPOP/RPUSH ping-pong: round trips/s ({args.rounds})",
-                     f"{rtt['mnemo']:.0f}", f"{rtt['redis']:.0f}",
-                     f"{rtt['mnemo'] / rtt['redis']:.3f}"])
+        rate = {"mnemo": [], "redis": []}
+        rtt = {"mnemo": [], "redis": []}
+        # The server's own CPU time per unit of work: less sensitive to a busy machine than rates.
+        cpu_msg = {"mnemo": [], "redis": []}
+        cpu_rtt = {"mnemo": [], "redis": []}
+        for i in range(args.repeat):
+            # Alternate which server goes first.
+            order = p.both() if i % 2 == 0 else list(reversed(p.both()))
+            for s in order:
+                before = cpu_seconds(s.proc.pid)
+                r, published = fanout(s.port, args.subscribers, args.seconds)
+                cpu_msg[s.name].append((cpu_seconds(s.proc.pid) - before) * 1e9 /
+                                       (published * args.subscribers))
+                rate[s.name].append(r)
+            for s in order:
+                before = cpu_seconds(s.proc.pid)
+                rtt[s.name].append(ping_pong(s.port, args.rounds))
+                cpu_rtt[s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / args.rounds)
+        rows = []
+        for label, runs, fmt in [
+                (f"1 publisher, {args.subscribers} subscribers: messages delivered/s", rate, ".0f"),
+                ("  server CPU per delivered message (ns)", cpu_msg, ".0f"),
+                (f"BLPOP/RPUSH ping-pong: round trips/s ({args.rounds} per run)", rtt, ".0f"),
+                ("  server CPU per round trip (us)", cpu_rtt, ".1f")]:
+            m, r = statistics.median(runs["mnemo"]), statistics.median(runs["redis"])
+            rows.append([label, f"{m:{fmt}}", f"{r:{fmt}}", f"{m / r:.3f}"])
+            rows.append([f"    runs (median of {args.repeat})",
+                         " ".join(f"{x:{fmt}}" for x in runs["mnemo"]),
+                         " ".join(f"{x:{fmt}}" for x in runs["redis"]), ""])
         table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])
 
 
