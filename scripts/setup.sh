@@ -17,7 +17,8 @@ PACKAGES=(
   build-essential cmake pkg-config
   libjemalloc-dev libasio-dev libfmt-dev libspdlog-dev libsodium-dev liblzf-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
-  redis-tools redis-server python3 python3-redis python3-pytest
+  redis-tools redis-server python3 python3-redis python3-pytest python3-rq python3-celery
+  python3-limits
   systemd libssl-dev openssl clang libclang-rt-14-dev
 )
 

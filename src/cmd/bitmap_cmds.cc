@@ -178,8 +178,9 @@ void SetbitCommand(Context& ctx) {
   } else {
     p[byte] &= static_cast<uint8_t>(~mask);
   }
-  // Announced even when the bit already had that value, as Redis does.
-  ctx.Changed(ctx.arg(1), db::kNotifyString, "setbit");
+  // Announced when the string was created or grew or the bit changed (Redis 7.0): setting a
+  // bit to the value it has changes nothing.
+  if (w->grew || old != (*on != 0)) ctx.Changed(ctx.arg(1), db::kNotifyString, "setbit");
   ctx.reply.Integer(old ? 1 : 0);
 }
 

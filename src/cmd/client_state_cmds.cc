@@ -78,7 +78,7 @@ void ClientReplyCommand(Context& ctx) {
     ctx.client.reply_mode = Client::ReplyMode::kOff;
   } else if (EqualsIgnoreCase(ctx.arg(2), "SKIP")) {
     if (ctx.client.reply_mode != Client::ReplyMode::kOff) {
-      ctx.client.reply_mode = Client::ReplyMode::kSkip;
+      ctx.client.reply_mode = Client::ReplyMode::kSkipNext;
     }
   } else {
     ctx.reply.Error(protocol::kErrSyntax);

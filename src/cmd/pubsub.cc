@@ -126,14 +126,22 @@ void PubSub::Forget(Client& c) {
 }
 
 void PubSub::Deliver(Client& c, std::string_view kind, const std::string* pattern,
-                     std::string_view channel, std::string_view message) {
+                     std::string_view channel, std::string_view message,
+                     std::string (&frames)[2]) {
   if (c.link == nullptr) return;
   protocol::ReplyBuilder& out = c.link->Output();
-  out.PushHeader(pattern != nullptr ? 4 : 3);
-  out.Bulk(kind);
-  if (pattern != nullptr) out.Bulk(*pattern);
-  out.Bulk(channel);
-  out.Bulk(message);
+  std::string& frame = frames[out.resp() == 3 ? 1 : 0];
+  if (frame.empty()) {
+    protocol::ReplyBuilder b;
+    b.set_resp(out.resp());
+    b.PushHeader(pattern != nullptr ? 4 : 3);
+    b.Bulk(kind);
+    if (pattern != nullptr) b.Bulk(*pattern);
+    b.Bulk(channel);
+    b.Bulk(message);
+    frame.swap(b.buffer());
+  }
+  out.Raw(frame);
   c.link->OutputAdded();
 }
 
@@ -144,8 +152,9 @@ size_t PubSub::Publish(std::string_view channel, std::string_view message, bool 
   if (auto it = table.find(key); it != table.end()) {
     // A copy: delivering may close a client (output limits), which unsubscribes it.
     const std::vector<Client*> subscribers = it->second;
+    std::string frames[2];
     for (Client* c : subscribers) {
-      Deliver(*c, shard ? "smessage" : "message", nullptr, channel, message);
+      Deliver(*c, shard ? "smessage" : "message", nullptr, channel, message, frames);
       ++receivers;
     }
   }
@@ -155,9 +164,16 @@ size_t PubSub::Publish(std::string_view channel, std::string_view message, bool 
     if (!GlobMatch(pattern, channel)) continue;
     for (Client* c : clients) matched.emplace_back(&pattern, c);
   }
+  // The clients of one pattern are next to each other: one frame per pattern.
+  std::string frames[2];
+  std::string p;
   for (const auto& [pattern, c] : matched) {
-    const std::string p = *pattern;  // the table may change while delivering
-    Deliver(*c, "pmessage", &p, channel, message);
+    if (p != *pattern) {
+      p = *pattern;  // a copy: the table may change while delivering
+      frames[0].clear();
+      frames[1].clear();
+    }
+    Deliver(*c, "pmessage", &p, channel, message, frames);
     ++receivers;
   }
   return receivers;

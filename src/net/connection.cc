@@ -293,6 +293,16 @@ bool Connection::CheckOutputLimits() {
     Close();
     return false;
   }
+  if (close_asap_ || OverOutputLimits()) {
+    Close();
+    return false;
+  }
+  return true;
+}
+
+// Logs and counts the disconnection when the pending output is past the hard limit, or past
+// the soft limit for longer than its seconds.
+bool Connection::OverOutputLimits() {
   const size_t pending = output_pending();
   const OutputLimit& limit = limits_->output[static_cast<int>(output_class_)];
   if (limit.hard > 0 && pending > limit.hard) {
@@ -301,8 +311,7 @@ bool Connection::CheckOutputLimits() {
         "limits.",
         id_, peer_);
     ++stats_->output_buffer_limit_disconnections;
-    Close();
-    return false;
+    return true;
   }
   if (limit.soft > 0 && pending > limit.soft) {
     const int64_t now = UnixTimeMs();
@@ -313,13 +322,26 @@ bool Connection::CheckOutputLimits() {
           "buffer limits.",
           id_, peer_);
       ++stats_->output_buffer_limit_disconnections;
-      Close();
-      return false;
+      return true;
     }
   } else {
     soft_limit_since_ms_ = 0;
   }
-  return true;
+  return false;
+}
+
+Connection::QueuedOutput Connection::AcceptQueuedOutput() {
+  if (closed_) return QueuedOutput::kDropped;
+  QueuedOutput result = QueuedOutput::kDropped;
+  if (!close_asap_) {
+    if (!OverOutputLimits()) return QueuedOutput::kAccepted;
+    close_asap_ = true;
+    result = QueuedOutput::kClose;
+  }
+  // While the connection runs its own commands a reply may be half built (deferred headers
+  // point into the buffer): it is dropped when the batch ends and the connection closes.
+  if (!processing_) std::string().swap(reply_.buffer());
+  return result;
 }
 
 void Connection::Flush() {

@@ -31,7 +31,13 @@ struct Server::Session : net::ConnectionState, cmd::ClientLink {
   Session(Server* s, net::Connection* c) : server(s), conn(c) { client.link = this; }
 
   protocol::ReplyBuilder& Output() override { return conn->reply(); }
-  void OutputAdded() override { server->QueueOutput(*conn); }
+  void OutputAdded() override {
+    switch (conn->AcceptQueuedOutput()) {
+      case net::Connection::QueuedOutput::kAccepted: server->QueueOutput(*conn); break;
+      case net::Connection::QueuedOutput::kClose: server->QueueClose(*conn); break;
+      case net::Connection::QueuedOutput::kDropped: break;
+    }
+  }
   void Suspend(bool retry_current) override { conn->Suspend(retry_current); }
   void Resume() override { conn->Resume(); }
   void SetPubSubClass(bool pubsub) override {
@@ -442,16 +448,16 @@ bool Server::OnOpen(net::Connection& c) {
 void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
   auto* s = static_cast<Session*>(c.state());
   // CLIENT REPLY OFF/SKIP: the command runs, its reply is dropped (messages pushed by other
-  // clients' commands are not affected).
-  const cmd::Client::ReplyMode mode = s->client.reply_mode;
+  // clients' commands are not affected). The mode after the command decides, as Redis checks
+  // its flags when the reply is added: CLIENT REPLY ON answers +OK even from OFF or SKIP, and
+  // OFF and SKIP have no reply of their own.
+  using ReplyMode = cmd::Client::ReplyMode;
+  if (s->client.reply_mode == ReplyMode::kSkipNext) s->client.reply_mode = ReplyMode::kSkip;
   const size_t reply_start = c.reply().size();
   dispatcher_.Execute(s->client, argv, c.reply());
-  if (mode != cmd::Client::ReplyMode::kOn) {
+  if (s->client.reply_mode != ReplyMode::kOn) {
     c.reply().buffer().resize(reply_start);
-    if (mode == cmd::Client::ReplyMode::kSkip &&
-        s->client.reply_mode == cmd::Client::ReplyMode::kSkip) {
-      s->client.reply_mode = cmd::Client::ReplyMode::kOn;
-    }
+    if (s->client.reply_mode == ReplyMode::kSkip) s->client.reply_mode = ReplyMode::kOn;
   }
   // Invalidations of keys this client's own command changed follow its reply (and are not
   // replies: CLIENT REPLY OFF does not drop them).

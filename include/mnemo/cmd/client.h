@@ -120,8 +120,10 @@ struct Client {
   bool in_exec = false;        // EXEC is running this client's queued commands
   bool in_script = false;      // a script is running commands on behalf of this client
 
-  // CLIENT REPLY: kOff suppresses every reply, kSkip the next command's.
-  enum class ReplyMode : uint8_t { kOn, kOff, kSkip };
+  // CLIENT REPLY: kOff suppresses every reply; CLIENT REPLY SKIP sets kSkipNext, which becomes
+  // kSkip for the next command, whose reply is suppressed (Redis's CLIENT_REPLY_SKIP_NEXT and
+  // CLIENT_REPLY_SKIP: SKIP SKIP skips the command after the second SKIP).
+  enum class ReplyMode : uint8_t { kOn, kOff, kSkip, kSkipNext };
   ReplyMode reply_mode = ReplyMode::kOn;
   bool no_touch = false;   // CLIENT NO-TOUCH: commands leave LRU/LFU data alone
   bool postponed = false;  // waiting for CLIENT PAUSE to end

@@ -74,8 +74,10 @@ class PubSub {
   static size_t CountFor(const Client& c, ChannelKind kind);
   static void Confirm(protocol::ReplyBuilder& reply, std::string_view what,
                       const std::string_view* name, size_t count);
+  // `frames` caches the message's bytes in RESP2 ([0]) and RESP3 ([1]): built for the first
+  // subscriber that speaks each, copied for the others.
   void Deliver(Client& c, std::string_view kind, const std::string* pattern,
-               std::string_view channel, std::string_view message);
+               std::string_view channel, std::string_view message, std::string (&frames)[2]);
 
   Table channels_;
   Table patterns_;

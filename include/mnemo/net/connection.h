@@ -126,6 +126,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // after the output buffer limits are checked. A connection in the middle of handling its own
   // requests writes at the end of its batch instead.
   void SendQueuedOutput();
+  // Output added by another connection's command (a published message, a wake-up): checks the
+  // output buffer limits at once, as Redis does on every addition, so that a publisher's
+  // pipeline cannot fill a subscriber far past its limit before the end of the batch. Past a
+  // limit the connection is marked to close and drops what it has and what is added later
+  // (Redis's CLIENT_CLOSE_ASAP); the caller closes it on the next loop turn when told kClose.
+  enum class QueuedOutput : uint8_t { kAccepted, kClose, kDropped };
+  QueuedOutput AcceptQueuedOutput();
 
   // Which client-output-buffer-limit class applies (a subscriber's is pubsub's).
   void set_output_class(OutputClass c) { output_class_ = c; }
@@ -181,6 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Flush();
   void OnWritten(const asio::error_code& ec, size_t n);
   bool CheckOutputLimits();
+  bool OverOutputLimits();
   void EnsureReadSpace();
   void ReleaseIdleBuffers();
 
@@ -214,6 +222,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool processing_ = false;
   bool close_after_reply_ = false;
   bool closed_ = false;
+  bool close_asap_ = false;  // past an output limit: dropping output, closing next turn
   bool suspended_ = false;
   bool retry_current_ = false;
   OutputClass output_class_ = OutputClass::kNormal;

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""pubsub.py: pub/sub fan-out and blocking-pop ping-pong, Mnemo against Redis in one run (issue 10).
+
+1. One publisher and 50 subscribers on one channel: the publisher pipelines PUBLISH (a window of
+   256 in flight, 16-byte payloads) for --seconds; the subscribers (one process, raw sockets,
+   epoll) count the messages they receive. Prints messages delivered per second (counted on the
+   subscriber side) for each server and the ratio (target: Mnemo >= Redis).
+2. BLPOP/RPUSH ping-pong between two clients (two processes): A blocks on "ping", B pushes to
+   "ping" and blocks on "pong", A answers on "pong", and so on. Prints round trips per second
+   (target: Mnemo >= Redis).
+
+For both it also prints the server process's CPU time (user + system, from /proc) per delivered
+message and per round trip: on a busy machine the rates swing, the CPU cost much less.
+
+Both servers run with client-output-buffer-limit pubsub 0 0 0, so slow subscribers are measured,
+not disconnected. The clients are Python; each run uses the same clients for both servers and
+the machine is shared: read the ratio, not the absolute numbers.
+
+Each measure runs --repeat times, alternating the servers, and the median is printed (the
+machine is shared and a single run swings by tens of percent).
+
+Usage: bench/compare/pubsub.py [--subscribers 50] [--seconds 3] [--rounds 20000] [--repeat 3]
+"""
+import statistics
+import argparse
+import multiprocessing as mp
+import os
+import select
+import socket
+import time
+
+from servers import Pair, table
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def connect(port):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+MARK = b"$7\r\nmessage\r\n"
+
+
+def subscribers(port, n, ready, stop, result):
+    socks = [connect(port) for _ in range(n)]
+    for s in socks:
+        s.sendall(encode("SUBSCRIBE", "bench"))
+    for s in socks:
+        data = b""
+        while not data.endswith(b":1\r\n"):
+            data += s.recv(4096)
+    ready.set()
+    ep = select.epoll()
+    by_fd = {}
+    for s in socks:
+        s.setblocking(False)
+        ep.register(s.fileno(), select.EPOLLIN)
+        by_fd[s.fileno()] = [s, b""]
+    count = 0
+    first = last = None
+    quiet_since = None
+    while True:
+        events = ep.poll(0.05)
+        now = time.monotonic()
+        if not events:
+            if stop.is_set():
+                quiet_since = quiet_since or now
+                if now - quiet_since > 0.3:
+                    break
+            continue
+        quiet_since = None
+        for fd, _ in events:
+            entry = by_fd[fd]
+            try:
+                data = entry[0].recv(1 << 18)
+            except BlockingIOError:
+                continue
+            # A message's marker may be cut by a chunk boundary: keep the tail.
+            buf = entry[1] + data
+            c = buf.count(MARK)
+            count += c
+            if c:
+                first = first or now
+                last = now
+            entry[1] = buf[-(len(MARK) - 1):]
+    result.put((count, (last - first) if first and last and last > first else 0.0))
+    for s in socks:
+        s.close()
+
+
+def publisher(port, seconds, result):
+    s = connect(port)
+    frame = encode("PUBLISH", "bench", "0123456789abcdef")
+    window = 256
+    batch = frame * window
+    sent = replies = 0
+    end = time.monotonic() + seconds
+    s.sendall(batch)
+    sent += window
+    while time.monotonic() < end:
+        data = s.recv(1 << 16)
+        got = data.count(b"\n")
+        replies += got
+        # Keep about two windows in flight.
+        while sent - replies < 2 * window:
+            s.sendall(batch)
+            sent += window
+    while replies < sent:
+        replies += s.recv(1 << 16).count(b"\n")
+    s.close()
+    result.put(sent)
+
+
+def fanout(port, n, seconds):
+    ctx = mp.get_context("fork")
+    ready, stop, res_sub, res_pub = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
+    sub = ctx.Process(target=subscribers, args=(port, n, ready, stop, res_sub))
+    sub.start()
+    assert ready.wait(30), "subscribers did not start"
+    pub = ctx.Process(target=publisher, args=(port, seconds, res_pub))
+    pub.start()
+    published = res_pub.get(timeout=seconds + 120)
+    stop.set()
+    count, elapsed = res_sub.get(timeout=120)
+    pub.join()
+    sub.join()
+    assert count == published * n, f"delivered {count}, expected {published} x {n}"
+    return count / elapsed, published
+
+
+def pong_side(port, rounds, ready):
+    s = connect(port)
+    ping = encode("BLPOP", "ping", "0")
+    pong = encode("RPUSH", "pong", "x")
+    ready.set()
+    buf = b""
+    for _ in range(rounds):
+        s.sendall(ping)
+        # BLPOP answer: *2\r\n$4\r\nping\r\n$1\r\nx\r\n (5 lines).
+        while buf.count(b"\n") < 5:
+            buf += s.recv(4096)
+        buf = buf.split(b"\n", 5)[5]
+        s.sendall(pong)
+        while buf.count(b"\n") < 1:
+            buf += s.recv(4096)
+        buf = buf.split(b"\n", 1)[1]
+    s.close()
+
+
+def ping_pong(port, rounds):
+    ctx = mp.get_context("fork")
+    ready = ctx.Event()
+    other = ctx.Process(target=pong_side, args=(port, rounds, ready))
+    other.start()
+    ready.wait(10)
+    s = connect(port)
+    ping = encode("RPUSH", "ping", "x")
+    wait = encode("BLPOP", "pong", "0")
+    buf = b""
+    start = time.monotonic()
+    for _ in range(rounds):
+        s.sendall(ping + wait)
+        # RPUSH reply (1 line) then BLPOP reply (5 lines).
+        while buf.count(b"\n") < 6:
+            buf += s.recv(4096)
+        buf = buf.split(b"\n", 6)[6]
+    elapsed = time.monotonic() - start
+    other.join()
+    s.close()
+    return rounds / elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subscribers", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--rounds", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    limit = ["--client-output-buffer-limit", "pubsub 0 0 0"]
+    with Pair(limit) as p:
+        print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
+        rate = {"mnemo": [], "redis": []}
+        rtt = {"mnemo": [], "redis": []}
+        # The server's own CPU time per unit of work: less sensitive to a busy machine than rates.
+        cpu_msg = {"mnemo": [], "redis": []}
+        cpu_rtt = {"mnemo": [], "redis": []}
+        for i in range(args.repeat):
+            # Alternate which server goes first.
+            order = p.both() if i % 2 == 0 else list(reversed(p.both()))
+            for s in order:
+                before = cpu_seconds(s.proc.pid)
+                r, published = fanout(s.port, args.subscribers, args.seconds)
+                cpu_msg[s.name].append((cpu_seconds(s.proc.pid) - before) * 1e9 /
+                                       (published * args.subscribers))
+                rate[s.name].append(r)
+            for s in order:
+                before = cpu_seconds(s.proc.pid)
+                rtt[s.name].append(ping_pong(s.port, args.rounds))
+                cpu_rtt[s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / args.rounds)
+        rows = []
+        for label, runs, fmt in [
+                (f"1 publisher, {args.subscribers} subscribers: messages delivered/s", rate, ".0f"),
+                ("  server CPU per delivered message (ns)", cpu_msg, ".0f"),
+                (f"BLPOP/RPUSH ping-pong: round trips/s ({args.rounds} per run)", rtt, ".0f"),
+                ("  server CPU per round trip (us)", cpu_rtt, ".1f")]:
+            m, r = statistics.median(runs["mnemo"]), statistics.median(runs["redis"])
+            rows.append([label, f"{m:{fmt}}", f"{r:{fmt}}", f"{m / r:.3f}"])
+            rows.append([f"    runs (median of {args.repeat})",
+                         " ".join(f"{x:{fmt}}" for x in runs["mnemo"]),
+                         " ".join(f"{x:{fmt}}" for x in runs["redis"]), ""])
+        table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])
+
+
+if __name__ == "__main__":
+    main()
