@@ -324,6 +324,7 @@ bool Connection::CheckOutputLimits() {
 
 void Connection::Flush() {
   if (writing_ || closed_) return;
+  if (reply_.size() > 0 && handler_->HoldOutput(*this)) return;
   if (reply_.size() == 0) {
     if (close_after_reply_) Close();
     return;

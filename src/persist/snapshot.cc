@@ -10,6 +10,8 @@
 #include "mnemo/base/assert.h"
 #include "mnemo/base/clock.h"
 #include "mnemo/mem/zmalloc.h"
+#include "mnemo/persist/aof.h"
+#include "mnemo/persist/dump.h"
 #include "mnemo/persist/rdb_file.h"
 
 namespace mnemo::persist {
@@ -44,13 +46,21 @@ Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file,
       file_(std::move(file)),
       options_(options),
       writer_(file_.get(), RdbWriterOptions{options.compression}) {
-  // The header and AUX fields as a synchronous save writes them (WriteKeyspace).
-  writer_.WriteHeader();
-  writer_.WriteAux("redis-ver", options_.redis_version);
-  writer_.WriteAux("redis-bits", int64_t{64});
-  writer_.WriteAux("ctime", UnixTimeMs() / 1000);
-  writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
-  writer_.WriteAux("aof-base", int64_t{0});
+  if (options_.commands) {
+    if (options_.timestamp) {
+      std::string ts;
+      AppendAofTimestamp(&ts, UnixTimeMs() / 1000);
+      writer_.WriteRaw(ts.data(), ts.size());
+    }
+  } else {
+    // The header and AUX fields as a synchronous save writes them (WriteKeyspace).
+    writer_.WriteHeader();
+    writer_.WriteAux("redis-ver", options_.redis_version);
+    writer_.WriteAux("redis-bits", int64_t{64});
+    writer_.WriteAux("ctime", UnixTimeMs() / 1000);
+    writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
+    writer_.WriteAux("aof-base", int64_t{options_.aof_base ? 1 : 0});
+  }
   const int n = ks_.num_dbs();
   walks_.resize(static_cast<size_t>(n));
   resized_.assign(static_cast<size_t>(n), false);
@@ -82,6 +92,12 @@ void Snapshot::Uninstall() {
 
 void Snapshot::WriteOne(int db_index, db::Object* o) {
   const DbWalk& w = walks_[static_cast<size_t>(db_index)];
+  if (options_.commands) {
+    WriteOneAsCommands(w.origin, o);
+    o->set_snapshot_mark(epoch_);
+    ++progress_.keys_written;
+    return;
+  }
   if (w.origin != selected_) {
     writer_.WriteSelectDb(w.origin);
     selected_ = w.origin;
@@ -96,6 +112,27 @@ void Snapshot::WriteOne(int db_index, db::Object* o) {
   writer_.WriteKey(*o, MetaOf(*o, ks_));
   o->set_snapshot_mark(epoch_);
   ++progress_.keys_written;
+}
+
+void Snapshot::WriteOneAsCommands(int origin, db::Object* o) {
+  std::string out;
+  if (origin != selected_) {
+    const std::string db = std::to_string(origin);
+    const std::string_view select[] = {"SELECT", db};
+    AppendAofCommand(&out, std::span<const std::string_view>(select));
+    selected_ = origin;
+  }
+  const std::string payload = CreateDumpPayload(*o, options_.compression);
+  const int64_t expire = db::Db::ExpireOf(o);
+  const std::string ttl = std::to_string(expire < 0 ? 0 : expire);
+  if (expire < 0) {
+    const std::string_view restore[] = {"RESTORE", o->key(), ttl, payload};
+    AppendAofCommand(&out, std::span<const std::string_view>(restore));
+  } else {
+    const std::string_view restore[] = {"RESTORE", o->key(), ttl, payload, "ABSTTL"};
+    AppendAofCommand(&out, std::span<const std::string_view>(restore));
+  }
+  writer_.WriteRaw(out.data(), out.size());
 }
 
 void Snapshot::BeforeKeyWrite(db::Db& db, db::Object* o) {
@@ -168,7 +205,7 @@ void Snapshot::EndWalk() {
   // Every key that existed at Start is written (or was, before it changed): the guard has
   // nothing left to do, and every object's mark equals the epoch again.
   Uninstall();
-  Status s = writer_.WriteEof(options_.checksum);
+  Status s = options_.commands ? writer_.Flush() : writer_.WriteEof(options_.checksum);
   if (!s.ok()) {
     Fail(std::move(s));
     return;

@@ -151,7 +151,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("mem_clients_slaves", 0);
     line("mem_clients_normal", m.clients_normal);
     line("mem_cluster_links", 0);
-    line("mem_aof_buffer", 0);
+    line("mem_aof_buffer", AofBufferBytes());
     line("mem_allocator", mem::AllocatorName());
     line("active_defrag_running", 0);
     line("lazyfree_pending_objects", m.lazyfree_pending_objects);
@@ -191,18 +191,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("rdb_snapshot_buffer_bytes", save.buffer_bytes);
     line("rdb_last_load_keys_expired", persistence_.last_load_keys_expired);
     line("rdb_last_load_keys_loaded", persistence_.last_load_keys_loaded);
-    line("aof_enabled", 0);
-    line("aof_rewrite_in_progress", 0);
-    line("aof_rewrite_scheduled", 0);
-    line("aof_last_rewrite_time_sec", -1);
-    line("aof_current_rewrite_time_sec", -1);
-    line("aof_last_bgrewrite_status", "ok");
-    line("aof_rewrites", 0);
-    line("aof_rewrites_consecutive_failures", 0);
-    line("aof_last_write_status", "ok");
-    line("aof_last_cow_size", 0);
-    line("module_fork_in_progress", 0);
-    line("module_fork_last_cow_size", 0);
+    for (const auto& [k, v] : AofInfoFields()) line(k, v);
   } else if (name == "stats") {
     const db::Stats& d = keyspace_.stats();
     line("total_connections_received", stats_.total_connections_received);

@@ -22,6 +22,7 @@
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/protocol/errors.h"
 #include "mnemo/server/tls_memory.h"
+#include "aof_state.h"
 
 namespace mnemo::server {
 
@@ -194,6 +195,8 @@ Server::Server(ServerConfig config, std::string config_file)
     if (r == db::Evictor::Result::kRunning) StartEvictionProc();
     return r != db::Evictor::Result::kFail;
   });
+  // -MISCONF: writes refused after a failed save or AOF write (server/aof.cc).
+  dispatcher_.set_disk_error_check([this] { return DiskErrorMessage(); });
   stats_.start_time_ms = UnixTimeMs();
   // At start the dataset counts as saved (Redis initServer sets lastsave to now).
   persistence_.lastsave_s = stats_.start_time_ms / 1000;
@@ -233,6 +236,7 @@ Status Server::LoadUsers() {
 Server::~Server() {
   StopAll();
   AbortBgsave();  // before the keys go: a snapshot would write them all first
+  StopAppendOnly();
   keyspace_.FlushAll(false);
 }
 
@@ -377,6 +381,7 @@ void Server::StopAll() {
   cron_timer_.cancel();
   block_timer_.cancel();
   AbortBgsave();
+  StopAppendOnly();  // the AOF's last writes on disk (Redis: fsync of the AOF at shutdown)
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
   auto clients = clients_;
@@ -554,6 +559,7 @@ void Server::Cron() {
     }
   }
   CheckSavePoints(now);
+  AofCron(now);
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -973,6 +979,21 @@ Status Server::ApplyConfig(const ServerConfig& old) {
     if (char* cwd = ::getcwd(nullptr, 0)) {
       config_.dir = cwd;
       std::free(cwd);
+    }
+  }
+  if (config_.appendonly != old.appendonly) {
+    // As Redis: yes starts a rewrite that makes the AOF; no stops appending.
+    if (config_.appendonly) {
+      Status s = StartAppendOnly();
+      if (!s.ok()) {
+        LogWarning("{}", s.message());
+        config_.appendonly = false;
+        return Status::Error(
+            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn "
+            "on AOF. Check server logs.");
+      }
+    } else {
+      StopAppendOnly();
     }
   }
   if (listener_) listener_->set_keepalive(static_cast<int>(config_.tcp_keepalive));

@@ -137,6 +137,9 @@ class ServerApi {
   // called inside EXEC, as Redis does. The status text of the reply, or the error reply.
   // `schedule` matters only while another background job runs (none exists yet).
   virtual Result<std::string> BgSave(bool schedule, bool in_exec) = 0;
+  // BGREWRITEAOF: starts the fork-less AOF rewrite (or schedules it while a BGSAVE runs). The
+  // status text of the reply, or the error reply.
+  virtual Result<std::string> BgRewriteAof() = 0;
   // LASTSAVE: Unix time in seconds of the last successful save (the start time before any).
   virtual int64_t LastSave() const = 0;
   // DUMP: the serialized value of `o` (Redis's payload: RDB value, version, CRC-64).
