@@ -26,7 +26,7 @@ import time
 import pytest
 import redis
 
-from conftest import Reference, Server
+from conftest import Reference, Server, free_port
 from test_persistence import (assert_same_data, populate, snapshot,
                               start_mnemo_expecting_exit)
 
@@ -447,6 +447,83 @@ def test_kill9_with_everysec_loses_at_most_about_a_second(workdir):
               f"INCRs lost, {window:.3f}s of writes")
     # Redis's bound: everysec loses at most about one second (two when the disk lags).
     assert worst <= 2.0, worst
+
+
+def test_always_replies_after_fsync_with_group_commit(workdir):
+    """Under strace: no reply leaves before an fdatasync of the AOF writes made before it, and
+    one fdatasync covers many writes (the group commit)."""
+    strace = shutil.which("strace")
+    assert strace, "strace is needed (Debian package strace)"
+    binary = os.environ["MNEMO_SERVER"]
+    trace = os.path.join(workdir, "strace.out")
+    port = free_port()
+    proc = subprocess.Popen(
+        [strace, "-f", "-qq", "-s", "100000", "-o", trace, "-e", "trace=openat,write,sendto,sendmsg,fdatasync",
+         binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir,
+         "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
+        wait_for(lambda: _pings(c))
+        commands = 0
+
+        def load(i):
+            w = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
+            for _ in range(25):
+                p = w.pipeline(transaction=False)
+                for j in range(20):
+                    p.incr(f"n{i}")
+                p.execute()
+        threads = [threading.Thread(target=load, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        commands = 4 * 25 * 20
+        assert sum(int(c.get(f"n{i}")) for i in range(4)) == commands
+        c.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass
+    finally:
+        proc.wait(timeout=30)
+    # Counts INCRs: written to the AOF, made durable (a write followed by an fdatasync), and
+    # acknowledged (":<n>" replies sent). At every reply: acknowledged <= durable.
+    aof_fd = None
+    written = durable = acked = 0
+    syncs = aof_writes = replies = 0
+    with open(trace) as f:
+        for line in f:
+            if ".incr.aof" in line and "openat(" in line and "= " in line:
+                aof_fd = line.rsplit("= ", 1)[1].strip()
+                continue
+            if aof_fd is None:
+                continue
+            if f"write({aof_fd}," in line:
+                low = line.lower()  # redis-py sends INCR as INCRBY <key> 1
+                written += low.count("\\r\\nincr\\r\\n") + low.count("\\r\\nincrby\\r\\n")
+                aof_writes += 1
+            elif f"fdatasync({aof_fd})" in line:
+                durable = written
+                syncs += 1
+            elif "sendto(" in line or "sendmsg(" in line:
+                payload = line.split('"', 1)[1].rsplit('"', 1)[0]
+                n = sum(1 for part in payload.split("\\r\\n") if part.startswith(":"))
+                if n:
+                    replies += 1
+                    acked += n
+                    assert acked <= durable, ("a reply left before its write was fsynced",
+                                              acked, durable)
+    assert aof_writes > 0 and replies > 0 and acked == commands and durable == commands
+    # Group commit: far fewer fsyncs than writes (4 clients pipelining 20 commands each).
+    assert syncs < commands / 5, (syncs, commands)
+    print(f"always: {commands} INCRs, {aof_writes} AOF writes, {syncs} fdatasync calls")
+
+
+def _pings(c):
+    try:
+        return c.ping()
+    except (redis.ConnectionError, redis.BusyLoadingError):
+        return False
 
 
 # ---- (f) stop-writes-on-bgsave-error ----------------------------------------------------------
