@@ -90,6 +90,17 @@ Status EnsureDir(const std::string& dir) {
   return Status::Ok();
 }
 
+// The manifest of the AOF in `dir`, or an empty one when there is none or it does not parse.
+persist::AofManifest ManifestOnDisk(const std::string& dir, const std::string& appendfilename) {
+  const std::string path = dir + "/" + persist::AofManifestFileName(appendfilename);
+  if (!Exists(path)) return {};
+  Result<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) return {};
+  Result<persist::AofManifest> m = persist::ParseAofManifest(*text);
+  if (!m.ok()) return {};
+  return std::move(*m);
+}
+
 }  // namespace
 
 void Server::AofState::OnPropagate(std::span<const db::PropagatedCommand> unit) {
@@ -384,6 +395,11 @@ Result<std::string> Server::BgRewriteAof() {
     aof_->scheduled = true;
     return std::string("Background append only file rewriting scheduled");
   }
+  if (aof_->status == AofStatus::kOff) {
+    // As Redis with appendonly no: the rewrite makes a base file listed in the manifest (numbered
+    // after an AOF left in the directory, whose incremental files become history).
+    aof_->manifest = ManifestOnDisk(config_.AofDir(), config_.appendfilename);
+  }
   Status s = StartAofRewrite();
   if (!s.ok()) return Status::Error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
   return std::string("Background append only file rewriting started");
@@ -531,8 +547,10 @@ void Server::FinishAofRewrite() {
                                       a.file_name, new_incr_name, std::strerror(errno)));
       }
     } else {
-      // Every incremental file but the one opened when the rewrite started is in the base now.
-      while (next.incrs.size() > 1) {
+      // Every incremental file but the one opened when the rewrite started (none while the AOF
+      // is off) is in the base now.
+      const size_t keep = a.status == AofStatus::kOn ? 1 : 0;
+      while (next.incrs.size() > keep) {
         persist::AofFileInfo f = next.incrs.front();
         f.type = persist::AofFileType::kHistory;
         next.history.push_back(f);
@@ -595,15 +613,7 @@ Status Server::StartAppendOnly() {
   if (!s.ok()) return s;
   // An AOF left in the directory goes on numbering from where it was; its files become
   // history when the rewrite succeeds.
-  a.manifest = persist::AofManifest{};
-  const std::string manifest_path = dir + "/" + persist::AofManifestFileName(config_.appendfilename);
-  if (Exists(manifest_path)) {
-    Result<std::string> text = ReadSmallFile(manifest_path);
-    if (text.ok()) {
-      Result<persist::AofManifest> m = persist::ParseAofManifest(*text);
-      if (m.ok()) a.manifest = std::move(*m);
-    }
-  }
+  a.manifest = ManifestOnDisk(dir, config_.appendfilename);
   a.policy = PolicyOf(config_.appendfsync);
   a.status = AofStatus::kWaitRewrite;
   a.buf.clear();
@@ -715,6 +725,12 @@ std::vector<std::pair<std::string, std::string>> Server::AofInfoFields() const {
     add("aof_delayed_fsync", a->delayed_fsync);
   }
   return out;
+}
+
+persist::SnapshotProgress Server::SnapshotProgressNow() const {
+  if (bgsave_) return bgsave_->progress();
+  if (aof_ && aof_->rewrite) return aof_->rewrite->progress();
+  return {};
 }
 
 bool Server::AofRewriting() const { return aof_ && aof_->rewrite; }

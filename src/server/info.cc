@@ -160,8 +160,7 @@ std::string Server::InfoSection(std::string_view name) {
     // The fork-less snapshot has no copied pages: its "copy on write" is the serialized bytes it
     // holds and has not written yet (old values of keys written before they changed, and the
     // walk's output), which is what current_cow_* report.
-    persist::SnapshotProgress save;
-    if (bgsave_) save = bgsave_->progress();
+    const persist::SnapshotProgress save = SnapshotProgressNow();
     const int64_t now_ms = UnixTimeMs();
     line("loading", 0);
     line("async_loading", 0);

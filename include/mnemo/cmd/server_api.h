@@ -36,6 +36,10 @@ struct MemoryOverview {
   size_t total_allocated = 0;    // used_memory
   size_t startup_allocated = 0;  // used_memory_startup
   size_t clients_normal = 0;     // client buffers and state
+  size_t aof_buffer = 0;         // aof.buffer: the AOF's buffer of commands not yet written
+  // Serialized bytes a snapshot in progress (BGSAVE, BGREWRITEAOF) holds and has not written
+  // yet, old values of keys written before they changed among them: part of overhead.total.
+  size_t snapshot_buffer = 0;
   struct DbOverhead {
     int db = 0;
     size_t keys = 0;

@@ -123,6 +123,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // INFO persistence's aof_* fields (Redis's names and order), and mem_aof_buffer.
   std::vector<std::pair<std::string, std::string>> AofInfoFields() const;
   size_t AofBufferBytes() const;
+  // The progress of the snapshot in progress, BGSAVE's or BGREWRITEAOF's (zeros when none).
+  persist::SnapshotProgress SnapshotProgressNow() const;
 
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;

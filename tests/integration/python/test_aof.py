@@ -277,6 +277,31 @@ def test_config_set_appendonly_at_runtime(workdir):
         assert s.stop() == 0
 
 
+def test_bgrewriteaof_with_appendonly_off(workdir):
+    # As redis-server 7.0.15: a base file and a manifest listing only it.
+    s = Server(["--save", ""], workdir=workdir)
+    try:
+        c = s.client()
+        for i in range(500):
+            c.set(f"k{i}", i)
+        assert c.bgrewriteaof()
+        wait_for(lambda: info(c, "aof_rewrite_in_progress") == 0)
+        assert info(c, "aof_rewrites") == 1 and info(c, "aof_enabled") == 0
+        assert manifest_lines(workdir) == ["file appendonly.aof.1.base.rdb seq 1 type b"]
+        c.set("not-in-it", 1)
+    finally:
+        assert s.stop() == 0
+    check_aof(workdir)
+    s = Server(["--save", "", "--appendonly", "yes"], workdir=workdir)
+    try:
+        c = s.client()
+        assert c.dbsize() == 500 and c.get("k7") == b"7"
+        assert manifest_lines(workdir) == ["file appendonly.aof.1.base.rdb seq 1 type b",
+                                           "file appendonly.aof.1.incr.aof seq 1 type i"]
+    finally:
+        assert s.stop() == 0
+
+
 def test_info_aof_fields_as_redis(workdir):
     ref = Reference(["--appendonly", "yes"])
     try:
