@@ -38,11 +38,21 @@ std::string Repr(std::string_view s) {
         out += '\\';
         out += static_cast<char>(c);
         break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
       default:
         if (std::isprint(c)) {
           out += static_cast<char>(c);
@@ -83,12 +93,24 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
         } else if (line[i] == '\\' && i + 1 < n) {
           ++i;
           switch (line[i]) {
-            case 'n': cur += '\n'; break;
-            case 'r': cur += '\r'; break;
-            case 't': cur += '\t'; break;
-            case 'b': cur += '\b'; break;
-            case 'a': cur += '\a'; break;
-            default: cur += line[i]; break;
+            case 'n':
+              cur += '\n';
+              break;
+            case 'r':
+              cur += '\r';
+              break;
+            case 't':
+              cur += '\t';
+              break;
+            case 'b':
+              cur += '\b';
+              break;
+            case 'a':
+              cur += '\a';
+              break;
+            default:
+              cur += line[i];
+              break;
           }
         } else if (line[i] == '"') {
           if (i + 1 < n && !std::isspace(static_cast<unsigned char>(line[i + 1]))) return false;
@@ -262,8 +284,7 @@ Status FsyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteFileDurably(const std::string& dir, const std::string& name,
-                        std::string_view content) {
+Status WriteFileDurably(const std::string& dir, const std::string& name, std::string_view content) {
   const std::string tmp = fmt::format("{}/temp-{}", dir, name);
   const std::string path = fmt::format("{}/{}", dir, name);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -364,8 +385,8 @@ void AppendAofTimestamp(std::string* out, int64_t unix_s) {
   *out += "\r\n";
 }
 
-AofParseStatus ParseAofItem(std::string_view data, std::vector<std::string>* argv,
-                            size_t* consumed, std::string* error, int64_t max_bulk_len) {
+AofParseStatus ParseAofItem(std::string_view data, std::vector<std::string>* argv, size_t* consumed,
+                            std::string* error, int64_t max_bulk_len) {
   argv->clear();
   if (data.empty()) return AofParseStatus::kIncomplete;
   if (data[0] == '#') {
@@ -419,8 +440,8 @@ Result<AofReadResult> ReadAofCommands(const std::string& path,
                                       uint64_t skip) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Status::Error(fmt::format("Can't open the append-only file {}: {}", path,
-                                     std::strerror(errno)));
+    return Status::Error(
+        fmt::format("Can't open the append-only file {}: {}", path, std::strerror(errno)));
   }
   struct stat st {};
   ::fstat(fd, &st);
@@ -435,16 +456,16 @@ Result<AofReadResult> ReadAofCommands(const std::string& path,
   // bytes actually read.
   constexpr size_t kChunk = 64 * 1024;
   std::string buf;
-  size_t start = 0;          // first unparsed byte of buf
-  uint64_t offset = skip;    // file offset of buf[start]
+  size_t start = 0;        // first unparsed byte of buf
+  uint64_t offset = skip;  // file offset of buf[start]
   bool eof = false;
   std::vector<std::string> argv;
   std::string error;
   Status failed;
   while (failed.ok()) {
     size_t consumed = 0;
-    const AofParseStatus ps = ParseAofItem(std::string_view(buf).substr(start), &argv, &consumed,
-                                           &error);
+    const AofParseStatus ps =
+        ParseAofItem(std::string_view(buf).substr(start), &argv, &consumed, &error);
     if (ps == AofParseStatus::kIncomplete) {
       if (eof) {
         r.truncated = start < buf.size();
@@ -459,8 +480,8 @@ Result<AofReadResult> ReadAofCommands(const std::string& path,
         n = ::read(fd, buf.data() + old, kChunk);
       } while (n < 0 && errno == EINTR);
       if (n < 0) {
-        failed = Status::Error(fmt::format("Unrecoverable error reading the append only file {}: {}",
-                                           path, std::strerror(errno)));
+        failed = Status::Error(fmt::format(
+            "Unrecoverable error reading the append only file {}: {}", path, std::strerror(errno)));
         break;
       }
       buf.resize(old + static_cast<size_t>(n));
@@ -555,8 +576,8 @@ Status AofFile::Open(const std::string& path, bool truncate) {
   const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
   fd_ = ::open(path.c_str(), flags, 0644);
   if (fd_ < 0) {
-    return Status::Error(fmt::format("Can't open the append-only file {}: {}", path,
-                                     std::strerror(errno)));
+    return Status::Error(
+        fmt::format("Can't open the append-only file {}: {}", path, std::strerror(errno)));
   }
   struct stat st {};
   ::fstat(fd_, &st);

@@ -19,13 +19,13 @@
 
 #include <fmt/format.h>
 
+#include "aof_state.h"
 #include "mnemo/base/clock.h"
 #include "mnemo/base/log.h"
 #include "mnemo/persist/rdb_file.h"
 #include "mnemo/persist/rdb_format.h"
 #include "mnemo/protocol/errors.h"
 #include "mnemo/protocol/reply_builder.h"
-#include "aof_state.h"
 
 namespace mnemo::server {
 
@@ -84,8 +84,8 @@ Result<std::string> ReadSmallFile(const std::string& path) {
 
 Status EnsureDir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::Error(fmt::format("Can't open or create append-only dir {}: {}", dir,
-                                     std::strerror(errno)));
+    return Status::Error(
+        fmt::format("Can't open or create append-only dir {}: {}", dir, std::strerror(errno)));
   }
   return Status::Ok();
 }
@@ -111,7 +111,8 @@ void Server::AofState::OnPropagate(std::span<const db::PropagatedCommand> unit) 
 
 Status Server::LoadAof() {
   const std::string dir = config_.AofDir();
-  const std::string manifest_path = dir + "/" + persist::AofManifestFileName(config_.appendfilename);
+  const std::string manifest_path =
+      dir + "/" + persist::AofManifestFileName(config_.appendfilename);
   if (!Exists(manifest_path)) return Status::Ok();  // nothing to load (Redis AOF_NOT_EXIST)
   Result<std::string> text = ReadSmallFile(manifest_path);
   if (!text.ok()) {
@@ -163,8 +164,8 @@ Status Server::LoadAof() {
           reply.buffer().clear();
           dispatcher_.Execute(fake, views, reply);
           if (reply.buffer().rfind("-ERR unknown command", 0) == 0) {
-            return Status::Error(fmt::format(
-                "Unknown command '{}' reading the append only file {}", argv[0], files[i]));
+            return Status::Error(fmt::format("Unknown command '{}' reading the append only file {}",
+                                             argv[0], files[i]));
           }
           return Status::Ok();
         },
@@ -184,7 +185,8 @@ Status Server::LoadAof() {
       if (!config_.aof_load_truncated) {
         return Status::Error(fmt::format(
             "Unrecoverable error reading the append only file {}: unexpected end of file. You can: "
-            "1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. "
+            "1) Make a backup of your AOF file, then use ./redis-check-aof --fix "
+            "<filename.manifest>. "
             "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and "
             "restart the server.",
             files[i]));
@@ -192,8 +194,8 @@ Status Server::LoadAof() {
       LogWarning("!!! Warning: short read while loading the AOF file {}!!!", files[i]);
       LogWarning("!!! Truncating the AOF {} at offset {} !!!", files[i], valid);
       if (::truncate(path.c_str(), static_cast<off_t>(valid)) != 0) {
-        return Status::Error(fmt::format("Error truncating the AOF file {}: {}", files[i],
-                                         std::strerror(errno)));
+        return Status::Error(
+            fmt::format("Error truncating the AOF file {}: {}", files[i], std::strerror(errno)));
       }
       LogWarning("AOF {} loaded anyway because aof-load-truncated is enabled", files[i]);
     }
@@ -211,7 +213,8 @@ Status Server::OpenAofOnStart() {
   const std::string dir = config_.AofDir();
   Status s = EnsureDir(dir);
   if (!s.ok()) return s;
-  const std::string manifest_path = dir + "/" + persist::AofManifestFileName(config_.appendfilename);
+  const std::string manifest_path =
+      dir + "/" + persist::AofManifestFileName(config_.appendfilename);
   if (Exists(manifest_path)) {
     Result<std::string> text = ReadSmallFile(manifest_path);
     if (!text.ok()) return text.status();
@@ -401,7 +404,10 @@ Result<std::string> Server::BgRewriteAof() {
     aof_->manifest = ManifestOnDisk(config_.AofDir(), config_.appendfilename);
   }
   Status s = StartAofRewrite();
-  if (!s.ok()) return Status::Error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+  if (!s.ok())
+    return Status::Error(
+        "ERR Can't execute an AOF background rewriting. Please check the server logs for more "
+        "information.");
   return std::string("Background append only file rewriting started");
 }
 
@@ -464,8 +470,8 @@ Status Server::StartAofRewrite() {
   options.commands = !config_.aof_use_rdb_preamble;
   options.timestamp = config_.aof_timestamp_enabled;
   a.new_base_seq = a.manifest.curr_base_seq + 1;
-  a.new_base_name =
-      persist::AofBaseFileName(config_.appendfilename, a.new_base_seq, config_.aof_use_rdb_preamble);
+  a.new_base_name = persist::AofBaseFileName(config_.appendfilename, a.new_base_seq,
+                                             config_.aof_use_rdb_preamble);
   Result<std::unique_ptr<persist::Snapshot>> snap =
       persist::Snapshot::Start(dir + "/" + a.new_base_name, keyspace_, options);
   if (!snap.ok()) {
@@ -543,8 +549,9 @@ void Server::FinishAofRewrite() {
       next.incrs.push_back(persist::AofFileInfo{new_incr_name, seq, persist::AofFileType::kIncr});
       next.curr_incr_seq = seq;
       if (::rename((dir + "/" + a.file_name).c_str(), (dir + "/" + new_incr_name).c_str()) != 0) {
-        s = Status::Error(fmt::format("Error trying to rename the temporary AOF incr file {} into {}: {}",
-                                      a.file_name, new_incr_name, std::strerror(errno)));
+        s = Status::Error(
+            fmt::format("Error trying to rename the temporary AOF incr file {} into {}: {}",
+                        a.file_name, new_incr_name, std::strerror(errno)));
       }
     } else {
       // Every incremental file but the one opened when the rewrite started (none while the AOF

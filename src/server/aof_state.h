@@ -44,7 +44,7 @@ struct Server::AofState final : db::PropagationSink {
   std::string file_name;
   // Commands not yet written (Redis aof_buf); written once per loop turn by the group commit.
   std::string buf;
-  int selected_db = -1;  // the database the file's last SELECT chose; -1: none yet
+  int selected_db = -1;   // the database the file's last SELECT chose; -1: none yet
   int64_t last_ts_s = 0;  // aof-timestamp-enabled: the second of the last annotation
   bool flush_posted = false;
   // Connections whose replies wait for the fsync of the current loop turn (appendfsync always).

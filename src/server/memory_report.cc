@@ -57,10 +57,9 @@ cmd::MemoryOverview Server::Memory() {
   // the slow log, the latency monitor's events and the list of monitors.
   m.aof_buffer = AofBufferBytes();
   m.snapshot_buffer = SnapshotProgressNow().buffer_bytes;
-  m.overhead_total =
-      std::min(used, used_memory_startup_ + m.clients_normal + tables + m.aof_buffer +
-                         m.snapshot_buffer +
-                         dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes());
+  m.overhead_total = std::min(
+      used, used_memory_startup_ + m.clients_normal + tables + m.aof_buffer + m.snapshot_buffer +
+                dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes());
   m.dataset_bytes = used - m.overhead_total;
   const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
   m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "aof_state.h"
 #include "mnemo/base/clock.h"
 #include "mnemo/base/glob.h"
 #include "mnemo/base/log.h"
@@ -22,7 +23,6 @@
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/protocol/errors.h"
 #include "mnemo/server/tls_memory.h"
-#include "aof_state.h"
 
 namespace mnemo::server {
 

@@ -80,7 +80,8 @@ void FuzzCommands(std::string_view data) {
           size_t u = 0;
           const persist::AofParseStatus p =
               persist::ParseAofItem(data.substr(pos, cut), &again, &u, &error, kMaxBulk);
-          Check(p == persist::AofParseStatus::kIncomplete, "a prefix of a command is not incomplete");
+          Check(p == persist::AofParseStatus::kIncomplete,
+                "a prefix of a command is not incomplete");
         }
         first = false;
       }

@@ -92,9 +92,8 @@ enum class AofParseStatus : uint8_t {
 // Parses one item at the start of `data`. Bounds: an argument count up to INT32_MAX and argument
 // lengths up to `max_bulk_len`; argv grows with the bytes actually present, never with a count
 // read from the input.
-AofParseStatus ParseAofItem(std::string_view data, std::vector<std::string>* argv,
-                            size_t* consumed, std::string* error,
-                            int64_t max_bulk_len = 512LL * 1024 * 1024);
+AofParseStatus ParseAofItem(std::string_view data, std::vector<std::string>* argv, size_t* consumed,
+                            std::string* error, int64_t max_bulk_len = 512LL * 1024 * 1024);
 
 // What reading one command file found.
 struct AofReadResult {

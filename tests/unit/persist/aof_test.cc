@@ -75,8 +75,7 @@ TEST(AofManifestTest, CommentsExtraPairsAndQuotedNames) {
   EXPECT_EQ(m->base->name, std::string("my file\x01.aof"));
   EXPECT_EQ(m->incrs[0].name, "x y");
   // Names that need it are written as Redis's sdscatrepr writes them.
-  EXPECT_EQ(m->Format(),
-            "file \"my file\\x01.aof\" seq 7 type b\nfile \"x y\" seq 1 type i\n");
+  EXPECT_EQ(m->Format(), "file \"my file\\x01.aof\" seq 7 type b\nfile \"x y\" seq 1 type i\n");
   EXPECT_TRUE(ParseAofManifest(m->Format()).ok());
 }
 
@@ -113,8 +112,7 @@ TEST(AofCommandTest, EncodesAndParses) {
   EXPECT_EQ(argv, (std::vector<std::string>{"SET", "k", std::string("v\r\n\0x", 5)}));
   // Every proper prefix is incomplete, never a shorter command or an error.
   for (size_t cut = 0; cut < c.size(); ++cut) {
-    EXPECT_EQ(ParseAofItem(c.substr(0, cut), &argv, &consumed, &error),
-              AofParseStatus::kIncomplete)
+    EXPECT_EQ(ParseAofItem(c.substr(0, cut), &argv, &consumed, &error), AofParseStatus::kIncomplete)
         << cut;
   }
   std::string ts;
@@ -128,11 +126,10 @@ TEST(AofCommandTest, RefusesWhatIsNotAnAof) {
   std::vector<std::string> argv;
   std::string error;
   size_t consumed = 0;
-  for (const std::string bad : {"+OK\r\n", "*0\r\n", "*-1\r\n", "*x\r\n", "*1\r\n+3\r\n",
-                                "*1\r\n$-1\r\n", "*1\r\n$3\r\nabcd\r\n", "*1\r\n$99999999999\r\n",
-                                "*1\n", std::string(100, '*')}) {
-    EXPECT_EQ(ParseAofItem(bad, &argv, &consumed, &error, 1 << 20), AofParseStatus::kError)
-        << bad;
+  for (const std::string& bad : std::vector<std::string>{
+           "+OK\r\n", "*0\r\n", "*-1\r\n", "*x\r\n", "*1\r\n+3\r\n", "*1\r\n$-1\r\n",
+           "*1\r\n$3\r\nabcd\r\n", "*1\r\n$99999999999\r\n", "*1\n", std::string(100, '*')}) {
+    EXPECT_EQ(ParseAofItem(bad, &argv, &consumed, &error, 1 << 20), AofParseStatus::kError) << bad;
     EXPECT_NE(error.find("Bad file format"), std::string::npos);
   }
   // A claimed length with no bytes behind it waits; nothing is allocated for it.
@@ -186,7 +183,8 @@ TEST_F(AofTest, ReadsFilesAndReportsTruncationAndOpenMulti) {
 
 TEST_F(AofTest, BigFileIsReadInChunks) {
   std::string data;
-  for (int i = 0; i < 20000; ++i) data += Cmd({"SET", "key:" + std::to_string(i), std::string(i % 300, 'v')});
+  for (int i = 0; i < 20000; ++i)
+    data += Cmd({"SET", "key:" + std::to_string(i), std::string(i % 300, 'v')});
   WriteFile("big.aof", data);
   uint64_t n = 0;
   Result<AofReadResult> r = ReadAofCommands(Path("big.aof"), [&n](std::vector<std::string>& a) {
