@@ -281,6 +281,8 @@ Status Server::OpenAofOnStart() {
 
 void Server::AofFeed(std::span<const db::PropagatedCommand> unit) {
   AofState& a = *aof_;
+  // Read here, so that the first write after CONFIG SET appendfsync already obeys it.
+  a.policy = PolicyOf(config_.appendfsync);
   for (const db::PropagatedCommand& c : unit) {
     if (config_.aof_timestamp_enabled) {
       const int64_t now_s = UnixTimeMs() / 1000;
@@ -398,11 +400,6 @@ Result<std::string> Server::BgRewriteAof() {
     aof_->scheduled = true;
     return std::string("Background append only file rewriting scheduled");
   }
-  if (aof_->status == AofStatus::kOff) {
-    // As Redis with appendonly no: the rewrite makes a base file listed in the manifest (numbered
-    // after an AOF left in the directory, whose incremental files become history).
-    aof_->manifest = ManifestOnDisk(config_.AofDir(), config_.appendfilename);
-  }
   Status s = StartAofRewrite();
   if (!s.ok())
     return Status::Error(
@@ -420,6 +417,11 @@ Status Server::StartAofRewrite() {
   if (!s.ok()) {
     LogWarning("{}", s.message());
     return s;
+  }
+  if (a.status == AofStatus::kOff) {
+    // As Redis with appendonly no: the rewrite makes a base file listed in the manifest (numbered
+    // after an AOF left in the directory, whose incremental files become history).
+    a.manifest = ManifestOnDisk(dir, config_.appendfilename);
   }
   // Writes up to now belong to the files the rewrite replaces: on disk first.
   if (a.status == AofStatus::kOn) AofFlush(true);
@@ -679,7 +681,7 @@ void Server::StopAppendOnly() {
 void Server::AofCron(int64_t now_ms) {
   if (!aof_) return;
   AofState& a = *aof_;
-  if (a.status == AofStatus::kOff) return;
+  if (a.status == AofStatus::kOff && !a.scheduled) return;
   a.policy = PolicyOf(config_.appendfsync);
   if (!a.rewrite && !bgsave_) {
     if (a.scheduled && (a.status == AofStatus::kOn || a.consecutive_failures == 0 ||

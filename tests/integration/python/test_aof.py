@@ -302,6 +302,47 @@ def test_bgrewriteaof_with_appendonly_off(workdir):
         assert s.stop() == 0
 
 
+def test_rewrite_and_bgsave_take_turns(workdir):
+    s = Server(["--save", "", "--appendonly", "yes"], workdir=workdir)
+    try:
+        c = s.client()
+        p = c.pipeline(transaction=False)
+        for i in range(100000):
+            p.set(f"k{i}", i)
+        p.execute()
+        raw = s.client()
+        raw.response_callbacks.clear()  # the status texts as sent
+        # One batch: the second command finds the first's snapshot running.
+        p = raw.pipeline(transaction=False)
+        p.execute_command("BGSAVE")
+        p.execute_command("BGREWRITEAOF")
+        assert p.execute() == [b"Background saving started",
+                               b"Background append only file rewriting scheduled"]
+        wait_for(lambda: info(c, "aof_rewrites") == 1 and info(c, "aof_rewrite_in_progress") == 0
+                 and info(c, "rdb_bgsave_in_progress") == 0)
+        assert info(c, "rdb_last_bgsave_status") == "ok"
+        assert info(c, "aof_last_bgrewrite_status") == "ok"
+        p = raw.pipeline(transaction=False)
+        p.execute_command("BGREWRITEAOF")
+        p.execute_command("BGREWRITEAOF")
+        p.execute_command("BGSAVE")
+        p.execute_command("BGSAVE", "SCHEDULE")
+        got = p.execute(raise_on_error=False)
+        assert got[0] == b"Background append only file rewriting started"
+        assert str(got[1]) == "Background append only file rewriting already in progress"
+        assert str(got[2]) == ("Another child process is active (AOF?): can't BGSAVE right now. "
+                               "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever "
+                               "possible.")
+        assert got[3] == b"Background saving scheduled"
+        saves = info(c, "rdb_saves")
+        wait_for(lambda: info(c, "rdb_saves") == saves + 1 and
+                 info(c, "rdb_bgsave_in_progress") == 0 and info(c, "aof_rewrite_in_progress") == 0)
+        assert info(c, "aof_rewrites") == 2
+    finally:
+        assert s.stop() == 0
+    check_aof(workdir)
+
+
 def test_info_aof_fields_as_redis(workdir):
     ref = Reference(["--appendonly", "yes"])
     try:
@@ -655,7 +696,7 @@ def test_bgsave_holds_the_dataset_as_of_its_start(workdir):
                 wp.execute()
                 written[0] += 400
 
-        # Start the writer and BGSAVE in one pipeline-free sequence: BGSAVE first, then writes.
+        # BGSAVE first, then the writer: every write it makes comes after the snapshot's start.
         assert c.bgsave()
         t = threading.Thread(target=write_loop)
         t.start()
@@ -670,8 +711,7 @@ def test_bgsave_holds_the_dataset_as_of_its_start(workdir):
     copy = tempfile.mkdtemp(prefix="mnemo-bgsave-")
     try:
         shutil.copy(os.path.join(workdir, "dump.rdb"), os.path.join(copy, "dump.rdb"))
-        # SHUTDOWN of the Mnemo server above saved again (no save points: it did not); the file is
-        # the BGSAVE's.
+        # No save points: the shutdown above did not save again; the file is the BGSAVE's.
         ref = loaded(Reference(["--dir", copy]))
         try:
             rc = ref.client()
