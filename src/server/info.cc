@@ -145,7 +145,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("rss_overhead_bytes", m.rss_overhead_bytes);
     line("mem_fragmentation_ratio", fmt::format("{:.2f}", m.fragmentation_ratio));
     line("mem_fragmentation_bytes", m.fragmentation_bytes);
-    line("mem_not_counted_for_evict", 0);
+    line("mem_not_counted_for_evict", AofBufferBytes());
     line("mem_replication_backlog", 0);
     line("mem_total_replication_buffers", 0);
     line("mem_clients_slaves", 0);

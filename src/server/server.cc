@@ -172,7 +172,9 @@ Server::Server(ServerConfig config, std::string config_file)
       config_file_(std::move(config_file)),
       keyspace_(static_cast<int>(config_.databases)),
       dispatcher_(keyspace_, *this),
-      evictor_(keyspace_, [] { return mem::UsedMemory(); }),
+      // As Redis freeMemoryGetNotCountedMemory: the AOF buffer does not count against maxmemory
+      // (evicting keys to make room for the record of a write would lose data for nothing).
+      evictor_(keyspace_, [this] { return mem::UsedMemory() - AofBufferBytes(); }),
       cron_timer_(io_),
       block_timer_(io_),
       signals_(io_),
