@@ -9,6 +9,11 @@
 
 #include "mnemo/base/assert.h"
 #include "mnemo/base/clock.h"
+#include "mnemo/db/hash_type.h"
+#include "mnemo/db/list_type.h"
+#include "mnemo/db/set_type.h"
+#include "mnemo/db/string_type.h"
+#include "mnemo/db/zset_type.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/persist/aof.h"
 #include "mnemo/persist/dump.h"
@@ -122,15 +127,87 @@ void Snapshot::WriteOneAsCommands(int origin, db::Object* o) {
     AppendAofCommand(&out, std::span<const std::string_view>(select));
     selected_ = origin;
   }
-  const std::string payload = CreateDumpPayload(*o, options_.compression);
+  const std::string_view key = o->key();
+  // As Redis's rewriteAppendOnlyFileRio: a collection as commands of at most 64 items each
+  // (AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for a key that expires.
+  constexpr size_t kItemsPerCommand = 64;
+  std::vector<std::string> argv;
+  size_t items = 0;
+  auto begin = [&](std::string_view command) {
+    argv.clear();
+    argv.emplace_back(command);
+    argv.emplace_back(key);
+    items = 0;
+  };
+  auto flush = [&] {
+    if (items > 0) AppendAofCommand(&out, std::span<const std::string>(argv));
+    argv.resize(2);
+    items = 0;
+  };
+  auto item = [&](std::initializer_list<std::string_view> parts) {
+    for (std::string_view p : parts) argv.emplace_back(p);
+    if (++items == kItemsPerCommand) flush();
+  };
+  switch (o->type()) {
+    case db::ObjType::kString: {
+      db::IntBuffer buf;
+      const std::string_view v = db::StringView(*o, buf);
+      const std::string_view set[] = {"SET", key, v};
+      AppendAofCommand(&out, std::span<const std::string_view>(set));
+      break;
+    }
+    case db::ObjType::kList: {
+      begin("RPUSH");
+      db::ListIterator it(*o, 0, db::ListDirection::kHeadToTail);
+      while (it.Next()) item({it.Value()});
+      flush();
+      break;
+    }
+    case db::ObjType::kSet: {
+      begin("SADD");
+      db::SetForEach(o, [&](const db::SetMember& m) {
+        db::IntBuffer buf;
+        item({m.Bytes(buf)});
+        return true;
+      });
+      flush();
+      break;
+    }
+    case db::ObjType::kZset: {
+      begin("ZADD");
+      const size_t n = db::ZsetLength(*o);
+      if (n > 0) {
+        db::ZsetRangeByRank(o, 0, n - 1, false, [&](std::string_view member, double score) {
+          // Redis's rioWriteBulkDouble: "%.17g" (inf and -inf as such).
+          const std::string s = fmt::format("{:.17g}", score);
+          item({s, member});
+        });
+      }
+      flush();
+      break;
+    }
+    case db::ObjType::kHash: {
+      begin("HMSET");
+      db::HashForEach(*o, [&](std::string_view field, std::string_view value) {
+        item({field, value});
+      });
+      flush();
+      break;
+    }
+    default: {
+      // Streams (and anything else): the DUMP payload, which keeps consumer groups and pending
+      // entries exactly (Redis writes XADD, XSETID, XGROUP CREATE and XCLAIM instead).
+      const std::string payload = CreateDumpPayload(*o, options_.compression);
+      const std::string_view restore[] = {"RESTORE", key, "0", payload};
+      AppendAofCommand(&out, std::span<const std::string_view>(restore));
+      break;
+    }
+  }
   const int64_t expire = db::Db::ExpireOf(o);
-  const std::string ttl = std::to_string(expire < 0 ? 0 : expire);
-  if (expire < 0) {
-    const std::string_view restore[] = {"RESTORE", o->key(), ttl, payload};
-    AppendAofCommand(&out, std::span<const std::string_view>(restore));
-  } else {
-    const std::string_view restore[] = {"RESTORE", o->key(), ttl, payload, "ABSTTL"};
-    AppendAofCommand(&out, std::span<const std::string_view>(restore));
+  if (expire >= 0) {
+    const std::string when = std::to_string(expire);
+    const std::string_view pexpireat[] = {"PEXPIREAT", key, when};
+    AppendAofCommand(&out, std::span<const std::string_view>(pexpireat));
   }
   writer_.WriteRaw(out.data(), out.size());
 }

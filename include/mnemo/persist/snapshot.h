@@ -44,8 +44,9 @@ struct SnapshotOptions {
   std::string redis_version;  // the "redis-ver" AUX field
   BackgroundFileOptions file;
   // The base file of an AOF rewrite (persist/aof.h): the AUX field aof-base is 1 (Redis's
-  // RDB preamble), or, with `commands`, the file holds RESP commands instead of RDB: per key a
-  // RESTORE of its DUMP payload with ABSTTL when it expires, SELECT when the database changes.
+  // RDB preamble), or, with `commands`, the file holds RESP commands instead of RDB, as Redis's
+  // rewrite writes them: SET, RPUSH, SADD, ZADD, HMSET of at most 64 items each, PEXPIREAT,
+  // SELECT when the database changes; a stream as RESTORE of its DUMP payload.
   bool aof_base = false;
   bool commands = false;
   // With `commands` and aof-timestamp-enabled: a "#TS:" annotation first.
