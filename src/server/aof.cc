@@ -676,6 +676,30 @@ void Server::StopAppendOnly() {
   for (auto& c : held) c->SendQueuedOutput();
 }
 
+bool Server::AofBeforeShutdown(bool force) {
+  if (!aof_ || aof_->status == AofStatus::kOff) {
+    AbortAofRewrite();  // a BGREWRITEAOF with the AOF off
+    return true;
+  }
+  if (aof_->status == AofStatus::kWaitRewrite) {
+    if (!force) {
+      LogWarning("Writing initial AOF, can't exit.");
+      return false;
+    }
+    LogWarning("Writing initial AOF. Exit anyway.");
+  }
+  if (aof_->rewrite) {
+    LogWarning("There is a child rewriting the AOF. Killing it!");
+    AbortAofRewrite();
+  }
+  if (aof_->status == AofStatus::kOn) {
+    // The AOF stays on: a shutdown refused later (a failed final save) leaves it working.
+    LogNotice("Calling fsync() on the AOF file.");
+    AofFlush(true);
+  }
+  return true;
+}
+
 // ---- cron, INFO, errors ------------------------------------------------------------------------
 
 void Server::AofCron(int64_t now_ms) {

@@ -805,6 +805,9 @@ size_t Server::ClientsMemory() {
 Status Server::Shutdown(const cmd::ShutdownOptions& options) {
   // NOW has nothing to skip: no replicas exist to wait for.
   LogWarning("User requested shutdown...");
+  if (!AofBeforeShutdown(options.force)) {
+    return Status::Error(std::string(protocol::kErrShutdownSave));
+  }
   const bool save = options.save || (!options.nosave && !config_.SavePoints().empty());
   if (save) {
     Status saved = SaveBeforeShutdown();

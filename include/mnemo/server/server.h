@@ -220,6 +220,10 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void FinishAofRewrite();
   void AbortAofRewrite();
   void AofCron(int64_t now_ms);
+  // SHUTDOWN: stops a rewrite and writes and syncs the AOF. False (the shutdown is refused, as
+  // Redis's "Writing initial AOF, can't exit.") while the AOF being turned on has no complete
+  // file yet, unless `force`.
+  bool AofBeforeShutdown(bool force);
   bool AofRewriting() const;
   // The -MISCONF text while writes are refused for a persistence error, else "".
   std::string DiskErrorMessage() const;

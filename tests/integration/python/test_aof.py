@@ -343,6 +343,33 @@ def test_rewrite_and_bgsave_take_turns(workdir):
     check_aof(workdir)
 
 
+def test_shutdown_refused_while_the_initial_aof_is_written(workdir):
+    s = Server(["--save", ""], workdir=workdir)
+    try:
+        c = s.client()
+        c.set("k", "v")
+        raw = s.client()
+        raw.response_callbacks.clear()
+        # One batch: SHUTDOWN finds the first rewrite of the AOF being turned on still running.
+        p = raw.pipeline(transaction=False)
+        p.execute_command("CONFIG", "SET", "appendonly", "yes")
+        p.execute_command("SHUTDOWN")
+        got = p.execute(raise_on_error=False)
+        assert got[0] == b"OK"
+        assert str(got[1]) == "Errors trying to SHUTDOWN. Check logs."
+        assert c.get("k") == b"v"  # still serving
+        wait_for(lambda: info(c, "aof_enabled") == 1 and info(c, "aof_rewrite_in_progress") == 0)
+        c.set("after", "1")
+    finally:
+        assert s.stop() == 0
+    assert "Writing initial AOF, can't exit." in s.log_text()
+    s = Server(["--save", "", "--appendonly", "yes"], workdir=workdir)
+    try:
+        assert s.client().mget("k", "after") == [b"v", b"1"]
+    finally:
+        assert s.stop() == 0
+
+
 def test_info_aof_fields_as_redis(workdir):
     ref = Reference(["--appendonly", "yes"])
     try:
