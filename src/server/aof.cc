@@ -9,6 +9,7 @@
 // sent when the task has written the buffer and called fdatasync once for all of them. A reply
 // therefore never leaves before the record of the write it acknowledges is on disk, and one fsync
 // covers every write made by every client in that turn.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,6 +89,33 @@ Status EnsureDir(const std::string& dir) {
         fmt::format("Can't open or create append-only dir {}: {}", dir, std::strerror(errno)));
   }
   return Status::Ok();
+}
+
+// Removes what a rewrite or a manifest update cut short by a crash left in the AOF directory:
+// files named temp-* (the snapshot's temp-bg-<pid>.rdb, temp-<manifest>, the temporary
+// incremental file of an AOF being turned on). The directory is the AOF's alone.
+//
+// And a base file numbered after the manifest's base: a rewrite killed after it renamed its file
+// into place, before the manifest named it (the next rewrite would reuse the number).
+void RemoveTempFiles(const std::string& dir, const std::string& appendfilename, int64_t base_seq) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    const std::string_view n = e->d_name;
+    if (n.starts_with("temp-")) {
+      names.emplace_back(n);
+      continue;
+    }
+    for (bool rdb : {true, false}) {
+      if (n == persist::AofBaseFileName(appendfilename, base_seq + 1, rdb)) names.emplace_back(n);
+    }
+  }
+  ::closedir(d);
+  for (const std::string& n : names) {
+    LogNotice("Removing the temporary file {} left in the AOF directory", n);
+    ::unlink((dir + "/" + n).c_str());
+  }
 }
 
 // The manifest of the AOF in `dir`, or an empty one when there is none or it does not parse.
@@ -222,6 +250,7 @@ Status Server::OpenAofOnStart() {
     if (!m.ok()) return m.status();
     a.manifest = std::move(*m);
   }
+  RemoveTempFiles(dir, config_.appendfilename, a.manifest.curr_base_seq);
   bool changed = false;
   if (!a.manifest.base && a.manifest.incrs.empty()) {
     // As Redis 7.0: a new AOF starts with a base file of the dataset (empty, or the data loaded).
@@ -566,20 +595,23 @@ void Server::FinishAofRewrite() {
         next.incrs.erase(next.incrs.begin());
       }
     }
-    // The history files leave the manifest before they leave the disk (a crash in between
-    // leaves files nobody lists, never a manifest naming files that are gone).
-    std::vector<persist::AofFileInfo> history;
-    history.swap(next.history);
+    // As Redis: the manifest first lists the replaced files as history (type h), then they are
+    // deleted, then the manifest is written without them. A crash in between leaves history
+    // entries, which the next start deletes; never a manifest naming files that are gone.
     if (s.ok()) {
       s = persist::WriteFileDurably(dir, persist::AofManifestFileName(config_.appendfilename),
                                     next.Format());
     }
     if (s.ok()) {
       LogNotice("Successfully renamed the temporary AOF base file into {}", a.new_base_name);
-      for (const persist::AofFileInfo& h : history) {
+      for (const persist::AofFileInfo& h : next.history) {
         LogNotice("Removing the history file {} in the background", h.name);
         ::unlink((dir + "/" + h.name).c_str());
       }
+      next.history.clear();
+      const Status again = persist::WriteFileDurably(
+          dir, persist::AofManifestFileName(config_.appendfilename), next.Format());
+      if (!again.ok()) LogWarning("Can't persist the AOF manifest: {}", again.message());
       a.manifest = std::move(next);
       if (a.status == AofStatus::kWaitRewrite) {
         a.file_name = new_incr_name;
