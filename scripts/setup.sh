@@ -19,6 +19,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   redis-tools redis-server python3 python3-redis python3-pytest
   systemd libssl-dev openssl clang libclang-rt-14-dev
+  strace  # test_aof.py checks the order of fdatasync and replies under strace
 )
 
 install_missing() {
