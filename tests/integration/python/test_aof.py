@@ -678,6 +678,46 @@ def test_misconf_after_failed_bgsave(workdir):
         assert s.stop() == 0, s.log_text()
 
 
+def test_misconf_after_failed_aof_write(workdir):
+    # The AOF's file is /dev/full: every write fails with ENOSPC.
+    os.mkdir(os.path.join(workdir, AOF_DIR))
+    os.symlink("/dev/full", os.path.join(workdir, AOF_DIR, "temp-appendonly.aof.incr"))
+    s = Server(["--save", ""], workdir=workdir)
+    try:
+        c = s.client()
+        c.set("before", 1)
+        assert c.config_set("appendonly", "yes")
+        c.set("first", 1)  # acknowledged (everysec); its write fails
+        wait_for(lambda: info(c, "aof_last_write_status") == "err")
+        with pytest.raises(redis.ResponseError) as e:
+            c.set("refused", 1)
+        assert str(e.value) == "MISCONF Errors writing to the AOF file: No space left on device"
+        assert c.get("before") == b"1"
+        # With the AOF off, writes go again.
+        assert c.config_set("appendonly", "no")
+        assert c.set("allowed", 1)
+    finally:
+        assert s.stop() == 0, s.log_text()
+    assert "Error writing to the AOF file: No space left on device" in s.log_text()
+
+
+def test_always_exits_on_aof_write_error(workdir):
+    # As Redis: with appendfsync always a write that cannot be logged stops the server, since its
+    # reply must not claim a durability the file does not have.
+    os.mkdir(os.path.join(workdir, AOF_DIR))
+    os.symlink("/dev/full", os.path.join(workdir, AOF_DIR, "temp-appendonly.aof.incr"))
+    s = Server(["--save", "", "--appendfsync", "always"], workdir=workdir)
+    c = s.client()
+    c.set("k", 1)
+    assert c.config_set("appendonly", "yes")
+    wait_for(lambda: info(c, "aof_rewrite_in_progress") == 0 and info(c, "aof_enabled") == 1)
+    with pytest.raises(redis.ConnectionError):
+        c.set("lost", 1)  # no reply: the server exits before it sends one
+    assert s.proc.wait(timeout=10) == 1
+    assert "Can't recover from AOF write error when the AOF fsync policy is 'always'" in \
+        s.log_text()
+
+
 def test_misconf_needs_save_points(workdir):
     # As Redis: without save points a failed BGSAVE does not stop writes.
     s = Server(["--save", ""], workdir=workdir)
