@@ -387,12 +387,18 @@ void Server::AofFlush(bool force_fsync) {
     const int64_t now = UnixTimeMs();
     if (force_fsync || (!skip && a.policy == FsyncPolicy::kAlways)) {
       Status s = a.file.Fdatasync();
-      if (!s.ok()) {
+      if (!s.ok() && a.policy == FsyncPolicy::kAlways) {
         LogWarning(
             "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. "
             "Exiting...",
             s.message());
         std::_Exit(1);
+      }
+      if (!s.ok()) {
+        // A forced sync (rewrite start, shutdown) under everysec or no: as a failed write.
+        LogWarning("Fail to fsync the AOF file: {}.", s.message());
+        a.last_write_ok = false;
+        a.last_write_error = s.message();
       }
       a.last_fsync_ms = now;
     } else if (!skip && a.policy == FsyncPolicy::kEverysec && now - a.last_fsync_ms >= 1000) {
