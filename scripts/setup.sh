@@ -20,6 +20,7 @@ PACKAGES=(
   redis-tools redis-server python3 python3-redis python3-pytest python3-rq python3-celery
   python3-limits
   systemd libssl-dev openssl clang libclang-rt-14-dev
+  strace  # test_aof.py checks the order of fdatasync and replies under strace
 )
 
 install_missing() {

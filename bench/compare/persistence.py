@@ -8,16 +8,22 @@ compact encodings, as a cache holds them), loaded the same way into both servers
      the fastest kept); the time from the start of the process until it answers PING, and the
      "DB loaded from disk" time it logs. Redis loads once more with sanitize-dump-payload yes,
      the deep validation Mnemo always does, for reference.
-Prints each figure and the ratio mnemo/redis (target: <= 1 for all). The machine is shared:
-run it twice and read the ratios, not the absolute numbers.
+  3. AOF: SET throughput (redis-benchmark, random keys, 16-byte values) with appendonly yes and
+     appendfsync everysec, then always, without and with pipelining (target: mnemo/redis >= 1).
+     With always, Redis and Mnemo both fsync once per event-loop iteration for all the writes of
+     that iteration (group commit), so the figure depends on the disk's fsync latency.
+Prints each figure and the ratio mnemo/redis (target: <= 1 for times and sizes). The machine is
+shared: run it twice and read the ratios, not the absolute numbers.
 
 Usage: bench/compare/persistence.py [--strings 1000000] [--hashes 100000] [--zsets 100000]
-                                    [--restarts 3]
+                                    [--restarts 3] [--aof-requests 200000] [--clients 50]
+                                    [--only-aof | --no-aof]
 """
 import argparse
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -74,6 +80,34 @@ def restart_and_time(s, restarts, extra=()):
     return s, min(walls), min(logged)
 
 
+def set_rps(server, requests, clients, pipeline):
+    """SET requests per second of redis-benchmark on `server` (random keys of 100k)."""
+    out = subprocess.run(
+        [shutil.which("redis-benchmark"), "-h", "127.0.0.1", "-p", str(server.port), "-n",
+         str(requests), "-c", str(clients), "-P", str(pipeline), "-r", "100000", "-d", "16", "-q",
+         "-t", "set"],
+        check=True, capture_output=True, text=True).stdout
+    found = re.findall(r"([0-9.]+) requests per second", out)
+    if not found:
+        raise RuntimeError(f"unexpected redis-benchmark output: {out!r}")
+    return float(found[-1])
+
+
+def aof_rows(requests, clients):
+    rows = []
+    for policy in ("everysec", "always"):
+        for pipeline in (1, 16):
+            with Pair(["--appendonly", "yes", "--appendfsync", policy]) as p:
+                figures = {s.name: set_rps(s, requests, clients, pipeline) for s in p.both()}
+                for s in p.both():
+                    assert s.client.info("persistence")["aof_enabled"] == 1
+                    assert s.client.info("persistence")["aof_last_write_status"] == "ok"
+            m, r = figures["mnemo"], figures["redis"]
+            rows.append([f"AOF SET/s, appendfsync {policy}, {clients} clients, pipeline {pipeline}",
+                         f"{m:.0f}", f"{r:.0f}", f"{m / r:.3f}"])
+    return rows
+
+
 def main():
     # Every server directory (dump files of up to ~30 MB each) goes under one private directory,
     # removed at the end.
@@ -91,7 +125,14 @@ def run():
     ap.add_argument("--hashes", type=int, default=100000)
     ap.add_argument("--zsets", type=int, default=100000)
     ap.add_argument("--restarts", type=int, default=3)
+    ap.add_argument("--aof-requests", type=int, default=200000)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--only-aof", action="store_true")
+    ap.add_argument("--no-aof", action="store_true")
     args = ap.parse_args()
+    if args.only_aof:
+        table(aof_rows(args.aof_requests, args.clients), ["measure", "mnemo", "redis", "mnemo/redis"])
+        return
     datasets = [
         (f"{args.strings} strings (12-byte key, 16-byte value)", load_strings, args.strings),
         (f"{args.hashes} hashes (10 fields, listpack)", load_hashes, args.hashes),
@@ -129,6 +170,8 @@ def run():
             rows.append([f"{title}: logged load seconds, Redis sanitize-dump-payload yes",
                          f"{m[3]:.3f}", f"{sanitized:.3f}",
                          f"{m[3] / sanitized:.3f}" if sanitized > 0 else "n/a"])
+    if not args.no_aof:
+        rows += aof_rows(args.aof_requests, args.clients)
     table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])
 
 

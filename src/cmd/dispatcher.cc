@@ -212,6 +212,14 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, protocol::kErrOom);
     return;
   }
+  if (disk_error_check_ &&
+      ((spec.flags & kWrite) || ((spec.flags & kExec) && (client.multi.flags & kWrite)))) {
+    std::string misconf = disk_error_check_();
+    if (!misconf.empty()) {
+      Reject(client, entry, reply, misconf);
+      return;
+    }
+  }
   // CLIENT PAUSE: the command waits, unconsumed, until the pause ends (Redis
   // blockPostponeClient). Commands that run inside MULTI at once, and reads under a WRITE
   // pause, go on.

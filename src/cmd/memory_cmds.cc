@@ -74,7 +74,7 @@ void MemoryStatsCommand(Context& ctx) {
   num("clients.slaves", 0);
   num("clients.normal", static_cast<int64_t>(m.clients_normal));
   num("cluster.links", 0);
-  num("aof.buffer", 0);
+  num("aof.buffer", static_cast<int64_t>(m.aof_buffer));
   num("lua.caches", 0);
   num("functions.caches", 0);
   for (const auto& d : m.dbs) {

@@ -1,4 +1,4 @@
-// persistence_cmds.cc: SAVE BGSAVE LASTSAVE DUMP RESTORE (layer: cmd).
+// persistence_cmds.cc: SAVE BGSAVE BGREWRITEAOF LASTSAVE DUMP RESTORE (layer: cmd).
 //
 // The RDB format lives in persist/, below the server; commands reach it through ServerApi
 // (SAVE writes the server's file, DUMP/RESTORE encode and decode payloads). What RESTORE does
@@ -41,6 +41,15 @@ void BgsaveCommand(Context& ctx) {
     schedule = true;
   }
   Result<std::string> r = ctx.server.BgSave(schedule, ctx.client.in_exec);
+  if (!r.ok()) {
+    ctx.reply.Error(r.status().message());
+    return;
+  }
+  ctx.reply.SimpleString(*r);
+}
+
+void BgrewriteaofCommand(Context& ctx) {
+  Result<std::string> r = ctx.server.BgRewriteAof();
   if (!r.ok()) {
     ctx.reply.Error(r.status().message());
     return;
@@ -148,6 +157,9 @@ constexpr CommandSpec kPersistenceCommands[] = {
      "O(N) where N is the total number of keys in all databases", kNoSubcommands, 0, kNoKeys},
     {"bgsave", BgsaveCommand, -1, kAdmin | kNoScript, 0, 0, 0, "server",
      "Asynchronously saves the database(s) to disk.", "1.0.0", "O(1)", kNoSubcommands, 0, kNoKeys},
+    {"bgrewriteaof", BgrewriteaofCommand, 1, kAdmin | kNoScript, 0, 0, 0, "server",
+     "Asynchronously rewrites the append-only file to disk.", "1.0.0", "O(1)", kNoSubcommands, 0,
+     kNoKeys},
     {"lastsave", LastsaveCommand, 1, kLoading | kStale | kFast, 0, 0, 0, "server",
      "Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)",
      kNoSubcommands, kAclAdmin | kAclDangerous, kNoKeys},

@@ -346,6 +346,7 @@ Connection::QueuedOutput Connection::AcceptQueuedOutput() {
 
 void Connection::Flush() {
   if (writing_ || closed_) return;
+  if (reply_.size() > 0 && handler_->HoldOutput(*this)) return;
   if (reply_.size() == 0) {
     if (close_after_reply_) Close();
     return;

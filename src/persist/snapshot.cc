@@ -9,7 +9,14 @@
 
 #include "mnemo/base/assert.h"
 #include "mnemo/base/clock.h"
+#include "mnemo/db/hash_type.h"
+#include "mnemo/db/list_type.h"
+#include "mnemo/db/set_type.h"
+#include "mnemo/db/string_type.h"
+#include "mnemo/db/zset_type.h"
 #include "mnemo/mem/zmalloc.h"
+#include "mnemo/persist/aof.h"
+#include "mnemo/persist/dump.h"
 #include "mnemo/persist/rdb_file.h"
 
 namespace mnemo::persist {
@@ -44,13 +51,21 @@ Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file,
       file_(std::move(file)),
       options_(options),
       writer_(file_.get(), RdbWriterOptions{options.compression}) {
-  // The header and AUX fields as a synchronous save writes them (WriteKeyspace).
-  writer_.WriteHeader();
-  writer_.WriteAux("redis-ver", options_.redis_version);
-  writer_.WriteAux("redis-bits", int64_t{64});
-  writer_.WriteAux("ctime", UnixTimeMs() / 1000);
-  writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
-  writer_.WriteAux("aof-base", int64_t{0});
+  if (options_.commands) {
+    if (options_.timestamp) {
+      std::string ts;
+      AppendAofTimestamp(&ts, UnixTimeMs() / 1000);
+      writer_.WriteRaw(ts.data(), ts.size());
+    }
+  } else {
+    // The header and AUX fields as a synchronous save writes them (WriteKeyspace).
+    writer_.WriteHeader();
+    writer_.WriteAux("redis-ver", options_.redis_version);
+    writer_.WriteAux("redis-bits", int64_t{64});
+    writer_.WriteAux("ctime", UnixTimeMs() / 1000);
+    writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
+    writer_.WriteAux("aof-base", int64_t{options_.aof_base ? 1 : 0});
+  }
   const int n = ks_.num_dbs();
   walks_.resize(static_cast<size_t>(n));
   resized_.assign(static_cast<size_t>(n), false);
@@ -82,6 +97,12 @@ void Snapshot::Uninstall() {
 
 void Snapshot::WriteOne(int db_index, db::Object* o) {
   const DbWalk& w = walks_[static_cast<size_t>(db_index)];
+  if (options_.commands) {
+    WriteOneAsCommands(w.origin, o);
+    o->set_snapshot_mark(epoch_);
+    ++progress_.keys_written;
+    return;
+  }
   if (w.origin != selected_) {
     writer_.WriteSelectDb(w.origin);
     selected_ = w.origin;
@@ -96,6 +117,99 @@ void Snapshot::WriteOne(int db_index, db::Object* o) {
   writer_.WriteKey(*o, MetaOf(*o, ks_));
   o->set_snapshot_mark(epoch_);
   ++progress_.keys_written;
+}
+
+void Snapshot::WriteOneAsCommands(int origin, db::Object* o) {
+  std::string out;
+  if (origin != selected_) {
+    const std::string db = std::to_string(origin);
+    const std::string_view select[] = {"SELECT", db};
+    AppendAofCommand(&out, std::span<const std::string_view>(select));
+    selected_ = origin;
+  }
+  const std::string_view key = o->key();
+  // As Redis's rewriteAppendOnlyFileRio: a collection as commands of at most 64 items each
+  // (AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for a key that expires.
+  constexpr size_t kItemsPerCommand = 64;
+  std::vector<std::string> argv;
+  size_t items = 0;
+  auto begin = [&](std::string_view command) {
+    argv.clear();
+    argv.emplace_back(command);
+    argv.emplace_back(key);
+    items = 0;
+  };
+  auto flush = [&] {
+    if (items > 0) AppendAofCommand(&out, std::span<const std::string>(argv));
+    argv.resize(2);
+    items = 0;
+  };
+  auto item = [&](std::initializer_list<std::string_view> parts) {
+    for (std::string_view p : parts) argv.emplace_back(p);
+    if (++items == kItemsPerCommand) flush();
+  };
+  switch (o->type()) {
+    case db::ObjType::kString: {
+      db::IntBuffer buf;
+      const std::string_view v = db::StringView(*o, buf);
+      const std::string_view set[] = {"SET", key, v};
+      AppendAofCommand(&out, std::span<const std::string_view>(set));
+      break;
+    }
+    case db::ObjType::kList: {
+      begin("RPUSH");
+      db::ListIterator it(*o, 0, db::ListDirection::kHeadToTail);
+      while (it.Next()) item({it.Value()});
+      flush();
+      break;
+    }
+    case db::ObjType::kSet: {
+      begin("SADD");
+      db::SetForEach(o, [&](const db::SetMember& m) {
+        db::IntBuffer buf;
+        item({m.Bytes(buf)});
+        return true;
+      });
+      flush();
+      break;
+    }
+    case db::ObjType::kZset: {
+      begin("ZADD");
+      const size_t n = db::ZsetLength(*o);
+      if (n > 0) {
+        db::ZsetRangeByRank(o, 0, n - 1, false, [&](std::string_view member, double score) {
+          // Redis's rioWriteBulkDouble: "%.17g" (inf and -inf as such).
+          const std::string s = fmt::format("{:.17g}", score);
+          item({s, member});
+        });
+      }
+      flush();
+      break;
+    }
+    case db::ObjType::kHash: {
+      begin("HMSET");
+      db::HashForEach(*o, [&](std::string_view field, std::string_view value) {
+        item({field, value});
+      });
+      flush();
+      break;
+    }
+    default: {
+      // Streams (and anything else): the DUMP payload, which keeps consumer groups and pending
+      // entries exactly (Redis writes XADD, XSETID, XGROUP CREATE and XCLAIM instead).
+      const std::string payload = CreateDumpPayload(*o, options_.compression);
+      const std::string_view restore[] = {"RESTORE", key, "0", payload};
+      AppendAofCommand(&out, std::span<const std::string_view>(restore));
+      break;
+    }
+  }
+  const int64_t expire = db::Db::ExpireOf(o);
+  if (expire >= 0) {
+    const std::string when = std::to_string(expire);
+    const std::string_view pexpireat[] = {"PEXPIREAT", key, when};
+    AppendAofCommand(&out, std::span<const std::string_view>(pexpireat));
+  }
+  writer_.WriteRaw(out.data(), out.size());
 }
 
 void Snapshot::BeforeKeyWrite(db::Db& db, db::Object* o) {
@@ -168,7 +282,7 @@ void Snapshot::EndWalk() {
   // Every key that existed at Start is written (or was, before it changed): the guard has
   // nothing left to do, and every object's mark equals the epoch again.
   Uninstall();
-  Status s = writer_.WriteEof(options_.checksum);
+  Status s = options_.commands ? writer_.Flush() : writer_.WriteEof(options_.checksum);
   if (!s.ok()) {
     Fail(std::move(s));
     return;

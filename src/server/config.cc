@@ -291,12 +291,25 @@ Status SetSave(ServerConfig& c, std::string_view v) {
   return Status::Ok();
 }
 
-Status SetAppendonly(ServerConfig& c, std::string_view v) {
-  bool on = false;
-  Status s = ParseBoolValue(v, &on);
-  if (!s.ok()) return s;
-  if (on) return Status::Error("AOF persistence is not supported by this server yet");
-  c.appendonly = false;
+constexpr std::string_view kAppendfsyncChoices[] = {"always", "everysec", "no"};
+
+Status SetAppendfsync(ServerConfig& c, std::string_view v) {
+  return SetChoice(kAppendfsyncChoices, v, &c.appendfsync);
+}
+
+// Redis: "appendfilename can't be a path, just a filename", and the same for appenddirname.
+Status SetAppendfilename(ServerConfig& c, std::string_view v) {
+  if (v.empty() || v.find('/') != std::string_view::npos) {
+    return Status::Error("appendfilename can't be a path, just a filename");
+  }
+  c.appendfilename = std::string(v);
+  return Status::Ok();
+}
+Status SetAppenddirname(ServerConfig& c, std::string_view v) {
+  if (v.empty() || v.find('/') != std::string_view::npos) {
+    return Status::Error("appenddirname can't be a path, just a dirname");
+  }
+  c.appenddirname = std::string(v);
   return Status::Ok();
 }
 
@@ -577,15 +590,53 @@ constexpr ConfigParam kParams[] = {
      SetBool<&ServerConfig::rdb_save_incremental_fsync>,
      GetBool<&ServerConfig::rdb_save_incremental_fsync>},
     {"stop-writes-on-bgsave-error", "", 0, "yes",
-     "Accepted; -MISCONF after a failed background save is not enforced yet.",
+     "After a failed background save, refuse writes with -MISCONF until a save succeeds.",
      SetBool<&ServerConfig::stop_writes_on_bgsave_error>,
      GetBool<&ServerConfig::stop_writes_on_bgsave_error>},
     {"sanitize-dump-payload", "", 0, "no",
      "Accepted for compatibility: RDB files and RESTORE payloads are always fully validated.",
      SetSanitizeDumpPayload, GetString<&ServerConfig::sanitize_dump_payload>},
     // ---- persistence: AOF ----
-    {"appendonly", "", 0, "no", "AOF is not built yet; only 'no' is accepted.", SetAppendonly,
-     GetBool<&ServerConfig::appendonly>},
+    {"appendonly", "", 0, "no",
+     "Log every write to the AOF (loaded at start instead of the RDB file); yes at runtime "
+     "starts a rewrite.",
+     SetBool<&ServerConfig::appendonly>, GetBool<&ServerConfig::appendonly>},
+    {"appenddirname", "", kImmutable, "appendonlydir",
+     "Directory, under dir, of the AOF's base, incremental and manifest files.", SetAppenddirname,
+     GetString<&ServerConfig::appenddirname>},
+    {"appendfilename", "", kImmutable, "appendonly.aof",
+     "Prefix of the AOF's file names (<name>.1.base.rdb, <name>.1.incr.aof, <name>.manifest).",
+     SetAppendfilename, GetString<&ServerConfig::appendfilename>},
+    {"appendfsync", "", 0, "everysec",
+     "always: reply after fsync (grouped per loop turn); everysec: fsync each second in the "
+     "background; no: leave it to the OS.",
+     SetAppendfsync, GetString<&ServerConfig::appendfsync>},
+    {"no-appendfsync-on-rewrite", "", 0, "no",
+     "Skip AOF fsyncs while a rewrite or BGSAVE runs (less disk contention, less durability).",
+     SetBool<&ServerConfig::no_appendfsync_on_rewrite>,
+     GetBool<&ServerConfig::no_appendfsync_on_rewrite>},
+    {"auto-aof-rewrite-percentage", "", 0, "100",
+     "Rewrite when the AOF grew this % over its size after the last rewrite; 0: never.",
+     SetInt<&ServerConfig::auto_aof_rewrite_percentage, 0, kIntMax>,
+     GetInt<&ServerConfig::auto_aof_rewrite_percentage>},
+    {"auto-aof-rewrite-min-size", "", 0, "67108864",
+     "No automatic rewrite below this AOF size (64mb).",
+     SetMemory<&ServerConfig::auto_aof_rewrite_min_size, 0, kLongMax>,
+     GetInt<&ServerConfig::auto_aof_rewrite_min_size>},
+    {"aof-load-truncated", "", 0, "yes",
+     "At start, a last AOF file cut mid-command is truncated to its last whole command (no: "
+     "refuse to start).",
+     SetBool<&ServerConfig::aof_load_truncated>, GetBool<&ServerConfig::aof_load_truncated>},
+    {"aof-use-rdb-preamble", "", 0, "yes",
+     "Rewrites write the base file as RDB (smaller, faster to load) rather than commands.",
+     SetBool<&ServerConfig::aof_use_rdb_preamble>, GetBool<&ServerConfig::aof_use_rdb_preamble>},
+    {"aof-timestamp-enabled", "", 0, "no",
+     "Write #TS:<unix time> annotations in the AOF when the second changes.",
+     SetBool<&ServerConfig::aof_timestamp_enabled>, GetBool<&ServerConfig::aof_timestamp_enabled>},
+    {"aof-rewrite-incremental-fsync", "", 0, "yes",
+     "Rewrite: fsync the new base file every 4 MB written.",
+     SetBool<&ServerConfig::aof_rewrite_incremental_fsync>,
+     GetBool<&ServerConfig::aof_rewrite_incremental_fsync>},
     // ---- memory ----
     {"maxmemory", "", 0, "0", "Memory limit for data (used_memory); 0 none.", SetMaxmemory,
      GetMaxmemory},

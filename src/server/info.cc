@@ -145,13 +145,13 @@ std::string Server::InfoSection(std::string_view name) {
     line("rss_overhead_bytes", m.rss_overhead_bytes);
     line("mem_fragmentation_ratio", fmt::format("{:.2f}", m.fragmentation_ratio));
     line("mem_fragmentation_bytes", m.fragmentation_bytes);
-    line("mem_not_counted_for_evict", 0);
+    line("mem_not_counted_for_evict", AofBufferBytes());
     line("mem_replication_backlog", 0);
     line("mem_total_replication_buffers", 0);
     line("mem_clients_slaves", 0);
     line("mem_clients_normal", m.clients_normal);
     line("mem_cluster_links", 0);
-    line("mem_aof_buffer", 0);
+    line("mem_aof_buffer", AofBufferBytes());
     line("mem_allocator", mem::AllocatorName());
     line("active_defrag_running", 0);
     line("lazyfree_pending_objects", m.lazyfree_pending_objects);
@@ -160,8 +160,7 @@ std::string Server::InfoSection(std::string_view name) {
     // The fork-less snapshot has no copied pages: its "copy on write" is the serialized bytes it
     // holds and has not written yet (old values of keys written before they changed, and the
     // walk's output), which is what current_cow_* report.
-    persist::SnapshotProgress save;
-    if (bgsave_) save = bgsave_->progress();
+    const persist::SnapshotProgress save = SnapshotProgressNow();
     const int64_t now_ms = UnixTimeMs();
     line("loading", 0);
     line("async_loading", 0);
@@ -191,18 +190,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("rdb_snapshot_buffer_bytes", save.buffer_bytes);
     line("rdb_last_load_keys_expired", persistence_.last_load_keys_expired);
     line("rdb_last_load_keys_loaded", persistence_.last_load_keys_loaded);
-    line("aof_enabled", 0);
-    line("aof_rewrite_in_progress", 0);
-    line("aof_rewrite_scheduled", 0);
-    line("aof_last_rewrite_time_sec", -1);
-    line("aof_current_rewrite_time_sec", -1);
-    line("aof_last_bgrewrite_status", "ok");
-    line("aof_rewrites", 0);
-    line("aof_rewrites_consecutive_failures", 0);
-    line("aof_last_write_status", "ok");
-    line("aof_last_cow_size", 0);
-    line("module_fork_in_progress", 0);
-    line("module_fork_last_cow_size", 0);
+    for (const auto& [k, v] : AofInfoFields()) line(k, v);
   } else if (name == "stats") {
     const db::Stats& d = keyspace_.stats();
     line("total_connections_received", stats_.total_connections_received);

@@ -56,10 +56,12 @@ cmd::MemoryOverview Server::Memory() {
   // Server state that grows after startup: the per-command latency histograms (8 KiB each),
   // the slow log, the latency monitor's events, the list of monitors and the client-side
   // caching tables.
-  m.overhead_total =
-      std::min(used, used_memory_startup_ + m.clients_normal + tables +
-                         dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes() +
-                         dispatcher_.tracking().OverheadBytes());
+  m.aof_buffer = AofBufferBytes();
+  m.snapshot_buffer = SnapshotProgressNow().buffer_bytes;
+  m.overhead_total = std::min(
+      used, used_memory_startup_ + m.clients_normal + tables + m.aof_buffer + m.snapshot_buffer +
+                dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes() +
+                dispatcher_.tracking().OverheadBytes());
   m.dataset_bytes = used - m.overhead_total;
   const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
   m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;

@@ -28,6 +28,12 @@ constexpr auto kBgsaveWaitInterval = std::chrono::milliseconds(1);
 }  // namespace
 
 Status Server::LoadDataFromDisk() {
+  if (config_.appendonly) {
+    // As Redis: with the AOF on, the AOF is the dataset and the RDB file is not read.
+    Status s = LoadAof();
+    if (s.ok()) s = OpenAofOnStart();
+    return s;
+  }
   const std::string path = config_.RdbPath();
   const int64_t start = MonotonicUs();
   persist::LoadOptions options;
@@ -93,8 +99,13 @@ Status Server::Save() {
 }
 
 Result<std::string> Server::BgSave(bool schedule, bool in_exec) {
-  (void)schedule;  // no other background job exists to wait for
   if (bgsave_) return Status::Error(std::string(protocol::kErrBgsaveInProgress));
+  if (AofRewriting()) {
+    // As Redis 7.0 while its AOF child runs: only one snapshot walks the keyspace at a time.
+    if (!schedule && !in_exec) return Status::Error(std::string(protocol::kErrBgsaveAnotherChild));
+    persistence_.bgsave_scheduled = true;
+    return std::string("Background saving scheduled");
+  }
   if (in_exec) {
     // As Redis 7.0: a save inside a transaction waits for the cron.
     persistence_.bgsave_scheduled = true;
@@ -195,7 +206,7 @@ void Server::AbortBgsave() {
 }
 
 void Server::CheckSavePoints(int64_t now_ms) {
-  if (bgsave_) return;
+  if (bgsave_ || AofRewriting()) return;
   const int64_t now_s = now_ms / 1000;
   if (persistence_.bgsave_scheduled &&
       (persistence_.last_save_ok ||

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "aof_state.h"
 #include "mnemo/base/clock.h"
 #include "mnemo/base/glob.h"
 #include "mnemo/base/log.h"
@@ -177,7 +178,9 @@ Server::Server(ServerConfig config, std::string config_file)
       config_file_(std::move(config_file)),
       keyspace_(static_cast<int>(config_.databases)),
       dispatcher_(keyspace_, *this),
-      evictor_(keyspace_, [] { return mem::UsedMemory(); }),
+      // As Redis freeMemoryGetNotCountedMemory: the AOF buffer does not count against maxmemory
+      // (evicting keys to make room for the record of a write would lose data for nothing).
+      evictor_(keyspace_, [this] { return mem::UsedMemory() - AofBufferBytes(); }),
       cron_timer_(io_),
       block_timer_(io_),
       signals_(io_),
@@ -209,6 +212,8 @@ Server::Server(ServerConfig config, std::string config_file)
       FlushPendingOutput();
     });
   });
+  // -MISCONF: writes refused after a failed save or AOF write (server/aof.cc).
+  dispatcher_.set_disk_error_check([this] { return DiskErrorMessage(); });
   stats_.start_time_ms = UnixTimeMs();
   // At start the dataset counts as saved (Redis initServer sets lastsave to now).
   persistence_.lastsave_s = stats_.start_time_ms / 1000;
@@ -248,6 +253,7 @@ Status Server::LoadUsers() {
 Server::~Server() {
   StopAll();
   AbortBgsave();  // before the keys go: a snapshot would write them all first
+  StopAppendOnly();
   keyspace_.FlushAll(false);
 }
 
@@ -393,6 +399,7 @@ void Server::StopAll() {
   cron_timer_.cancel();
   block_timer_.cancel();
   AbortBgsave();
+  StopAppendOnly();  // the AOF's last writes on disk (Redis: fsync of the AOF at shutdown)
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
   auto clients = clients_;
@@ -576,6 +583,7 @@ void Server::Cron() {
     }
   }
   CheckSavePoints(now);
+  AofCron(now);
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -823,6 +831,9 @@ size_t Server::ClientsMemory() {
 Status Server::Shutdown(const cmd::ShutdownOptions& options) {
   // NOW has nothing to skip: no replicas exist to wait for.
   LogWarning("User requested shutdown...");
+  if (!AofBeforeShutdown(options.force)) {
+    return Status::Error(std::string(protocol::kErrShutdownSave));
+  }
   const bool save = options.save || (!options.nosave && !config_.SavePoints().empty());
   if (save) {
     Status saved = SaveBeforeShutdown();
@@ -999,6 +1010,21 @@ Status Server::ApplyConfig(const ServerConfig& old) {
     if (char* cwd = ::getcwd(nullptr, 0)) {
       config_.dir = cwd;
       std::free(cwd);
+    }
+  }
+  if (config_.appendonly != old.appendonly) {
+    // As Redis: yes starts a rewrite that makes the AOF; no stops appending.
+    if (config_.appendonly) {
+      Status s = StartAppendOnly();
+      if (!s.ok()) {
+        LogWarning("{}", s.message());
+        config_.appendonly = false;
+        return Status::Error(
+            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn "
+            "on AOF. Check server logs.");
+      }
+    } else {
+      StopAppendOnly();
     }
   }
   if (listener_) listener_->set_keepalive(static_cast<int>(config_.tcp_keepalive));

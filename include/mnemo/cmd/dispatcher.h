@@ -108,6 +108,11 @@ class Dispatcher : private db::ChangeListener {
   void set_latency_tracking(bool on) { latency_tracking_ = on; }
 
   void set_memory_guard(MemoryGuard guard) { memory_guard_ = std::move(guard); }
+  // Writes refused because persistence failed (stop-writes-on-bgsave-error, AOF write errors):
+  // returns the -MISCONF error text, or "" while writes may go on. Asked before each write
+  // command (and EXEC of a queued write), as Redis's writeCommandsDeniedByDiskError.
+  using DiskErrorCheck = std::function<std::string()>;
+  void set_disk_error_check(DiskErrorCheck check) { disk_error_check_ = std::move(check); }
 
   // ---- clients that wait and listen ----
   PubSub& pubsub() { return pubsub_; }
@@ -202,6 +207,7 @@ class Dispatcher : private db::ChangeListener {
   uint64_t rejected_commands_ = 0;
   bool latency_tracking_ = true;
   MemoryGuard memory_guard_;
+  DiskErrorCheck disk_error_check_;
   int64_t pause_end_ms_ = 0;  // 0: not paused
   bool pause_all_ = false;
   std::vector<Client*> postponed_;

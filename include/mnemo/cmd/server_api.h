@@ -36,6 +36,10 @@ struct MemoryOverview {
   size_t total_allocated = 0;    // used_memory
   size_t startup_allocated = 0;  // used_memory_startup
   size_t clients_normal = 0;     // client buffers and state
+  size_t aof_buffer = 0;         // aof.buffer: the AOF's buffer of commands not yet written
+  // Serialized bytes a snapshot in progress (BGSAVE, BGREWRITEAOF) holds and has not written
+  // yet, old values of keys written before they changed among them: part of overhead.total.
+  size_t snapshot_buffer = 0;
   struct DbOverhead {
     int db = 0;
     size_t keys = 0;
@@ -137,6 +141,9 @@ class ServerApi {
   // called inside EXEC, as Redis does. The status text of the reply, or the error reply.
   // `schedule` matters only while another background job runs (none exists yet).
   virtual Result<std::string> BgSave(bool schedule, bool in_exec) = 0;
+  // BGREWRITEAOF: starts the fork-less AOF rewrite (or schedules it while a BGSAVE runs). The
+  // status text of the reply, or the error reply.
+  virtual Result<std::string> BgRewriteAof() = 0;
   // LASTSAVE: Unix time in seconds of the last successful save (the start time before any).
   virtual int64_t LastSave() const = 0;
   // DUMP: the serialized value of `o` (Redis's payload: RDB value, version, CRC-64).

@@ -50,6 +50,13 @@ class ConnectionHandler {
   // Every request of one read has been handed over (or the connection was suspended): the
   // handler may now write output it produced for other connections.
   virtual void OnBatchEnd(Connection& c) { (void)c; }
+  // Output is about to be written: returning true keeps it queued (appendfsync always: replies
+  // wait for the fsync of the writes they acknowledge). The handler later sends it with
+  // SendQueuedOutput.
+  virtual bool HoldOutput(Connection& c) {
+    (void)c;
+    return false;
+  }
   // The connection is closing; called once.
   virtual void OnClose(Connection& c) = 0;
 };

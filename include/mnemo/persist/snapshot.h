@@ -43,6 +43,14 @@ struct SnapshotOptions {
   bool checksum = true;       // rdbchecksum
   std::string redis_version;  // the "redis-ver" AUX field
   BackgroundFileOptions file;
+  // The base file of an AOF rewrite (persist/aof.h): the AUX field aof-base is 1 (Redis's
+  // RDB preamble), or, with `commands`, the file holds RESP commands instead of RDB, as Redis's
+  // rewrite writes them: SET, RPUSH, SADD, ZADD, HMSET of at most 64 items each, PEXPIREAT,
+  // SELECT when the database changes; a stream as RESTORE of its DUMP payload.
+  bool aof_base = false;
+  bool commands = false;
+  // With `commands` and aof-timestamp-enabled: a "#TS:" annotation first.
+  bool timestamp = false;
 };
 
 // What INFO persistence shows of a snapshot in progress (and of the last one).
@@ -106,6 +114,8 @@ class Snapshot final : public db::KeyWriteGuard {
   Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file, const SnapshotOptions& options);
   // Serializes `o`, a key of database `db_index`, and marks it written.
   void WriteOne(int db_index, db::Object* o);
+  // The same as commands (SnapshotOptions::commands), under the database number `origin`.
+  void WriteOneAsCommands(int origin, db::Object* o);
   // Ends the walk: EOF, then the file's thread finishes.
   void EndWalk();
   // An error: the file goes, the keys get marked, the guard goes.

@@ -220,6 +220,20 @@ inline constexpr std::string_view kErrProtoUnauthBulk =
 // SAVE that failed: Redis replies its bare shared error (the reason is in the log).
 inline constexpr std::string_view kErrSaveFailed = "ERR";
 inline constexpr std::string_view kErrBgsaveInProgress = "ERR Background save already in progress";
+// Writes refused after a failed background save (stop-writes-on-bgsave-error), Redis 7.0's text.
+inline constexpr std::string_view kErrMisconfRdb =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+    "disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB "
+    "error.";
+// Writes refused after a failed AOF write: this prefix and the system's reason.
+inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to the AOF file: ";
+inline constexpr std::string_view kErrBgsaveAnotherChild =
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in "
+    "order to schedule a BGSAVE whenever possible.";
+inline constexpr std::string_view kErrAofRewriteInProgress =
+    "ERR Background append only file rewriting already in progress";
 inline constexpr std::string_view kErrShutdownSave = "ERR Errors trying to SHUTDOWN. Check logs.";
 inline constexpr std::string_view kErrBusyKey = "BUSYKEY Target key name already exists.";
 inline constexpr std::string_view kErrDumpPayload =

@@ -65,7 +65,18 @@ struct ServerConfig {
   std::string requirepass;
   LogLevel loglevel = LogLevel::kNotice;
   std::string logfile;
+  // ---- persistence: the AOF (server/aof.cc, persist/aof.h) ----
   bool appendonly = false;
+  std::string appenddirname = "appendonlydir";  // under dir
+  std::string appendfilename = "appendonly.aof";
+  std::string appendfsync = "everysec";  // always, everysec or no
+  bool no_appendfsync_on_rewrite = false;
+  int64_t auto_aof_rewrite_percentage = 100;  // 0: no automatic rewrite
+  int64_t auto_aof_rewrite_min_size = 64LL * 1024 * 1024;
+  bool aof_load_truncated = true;
+  bool aof_use_rdb_preamble = true;
+  bool aof_timestamp_enabled = false;
+  bool aof_rewrite_incremental_fsync = true;
   // ---- persistence: RDB snapshots (server/persistence.cc) ----
   // The working directory, where the RDB file lives. main() and CONFIG SET chdir there and store
   // the absolute path.
@@ -104,6 +115,8 @@ struct ServerConfig {
   std::vector<std::pair<int64_t, int64_t>> SavePoints() const;
   // Where the RDB file is: dir + "/" + dbfilename.
   std::string RdbPath() const;
+  // The AOF directory: dir + "/" + appenddirname.
+  std::string AofDir() const { return dir + "/" + appenddirname; }
   // ---- network security: directives that are not parameters (config_file.h) ----
   // rename-command lines in order: a top-level command's name and its new name ("" disables
   // it). Validated when loaded; the dispatcher applies them at start. Not shown by CONFIG GET

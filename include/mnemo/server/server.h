@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <asio.hpp>
@@ -112,16 +114,23 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void Sleep(double seconds) override;
   Status Save() override;
   Result<std::string> BgSave(bool schedule, bool in_exec) override;
+  Result<std::string> BgRewriteAof() override;
   int64_t LastSave() const override { return persistence_.lastsave_s; }
   std::string DumpPayload(const db::Object& o) override;
   Status DecodePayload(std::string_view key, std::string_view payload, db::Object** out) override;
 
   const PersistenceStats& persistence() const { return persistence_; }
+  // INFO persistence's aof_* fields (Redis's names and order), and mem_aof_buffer.
+  std::vector<std::pair<std::string, std::string>> AofInfoFields() const;
+  size_t AofBufferBytes() const;
+  // The progress of the snapshot in progress, BGSAVE's or BGREWRITEAOF's (zeros when none).
+  persist::SnapshotProgress SnapshotProgressNow() const;
 
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;
   void OnRequest(net::Connection& c, std::span<const std::string_view> argv) override;
   void OnBatchEnd(net::Connection& c) override;
+  bool HoldOutput(net::Connection& c) override;
   void OnClose(net::Connection& c) override;
 
  private:
@@ -190,6 +199,34 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // The snapshot saved before exiting (Redis prepareForShutdown). REQUIRES: the event loop.
   // Writes the RDB file synchronously (SaveRdb); the error when it fails.
   Status SaveBeforeShutdown();
+  // ---- the AOF (server/aof.cc) ----
+  struct AofState;
+  // Loads the AOF directory (manifest, base, incremental files) into the empty keyspace.
+  Status LoadAof();
+  // After loading with appendonly yes: the base file when there is none, the incremental file
+  // to append to, the manifest; then the AOF receives the propagation stream.
+  Status OpenAofOnStart();
+  // CONFIG SET appendonly yes / no.
+  Status StartAppendOnly();
+  void StopAppendOnly();
+  // Appends one execution unit to the AOF buffer (the propagation sink).
+  void AofFeed(std::span<const db::PropagatedCommand> unit);
+  // The group commit: writes the buffer, fsyncs as appendfsync says, then sends the replies
+  // held for it. Runs once per loop turn with writes (posted), and from the cron.
+  void AofFlush(bool force_fsync);
+  void PostAofFlush();
+  Status StartAofRewrite();
+  void ScheduleAofRewriteStep();
+  void FinishAofRewrite();
+  void AbortAofRewrite();
+  void AofCron(int64_t now_ms);
+  // SHUTDOWN: stops a rewrite and writes and syncs the AOF. False (the shutdown is refused, as
+  // Redis's "Writing initial AOF, can't exit.") while the AOF being turned on has no complete
+  // file yet, unless `force`.
+  bool AofBeforeShutdown(bool force);
+  bool AofRewriting() const;
+  // The -MISCONF text while writes are refused for a persistence error, else "".
+  std::string DiskErrorMessage() const;
   // SIGTERM / SIGINT: shuts down as SHUTDOWN without flags; waits for the next signal if that
   // fails.
   void WaitForSignals();
@@ -238,6 +275,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   bool bgsave_step_pending_ = false;
   int64_t bgsave_start_ms_ = 0;
   uint64_t dirty_at_bgsave_start_ = 0;
+  std::unique_ptr<AofState> aof_;
   size_t used_memory_startup_ = 0;
   size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;

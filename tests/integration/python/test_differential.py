@@ -52,7 +52,7 @@ EXCLUDED = {
     "bitcount", "bitpos", "lastsave", "touch", "unlink", "monitor", "reset",
     # Timing: whether a background save is still running (a forked child or the fork-less
     # walk) decides their replies.
-    "save", "bgsave",
+    "save", "bgsave", "bgrewriteaof",
     "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop",
     "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
     "wait", "xread", "xreadgroup",

@@ -79,9 +79,11 @@ TEST(ConfigTableTest, EveryDefaultParsesAndReadsBackIdentical) {
 
 TEST(ConfigTableTest, FlagsFollowRedis) {
   // Parameters Redis 7 refuses to change at runtime (IMMUTABLE_CONFIG), among those we have.
-  const std::set<std::string> immutable = {
-      "tcp-backlog", "unixsocket", "unixsocketperm",       "databases",  "daemonize", "pidfile",
-      "supervised",  "logfile",    "enable-debug-command", "io-threads", "aclfile"};
+  const std::set<std::string> immutable = {"tcp-backlog",   "unixsocket", "unixsocketperm",
+                                           "databases",     "daemonize",  "pidfile",
+                                           "supervised",    "logfile",    "enable-debug-command",
+                                           "io-threads",    "aclfile",    "appenddirname",
+                                           "appendfilename"};
   const std::set<std::string> multi = {"bind", "save", "client-output-buffer-limit"};
   for (const ConfigParam& p : ConfigTable()) {
     const std::string name(p.name);
