@@ -42,6 +42,8 @@ struct SnapshotOptions {
   bool compression = true;    // rdbcompression
   bool checksum = true;       // rdbchecksum
   std::string redis_version;  // the "redis-ver" AUX field
+  // The function libraries' code, written before the databases (RDB_OPCODE_FUNCTION2).
+  std::vector<std::string> function_codes;
   BackgroundFileOptions file;
 };
 
