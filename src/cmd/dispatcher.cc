@@ -251,12 +251,13 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
 }
 
 bool Dispatcher::ScriptAclCheck(Client& client, std::span<const std::string_view> argv,
-                                std::string* error) {
+                                std::string* error, bool log) {
   if (client.user == nullptr || client.user->unrestricted()) return true;
   Entry* entry = Lookup(argv);
   MNEMO_ASSERT(entry != nullptr);
   const AclVerdict v = acl_.Check(*client.user, catalog_.at(entry->acl_id), argv);
   if (v.ok()) return true;
+  if (!log) return false;
   std::string object = v.denial == AclDenial::kCommand ? entry->full_name : std::string(argv[v.arg]);
   acl_.AddLogEntry(v.denial, false, std::move(object), client.user->name(), "lua", UnixTimeMs());
   switch (v.denial) {

@@ -335,6 +335,13 @@ bool Scripting::Call(std::span<const std::string_view> argv, protocol::ReplyBuil
   return true;
 }
 
+int Scripting::AclCheck(std::span<const std::string_view> argv) {
+  const Dispatcher::Entry* entry = dispatcher_.Resolve(argv);
+  if (entry == nullptr || entry->disabled || !entry->subcommands.empty()) return -1;
+  std::string error;
+  return dispatcher_.ScriptAclCheck(script_client_, argv, &error, false) ? 1 : 0;
+}
+
 bool Scripting::Interrupt() {
   const int64_t elapsed = (MonotonicUs() / 1000) - start_ms_;
   if (!busy_) {
@@ -644,6 +651,11 @@ void Scripting::FunctionList(Context& ctx) {
 }
 
 void Scripting::FunctionStats(Context& ctx) {
+  // Redis 7.0 answers -BUSY (the SCRIPT KILL text) while an EVAL script is busy.
+  if (running_ && eval_mode_) {
+    ctx.reply.Error(kErrBusyEval);
+    return;
+  }
   ctx.reply.MapHeader(2);
   ctx.reply.Bulk("running_script");
   if (!running_) {

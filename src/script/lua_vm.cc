@@ -422,6 +422,44 @@ int RedisGenericCommand(lua_State* L, bool raise) {
 }
 
 int RedisCall(lua_State* L) { return RedisGenericCommand(L, true); }
+
+// redis.acl_check_cmd(command, args...): whether the script's user may run it.
+int RedisAclCheckCmd(lua_State* L) {
+  LuaVm::RunState* rs = VmOf(L)->run();
+  const int argc = lua_gettop(L);
+  if (rs == nullptr || rs->loading) {
+    PushError(L, "redis.acl_check_cmd can only be called inside a script invocation");
+    return lua_error(L);
+  }
+  if (argc == 0) {
+    PushError(L, "Please specify at least one argument for this redis lib call");
+    return lua_error(L);
+  }
+  rs->args.clear();
+  for (int j = 1; j <= argc; ++j) {
+    const int t = lua_type(L, j);
+    if (t == LUA_TNUMBER) {
+      char buf[64];
+      const int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, j)));
+      rs->args.emplace_back(buf, static_cast<size_t>(n));
+    } else if (t == LUA_TSTRING) {
+      size_t len = 0;
+      const char* s = lua_tolstring(L, j, &len);
+      rs->args.emplace_back(s, len);
+    } else {
+      PushError(L, "Lua redis lib command arguments must be strings or integers");
+      return lua_error(L);
+    }
+  }
+  rs->views.assign(rs->args.begin(), rs->args.end());
+  const int verdict = rs->host->AclCheck(rs->views);
+  if (verdict < 0) {
+    PushError(L, "Invalid command passed to redis.acl_check_cmd()");
+    return lua_error(L);
+  }
+  lua_pushboolean(L, verdict);
+  return 1;
+}
 int RedisPcall(lua_State* L) { return RedisGenericCommand(L, false); }
 
 int RedisSha1Hex(lua_State* L) {
@@ -621,17 +659,7 @@ int ReadonlyErrorNoWhere(lua_State* L) {
   return lua_error(L);
 }
 
-// __index of the globals proxy: upvalue 1 the real globals, 2 the redis table of FUNCTION LOAD.
-int GlobalIndex(lua_State* L) {
-  LuaVm::RunState* rs = VmOf(L)->run();
-  if (rs != nullptr && rs->loading && lua_type(L, 2) == LUA_TSTRING &&
-      std::strcmp(lua_tostring(L, 2), "redis") == 0) {
-    lua_pushvalue(L, lua_upvalueindex(2));
-    return 1;
-  }
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1)) return 1;
+int NonexistentGlobal(lua_State* L) {
   luaL_where(L, 1);
   lua_pushliteral(L, "Script attempted to access nonexistent global variable '");
   lua_pushvalue(L, 2);
@@ -642,6 +670,32 @@ int GlobalIndex(lua_State* L) {
   lua_pushliteral(L, "'");
   lua_concat(L, 4);
   return lua_error(L);
+}
+
+// __index of the globals proxy: upvalue 1 the real globals, 2 the redis table of FUNCTION LOAD.
+// While a library loads, Redis 7.0 shows it nothing but that redis table.
+int GlobalIndex(lua_State* L) {
+  LuaVm::RunState* rs = VmOf(L)->run();
+  if (rs != nullptr && rs->loading) {
+    if (lua_type(L, 2) == LUA_TSTRING && std::strcmp(lua_tostring(L, 2), "redis") == 0) {
+      lua_pushvalue(L, lua_upvalueindex(2));
+      return 1;
+    }
+    return NonexistentGlobal(L);
+  }
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  return NonexistentGlobal(L);
+}
+
+// __index of the load-time redis table: upvalue 1 the real table; unknown fields fail as
+// unknown globals do (Redis 7.0).
+int StrictIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  return NonexistentGlobal(L);
 }
 
 // Replaces the table at the top with a read-only proxy of it (registered as protected).
@@ -896,8 +950,9 @@ int RegisterFunction(lua_State* L) {
     if (!lua_isnil(L, -1)) desc = lua_tolstring(L, -1, &desc_len);
   }
   if (!ValidName(name, name_len)) {
+    // Redis 7.0's text (it names libraries here too).
     PushError(L,
-              "Function names can only contain letters, numbers, or underscores(_) and must be "
+              "Library names can only contain letters, numbers, or underscores(_) and must be "
               "at least one character long");
     return lua_error(L);
   }
@@ -1062,6 +1117,7 @@ void LuaVm::OpenSandbox() {
   SetFunction(L, "error_reply", RedisErrorReply);
   SetFunction(L, "status_reply", RedisStatusReply);
   SetFunction(L, "set_repl", RedisSetRepl);
+  SetFunction(L, "acl_check_cmd", RedisAclCheckCmd);
   SetFunction(L, "replicate_commands", RedisReplicateCommands);
   SetFunction(L, "breakpoint", RedisBreakpoint);
   SetFunction(L, "debug", RedisDebug);
@@ -1078,6 +1134,9 @@ void LuaVm::OpenSandbox() {
   lua_pushcfunction(L, RegisterFunction);
   lua_setfield(L, -2, "register_function");
   AddCommonApi(L);
+  lua_pushnil(L);
+  lua_setfield(L, -2, "setresp");
+  lua_pushcclosure(L, StrictIndex, 1);
   MakeProxy(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kLoadRedisKey);
 
@@ -1226,7 +1285,11 @@ void LuaVm::Run(int ref, std::span<const std::string_view> keys,
   }
   // A failed run may leave much garbage (a script stopped at the memory limit): collect now so
   // that used_memory comes back. A run that went well is left to the incremental collector.
-  if (err != 0) lua_gc(L, LUA_GCCOLLECT, 0);
+  // (Two collections: the second shrinks the string table and buffers the first emptied.)
+  if (err != 0) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+  }
   limit_ = saved_limit;
   run_ = nullptr;
 }

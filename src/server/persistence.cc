@@ -266,7 +266,7 @@ Status Server::DecodeFunctionsPayload(std::string_view payload, std::vector<std:
     case persist::RestoreOutcome::kOk:
       return Status::Ok();
     case persist::RestoreOutcome::kBadVersionOrChecksum:
-      return Status::Error("ERR payload version or checksum are wrong");
+      return Status::Error(std::string(protocol::kErrDumpPayload));
     default:
       return Status::Error("ERR " + error);
   }

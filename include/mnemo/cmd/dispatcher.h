@@ -148,7 +148,8 @@ class Dispatcher : private db::ChangeListener {
   bool oom_at_start() const { return oom_at_start_; }
   // The ACL check of a command a script runs, with Redis 7.0's scriptVerifyACL texts; logs
   // refusals. Returns false with *error on refusal.
-  bool ScriptAclCheck(Client& client, std::span<const std::string_view> argv, std::string* error);
+  bool ScriptAclCheck(Client& client, std::span<const std::string_view> argv, std::string* error,
+                      bool log = true);
   // Runs a command for a script (redis.call) after Scripting's checks: statistics, the slow
   // log, MONITOR and propagation as any call, inside the script's execution unit.
   void ExecuteFromScript(Client& client, std::span<const std::string_view> argv,

@@ -98,6 +98,7 @@ class Scripting final : public script::Host {
   bool Call(std::span<const std::string_view> argv, protocol::ReplyBuilder& reply,
             std::string* error) override;
   bool Interrupt() override;
+  int AclCheck(std::span<const std::string_view> argv) override;
   void Log(int level, std::string_view message) override;
   void SetReplication(int flags) override;
 

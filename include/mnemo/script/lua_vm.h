@@ -61,6 +61,9 @@ class Host {
   // Called every kHookInstructions instructions: returns true iff the script must stop now
   // (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE).
   virtual bool Interrupt() = 0;
+  // redis.acl_check_cmd: 1 if the script's user may run argv, 0 if not, -1 for an unknown
+  // command.
+  virtual int AclCheck(std::span<const std::string_view> argv) = 0;
   // redis.log at a Redis level (0 debug .. 3 warning).
   virtual void Log(int level, std::string_view message) = 0;
   // redis.set_repl: REPL_* bits (0: propagate nothing from now on; any other: propagate).
