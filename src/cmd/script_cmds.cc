@@ -838,7 +838,7 @@ void ScriptHelpCommand(Context& ctx) {
       "LOAD <script>",
       "    Load a script into the scripts cache without executing it.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   });
 }
 
@@ -904,7 +904,7 @@ void FunctionHelpCommand(Context& ctx) {
       "      libraries with the new libraries (notice that even on this option there is a chance of failure",
       "      in case of functions name collision with another library).",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   });
 }
 
