@@ -70,6 +70,11 @@ class Scripting final : public script::Host {
 
   // ---- state ----
   bool running() const { return running_; }
+  // Stops the run in progress at its next hook call, even one that has written (tests and
+  // the fuzz target's watchdog; clients use SCRIPT KILL, or SHUTDOWN NOSAVE).
+  void Abort() {
+    if (running_) killed_ = true;
+  }
   // Past busy-reply-threshold: other clients get -BUSY.
   bool busy() const { return busy_; }
   // The -BUSY text for the run in progress (SCRIPT KILL for EVAL, FUNCTION KILL for FCALL).
