@@ -278,11 +278,10 @@ bool Dispatcher::ScriptAclCheck(Client& client, std::span<const std::string_view
   return false;
 }
 
-void Dispatcher::ExecuteFromScript(Client& client, std::span<const std::string_view> argv,
+void Dispatcher::ExecuteFromScript(Entry& entry, Client& client,
+                                   std::span<const std::string_view> argv,
                                    protocol::ReplyBuilder& reply) {
-  Entry* entry = Lookup(argv);
-  MNEMO_ASSERT(entry != nullptr);
-  Call(*entry, client, argv, reply);
+  Call(entry, client, argv, reply);
 }
 
 Dispatcher::Entry* Dispatcher::Lookup(std::span<const std::string_view> argv) {

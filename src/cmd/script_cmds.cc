@@ -154,8 +154,9 @@ bool Scripting::ParseShebang(std::string_view body, uint32_t* flags, size_t* she
 }
 
 Scripting::Script* Scripting::CacheScript(std::string_view body, bool from_eval,
-                                          std::string* error) {
-  const std::string sha = script::Sha1Hex(body);
+                                          std::string* error, std::string* sha_out) {
+  std::string sha = script::Sha1Hex(body);
+  if (sha_out != nullptr) *sha_out = sha;
   auto it = scripts_.find(sha);
   if (it != scripts_.end()) {
     Script& s = it->second;
@@ -217,12 +218,11 @@ void Scripting::Eval(Context& ctx, bool by_sha, bool read_only) {
     if (s->from_eval) eval_lru_.splice(eval_lru_.end(), eval_lru_, s->lru);
   } else {
     std::string error;
-    s = CacheScript(ctx.arg(1), true, &error);
+    s = CacheScript(ctx.arg(1), true, &error, &sha);
     if (s == nullptr) {
       ctx.reply.Error(error);
       return;
     }
-    sha = script::Sha1Hex(ctx.arg(1));
   }
   // Copied: an eviction while the script runs cannot happen (EVAL is noscript), but the
   // reference must not depend on that.
@@ -278,15 +278,14 @@ void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t fla
   oom_at_start_ = oom;
   run_flags_ = flags;
   start_ms_ = (MonotonicUs() / 1000);
-  run_name_ = std::string(name);
-  run_command_.clear();
+  run_name_ = name;
   std::vector<std::string_view> keys(ctx.argv.begin() + 3,
                                      ctx.argv.begin() + 3 + static_cast<std::ptrdiff_t>(numkeys));
   std::vector<std::string_view> args(ctx.argv.begin() + 3 + static_cast<std::ptrdiff_t>(numkeys),
                                      ctx.argv.end());
-  running_args_.assign(ctx.argv.begin(), ctx.argv.end());
+  running_args_ = ctx.argv;
   vm.Run(ref, keys, args, name, *this, ctx.reply, eval_mode);
-  running_args_.clear();
+  running_args_ = {};
   if (busy_) {
     LogWarning("Slow script finished after {} milliseconds.", (MonotonicUs() / 1000) - start_ms_);
   }
@@ -299,7 +298,7 @@ void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t fla
 
 bool Scripting::Call(std::span<const std::string_view> argv, protocol::ReplyBuilder& reply,
                      std::string* error) {
-  const Dispatcher::Entry* entry = dispatcher_.Resolve(argv);
+  Dispatcher::Entry* entry = dispatcher_.LookupForScript(argv);
   if (entry == nullptr || entry->disabled) {
     *error = "Unknown Redis command called from script";
     return false;
@@ -331,7 +330,7 @@ bool Scripting::Call(std::span<const std::string_view> argv, protocol::ReplyBuil
     return false;
   }
   if (spec.flags & kWrite) wrote_ = true;
-  dispatcher_.ExecuteFromScript(script_client_, argv, reply);
+  dispatcher_.ExecuteFromScript(*entry, script_client_, argv, reply);
   return true;
 }
 
@@ -386,11 +385,12 @@ void Scripting::Kill(Context& ctx, bool eval) {
 
 void Scripting::ScriptLoad(Context& ctx) {
   std::string error;
-  if (CacheScript(ctx.arg(2), false, &error) == nullptr) {
+  std::string sha;
+  if (CacheScript(ctx.arg(2), false, &error, &sha) == nullptr) {
     ctx.reply.Error(error);
     return;
   }
-  ctx.reply.Bulk(script::Sha1Hex(ctx.arg(2)));
+  ctx.reply.Bulk(sha);
 }
 
 void Scripting::ScriptExists(Context& ctx) {
@@ -666,7 +666,7 @@ void Scripting::FunctionStats(Context& ctx) {
     ctx.reply.Bulk(run_name_);
     ctx.reply.Bulk("command");
     ctx.reply.ArrayHeader(running_args_.size());
-    for (const std::string& a : running_args_) ctx.reply.Bulk(a);
+    for (std::string_view a : running_args_) ctx.reply.Bulk(a);
     ctx.reply.Bulk("duration_ms");
     ctx.reply.Integer((MonotonicUs() / 1000) - start_ms_);
   }

@@ -1223,8 +1223,13 @@ void LuaVm::Run(int ref, std::span<const std::string_view> keys,
                 std::span<const std::string_view> args, std::string_view name, Host& host,
                 protocol::ReplyBuilder& out, bool eval_mode) {
   (void)eval_mode;
-  RunState rs;
+  // The scratch of redis.call keeps its capacity from run to run.
+  if (!scratch_) scratch_ = std::make_unique<RunState>();
+  RunState& rs = *scratch_;
   rs.host = &host;
+  rs.resp = 2;
+  rs.loading = false;
+  rs.registered = nullptr;
   run_ = &rs;
   lua_State* L = L_;
   const int base = lua_gettop(L);

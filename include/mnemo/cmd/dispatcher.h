@@ -152,8 +152,11 @@ class Dispatcher : private db::ChangeListener {
                       bool log = true);
   // Runs a command for a script (redis.call) after Scripting's checks: statistics, the slow
   // log, MONITOR and propagation as any call, inside the script's execution unit.
-  void ExecuteFromScript(Client& client, std::span<const std::string_view> argv,
+  // REQUIRES: entry is what LookupForScript(argv) returned.
+  void ExecuteFromScript(Entry& entry, Client& client, std::span<const std::string_view> argv,
                          protocol::ReplyBuilder& reply);
+  // The command or subcommand argv names, or null (redis.call's lookup).
+  Entry* LookupForScript(std::span<const std::string_view> argv) { return Lookup(argv); }
 
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.

@@ -129,7 +129,8 @@ class Scripting final : public script::Host {
   };
 
   // Finds or compiles+caches a script; null with the error reply text on failure.
-  Script* CacheScript(std::string_view body, bool from_eval, std::string* error);
+  Script* CacheScript(std::string_view body, bool from_eval, std::string* error,
+                      std::string* sha);
   void EvictOldestEvalScript();
   // Runs a script or function for `ctx` with its flags checked first.
   void RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t flags, bool eval_mode,
@@ -165,9 +166,9 @@ class Scripting final : public script::Host {
   bool oom_at_start_ = false;
   uint32_t run_flags_ = 0;
   int64_t start_ms_ = 0;
-  std::string run_name_;
-  std::string run_command_;
-  std::vector<std::string> running_args_;  // the caller's command (FUNCTION STATS)
+  std::string_view run_name_;  // the SHA1 or function name, owned by the caller of RunScript
+  // The caller's command while it runs (FUNCTION STATS); the caller's argv outlives the run.
+  std::span<const std::string_view> running_args_;
 };
 
 }  // namespace mnemo::cmd

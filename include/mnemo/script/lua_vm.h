@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -133,6 +134,7 @@ class LuaVm {
   size_t limit_ = 0;
   bool limit_hit_ = false;
   RunState* run_ = nullptr;
+  std::unique_ptr<RunState> scratch_;
 };
 
 // SHA1 of `data` as 40 lower-case hex digits (OpenSSL).
