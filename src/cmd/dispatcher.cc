@@ -267,7 +267,7 @@ bool Dispatcher::ScriptAclCheck(Client& client, std::span<const std::string_view
     case AclDenial::kKey:
       *error =
           "The user executing the script can't access at least one of the keys mentioned in the "
-          "command";
+          "command arguments";
       break;
     case AclDenial::kChannel:
       *error = "The user executing the script can't publish to the channel mentioned in the command";

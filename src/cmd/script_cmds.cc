@@ -925,7 +925,9 @@ bool EvalRoKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& key
   return true;
 }
 
-constexpr uint32_t kEvalFlags = kNoScript | kSkipMonitor | kStale | kMovableKeys;
+// may_replicate: CLIENT PAUSE WRITE holds EVAL and FCALL back, as Redis 7.0 does for scripts that
+// may write (Redis derives it from the script's flags; here every EVAL/FCALL waits).
+constexpr uint32_t kEvalFlags = kNoScript | kSkipMonitor | kMayReplicate | kStale | kMovableKeys;
 constexpr uint32_t kEvalRoFlags = kNoScript | kSkipMonitor | kStale | kReadOnly | kMovableKeys;
 
 constexpr CommandSpec kScriptSubcommands[] = {

@@ -189,6 +189,24 @@ def test_resp3_conversions_match_redis(server):
         ref.stop()
 
 
+def test_acl_errors_in_scripts_match_redis(server):
+    ref = Reference()
+    try:
+        results = []
+        for port in (server.port, ref.port):
+            admin = redis.Redis(host="127.0.0.1", port=port)
+            admin.execute_command("ACL", "SETUSER", "lim", "on", "nopass", "~a*", "+@all",
+                                  "-flushall")
+            c = redis.Redis(host="127.0.0.1", port=port, username="lim", password="x")
+            results.append([_reply(c, "EVAL", body, 0) for body in (
+                "return redis.call('flushall')", "return redis.call('get', 'b')",
+                "return redis.pcall('get', 'b')", "return redis.acl_check_cmd('get', 'b')",
+                "return redis.acl_check_cmd('get', 'a1')", "return redis.acl_check_cmd('nosuch')")])
+        assert results[0] == results[1]
+    finally:
+        ref.stop()
+
+
 def test_function_errors_match_redis(server):
     ref = Reference()
     try:
