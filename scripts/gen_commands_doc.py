@@ -12,8 +12,8 @@ GROUP_TITLES = [
     ("connection", "Connection"), ("string", "Strings"), ("bitmap", "Bitmaps"),
     ("generic", "Keys"), ("hash", "Hashes"), ("list", "Lists"), ("set", "Sets"),
     ("sorted-set", "Sorted sets"), ("hyperloglog", "HyperLogLog"), ("geo", "Geospatial"),
-    ("pubsub", "Pub/Sub"), ("stream", "Streams"), ("transactions", "Transactions"),
-    ("server", "Server"),
+    ("pubsub", "Pub/Sub"), ("transactions", "Transactions"), ("scripting", "Scripting"),
+    ("stream", "Streams"), ("server", "Server"),
 ]
 
 

@@ -34,6 +34,7 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       SetCommands(),        BitmapCommands(),      TransactionCommands(), PubsubCommands(),
       HllCommands(),        GeoCommands(),         SortCommands(),        AclCommands(),
       ObserveCommands(),    ReplicationCommands(), StreamCommands(),      PersistenceCommands(),
+      ScriptingCommands(),
   };
   return kTables;
 }
@@ -45,6 +46,7 @@ Dispatcher::Dispatcher(db::Keyspace& keyspace, ServerApi& server)
   keyspace_.changes().AddListener(&notifier_);
   keyspace_.changes().AddListener(&blocking_);
   keyspace_.changes().AddListener(&tracking_);
+  scripting_ = std::make_unique<Scripting>(*this, server_);
 }
 
 Dispatcher::~Dispatcher() {
@@ -199,8 +201,16 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   // Client-side caching: invalidations for this client wait for its reply (the server sends
   // them after writing it), and the table is brought back under tracking-table-max-keys.
   if (tracking_.total_keys() > 0) tracking_.LimitKeys();
+  // While a script is busy (past busy-reply-threshold) the loop serves other clients from
+  // inside it: only allow_busy commands run, and nothing else may touch the keyspace (no
+  // eviction, no serving of blocked clients) until the script ends (Redis processCommand).
+  const bool script_busy = scripting_->busy();
+  if (script_busy && !(spec.flags & kAllowBusy)) {
+    Reject(client, entry, reply, scripting_->BusyError());
+    return;
+  }
   const int64_t now = UnixTimeMs();
-  keyspace_.set_now_ms(now);
+  if (!script_busy) keyspace_.set_now_ms(now);
   // The LRU tick (250 ms) is finer than a 10 Hz cron could keep up to date.
   keyspace_.UpdateLruClock(now);
   // Under maxmemory, every command first makes room (evicting keys); a command that may grow
@@ -208,7 +218,9 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   // commands still run.
   const bool denyoom = (spec.flags & kDenyOom) ||
                        (in_multi && (client.multi.flags & kDenyOom) && (spec.flags & kExec));
-  if (memory_guard_ && keyspace_.options().maxmemory > 0 && !memory_guard_() && denyoom) {
+  oom_at_start_ = !script_busy && memory_guard_ && keyspace_.options().maxmemory > 0 &&
+                  !memory_guard_();
+  if (oom_at_start_ && denyoom) {
     Reject(client, entry, reply, protocol::kErrOom);
     return;
   }
@@ -251,7 +263,41 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   tracking_.AfterCommand(client, entry->parent != nullptr && entry->parent->spec->name == "client");
   // Clients blocked on keys this command (or EXEC's queue) made ready are served now, each as
   // an execution unit of its own, before any other client's command.
-  if (blocking_.has_ready()) ServeBlocked();
+  if (blocking_.has_ready() && !script_busy) ServeBlocked();
+}
+
+bool Dispatcher::ScriptAclCheck(Client& client, std::span<const std::string_view> argv,
+                                std::string* error, bool log) {
+  if (client.user == nullptr || client.user->unrestricted()) return true;
+  Entry* entry = Lookup(argv);
+  MNEMO_ASSERT(entry != nullptr);
+  const AclVerdict v = acl_.Check(*client.user, catalog_.at(entry->acl_id), argv);
+  if (v.ok()) return true;
+  if (!log) return false;
+  std::string object = v.denial == AclDenial::kCommand ? entry->full_name : std::string(argv[v.arg]);
+  acl_.AddLogEntry(v.denial, false, std::move(object), client.user->name(), "lua", UnixTimeMs());
+  switch (v.denial) {
+    case AclDenial::kCommand:
+      *error = "The user executing the script can't run this command or subcommand";
+      break;
+    case AclDenial::kKey:
+      *error =
+          "The user executing the script can't access at least one of the keys mentioned in the "
+          "command arguments";
+      break;
+    case AclDenial::kChannel:
+      *error = "The user executing the script can't publish to the channel mentioned in the command";
+      break;
+    default:
+      *error = "The user executing the script is lacking the permissions for the command";
+  }
+  return false;
+}
+
+void Dispatcher::ExecuteFromScript(Entry& entry, Client& client,
+                                   std::span<const std::string_view> argv,
+                                   protocol::ReplyBuilder& reply) {
+  Call(entry, client, argv, reply);
 }
 
 Dispatcher::Entry* Dispatcher::Lookup(std::span<const std::string_view> argv) {

@@ -587,21 +587,21 @@ constexpr CommandSpec kListCommands[] = {
      "Returns an element after popping it from one list and pushing it to another. Deletes the "
      "list if the last element was moved.",
      "6.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},
-    {"blpop", BlpopCommand, -3, kWrite | kBlocking, 1, -2, 1, "list",
+    {"blpop", BlpopCommand, -3, kWrite | kNoScript | kBlocking, 1, -2, 1, "list",
      "Removes and returns the first element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "2.0.0", "O(N) where N is the number of provided keys.", kNoSubcommands, kAclList,
      kKeysReadWritten},
-    {"brpop", BrpopCommand, -3, kWrite | kBlocking, 1, -2, 1, "list",
+    {"brpop", BrpopCommand, -3, kWrite | kNoScript | kBlocking, 1, -2, 1, "list",
      "Removes and returns the last element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "2.0.0", "O(N) where N is the number of provided keys.", kNoSubcommands, kAclList,
      kKeysReadWritten},
-    {"brpoplpush", BrpoplpushCommand, 4, kWrite | kDenyOom | kBlocking, 1, 2, 1, "list",
+    {"brpoplpush", BrpoplpushCommand, 4, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1, "list",
      "Pops an element from a list, pushes it to another list and returns it. Block until an "
      "element is available otherwise. Deletes the list if the last element was popped.",
      "2.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},
-    {"blmove", BlmoveCommand, 6, kWrite | kDenyOom | kBlocking, 1, 2, 1, "list",
+    {"blmove", BlmoveCommand, 6, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1, "list",
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
      "element is available otherwise. Deletes the list if the last element was moved.",
      "6.2.0", "O(1)", kNoSubcommands, kAclList, KeysFrom(LmoveKeys)},

@@ -75,8 +75,8 @@ void MemoryStatsCommand(Context& ctx) {
   num("clients.normal", static_cast<int64_t>(m.clients_normal));
   num("cluster.links", 0);
   num("aof.buffer", static_cast<int64_t>(m.aof_buffer));
-  num("lua.caches", 0);
-  num("functions.caches", 0);
+  num("lua.caches", static_cast<int64_t>(m.lua_caches));
+  num("functions.caches", static_cast<int64_t>(m.functions_caches));
   for (const auto& d : m.dbs) {
     // As Redis, only databases with keys are listed; an emptied table that has not shrunk yet
     // still counts in overhead.total.

@@ -359,6 +359,11 @@ void ShutdownCommand(Context& ctx) {
     }
     return;
   }
+  // During a busy script only SHUTDOWN NOSAVE may stop the server (Redis shutdownCommand).
+  if (!options.nosave && ctx.dispatcher.scripting().busy()) {
+    ctx.reply.Error(ctx.dispatcher.scripting().BusyError());
+    return;
+  }
   Status s = ctx.server.Shutdown(options);
   if (!s.ok()) {
     ctx.reply.Error(s.message());

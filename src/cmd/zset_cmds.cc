@@ -1093,13 +1093,13 @@ constexpr CommandSpec kZsetCommands[] = {
      "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
      "of elements popped.",
      kNoSubcommands, kAclSortedSet, kKeysReadWritten},
-    {"bzpopmin", BzpopminCommand, -3, kW | kFast | kBlocking, 1, -2, 1, "sorted-set",
+    {"bzpopmin", BzpopminCommand, -3, kW | kNoScript | kFast | kBlocking, 1, -2, 1, "sorted-set",
      "Removes and returns the member with the lowest score from one or more sorted sets. Blocks "
      "until a member is available otherwise. Deletes the sorted set if the last element was "
      "popped.",
      "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", kNoSubcommands,
      kAclSortedSet, kKeysReadWritten},
-    {"bzpopmax", BzpopmaxCommand, -3, kW | kFast | kBlocking, 1, -2, 1, "sorted-set",
+    {"bzpopmax", BzpopmaxCommand, -3, kW | kNoScript | kFast | kBlocking, 1, -2, 1, "sorted-set",
      "Removes and returns the member with the highest score from one or more sorted sets. "
      "Blocks until a member available otherwise.  Deletes the sorted set if the last element "
      "was popped.",

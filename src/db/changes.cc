@@ -89,7 +89,7 @@ void Changes::EndUnit() {
 }
 
 void Changes::Propagate(int db, std::span<const std::string_view> argv) {
-  if (sinks_.empty()) return;
+  if (sinks_.empty() || suppressed_) return;
   PropagatedCommand cmd;
   cmd.db = db;
   cmd.argv.reserve(argv.size());
@@ -103,14 +103,18 @@ void Changes::Propagate(int db, std::initializer_list<std::string_view> argv) {
 }
 
 void Changes::Propagate(int db, std::vector<std::string> argv) {
-  if (sinks_.empty()) return;
+  if (sinks_.empty() || suppressed_) return;
   pending_.push_back(PropagatedCommand{db, std::move(argv)});
   if (unit_depth_ == 0) Deliver();
 }
 
 void Changes::PropagateDeletion(Db& db, std::string_view key, bool lazy) {
   if (sinks_.empty()) return;
+  // Deletions (expiry) propagate even while a script suppressed its own commands.
+  const bool suppressed = suppressed_;
+  suppressed_ = false;
   Propagate(db.id(), {lazy ? std::string_view("UNLINK") : std::string_view("DEL"), key});
+  suppressed_ = suppressed;
 }
 
 void Changes::Deliver() {

@@ -26,6 +26,11 @@ char* SharedReadBuffer() {
   return buffer.get();
 }
 
+// True while a connection processes requests straight from the shared buffer. The loop can be
+// re-entered from inside a request (a busy script lets other clients be served): those reads
+// must then go to their connection's own buffer, not over the bytes still being parsed.
+bool g_shared_buffer_in_use = false;
+
 }  // namespace
 
 void Connection::PrepareSharedBuffers() { SharedReadBuffer(); }
@@ -186,7 +191,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t) {
     return;
   }
   // A partial request waits in our own buffer, or a suspended connection keeps what arrives.
-  const bool into_own = qend_ > qstart_ || suspended_;
+  const bool into_own = qend_ > qstart_ || suspended_ || g_shared_buffer_in_use;
   char* target;
   size_t room;
   if (into_own) {
@@ -240,6 +245,8 @@ void Connection::ProcessInput() {
   size_t pos = 0;
   reply_.set_ceiling(limits_->reply_ceiling);
   processing_ = true;
+  const bool outer_shared = g_shared_buffer_in_use;
+  if (shared) g_shared_buffer_in_use = true;
   while (pos < data.size() && !closed_ && !close_after_reply_ && !suspended_) {
     size_t consumed = 0;
     parser_.set_max_bulk_len(limits_->max_bulk_len);
@@ -259,6 +266,7 @@ void Connection::ProcessInput() {
     }
     pos += consumed;
   }
+  g_shared_buffer_in_use = outer_shared;
   processing_ = false;
   if (!closed_) handler_->OnBatchEnd(*this);
   if (closed_) return;

@@ -57,4 +57,51 @@ RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
   return RestoreOutcome::kOk;
 }
 
+std::string CreateFunctionsPayload(std::span<const std::string> codes, bool compression) {
+  StringSink sink;
+  RdbWriter w(&sink, RdbWriterOptions{compression});
+  for (const std::string& code : codes) w.WriteFunction(code);
+  const uint16_t version = rdb::kVersion;
+  w.WriteRaw(&version, sizeof(version));
+  const uint64_t crc = w.crc();
+  w.WriteRaw(&crc, sizeof(crc));
+  (void)w.Flush();
+  return std::move(sink.out);
+}
+
+RestoreOutcome DecodeFunctionsPayload(std::string_view payload, const db::Keyspace& ks,
+                                      std::vector<std::string>* codes, std::string* error) {
+  codes->clear();
+  if (payload.size() < kFooterBytes) return RestoreOutcome::kBadVersionOrChecksum;
+  const auto* footer =
+      reinterpret_cast<const uint8_t*>(payload.data() + payload.size() - kFooterBytes);
+  const int version = footer[0] | (footer[1] << 8);
+  if (version > rdb::kVersion) return RestoreOutcome::kBadVersionOrChecksum;
+  uint64_t stored;
+  std::memcpy(&stored, footer + 2, sizeof(stored));
+  if (Crc64(0, payload.data(), payload.size() - 8) != stored) {
+    return RestoreOutcome::kBadVersionOrChecksum;
+  }
+  RdbInput in(payload.substr(0, payload.size() - kFooterBytes));
+  RdbReader r(in, ks);
+  while (in.remaining() > 0) {
+    uint8_t type;
+    if (!r.ReadByte(&type)) {
+      *error = "can not read data type";
+      return RestoreOutcome::kBadFormat;
+    }
+    if (type != rdb::kOpFunction2) {
+      *error = "given type is not a function";
+      return RestoreOutcome::kBadFormat;
+    }
+    std::string code;
+    if (!r.ReadString(&code)) {
+      *error = "failed loading the given functions payload";
+      return RestoreOutcome::kBadFormat;
+    }
+    codes->push_back(std::move(code));
+  }
+  return RestoreOutcome::kOk;
+}
+
 }  // namespace mnemo::persist

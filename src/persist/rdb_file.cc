@@ -68,6 +68,7 @@ Status WriteKeyspace(RdbWriter& w, db::Keyspace& ks, const SaveOptions& options,
   w.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
   w.WriteAux("aof-base", int64_t{0});
   if (!options.mnemo_version.empty()) w.WriteAux("mnemo-ver", options.mnemo_version);
+  for (const std::string& code : options.function_codes) w.WriteFunction(code);
   uint64_t keys = 0;
   for (int i = 0; i < ks.num_dbs(); ++i) {
     db::Db& d = ks.db(i);
@@ -212,6 +213,14 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
         r.Fail("module AUX data is not supported");
         return fail();
       case rdb::kOpFunction2:
+        if (options.function_codes != nullptr) {
+          std::string code;
+          if (!r.ReadString(&code)) return fail();
+          options.function_codes->push_back(std::move(code));
+          continue;
+        }
+        r.Fail("function libraries are not supported");
+        return fail();
       case rdb::kOpFunctionPreGa:
         r.Fail("function libraries are not supported");
         return fail();

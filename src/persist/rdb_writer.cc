@@ -196,6 +196,11 @@ void RdbWriter::WriteAux(std::string_view name, int64_t value) {
   WriteAux(name, Int64ToString(value));
 }
 
+void RdbWriter::WriteFunction(std::string_view code) {
+  WriteByte(rdb::kOpFunction2);
+  WriteString(code);
+}
+
 void RdbWriter::WriteSelectDb(int db) {
   WriteByte(rdb::kOpSelectDb);
   WriteLen(static_cast<uint64_t>(db));

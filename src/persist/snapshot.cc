@@ -65,6 +65,7 @@ Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file,
     writer_.WriteAux("ctime", UnixTimeMs() / 1000);
     writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
     writer_.WriteAux("aof-base", int64_t{options_.aof_base ? 1 : 0});
+    for (const std::string& code : options_.function_codes) writer_.WriteFunction(code);
   }
   const int n = ks_.num_dbs();
   walks_.resize(static_cast<size_t>(n));

@@ -120,20 +120,20 @@ std::string Server::InfoSection(std::string_view name) {
     line("allocator_resident", m.allocator_resident);
     line("total_system_memory", total_mem);
     line("total_system_memory_human", BytesToHuman(total_mem));
-    // No scripting engine: the Lua/function figures are zero.
-    line("used_memory_lua", 0);
-    line("used_memory_vm_eval", 0);
-    line("used_memory_lua_human", "0B");
-    line("used_memory_scripts_eval", 0);
-    line("number_of_cached_scripts", 0);
-    line("number_of_functions", 0);
-    line("number_of_libraries", 0);
-    line("used_memory_vm_functions", 0);
-    line("used_memory_vm_total", 0);
-    line("used_memory_vm_total_human", "0B");
-    line("used_memory_functions", 0);
-    line("used_memory_scripts", 0);
-    line("used_memory_scripts_human", "0B");
+    // Scripting, with Redis 7.0's names (the Lua heaps are part of used_memory here).
+    line("used_memory_lua", m.lua_vm_eval);
+    line("used_memory_vm_eval", m.lua_vm_eval);
+    line("used_memory_lua_human", BytesToHuman(m.lua_vm_eval));
+    line("used_memory_scripts_eval", m.lua_caches);
+    line("number_of_cached_scripts", m.cached_scripts);
+    line("number_of_functions", m.functions);
+    line("number_of_libraries", m.libraries);
+    line("used_memory_vm_functions", m.lua_vm_functions);
+    line("used_memory_vm_total", m.lua_vm_eval + m.lua_vm_functions);
+    line("used_memory_vm_total_human", BytesToHuman(m.lua_vm_eval + m.lua_vm_functions));
+    line("used_memory_functions", m.functions_caches);
+    line("used_memory_scripts", m.lua_caches + m.functions_caches);
+    line("used_memory_scripts_human", BytesToHuman(m.lua_caches + m.functions_caches));
     line("maxmemory", config_.db.maxmemory);
     line("maxmemory_human", BytesToHuman(config_.db.maxmemory));
     line("maxmemory_policy", FindConfigParam("maxmemory-policy")->get(config_));

@@ -58,10 +58,23 @@ cmd::MemoryOverview Server::Memory() {
   // caching tables.
   m.aof_buffer = AofBufferBytes();
   m.snapshot_buffer = SnapshotProgressNow().buffer_bytes;
+  const cmd::Scripting::Memory lua = dispatcher_.scripting().MemoryUsage();
+  m.lua_vm_eval = lua.vm_eval;
+  m.lua_vm_functions = lua.vm_functions;
+  m.lua_caches = lua.scripts_eval;
+  m.functions_caches = lua.functions;
+  m.cached_scripts = lua.cached_scripts;
+  m.functions = lua.num_functions;
+  m.libraries = lua.num_libraries;
+  // The Lua heaps beyond what they held at startup (which used_memory_startup has), and the
+  // script cache and libraries, are overhead as Redis counts lua.caches and functions.caches.
+  const size_t vm_total = lua.vm_eval + lua.vm_functions;
+  const size_t vm_growth = vm_total > lua.vm_baseline ? vm_total - lua.vm_baseline : 0;
   m.overhead_total = std::min(
       used, used_memory_startup_ + m.clients_normal + tables + m.aof_buffer + m.snapshot_buffer +
                 dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes() +
-                dispatcher_.tracking().OverheadBytes());
+                dispatcher_.tracking().OverheadBytes() + vm_growth + lua.scripts_eval +
+                lua.functions);
   m.dataset_bytes = used - m.overhead_total;
   const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
   m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;
@@ -197,6 +210,19 @@ std::string Server::MemoryDoctor() {
         "Near the limit: {} of maxmemory {} is used and maxmemory-policy is noeviction, so "
         "writes will soon be refused with -OOM. Raise maxmemory or choose an eviction policy.",
         BytesToHuman(m.total_allocated), BytesToHuman(opts.maxmemory)));
+  }
+  // Scripting: the Lua heaps count in used_memory here (unlike Redis, whose Lua uses libc).
+  const size_t lua_bytes =
+      m.lua_vm_eval + m.lua_vm_functions + m.lua_caches + m.functions_caches;
+  if (lua_bytes > static_cast<size_t>(kWasteBytes) && lua_bytes > m.total_allocated / 10) {
+    findings.push_back(fmt::format(
+        "Scripting: the Lua interpreters and caches hold {} ({:.0f}% of used memory): EVAL "
+        "interpreter {}, {} cached scripts ({}), functions interpreter {}, {} libraries ({}). "
+        "Many distinct EVAL scripts (arguments pasted into the script text instead of ARGV) fill "
+        "the cache: SCRIPT FLUSH empties it; lua-memory-limit bounds each interpreter.",
+        BytesToHuman(lua_bytes), 100.0 * static_cast<double>(lua_bytes) / m.total_allocated,
+        BytesToHuman(m.lua_vm_eval), m.cached_scripts, BytesToHuman(m.lua_caches),
+        BytesToHuman(m.lua_vm_functions), m.libraries, BytesToHuman(m.functions_caches)));
   }
   // Which encodings hold the data: sample keys and weigh their sizes.
   std::map<std::string, size_t> by_encoding;

@@ -39,11 +39,19 @@ Status Server::LoadDataFromDisk() {
   persist::LoadOptions options;
   options.verify_checksum = config_.rdbchecksum;
   options.now_ms = UnixTimeMs();
+  std::vector<std::string> function_codes;
+  options.function_codes = &function_codes;
   bool found = false;
   Result<persist::LoadStats> r = persist::LoadRdbFile(path, keyspace_, options, &found);
   if (!found && r.ok()) return Status::Ok();
   if (!r.ok())
     return Status::Error(fmt::format("Error loading {}: {}", path, r.status().message()));
+  for (const std::string& code : function_codes) {
+    std::string error;
+    if (!dispatcher_.scripting().LoadLibraryCode(code, true, &error)) {
+      return Status::Error(fmt::format("Error loading {}: failed loading library: {}", path, error));
+    }
+  }
   const persist::LoadStats& st = *r;
   if (!st.redis_version.empty()) LogNotice("Loading RDB produced by version {}", st.redis_version);
   if (st.ctime >= 0) LogNotice("RDB age {} seconds", UnixTimeMs() / 1000 - st.ctime);
@@ -74,6 +82,7 @@ Status Server::SaveRdb() {
   options.compression = config_.rdbcompression;
   options.checksum = config_.rdbchecksum;
   options.redis_version = std::string(persist::rdb::kFormatRedisVersion);
+  options.function_codes = dispatcher_.scripting().LibraryCodes();
   // No "mnemo-ver" AUX field: the file is byte for byte the size Redis writes for the same data
   // (the target of issue 12); the log says which server wrote it.
   const int64_t start = MonotonicUs();
@@ -120,6 +129,7 @@ Status Server::StartBgsave() {
   options.compression = config_.rdbcompression;
   options.checksum = config_.rdbchecksum;
   options.redis_version = std::string(persist::rdb::kFormatRedisVersion);
+  options.function_codes = dispatcher_.scripting().LibraryCodes();
   options.file.incremental_fsync = config_.rdb_save_incremental_fsync;
   const int64_t now_ms = UnixTimeMs();
   persistence_.last_save_try_s = now_ms / 1000;
@@ -255,6 +265,22 @@ Status Server::DecodePayload(std::string_view key, std::string_view payload, db:
       break;
   }
   return Status::Error(std::string(protocol::kErrBadDataFormat));
+}
+
+std::string Server::FunctionsPayload(std::span<const std::string> codes) {
+  return persist::CreateFunctionsPayload(codes, config_.rdbcompression);
+}
+
+Status Server::DecodeFunctionsPayload(std::string_view payload, std::vector<std::string>* codes) {
+  std::string error;
+  switch (persist::DecodeFunctionsPayload(payload, keyspace_, codes, &error)) {
+    case persist::RestoreOutcome::kOk:
+      return Status::Ok();
+    case persist::RestoreOutcome::kBadVersionOrChecksum:
+      return Status::Error(std::string(protocol::kErrDumpPayload));
+    default:
+      return Status::Error("ERR " + error);
+  }
 }
 
 }  // namespace mnemo::server

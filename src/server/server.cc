@@ -261,6 +261,8 @@ Server::~Server() {
 void Server::ApplyLimits() {
   dispatcher_.set_latency_tracking(config_.latency_tracking);
   dispatcher_.tracking().set_max_keys(static_cast<size_t>(config_.tracking_table_max_keys));
+  dispatcher_.scripting().set_busy_threshold_ms(config_.busy_reply_threshold);
+  dispatcher_.scripting().set_memory_limit(config_.LuaMemoryLimit());
   dispatcher_.slowlog().set_threshold_us(config_.slowlog_log_slower_than);
   dispatcher_.slowlog().set_max_len(static_cast<size_t>(config_.slowlog_max_len));
   dispatcher_.latency_monitor().set_threshold_ms(config_.latency_monitor_threshold);
@@ -533,6 +535,9 @@ void Server::StartEvictionProc() {
   asio::post(io_, [this] {
     eviction_proc_running_ = false;
     if (shutting_down_ || keyspace_.options().maxmemory == 0) return;
+    // Not in the middle of a script (events are processed from inside a busy one): the cron
+    // starts it again.
+    if (dispatcher_.scripting().running()) return;
     keyspace_.set_now_ms(UnixTimeMs());  // LFU scores read the command clock
     if (Evict(false) == db::Evictor::Result::kRunning) StartEvictionProc();
   });
@@ -551,7 +556,9 @@ void Server::ScheduleCron() {
   cron_timer_.expires_after(std::chrono::milliseconds(1000 / config_.hz));
   cron_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec || shutting_down_) return;
-    Cron();
+    // While a busy script lets the loop serve clients, the cron's work (expiry, eviction, save
+    // points) waits for the script to end: the script must see a keyspace only it changes.
+    if (!dispatcher_.scripting().running()) Cron();
     ScheduleCron();
   });
 }
@@ -879,6 +886,17 @@ bool Server::DebugAllowed(const cmd::Client& self) const {
   if (it == clients_.end()) return true;  // in-process
   const std::string& peer = it->second->peer();
   return it->second->unix_socket() || peer.rfind("127.", 0) == 0 || peer.rfind("::1:", 0) == 0;
+}
+
+bool Server::ProcessEventsWhileBusy() {
+  if (shutting_down_) return false;
+  // Bounded: the script resumes after at most this many handlers (Redis processes the events
+  // ready at that moment, once per hook call).
+  constexpr int kMaxHandlers = 1000;
+  for (int i = 0; i < kMaxHandlers && !shutting_down_ && io_.poll_one() > 0; ++i) {
+  }
+  if (!pending_output_.empty()) FlushPendingOutput();
+  return !shutting_down_;
 }
 
 void Server::Sleep(double seconds) {

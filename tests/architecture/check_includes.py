@@ -23,10 +23,11 @@ ALLOWED = {
     "ds": {"mem", "base"},
     "db": {"ds", "mem", "base"},
     "protocol": {"base"},
-    "cmd": {"db", "protocol", "mem", "base"},
+    "script": {"protocol", "mem", "base"},
+    "cmd": {"db", "protocol", "script", "mem", "base"},
     "net": {"protocol", "base"},
     "persist": {"db", "ds", "mem", "base"},
-    "server": {"base", "mem", "ds", "db", "protocol", "cmd", "net", "persist"},
+    "server": {"base", "mem", "ds", "db", "protocol", "script", "cmd", "net", "persist"},
 }
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"]mnemo/([A-Za-z0-9_]+)/')

@@ -4,7 +4,8 @@
 // A seeded random workload over every type, with expiries that happen during the run, evictions
 // (a small maxmemory), transactions, database switches, SWAPDB, MOVE, COPY and the commands whose
 // effect differs from their arguments (SPOP, SRANDMEMBER-free random picks are left out as they
-// write nothing; INCRBYFLOAT, SET ... EX, EXPIRE, GETEX, LMPOP, BLPOP served at once, ...) runs on
+// write nothing; INCRBYFLOAT, SET ... EX, EXPIRE, GETEX, LMPOP, BLPOP served at once, ...), and
+// EVAL/FCALL scripts (whose effects leave as the commands they ran, wrapped in MULTI/EXEC) run on
 // server A while a sink records what A propagates. Replaying the recording into an empty server B
 // must give the same dataset, compared key by key: type, value and expiry.
 #include <gtest/gtest.h>
@@ -84,7 +85,7 @@ class Workload {
   std::vector<std::string> Next() {
     const std::string k = Key();
     const std::string v = Value();
-    switch (Pick(46)) {
+    switch (Pick(50)) {
       case 0:
         return {"SET", k, v};
       case 1:
@@ -176,6 +177,23 @@ class Workload {
       case 44:
         return Pick(20) == 0 ? std::vector<std::string>{"SWAPDB", "0", "1"}
                              : std::vector<std::string>{"LINSERT", k, "BEFORE", v, v};
+      // Scripts: their effects leave as the commands they ran, in one MULTI/EXEC unit.
+      case 46:
+        return {"EVAL",
+                "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+                "redis.call('SADD', KEYS[2], ARGV[1], 'm2') redis.call('SPOP', KEYS[2]) "
+                "return redis.pcall('INCRBYFLOAT', KEYS[2], '1.5')",
+                "2", k, Key(), v, Short()};
+      case 47:  // SELECT inside a script changes the script's database only
+        return {"EVAL",
+                "redis.call('SELECT', ARGV[1]) redis.call('RPUSH', KEYS[1], ARGV[2]) "
+                "if redis.call('TYPE', KEYS[1]).ok == 'list' then redis.call('LPOP', KEYS[1]) end "
+                "return redis.call('INCR', 'counter')",
+                "1", k, Pick(2) ? "0" : "1", v};
+      case 48:
+        return {"FCALL", "touch", "1", k, v};
+      case 49:
+        return {"EVAL_RO", "return redis.call('EXISTS', KEYS[1])", "1", k};
       default:
         return {"BZPOPMIN", k, Key(), "0.01"};
     }
@@ -239,6 +257,16 @@ TEST(PropagationTest, ReplayOfTheStreamRebuildsTheDataset) {
               "OK");
     FileRecorder recorder;
     a.keyspace().changes().AddSink(&recorder);
+    // The library FCALL calls: FUNCTION LOAD is propagated too, so B has it when it replays.
+    ASSERT_EQ(a.Run({"FUNCTION", "LOAD",
+                     "#!lua name=replay\n"
+                     "redis.register_function('touch', function(keys, args)\n"
+                     "  redis.pcall('HSET', keys[1], 'f', args[1])\n"
+                     "  redis.pcall('EXPIRE', keys[1], 1000)\n"
+                     "  return redis.pcall('HLEN', keys[1])\n"
+                     "end)"})
+                  .str,
+              "replay");
     Workload w(seed);
     // Filler that makes the eviction pressure real.
     for (int i = 0; i < 2000; ++i)
@@ -342,6 +370,46 @@ TEST(PropagationTest, ATransactionIsOneUnitWrappedInMultiExec) {
   EXPECT_EQ(r.commands[2].argv, (std::vector<std::string>{"INCR", "a"}));
   EXPECT_EQ(r.commands[3].argv, std::vector<std::string>{"EXEC"});
   EXPECT_EQ(r.commands[4].argv, (std::vector<std::string>{"SET", "b", "1"}));
+}
+
+TEST(PropagationTest, AScriptIsOneUnitOfItsEffects) {
+  CommandHarness h;
+  Recorder r;
+  h.keyspace().changes().AddSink(&r);
+  // Two writes, a read and a random pick: the unit has the writes' effects, not EVAL.
+  h.Run({"SADD", "s", "a"});
+  h.Run({"EVAL",
+         "redis.call('SET', KEYS[1], '1', 'EX', 100) redis.call('GET', KEYS[1]) "
+         "redis.call('SPOP', KEYS[2]) return redis.call('INCR', KEYS[1])",
+         "2", "k", "s"});
+  // A script that writes nothing propagates nothing; one write is not wrapped.
+  h.Run({"EVAL", "return redis.call('GET', 'k')", "0"});
+  h.Run({"EVAL", "return redis.call('DEL', 'k')", "0"});
+  // redis.set_repl(redis.REPL_NONE): what follows is not propagated.
+  h.Run({"EVAL",
+         "redis.call('SET', 'a', '1') redis.set_repl(redis.REPL_NONE) "
+         "redis.call('SET', 'b', '2') redis.set_repl(redis.REPL_ALL) redis.call('SET', 'c', '3')",
+         "0"});
+  h.keyspace().changes().RemoveSink(&r);
+  std::vector<std::string> lines;
+  for (const auto& c : r.commands) {
+    std::string line;
+    for (const std::string& a : c.argv) line += (line.empty() ? "" : " ") + a;
+    lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 11u) << ::testing::PrintToString(lines);
+  EXPECT_EQ(lines[0], "SADD s a");
+  EXPECT_EQ(lines[1], "MULTI");
+  EXPECT_EQ(lines[2].rfind("SET k 1 PXAT ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3], "SREM s a");
+  EXPECT_EQ(lines[4], "INCR k");
+  EXPECT_EQ(lines[5], "EXEC");
+  EXPECT_EQ(lines[6], "DEL k");
+  EXPECT_EQ(lines[7], "MULTI");
+  EXPECT_EQ(lines[8], "SET a 1");
+  EXPECT_EQ(lines[9], "SET c 3");
+  EXPECT_EQ(lines[10], "EXEC");
+  EXPECT_EQ(h.Run({"GET", "b"}).str, "2");  // it ran, unpropagated
 }
 
 }  // namespace

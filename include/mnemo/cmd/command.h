@@ -264,6 +264,7 @@ std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> ObserveCommands();      // MONITOR SLOWLOG LATENCY
 std::span<const CommandSpec> ReplicationCommands();  // WAIT
 std::span<const CommandSpec> PersistenceCommands();
+std::span<const CommandSpec> ScriptingCommands();  // EVAL SCRIPT FCALL FUNCTION
 // Every family's table, in the order the dispatcher registers them (rename-command checks
 // names against these before any dispatcher exists; the ACL command catalog is built from the
 // same list, so command ids agree).

@@ -25,6 +25,7 @@
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/monitor.h"
 #include "mnemo/cmd/pubsub.h"
+#include "mnemo/cmd/scripting.h"
 #include "mnemo/cmd/slowlog.h"
 #include "mnemo/cmd/tracking.h"
 
@@ -147,6 +148,25 @@ class Dispatcher : private db::ChangeListener {
   // classes (server overhead: overhead.total in MEMORY STATS, used_memory_overhead in INFO).
   size_t ObservabilityBytes() const;
 
+  // ---- scripting (scripting.h) ----
+  Scripting& scripting() { return *scripting_; }
+  const Scripting& scripting() const { return *scripting_; }
+  db::Keyspace& keyspace() { return keyspace_; }
+  // Whether used memory was over maxmemory, with nothing left to evict, when the current
+  // top-level command started (Redis server.pre_command_oom_state: scripts check it).
+  bool oom_at_start() const { return oom_at_start_; }
+  // The ACL check of a command a script runs, with Redis 7.0's scriptVerifyACL texts; logs
+  // refusals. Returns false with *error on refusal.
+  bool ScriptAclCheck(Client& client, std::span<const std::string_view> argv, std::string* error,
+                      bool log = true);
+  // Runs a command for a script (redis.call) after Scripting's checks: statistics, the slow
+  // log, MONITOR and propagation as any call, inside the script's execution unit.
+  // REQUIRES: entry is what LookupForScript(argv) returned.
+  void ExecuteFromScript(Entry& entry, Client& client, std::span<const std::string_view> argv,
+                         protocol::ReplyBuilder& reply);
+  // The command or subcommand argv names, or null (redis.call's lookup).
+  Entry* LookupForScript(std::span<const std::string_view> argv) { return Lookup(argv); }
+
   // ---- transactions (MULTI / EXEC / WATCH) ----
   // Runs a command that MULTI queued, for EXEC: it passed the checks when it was queued.
   void ExecuteQueued(Client& client, std::span<const std::string_view> argv,
@@ -225,6 +245,8 @@ class Dispatcher : private db::ChangeListener {
     std::vector<Client*> clients;
   };
   std::unordered_map<std::string, WatchEntry> watched_keys_;
+  bool oom_at_start_ = false;
+  std::unique_ptr<Scripting> scripting_;
 };
 
 }  // namespace mnemo::cmd

@@ -71,6 +71,15 @@ struct MemoryOverview {
   double fragmentation_ratio = 0;  // rss / used_memory
   int64_t fragmentation_bytes = 0;
   size_t lazyfree_pending_objects = 0;
+  // Scripting (Redis's names in INFO memory; the Lua heaps are allocated through mem here, so
+  // they are part of used_memory and of the overhead).
+  size_t lua_vm_eval = 0;          // used_memory_vm_eval / used_memory_lua
+  size_t lua_vm_functions = 0;     // used_memory_vm_functions
+  size_t lua_caches = 0;           // used_memory_scripts_eval (MEMORY STATS lua.caches)
+  size_t functions_caches = 0;     // used_memory_functions (MEMORY STATS functions.caches)
+  size_t cached_scripts = 0;       // number_of_cached_scripts
+  size_t functions = 0;            // number_of_functions
+  size_t libraries = 0;            // number_of_libraries
   size_t clients = 0;
 };
 
@@ -152,6 +161,18 @@ class ServerApi {
   // or returns the error reply text (bad version or checksum, bad data format).
   virtual Status DecodePayload(std::string_view key, std::string_view payload,
                                db::Object** out) = 0;
+  // FUNCTION DUMP: the libraries' code as Redis 7.0's payload (RDB_OPCODE_FUNCTION2 records,
+  // RDB version, CRC-64).
+  virtual std::string FunctionsPayload(std::span<const std::string> codes) = 0;
+  // FUNCTION RESTORE: the libraries' code in `payload`, or the error reply text.
+  virtual Status DecodeFunctionsPayload(std::string_view payload,
+                                        std::vector<std::string>* codes) = 0;
+
+  // ---- scripting ----
+  // Called from inside a script that has run past busy-reply-threshold: serves other clients
+  // for a moment (they get -BUSY, or run SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE).
+  // Returns false when the server is shutting down (the script must stop).
+  virtual bool ProcessEventsWhileBusy() { return true; }
 };
 
 }  // namespace mnemo::cmd

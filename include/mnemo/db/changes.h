@@ -204,6 +204,9 @@ class Changes {
   void BeginUnit() { ++unit_depth_; }
   void EndUnit();
   bool in_unit() const { return unit_depth_ > 0; }
+  // While set, Propagate drops what it is given (a script's redis.set_repl(REPL_NONE)); the
+  // script's run clears it when it ends.
+  void set_suppressed(bool on) { suppressed_ = on; }
   // Adds a command to the current unit (outside a unit, it is a unit of its own).
   void Propagate(int db, std::span<const std::string_view> argv);
   void Propagate(int db, std::initializer_list<std::string_view> argv);
@@ -221,6 +224,7 @@ class Changes {
   KeyWriteGuard* guard_ = nullptr;
   bool snapshot_epoch_ = false;
   int unit_depth_ = 0;
+  bool suppressed_ = false;
   std::vector<PropagatedCommand> pending_;
 };
 

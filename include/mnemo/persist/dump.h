@@ -5,8 +5,10 @@
 // version 11 for sets it encodes as listpacks; 7.0 and Mnemo refuse those by version).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mnemo/db/db.h"
 
@@ -26,5 +28,14 @@ enum class RestoreOutcome : uint8_t {
 // bytes left over between the value and the footer are a bad format too.
 RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
                                  const db::Keyspace& ks, db::Object** out);
+
+// FUNCTION DUMP: one RDB_OPCODE_FUNCTION2 record (opcode 245, the library's code as an RDB
+// string) per library, then the RDB version and CRC-64, as Redis 7.0's functionDumpCommand.
+std::string CreateFunctionsPayload(std::span<const std::string> codes, bool compression);
+
+// FUNCTION RESTORE: the libraries' code. kBadVersionOrChecksum, or kBadFormat with *error set
+// to Redis's text ("given type is not a function", ...).
+RestoreOutcome DecodeFunctionsPayload(std::string_view payload, const db::Keyspace& ks,
+                                      std::vector<std::string>* codes, std::string* error);
 
 }  // namespace mnemo::persist

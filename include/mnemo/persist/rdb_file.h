@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mnemo/base/status.h"
 #include "mnemo/db/db.h"
@@ -26,6 +27,8 @@ struct SaveOptions {
   bool checksum = true;       // rdbchecksum
   std::string redis_version;  // the "redis-ver" AUX field (the Redis version served)
   std::string mnemo_version;  // the "mnemo-ver" AUX field ("" to leave it out)
+  // The function libraries' code, written before the databases (RDB_OPCODE_FUNCTION2).
+  std::vector<std::string> function_codes;
 };
 
 struct SaveStats {
@@ -47,6 +50,9 @@ KeyMeta MetaOf(const db::Object& o, const db::Keyspace& ks);
 struct LoadOptions {
   bool verify_checksum = true;  // rdbchecksum: compare the trailing CRC-64 (unless it is 0)
   int64_t now_ms = 0;           // keys expiring before this are skipped
+  // Receives the code of every function library in the file (RDB_OPCODE_FUNCTION2); null: a
+  // file with libraries is refused.
+  std::vector<std::string>* function_codes = nullptr;
 };
 
 struct LoadStats {

@@ -90,6 +90,8 @@ class RdbWriter {
   void WriteAux(std::string_view name, std::string_view value);
   void WriteAux(std::string_view name, int64_t value);
   void WriteSelectDb(int db);
+  // A function library (RDB_OPCODE_FUNCTION2 and its code), as Redis 7.0's rdbSaveFunctions.
+  void WriteFunction(std::string_view code);
   void WriteResizeDb(uint64_t keys, uint64_t expires);
   // One key's record: its expiry and LRU/LFU data, type, key and value.
   void WriteKey(const db::Object& o, const KeyMeta& meta);

@@ -42,6 +42,8 @@ struct SnapshotOptions {
   bool compression = true;    // rdbcompression
   bool checksum = true;       // rdbchecksum
   std::string redis_version;  // the "redis-ver" AUX field
+  // The function libraries' code, written before the databases (RDB_OPCODE_FUNCTION2).
+  std::vector<std::string> function_codes;
   BackgroundFileOptions file;
   // The base file of an AOF rewrite (persist/aof.h): the AUX field aof-base is 1 (Redis's
   // RDB preamble), or, with `commands`, the file holds RESP commands instead of RDB, as Redis's

@@ -7,6 +7,7 @@
 // invariants (every default parses, names are unique, bounds hold the default).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -134,6 +135,19 @@ struct ServerConfig {
   std::string tls_ciphers;
   std::string tls_ciphersuites;
   bool tls_prefer_server_ciphers = false;
+
+  // Scripting: busy-reply-threshold (alias lua-time-limit), in milliseconds; lua-memory-limit,
+  // the most each Lua interpreter's heap may hold (0: automatic, see LuaMemoryLimit).
+  int64_t busy_reply_threshold = 5000;
+  int64_t lua_memory_limit = 0;
+
+  // lua-memory-limit in bytes: the configured value, or by default a quarter of maxmemory
+  // (at least 32 MiB) when maxmemory is set, else 1 GiB.
+  size_t LuaMemoryLimit() const {
+    if (lua_memory_limit > 0) return static_cast<size_t>(lua_memory_limit);
+    if (db.maxmemory > 0) return std::max<size_t>(db.maxmemory / 4, size_t{32} << 20);
+    return size_t{1} << 30;
+  }
 
   // The client budget in bytes: maxmemory-clients, or its percentage of maxmemory (0 when
   // maxmemory is 0); 0 means no client eviction.

@@ -1,0 +1,431 @@
+# test_scripting.py: Lua scripts and functions against the real mnemo-server, with real
+# clients, and side by side with redis-server 7.0.15 (tests/integration/python).
+#
+#   - redis-py's Lock (acquire, extend, reacquire and release are Lua scripts run by EVALSHA
+#     after SCRIPT LOAD) and register_script (EVALSHA, NOSCRIPT, then EVAL);
+#   - python3-limits' moving-window limiter (a Lua script over a list);
+#   - redis-cli --eval;
+#   - a differential check of reply conversions and error texts against redis-server 7.0.15;
+#   - busy scripts: other clients get -BUSY while the loop keeps answering, SCRIPT KILL,
+#     UNKILLABLE after a write, SHUTDOWN NOSAVE;
+#   - lua-memory-limit: a script that grows without end gets an error, the server goes on;
+#   - functions: FUNCTION DUMP on one server, RESTORE on the other, both ways, and an RDB file
+#     with a library loaded by both.
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import REDIS_SERVER, Reference, Server
+
+
+# ---- real clients ----------------------------------------------------------------------------
+
+def test_redis_py_lock(r):
+    lock = r.lock("resource", timeout=5)
+    assert lock.acquire(blocking=False)
+    other = r.lock("resource", timeout=5)
+    assert not other.acquire(blocking=False)
+    assert lock.owned()
+    assert lock.extend(10)
+    assert 5000 < r.pttl("resource") <= 15000
+    assert lock.reacquire()
+    lock.release()
+    assert not r.exists("resource")
+    assert other.acquire(blocking=False)
+    other.release()
+    # A lock whose key someone else took: the release script refuses (LockNotOwnedError).
+    stolen = r.lock("stolen", timeout=5)
+    assert stolen.acquire(blocking=False)
+    r.set("stolen", "someone else")
+    with pytest.raises(redis.exceptions.LockNotOwnedError):
+        stolen.release()
+    with r.lock("ctx", timeout=2, blocking_timeout=1):
+        assert r.exists("ctx")
+    assert not r.exists("ctx")
+
+
+def test_register_script_uses_evalsha_then_eval(r):
+    incr_by = r.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    assert incr_by(keys=["n"], args=[5]) == 5
+    r.script_flush()
+    # The script is gone: redis-py gets NOSCRIPT and falls back to EVAL.
+    assert incr_by(keys=["n"], args=[2]) == 7
+    assert r.script_exists(incr_by.sha) == [True]
+    with pytest.raises(redis.exceptions.NoScriptError):
+        r.evalsha("0" * 40, 0)
+
+
+def test_python_limits_moving_window(server):
+    from limits import parse
+    from limits.storage import RedisStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    storage = RedisStorage(f"redis://127.0.0.1:{server.port}")
+    limiter = MovingWindowRateLimiter(storage)
+    rate = parse("5/second")
+    results = [limiter.hit(rate, "user", "42") for _ in range(7)]
+    assert results == [True] * 5 + [False, False]
+    reset, remaining = limiter.get_window_stats(rate, "user", "42")
+    assert remaining == 0
+    time.sleep(1.1)
+    assert limiter.hit(rate, "user", "42")
+    assert limiter.test(rate, "user", "other")
+
+
+def test_redis_cli_eval(server, tmp_path):
+    script = tmp_path / "script.lua"
+    script.write_text("redis.call('SET', KEYS[1], ARGV[1])\nreturn {KEYS[1], ARGV[1], "
+                      "redis.call('GET', KEYS[1])}\n")
+    out = subprocess.run(["redis-cli", "-p", str(server.port), "--eval", str(script), "k1",
+                          ",", "hello"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["k1", "hello", "hello"]
+
+
+# ---- side by side with redis-server 7.0.15 ---------------------------------------------------
+
+DIFF_SCRIPTS = [
+    ("return 1", []),
+    ("return 3.99", []),
+    ("return {1, 2, 3.7, 'x', true, false, nil, 4}", []),
+    ("return {ok='fine'}", []),
+    ("return {err='x'}", []),
+    ("return {double=1.5}", []),
+    ("return {map={a=1}}", []),
+    ("return {set={b=true}}", []),
+    ("return {big_number='123'}", []),
+    ("return {verbatim_string={format='txt', string='hi'}}", []),
+    ("return redis.call('incr', KEYS[1])", ["s"]),
+    ("return redis.pcall('incr', KEYS[1])", ["s"]),
+    ("return redis.call('hgetall', KEYS[1])", ["h"]),
+    ("redis.setresp(3) return redis.call('hgetall', KEYS[1])", ["h"]),
+    ("redis.setresp(3) return redis.call('zscore', KEYS[1], 'a')", ["z"]),
+    ("redis.setresp(3) local r = redis.call('zscore', KEYS[1], 'a') return r.double", ["z"]),
+    ("return redis.call('zscore', KEYS[1], 'a')", ["z"]),
+    ("return redis.call('ping')", []),
+    ("return redis.call('nosuch')", []),
+    ("return redis.pcall('nosuch')", []),
+    ("return redis.call('get')", []),
+    ("return redis.call()", []),
+    ("return redis.call('get', {})", []),
+    ("return redis.call('blpop', 'x', 0)", []),
+    ("return redis.error_reply('MY bad')", []),
+    ("return redis.error_reply('bad')", []),
+    ("return redis.status_reply('S')", []),
+    ("return redis.sha1hex('abc')", []),
+    ("return redis.setresp(4)", []),
+    ("redis.set_repl(9)", []),
+    ("redis.log(99, 'x')", []),
+    ("redis.log(1)", []),
+    ("error('boom')", []),
+    ("return x", []),
+    ("x = 1", []),
+    ("string.x = 1", []),
+    ("setmetatable(_G, nil)", []),
+    ("return type(print)", []),
+    ("return type(os)", []),
+    ("retur 1", []),
+    ("#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')", []),
+    ("#!lua flags=bad\nreturn 1", []),
+    ("#!lux\nreturn 1", []),
+    ("return cjson.encode({a={1, 2}})", []),
+    ("return bit.bxor(5, 3)", []),
+    ("math.randomseed(7) return {math.random(100), math.random(1, 6)}", []),
+]
+# A table that holds itself: the reply nests to Lua's stack limit (too deep for redis-py).
+DEEP_SCRIPT = ("local t = {} t[1] = t return t", [])
+
+
+def _reply(client, *args):
+    try:
+        return ("ok", client.execute_command(*args))
+    except redis.exceptions.ResponseError as e:
+        return ("err", str(e))
+
+
+def test_conversions_and_errors_match_redis(server):
+    ref = Reference()
+    try:
+        clients = [server.client(), ref.client()]
+        for c in clients:
+            c.set("s", "abc")
+            c.hset("h", "f", "v")
+            c.zadd("z", {"a": 1.5})
+        for body, keys in DIFF_SCRIPTS:
+            got, want = (_reply(c, "EVAL", body, len(keys), *keys) for c in clients)
+            assert got == want, body
+        for args in (["EVAL", "return 1", "-1"], ["EVAL", "return 1", "3", "a"],
+                     ["EVALSHA", "f" * 40, "0"], ["EVAL_RO", "#!lua\nreturn 1", "0"],
+                     ["SCRIPT", "KILL"], ["FUNCTION", "KILL"], ["FCALL", "nosuch", "0"],
+                     ["SCRIPT", "FLUSH", "bad"], ["SCRIPT", "HELP"], ["FUNCTION", "HELP"],
+                     ["FUNCTION", "LOAD", "return 1"], ["FUNCTION", "DELETE", "x"]):
+            got, want = (_reply(c, *args) for c in clients)
+            assert got == want, args
+    finally:
+        ref.stop()
+
+
+def test_resp3_conversions_match_redis(server):
+    # redis-cli -3 speaks RESP3 and prints its types (redis-py 4.3 cannot).
+    ref = Reference()
+    try:
+        def run(port, *args):
+            out = subprocess.run(["redis-cli", "-3", "-p", str(port), *args],
+                                 capture_output=True, text=True, timeout=30)
+            return out.stdout + out.stderr
+        for port in (server.port, ref.port):
+            run(port, "SET", "s", "abc")
+            run(port, "HSET", "h", "f", "v")
+            run(port, "ZADD", "z", "1.5", "a")
+        for body, keys in DIFF_SCRIPTS + [DEEP_SCRIPT]:
+            args = ["EVAL", body, str(len(keys)), *keys]
+            assert run(server.port, *args) == run(ref.port, *args), body
+    finally:
+        ref.stop()
+
+
+def test_acl_errors_in_scripts_match_redis(server):
+    ref = Reference()
+    try:
+        results = []
+        for port in (server.port, ref.port):
+            admin = redis.Redis(host="127.0.0.1", port=port)
+            admin.execute_command("ACL", "SETUSER", "lim", "on", "nopass", "~a*", "+@all",
+                                  "-flushall")
+            c = redis.Redis(host="127.0.0.1", port=port, username="lim", password="x")
+            results.append([_reply(c, "EVAL", body, 0) for body in (
+                "return redis.call('flushall')", "return redis.call('get', 'b')",
+                "return redis.pcall('get', 'b')", "return redis.acl_check_cmd('get', 'b')",
+                "return redis.acl_check_cmd('get', 'a1')", "return redis.acl_check_cmd('nosuch')")])
+        assert results[0] == results[1]
+    finally:
+        ref.stop()
+
+
+def test_function_errors_match_redis(server):
+    ref = Reference()
+    try:
+        clients = [server.client(), ref.client()]
+        codes = [
+            "#!lua name=lib\nredis.register_function('f', function(k, a) return a[1] end)",
+            "#!lua name=lib\nredis.register_function('g', function() end)",
+            "#!lua name=a-b\n",
+            "#!foo name=x\n",
+            "#!lua name=x foo=1\n",
+            "#!lua name=x\nreturn 1",
+            "#!lua name=x\nerror('boom')",
+            "#!lua name=x\nlocal _ = string",
+            "#!lua name=x\nredis.call('ping')",
+            "#!lua name=x\nredis.register_function('a b', function() end)",
+            "#!lua name=x\nredis.register_function{function_name='a', callback=function() end, "
+            "flags={'bad'}}",
+            "#!lua name=x\nredis.register_function{function_name='a'}",
+            "#!lua name=x\nlocal x = (",
+            "#!lua name=ro\nredis.register_function{function_name='r', callback=function(k) "
+            "return redis.call('get', k[1]) end, flags={'no-writes'}, description='d'}",
+        ]
+        for code in codes:
+            got, want = (_reply(c, "FUNCTION", "LOAD", code) for c in clients)
+            assert got == want, code
+        for args in (["FCALL", "f", "0", "hi"], ["FCALL_RO", "f", "0"], ["FCALL_RO", "r", "1", "k"],
+                     ["FCALL", "f", "x"], ["FUNCTION", "LIST", "LIBRARYNAME"],
+                     ["FUNCTION", "LIST", "foo"], ["FUNCTION", "LIST", "WITHCODE"],
+                     ["FUNCTION", "STATS"], ["FUNCTION", "RESTORE", "abc"]):
+            got, want = (_reply(c, *args) for c in clients)
+            if args[:2] == ["FUNCTION", "LIST"] and got[0] == "ok":
+                got, want = sorted(map(str, got[1])), sorted(map(str, want[1]))
+            assert got == want, args
+    finally:
+        ref.stop()
+
+
+# ---- functions between servers ---------------------------------------------------------------
+
+LIBRARY = ("#!lua name=crosslib\n"
+           "redis.register_function('cross', function(keys, args)\n"
+           "  return 'hello from ' .. (args[1] or 'nobody') .. string.rep('-', 40)\n"
+           "end)\n")
+
+
+def test_function_dump_restore_both_ways(server):
+    ref = Reference()
+    try:
+        m, rd = server.client(), ref.client()
+        rd.function_load(LIBRARY)
+        assert m.function_restore(rd.function_dump())
+        assert m.fcall("cross", 0, "redis").startswith(b"hello from redis")
+        m.function_flush()
+        m.function_load(LIBRARY.replace("crosslib", "lib2").replace("'cross'", "'cross2'"))
+        payload = m.function_dump()
+        assert rd.function_restore(payload)
+        assert rd.fcall("cross2", 0, "mnemo").startswith(b"hello from mnemo")
+        with pytest.raises(redis.exceptions.ResponseError, match="Library lib2 already exists"):
+            rd.function_restore(payload, "APPEND")
+        assert rd.function_restore(payload, "REPLACE")
+        # Same libraries, same payload bytes (rdbcompression applies to both).
+        m.function_load(LIBRARY)
+        rd.function_flush()
+        rd.function_load(LIBRARY.replace("crosslib", "lib2").replace("'cross'", "'cross2'"))
+        rd.function_load(LIBRARY)
+        assert sorted(rd.function_list(), key=str) and len(m.function_list()) == 2
+    finally:
+        ref.stop()
+
+
+def test_rdb_with_a_library_loads_in_both(tmp_path):
+    # Mnemo saves, redis-server loads.
+    work = tmp_path / "m"
+    work.mkdir()
+    s = Server(workdir=str(work))
+    c = s.client()
+    c.function_load(LIBRARY)
+    c.set("key", "value")
+    c.save()
+    assert s.stop() == 0
+    ref = Reference(args=("--dir", str(work), "--dbfilename", "dump.rdb"))
+    try:
+        rc = ref.client()
+        assert rc.fcall("cross", 0, "file").startswith(b"hello from file")
+        assert rc.get("key") == b"value"
+        rc.function_load(LIBRARY.replace("crosslib", "lib2").replace("'cross'", "'cross2'"))
+        rc.save()
+        rdb = os.path.join(ref.dir.name, "dump.rdb")
+        if not os.path.exists(rdb):
+            rdb = str(work / "dump.rdb")
+        work2 = tmp_path / "r"
+        work2.mkdir()
+        shutil.copy(rdb, work2 / "dump.rdb")
+    finally:
+        ref.stop()
+    # redis-server saves, Mnemo loads.
+    s2 = Server(workdir=str(work2))
+    try:
+        c2 = s2.client()
+        assert c2.fcall("cross2", 0, "redis").startswith(b"hello from redis")
+        assert c2.fcall("cross", 0).startswith(b"hello from nobody")
+        assert c2.get("key") == b"value"
+    finally:
+        assert s2.stop() == 0
+
+
+# ---- busy scripts ----------------------------------------------------------------------------
+
+def _run_in_thread(fn):
+    result = {}
+
+    def target():
+        try:
+            result["value"] = fn()
+        except Exception as e:  # noqa: BLE001 (the error is the result)
+            result["error"] = e
+
+    t = threading.Thread(target=target)
+    t.start()
+    return t, result
+
+
+def test_busy_script_can_be_killed_and_others_are_answered():
+    s = Server(args=("--busy-reply-threshold", "100"))
+    try:
+        runner, other = s.client(), s.client()
+        t, result = _run_in_thread(lambda: runner.eval("local i = 0 while true do i = i + 1 end", 0))
+        time.sleep(0.5)
+        start = time.monotonic()
+        with pytest.raises(redis.exceptions.ResponseError, match="BUSY Redis is busy running a"):
+            other.get("x")
+        assert time.monotonic() - start < 1  # answered while the script runs
+        # A new connection is accepted and answered too.
+        fresh = s.client()
+        with pytest.raises(redis.exceptions.ResponseError, match="SCRIPT KILL or SHUTDOWN NOSAVE"):
+            fresh.ping()
+        with pytest.raises(redis.exceptions.ResponseError, match="BUSY"):
+            other.execute_command("SHUTDOWN")
+        assert other.execute_command("SCRIPT", "KILL") == b"OK"
+        t.join(10)
+        assert "Script killed by user with SCRIPT KILL" in str(result.get("error"))
+        assert other.ping()
+    finally:
+        assert s.stop() == 0
+
+
+def test_busy_script_that_wrote_is_unkillable_and_shutdown_nosave_stops_the_server():
+    s = Server(args=("--busy-reply-threshold", "100"))
+    runner, other = s.client(), s.client()
+    t, result = _run_in_thread(
+        lambda: runner.eval("redis.call('set', 'w', '1') while true do end", 0))
+    time.sleep(0.5)
+    with pytest.raises(redis.exceptions.ResponseError, match="UNKILLABLE"):
+        other.execute_command("SCRIPT", "KILL")
+    with pytest.raises(redis.exceptions.ResponseError, match="UNKILLABLE"):
+        other.execute_command("FUNCTION", "KILL")  # Redis checks the write first too
+    try:
+        other.execute_command("SHUTDOWN", "NOSAVE")
+    except redis.exceptions.ConnectionError:
+        pass
+    assert s.proc.wait(timeout=10) == 0
+    t.join(10)
+    assert not t.is_alive()
+
+
+def test_busy_function_is_killed_with_function_kill():
+    s = Server(args=("--busy-reply-threshold", "100"))
+    try:
+        c = s.client()
+        c.function_load("#!lua name=spin\nredis.register_function('spin', function() "
+                        "while true do end end)")
+        runner = s.client()
+        t, result = _run_in_thread(lambda: runner.fcall("spin", 0))
+        time.sleep(0.5)
+        stats = c.function_stats()
+        running = dict(zip(stats[1][::2], stats[1][1::2]))
+        assert running[b"name"] == b"spin"
+        with pytest.raises(redis.exceptions.ResponseError, match="FUNCTION KILL"):
+            c.execute_command("SCRIPT", "KILL")
+        assert c.execute_command("FUNCTION", "KILL") == b"OK"
+        t.join(10)
+        assert "Script killed" in str(result.get("error"))
+    finally:
+        assert s.stop() == 0
+
+
+# ---- memory ----------------------------------------------------------------------------------
+
+def _used(c):
+    return c.info("memory")["used_memory"]
+
+
+def test_lua_memory_limit_stops_a_runaway_script(server):
+    c = server.client()
+    c.config_set("lua-memory-limit", "16mb")
+    c.set("data", "kept")
+    before = _used(c)
+    with pytest.raises(redis.exceptions.ResponseError, match="not enough memory"):
+        c.eval("local t = {} local i = 0 while true do i = i + 1 "
+               "t[i] = string.rep('x', 100) .. i end", 0)
+    assert c.get("data") == b"kept"
+    c.script_flush()
+    assert _used(c) < before + 256 * 1024
+    info = c.info("memory")
+    for field in ("used_memory_lua", "used_memory_vm_eval", "used_memory_scripts_eval",
+                  "number_of_cached_scripts", "used_memory_vm_functions",
+                  "used_memory_vm_total", "used_memory_functions"):
+        assert field in info
+    assert info["number_of_cached_scripts"] == 0
+    stats = c.memory_stats()
+    assert "lua.caches" in stats and "functions.caches" in stats
+
+
+def test_many_one_off_scripts_do_not_grow_memory_without_bound(server):
+    c = server.client()
+    for i in range(600):
+        c.eval(f"return {i}", 0)
+    first = _used(c)
+    for i in range(600, 3000):
+        c.eval(f"return {i}", 0)
+    assert c.info("memory")["number_of_cached_scripts"] == 500
+    assert _used(c) < first + 512 * 1024
