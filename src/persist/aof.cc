@@ -1,6 +1,8 @@
 // aof.cc: the AOF's manifest, command stream and appender (layer: persist). See aof.h.
 #include "mnemo/persist/aof.h"
 
+#include "mnemo/base/strings.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,43 +28,6 @@ bool NeedsRepr(std::string_view s) {
     }
   }
   return false;
-}
-
-// Redis's sdscatrepr.
-std::string Repr(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\\':
-      case '"':
-        out += '\\';
-        out += static_cast<char>(c);
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (std::isprint(c)) {
-          out += static_cast<char>(c);
-        } else {
-          out += fmt::format("\\x{:02x}", c);
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 int HexValue(char c) {
@@ -173,7 +138,7 @@ std::string_view Trim(std::string_view s) {
 std::string AofManifest::Format() const {
   std::string out;
   auto line = [&out](const AofFileInfo& f) {
-    const std::string name = NeedsRepr(f.name) ? Repr(f.name) : f.name;
+    const std::string name = NeedsRepr(f.name) ? QuoteRepr(f.name) : f.name;
     out += fmt::format("file {} seq {} type {}\n", name, f.seq, static_cast<char>(f.type));
   };
   if (base) line(*base);
