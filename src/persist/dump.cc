@@ -30,19 +30,27 @@ std::string CreateDumpPayload(const db::Object& o, bool compression) {
   return std::move(sink.out);
 }
 
-RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
-                                 const db::Keyspace& ks, db::Object** out) {
-  *out = nullptr;
-  if (payload.size() < kFooterBytes) return RestoreOutcome::kBadVersionOrChecksum;
+namespace {
+
+// The footer of a DUMP / FUNCTION DUMP payload: an RDB version this reader knows, and the
+// CRC-64 of everything before the checksum.
+bool FooterValid(std::string_view payload) {
+  if (payload.size() < kFooterBytes) return false;
   const auto* footer =
       reinterpret_cast<const uint8_t*>(payload.data() + payload.size() - kFooterBytes);
   const int version = footer[0] | (footer[1] << 8);
-  if (version > rdb::kVersion) return RestoreOutcome::kBadVersionOrChecksum;
+  if (version > rdb::kVersion) return false;
   uint64_t stored;
   std::memcpy(&stored, footer + 2, sizeof(stored));
-  if (Crc64(0, payload.data(), payload.size() - 8) != stored) {
-    return RestoreOutcome::kBadVersionOrChecksum;
-  }
+  return Crc64(0, payload.data(), payload.size() - 8) == stored;
+}
+
+}  // namespace
+
+RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
+                                 const db::Keyspace& ks, db::Object** out) {
+  *out = nullptr;
+  if (!FooterValid(payload)) return RestoreOutcome::kBadVersionOrChecksum;
   RdbInput in(payload.substr(0, payload.size() - kFooterBytes));
   RdbReader r(in, ks);
   uint8_t type;
@@ -72,16 +80,7 @@ std::string CreateFunctionsPayload(std::span<const std::string> codes, bool comp
 RestoreOutcome DecodeFunctionsPayload(std::string_view payload, const db::Keyspace& ks,
                                       std::vector<std::string>* codes, std::string* error) {
   codes->clear();
-  if (payload.size() < kFooterBytes) return RestoreOutcome::kBadVersionOrChecksum;
-  const auto* footer =
-      reinterpret_cast<const uint8_t*>(payload.data() + payload.size() - kFooterBytes);
-  const int version = footer[0] | (footer[1] << 8);
-  if (version > rdb::kVersion) return RestoreOutcome::kBadVersionOrChecksum;
-  uint64_t stored;
-  std::memcpy(&stored, footer + 2, sizeof(stored));
-  if (Crc64(0, payload.data(), payload.size() - 8) != stored) {
-    return RestoreOutcome::kBadVersionOrChecksum;
-  }
+  if (!FooterValid(payload)) return RestoreOutcome::kBadVersionOrChecksum;
   RdbInput in(payload.substr(0, payload.size() - kFooterBytes));
   RdbReader r(in, ks);
   while (in.remaining() > 0) {
