@@ -22,8 +22,10 @@ namespace {
 // Redis's sdsneedsrepr: a name with spaces, quotes, backslashes or unprintable bytes is quoted.
 bool NeedsRepr(std::string_view s) {
   for (unsigned char c : s) {
-    if (c == '\\' || c == '"' || c == '\n' || c == '\r' || c == '\t' || c == '\a' || c == '\b' ||
-        !std::isprint(c) || std::isspace(c)) {
+    // A single quote too: unquoted, sdssplitargs would open a quoted word at it (Redis's
+    // sdsneedsrepr misses it, so Redis writes a manifest it cannot read back for such a name).
+    if (c == '\\' || c == '"' || c == '\'' || c == '\n' || c == '\r' || c == '\t' || c == '\a' ||
+        c == '\b' || !std::isprint(c) || std::isspace(c)) {
       return true;
     }
   }
