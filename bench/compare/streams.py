@@ -9,7 +9,9 @@ IDs, field names shared with the node's master entry); Redis indexes the nodes w
 Mnemo with a ChunkMap (24 bytes per node).
 
 Throughput: redis-benchmark against each server (same client, same pipeline depth): XADD with
-"*" IDs, then XRANGE - + COUNT 10 on the loaded stream. Prints requests per second and ratios.
+"*" IDs, then XRANGE - + COUNT 10 on the loaded stream, then XREADGROUP COUNT 1 of a new group
+over the stream the XADD row filled (each request delivers one new entry and adds it to the
+PEL, so every request does the same work). Prints requests per second and ratios.
 
 Usage: bench/compare/streams.py [--entries 100000] [--requests 200000] [--pipeline 16]
 """
@@ -74,6 +76,15 @@ def main():
                     ("XRANGE - + COUNT 10 req/s", ["XRANGE", "stream", "-", "+", "COUNT", "10"])]:
                 m, r = (rps(s, args.requests, args.pipeline, *cmd) for s in p.both())
                 rows.append([label, f"{m:.0f}", f"{r:.0f}", f"{m / r:.3f}"])
+            for s in p.both():
+                assert s.client.xlen("bench") >= args.requests
+                s.client.xgroup_create("bench", "g", id="0")
+            m, r = (rps(s, args.requests, args.pipeline, "XREADGROUP", "GROUP", "g", "c",
+                        "COUNT", "1", "STREAMS", "bench", ">") for s in p.both())
+            for s in p.both():  # every request delivered one entry
+                assert s.client.xpending("bench", "g")["pending"] >= args.requests
+            rows.append(["XREADGROUP GROUP g c COUNT 1 > req/s", f"{m:.0f}", f"{r:.0f}",
+                         f"{m / r:.3f}"])
         else:
             print("redis-benchmark is missing: throughput rows skipped")
         table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])

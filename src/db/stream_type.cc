@@ -45,6 +45,16 @@ bool StreamBuilder::SetMeta(uint64_t length, const StreamId& last_id, const Stre
   return true;
 }
 
+bool StreamBuilder::SetLegacyMeta(uint64_t length, const StreamId& last_id) {
+  const Stream& s = StreamOf(*o_);
+  return SetMeta(length, last_id, s.EdgeId(/*first=*/true, /*skip_tombstones=*/true), StreamId{},
+                 length);
+}
+
+int64_t StreamBuilder::EstimateEntriesRead(const StreamId& group_last_id) const {
+  return StreamOf(*o_).EstimateDistanceFromFirstEverEntry(group_last_id);
+}
+
 StreamGroup* StreamBuilder::AddGroup(std::string_view name, const StreamId& last_id,
                                      int64_t entries_read) {
   return StreamOf(*o_).CreateGroup(name, last_id, entries_read);

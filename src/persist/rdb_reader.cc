@@ -403,10 +403,8 @@ ReadStatus RdbReader::ReadObject(uint8_t type, std::string_view key, int64_t exp
       Fail(fmt::format("module value (RDB type {}) not supported", type));
       return ReadStatus::kError;
     case rdb::kTypeStreamListpacks:
-      Fail("stream value of RDB type 15 (Redis 5/6) not supported");
-      return ReadStatus::kError;
     case rdb::kTypeStreamListpacks2:
-      st = ReadStream(key, out);
+      st = ReadStream(type, key, out);
       break;
     default:
       Fail(fmt::format("unknown RDB type {}", type));
@@ -588,10 +586,13 @@ ReadStatus RdbReader::ReadHash(uint8_t type, std::string_view key, db::Object** 
   return ReadStatus::kOk;
 }
 
-// RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0), in the order RdbWriter::WriteStream writes it. Every
-// node is validated deeply by the builder; groups, consumers and PEL entries must be unique, and
+// RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0), in the order RdbWriter::WriteStream writes it, and
+// RDB_TYPE_STREAM_LISTPACKS (Redis 5/6), which lacks the first ID, the deleted-entry ID, the
+// added-entries counter and the groups' read counters (estimated as Redis 7.0 does). Every node
+// is validated deeply by the builder; groups, consumers and PEL entries must be unique, and
 // every pending entry must have exactly one consumer.
-ReadStatus RdbReader::ReadStream(std::string_view key, db::Object** out) {
+ReadStatus RdbReader::ReadStream(int type, std::string_view key, db::Object** out) {
+  const bool v2 = type == rdb::kTypeStreamListpacks2;
   db::StreamBuilder b(key);
   auto read_id = [&](db::StreamId* id) { return ReadLen(&id->ms) && ReadLen(&id->seq); };
   auto read_raw_id = [&](db::StreamId* id) {
@@ -613,26 +614,35 @@ ReadStatus RdbReader::ReadStream(std::string_view key, db::Object** out) {
     lp.release();
   }
   uint64_t length;
-  uint64_t entries_added;
   db::StreamId last_id;
-  db::StreamId first_id;
-  db::StreamId max_deleted_id;
-  if (!ReadLen(&length) || !read_id(&last_id) || !read_id(&first_id) || !read_id(&max_deleted_id) ||
-      !ReadLen(&entries_added)) {
-    return ReadStatus::kError;
-  }
-  if (!b.SetMeta(length, last_id, first_id, max_deleted_id, entries_added)) {
+  if (!ReadLen(&length) || !read_id(&last_id)) return ReadStatus::kError;
+  if (v2) {
+    uint64_t entries_added;
+    db::StreamId first_id;
+    db::StreamId max_deleted_id;
+    if (!read_id(&first_id) || !read_id(&max_deleted_id) || !ReadLen(&entries_added)) {
+      return ReadStatus::kError;
+    }
+    if (!b.SetMeta(length, last_id, first_id, max_deleted_id, entries_added)) {
+      return Refuse("stream length disagrees with its nodes");
+    }
+  } else if (!b.SetLegacyMeta(length, last_id)) {
     return Refuse("stream length disagrees with its nodes");
   }
   uint64_t groups;
   if (!ReadCount(&groups, 4)) return ReadStatus::kError;
   for (uint64_t i = 0; i < groups; ++i) {
     db::StreamId group_last;
-    uint64_t entries_read;
-    if (!ReadString(&scratch_) || !read_id(&group_last) || !ReadLen(&entries_read)) {
-      return ReadStatus::kError;
+    if (!ReadString(&scratch_) || !read_id(&group_last)) return ReadStatus::kError;
+    int64_t entries_read;
+    if (v2) {
+      uint64_t n;
+      if (!ReadLen(&n)) return ReadStatus::kError;
+      entries_read = static_cast<int64_t>(n);
+    } else {
+      entries_read = b.EstimateEntriesRead(group_last);
     }
-    db::StreamGroup* g = b.AddGroup(scratch_, group_last, static_cast<int64_t>(entries_read));
+    db::StreamGroup* g = b.AddGroup(scratch_, group_last, entries_read);
     if (g == nullptr) return Refuse("duplicated consumer group name");
     uint64_t pending;
     if (!ReadCount(&pending, 25)) return ReadStatus::kError;

@@ -63,6 +63,12 @@ class StreamBuilder {
   // The counters after the nodes. Returns false when `length` disagrees with the nodes.
   [[nodiscard]] bool SetMeta(uint64_t length, const StreamId& last_id, const StreamId& first_id,
                              const StreamId& max_deleted_id, uint64_t entries_added);
+  // The counters of a Redis 5/6 stream (RDB_TYPE_STREAM_LISTPACKS), which has only its length and
+  // last ID: the first ID is the first live entry's, nothing counts as deleted, and entries_added
+  // is the length, as Redis 7.0 loads it. Returns false when `length` disagrees with the nodes.
+  [[nodiscard]] bool SetLegacyMeta(uint64_t length, const StreamId& last_id);
+  // A group's read counter as Redis 7.0 estimates it for a group loaded without one (Redis 5/6).
+  [[nodiscard]] int64_t EstimateEntriesRead(const StreamId& group_last_id) const;
   // A group (null when the name repeats).
   [[nodiscard]] StreamGroup* AddGroup(std::string_view name, const StreamId& last_id,
                                       int64_t entries_read);

@@ -129,7 +129,7 @@ class RdbReader {
   ReadStatus ReadSet(uint8_t type, std::string_view key, db::Object** out);
   ReadStatus ReadZset(uint8_t type, std::string_view key, db::Object** out);
   ReadStatus ReadHash(uint8_t type, std::string_view key, db::Object** out);
-  ReadStatus ReadStream(std::string_view key, db::Object** out);
+  ReadStatus ReadStream(int type, std::string_view key, db::Object** out);
 
   RdbInput& in_;
   const db::Keyspace& ks_;

@@ -730,7 +730,8 @@ def test_config_user_lines_and_rewrite(tmp_path):
     conf.write_text("user alice on >a ~a:* +@read\nuser default on nopass ~* &* +@all\n")
     binary = os.environ["MNEMO_SERVER"]
     port = free_port()
-    proc = subprocess.Popen([binary, str(conf), "--port", str(port), "--bind", "127.0.0.1"],
+    proc = subprocess.Popen([binary, str(conf), "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
