@@ -15,11 +15,13 @@ namespace {
 // Elements MEMORY USAGE looks at in a big collection unless SAMPLES says otherwise.
 constexpr int64_t kDefaultSamples = 5;
 
-// MEMORY USAGE key [SAMPLES count]: the object's block (key, header, expiry, small value) plus
-// every allocation of its value. SAMPLES 0 measures everything exactly; a positive count
-// estimates big hash tables and lists from that many elements. The keyspace's bucket arrays are
-// not included: they are table overhead (MEMORY STATS overhead.hashtable.main) and are not freed
-// when one key is deleted.
+// MEMORY USAGE key [SAMPLES count]: the object's block (key, header, expiry, small value), every
+// allocation of its value, and the key's share of the keyspace's bucket arrays: the main table's
+// bytes divided by its keys, plus, for a key with a TTL, the expires table's bytes divided by
+// its keys. With the shares, the sum over all keys is what the dataset costs in used_memory
+// (capacity planning); deleting one key frees its own allocations, not its share (the arrays
+// shrink only when a table is mostly empty). SAMPLES 0 measures everything exactly; a positive
+// count estimates big hash tables and lists from that many elements.
 void MemoryUsageCommand(Context& ctx) {
   int64_t samples = kDefaultSamples;
   for (size_t i = 3; i < ctx.argc(); ++i) {
@@ -42,8 +44,13 @@ void MemoryUsageCommand(Context& ctx) {
     ctx.reply.Null();
     return;
   }
-  const size_t bytes =
+  const db::Db& d = ctx.db();
+  size_t bytes =
       o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), static_cast<size_t>(samples));
+  if (d.size() > 0) bytes += d.keys().BucketBytes() / d.size();
+  if (o->has_expire() && d.expires_size() > 0) {
+    bytes += d.expires().BucketBytes() / d.expires_size();
+  }
   ctx.reply.Integer(static_cast<int64_t>(bytes));
 }
 
