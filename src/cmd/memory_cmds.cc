@@ -1,6 +1,8 @@
 // memory_cmds.cc: MEMORY USAGE/STATS/DOCTOR/PURGE/MALLOC-STATS/HELP (layer: cmd).
 #include <climits>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "mnemo/base/strings.h"
 #include "mnemo/cmd/args.h"
@@ -115,6 +117,32 @@ void MemoryStatsCommand(Context& ctx) {
 
 void MemoryDoctorCommand(Context& ctx) { ctx.reply.Verbatim(ctx.server.MemoryDoctor()); }
 
+// MEMORY ADVISOR (Mnemo's): MEMORY DOCTOR's findings for tools, an array of maps, each with
+// "finding" (its name), "text" (what MEMORY DOCTOR prints) and the figures it rests on. Empty
+// below the size MEMORY DOCTOR judges (5 MB).
+void MemoryAdvisorCommand(Context& ctx) {
+  const std::vector<MemoryFinding> findings = ctx.server.MemoryFindings();
+  protocol::ReplyBuilder& r = ctx.reply;
+  r.ArrayHeader(findings.size());
+  for (const MemoryFinding& f : findings) {
+    r.MapHeader(2 + f.facts.size());
+    r.Bulk("finding");
+    r.Bulk(f.name);
+    r.Bulk("text");
+    r.Bulk(f.text);
+    for (const auto& [name, fact] : f.facts) {
+      r.Bulk(name);
+      if (const auto* i = std::get_if<int64_t>(&fact)) {
+        r.Integer(*i);
+      } else if (const auto* d = std::get_if<double>(&fact)) {
+        r.Double(*d);
+      } else {
+        r.Bulk(std::get<std::string>(fact));
+      }
+    }
+  }
+}
+
 void MemoryPurgeCommand(Context& ctx) {
   if (!mem::PurgeAllocator()) {
     ctx.reply.Error("ERR Error purging dirty pages");
@@ -130,6 +158,8 @@ void MemoryHelpCommand(Context& ctx) {
       "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "DOCTOR",
       "    Return memory problems reports.",
+      "ADVISOR",
+      "    Return the memory doctor's findings with the figures they rest on, as maps.",
       "MALLOC-STATS",
       "    Return internal statistics report from the memory allocator.",
       "PURGE",
@@ -149,6 +179,9 @@ void MemoryHelpCommand(Context& ctx) {
 constexpr CommandSpec kMemorySubcommands[] = {
     {"doctor", MemoryDoctorCommand, 2, 0, 0, 0, 0, "server", "Outputs a memory problems report.",
      "4.0.0", "O(1)"},
+    {"advisor", MemoryAdvisorCommand, 2, 0, 0, 0, 0, "server",
+     "Returns the memory doctor's findings with their figures.", "7.0.0",
+     "O(1): a bounded sample of keys"},
     {"malloc-stats", MemoryMallocStatsCommand, 2, 0, 0, 0, 0, "server",
      "Returns the allocator statistics.", "4.0.0",
      "Depends on how much memory is allocated, could be slow"},

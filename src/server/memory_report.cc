@@ -26,9 +26,8 @@ constexpr double kTotalFragRatio = 1.4;
 constexpr double kAllocatorRatio = 1.1;
 constexpr int64_t kWasteBytes = 10 * 1024 * 1024;
 constexpr size_t kBigClientBuffer = 200 * 1024;
-// Our own: dirty pages worth a PURGE, and how many keys to sample for the encoding breakdown.
+// Our own: dirty pages worth a PURGE.
 constexpr size_t kPurgeWorthBytes = 16 * 1024 * 1024;
-constexpr int kDoctorSamples = 2000;
 
 std::string Mb(double bytes) { return fmt::format("{:.1f} MB", bytes / (1024.0 * 1024.0)); }
 
@@ -99,19 +98,19 @@ cmd::MemoryOverview Server::Memory() {
   return m;
 }
 
-std::string Server::MemoryDoctor() {
+std::vector<cmd::MemoryFinding> Server::MemoryFindings() {
   const cmd::MemoryOverview m = Memory();
-  if (m.total_allocated < kDoctorMinMemory) {
-    return fmt::format(
-        "This instance is empty or uses very little memory ({} allocated), so there is nothing "
-        "to diagnose yet. Run MEMORY DOCTOR again once it holds some data.\n",
-        BytesToHuman(m.total_allocated));
-  }
-  std::vector<std::string> findings;
+  std::vector<cmd::MemoryFinding> findings;
+  if (m.total_allocated < kDoctorMinMemory) return findings;
+  using Facts = std::vector<std::pair<std::string, cmd::MemoryFinding::Fact>>;
+  auto add = [&findings](const char* name, std::string text, Facts facts) {
+    findings.push_back({name, std::move(text), std::move(facts)});
+  };
+  auto i64 = [](size_t v) { return static_cast<int64_t>(v); };
   // Whether MEMORY PURGE would give back a worthwhile amount right now.
   const bool purge_worth = m.allocator_dirty > kPurgeWorthBytes;
   if (static_cast<double>(m.peak_allocated) / m.total_allocated > kPeakRatio) {
-    findings.push_back(fmt::format(
+    add("peak", fmt::format(
         "Peak memory: at its peak this instance used {} ({:.0f}% of what it uses now, {}). "
         "The allocator keeps much of the memory of a peak for reuse, so RSS and fragmentation "
         "look high until the data grows back.{}",
@@ -119,26 +118,31 @@ std::string Server::MemoryDoctor() {
         BytesToHuman(m.total_allocated),
         purge_worth ? " If the peak was a one-off, MEMORY PURGE returns the free pages to the "
                       "system now."
-                    : ""));
+                    : ""),
+        {{"peak_allocated", i64(m.peak_allocated)}, {"total_allocated", i64(m.total_allocated)}});
   }
   if (m.fragmentation_ratio > kTotalFragRatio && m.fragmentation_bytes > kWasteBytes) {
-    findings.push_back(fmt::format(
+    add("high-rss", fmt::format(
         "High total RSS: the process's resident memory ({}) is {:.2f} times what the data "
         "uses ({}), {} more. This is usually the aftermath of a peak (see above) or of deleting "
         "many small keys, which leaves pages partly used. The findings below say which part "
         "is which: fully free pages go back with MEMORY PURGE, partly used pages are reused as "
         "new data arrives.",
         BytesToHuman(m.rss), m.fragmentation_ratio, BytesToHuman(m.total_allocated),
-        Mb(static_cast<double>(m.fragmentation_bytes))));
+        Mb(static_cast<double>(m.fragmentation_bytes))),
+        {{"rss", i64(m.rss)}, {"fragmentation_ratio", m.fragmentation_ratio},
+         {"fragmentation_bytes", static_cast<int64_t>(m.fragmentation_bytes)}});
   }
   if (m.allocator_frag_ratio > kAllocatorRatio && m.allocator_frag_bytes > kWasteBytes) {
-    findings.push_back(fmt::format(
+    add("allocator-fragmentation", fmt::format(
         "Allocator fragmentation: jemalloc's active pages hold {:.2f} times the bytes in live "
         "allocations ({} of slack inside partly used pages). This follows deleting a large share "
         "of keys, or mixed workloads whose sizes change over time. New writes of similar sizes "
         "fill the holes; if memory is needed back now, there is no defragmentation yet, so a "
         "restart is the only full remedy.",
-        m.allocator_frag_ratio, Mb(static_cast<double>(m.allocator_frag_bytes))));
+        m.allocator_frag_ratio, Mb(static_cast<double>(m.allocator_frag_bytes))),
+        {{"allocator_frag_ratio", m.allocator_frag_ratio},
+         {"allocator_frag_bytes", static_cast<int64_t>(m.allocator_frag_bytes)}});
   }
   if (m.allocator_rss_ratio > kAllocatorRatio && m.allocator_rss_bytes > kWasteBytes) {
     // resident - active is made of freed pages not yet returned (dirty: PURGE helps) and of
@@ -160,32 +164,39 @@ std::string Server::MemoryDoctor() {
           "and stays until a restart.",
           Mb(dirty), Mb(metadata));
     }
-    findings.push_back(fmt::format(
+    add("allocator-rss", fmt::format(
         "Allocator RSS overhead: jemalloc keeps {} of resident pages beyond those holding "
         "allocations (resident/active {:.2f}).{}",
-        Mb(rss_bytes), m.allocator_rss_ratio, why));
+        Mb(rss_bytes), m.allocator_rss_ratio, why),
+        {{"allocator_rss_ratio", m.allocator_rss_ratio},
+         {"allocator_rss_bytes", static_cast<int64_t>(m.allocator_rss_bytes)},
+         {"allocator_dirty", i64(m.allocator_dirty)}});
   }
   if (m.rss_overhead_ratio > kAllocatorRatio && m.rss_overhead_bytes > kWasteBytes) {
-    findings.push_back(fmt::format(
+    add("process-rss", fmt::format(
         "Process RSS overhead: {} of the process's resident memory is outside the allocator "
         "(RSS/allocator resident {:.2f}): thread stacks, libraries, or memory C libraries "
         "allocated directly.",
-        Mb(static_cast<double>(m.rss_overhead_bytes)), m.rss_overhead_ratio));
+        Mb(static_cast<double>(m.rss_overhead_bytes)), m.rss_overhead_ratio),
+        {{"rss_overhead_ratio", m.rss_overhead_ratio},
+         {"rss_overhead_bytes", static_cast<int64_t>(m.rss_overhead_bytes)}});
   }
   if (m.clients > 0 && m.clients_normal / m.clients > kBigClientBuffer) {
-    findings.push_back(fmt::format(
+    add("client-buffers", fmt::format(
         "Big client buffers: {} clients hold {} of buffers, {} each on average. Clients that "
         "pipeline large batches without reading replies, or read big values (KEYS, HGETALL of "
         "large hashes), cause this. Set client-output-buffer-limit for normal clients or "
         "maxmemory-clients to bound it.",
-        m.clients, BytesToHuman(m.clients_normal), BytesToHuman(m.clients_normal / m.clients)));
+        m.clients, BytesToHuman(m.clients_normal), BytesToHuman(m.clients_normal / m.clients)),
+        {{"clients", i64(m.clients)}, {"clients_normal", i64(m.clients_normal)}});
   }
   // Our own checks.
   if (m.allocator_dirty > kPurgeWorthBytes) {
-    findings.push_back(fmt::format(
+    add("returnable", fmt::format(
         "Returnable memory: jemalloc holds {} of freed pages that it will hand back to the "
         "system over the next seconds (dirty_decay_ms); MEMORY PURGE returns them immediately.",
-        Mb(static_cast<double>(m.allocator_dirty))));
+        Mb(static_cast<double>(m.allocator_dirty))),
+        {{"allocator_dirty", i64(m.allocator_dirty)}});
   }
   const db::Options& opts = keyspace_.options();
   if (opts.maxmemory > 0 && db::IsVolatile(opts.maxmemory_policy)) {
@@ -196,75 +207,59 @@ std::string Server::MemoryDoctor() {
       volatile_keys += d.expires;
     }
     if (keys > 0 && volatile_keys * 2 < keys) {
-      findings.push_back(fmt::format(
+      add("keys-without-ttl", fmt::format(
           "Keys that cannot be evicted: maxmemory-policy is {} but {} of {} keys ({:.0f}%) have "
           "no TTL, so eviction can never remove them. Give them a TTL or use an allkeys-* "
           "policy.",
           FindConfigParam("maxmemory-policy")->get(config_), keys - volatile_keys, keys,
-          100.0 * (keys - volatile_keys) / keys));
+          100.0 * (keys - volatile_keys) / keys),
+          {{"keys", i64(keys)}, {"keys_without_ttl", i64(keys - volatile_keys)}});
     }
   }
   if (opts.maxmemory > 0 && opts.maxmemory_policy == db::EvictionPolicy::kNoEviction &&
       m.total_allocated > opts.maxmemory / 10 * 9) {
-    findings.push_back(fmt::format(
+    add("near-maxmemory", fmt::format(
         "Near the limit: {} of maxmemory {} is used and maxmemory-policy is noeviction, so "
         "writes will soon be refused with -OOM. Raise maxmemory or choose an eviction policy.",
-        BytesToHuman(m.total_allocated), BytesToHuman(opts.maxmemory)));
+        BytesToHuman(m.total_allocated), BytesToHuman(opts.maxmemory)),
+        {{"used_memory", i64(m.total_allocated)}, {"maxmemory", i64(opts.maxmemory)}});
   }
   // Scripting: the Lua heaps count in used_memory here (unlike Redis, whose Lua uses libc).
   const size_t lua_bytes =
       m.lua_vm_eval + m.lua_vm_functions + m.lua_caches + m.functions_caches;
   if (lua_bytes > static_cast<size_t>(kWasteBytes) && lua_bytes > m.total_allocated / 10) {
-    findings.push_back(fmt::format(
+    add("scripting", fmt::format(
         "Scripting: the Lua interpreters and caches hold {} ({:.0f}% of used memory): EVAL "
         "interpreter {}, {} cached scripts ({}), functions interpreter {}, {} libraries ({}). "
         "Many distinct EVAL scripts (arguments pasted into the script text instead of ARGV) fill "
         "the cache: SCRIPT FLUSH empties it; lua-memory-limit bounds each interpreter.",
         BytesToHuman(lua_bytes), 100.0 * static_cast<double>(lua_bytes) / m.total_allocated,
         BytesToHuman(m.lua_vm_eval), m.cached_scripts, BytesToHuman(m.lua_caches),
-        BytesToHuman(m.lua_vm_functions), m.libraries, BytesToHuman(m.functions_caches)));
+        BytesToHuman(m.lua_vm_functions), m.libraries, BytesToHuman(m.functions_caches)),
+        {{"lua_bytes", i64(lua_bytes)}, {"cached_scripts", i64(m.cached_scripts)}});
   }
-  // Which encodings hold the data: sample keys and weigh their sizes.
-  std::map<std::string, size_t> by_encoding;
-  size_t sampled_bytes = 0;
-  size_t sampled_keys = 0;
-  for (int i = 0; i < keyspace_.num_dbs(); ++i) {
-    db::Db& d = keyspace_.db(i);
-    if (d.size() == 0) continue;
-    const int share =
-        static_cast<int>(kDoctorSamples * d.size() / std::max<size_t>(m.keys_count, 1)) + 1;
-    for (int s = 0; s < share; ++s) {
-      const db::Object* o = d.keys().RandomNode();
-      if (o == nullptr) break;
-      const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5);
-      by_encoding[fmt::format("{} ({})", db::TypeName(o->type()),
-                              db::EncodingName(o->encoding()))] += bytes;
-      sampled_bytes += bytes;
-      ++sampled_keys;
+  DataFindings(m, &findings);
+  return findings;
+}
+
+std::string Server::MemoryDoctor() {
+  const std::vector<cmd::MemoryFinding> findings = MemoryFindings();
+  if (findings.empty()) {
+    const size_t used = mem::UsedMemory();
+    if (used < kDoctorMinMemory) {
+      return fmt::format(
+          "This instance is empty or uses very little memory ({} allocated), so there is "
+          "nothing to diagnose yet. Run MEMORY DOCTOR again once it holds some data.\n",
+          BytesToHuman(used));
     }
+    return "No memory problem found.\n";
   }
-  if (sampled_bytes > 0) {
-    auto top = std::max_element(by_encoding.begin(), by_encoding.end(),
-                                [](const auto& a, const auto& b) { return a.second < b.second; });
-    const double share = 100.0 * static_cast<double>(top->second) / sampled_bytes;
-    std::string advice;
-    if (top->first == "hash (hashtable)" || top->first == "set (hashtable)" ||
-        top->first == "zset (skiplist)") {
-      advice =
-          " Collections in the compact listpack/intset encodings take several times less "
-          "memory; if most of them are only somewhat above the *-max-listpack-entries or "
-          "*-max-listpack-value limits, raising those limits trades some CPU for memory.";
-    }
-    findings.push_back(fmt::format(
-        "Where the data is: sampling {} keys, {:.0f}% of their memory is in {} values.{}",
-        sampled_keys, share, top->first, advice));
+  // "where-data" is information, not a problem.
+  if (findings.size() == 1 && findings[0].name == "where-data") {
+    return "No memory problem found. " + findings[0].text + "\n";
   }
-  if (findings.size() == 1 && findings[0].rfind("Where the data is", 0) == 0) {
-    return "No memory problem found. " + findings[0] + "\n";
-  }
-  if (findings.empty()) return "No memory problem found.\n";
   std::string out = "Memory report:\n\n";
-  for (const std::string& f : findings) out += " * " + f + "\n\n";
+  for (const cmd::MemoryFinding& f : findings) out += " * " + f.text + "\n\n";
   return out;
 }
 

@@ -1039,10 +1039,13 @@ TEST(MemoryTest, MallocStatsHelpAndErrors) {
   }
 
   const RespValue help = Exec(c.get(), {"MEMORY", "HELP"});
+  // Redis 7.0.15's text, plus Mnemo's ADVISOR after DOCTOR.
   const std::vector<std::string> redis_help = {
       "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "DOCTOR",
       "    Return memory problems reports.",
+      "ADVISOR",
+      "    Return the memory doctor's findings with the figures they rest on, as maps.",
       "MALLOC-STATS",
       "    Return internal statistics report from the memory allocator.",
       "PURGE",

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "mnemo/base/function_ref.h"
@@ -27,6 +28,15 @@ struct ClientFilter {
   std::optional<std::string> user;
   std::optional<int64_t> max_age_s;  // MAXAGE
   bool skip_me = false;              // SKIPME yes (KILL only)
+};
+
+// One finding of the memory doctor: a stable name (docs/commands.md lists them), the sentences
+// MEMORY DOCTOR prints, and the figures they rest on, which MEMORY ADVISOR returns as a map.
+struct MemoryFinding {
+  using Fact = std::variant<int64_t, double, std::string>;
+  std::string name;
+  std::string text;
+  std::vector<std::pair<std::string, Fact>> facts;
 };
 
 // Where memory goes: the figures INFO memory, MEMORY STATS and MEMORY DOCTOR share, computed
@@ -121,9 +131,11 @@ class ServerApi {
   // SET applies to the next command.
   virtual int64_t ProtoMaxBulkLen() const = 0;
 
-  // INFO memory, MEMORY STATS, MEMORY DOCTOR.
+  // INFO memory, MEMORY STATS, MEMORY DOCTOR (text) and MEMORY ADVISOR (the same findings with
+  // their figures, for tools).
   virtual MemoryOverview Memory() = 0;
   virtual std::string MemoryDoctor() = 0;
+  virtual std::vector<MemoryFinding> MemoryFindings() = 0;
 
   // ---- ACL ----
   // Disconnects the clients `which` selects, as Redis does with the clients of a deleted user:

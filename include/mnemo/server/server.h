@@ -111,6 +111,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   bool DebugAllowed(const cmd::Client& self) const override;
   cmd::MemoryOverview Memory() override;
   std::string MemoryDoctor() override;
+  std::vector<cmd::MemoryFinding> MemoryFindings() override;
   void Sleep(double seconds) override;
   Status Save() override;
   Result<std::string> BgSave(bool schedule, bool in_exec) override;
@@ -137,6 +138,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void OnClose(net::Connection& c) override;
 
  private:
+  // MEMORY DOCTOR's findings that come from sampling the keys (server/memory_advisor.cc).
+  void DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryFinding>* out);
   struct Session;
 
   // Whether the default user needs a password: it is not nopass (requirepass, `>pass` rules,
