@@ -2,6 +2,7 @@
 # redis-py's Lock, python3-celery: kombu's Redis transport takes a redis-py Lock, the
 # "unacked_mutex", when its worker starts and releases it with EVALSHA; without scripting the
 # worker stops with "unknown command 'EVALSHA'").
+import gc
 import os
 import subprocess
 import sys
@@ -165,6 +166,10 @@ def test_celery_broker_and_result_backend(server, celery_worker):
     backend = server.client(db=1)
     assert backend.exists(f"celery-task-meta-{results[0].id}") == 1
     backend.close()
+    # AsyncResult.__del__ unsubscribes from the result channel: let it run now, while the
+    # server is up, not at interpreter exit (a ConnectionError traceback then).
+    del results, failed
+    gc.collect()
     # Stopped while the server runs: no traceback before it was ready (the failing task's
     # traceback is logged after), and no lost connection anywhere, shutdown included.
     log = stop_worker()
