@@ -439,7 +439,8 @@ TEST(PropagationTest, SetReplChoosesTheSinksOfWhatFollows) {
     }
     return out;
   };
-  EXPECT_EQ(lines(aof), (std::vector<std::string>{"MULTI", "SET a 1", "SET c 3", "EXEC", "SET e 5"}));
+  EXPECT_EQ(lines(aof),
+            (std::vector<std::string>{"MULTI", "SET a 1", "SET c 3", "EXEC", "SET e 5"}));
   EXPECT_EQ(lines(all), (std::vector<std::string>{"MULTI", "SET a 1", "SET b 2", "SET c 3", "EXEC",
                                                   "SET e 5"}));
   EXPECT_EQ(h.Run({"GET", "d"}).str, "4");  // it ran, unpropagated

@@ -207,24 +207,29 @@ TEST_F(ScriptingTest, IterationSeesGlobalsAndLibrariesButCannotWriteThem) {
             "[table, table, function, table]");
   EXPECT_EQ(Eval("return type(getmetatable(_G))"), "table");
   // Ordinary tables iterate as before, ipairs too.
-  EXPECT_EQ(Str({"EVAL", "local s = '' for i, v in ipairs(KEYS) do s = s .. v end "
-                         "for k, v in pairs({x = 1}) do s = s .. k end return s",
+  EXPECT_EQ(Str({"EVAL",
+                 "local s = '' for i, v in ipairs(KEYS) do s = s .. v end "
+                 "for k, v in pairs({x = 1}) do s = s .. k end return s",
                  "2", "a", "b"}),
             "abx");
   // What pairs hands back is the proxy: writes through it still fail, and so do writes to
   // the globals' metatable.
   const std::string write = "local f, t = pairs(_G) t.x = 1";
-  EXPECT_EQ(Eval(write), "(error) ERR user_script:1: Attempt to modify a readonly table" + At(write));
+  EXPECT_EQ(Eval(write),
+            "(error) ERR user_script:1: Attempt to modify a readonly table" + At(write));
   const std::string mt = "getmetatable(_G).__index = nil";
   EXPECT_EQ(Eval(mt), "(error) ERR user_script:1: Attempt to modify a readonly table" + At(mt));
-  EXPECT_EQ(Eval("return x"), "(error) ERR user_script:1: Script attempted to access nonexistent "
-                              "global variable 'x'" + At("return x"));
+  EXPECT_EQ(Eval("return x"),
+            "(error) ERR user_script:1: Script attempted to access nonexistent "
+            "global variable 'x'" +
+                At("return x"));
 }
 
 TEST_F(ScriptingTest, MathRandomIsRedisLrand48) {
   // Redis 7.0 seeds its generator once: the same sequence from randomseed(0) on.
-  EXPECT_EQ(Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"),
-            Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"));
+  EXPECT_EQ(
+      Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"),
+      Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"));
   EXPECT_EQ(Eval("math.randomseed(0) return tostring(math.random())"), "0.17082803611217");
   EXPECT_EQ(Eval("return math.random(0)"),
             "(error) ERR user_script:1: bad argument #1 to 'random' (interval is empty)" +
