@@ -216,6 +216,14 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   // Under maxmemory, every command first makes room (evicting keys); a command that may grow
   // memory is refused when no room could be made (EXEC when a queued command may). Read-only
   // commands still run.
+  // EVAL and FCALL of a script with flags write, or not, as the script says (Redis
+  // getCommandFlags): CLIENT PAUSE WRITE lets no-writes scripts through, and EXEC of a queue
+  // of them.
+  // Only the pause and MULTI's queue read them (a script's run applies its flags itself), so
+  // they are looked up only then.
+  const uint32_t flags = (spec.flags & kScriptFlags) && (in_multi || pause_end_ms_ != 0)
+                             ? scripting_->CommandFlags(spec, argv)
+                             : spec.flags;
   const bool denyoom = (spec.flags & kDenyOom) ||
                        (in_multi && (client.multi.flags & kDenyOom) && (spec.flags & kExec));
   oom_at_start_ = !script_busy && memory_guard_ && keyspace_.options().maxmemory > 0 &&
@@ -238,7 +246,7 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   if (pause_end_ms_ != 0 && client.link != nullptr && CheckPause(now) != 0) {
     const uint32_t writes = kWrite | kMayReplicate;
     const bool may_write =
-        (spec.flags & writes) || ((spec.flags & kExec) && (client.multi.flags & writes));
+        (flags & writes) || ((spec.flags & kExec) && (client.multi.flags & writes));
     if (pause_all_ || may_write) {
       client.postponed = true;
       postponed_.push_back(&client);
@@ -249,7 +257,7 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   if (in_multi && !(spec.flags & kRunsInMulti)) {
     for (std::string_view a : argv) client.multi.args.emplace_back(a);
     client.multi.argc.push_back(static_cast<uint32_t>(argv.size()));
-    client.multi.flags |= spec.flags;
+    client.multi.flags |= flags;
     reply.SimpleString("QUEUED");
     return;
   }
@@ -292,6 +300,18 @@ bool Dispatcher::ScriptAclCheck(Client& client, std::span<const std::string_view
       *error = "The user executing the script is lacking the permissions for the command";
   }
   return false;
+}
+
+void Dispatcher::CountScriptRejection(Entry* entry, std::string_view error) {
+  ++total_error_replies_;
+  std::string_view code = "ERR";
+  if (error.size() > 1 && error[0] == '-') {
+    // Redis looks for the space in the first 32 characters only.
+    const size_t space = error.substr(0, 32).find(' ');
+    if (space != std::string_view::npos) code = error.substr(1, space - 1);
+  }
+  ++error_stats_[std::string(code)];
+  if (entry != nullptr) ++entry->stats.rejected_calls;
 }
 
 void Dispatcher::ExecuteFromScript(Entry& entry, Client& client,
@@ -494,6 +514,7 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
                       protocol::ReplyBuilder& reply) {
   const CommandSpec& spec = *entry.spec;
   const uint64_t errors_before = reply.error_count();
+  const uint64_t uncounted_before = reply.uncounted_error_count();
   db::Changes& changes = keyspace_.changes();
   const uint64_t dirty_before = changes.dirty();
   CallFrame frame;
@@ -524,7 +545,10 @@ void Dispatcher::Call(Entry& entry, Client& client, std::span<const std::string_
     if (!entry.latency) entry.latency = std::make_unique<LatencyHistogram>();
     entry.latency->Record(elapsed_ns);
   }
-  const bool failed = reply.error_count() != errors_before;
+  // An error the statistics counted where it arose (a script returning a command's error)
+  // still makes the call a failed one (Redis afterErrorReply with NO_STATS_UPDATE).
+  const bool failed = reply.error_count() != errors_before ||
+                      reply.uncounted_error_count() != uncounted_before;
   if (failed) ++entry.stats.failed_calls;
   CountErrors(reply, errors_before);
   Observe(entry, client, argv, frame, elapsed_ns);

@@ -41,22 +41,46 @@ size_t ScriptBytes(std::string_view body) {
   return mem::SizeClass(41) + mem::SizeClass(body.size() + 1) + mem::SizeClass(64);
 }
 
-// Parses numkeys at argv[2] as Redis's EVAL does; returns false after replying.
-bool ParseNumkeys(Context& ctx, std::string_view not_int_error, size_t* numkeys) {
-  const auto n = ParseInt64(ctx.arg(2));
-  if (!n) {
-    ctx.reply.Error(not_int_error);
-    return false;
-  }
-  if (*n > static_cast<int64_t>(ctx.argc() - 3)) {
-    ctx.reply.Error("ERR Number of keys can't be greater than number of args");
-    return false;
-  }
-  if (*n < 0) {
-    ctx.reply.Error("ERR Number of keys can't be negative");
-    return false;
-  }
+void FcallCommand(Context& ctx);
+void FcallRoCommand(Context& ctx);
+void EvalShaCommand(Context& ctx);
+void EvalShaRoCommand(Context& ctx);
+
+char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// numkeys at argv[2] of EVAL, EVALSHA, FCALL and their _RO forms (Redis evalGenericCommand,
+// fcallCommandGeneric, and their key specs).
+enum class Numkeys : uint8_t { kOk, kNotInteger, kTooMany, kNegative };
+Numkeys ParseNumkeys(std::span<const std::string_view> argv, size_t* numkeys) {
+  if (argv.size() < 3) return Numkeys::kNotInteger;
+  const auto n = ParseInt64(argv[2]);
+  if (!n) return Numkeys::kNotInteger;
+  if (*n > static_cast<int64_t>(argv.size() - 3)) return Numkeys::kTooMany;
+  if (*n < 0) return Numkeys::kNegative;
   *numkeys = static_cast<size_t>(*n);
+  return Numkeys::kOk;
+}
+
+// The keys and the arguments of a script's call: argv[3 .. 3+numkeys) and the rest. On a bad
+// numkeys, replies with Redis's error (`not_int_error` for one that is not a number) and
+// returns false.
+bool ParseScriptInput(Context& ctx, std::string_view not_int_error, ScriptInput* input) {
+  size_t numkeys = 0;
+  switch (ParseNumkeys(ctx.argv, &numkeys)) {
+    case Numkeys::kOk:
+      break;
+    case Numkeys::kNotInteger:
+      ctx.reply.Error(not_int_error);
+      return false;
+    case Numkeys::kTooMany:
+      ctx.reply.Error("ERR Number of keys can't be greater than number of args");
+      return false;
+    case Numkeys::kNegative:
+      ctx.reply.Error("ERR Number of keys can't be negative");
+      return false;
+  }
+  input->keys = ctx.argv.subspan(3, numkeys);
+  input->args = ctx.argv.subspan(3 + numkeys);
   return true;
 }
 
@@ -206,18 +230,16 @@ void Scripting::EvictOldestEvalScript() {
 }
 
 void Scripting::Eval(Context& ctx, bool by_sha, bool read_only) {
-  size_t numkeys = 0;
-  if (!ParseNumkeys(ctx, protocol::kErrNotInteger, &numkeys)) return;
+  ScriptInput input;
+  if (!ParseScriptInput(ctx, protocol::kErrNotInteger, &input)) return;
   Script* s = nullptr;
   std::string sha;
   if (by_sha) {
-    sha = ToLower(ctx.arg(1));
-    auto it = sha.size() == 40 ? scripts_.find(sha) : scripts_.end();
-    if (it == scripts_.end()) {
+    s = FindScript(ctx.arg(1));
+    if (s == nullptr) {
       ctx.reply.Error(kErrNoScript);
       return;
     }
-    s = &it->second;
     if (s->from_eval) eval_lru_.splice(eval_lru_.end(), eval_lru_, s->lru);
   } else {
     std::string error;
@@ -231,25 +253,71 @@ void Scripting::Eval(Context& ctx, bool by_sha, bool read_only) {
   // reference must not depend on that.
   const int ref = s->ref;
   const uint32_t flags = s->flags;
-  RunScript(ctx, *eval_vm_, ref, flags, true, read_only, sha, numkeys);
+  // The name errors cite: the SHA1 as given (EVALSHA) or computed (EVAL), in lower case.
+  char name[40];
+  std::string_view run_name = sha;
+  if (by_sha) {
+    for (size_t i = 0; i < sizeof(name); ++i) name[i] = LowerAscii(ctx.arg(1)[i]);
+    run_name = std::string_view(name, sizeof(name));
+  }
+  RunScript(ctx, *eval_vm_, ref, flags, true, read_only, run_name, input);
+}
+
+Scripting::Script* Scripting::FindScript(std::string_view sha) {
+  if (sha.size() != 40) return nullptr;
+  char lower[40];
+  for (size_t i = 0; i < sizeof(lower); ++i) lower[i] = LowerAscii(sha[i]);
+  auto it = scripts_.find(std::string_view(lower, sizeof(lower)));
+  return it == scripts_.end() ? nullptr : &it->second;
+}
+
+uint32_t Scripting::CommandFlags(const CommandSpec& spec, std::span<const std::string_view> argv) {
+  uint32_t script_flags = 0;
+  if (argv.size() < 2) return spec.flags;
+  if (spec.handler == FcallCommand || spec.handler == FcallRoCommand) {
+    auto it = functions_.find(argv[1]);
+    if (it == functions_.end()) return spec.flags;
+    script_flags = it->second.flags;
+  } else if (spec.handler == EvalShaCommand || spec.handler == EvalShaRoCommand) {
+    const Script* s = FindScript(argv[1]);
+    if (s == nullptr) return spec.flags;
+    script_flags = s->flags;
+  } else {
+    // EVAL: the cached script of this body, else the body's own shebang (Redis
+    // evalGetCommandFlags).
+    const auto it = scripts_.find(script::Sha1Hex(argv[1]));
+    if (it != scripts_.end()) {
+      script_flags = it->second.flags;
+    } else {
+      size_t shebang_len = 0;
+      std::string error;
+      if (!ParseShebang(argv[1], &script_flags, &shebang_len, &error)) return spec.flags;
+    }
+  }
+  if (script_flags & script::kScriptEvalCompat) return spec.flags;
+  uint32_t flags = spec.flags & ~(kStale | kDenyOom | kWrite | kMayReplicate);
+  if (!(script_flags & (script::kScriptAllowOom | script::kScriptNoWrites))) flags |= kDenyOom;
+  if (!(script_flags & script::kScriptNoWrites)) flags |= kWrite;
+  if (script_flags & script::kScriptAllowStale) flags |= kStale;
+  return flags;
 }
 
 void Scripting::Fcall(Context& ctx, bool read_only) {
-  auto it = functions_.find(std::string(ctx.arg(1)));
+  auto it = functions_.find(ctx.arg(1));
   if (it == functions_.end()) {
     ctx.reply.Error("ERR Function not found");
     return;
   }
-  size_t numkeys = 0;
-  if (!ParseNumkeys(ctx, "ERR Bad number of keys provided", &numkeys)) return;
+  ScriptInput input;
+  if (!ParseScriptInput(ctx, "ERR Bad number of keys provided", &input)) return;
   const Function& f = it->second;
   const std::string name = f.name;
-  RunScript(ctx, *functions_vm_, f.ref, f.flags, false, read_only, name, numkeys);
+  RunScript(ctx, *functions_vm_, f.ref, f.flags, false, read_only, name, input);
 }
 
 void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t flags,
                           bool eval_mode, bool read_only, std::string_view name,
-                          size_t numkeys) {
+                          const ScriptInput& input) {
   const bool oom = dispatcher_.oom_at_start();
   if (!(flags & script::kScriptEvalCompat)) {
     if (!(flags & script::kScriptNoWrites) && !(flags & script::kScriptAllowOom) && oom) {
@@ -282,12 +350,8 @@ void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t fla
   run_flags_ = flags;
   start_ms_ = (MonotonicUs() / 1000);
   run_name_ = name;
-  std::vector<std::string_view> keys(ctx.argv.begin() + 3,
-                                     ctx.argv.begin() + 3 + static_cast<std::ptrdiff_t>(numkeys));
-  std::vector<std::string_view> args(ctx.argv.begin() + 3 + static_cast<std::ptrdiff_t>(numkeys),
-                                     ctx.argv.end());
   running_args_ = ctx.argv;
-  vm.Run(ref, keys, args, name, *this, ctx.reply, eval_mode);
+  vm.Run(ref, input.keys, input.args, name, *this, ctx.reply, eval_mode);
   running_args_ = {};
   if (busy_) {
     LogWarning("Slow script finished after {} milliseconds.", (MonotonicUs() / 1000) - start_ms_);
@@ -296,41 +360,39 @@ void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t fla
   busy_ = false;
   caller_ = nullptr;
   script_client_.user.reset();
-  dispatcher_.keyspace().changes().set_suppressed(false);
+  dispatcher_.keyspace().changes().set_targets(db::kPropagateAll);
 }
 
 bool Scripting::Call(std::span<const std::string_view> argv, protocol::ReplyBuilder& reply,
                      std::string* error) {
   Dispatcher::Entry* entry = dispatcher_.LookupForScript(argv);
-  if (entry == nullptr || entry->disabled) {
-    *error = "Unknown Redis command called from script";
+  // A refusal counts in the error statistics now (Redis scriptCall); the script's error reply
+  // made of it later does not count again.
+  auto reject = [&](std::string_view text) {
+    if (!text.empty()) *error = text;
+    dispatcher_.CountScriptRejection(entry, *error);
     return false;
+  };
+  if (entry == nullptr || entry->disabled) {
+    entry = nullptr;
+    return reject("Unknown Redis command called from script");
   }
   const CommandSpec& spec = *entry->spec;
   const int arity = spec.arity;
   if ((arity > 0 && static_cast<size_t>(arity) != argv.size()) ||
       (arity < 0 && argv.size() < static_cast<size_t>(-arity))) {
-    *error = "Wrong number of args calling Redis command from script";
-    return false;
+    return reject("Wrong number of args calling Redis command from script");
   }
   // A container command called without a subcommand is unknown too.
-  if (!entry->subcommands.empty()) {
-    *error = "Unknown Redis command called from script";
-    return false;
-  }
-  if (spec.flags & kNoScript) {
-    *error = "This Redis command is not allowed from script";
-    return false;
-  }
-  if (!dispatcher_.ScriptAclCheck(script_client_, argv, error)) return false;
+  if (!entry->subcommands.empty()) return reject("Unknown Redis command called from script");
+  if (spec.flags & kNoScript) return reject("This Redis command is not allowed from script");
+  if (!dispatcher_.ScriptAclCheck(script_client_, argv, error)) return reject({});
   if (read_only_ && (spec.flags & (kWrite | kMayReplicate))) {
-    *error = "Write commands are not allowed from read-only scripts.";
-    return false;
+    return reject("Write commands are not allowed from read-only scripts.");
   }
   if (!(run_flags_ & script::kScriptAllowOom) && !wrote_ && oom_at_start_ &&
       (spec.flags & kDenyOom)) {
-    *error = "-" + std::string(protocol::kErrOom);
-    return false;
+    return reject("-" + std::string(protocol::kErrOom));
   }
   if (spec.flags & kWrite) wrote_ = true;
   dispatcher_.ExecuteFromScript(*entry, script_client_, argv, reply);
@@ -355,7 +417,13 @@ bool Scripting::Interrupt() {
         elapsed, eval_mode_ ? "SCRIPT KILL" : "FUNCTION KILL", run_name_);
   }
   // Other clients are served (and get -BUSY) while the script runs; false: shutting down.
+  // Their commands make themselves client tracking's current client: the script's caller is
+  // made current again, so that invalidations of keys the script changes from now on still
+  // wait for its reply.
+  Tracking& tracking = dispatcher_.tracking();
+  Client* const current = tracking.current();
   if (!server_.ProcessEventsWhileBusy()) killed_ = true;
+  tracking.set_current(current);
   return killed_;
 }
 
@@ -365,8 +433,9 @@ void Scripting::Log(int level, std::string_view message) {
 }
 
 void Scripting::SetReplication(int flags) {
-  // One propagation stream feeds the AOF and the replicas: any REPL_* but NONE propagates.
-  dispatcher_.keyspace().changes().set_suppressed(flags == 0);
+  // REPL_AOF and REPL_REPLICA are the seam's targets (db::PropagateTarget): what the script
+  // runs from now on reaches only the AOF, or only the replicas.
+  dispatcher_.keyspace().changes().set_targets(static_cast<uint8_t>(flags));
 }
 
 void Scripting::Kill(Context& ctx, bool eval) {
@@ -416,7 +485,7 @@ void Scripting::ScriptFlush() {
 
 bool Scripting::CreateLibrary(std::string_view code, bool replace, std::string* error,
                               std::map<std::string, Library>* libs,
-                              std::unordered_map<std::string, Function>* functions) {
+                              FunctionMap* functions) {
   if (code.substr(0, 2) != "#!") {
     *error = "ERR Missing library metadata";
     return false;
@@ -715,7 +784,7 @@ void Scripting::FunctionRestore(Context& ctx) {
   }
   // Load into a fresh set first; commit only if every library loads (Redis functionRestore).
   std::map<std::string, Library> libs;
-  std::unordered_map<std::string, Function> functions;
+  FunctionMap functions;
   std::string error;
   auto drop = [&] {
     for (auto& [name, f] : functions) functions_vm_->Release(f.ref);
@@ -912,26 +981,26 @@ void FunctionHelpCommand(Context& ctx) {
 }
 
 // Keys of EVAL/FCALL: numkeys at argv[2], the keys after it (Redis key spec KEYNUM 2).
+bool ScriptKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys,
+                uint8_t access) {
+  size_t n = 0;
+  if (ParseNumkeys(argv, &n) != Numkeys::kOk) return false;
+  for (size_t i = 0; i < n; ++i) keys.push_back({3 + i, access});
+  return true;
+}
 bool EvalKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
-  if (argv.size() < 3) return false;
-  const auto n = ParseInt64(argv[2]);
-  if (!n || *n < 0 || *n > static_cast<int64_t>(argv.size() - 3)) return false;
-  for (int64_t i = 0; i < *n; ++i) keys.push_back({static_cast<size_t>(3 + i), kKeyReadWrite});
-  return true;
+  return ScriptKeys(argv, keys, kKeyReadWrite);
 }
-
 bool EvalRoKeys(std::span<const std::string_view> argv, std::vector<KeyRef>& keys) {
-  if (argv.size() < 3) return false;
-  const auto n = ParseInt64(argv[2]);
-  if (!n || *n < 0 || *n > static_cast<int64_t>(argv.size() - 3)) return false;
-  for (int64_t i = 0; i < *n; ++i) keys.push_back({static_cast<size_t>(3 + i), kKeyRead});
-  return true;
+  return ScriptKeys(argv, keys, kKeyRead);
 }
 
-// may_replicate: CLIENT PAUSE WRITE holds EVAL and FCALL back, as Redis 7.0 does for scripts that
-// may write (Redis derives it from the script's flags; here every EVAL/FCALL waits).
-constexpr uint32_t kEvalFlags = kNoScript | kSkipMonitor | kMayReplicate | kStale | kMovableKeys;
-constexpr uint32_t kEvalRoFlags = kNoScript | kSkipMonitor | kStale | kReadOnly | kMovableKeys;
+// may_replicate: CLIENT PAUSE WRITE holds EVAL and FCALL back; kScriptFlags: for a script with
+// flags, the script's flags decide instead (Scripting::CommandFlags), as in Redis 7.0.
+constexpr uint32_t kEvalFlags =
+    kNoScript | kSkipMonitor | kMayReplicate | kStale | kMovableKeys | kScriptFlags;
+constexpr uint32_t kEvalRoFlags =
+    kNoScript | kSkipMonitor | kStale | kReadOnly | kMovableKeys | kScriptFlags;
 
 constexpr CommandSpec kScriptSubcommands[] = {
     {"debug", ScriptDebugCommand, 3, kNoScript, 0, 0, 0, "scripting",

@@ -74,9 +74,16 @@ void Changes::AddListener(ChangeListener* l) { listeners_.push_back(l); }
 
 void Changes::RemoveListener(ChangeListener* l) { std::erase(listeners_, l); }
 
-void Changes::AddSink(PropagationSink* s) { sinks_.push_back(s); }
+void Changes::AddSink(PropagationSink* s) {
+  sinks_.push_back(s);
+  sink_targets_ |= s->targets();
+}
 
-void Changes::RemoveSink(PropagationSink* s) { std::erase(sinks_, s); }
+void Changes::RemoveSink(PropagationSink* s) {
+  std::erase(sinks_, s);
+  sink_targets_ = 0;
+  for (PropagationSink* k : sinks_) sink_targets_ |= k->targets();
+}
 
 void Changes::set_notify_classes(uint32_t classes) {
   // Without K or E an event has no channel to go to (Redis notifyKeyspaceEvent returns early).
@@ -89,9 +96,10 @@ void Changes::EndUnit() {
 }
 
 void Changes::Propagate(int db, std::span<const std::string_view> argv) {
-  if (sinks_.empty() || suppressed_) return;
+  if ((targets_ & sink_targets_) == 0) return;
   PropagatedCommand cmd;
   cmd.db = db;
+  cmd.targets = targets_;
   cmd.argv.reserve(argv.size());
   for (std::string_view a : argv) cmd.argv.emplace_back(a);
   pending_.push_back(std::move(cmd));
@@ -103,18 +111,18 @@ void Changes::Propagate(int db, std::initializer_list<std::string_view> argv) {
 }
 
 void Changes::Propagate(int db, std::vector<std::string> argv) {
-  if (sinks_.empty() || suppressed_) return;
-  pending_.push_back(PropagatedCommand{db, std::move(argv)});
+  if ((targets_ & sink_targets_) == 0) return;
+  pending_.push_back(PropagatedCommand{db, std::move(argv), targets_});
   if (unit_depth_ == 0) Deliver();
 }
 
 void Changes::PropagateDeletion(Db& db, std::string_view key, bool lazy) {
   if (sinks_.empty()) return;
-  // Deletions (expiry) propagate even while a script suppressed its own commands.
-  const bool suppressed = suppressed_;
-  suppressed_ = false;
+  // Deletions (expiry) propagate everywhere, whatever a script chose for its own commands.
+  const uint8_t targets = targets_;
+  targets_ = kPropagateAll;
   Propagate(db.id(), {lazy ? std::string_view("UNLINK") : std::string_view("DEL"), key});
-  suppressed_ = suppressed;
+  targets_ = targets;
 }
 
 void Changes::Deliver() {
@@ -125,7 +133,22 @@ void Changes::Deliver() {
     unit.insert(unit.begin(), PropagatedCommand{unit.front().db, {"MULTI"}});
     unit.push_back(PropagatedCommand{-1, {"EXEC"}});
   }
-  for (PropagationSink* s : sinks_) s->OnPropagate(unit);
+  for (PropagationSink* s : sinks_) {
+    // A sink sees the commands aimed at it (Redis propagateNow per target); the wrapping
+    // MULTI/EXEC goes everywhere, as in Redis.
+    const uint8_t mine = s->targets();
+    const bool all = std::all_of(unit.begin(), unit.end(),
+                                 [mine](const PropagatedCommand& c) { return c.targets & mine; });
+    if (all) {
+      s->OnPropagate(unit);
+      continue;
+    }
+    std::vector<PropagatedCommand> part;
+    for (const PropagatedCommand& c : unit) {
+      if (c.targets & mine) part.push_back(c);
+    }
+    if (!part.empty()) s->OnPropagate(part);
+  }
 }
 
 }  // namespace mnemo::db

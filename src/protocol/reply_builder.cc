@@ -39,6 +39,15 @@ void ReplyBuilder::Error(std::string_view message) {
   out_.append("\r\n");
 }
 
+void ReplyBuilder::ErrorUncounted(std::string_view message) {
+  const uint64_t counted = error_count_;
+  const std::string code = last_error_code_;
+  Error(message);
+  error_count_ = counted;
+  last_error_code_ = code;
+  ++uncounted_error_count_;
+}
+
 void ReplyBuilder::Integer(int64_t v) { Header(':', v); }
 
 void ReplyBuilder::Bulk(std::string_view s) {

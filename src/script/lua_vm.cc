@@ -9,6 +9,7 @@
 
 #include <openssl/sha.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -78,6 +79,24 @@ void PushError(lua_State* L, const char* msg, size_t len) {
 }
 void PushError(lua_State* L, const char* msg) { PushError(L, msg, std::strlen(msg)); }
 
+// Sets ignore_err_stats_update in the error table at the top: the error statistics already
+// counted it.
+void MarkErrorCounted(lua_State* L) {
+  lua_pushliteral(L, "ignore_err_stats_update");
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+}
+
+// True iff the error table at `idx` says the statistics counted it already.
+bool ErrorCounted(lua_State* L, int idx) {
+  if (idx < 0) idx = lua_gettop(L) + idx + 1;
+  lua_pushliteral(L, "ignore_err_stats_update");
+  lua_rawget(L, idx);
+  const bool yes = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  return yes;
+}
+
 // ---- RESP -> Lua (redisProtocolToLuaType) -------------------------------------------------
 
 const char* ParseLine(const char* p, const char* end, const char** line_end) {
@@ -116,6 +135,9 @@ const char* PushReply(lua_State* L, const char* p, const char* end) {
       lua_pushstring(L, type == '+' ? "ok" : "err");
       lua_pushlstring(L, p + 1, static_cast<size_t>(le - p - 1));
       lua_rawset(L, -3);
+      // The command's error was counted when it was replied: a script returning it does not
+      // count it again (Redis redisProtocolToLuaType_Error).
+      if (type == '-') MarkErrorCounted(L);
       return next;
     case '*':
     case '~':
@@ -244,7 +266,11 @@ void ToReply(lua_State* L, protocol::ReplyBuilder& out, int resp) {
       if (lua_type(L, -1) == LUA_TSTRING) {
         size_t len = 0;
         const char* s = lua_tolstring(L, -1, &len);
-        out.Error(std::string_view(s, len));
+        if (ErrorCounted(L, -2)) {
+          out.ErrorUncounted(std::string_view(s, len));
+        } else {
+          out.Error(std::string_view(s, len));
+        }
         lua_pop(L, 2);
         return;
       }
@@ -369,39 +395,64 @@ void ToReply(lua_State* L, protocol::ReplyBuilder& out, int resp) {
 
 // ---- the redis.* API ----------------------------------------------------------------------
 
-int RedisGenericCommand(lua_State* L, bool raise) {
-  LuaVm* vm = VmOf(L);
-  LuaVm::RunState* rs = vm->run();
+// A number argument as Redis formats it ("%.17g"). Integers below 2^53 print the same with
+// to_chars, without printf's floating-point machinery (EXPIRE k 100 is the common case).
+void FormatNumber(double d, std::string* out) {
+  char buf[64];
+  if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0 && !(d == 0 && std::signbit(d))) {
+    const auto r = std::to_chars(buf, buf + sizeof(buf), static_cast<int64_t>(d));
+    out->assign(buf, static_cast<size_t>(r.ptr - buf));
+    return;
+  }
+  const int n = std::snprintf(buf, sizeof(buf), "%.17g", d);
+  out->assign(buf, static_cast<size_t>(n));
+}
+
+// The run state of a redis.call-like function, with its arguments collected into rs->views
+// (Redis luaArgsToRedisArgv): raises the Lua error Redis raises when there is no run
+// (`not_in_run`), no argument, or an argument that is neither a string nor a number. Strings
+// are not copied: the views point into the Lua strings, which stay on the stack for the call.
+// Numbers are formatted as Redis does ("%.17g") into rs->args.
+LuaVm::RunState* CollectCommandArgs(lua_State* L, const char* not_in_run) {
+  LuaVm::RunState* rs = VmOf(L)->run();
   const int argc = lua_gettop(L);
   if (rs == nullptr || rs->loading) {
-    PushError(L, "redis.call/pcall can only be called inside a script invocation");
-    return lua_error(L);
+    PushError(L, not_in_run);
+    lua_error(L);
   }
   if (argc == 0) {
     PushError(L, "Please specify at least one argument for this redis lib call");
-    return lua_error(L);
+    lua_error(L);
   }
-  rs->args.clear();
+  // Sized first, so that the views of formatted numbers never move.
+  if (rs->args.size() < static_cast<size_t>(argc)) rs->args.resize(static_cast<size_t>(argc));
+  rs->views.resize(static_cast<size_t>(argc));
   for (int j = 1; j <= argc; ++j) {
     const int t = lua_type(L, j);
-    if (t == LUA_TNUMBER) {
-      char buf[64];
-      const int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, j)));
-      rs->args.emplace_back(buf, static_cast<size_t>(n));
-    } else if (t == LUA_TSTRING) {
+    const size_t i = static_cast<size_t>(j - 1);
+    if (t == LUA_TSTRING) {
       size_t len = 0;
       const char* s = lua_tolstring(L, j, &len);
-      rs->args.emplace_back(s, len);
+      rs->views[i] = std::string_view(s, len);
+    } else if (t == LUA_TNUMBER) {
+      FormatNumber(static_cast<double>(lua_tonumber(L, j)), &rs->args[i]);
+      rs->views[i] = rs->args[i];
     } else {
       PushError(L, "Lua redis lib command arguments must be strings or integers");
-      return lua_error(L);
+      lua_error(L);
     }
   }
-  rs->views.assign(rs->args.begin(), rs->args.end());
+  return rs;
+}
+
+int RedisGenericCommand(lua_State* L, bool raise) {
+  LuaVm::RunState* rs =
+      CollectCommandArgs(L, "redis.call/pcall can only be called inside a script invocation");
   rs->reply.buffer().clear();
   rs->reply.set_resp(rs->resp);
   if (!rs->host->Call(rs->views, rs->reply, &rs->error)) {
     PushError(L, rs->error.data(), rs->error.size());
+    MarkErrorCounted(L);  // the host counted the refusal
     if (raise) return lua_error(L);
     return 1;
   }
@@ -412,12 +463,7 @@ int RedisGenericCommand(lua_State* L, bool raise) {
   }
   const bool is_error = buf[0] == '-';
   PushReply(L, buf.data(), buf.data() + buf.size());
-  if (raise && is_error) {
-    lua_pushliteral(L, "ignore_err_stats_update");
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
-    return lua_error(L);
-  }
+  if (raise && is_error) return lua_error(L);
   return 1;
 }
 
@@ -425,33 +471,8 @@ int RedisCall(lua_State* L) { return RedisGenericCommand(L, true); }
 
 // redis.acl_check_cmd(command, args...): whether the script's user may run it.
 int RedisAclCheckCmd(lua_State* L) {
-  LuaVm::RunState* rs = VmOf(L)->run();
-  const int argc = lua_gettop(L);
-  if (rs == nullptr || rs->loading) {
-    PushError(L, "redis.acl_check_cmd can only be called inside a script invocation");
-    return lua_error(L);
-  }
-  if (argc == 0) {
-    PushError(L, "Please specify at least one argument for this redis lib call");
-    return lua_error(L);
-  }
-  rs->args.clear();
-  for (int j = 1; j <= argc; ++j) {
-    const int t = lua_type(L, j);
-    if (t == LUA_TNUMBER) {
-      char buf[64];
-      const int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, j)));
-      rs->args.emplace_back(buf, static_cast<size_t>(n));
-    } else if (t == LUA_TSTRING) {
-      size_t len = 0;
-      const char* s = lua_tolstring(L, j, &len);
-      rs->args.emplace_back(s, len);
-    } else {
-      PushError(L, "Lua redis lib command arguments must be strings or integers");
-      return lua_error(L);
-    }
-  }
-  rs->views.assign(rs->args.begin(), rs->args.end());
+  LuaVm::RunState* rs =
+      CollectCommandArgs(L, "redis.acl_check_cmd can only be called inside a script invocation");
   const int verdict = rs->host->AclCheck(rs->views);
   if (verdict < 0) {
     PushError(L, "Invalid command passed to redis.acl_check_cmd()");
@@ -698,25 +719,118 @@ int StrictIndex(lua_State* L) {
   return NonexistentGlobal(L);
 }
 
-// Replaces the table at the top with a read-only proxy of it (registered as protected).
-// `index` is pushed by the caller as the __index value (the table itself, or GlobalIndex).
-void MakeProxy(lua_State* L) {
-  // stack: index
-  lua_newtable(L);                  // index proxy
-  lua_newtable(L);                  // index proxy mt
+// Replaces the two values at the top, [underlying table, index], with a read-only proxy of the
+// table: `index` is the proxy's __index (the table itself, or a function such as GlobalIndex),
+// `metatable` what getmetatable shows (false when 0). The weak registry set of proxies maps the
+// proxy to its table, so that pairs, next, ipairs and rawget see the table's contents as they
+// see a Redis read-only table's.
+void MakeProxy(lua_State* L, int metatable = 0) {
+  // stack: table index
+  lua_newtable(L);  // table index proxy
+  lua_newtable(L);  // table index proxy mt
   lua_pushvalue(L, -3);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, ReadonlyError);
   lua_setfield(L, -2, "__newindex");
-  lua_pushboolean(L, 0);
+  if (metatable != 0) {
+    lua_pushvalue(L, metatable);
+  } else {
+    lua_pushboolean(L, 0);
+  }
   lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);          // index proxy
-  lua_remove(L, -2);                // proxy
+  lua_setmetatable(L, -2);  // table index proxy
+  lua_remove(L, -2);        // table proxy
   lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
   lua_pushvalue(L, -2);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3);
+  lua_pushvalue(L, -4);
+  lua_rawset(L, -3);  // protected[proxy] = table
   lua_pop(L, 1);
+  lua_remove(L, -2);  // proxy
+}
+
+// A proxy of the table at the top whose reads go to the table (library tables).
+void MakeTableProxy(lua_State* L) {
+  lua_pushvalue(L, -1);
+  MakeProxy(L);
+}
+
+// If the value at `idx` is a read-only proxy, replaces it with the table behind it.
+void Unproxy(lua_State* L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) return;
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  if (lua_istable(L, -1)) {
+    lua_replace(L, idx);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 2);
+  }
+}
+
+// next, pairs, ipairs and rawget that see through the proxies (Redis's read-only tables are
+// the tables themselves, so these see their contents). What they return are the values, never
+// the table behind a proxy, which stays out of the scripts' reach.
+int SandboxNext(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  Unproxy(L, 1);
+  lua_settop(L, 2);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+bool IsProxy(lua_State* L, int idx) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  const bool yes = lua_istable(L, -1);
+  lua_pop(L, 2);
+  return yes;
+}
+
+// pairs and ipairs: upvalue 1 is Lua's own iterator, used for every table but a proxy (so that
+// iterating ordinary tables costs what it costs in Redis).
+int SandboxPairs(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (IsProxy(L, 1)) {
+    lua_pushcfunction(L, SandboxNext);
+  } else {
+    lua_pushvalue(L, lua_upvalueindex(1));
+  }
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+int SandboxIpairsStep(lua_State* L) {
+  const int i = luaL_checkint(L, 2) + 1;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  Unproxy(L, 1);
+  lua_pushinteger(L, i);
+  lua_rawgeti(L, 1, i);
+  return lua_isnil(L, -1) ? 0 : 2;
+}
+
+int SandboxIpairs(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (IsProxy(L, 1)) {
+    lua_pushcfunction(L, SandboxIpairsStep);
+  } else {
+    lua_pushvalue(L, lua_upvalueindex(1));
+  }
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+int SandboxRawget(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  Unproxy(L, 1);
+  lua_settop(L, 2);
+  lua_rawget(L, 1);
+  return 1;
 }
 
 // Wraps a table-mutating builtin: refuses protected tables as its first argument.
@@ -1094,6 +1208,22 @@ void LuaVm::OpenSandbox() {
   }
   lua_pushcfunction(L, SafeLoadString);
   lua_setglobal(L, "loadstring");
+  // Lua's own pairs returns its next, and ipairs its step function: taken from what they
+  // return for an ordinary table.
+  lua_getglobal(L, "pairs");
+  lua_newtable(L);
+  lua_call(L, 1, 1);
+  lua_pushcclosure(L, SandboxPairs, 1);
+  lua_setglobal(L, "pairs");
+  lua_getglobal(L, "ipairs");
+  lua_newtable(L);
+  lua_call(L, 1, 1);
+  lua_pushcclosure(L, SandboxIpairs, 1);
+  lua_setglobal(L, "ipairs");
+  lua_pushcfunction(L, SandboxNext);
+  lua_setglobal(L, "next");
+  lua_pushcfunction(L, SandboxRawget);
+  lua_setglobal(L, "rawget");
   lua_pushcfunction(L, SafeLoad);
   lua_setglobal(L, "load");
   lua_getglobal(L, "math");
@@ -1136,6 +1266,7 @@ void LuaVm::OpenSandbox() {
   AddCommonApi(L);
   lua_pushnil(L);
   lua_setfield(L, -2, "setresp");
+  lua_pushvalue(L, -1);
   lua_pushcclosure(L, StrictIndex, 1);
   MakeProxy(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kLoadRedisKey);
@@ -1155,7 +1286,7 @@ void LuaVm::OpenSandbox() {
   // Library tables become read-only proxies, and so does the strings' metatable index.
   for (const char* name : {"string", "table", "math", "cjson", "bit", "coroutine", "redis"}) {
     lua_getglobal(L, name);
-    MakeProxy(L);
+    MakeTableProxy(L);
     lua_setglobal(L, name);
   }
   lua_pushliteral(L, "");
@@ -1170,10 +1301,21 @@ void LuaVm::OpenSandbox() {
 
   // The globals scripts see: a proxy whose reads of unknown names fail. Stored in the registry;
   // _G names it.
+  // getmetatable(_G) shows a read-only table holding the __index function, as Redis's
+  // globals metatable does.
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_getfield(L, LUA_REGISTRYINDEX, kLoadRedisKey);
   lua_pushcclosure(L, GlobalIndex, 2);
-  MakeProxy(L);
+  lua_newtable(L);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__index");
+  MakeTableProxy(L);
+  const int globals_mt = lua_gettop(L);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_pushvalue(L, globals_mt - 1);
+  MakeProxy(L, globals_mt);
+  lua_replace(L, globals_mt - 1);
+  lua_settop(L, globals_mt - 1);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_GLOBALSINDEX, "_G");
   lua_setfield(L, LUA_REGISTRYINDEX, "mnemo_env");
@@ -1256,6 +1398,7 @@ void LuaVm::Run(int ref, std::span<const std::string_view> keys,
   if (err == 0) {
     ToReply(L, out, rs.resp);
   } else if (lua_istable(L, -1)) {
+    const bool counted = ErrorCounted(L, -1);
     lua_getfield(L, -1, "err");
     lua_getfield(L, -2, "source");
     lua_getfield(L, -3, "line");
@@ -1272,7 +1415,11 @@ void LuaVm::Run(int ref, std::span<const std::string_view> keys,
       final_msg += '.';
     }
     lua_pop(L, 4);
-    out.Error(final_msg);
+    if (counted) {
+      out.ErrorUncounted(final_msg);
+    } else {
+      out.Error(final_msg);
+    }
   } else {
     const char* msg = lua_tostring(L, -1);
     std::string text = "ERR Error running script " + std::string(name) + ", " +

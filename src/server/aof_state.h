@@ -33,6 +33,8 @@ enum class FsyncPolicy : uint8_t { kAlways, kEverysec, kNo };
 struct Server::AofState final : db::PropagationSink {
   AofState(Server* s, asio::io_context& io) : server(s), rewrite_timer(io) {}
   void OnPropagate(std::span<const db::PropagatedCommand> unit) override;
+  // The AOF: what scripts aim at replicas only (redis.set_repl(REPL_REPLICA)) does not come here.
+  uint8_t targets() const override { return db::kPropagateAof; }
 
   Server* server;
   AofStatus status = AofStatus::kOff;

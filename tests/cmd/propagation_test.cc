@@ -31,8 +31,10 @@ class Recorder : public db::PropagationSink {
     ++units;
     for (const db::PropagatedCommand& c : unit) commands.push_back(c);
   }
+  uint8_t targets() const override { return targets_; }
   std::vector<db::PropagatedCommand> commands;
   size_t units = 0;
+  uint8_t targets_ = db::kPropagateAll;
 };
 
 // A recorder that keeps the stream in a temporary file: the workload runs under maxmemory in
@@ -410,6 +412,38 @@ TEST(PropagationTest, AScriptIsOneUnitOfItsEffects) {
   EXPECT_EQ(lines[9], "SET c 3");
   EXPECT_EQ(lines[10], "EXEC");
   EXPECT_EQ(h.Run({"GET", "b"}).str, "2");  // it ran, unpropagated
+}
+
+TEST(PropagationTest, SetReplChoosesTheSinksOfWhatFollows) {
+  CommandHarness h;
+  Recorder aof;  // an AOF-only sink, as the server's AOF
+  aof.targets_ = db::kPropagateAof;
+  Recorder all;  // a sink of both targets (a replica link, when there is one)
+  h.keyspace().changes().AddSink(&aof);
+  h.keyspace().changes().AddSink(&all);
+  h.Run({"EVAL",
+         "redis.call('SET', 'a', '1') redis.set_repl(redis.REPL_REPLICA) "
+         "redis.call('SET', 'b', '2') redis.set_repl(redis.REPL_AOF) redis.call('SET', 'c', '3') "
+         "redis.set_repl(redis.REPL_NONE) redis.call('SET', 'd', '4')",
+         "0"});
+  // The choice ends with the script.
+  h.Run({"SET", "e", "5"});
+  h.keyspace().changes().RemoveSink(&all);
+  h.keyspace().changes().RemoveSink(&aof);
+  auto lines = [](const Recorder& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.commands) {
+      std::string line;
+      for (const std::string& a : c.argv) line += (line.empty() ? "" : " ") + a;
+      out.push_back(line);
+    }
+    return out;
+  };
+  EXPECT_EQ(lines(aof),
+            (std::vector<std::string>{"MULTI", "SET a 1", "SET c 3", "EXEC", "SET e 5"}));
+  EXPECT_EQ(lines(all), (std::vector<std::string>{"MULTI", "SET a 1", "SET b 2", "SET c 3", "EXEC",
+                                                  "SET e 5"}));
+  EXPECT_EQ(h.Run({"GET", "d"}).str, "4");  // it ran, unpropagated
 }
 
 }  // namespace

@@ -195,10 +195,41 @@ TEST_F(ScriptingTest, Sandbox) {
             "(nil)");
 }
 
+TEST_F(ScriptingTest, IterationSeesGlobalsAndLibrariesButCannotWriteThem) {
+  // Redis's read-only tables are the tables themselves: pairs, next, ipairs and rawget see
+  // their contents (here, through the proxies).
+  EXPECT_EQ(Eval("local n = 0 for k in pairs(redis) do n = n + 1 end return n"), "23");
+  EXPECT_EQ(Eval("local n = 0 for k in pairs(string) do n = n + 1 end return n"), "15");
+  EXPECT_EQ(Eval("return rawget(string, 'len') == string.len"), "1");
+  EXPECT_EQ(Eval("return type(next(math))"), "string");
+  EXPECT_EQ(Eval("local seen = {} for k, v in pairs(_G) do seen[k] = type(v) end "
+                 "return {seen.redis, seen.string, seen.pairs, seen._G}"),
+            "[table, table, function, table]");
+  EXPECT_EQ(Eval("return type(getmetatable(_G))"), "table");
+  // Ordinary tables iterate as before, ipairs too.
+  EXPECT_EQ(Str({"EVAL",
+                 "local s = '' for i, v in ipairs(KEYS) do s = s .. v end "
+                 "for k, v in pairs({x = 1}) do s = s .. k end return s",
+                 "2", "a", "b"}),
+            "abx");
+  // What pairs hands back is the proxy: writes through it still fail, and so do writes to
+  // the globals' metatable.
+  const std::string write = "local f, t = pairs(_G) t.x = 1";
+  EXPECT_EQ(Eval(write),
+            "(error) ERR user_script:1: Attempt to modify a readonly table" + At(write));
+  const std::string mt = "getmetatable(_G).__index = nil";
+  EXPECT_EQ(Eval(mt), "(error) ERR user_script:1: Attempt to modify a readonly table" + At(mt));
+  EXPECT_EQ(Eval("return x"),
+            "(error) ERR user_script:1: Script attempted to access nonexistent "
+            "global variable 'x'" +
+                At("return x"));
+}
+
 TEST_F(ScriptingTest, MathRandomIsRedisLrand48) {
   // Redis 7.0 seeds its generator once: the same sequence from randomseed(0) on.
-  EXPECT_EQ(Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"),
-            Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"));
+  EXPECT_EQ(
+      Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"),
+      Eval("math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}"));
   EXPECT_EQ(Eval("math.randomseed(0) return tostring(math.random())"), "0.17082803611217");
   EXPECT_EQ(Eval("return math.random(0)"),
             "(error) ERR user_script:1: bad argument #1 to 'random' (interval is empty)" +

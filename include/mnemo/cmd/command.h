@@ -43,6 +43,8 @@ enum CommandFlag : uint32_t {
                               // denyoom when a queued command is
   kSubscribedOk = 1u << 26,   // allowed to a RESP2 client in subscribed mode
   kTouchesAlways = 1u << 27,  // updates LRU/LFU data even under CLIENT NO-TOUCH (TOUCH)
+  kScriptFlags = 1u << 28,    // EVAL*, FCALL*: the script's flags decide write, denyoom and
+                              // may_replicate (Scripting::CommandFlags; Redis getCommandFlags)
 };
 
 // ACL categories (ACL CAT, COMMAND INFO, +@category rules), in Redis's order: a row lists the

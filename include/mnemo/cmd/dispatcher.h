@@ -164,6 +164,10 @@ class Dispatcher : private db::ChangeListener {
   // REQUIRES: entry is what LookupForScript(argv) returned.
   void ExecuteFromScript(Entry& entry, Client& client, std::span<const std::string_view> argv,
                          protocol::ReplyBuilder& reply);
+  // A command a script called was refused before it ran (Redis scriptCall's error path): the
+  // error counts in the error statistics (error code from a leading "-CODE", else ERR) and, for
+  // a command that exists, in its rejected_calls.
+  void CountScriptRejection(Entry* entry, std::string_view error);
   // The command or subcommand argv names, or null (redis.call's lookup).
   Entry* LookupForScript(std::span<const std::string_view> argv) { return Lookup(argv); }
 

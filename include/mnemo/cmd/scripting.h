@@ -30,7 +30,14 @@ namespace mnemo::cmd {
 
 class Dispatcher;
 class ServerApi;
+struct CommandSpec;
 struct Context;
+
+// The keys and the arguments of EVAL/EVALSHA/FCALL: argv[3 .. 3+numkeys) and the rest.
+struct ScriptInput {
+  std::span<const std::string_view> keys;
+  std::span<const std::string_view> args;
+};
 
 class Scripting final : public script::Host {
  public:
@@ -57,6 +64,12 @@ class Scripting final : public script::Host {
   void FunctionStats(Context& ctx);
   void FunctionDump(Context& ctx);
   void FunctionRestore(Context& ctx);
+
+  // The flags of an EVAL*/FCALL* call (a row with kScriptFlags) as the script or function it
+  // names declares them (Redis getCommandFlags / scriptFlagsToCmdFlags): write and denyoom
+  // unless no-writes (or allow-oom for denyoom), no may_replicate; a script without a shebang,
+  // or one not found, keeps the row's flags.
+  uint32_t CommandFlags(const CommandSpec& spec, std::span<const std::string_view> argv);
 
   // The shebang flags of an EVAL body, or kScriptEvalCompat without one; on a bad shebang
   // returns false with Redis's error text.
@@ -108,6 +121,11 @@ class Scripting final : public script::Host {
   void SetReplication(int flags) override;
 
  private:
+  // Lookups by string_view, without building a std::string per call.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Script {
     std::string body;
     uint32_t flags = 0;
@@ -122,34 +140,37 @@ class Scripting final : public script::Host {
     int ref = 0;
     std::string library;
   };
+  using FunctionMap = std::unordered_map<std::string, Function, NameHash, std::equal_to<>>;
   struct Library {
     std::string name;
     std::string code;
     std::vector<std::string> functions;  // names
   };
 
+  // The cached script of a SHA1 in any case; null if none.
+  Script* FindScript(std::string_view sha);
   // Finds or compiles+caches a script; null with the error reply text on failure.
   Script* CacheScript(std::string_view body, bool from_eval, std::string* error,
                       std::string* sha);
   void EvictOldestEvalScript();
   // Runs a script or function for `ctx` with its flags checked first.
   void RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t flags, bool eval_mode,
-                 bool read_only, std::string_view name, size_t numkeys_pos);
+                 bool read_only, std::string_view name, const ScriptInput& input);
   bool CreateLibrary(std::string_view code, bool replace, std::string* error,
                      std::map<std::string, Library>* libs,
-                     std::unordered_map<std::string, Function>* functions);
+                     FunctionMap* functions);
   void ReleaseFunctions();
 
   Dispatcher& dispatcher_;
   ServerApi& server_;
   std::unique_ptr<script::LuaVm> eval_vm_;
   std::unique_ptr<script::LuaVm> functions_vm_;
-  std::unordered_map<std::string, Script> scripts_;  // by SHA1 hex
+  std::unordered_map<std::string, Script, NameHash, std::equal_to<>> scripts_;  // by SHA1 hex
   std::list<std::string> eval_lru_;                  // SHA1s of EVAL scripts, oldest first
   size_t scripts_bytes_ = 0;
   uint64_t evicted_scripts_ = 0;
   std::map<std::string, Library> libraries_;
-  std::unordered_map<std::string, Function> functions_;
+  FunctionMap functions_;
   size_t memory_limit_ = 0;
   size_t vm_baseline_ = 0;
   int64_t busy_threshold_ms_ = 5000;

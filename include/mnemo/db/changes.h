@@ -124,11 +124,21 @@ class KeyWriteGuard {
   virtual void BeforeDbSwap(Db& a, Db& b) = 0;
 };
 
-// One command of the propagation stream: its arguments and the database it applies to (-1 for
-// commands that apply to none: MULTI, EXEC, FLUSHALL).
+// Where a propagated command goes (Redis PROPAGATE_AOF / PROPAGATE_REPL; a script chooses with
+// redis.set_repl, whose REPL_* values these are).
+enum PropagateTarget : uint8_t {
+  kPropagateNone = 0,
+  kPropagateAof = 1u << 0,
+  kPropagateReplicas = 1u << 1,
+  kPropagateAll = kPropagateAof | kPropagateReplicas,
+};
+
+// One command of the propagation stream: its arguments, the database it applies to (-1 for
+// commands that apply to none: MULTI, EXEC, FLUSHALL) and its targets.
 struct PropagatedCommand {
   int db = -1;
   std::vector<std::string> argv;
+  uint8_t targets = kPropagateAll;
 };
 
 // Consumes the propagation stream (AOF, replication backlog, tests).
@@ -138,6 +148,9 @@ class PropagationSink {
   // The effects of one execution unit, in order; a unit of more than one command arrives
   // wrapped in MULTI ... EXEC.
   virtual void OnPropagate(std::span<const PropagatedCommand> unit) = 0;
+  // The PropagateTarget bits this sink is (the AOF: kPropagateAof). It sees the commands aimed
+  // at any of them.
+  virtual uint8_t targets() const { return kPropagateAll; }
 };
 
 class Changes {
@@ -204,9 +217,11 @@ class Changes {
   void BeginUnit() { ++unit_depth_; }
   void EndUnit();
   bool in_unit() const { return unit_depth_ > 0; }
-  // While set, Propagate drops what it is given (a script's redis.set_repl(REPL_NONE)); the
-  // script's run clears it when it ends.
-  void set_suppressed(bool on) { suppressed_ = on; }
+  // Where the commands given to Propagate from now on go (a script's redis.set_repl; the
+  // script's run sets kPropagateAll again when it ends). A command whose targets no sink is
+  // (kPropagateNone, or only replicas while there are none) is dropped at once, as Redis 7.0
+  // drops it (shouldPropagate): it does not count towards the MULTI/EXEC wrapping of its unit.
+  void set_targets(uint8_t targets) { targets_ = targets; }
   // Adds a command to the current unit (outside a unit, it is a unit of its own).
   void Propagate(int db, std::span<const std::string_view> argv);
   void Propagate(int db, std::initializer_list<std::string_view> argv);
@@ -224,7 +239,8 @@ class Changes {
   KeyWriteGuard* guard_ = nullptr;
   bool snapshot_epoch_ = false;
   int unit_depth_ = 0;
-  bool suppressed_ = false;
+  uint8_t targets_ = kPropagateAll;
+  uint8_t sink_targets_ = 0;  // union of the sinks' targets
   std::vector<PropagatedCommand> pending_;
 };
 

@@ -28,6 +28,10 @@ class ReplyBuilder {
   // `message` includes its code ("ERR ...", "WRONGTYPE ..."); '-' is added, and CR/LF inside
   // the message become spaces so that a message cannot break the protocol.
   void Error(std::string_view message);
+  // An error reply that the error statistics already counted where it arose (a script returning
+  // the error of a command it ran: Redis ERR_REPLY_FLAG_NO_STATS_UPDATE). error_count() does not
+  // move; uncounted_error_count() does.
+  void ErrorUncounted(std::string_view message);
   void Integer(int64_t v);
   void Bulk(std::string_view s);
   // Null bulk: RESP2 "$-1", RESP3 "_".
@@ -81,6 +85,7 @@ class ReplyBuilder {
 
   // Errors written since start: the dispatcher counts failed calls and error codes with it.
   uint64_t error_count() const { return error_count_; }
+  uint64_t uncounted_error_count() const { return uncounted_error_count_; }
   // The code of the last error ("ERR", "WRONGTYPE", ...).
   std::string_view last_error_code() const { return last_error_code_; }
 
@@ -93,6 +98,7 @@ class ReplyBuilder {
   bool cut_short_ = false;
   int resp_ = 2;
   uint64_t error_count_ = 0;
+  uint64_t uncounted_error_count_ = 0;
   std::string last_error_code_;
 };
 

@@ -13,7 +13,8 @@
 // patched, so the two functions are replaced). Globals and library tables are read-only: Redis
 // patches the VM with read-only tables, here scripts see proxies whose writes fail with Redis's
 // texts ("Attempt to modify a readonly table", "Script attempted to access nonexistent global
-// variable 'x'"); rawset, setmetatable and table.insert/remove/sort refuse the proxies too.
+// variable 'x'"); rawset, setmetatable and table.insert/remove/sort refuse the proxies too, while
+// pairs, next, ipairs and rawget see through them (Redis's read-only tables are the tables).
 //
 // Memory: every block the interpreter allocates comes from mem::Alloc (so it is part of
 // used_memory), and the VM's heap may not pass its limit (lua-memory-limit): an allocation that

@@ -1,9 +1,8 @@
-# lua_apps_pending.py: real applications that need EVAL/EVALSHA (python3-limits' Redis storage,
+# test_apps_lua.py: real applications that need EVAL/EVALSHA (python3-limits' Redis storage,
 # redis-py's Lock, python3-celery: kombu's Redis transport takes a redis-py Lock, the
 # "unacked_mutex", when its worker starts and releases it with EVALSHA; without scripting the
-# worker stops with "unknown command 'EVALSHA'"). PENDING: pytest does not collect this file (its name does not start with
-# test_) because Mnemo has no scripting yet. Once EVAL lands, rename it to test_apps_lua.py;
-# every test below is written to pass then, none is skipped.
+# worker stops with "unknown command 'EVALSHA'").
+import gc
 import os
 import subprocess
 import sys
@@ -123,7 +122,11 @@ CELERY_TASKS = textwrap.dedent("""
 """)
 
 
-def test_celery_broker_and_result_backend(server, jobs_dir, monkeypatch):
+@pytest.fixture
+def celery_worker(server, jobs_dir, monkeypatch):
+    """A Celery worker on `server`, and the tasks module. The worker is stopped (and has exited)
+    before the server fixture stops the server: a worker that outlives it reconnects in a loop
+    and prints ConnectionError tracebacks."""
     (jobs_dir / "mnemo_celery_tasks.py").write_text(CELERY_TASKS)
     monkeypatch.setenv("MNEMO_BROKER", f"redis://127.0.0.1:{server.port}/0")
     monkeypatch.setenv("MNEMO_BACKEND", f"redis://127.0.0.1:{server.port}/1")
@@ -135,21 +138,42 @@ def test_celery_broker_and_result_backend(server, jobs_dir, monkeypatch):
          "-l", "info"],
         cwd=jobs_dir, env=_env(jobs_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
-    try:
-        results = [tasks.add.delay(i, 100) for i in range(10)]
-        assert [res.get(timeout=30) for res in results] == [100 + i for i in range(10)]
-        assert all(res.status == "SUCCESS" for res in results)
-        failed = tasks.fail.delay()
-        with pytest.raises(KeyError):
-            failed.get(timeout=30)
-        assert failed.status == "FAILURE"
-        # The result lives in db 1, under Celery's key.
-        backend = server.client(db=1)
-        assert backend.exists(f"celery-task-meta-{results[0].id}") == 1
-        backend.close()
-        tasks.app.close()
-    finally:
-        _stop(worker)
-        log = worker.stdout.read()
+    state = {"log": None}
+
+    def stop():
+        """Stops the worker (SIGTERM: a warm shutdown), waits for it, returns its output."""
+        if state["log"] is None:
+            tasks.app.close()
+            _stop(worker)
+            state["log"] = worker.stdout.read()
+            worker.stdout.close()
+        return state["log"]
+
+    yield tasks, stop
+    stop()
+
+
+def test_celery_broker_and_result_backend(server, celery_worker):
+    tasks, stop_worker = celery_worker
+    results = [tasks.add.delay(i, 100) for i in range(10)]
+    assert [res.get(timeout=30) for res in results] == [100 + i for i in range(10)]
+    assert all(res.status == "SUCCESS" for res in results)
+    failed = tasks.fail.delay()
+    with pytest.raises(KeyError):
+        failed.get(timeout=30)
+    assert failed.status == "FAILURE"
+    # The result lives in db 1, under Celery's key.
+    backend = server.client(db=1)
+    assert backend.exists(f"celery-task-meta-{results[0].id}") == 1
+    backend.close()
+    # AsyncResult.__del__ unsubscribes from the result channel: let it run now, while the
+    # server is up, not at interpreter exit (a ConnectionError traceback then).
+    del results, failed
+    gc.collect()
+    # Stopped while the server runs: no traceback before it was ready (the failing task's
+    # traceback is logged after), and no lost connection anywhere, shutdown included.
+    log = stop_worker()
+    assert server.proc.poll() is None
     assert "ready." in log, log
     assert "Traceback" not in log.split("ready.")[0], log
+    assert "ConnectionError" not in log, log

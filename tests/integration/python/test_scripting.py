@@ -429,3 +429,288 @@ def test_many_one_off_scripts_do_not_grow_memory_without_bound(server):
         c.eval(f"return {i}", 0)
     assert c.info("memory")["number_of_cached_scripts"] == 500
     assert _used(c) < first + 512 * 1024
+
+
+# ---- gaps closed after the first version (issue 11) ------------------------------------------
+
+PAUSE_LIBRARY = ("#!lua name=plib\n"
+                 "redis.register_function{function_name='ro', callback=function() return 5 end, "
+                 "flags={'no-writes'}}\n"
+                 "redis.register_function('rw', function() return 6 end)\n")
+
+
+def _paused_or_answered(port, *args):
+    """'answered' if the command is answered within 0.5 s, else 'held'."""
+    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5)
+    try:
+        c.execute_command(*args)
+        return "answered"
+    except redis.exceptions.TimeoutError:
+        return "held"
+    except redis.exceptions.ResponseError:
+        return "answered"
+    finally:
+        c.close()
+
+
+def test_client_pause_write_holds_only_scripts_that_may_write_as_redis(server):
+    ref = Reference()
+    try:
+        cases = [
+            ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"),
+            ("EVAL_RO", "return 2", "0"),
+            ("EVAL", "return 3", "0"),
+            ("EVAL", "#!lua\nreturn 4", "0"),
+            ("FCALL", "ro", "0"),
+            ("FCALL_RO", "ro", "0"),
+            ("FCALL", "rw", "0"),
+            ("EVALSHA", "@ro", "0"),
+            ("EVALSHA", "@rw", "0"),
+            ("EVALSHA", "f" * 40, "0"),
+        ]
+        results = {}
+        for name, port in (("mnemo", server.port), ("redis", ref.port)):
+            admin = redis.Redis(host="127.0.0.1", port=port)
+            admin.function_load(PAUSE_LIBRARY)
+            shas = {"@ro": admin.script_load("#!lua flags=no-writes\nreturn 7"),
+                    "@rw": admin.script_load("#!lua\nreturn 8")}
+            admin.execute_command("CLIENT", "PAUSE", "20000", "WRITE")
+            got = []
+            for case in cases:
+                args = [shas.get(a, a) for a in case]
+                got.append(_paused_or_answered(port, *args))
+            admin.execute_command("CLIENT", "UNPAUSE")
+            results[name] = got
+            admin.close()
+        assert results["mnemo"] == results["redis"]
+        assert results["mnemo"][:4] == ["answered", "answered", "held", "held"]
+    finally:
+        ref.stop()
+
+
+def test_client_pause_write_holds_exec_of_a_queued_writing_script(r):
+    r.execute_command("CLIENT", "PAUSE", "20000", "WRITE")
+    c = redis.Redis(host="127.0.0.1", port=r.connection_pool.connection_kwargs["port"],
+                    socket_timeout=0.5)
+    p = c.pipeline(transaction=True)
+    p.eval("#!lua flags=no-writes\nreturn 1", 0)
+    assert p.execute() == [1]  # a read-only transaction goes on
+    p = c.pipeline(transaction=True)
+    p.eval("#!lua\nreturn redis.call('set', 'k', 'v')", 0)
+    with pytest.raises(redis.exceptions.TimeoutError):
+        p.execute()
+    r.execute_command("CLIENT", "UNPAUSE")
+    c.close()
+
+
+def _incr_aof_commands(workdir):
+    d = os.path.join(workdir, "appendonlydir")
+    name = [n for n in os.listdir(d) if n.endswith(".incr.aof")][0]
+    with open(os.path.join(d, name), "rb") as f:
+        data = f.read()
+    # Parse the RESP arrays of the file into lists of strings.
+    out, i = [], 0
+    while i < len(data):
+        assert data[i:i + 1] == b"*", data[i:]
+        j = data.index(b"\r\n", i)
+        n = int(data[i + 1:j])
+        i = j + 2
+        cmd = []
+        for _ in range(n):
+            j = data.index(b"\r\n", i)
+            ln = int(data[i + 1:j])
+            cmd.append(data[j + 2:j + 2 + ln].decode())
+            i = j + 2 + ln + 2
+        out.append(cmd)
+    return out
+
+
+SET_REPL_SCRIPTS = [
+    'redis.set_repl(redis.REPL_AOF) redis.call("set","a","1") return 1',
+    'redis.set_repl(redis.REPL_REPLICA) redis.call("set","b","1") return 1',
+    'redis.set_repl(redis.REPL_NONE) redis.call("set","c","1") return 1',
+    'redis.set_repl(redis.REPL_REPLICA) redis.call("set","d","1") redis.call("set","e","1") '
+    'return 1',
+    'redis.call("set","f","1") redis.set_repl(redis.REPL_REPLICA) redis.call("set","g","1") '
+    'redis.set_repl(redis.REPL_AOF) redis.call("set","h","1") redis.set_repl(redis.REPL_ALL) '
+    'redis.call("set","i","1") return 1',
+    'redis.set_repl(redis.REPL_NONE) redis.call("set","j","1") redis.call("set","k","1") '
+    'return 1',
+    'redis.set_repl(redis.REPL_SLAVE) redis.call("set","l","1") return 1',
+]
+
+
+def test_set_repl_targets_reach_the_aof_as_in_redis(tmp_path):
+    files = {}
+    for name in ("mnemo", "redis"):
+        work = tmp_path / name
+        work.mkdir()
+        args = ("--appendonly", "yes", "--appendfsync", "always", "--save", "")
+        if name == "mnemo":
+            s = Server(args=args, workdir=str(work))
+        else:
+            s = Reference(args=args + ("--dir", str(work)))
+        try:
+            c = s.client()
+            for body in SET_REPL_SCRIPTS:
+                assert c.eval(body, 0) == 1
+            # Every key is set in memory, whatever reaches the AOF.
+            assert c.exists(*"abcdefghijkl") == 12
+            files[name] = _incr_aof_commands(str(work))
+        finally:
+            s.stop()
+    assert files["mnemo"] == files["redis"]
+    assert files["mnemo"] == [["SELECT", "0"], ["set", "a", "1"], ["MULTI"], ["set", "f", "1"],
+                              ["set", "h", "1"], ["set", "i", "1"], ["EXEC"]]
+
+
+ERROR_STAT_CASES = [
+    ("return redis.call('incr', KEYS[1])", ["s"]),
+    ("return redis.pcall('incr', KEYS[1])", ["s"]),
+    ("local r = redis.pcall('incr', KEYS[1]) return 'x'", ["s"]),
+    ("return redis.error_reply('MY thing')", []),
+    ("return {err='OTHER thing'}", []),
+    ("error('boom')", []),
+    ("return redis.call('nosuch')", []),
+    ("return redis.pcall('nosuch')", []),
+    ("return redis.call('get')", []),
+    ("#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')", []),
+    ("#!lua flags=no-writes\nreturn redis.pcall('set', 'k', 'v')", []),
+    ("local t = redis.pcall('incr', KEYS[1]) return {t}", ["s"]),
+    ("return redis.call('set', KEYS[1], 'v', 'bad')", ["s"]),
+]
+
+
+def _error_stats(c):
+    stats = c.info("stats")
+    errors = {k: v for k, v in c.info("errorstats").items()}
+    cmds = {k: (v["calls"], v.get("failed_calls"), v.get("rejected_calls"))
+            for k, v in c.info("commandstats").items()}
+    return stats["total_error_replies"], errors, cmds
+
+
+def test_error_stats_of_scripts_match_redis(server):
+    ref = Reference()
+    try:
+        clients = [server.client(), ref.client()]
+        for body, keys in ERROR_STAT_CASES:
+            got = []
+            for c in clients:
+                c.set("s", "abc")
+                c.config_resetstat()
+                try:
+                    c.eval(body, len(keys), *keys)
+                except redis.exceptions.ResponseError:
+                    pass
+                got.append(_error_stats(c))
+            assert got[0] == got[1], body
+    finally:
+        ref.stop()
+
+
+GLOBALS_SCRIPTS = [
+    "local n = 0 for k, v in pairs(redis) do n = n + 1 end return n",
+    "local t = {} for k, v in pairs(redis) do t[#t + 1] = k end table.sort(t) return t",
+    "local t = {} for k in pairs(string) do t[#t + 1] = k end table.sort(t) return t",
+    "local n = 0 for k in pairs(math) do n = n + 1 end return n",
+    "local n = 0 for k in pairs(table) do n = n + 1 end return n",
+    "local n = 0 for k in pairs(cjson) do n = n + 1 end return n > 0",
+    "return next(redis) ~= nil",
+    "return rawget(string, 'len') ~= nil",
+    "return rawget(_G, 'redis') ~= nil",
+    "return tostring(rawget(_G, 'nosuch'))",
+    "local k, v = next(string, nil) return type(k)",
+    "local seen = {} for k, v in pairs(_G) do seen[k] = type(v) end "
+    "return {seen.redis, seen.string, seen.KEYS, seen.pairs, seen._G, seen.os, seen.print}",
+    "for k, v in pairs(_G) do if k == 'redis' then return v.call('ping') end end",
+    "local f, t = pairs(_G) t.x = 1",
+    "local f, t = pairs(string) t.x = 1",
+    "return type(getmetatable(_G))",
+    "local s = '' for i, v in ipairs(KEYS) do s = s .. v end return s",
+    "return _G.redis == redis",
+    "return rawequal(_G, _G._G)",
+]
+
+
+def test_iterating_globals_and_library_tables_matches_redis(server):
+    ref = Reference()
+    try:
+        clients = [server.client(), ref.client()]
+        for body in GLOBALS_SCRIPTS:
+            got, want = (_reply(c, "EVAL", body, 2, "a", "b") for c in clients)
+            if isinstance(want[1], str):
+                # Error texts carry the script's SHA1 and line: the same in both.
+                pass
+            assert got == want, body
+        # Every global Redis has is seen by pairs, but cmsgpack and struct (not packaged by
+        # Debian) and Redis's own error handler.
+        body = "local t = {} for k in pairs(_G) do t[#t + 1] = k end table.sort(t) return t"
+        ours, theirs = (set(c.eval(body, 0)) for c in clients)
+        assert theirs - ours == {b"cmsgpack", b"struct", b"__redis__err__handler"}
+        assert ours - theirs == set()
+    finally:
+        ref.stop()
+
+
+def _read_resp(sock_file):
+    """One RESP3 value from a socket file, as Python values (pushes as ('push', [...]))."""
+    line = sock_file.readline()
+    t, rest = line[:1], line[1:-2]
+    if t in (b"+", b"-"):
+        return rest.decode()
+    if t == b":":
+        return int(rest)
+    if t == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = sock_file.read(n + 2)
+        return data[:-2].decode()
+    if t == b"_":
+        return None
+    if t in (b"*", b">", b"%"):
+        n = int(rest) * (2 if t == b"%" else 1)
+        items = [_read_resp(sock_file) for _ in range(n)]
+        return ("push", items) if t == b">" else items
+    raise AssertionError(line)
+
+
+def _send(sock, *args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    sock.sendall(out)
+
+
+def test_tracking_invalidation_follows_the_reply_of_a_busy_script():
+    import socket
+    s = Server(args=("--busy-reply-threshold", "100"))
+    try:
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        f = sock.makefile("rb")
+        _send(sock, "HELLO", "3")
+        _read_resp(f)
+        _send(sock, "CLIENT", "TRACKING", "ON")
+        assert _read_resp(f) == "OK"
+        _send(sock, "GET", "k")
+        assert _read_resp(f) is None
+        # The script runs past the threshold, another client is answered (-BUSY) from inside
+        # it, then it writes the key this client tracks.
+        body = ("local t0 = redis.call('TIME') "
+                "while true do local t = redis.call('TIME') "
+                "if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 600000 then break end end "
+                "redis.call('SET', KEYS[1], 'v') return 'done'")
+        _send(sock, "EVAL", body, "1", "k")
+        time.sleep(0.3)
+        other = s.client()
+        with pytest.raises(redis.exceptions.ResponseError, match="BUSY"):
+            other.ping()
+        # The reply first, then the invalidation (Redis sends a client's invalidations for
+        # keys its own command changed after the reply).
+        assert _read_resp(f) == "done"
+        assert _read_resp(f) == ("push", ["invalidate", ["k"]])
+        other.close()
+        sock.close()
+    finally:
+        assert s.stop() == 0
