@@ -10,6 +10,9 @@
    (target: Mnemo >= Redis). The client is build/bench/compare/blpop_pingpong (C++, one thread,
    epoll, hiredis's reader; bench/compare/blpop_pingpong.cc), run with 1 pair (latency-bound:
    every round trip is two wake-ups in a row) and with --pairs N pairs at once (server-bound).
+   The ping-pong also runs against both servers at the same time (each with its own client):
+   on a shared, busy machine both then see the same load, so their ratio is steadier than that
+   of runs taken one after the other.
    --python-pingpong adds the former pure-Python client (two processes, 1 pair), which spends
    more CPU per round trip than either server and so mostly measures itself.
 
@@ -204,6 +207,27 @@ def ping_pong_driver(port, pairs, seconds):
     return float(fields[fields.index("rate") + 1]), int(fields[fields.index("round_trips") + 1])
 
 
+def ping_pong_both(servers, pairs, seconds):
+    """The C++ client against every server at once: {name: (rate, server CPU us per round
+    trip)}."""
+    procs, before = {}, {}
+    for s in servers:
+        before[s.name] = cpu_seconds(s.proc.pid)
+        procs[s.name] = subprocess.Popen(
+            [DRIVER, str(s.port), "--pairs", str(pairs), "--seconds", str(seconds), "--warmup",
+             "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = {}
+    for s in servers:
+        stdout, stderr = procs[s.name].communicate(timeout=seconds + 60)
+        if procs[s.name].returncode != 0:
+            raise RuntimeError(f"{DRIVER}: {stderr.strip()}")
+        fields = stdout.split()
+        rate = float(fields[fields.index("rate") + 1])
+        trips = int(fields[fields.index("round_trips") + 1])
+        out[s.name] = (rate, (cpu_seconds(s.proc.pid) - before[s.name]) * 1e6 / trips)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=50)
@@ -253,6 +277,13 @@ def main():
                             ".0f")[s.name].append(rate)
                     measure(f"  server CPU per round trip (us), {pairs} pair(s)", ".2f")[
                         s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / trips)
+            for pairs in sorted({1, args.pairs}):
+                both = ping_pong_both(order, pairs, args.seconds)
+                for name, (rate, cpu) in both.items():
+                    measure(f"BLPOP/RPUSH ping-pong, both servers at once, {pairs} pair(s): round trips/s",
+                            ".0f")[name].append(rate)
+                    measure(f"  server CPU per round trip (us), at once, {pairs} pair(s)",
+                            ".2f")[name].append(cpu)
             if args.python_pingpong:
                 for s in order:
                     before = cpu_seconds(s.proc.pid)
