@@ -280,8 +280,8 @@ def main():
             for pairs in sorted({1, args.pairs}):
                 both = ping_pong_both(order, pairs, args.seconds)
                 for name, (rate, cpu) in both.items():
-                    measure(f"BLPOP/RPUSH ping-pong, both servers at once, {pairs} pair(s): round trips/s",
-                            ".0f")[name].append(rate)
+                    measure(f"BLPOP/RPUSH ping-pong, both servers at once, {pairs} pair(s): "
+                            "round trips/s", ".0f")[name].append(rate)
                     measure(f"  server CPU per round trip (us), at once, {pairs} pair(s)",
                             ".2f")[name].append(cpu)
             if args.python_pingpong:
