@@ -5,9 +5,16 @@
    256 in flight, 16-byte payloads) for --seconds; the subscribers (one process, raw sockets,
    epoll) count the messages they receive. Prints messages delivered per second (counted on the
    subscriber side) for each server and the ratio (target: Mnemo >= Redis).
-2. BLPOP/RPUSH ping-pong between two clients (two processes): A blocks on "ping", B pushes to
-   "ping" and blocks on "pong", A answers on "pong", and so on. Prints round trips per second
-   (target: Mnemo >= Redis).
+2. BLPOP/RPUSH ping-pong: A pushes to "ping" and blocks on "pong"; B, blocked on "ping", is
+   woken, pushes to "pong" (waking A) and blocks on "ping" again. Prints round trips per second
+   (target: Mnemo >= Redis). The client is build/bench/compare/blpop_pingpong (C++, one thread,
+   epoll, hiredis's reader; bench/compare/blpop_pingpong.cc), run with 1 pair (latency-bound:
+   every round trip is two wake-ups in a row) and with --pairs N pairs at once (server-bound).
+   The ping-pong also runs against both servers at the same time (each with its own client):
+   on a shared, busy machine both then see the same load, so their ratio is steadier than that
+   of runs taken one after the other.
+   --python-pingpong adds the former pure-Python client (two processes, 1 pair), which spends
+   more CPU per round trip than either server and so mostly measures itself.
 
 For both it also prints the server process's CPU time (user + system, from /proc) per delivered
 message and per round trip: on a busy machine the rates swing, the CPU cost much less.
@@ -19,7 +26,8 @@ the machine is shared: read the ratio, not the absolute numbers.
 Each measure runs --repeat times, alternating the servers, and the median is printed (the
 machine is shared and a single run swings by tens of percent).
 
-Usage: bench/compare/pubsub.py [--subscribers 50] [--seconds 3] [--rounds 20000] [--repeat 3]
+Usage: bench/compare/pubsub.py [--subscribers 50] [--seconds 3] [--pairs 8] [--repeat 3]
+                               [--python-pingpong [--rounds 20000]] [--no-fanout]
 """
 import statistics
 import argparse
@@ -27,9 +35,13 @@ import multiprocessing as mp
 import os
 import select
 import socket
+import subprocess
 import time
 
-from servers import Pair, table
+from servers import ROOT, Pair, table
+
+DRIVER = os.environ.get("MNEMO_PINGPONG",
+                        os.path.join(ROOT, "build", "bench", "compare", "blpop_pingpong"))
 
 
 def cpu_seconds(pid):
@@ -185,40 +197,103 @@ def ping_pong(port, rounds):
     return rounds / elapsed
 
 
+def ping_pong_driver(port, pairs, seconds):
+    """Round trips per second with the C++ client, all pairs together."""
+    out = subprocess.run([DRIVER, str(port), "--pairs", str(pairs), "--seconds", str(seconds),
+                          "--warmup", "0.3"], capture_output=True, text=True, timeout=seconds + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"{DRIVER}: {out.stderr.strip()}")
+    fields = out.stdout.split()
+    return float(fields[fields.index("rate") + 1]), int(fields[fields.index("round_trips") + 1])
+
+
+def ping_pong_both(servers, pairs, seconds):
+    """The C++ client against every server at once: {name: (rate, server CPU us per round
+    trip)}."""
+    procs, before = {}, {}
+    for s in servers:
+        before[s.name] = cpu_seconds(s.proc.pid)
+        procs[s.name] = subprocess.Popen(
+            [DRIVER, str(s.port), "--pairs", str(pairs), "--seconds", str(seconds), "--warmup",
+             "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = {}
+    for s in servers:
+        stdout, stderr = procs[s.name].communicate(timeout=seconds + 60)
+        if procs[s.name].returncode != 0:
+            raise RuntimeError(f"{DRIVER}: {stderr.strip()}")
+        fields = stdout.split()
+        rate = float(fields[fields.index("rate") + 1])
+        trips = int(fields[fields.index("round_trips") + 1])
+        out[s.name] = (rate, (cpu_seconds(s.proc.pid) - before[s.name]) * 1e6 / trips)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--rounds", type=int, default=20000)
+    ap.add_argument("--pairs", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--python-pingpong", action="store_true")
+    ap.add_argument("--no-fanout", action="store_true")
     args = ap.parse_args()
+    if not os.access(DRIVER, os.X_OK):
+        raise SystemExit(f"{DRIVER} is missing: build it (make -C build blpop_pingpong)")
     limit = ["--client-output-buffer-limit", "pubsub 0 0 0"]
+    measures = []  # (label, fmt, {"mnemo": [...], "redis": [...]})
+
+    def measure(label, fmt):
+        for m in measures:
+            if m[0] == label:
+                return m[2]
+        m = (label, fmt, {"mnemo": [], "redis": []})
+        measures.append(m)
+        return m[2]
+
     with Pair(limit) as p:
         print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
-        rate = {"mnemo": [], "redis": []}
-        rtt = {"mnemo": [], "redis": []}
-        # The server's own CPU time per unit of work: less sensitive to a busy machine than rates.
-        cpu_msg = {"mnemo": [], "redis": []}
-        cpu_rtt = {"mnemo": [], "redis": []}
         for i in range(args.repeat):
             # Alternate which server goes first.
             order = p.both() if i % 2 == 0 else list(reversed(p.both()))
-            for s in order:
-                before = cpu_seconds(s.proc.pid)
-                r, published = fanout(s.port, args.subscribers, args.seconds)
-                cpu_msg[s.name].append((cpu_seconds(s.proc.pid) - before) * 1e9 /
-                                       (published * args.subscribers))
-                rate[s.name].append(r)
-            for s in order:
-                before = cpu_seconds(s.proc.pid)
-                rtt[s.name].append(ping_pong(s.port, args.rounds))
-                cpu_rtt[s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / args.rounds)
+            if not args.no_fanout:
+                for s in order:
+                    before = cpu_seconds(s.proc.pid)
+                    r, published = fanout(s.port, args.subscribers, args.seconds)
+                    measure(f"1 publisher, {args.subscribers} subscribers: messages delivered/s",
+                            ".0f")[s.name].append(r)
+                    # The server's own CPU time per unit of work: less sensitive to a busy
+                    # machine than rates.
+                    measure("  server CPU per delivered message (ns)", ".0f")[s.name].append(
+                        (cpu_seconds(s.proc.pid) - before) * 1e9 /
+                        (published * args.subscribers))
+            for pairs in sorted({1, args.pairs}):
+                for s in order:
+                    before = cpu_seconds(s.proc.pid)
+                    rate, trips = ping_pong_driver(s.port, pairs, args.seconds)
+                    # The warm-up's round trips are not counted in `trips`: a small overcount
+                    # of CPU per round trip, the same for both servers.
+                    measure(f"BLPOP/RPUSH ping-pong, C++ client, {pairs} pair(s): round trips/s",
+                            ".0f")[s.name].append(rate)
+                    measure(f"  server CPU per round trip (us), {pairs} pair(s)", ".2f")[
+                        s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / trips)
+            for pairs in sorted({1, args.pairs}):
+                both = ping_pong_both(order, pairs, args.seconds)
+                for name, (rate, cpu) in both.items():
+                    measure(f"BLPOP/RPUSH ping-pong, both servers at once, {pairs} pair(s): "
+                            "round trips/s", ".0f")[name].append(rate)
+                    measure(f"  server CPU per round trip (us), at once, {pairs} pair(s)",
+                            ".2f")[name].append(cpu)
+            if args.python_pingpong:
+                for s in order:
+                    before = cpu_seconds(s.proc.pid)
+                    measure(f"BLPOP/RPUSH ping-pong, Python client: round trips/s "
+                            f"({args.rounds} per run)", ".0f")[s.name].append(
+                                ping_pong(s.port, args.rounds))
+                    measure("  server CPU per round trip (us), Python client", ".2f")[
+                        s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / args.rounds)
         rows = []
-        for label, runs, fmt in [
-                (f"1 publisher, {args.subscribers} subscribers: messages delivered/s", rate, ".0f"),
-                ("  server CPU per delivered message (ns)", cpu_msg, ".0f"),
-                (f"BLPOP/RPUSH ping-pong: round trips/s ({args.rounds} per run)", rtt, ".0f"),
-                ("  server CPU per round trip (us)", cpu_rtt, ".1f")]:
+        for label, fmt, runs in measures:
             m, r = statistics.median(runs["mnemo"]), statistics.median(runs["redis"])
             rows.append([label, f"{m:{fmt}}", f"{r:{fmt}}", f"{m / r:.3f}"])
             rows.append([f"    runs (median of {args.repeat})",

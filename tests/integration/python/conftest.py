@@ -3,11 +3,13 @@
 #
 # The binary comes from $MNEMO_SERVER (scripts/setup.sh sets it). Each server listens on a free
 # 127.0.0.1 port and is stopped by its PID: SIGTERM, then SIGKILL if it has not exited in 10 s.
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -128,3 +130,51 @@ class Reference:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.dir.cleanup()
+
+
+# ---------------------------------------------------------------------------------------------
+# Applications run as worker subprocesses (test_apps.py, test_apps_lua.py)
+
+
+@pytest.fixture
+def app_dir(tmp_path):
+    """A directory for an application's modules (tasks, jobs), importable by the test (it is on
+    sys.path while the test runs) and by the workers started with app_worker(). Modules
+    imported from it are forgotten afterwards, so the next test imports its own."""
+    sys.path.insert(0, str(tmp_path))
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(str(tmp_path) + os.sep):
+            del sys.modules[name]
+
+
+def app_env(path):
+    """The environment for a subprocess that imports modules from `path`."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(path) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def stop_process(proc, timeout=15):
+    """Stops a subprocess this test started: SIGTERM, then SIGKILL after `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def app_worker(argv, path):
+    """Runs `argv` (a worker: rq, celery) in `path` with app_env(path), its stdout and stderr
+    together in proc.stdout (text); stops it when the block ends, however it ends. Read
+    proc.stdout after the block for the whole log."""
+    proc = subprocess.Popen(argv, cwd=path, env=app_env(path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        yield proc
+    finally:
+        stop_process(proc)

@@ -2,8 +2,10 @@
 # cannot give: RESP3 pushes, replies and pushes in the order they arrive, raw frames.
 #
 # Frames are decoded into plain Python values: simple strings and bulk strings as bytes, errors
-# as Error, integers as int, nulls as None, arrays and sets as lists, maps as dicts (keys
-# decoded), pushes as Push (a list), doubles as float, booleans as bool.
+# (simple and blob) as Error, integers as int, nulls as None, arrays and sets as lists, maps as
+# dicts (keys decoded), pushes as Push (a list), doubles as float, booleans as bool; attributes
+# are skipped (the value they annotate is returned).
+import select
 import socket
 
 
@@ -23,7 +25,7 @@ class Push(list):
 def encode(*args):
     out = [b"*%d\r\n" % len(args)]
     for a in args:
-        if isinstance(a, int):
+        if isinstance(a, (int, float)):
             a = str(a)
         if isinstance(a, str):
             a = a.encode()
@@ -35,6 +37,7 @@ class Conn:
     def __init__(self, port, host="127.0.0.1", timeout=10, source=None):
         self.sock = socket.create_connection((host, port), timeout=timeout,
                                              source_address=source)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
     def close(self):
@@ -48,6 +51,19 @@ class Conn:
         first are kept in self.pushes)."""
         self.send(*args)
         return self.reply()
+
+    def call_frame(self, *args):
+        """Sends one command and returns the next frame as it comes, push or not (a RESP3
+        SUBSCRIBE is answered by a push)."""
+        self.send(*args)
+        return self.read()
+
+    def pending(self, wait=0.0):
+        """True when bytes are ready to read within `wait` seconds."""
+        if self.buf:
+            return True
+        r, _, _ = select.select([self.sock], [], [], wait)
+        return bool(r)
 
     def reply(self):
         while True:
@@ -95,6 +111,8 @@ class Conn:
             return rest
         if t == b"-":
             return Error(rest.decode(errors="replace"))
+        if t == b"!":
+            return Error(self._exact(int(rest)).decode(errors="replace"))
         if t == b":":
             return int(rest)
         if t == b"$":
@@ -123,6 +141,10 @@ class Conn:
                 k = self.read()
                 out[k.decode() if isinstance(k, bytes) else k] = self.read()
             return out
+        if t == b"|":
+            for _ in range(2 * int(rest)):
+                self.read()
+            return self.read()
         raise ValueError(f"unexpected frame type {line!r}")
 
     def read_push(self, timeout=5):

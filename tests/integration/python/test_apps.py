@@ -2,12 +2,11 @@
 # queue: workers pop jobs with BLPOP and listen on a pub/sub control channel) and redis-py's
 # pubsub listener pattern.
 #
-# Applications that need EVAL are in lua_apps_pending.py, which pytest does not collect until
-# Mnemo has scripting: python3-limits, redis-py's Lock, and python3-celery (its worker's Redis
-# transport, kombu, takes a redis-py Lock at start and releases it with EVALSHA).
-import os
+# Applications that need EVAL are in test_apps_lua.py: python3-limits, redis-py's Lock, and
+# python3-celery (its worker's Redis transport, kombu, takes a redis-py Lock at start and
+# releases it with EVALSHA). The worker subprocess helpers (app_dir, app_env, app_worker) are
+# in conftest.py.
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -15,7 +14,7 @@ import time
 import pytest
 import redis
 
-PYTHON = "/usr/bin/python3"
+from conftest import app_env, app_worker
 
 JOBS_MODULE = textwrap.dedent("""
     import os
@@ -37,29 +36,9 @@ JOBS_MODULE = textwrap.dedent("""
 
 
 @pytest.fixture
-def jobs_dir(tmp_path):
-    (tmp_path / "mnemo_jobs.py").write_text(JOBS_MODULE)
-    sys.path.insert(0, str(tmp_path))
-    yield tmp_path
-    sys.path.remove(str(tmp_path))
-    for name in ("mnemo_jobs", "mnemo_celery_tasks"):
-        sys.modules.pop(name, None)
-
-
-def _env(path):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(path) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def jobs_dir(app_dir):
+    (app_dir / "mnemo_jobs.py").write_text(JOBS_MODULE)
+    return app_dir
 
 
 def test_rq_burst_worker(server, jobs_dir):
@@ -75,7 +54,7 @@ def test_rq_burst_worker(server, jobs_dir):
     assert ok.get_status() == "queued"
     out = subprocess.run(
         ["rq", "worker", "--burst", "--url", f"redis://127.0.0.1:{server.port}/0", "default"],
-        cwd=jobs_dir, env=_env(jobs_dir), capture_output=True, text=True, timeout=60)
+        cwd=jobs_dir, env=app_env(jobs_dir), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     for job in (ok, bad, later):
         job.refresh()
@@ -97,12 +76,8 @@ def test_rq_worker_blocks_for_jobs_and_obeys_its_control_channel(server, jobs_di
     import mnemo_jobs
 
     conn = server.client()
-    worker = subprocess.Popen(
-        ["rq", "worker", "--name", "w1", "--url", f"redis://127.0.0.1:{server.port}/0",
-         "high", "low"],
-        cwd=jobs_dir, env=_env(jobs_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    try:
+    with app_worker(["rq", "worker", "--name", "w1", "--url",
+                     f"redis://127.0.0.1:{server.port}/0", "high", "low"], jobs_dir) as worker:
         # The worker registers, subscribes to its channel and blocks on both queues.
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -126,8 +101,6 @@ def test_rq_worker_blocks_for_jobs_and_obeys_its_control_channel(server, jobs_di
         send_shutdown_command(conn, "w1")
         assert worker.wait(timeout=20) == 0
         assert Worker.all(connection=conn) == []
-    finally:
-        _stop(worker)
     conn.close()
 
 

@@ -2,7 +2,7 @@
 # the client surface of issue 10, proved with real clients (redis-py, redis-cli, raw sockets)
 # against mnemo-server and, side by side, Debian's redis-server 7.0.15 (conftest.Reference).
 #
-# The raw-socket helpers below speak RESP2 and RESP3 (push frames included) so the tests see
+# The raw connections (resp.Conn) speak RESP2 and RESP3 (push frames included) so the tests see
 # exactly the frames each server sends. Scale and memory tests state their bounds next to the
 # assertion that checks them.
 import os
@@ -18,117 +18,7 @@ import pytest
 import redis
 
 from conftest import Reference, Server
-
-
-# ---------------------------------------------------------------------------------------------
-# Raw RESP helpers
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, str):
-            a = a.encode()
-        elif isinstance(a, (int, float)):
-            a = str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Push(list):
-    """A RESP3 push frame (>)."""
-
-
-class Error(str):
-    """An error reply (- or !)."""
-
-
-class Raw:
-    """One raw connection: send commands, read replies (RESP2 and RESP3)."""
-
-    def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def send(self, *args):
-        self.sock.sendall(encode(*args))
-
-    def call(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def _fill(self):
-        data = self.sock.recv(1 << 16)
-        if not data:
-            raise ConnectionError("connection closed")
-        self.buf += data
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def _bulk(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t in (b"-", b"!"):
-            if t == b"!":
-                rest = self._bulk(int(rest))
-            return Error(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t in (b"$", b"="):
-            n = int(rest)
-            return None if n < 0 else self._bulk(n)
-        if t in (b"*", b"~", b">"):
-            n = int(rest)
-            if n < 0:
-                return None
-            items = [self.read() for _ in range(n)]
-            return Push(items) if t == b">" else items
-        if t == b"%":
-            n = int(rest)
-            return {self._key(self.read()): self.read() for _ in range(n)}
-        if t == b"|":
-            n = int(rest)
-            for _ in range(2 * n):
-                self.read()
-            return self.read()
-        if t == b"_":
-            return None
-        if t == b",":
-            return float(rest)
-        if t == b"#":
-            return rest == b"t"
-        if t == b"(":
-            return int(rest)
-        raise AssertionError(f"bad RESP type byte in {line!r}")
-
-    @staticmethod
-    def _key(k):
-        return k.decode() if isinstance(k, bytes) else k
-
-    def pending(self, wait=0.0):
-        """True when bytes are ready to read within `wait` seconds."""
-        if self.buf:
-            return True
-        r, _, _ = select.select([self.sock], [], [], wait)
-        return bool(r)
-
-    def close(self):
-        self.sock.close()
+from resp import Conn, Error, encode
 
 
 def info_field(client, section, field):
@@ -213,7 +103,7 @@ def _subscribers(port):
             ("PSUBSCRIBE", "news.*", "h?llo"), ("PSUBSCRIBE", "news.*"),
             ("SSUBSCRIBE", "sh1", "sh2"), ("SSUBSCRIBE", "sh1")]
     for cmd in plan:
-        c = Raw(port)
+        c = Conn(port)
         c.send(*cmd)
         for _ in cmd[1:]:
             c.read()
@@ -272,7 +162,7 @@ def test_pubsub_introspection_matches_redis(server, r, ref):
 
 
 def _subscribed_mode_script(port):
-    c = Raw(port)
+    c = Conn(port)
     out = [c.call("SUBSCRIBE", "x")]
     for cmd in [("GET", "k"), ("SET", "k", "v"), ("PING",), ("PING", "hi"),
                 ("PSUBSCRIBE", "p*"), ("SSUBSCRIBE", "s"), ("CLIENT", "ID"),
@@ -299,31 +189,33 @@ def test_resp2_subscribed_mode_matches_redis(server, ref):
     redis_ = _subscribed_mode_script(ref.port)
     assert mnemo == redis_
     # The exact text, so a change on both sides still shows up here.
-    assert mnemo[1][1] == ["ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
-                           "PING / QUIT / RESET are allowed in this context"]
+    assert mnemo[1][1] == [Error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / "
+                                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+                                 "context")]
 
 
 def _resp3_script(port):
-    c = Raw(port)
-    pub = Raw(port)
-    out = [sorted(c.call("HELLO", "3").keys())]
-    out.append(c.call("SUBSCRIBE", "x"))
-    out.append(c.call("SET", "k", "v"))
-    out.append(c.call("GET", "k"))
-    out.append(c.call("PING"))
+    c = Conn(port)
+    pub = Conn(port)
+    # call_frame: a RESP3 (UN)SUBSCRIBE is answered by a push.
+    out = [sorted(c.call_frame("HELLO", "3").keys())]
+    out.append(c.call_frame("SUBSCRIBE", "x"))
+    out.append(c.call_frame("SET", "k", "v"))
+    out.append(c.call_frame("GET", "k"))
+    out.append(c.call_frame("PING"))
     out.append(pub.call("PUBLISH", "x", "hello"))
     msg = c.read()
     out.append((type(msg).__name__, msg))
-    out.append(c.call("PSUBSCRIBE", "k*"))
+    out.append(c.call_frame("PSUBSCRIBE", "k*"))
     out.append(pub.call("PUBLISH", "kk", "p"))
     msg = c.read()
     out.append((type(msg).__name__, msg))
     # A push interleaved with a normal reply: the message arrives first, then the reply.
     pub.call("PUBLISH", "x", "before-get")
     out.append(c.read())
-    out.append(c.call("GET", "k"))
-    out.append(c.call("UNSUBSCRIBE"))
-    out.append(c.call("PUNSUBSCRIBE"))
+    out.append(c.call_frame("GET", "k"))
+    out.append(c.call_frame("UNSUBSCRIBE"))
+    out.append(c.call_frame("PUNSUBSCRIBE"))
     c.close()
     pub.close()
     return out
@@ -333,7 +225,7 @@ def test_resp3_subscribed_allows_commands_and_pushes(server, ref):
     mnemo = _resp3_script(server.port)
     assert mnemo == _resp3_script(ref.port)
     assert mnemo[6] == ("Push", [b"message", b"x", b"hello"])
-    assert mnemo[2] == "OK" and mnemo[3] == b"v"
+    assert mnemo[2] == b"OK" and mnemo[3] == b"v"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,9 +279,9 @@ KEYSPACE_SCRIPT = [
 
 
 def _run_keyspace(port, flags):
-    sub = Raw(port)
-    c = Raw(port)
-    assert c.call("CONFIG", "SET", "notify-keyspace-events", flags) == "OK"
+    sub = Conn(port)
+    c = Conn(port)
+    assert c.call("CONFIG", "SET", "notify-keyspace-events", flags) == b"OK"
     sub.call("PSUBSCRIBE", "__key*__:*")
     for cmd in KEYSPACE_SCRIPT:
         if cmd[0] == "SLEEP":
@@ -644,7 +536,7 @@ def test_client_unblock_disconnect_and_flags(server, r):
     waiter.connection_pool.disconnect()
 
     # A client that disconnects while blocked leaves nothing behind.
-    raws = [Raw(server.port) for _ in range(20)]
+    raws = [Conn(server.port) for _ in range(20)]
     for i, c in enumerate(raws):
         c.send("BLPOP", f"gone{i % 3}", "shared", "0")
     assert wait_for(lambda: info_field(r, "clients", "blocked_clients") == 20)
@@ -682,7 +574,7 @@ def _block_in_order(r, conns, commands):
 def test_thousand_clients_on_thousand_keys_served_in_order(server, r):
     _raise_fd_limit(4096)
     n = 1000
-    conns = [Raw(server.port) for _ in range(n)]
+    conns = [Conn(server.port) for _ in range(n)]
     # Client i waits on keys k<i> and k<i+1>: every key has two waiters, the earlier one (i-1,
     # for which it is the second key) and the later one (i).
     _block_in_order(r, conns, [("BLPOP", f"k{i}", f"k{(i + 1) % n}", "0") for i in range(n)])
@@ -731,7 +623,7 @@ def test_ten_thousand_blocked_clients_time_out_and_free_memory():
     try:
         r = s.client()
         for _ in range(n):
-            conns.append(Raw(s.port, timeout=30))
+            conns.append(Conn(s.port, timeout=30))
         for c in conns:
             c.send("EXISTS", "tk-shared", "x", "y")
         for c in conns:
@@ -767,14 +659,14 @@ def test_ten_thousand_blocked_clients_time_out_and_free_memory():
 
 
 def test_client_pause_write_and_all(server, r):
-    writer, reader = Raw(server.port), Raw(server.port)
+    writer, reader = Conn(server.port), Conn(server.port)
     assert r.execute_command("CLIENT", "PAUSE", "5000", "WRITE") == b"OK"
     writer.send("SET", "pk", "v")
     assert not writer.pending(0.2)  # the write waits
     assert reader.call("GET", "pk") is None  # reads go on
-    assert reader.call("PING") == "PONG"
+    assert reader.call("PING") == b"PONG"
     assert r.execute_command("CLIENT", "UNPAUSE") == b"OK"
-    assert writer.read() == "OK"
+    assert writer.read() == b"OK"
 
     # ALL holds every command, CLIENT UNPAUSE too (in Redis as well): it ends by its timeout.
     start = time.monotonic()
@@ -799,7 +691,7 @@ def test_client_pause_write_and_all(server, r):
 
 
 def _reply_modes(port):
-    c = Raw(port)
+    c = Conn(port)
     script = [("CLIENT", "REPLY", "OFF"), ("SET", "a", "1"), ("GET", "a"),
               ("CLIENT", "REPLY", "ON"), ("GET", "a"), ("CLIENT", "REPLY", "SKIP"),
               ("INCR", "a"), ("GET", "a"), ("CLIENT", "REPLY", "SKIP"),
@@ -822,8 +714,8 @@ def test_client_reply_off_skip_on_matches_redis(server, ref):
 
 
 def _reset_script(port):
-    c = Raw(port)
-    other = Raw(port)
+    c = Conn(port)
+    other = Conn(port)
     out = [c.call("CLIENT", "SETNAME", "foo"), c.call("SELECT", "2"), c.call("SET", "x", "1"),
            c.call("MULTI"), c.call("SET", "x", "2"), c.call("RESET"), c.call("EXEC"),
            c.call("GET", "x"), c.call("CLIENT", "GETNAME")]
@@ -852,7 +744,7 @@ def _reset_script(port):
 def test_reset_matches_redis(server, ref):
     mnemo = _reset_script(server.port)
     assert mnemo == _reset_script(ref.port)
-    assert mnemo[5] == "RESET" and mnemo[9] == ("", "0", "N")
+    assert mnemo[5] == b"RESET" and mnemo[9] == ("", "0", "N")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -889,7 +781,7 @@ def test_pubsub_flood_closes_subscriber_and_memory_stays_bounded(server, r):
     sampler.start()
     msg = b"x" * (1 << 20)
     frame = encode("PUBLISH", "flood", msg)
-    pub = Raw(server.port, timeout=60)
+    pub = Conn(server.port, timeout=60)
     total = 1024
     start = time.monotonic()
     receivers = []
@@ -960,9 +852,9 @@ IDLE_CLIENTS_BOUND = 200 * 1024
 
 
 def test_idle_clients_give_memory_back(server, r):
-    conns = [Raw(server.port) for _ in range(100)]
+    conns = [Conn(server.port) for _ in range(100)]
     for c in conns:
-        assert c.call("PING") == "PONG"
+        assert c.call("PING") == b"PONG"
     time.sleep(1.2)
     before = info_field(r, "memory", "used_memory")
     clients_before = r.memory_stats()["clients.normal"]
