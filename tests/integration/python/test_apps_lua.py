@@ -3,15 +3,15 @@
 # "unacked_mutex", when its worker starts and releases it with EVALSHA; without scripting the
 # worker stops with "unknown command 'EVALSHA'").
 import gc
-import os
 import subprocess
-import sys
 import textwrap
 import threading
 import time
 
 import pytest
 import redis
+
+from conftest import app_env, stop_process
 
 PYTHON = "/usr/bin/python3"
 
@@ -80,30 +80,6 @@ def test_redis_py_lock(server, r):
     assert r.exists("shared") == 0
 
 
-@pytest.fixture
-def jobs_dir(tmp_path):
-    sys.path.insert(0, str(tmp_path))
-    yield tmp_path
-    sys.path.remove(str(tmp_path))
-    sys.modules.pop("mnemo_celery_tasks", None)
-
-
-def _env(path):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(path) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 CELERY_TASKS = textwrap.dedent("""
     import os
     from celery import Celery
@@ -123,11 +99,11 @@ CELERY_TASKS = textwrap.dedent("""
 
 
 @pytest.fixture
-def celery_worker(server, jobs_dir, monkeypatch):
+def celery_worker(server, app_dir, monkeypatch):
     """A Celery worker on `server`, and the tasks module. The worker is stopped (and has exited)
     before the server fixture stops the server: a worker that outlives it reconnects in a loop
     and prints ConnectionError tracebacks."""
-    (jobs_dir / "mnemo_celery_tasks.py").write_text(CELERY_TASKS)
+    (app_dir / "mnemo_celery_tasks.py").write_text(CELERY_TASKS)
     monkeypatch.setenv("MNEMO_BROKER", f"redis://127.0.0.1:{server.port}/0")
     monkeypatch.setenv("MNEMO_BACKEND", f"redis://127.0.0.1:{server.port}/1")
     import mnemo_celery_tasks as tasks
@@ -136,7 +112,7 @@ def celery_worker(server, jobs_dir, monkeypatch):
         [PYTHON, "-m", "celery", "-A", "mnemo_celery_tasks", "worker", "--pool=solo",
          "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-l", "info"],
-        cwd=jobs_dir, env=_env(jobs_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=app_dir, env=app_env(app_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     state = {"log": None}
 
@@ -144,7 +120,7 @@ def celery_worker(server, jobs_dir, monkeypatch):
         """Stops the worker (SIGTERM: a warm shutdown), waits for it, returns its output."""
         if state["log"] is None:
             tasks.app.close()
-            _stop(worker)
+            stop_process(worker)
             state["log"] = worker.stdout.read()
             worker.stdout.close()
         return state["log"]
