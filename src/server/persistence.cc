@@ -87,10 +87,12 @@ Status Server::SaveRdb() {
   // No "mnemo-ver" AUX field: the file is byte for byte the size Redis writes for the same data
   // (the target of issue 12); the log says which server wrote it.
   const int64_t start = MonotonicUs();
+  // As Redis 7.0's rdbSave: every attempt counts in rdb_saves, and a failure leaves
+  // rdb_last_bgsave_status (and so -MISCONF) as it was; only background saves set it to err.
+  ++persistence_.saves;
   Result<persist::SaveStats> r = persist::SaveRdbFile(config_.RdbPath(), keyspace_, options);
   if (!r.ok()) {
     LogWarning("{}", r.status().message());
-    persistence_.last_save_ok = false;
     return r.status();
   }
   LogNotice("DB saved on disk");
@@ -98,7 +100,6 @@ Status Server::SaveRdb() {
   persistence_.lastsave_s = UnixTimeMs() / 1000;
   persistence_.last_save_duration_ms = (MonotonicUs() - start) / 1000;
   persistence_.dirty_at_last_save = keyspace_.changes().dirty();
-  ++persistence_.saves;
   return Status::Ok();
 }
 
