@@ -412,7 +412,7 @@ constexpr CommandSpec kClientSubcommands[] = {
 };
 
 constexpr CommandSpec kConnectionCommands[] = {
-    {"ping", PingCommand, -1, kFast | kSubscribedOk, 0, 0, 0, "connection",
+    {"ping", PingCommand, -1, kFast | kSubscribedOk | kDiskErrorCheck, 0, 0, 0, "connection",
      "Returns the server's liveliness response.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},
     {"echo", EchoCommand, 2, kLoading | kStale | kFast, 0, 0, 0, "connection",
      "Returns the given string.", "1.0.0", "O(1)", kNoSubcommands, kAclConnection},

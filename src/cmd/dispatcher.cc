@@ -232,8 +232,10 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, protocol::kErrOom);
     return;
   }
-  if (disk_error_check_ &&
-      ((spec.flags & kWrite) || ((spec.flags & kExec) && (client.multi.flags & kWrite)))) {
+  // Redis processCommand: writes (EXEC of queued writes) and PING are refused while a save or
+  // the AOF failed; inside MULTI they are refused when queued, so EXEC aborts.
+  if (disk_error_check_ && ((spec.flags & (kWrite | kDiskErrorCheck)) ||
+                            ((spec.flags & kExec) && (client.multi.flags & kWrite)))) {
     std::string misconf = disk_error_check_();
     if (!misconf.empty()) {
       Reject(client, entry, reply, misconf);

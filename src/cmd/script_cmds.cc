@@ -333,6 +333,14 @@ void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t fla
       ctx.reply.Error(kErrRoWithWriteFlag);
       return;
     }
+    // A script that may write is a write command for -MISCONF (Redis's processCommand sees
+    // EVAL of such a script with the write flag).
+    if (!(flags & script::kScriptNoWrites)) {
+      if (std::string misconf = dispatcher_.DiskError(); !misconf.empty()) {
+        ctx.reply.Error(misconf);
+        return;
+      }
+    }
   }
   // The script's effects leave as the commands it ran (Call propagates them), in this unit.
   ctx.PreventPropagation();
@@ -394,7 +402,14 @@ bool Scripting::Call(std::span<const std::string_view> argv, protocol::ReplyBuil
       (spec.flags & kDenyOom)) {
     return reject("-" + std::string(protocol::kErrOom));
   }
-  if (spec.flags & kWrite) wrote_ = true;
+  if (spec.flags & kWrite) {
+    // Redis scriptVerifyWriteCommandAllow: no write while a save or the AOF failed.
+    if (std::string misconf = dispatcher_.DiskError(); !misconf.empty()) {
+      *error = "-" + misconf;
+      return false;
+    }
+    wrote_ = true;
+  }
   dispatcher_.ExecuteFromScript(*entry, script_client_, argv, reply);
   return true;
 }

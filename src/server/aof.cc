@@ -137,18 +137,59 @@ void Server::AofState::OnPropagate(std::span<const db::PropagatedCommand> unit) 
 
 // ---- loading -----------------------------------------------------------------------------------
 
+Status Server::UpgradeOldAof(persist::AofManifest* manifest, bool* have_manifest) {
+  // As Redis 7.0's loadAppendOnlyFiles: an appendfilename in `dir` is a pre-7 single-file AOF
+  // when the AOF directory is missing, has no manifest (or an empty one), or has a manifest
+  // naming only that file as its base, which is not in the directory yet (a crash between
+  // aofUpgradePrepare's two steps).
+  const std::string dir = config_.AofDir();
+  const std::string old_path = config_.dir + "/" + config_.appendfilename;
+  if (!Exists(old_path)) return Status::Ok();
+  const bool upgrade = !Exists(dir) || !*have_manifest ||
+                       (!manifest->base && manifest->incrs.empty()) ||
+                       (manifest->base && manifest->incrs.empty() &&
+                        manifest->base->name == config_.appendfilename &&
+                        !Exists(dir + "/" + config_.appendfilename));
+  if (!upgrade) return Status::Ok();
+  // aofUpgradePrepare: the manifest first (the old file as base 1), then the file moves in.
+  Status s = EnsureDir(dir);
+  if (!s.ok()) return s;
+  persist::AofManifest m;
+  m.base = persist::AofFileInfo{config_.appendfilename, 1, persist::AofFileType::kBase};
+  m.curr_base_seq = 1;
+  s = persist::WriteFileDurably(dir, persist::AofManifestFileName(config_.appendfilename),
+                                m.Format());
+  if (!s.ok()) return s;
+  if (::rename(old_path.c_str(), (dir + "/" + config_.appendfilename).c_str()) != 0) {
+    return Status::Error(fmt::format("Error trying to rename the existing AOF to dir {}: {}",
+                                     config_.appenddirname, std::strerror(errno)));
+  }
+  LogNotice("Successfully migrated an old-style AOF into the AOF directory {}.",
+            config_.appenddirname);
+  *manifest = std::move(m);
+  *have_manifest = true;
+  return Status::Ok();
+}
+
 Status Server::LoadAof() {
   const std::string dir = config_.AofDir();
   const std::string manifest_path =
       dir + "/" + persist::AofManifestFileName(config_.appendfilename);
-  if (!Exists(manifest_path)) return Status::Ok();  // nothing to load (Redis AOF_NOT_EXIST)
-  Result<std::string> text = ReadSmallFile(manifest_path);
-  if (!text.ok()) {
-    return Status::Error(fmt::format("Fatal error: can't open the AOF manifest {} for reading: {}",
-                                     manifest_path, text.status().message()));
+  Result<persist::AofManifest> m = persist::AofManifest{};
+  bool have_manifest = Exists(manifest_path);
+  if (have_manifest) {
+    Result<std::string> text = ReadSmallFile(manifest_path);
+    if (!text.ok()) {
+      return Status::Error(
+          fmt::format("Fatal error: can't open the AOF manifest {} for reading: {}", manifest_path,
+                      text.status().message()));
+    }
+    m = persist::ParseAofManifest(*text);
+    if (!m.ok()) return Status::Error(m.status().message());
   }
-  Result<persist::AofManifest> m = persist::ParseAofManifest(*text);
-  if (!m.ok()) return Status::Error(m.status().message());
+  Status up = UpgradeOldAof(&*m, &have_manifest);
+  if (!up.ok()) return up;
+  if (!have_manifest) return Status::Ok();  // nothing to load (Redis AOF_NOT_EXIST)
   std::vector<std::string> files;
   if (m->base) files.push_back(m->base->name);
   for (const persist::AofFileInfo& f : m->incrs) files.push_back(f.name);

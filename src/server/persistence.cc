@@ -49,7 +49,8 @@ Status Server::LoadDataFromDisk() {
   for (const std::string& code : function_codes) {
     std::string error;
     if (!dispatcher_.scripting().LoadLibraryCode(code, true, &error)) {
-      return Status::Error(fmt::format("Error loading {}: failed loading library: {}", path, error));
+      return Status::Error(
+          fmt::format("Error loading {}: failed loading library: {}", path, error));
     }
   }
   const persist::LoadStats& st = *r;
@@ -86,10 +87,12 @@ Status Server::SaveRdb() {
   // No "mnemo-ver" AUX field: the file is byte for byte the size Redis writes for the same data
   // (the target of issue 12); the log says which server wrote it.
   const int64_t start = MonotonicUs();
+  // As Redis 7.0's rdbSave: every attempt counts in rdb_saves, and a failure leaves
+  // rdb_last_bgsave_status (and so -MISCONF) as it was; only background saves set it to err.
+  ++persistence_.saves;
   Result<persist::SaveStats> r = persist::SaveRdbFile(config_.RdbPath(), keyspace_, options);
   if (!r.ok()) {
     LogWarning("{}", r.status().message());
-    persistence_.last_save_ok = false;
     return r.status();
   }
   LogNotice("DB saved on disk");
@@ -97,7 +100,6 @@ Status Server::SaveRdb() {
   persistence_.lastsave_s = UnixTimeMs() / 1000;
   persistence_.last_save_duration_ms = (MonotonicUs() - start) / 1000;
   persistence_.dirty_at_last_save = keyspace_.changes().dirty();
-  ++persistence_.saves;
   return Status::Ok();
 }
 
@@ -120,7 +122,9 @@ Result<std::string> Server::BgSave(bool schedule, bool in_exec) {
     persistence_.bgsave_scheduled = true;
     return std::string("Background saving scheduled");
   }
-  if (!StartBgsave().ok()) return Status::Error(std::string(protocol::kErrSaveFailed));
+  // As Redis, whose forked child is what fails to create the file: the save starts, and a
+  // failure shows in rdb_last_bgsave_status, the log and -MISCONF (StartBgsave).
+  (void)StartBgsave();
   return std::string("Background saving started");
 }
 
@@ -136,15 +140,19 @@ Status Server::StartBgsave() {
   persistence_.bgsave_scheduled = false;
   Result<std::unique_ptr<persist::Snapshot>> snap =
       persist::Snapshot::Start(config_.RdbPath(), keyspace_, options);
+  ++persistence_.saves;
   if (!snap.ok()) {
-    LogWarning("Can't save in background: {}", snap.status().message());
+    // Redis logs these three lines (the middle one from its child) for a file it cannot create.
+    LogNotice("Background saving started");
+    LogWarning("{}", snap.status().message());
+    LogWarning("Background saving error");
     persistence_.last_save_ok = false;
+    persistence_.last_bgsave_time_s = 0;
     return snap.status();
   }
   bgsave_ = std::move(*snap);
   bgsave_start_ms_ = now_ms;
   dirty_at_bgsave_start_ = keyspace_.changes().dirty();
-  ++persistence_.saves;
   LogNotice("Background saving started (fork-less snapshot of {} keys)",
             bgsave_->progress().keys_total);
   ScheduleBgsaveStep();

@@ -38,13 +38,15 @@ enum CommandFlag : uint32_t {
   kAllowBusy = 1u << 15,     // "allow_busy"
   kMovableKeys = 1u << 16,   // "movablekeys": key positions depend on arguments
   // Internal flags, not printed by COMMAND INFO (bits 24 and up):
-  kRunsInMulti = 1u << 24,    // runs at once inside MULTI instead of being queued
-  kExec = 1u << 25,           // EXEC: refusing it aborts the transaction (EXECABORT), and it is
-                              // denyoom when a queued command is
-  kSubscribedOk = 1u << 26,   // allowed to a RESP2 client in subscribed mode
-  kTouchesAlways = 1u << 27,  // updates LRU/LFU data even under CLIENT NO-TOUCH (TOUCH)
-  kScriptFlags = 1u << 28,    // EVAL*, FCALL*: the script's flags decide write, denyoom and
-                              // may_replicate (Scripting::CommandFlags; Redis getCommandFlags)
+  kRunsInMulti = 1u << 24,     // runs at once inside MULTI instead of being queued
+  kExec = 1u << 25,            // EXEC: refusing it aborts the transaction (EXECABORT), and it is
+                               // denyoom when a queued command is
+  kSubscribedOk = 1u << 26,    // allowed to a RESP2 client in subscribed mode
+  kTouchesAlways = 1u << 27,   // updates LRU/LFU data even under CLIENT NO-TOUCH (TOUCH)
+  kScriptFlags = 1u << 28,     // EVAL*, FCALL*: the script's flags decide write, denyoom and
+                               // may_replicate (Scripting::CommandFlags; Redis getCommandFlags)
+  kDiskErrorCheck = 1u << 29,  // refused with -MISCONF as writes are, though not a write (PING:
+                               // Redis processCommand, so that a health check sees the error)
 };
 
 // ACL categories (ACL CAT, COMMAND INFO, +@category rules), in Redis's order: a row lists the

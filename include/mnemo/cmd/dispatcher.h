@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "mnemo/base/histogram.h"
-#include "mnemo/cmd/acl.h"
 #include "mnemo/base/latency_monitor.h"
+#include "mnemo/cmd/acl.h"
 #include "mnemo/cmd/blocking.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/monitor.h"
@@ -114,6 +114,9 @@ class Dispatcher : private db::ChangeListener {
   // command (and EXEC of a queued write), as Redis's writeCommandsDeniedByDiskError.
   using DiskErrorCheck = std::function<std::string()>;
   void set_disk_error_check(DiskErrorCheck check) { disk_error_check_ = std::move(check); }
+  // The -MISCONF text while writes are refused for a persistence error, else "" (scripts ask
+  // it before a write, as Redis scriptVerifyWriteCommandAllow).
+  std::string DiskError() const { return disk_error_check_ ? disk_error_check_() : std::string(); }
 
   // ---- clients that wait and listen ----
   PubSub& pubsub() { return pubsub_; }

@@ -26,6 +26,7 @@
 #include "mnemo/net/connection.h"
 #include "mnemo/net/listener.h"
 #include "mnemo/net/tls.h"
+#include "mnemo/persist/aof.h"
 #include "mnemo/persist/snapshot.h"
 #include "mnemo/server/config.h"
 
@@ -209,6 +210,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   struct AofState;
   // Loads the AOF directory (manifest, base, incremental files) into the empty keyspace.
   Status LoadAof();
+  // A pre-7 single-file AOF (appendfilename in dir, no usable manifest) becomes the base of a
+  // manifest in appenddirname, as Redis 7.0's aofUpgradePrepare; sets *manifest when it did.
+  Status UpgradeOldAof(persist::AofManifest* manifest, bool* have_manifest);
   // After loading with appendonly yes: the base file when there is none, the incremental file
   // to append to, the manifest; then the AOF receives the propagation stream.
   Status OpenAofOnStart();

@@ -28,6 +28,7 @@ import pytest
 import redis
 
 from conftest import Reference, Server, free_port
+from resp import Conn
 from test_persistence import (assert_same_data, populate, snapshot,
                               start_mnemo_expecting_exit)
 
@@ -174,6 +175,103 @@ def test_mnemo_loads_redis_aof(workdir, preamble):
     try:
         assert_same_data(want, snapshot(clients_for(s.port)))
         assert info(s.client(), "aof_enabled") == 1
+    finally:
+        assert s.stop() == 0, s.log_text()
+
+
+def assert_same_data_ttl_within(want, got, seconds=120):
+    """assert_same_data with TTLs compared within `seconds` (the servers below start one after
+    the other, each loading the data, on a shared machine)."""
+    assert sorted(want) == sorted(got)
+    for k, (t, v, ttl) in want.items():
+        gt, gv, gttl = got[k]
+        assert (gt, gv) == (t, v), k
+        assert (gttl < 0) == (ttl < 0) and abs(gttl - ttl) < seconds * 1000, (k, ttl, gttl)
+
+
+def _old_style_aof(preamble, path):
+    """Writes at `path` a pre-7 single-file AOF made by redis-server 7.0.15: its base file (an
+    RDB preamble or commands) followed by its incremental file, as Redis 6 kept both in one
+    file. Returns the data it holds."""
+    d = tempfile.mkdtemp(prefix="mnemo-old-aof-")
+    ref = Reference(["--appendonly", "yes", "--dir", d, "--aof-use-rdb-preamble", preamble])
+    try:
+        cf = clients_for(ref.port)
+        populate(cf)
+        c = cf(0)
+        c.bgrewriteaof()
+        wait_for(lambda: info(c, "aof_rewrite_in_progress") == 0 and
+                 info(c, "aof_rewrite_scheduled") == 0)
+        more_writes(cf, "tail")
+        want = snapshot(cf)
+    finally:
+        ref.stop()
+    files = [line.split()[1] for line in manifest_lines(d)]
+    with open(path, "wb") as out:
+        for name in files:
+            with open(os.path.join(d, AOF_DIR, name), "rb") as f:
+                out.write(f.read())
+    shutil.rmtree(d)
+    return want
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_pre7_single_file_aof_is_upgraded(workdir, preamble):
+    # As Redis 7.0's aofUpgradePrepare: appendonly yes, no manifest, an appendonly.aof in dir:
+    # it is loaded as the base of a new manifest and moved into appenddirname. Redis does the
+    # same with a copy of the same file, side by side.
+    want = _old_style_aof(preamble, os.path.join(workdir, "appendonly.aof"))
+    redis_dir = tempfile.mkdtemp(prefix="redis-upgrade-")
+    shutil.copy(os.path.join(workdir, "appendonly.aof"), redis_dir)
+    ref = Reference(["--appendonly", "yes", "--dir", redis_dir])
+    try:
+        loaded(ref)
+        assert_same_data_ttl_within(want, snapshot(clients_for(ref.port)))
+    finally:
+        ref.stop()
+    redis_manifest = manifest_lines(redis_dir)
+    s = Server(["--appendonly", "yes", "--save", ""], workdir=workdir)
+    try:
+        assert_same_data_ttl_within(want, snapshot(clients_for(s.port)))
+        assert manifest_lines(workdir) == redis_manifest == [
+            "file appendonly.aof seq 1 type b", "file appendonly.aof.1.incr.aof seq 1 type i"]
+        assert not os.path.exists(os.path.join(workdir, "appendonly.aof"))
+        assert os.path.exists(os.path.join(workdir, AOF_DIR, "appendonly.aof"))
+        s.client().set("after-upgrade", "1")
+    finally:
+        assert s.stop() == 0, s.log_text()
+    assert "Successfully migrated an old-style AOF into the AOF directory appendonlydir." in \
+        s.log_text()
+    check_aof(workdir)
+    # The upgraded directory loads again (and in Redis).
+    want[(0, b"after-upgrade")] = ("string", b"1", -1)
+    s = Server(["--appendonly", "yes", "--save", ""], workdir=workdir)
+    try:
+        assert_same_data_ttl_within(want, snapshot(clients_for(s.port)))
+    finally:
+        assert s.stop() == 0, s.log_text()
+    ref = Reference(["--appendonly", "yes", "--dir", workdir])
+    try:
+        loaded(ref)
+        assert_same_data_ttl_within(want, snapshot(clients_for(ref.port)))
+    finally:
+        ref.stop()
+    shutil.rmtree(redis_dir)
+
+
+def test_single_file_aof_left_alone_with_a_manifest(workdir):
+    # With a manifest that has incremental files, an appendonly.aof in dir is not the AOF: it is
+    # neither loaded nor moved (Redis's three upgrade conditions all fail).
+    s = Server(["--appendonly", "yes", "--save", ""], workdir=workdir)
+    s.client().set("in-aof", "1")
+    assert s.stop() == 0
+    with open(os.path.join(workdir, "appendonly.aof"), "wb") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$1\r\n1\r\n")
+    s = Server(["--appendonly", "yes", "--save", ""], workdir=workdir)
+    try:
+        c = s.client()
+        assert c.get("in-aof") == b"1" and c.get("old") is None
+        assert os.path.exists(os.path.join(workdir, "appendonly.aof"))
     finally:
         assert s.stop() == 0, s.log_text()
 
@@ -642,12 +740,9 @@ def test_misconf_after_failed_bgsave(workdir):
         c.set("before", 1)
         c.config_set("dir", gone)
         os.rmdir(gone)  # BGSAVE can't create its temporary file there
-        # Redis's child fails after "Background saving started"; Mnemo finds out at once and
-        # replies the bare error of a failed save. Either way the status is err.
-        try:
-            c.bgsave()
-        except redis.ResponseError:
-            pass
+        # As Redis, whose child fails after "Background saving started": the reply says it
+        # started, the status and the log say it failed.
+        assert raw_bgsave(c) == "Background saving started"
         wait_for(lambda: info(c, "rdb_bgsave_in_progress") == 0)
         assert info(c, "rdb_last_bgsave_status") == "err"
         with pytest.raises(redis.ResponseError) as e:
@@ -676,6 +771,76 @@ def test_misconf_after_failed_bgsave(workdir):
     finally:
         c.config_set("dir", workdir)
         assert s.stop() == 0, s.log_text()
+    log = s.log_text()
+    assert "Failed opening the temp RDB file" in log and "Background saving error" in log, log
+
+
+def raw_bgsave(c):
+    """BGSAVE's status reply as text (redis-py turns any of them into True)."""
+    with Conn(c.connection_pool.connection_kwargs["port"]) as r:
+        reply = r.call("BGSAVE")
+    return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+
+def _misconf_replies(c, workdir_gone):
+    """Puts `c`'s server (save points on) in the -MISCONF state with a BGSAVE that cannot create
+    its file, then returns what each probe command replies (the error's first word, or the
+    reply)."""
+    c.set("k", "v")
+    c.config_set("dir", workdir_gone)
+    os.rmdir(workdir_gone)
+    assert raw_bgsave(c) == "Background saving started"
+    wait_for(lambda: info(c, "rdb_bgsave_in_progress") == 0)
+    assert info(c, "rdb_last_bgsave_status") == "err"
+
+    def run(*args):
+        try:
+            r = c.execute_command(*args)
+            return r.decode() if isinstance(r, bytes) else r
+        except redis.ResponseError as e:
+            return str(e)
+
+    probes = [("PING",), ("PING", "hi"), ("ECHO", "x"), ("GET", "k"), ("SET", "k", "2"),
+              ("DEL", "k"), ("EXPIRE", "k", "100"), ("FLUSHALL",), ("PUBLISH", "ch", "m"),
+              ("DBSIZE",), ("SELECT", "0"), ("SCRIPT", "FLUSH"), ("FUNCTION", "FLUSH"),
+              ("EVAL", "return 1", "0"),
+              ("EVAL", "return redis.pcall('ping')", "0"),
+              ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"),
+              ("EVAL", "#!lua\nreturn 1", "0"),
+              ("EVAL", "return redis.call('set', 'k', '3')", "0"),
+              ("EVAL", "return redis.pcall('set', 'k', '3')", "0")]
+    out = {" ".join(a): run(*a) for a in probes}
+    # Inside MULTI a refused command is refused when queued, and EXEC aborts.
+    for queued in (("PING",), ("SET", "k", "4"), ("GET", "k")):
+        p = c.pipeline(transaction=True)
+        p.execute_command(*queued)
+        try:
+            out["MULTI " + " ".join(queued)] = [x.decode() if isinstance(x, bytes) else x
+                                                for x in p.execute()]
+        except redis.ResponseError as e:
+            out["MULTI " + " ".join(queued)] = str(e)
+    out["GET k, at the end"] = run("GET", "k")
+    return {k: v.split(" script: ")[0].split(". script: ")[0] if isinstance(v, str) else v
+            for k, v in out.items()}
+
+
+def test_misconf_refuses_what_redis_refuses(workdir):
+    # Side by side with redis-server 7.0.15: writes, PING (Redis processCommand: a health check
+    # sees the error), scripts that may write, and writes from scripts are refused; reads, ECHO,
+    # PUBLISH, SCRIPT FLUSH and read-only scripts go on.
+    s = Server(["--save", "3600 1"], workdir=workdir)
+    ref = Reference(["--save", "3600 1", "--enable-protected-configs", "yes"])
+    try:
+        got = _misconf_replies(s.client(), tempfile.mkdtemp(prefix="mnemo-gone-"))
+        want = _misconf_replies(ref.client(), tempfile.mkdtemp(prefix="redis-gone-"))
+    finally:
+        s.client().config_set("dir", workdir)
+        ref.client().config_set("dir", ref.dir.name)
+        s.stop()
+        ref.stop()
+    assert got == want
+    assert got["PING"].startswith(MISCONF) and got["SET k 2"].startswith(MISCONF)
+    assert got["GET k, at the end"] == "v"
 
 
 def test_misconf_after_failed_aof_write(workdir):
