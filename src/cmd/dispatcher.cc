@@ -204,6 +204,10 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   // While a script is busy (past busy-reply-threshold) the loop serves other clients from
   // inside it: only allow_busy commands run, and nothing else may touch the keyspace (no
   // eviction, no serving of blocked clients) until the script ends (Redis processCommand).
+  if (loading_ && !(spec.flags & kLoading)) {
+    Reject(client, entry, reply, protocol::kErrLoading);
+    return;
+  }
   const bool script_busy = scripting_->busy();
   if (script_busy && !(spec.flags & kAllowBusy)) {
     Reject(client, entry, reply, scripting_->BusyError());

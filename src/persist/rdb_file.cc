@@ -150,7 +150,15 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
   int lfu_freq = -1;
   std::string key;
   std::string aux_value;
+  uint64_t next_progress = in.offset() + kLoadProgressBytes;
   for (;;) {
+    if (options.progress && in.offset() >= next_progress) {
+      next_progress = in.offset() + kLoadProgressBytes;
+      if (!options.progress(in.offset(), in.offset() + in.remaining())) {
+        r.Fail("loading interrupted (the server is shutting down)");
+        return fail();
+      }
+    }
     uint8_t type;
     if (!r.ReadByte(&type)) return fail();
     switch (type) {

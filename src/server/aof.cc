@@ -200,6 +200,8 @@ Status Server::LoadAof() {
   }
   const int64_t start = MonotonicUs();
   protocol::ReplyBuilder reply;
+  for (const std::string& f : files) loading_.total_bytes += FileSize(dir + "/" + f);
+  uint64_t files_done = 0;  // bytes of the files read before this one
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string path = dir + "/" + files[i];
     const bool last = i + 1 == files.size();
@@ -210,6 +212,9 @@ Status Server::LoadAof() {
       persist::LoadOptions options;
       options.verify_checksum = config_.rdbchecksum;
       options.now_ms = UnixTimeMs();
+      options.progress = [this, files_done](uint64_t loaded, uint64_t) {
+        return LoadingProgress(files_done + loaded);
+      };
       bool found = false;
       Result<persist::LoadStats> r = persist::LoadRdbFile(path, keyspace_, options, &found);
       if (!r.ok()) {
@@ -220,18 +225,26 @@ Status Server::LoadAof() {
       if (skip >= FileSize(path)) {
         LogNotice("DB loaded from {} file {}: {} keys", is_base ? "base" : "incr", files[i],
                   r->keys_loaded);
+        files_done += FileSize(path);
         continue;
       }
       LogNotice("Reading the remaining AOF tail...");
     }
     // A fake client per file, as Redis: a transaction a file leaves open is dropped with it.
     cmd::Client fake;
+    uint64_t cmd_bytes = 0;
     Result<persist::AofReadResult> r = persist::ReadAofCommands(
         path,
         [&](std::vector<std::string>& argv) -> Status {
           std::vector<std::string_view> views(argv.begin(), argv.end());
           reply.buffer().clear();
           dispatcher_.Execute(fake, views, reply);
+          // Progress in bytes of the file, about: the RESP framing is counted at 16 bytes per
+          // argument.
+          for (const std::string& a : argv) cmd_bytes += a.size() + 16;
+          if (!LoadingProgress(files_done + skip + cmd_bytes)) {
+            return Status::Error("Loading interrupted: the server is shutting down");
+          }
           if (reply.buffer().rfind("-ERR unknown command", 0) == 0) {
             return Status::Error(fmt::format("Unknown command '{}' reading the append only file {}",
                                              argv[0], files[i]));
@@ -270,6 +283,7 @@ Status Server::LoadAof() {
     }
     LogNotice("DB loaded from {} file {}: {} commands", is_base ? "base" : "incr", files[i],
               r->commands);
+    files_done += FileSize(path);
   }
   // Redis's fake client calls commands directly: nothing of the load shows in INFO
   // commandstats, errorstats or latencystats (total_commands_processed still counts it here).

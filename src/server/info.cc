@@ -162,7 +162,7 @@ std::string Server::InfoSection(std::string_view name) {
     // walk's output), which is what current_cow_* report.
     const persist::SnapshotProgress save = SnapshotProgressNow();
     const int64_t now_ms = UnixTimeMs();
-    line("loading", 0);
+    line("loading", loading_.active ? 1 : 0);
     line("async_loading", 0);
     line("current_cow_peak", save.buffer_peak);
     line("current_cow_size", save.buffer_bytes);
@@ -191,6 +191,26 @@ std::string Server::InfoSection(std::string_view name) {
     line("rdb_last_load_keys_expired", persistence_.last_load_keys_expired);
     line("rdb_last_load_keys_loaded", persistence_.last_load_keys_loaded);
     for (const auto& [k, v] : AofInfoFields()) line(k, v);
+    if (loading_.active) {
+      // Redis 7.0's fields while loading, after the rest of the section.
+      const double perc = loading_.total_bytes == 0
+                              ? 0.0
+                              : 100.0 * static_cast<double>(loading_.loaded_bytes) /
+                                    static_cast<double>(loading_.total_bytes);
+      const double elapsed_s = static_cast<double>(MonotonicUs() - loading_.start_us) / 1e6;
+      const double rate = elapsed_s > 0 ? static_cast<double>(loading_.loaded_bytes) / elapsed_s : 0;
+      const int64_t eta =
+          rate > 0 && loading_.total_bytes > loading_.loaded_bytes
+              ? static_cast<int64_t>(static_cast<double>(loading_.total_bytes -
+                                                         loading_.loaded_bytes) / rate)
+              : 1;
+      line("loading_start_time", loading_.start_s);
+      line("loading_total_bytes", loading_.total_bytes);
+      line("loading_rdb_used_mem", loading_.rdb_used_mem);
+      line("loading_loaded_bytes", loading_.loaded_bytes);
+      line("loading_loaded_perc", fmt::format("{:.2f}", perc));
+      line("loading_eta_seconds", eta);
+    }
   } else if (name == "stats") {
     const db::Stats& d = keyspace_.stats();
     line("total_connections_received", stats_.total_connections_received);

@@ -27,7 +27,28 @@ constexpr auto kBgsaveWaitInterval = std::chrono::milliseconds(1);
 
 }  // namespace
 
+bool Server::LoadingProgress(uint64_t loaded_bytes) {
+  loading_.loaded_bytes = loaded_bytes;
+  if (loaded_bytes < loading_.next_events) return !shutting_down_;
+  loading_.next_events = loaded_bytes + persist::kLoadProgressBytes;
+  // Clients that connected meanwhile get their answers: INFO, PING... with `loading`, -LOADING
+  // for the rest (Redis processEventsWhileBlocked). The cron waits for the load to end.
+  dispatcher_.set_loading(true);
+  const bool go_on = ProcessEventsWhileBusy();
+  dispatcher_.set_loading(false);
+  return go_on;
+}
+
 Status Server::LoadDataFromDisk() {
+  loading_ = LoadingState{};
+  loading_.active = true;
+  loading_.start_s = UnixTimeMs() / 1000;
+  loading_.start_us = MonotonicUs();
+  loading_.next_events = persist::kLoadProgressBytes;
+  struct Done {
+    LoadingState* l;
+    ~Done() { l->active = false; }
+  } done{&loading_};
   if (config_.appendonly) {
     // As Redis: with the AOF on, the AOF is the dataset and the RDB file is not read.
     Status s = LoadAof();
@@ -39,6 +60,10 @@ Status Server::LoadDataFromDisk() {
   persist::LoadOptions options;
   options.verify_checksum = config_.rdbchecksum;
   options.now_ms = UnixTimeMs();
+  options.progress = [this](uint64_t loaded, uint64_t total) {
+    loading_.total_bytes = total;
+    return LoadingProgress(loaded);
+  };
   std::vector<std::string> function_codes;
   options.function_codes = &function_codes;
   bool found = false;

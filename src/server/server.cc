@@ -348,6 +348,7 @@ Status Server::Start() {
   LogNotice("Server initialized");
   // Before the loop runs: connections wait in the backlog until the data is there.
   s = LoadDataFromDisk();
+  if (shutting_down_) return Status::Ok();  // SIGTERM or SHUTDOWN while loading: Run() returns
   if (!s.ok()) {
     LogWarning("{}", s.message());
     LogWarning("Fatal error loading the DB, check server logs. Exiting.");
@@ -537,7 +538,7 @@ void Server::StartEvictionProc() {
     if (shutting_down_ || keyspace_.options().maxmemory == 0) return;
     // Not in the middle of a script (events are processed from inside a busy one): the cron
     // starts it again.
-    if (dispatcher_.scripting().running()) return;
+    if (dispatcher_.scripting().running() || loading_.active) return;
     keyspace_.set_now_ms(UnixTimeMs());  // LFU scores read the command clock
     if (Evict(false) == db::Evictor::Result::kRunning) StartEvictionProc();
   });
@@ -558,7 +559,8 @@ void Server::ScheduleCron() {
     if (ec || shutting_down_) return;
     // While a busy script lets the loop serve clients, the cron's work (expiry, eviction, save
     // points) waits for the script to end: the script must see a keyspace only it changes.
-    if (!dispatcher_.scripting().running()) Cron();
+    // The same while the dataset loads (clients are answered between chunks of the file).
+    if (!dispatcher_.scripting().running() && !loading_.active) Cron();
     ScheduleCron();
   });
 }
@@ -838,6 +840,13 @@ size_t Server::ClientsMemory() {
 Status Server::Shutdown(const cmd::ShutdownOptions& options) {
   // NOW has nothing to skip: no replicas exist to wait for.
   LogWarning("User requested shutdown...");
+  if (loading_.active) {
+    // As Redis: a half-loaded dataset is never saved (it would replace the file being read),
+    // and the AOF is not open yet.
+    LogWarning("Shutdown during loading: exiting without saving.");
+    asio::post(io_, [this] { StopAll(); });
+    return Status::Ok();
+  }
   if (!AofBeforeShutdown(options.force)) {
     return Status::Error(std::string(protocol::kErrShutdownSave));
   }

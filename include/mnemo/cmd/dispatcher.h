@@ -151,6 +151,11 @@ class Dispatcher : private db::ChangeListener {
   // classes (server overhead: overhead.total in MEMORY STATS, used_memory_overhead in INFO).
   size_t ObservabilityBytes() const;
 
+  // While the dataset loads at start, the server answers the clients that are waiting between
+  // chunks of the file: then only commands flagged `loading` run, the rest get -LOADING.
+  void set_loading(bool on) { loading_ = on; }
+  bool loading() const { return loading_; }
+
   // ---- scripting (scripting.h) ----
   Scripting& scripting() { return *scripting_; }
   const Scripting& scripting() const { return *scripting_; }
@@ -187,6 +192,7 @@ class Dispatcher : private db::ChangeListener {
   bool WatchBroken(Client& client);
 
  private:
+  bool loading_ = false;
   void AddTable(std::span<const CommandSpec> table);
   // The ACL check of one request: on refusal, logs it and returns the error text.
   std::optional<std::string> CheckAcl(Client& client, const Entry& entry,

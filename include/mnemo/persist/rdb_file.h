@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,13 @@ struct LoadOptions {
   // Receives the code of every function library in the file (RDB_OPCODE_FUNCTION2); null: a
   // file with libraries is refused.
   std::vector<std::string>* function_codes = nullptr;
+  // Called about every kLoadProgressBytes of input, between keys, with the bytes read so far and
+  // the input's size (Redis's loading_process_events_interval_bytes: the server answers its
+  // clients meanwhile); returning false stops the load with an error.
+  std::function<bool(uint64_t loaded, uint64_t total)> progress;
 };
+
+inline constexpr uint64_t kLoadProgressBytes = 2 * 1024 * 1024;
 
 struct LoadStats {
   int version = 0;

@@ -227,6 +227,8 @@ inline constexpr std::string_view kErrMisconfRdb =
     "configured to report errors during writes if RDB snapshotting fails "
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB "
     "error.";
+// Commands without the loading flag while the dataset loads at start (Redis's shared.loadingerr).
+inline constexpr std::string_view kErrLoading = "LOADING Redis is loading the dataset in memory";
 // Writes refused after a failed AOF write: this prefix and the system's reason.
 inline constexpr std::string_view kErrMisconfAof = "MISCONF Errors writing to the AOF file: ";
 inline constexpr std::string_view kErrBgsaveAnotherChild =

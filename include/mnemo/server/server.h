@@ -279,6 +279,21 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t sockets_peak_ = 0;
   ServerStats stats_;
   PersistenceStats persistence_;
+  // The load at start (INFO persistence loading*): between chunks of the input the loop answers
+  // waiting clients, with only `loading` commands allowed (LoadingProgress).
+  struct LoadingState {
+    bool active = false;
+    int64_t start_s = 0;
+    int64_t start_us = 0;
+    uint64_t total_bytes = 0;   // of every file to read
+    uint64_t loaded_bytes = 0;  // read so far
+    uint64_t next_events = 0;   // loaded_bytes at which clients are served next
+    int64_t rdb_used_mem = 0;
+  };
+  LoadingState loading_;
+  // Records progress; every kLoadProgressBytes serves the clients waiting. False when the
+  // server is shutting down (the load stops).
+  bool LoadingProgress(uint64_t loaded_bytes);
   // The background save in progress (null: none) and what drives it.
   std::unique_ptr<persist::Snapshot> bgsave_;
   asio::steady_timer bgsave_timer_;
