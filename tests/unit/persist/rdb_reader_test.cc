@@ -282,7 +282,8 @@ TEST(RdbReaderTest, BrokenInvariantsAreRefusedWithTheirOffset) {
   error(rdb::kTypeString, "\xc3" + RdbLen(2) + RdbLen(1000) + "ab");
   error(rdb::kTypeString, "\xc3" + RdbLen(3) + RdbLen(10) + "abc");
   error(8, "");
-  EXPECT_NE(error(rdb::kTypeStreamListpacks, "").find("stream"), std::string::npos);
+  // Redis 5/6 streams are read now: an empty one is a truncated value.
+  EXPECT_FALSE(error(rdb::kTypeStreamListpacks, "").empty());
   EXPECT_NE(error(rdb::kTypeModule2, "").find("module"), std::string::npos);
   // Empty collections are not errors: Redis skips such keys.
   EXPECT_EQ(ReadValue(rdb::kTypeSet, RdbLen(0), *ks).status, ReadStatus::kEmpty);
