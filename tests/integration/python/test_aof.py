@@ -548,8 +548,21 @@ def writer(port, cid, acked, stop, errors):
         errors.append(repr(e))
 
 
+def wait_loaded(c):
+    """Waits while the server answers -LOADING (it serves clients while the AOF loads, as
+    Redis), and returns the client."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            c.ping()
+            return c
+        except redis.exceptions.BusyLoadingError:
+            assert time.monotonic() < deadline, "still loading after 120 s"
+            time.sleep(0.05)
+
+
 def check_state(port, acked):
-    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
+    c = wait_loaded(redis.Redis(host="127.0.0.1", port=port, socket_timeout=30))
     for cid in range(CLIENTS):
         cnt = int(c.get(f"cnt:{cid}") or 0)
         a = int(c.get(f"pairA:{cid}") or 0)
@@ -621,7 +634,7 @@ def test_kill9_with_everysec_loses_at_most_about_a_second(workdir):
     worst = 0.0
     for round_ in range(3):
         s = Server(args, workdir=workdir)
-        c = s.client()
+        c = wait_loaded(s.client())
         c.delete("n")
         acks = []  # (value, monotonic time of its acknowledgement)
         deadline = time.monotonic() + 1.5 + round_ * 0.3
@@ -636,7 +649,7 @@ def test_kill9_with_everysec_loses_at_most_about_a_second(workdir):
         s.proc.wait()
         s = Server(args, workdir=workdir)
         try:
-            survived = int(s.client().get("n") or 0)
+            survived = int(wait_loaded(s.client()).get("n") or 0)
         finally:
             assert s.stop() == 0
         # The lost window: from the acknowledgement of the first lost write to the kill.
