@@ -46,13 +46,9 @@ void MemoryUsageCommand(Context& ctx) {
     ctx.reply.Null();
     return;
   }
-  const db::Db& d = ctx.db();
-  size_t bytes =
-      o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), static_cast<size_t>(samples));
-  if (d.size() > 0) bytes += d.keys().BucketBytes() / d.size();
-  if (o->has_expire() && d.expires_size() > 0) {
-    bytes += d.expires().BucketBytes() / d.expires_size();
-  }
+  const size_t bytes = o->BlockSize() +
+                       db::ValueMemoryUsage(db::ValueOf(*o), static_cast<size_t>(samples)) +
+                       ctx.db().TableShare(*o);
   ctx.reply.Integer(static_cast<int64_t>(bytes));
 }
 

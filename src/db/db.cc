@@ -293,4 +293,10 @@ void Keyspace::SwapDbs(int a, int b) {
   db(a).Swap(db(b));
 }
 
+size_t Db::TableShare(const Object& o) const {
+  size_t share = keys_.size() > 0 ? keys_.BucketBytes() / keys_.size() : 0;
+  if (o.has_expire() && expires_.size() > 0) share += expires_.BucketBytes() / expires_.size();
+  return share;
+}
+
 }  // namespace mnemo::db

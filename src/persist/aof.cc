@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -30,99 +31,6 @@ bool NeedsRepr(std::string_view s) {
     }
   }
   return false;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Redis's sdssplitargs: words separated by blanks, "double quoted" with \xHH \n \r \t \b \a
-// escapes, 'single quoted' with \'. False on unbalanced quotes or a closing quote not followed
-// by a blank.
-bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
-  size_t i = 0;
-  const size_t n = line.size();
-  for (;;) {
-    while (i < n && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    if (i >= n) return true;
-    std::string cur;
-    bool inq = false, insq = false, done = false;
-    while (!done) {
-      if (inq) {
-        if (i >= n) return false;
-        if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && HexValue(line[i + 2]) >= 0 &&
-            HexValue(line[i + 3]) >= 0) {
-          cur += static_cast<char>(HexValue(line[i + 2]) * 16 + HexValue(line[i + 3]));
-          i += 3;
-        } else if (line[i] == '\\' && i + 1 < n) {
-          ++i;
-          switch (line[i]) {
-            case 'n':
-              cur += '\n';
-              break;
-            case 'r':
-              cur += '\r';
-              break;
-            case 't':
-              cur += '\t';
-              break;
-            case 'b':
-              cur += '\b';
-              break;
-            case 'a':
-              cur += '\a';
-              break;
-            default:
-              cur += line[i];
-              break;
-          }
-        } else if (line[i] == '"') {
-          if (i + 1 < n && !std::isspace(static_cast<unsigned char>(line[i + 1]))) return false;
-          done = true;
-        } else {
-          cur += line[i];
-        }
-      } else if (insq) {
-        if (i >= n) return false;
-        if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
-          ++i;
-          cur += '\'';
-        } else if (line[i] == '\'') {
-          if (i + 1 < n && !std::isspace(static_cast<unsigned char>(line[i + 1]))) return false;
-          done = true;
-        } else {
-          cur += line[i];
-        }
-      } else {
-        if (i >= n) {
-          done = true;
-          break;
-        }
-        switch (line[i]) {
-          case ' ':
-          case '\n':
-          case '\r':
-          case '\t':
-          case '\0':
-            done = true;
-            break;
-          case '"':
-            inq = true;
-            break;
-          case '\'':
-            insq = true;
-            break;
-          default:
-            cur += line[i];
-        }
-      }
-      if (i < n) ++i;
-    }
-    out->push_back(std::move(cur));
-  }
 }
 
 std::string_view Trim(std::string_view s) {
@@ -176,11 +84,13 @@ Result<AofManifest> ParseAofManifest(std::string_view text) {
     if (!has_newline) return Status::Error("The AOF manifest file contains too long line");
     const std::string_view line = Trim(raw);
     if (line.empty()) return Status::Error("Invalid AOF manifest file format");
-    std::vector<std::string> argv;
-    // 'argc < 6' is Redis's forward compatibility: more key/value pairs are allowed.
-    if (!SplitArgs(line, &argv) || argv.size() < 6 || argv.size() % 2 != 0) {
+    // Redis's sdssplitargs (base SplitArgs). 'argc < 6' is Redis's forward compatibility: more
+    // key/value pairs are allowed.
+    const std::optional<std::vector<std::string>> split = SplitArgs(line);
+    if (!split || split->size() < 6 || split->size() % 2 != 0) {
       return Status::Error("Invalid AOF manifest file format");
     }
+    const std::vector<std::string>& argv = *split;
     AofFileInfo info;
     bool have_name = false;
     char type = 0;
@@ -239,16 +149,6 @@ std::string AofManifestFileName(std::string_view appendfilename) {
 
 std::string AofTempIncrFileName(std::string_view appendfilename) {
   return fmt::format("temp-{}.incr", appendfilename);
-}
-
-Status FsyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::Error(std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::Error(std::strerror(err));
-  return Status::Ok();
 }
 
 Status WriteFileDurably(const std::string& dir, const std::string& name, std::string_view content) {

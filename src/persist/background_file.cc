@@ -1,5 +1,6 @@
 // background_file.cc: the snapshot file's writer thread (layer: persist).
 #include "mnemo/persist/background_file.h"
+#include "mnemo/persist/files.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,17 +12,6 @@
 #include <fmt/format.h>
 
 namespace mnemo::persist {
-
-namespace {
-
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-}  // namespace
 
 Result<std::unique_ptr<BackgroundFile>> BackgroundFile::Create(
     std::string tmp_path, std::string final_path, const BackgroundFileOptions& options) {
@@ -191,13 +181,9 @@ Status BackgroundFile::Finish() {
                                      tmp_path_, final_path_, std::strerror(errno)));
   }
   const std::string dir = DirOf(final_path_);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || ::fsync(dfd) != 0) {
-    const int err = errno;
-    if (dfd >= 0) ::close(dfd);
-    return Status::Error(fmt::format("Failed to fsync directory {}: {}", dir, std::strerror(err)));
+  if (Status s = FsyncDir(dir); !s.ok()) {
+    return Status::Error(fmt::format("Failed to fsync directory {}: {}", dir, s.message()));
   }
-  ::close(dfd);
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include "mnemo/db/lru.h"
 #include "mnemo/db/value.h"
 #include "mnemo/mem/zmalloc.h"
+#include "mnemo/persist/files.h"
 #include "mnemo/persist/rdb_format.h"
 
 namespace mnemo::persist {
@@ -27,23 +28,6 @@ constexpr uint64_t kMinRecordBytes = 3;
 // An idle time beyond this many seconds (~34,800 years) is as good as infinite.
 constexpr uint64_t kMaxIdleSeconds = uint64_t{1} << 40;
 
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// fsync of a directory, so that a rename in it is durable.
-Status FsyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::Error(std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::Error(std::strerror(err));
-  return Status::Ok();
-}
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/persist/aof.h"
 #include "mnemo/persist/dump.h"
+#include "mnemo/persist/files.h"
 #include "mnemo/persist/rdb_file.h"
 
 namespace mnemo::persist {
@@ -25,13 +26,6 @@ namespace {
 
 // The clock is read once per this many buckets of the walk.
 constexpr int kBucketsPerClockRead = 16;
-
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 }  // namespace
 

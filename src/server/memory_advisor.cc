@@ -132,7 +132,8 @@ void Server::DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryF
   std::string lzf_out;
 
   auto look = [&](int dbi, db::Db& d, db::Object* o, double weight) {
-    const size_t share = d.size() > 0 ? d.keys().BucketBytes() / d.size() : 0;
+    // What MEMORY USAGE key (SAMPLES 5) answers.
+    const size_t share = d.TableShare(*o);
     const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5) + share;
     by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(o->encoding()))] +=
         bytes;

@@ -65,6 +65,9 @@ class Db {
   int id() const { return id_; }
   // Keys, including expired ones not yet reclaimed (as DBSIZE counts).
   size_t size() const { return keys_.size(); }
+  // The key's share of this database's bucket arrays: the keys table's bytes divided by its keys,
+  // plus, for a key with a TTL, the expires table's bytes divided by its keys (MEMORY USAGE).
+  size_t TableShare(const Object& o) const;
   size_t expires_size() const { return expires_.size(); }
 
   // Returns the live object for `key` or null. An expired key is deleted first (lazy expiry).

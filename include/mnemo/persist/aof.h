@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "mnemo/base/status.h"
+#include "mnemo/persist/files.h"
 
 namespace mnemo::persist {
 
@@ -70,8 +71,6 @@ std::string AofTempIncrFileName(std::string_view appendfilename);
 // Writes `content` to dir/temp-<name>, fsyncs it, renames it to dir/<name> and fsyncs dir.
 [[nodiscard]] Status WriteFileDurably(const std::string& dir, const std::string& name,
                                       std::string_view content);
-// fsync of a directory (a rename or a creation in it becomes durable).
-[[nodiscard]] Status FsyncDir(const std::string& dir);
 
 // ---- the command stream ----------------------------------------------------------------------
 

@@ -49,7 +49,8 @@ def clients_for(port):
 
 
 def loaded(ref):
-    """Waits until redis-server has loaded its files (it answers -LOADING before)."""
+    """Waits until the server (redis-server, or mnemo-server, which also answers clients while
+    it loads) has loaded its files (it answers -LOADING before); returns it."""
     c = ref.client()
     deadline = time.monotonic() + 30
     while True:
@@ -189,6 +190,16 @@ def assert_same_data_ttl_within(want, got, seconds=120):
         assert (gttl < 0) == (ttl < 0) and abs(gttl - ttl) < seconds * 1000, (k, ttl, gttl)
 
 
+def assert_redis_loads(directory, want):
+    """redis-server 7.0.15 started with appendonly yes in `directory` holds `want`."""
+    ref = Reference(["--appendonly", "yes", "--dir", directory])
+    try:
+        loaded(ref)
+        assert_same_data_ttl_within(want, snapshot(clients_for(ref.port)))
+    finally:
+        ref.stop()
+
+
 def _old_style_aof(preamble, path):
     """Writes at `path` a pre-7 single-file AOF made by redis-server 7.0.15: its base file (an
     RDB preamble or commands) followed by its incremental file, as Redis 6 kept both in one
@@ -223,12 +234,7 @@ def test_pre7_single_file_aof_is_upgraded(workdir, preamble):
     want = _old_style_aof(preamble, os.path.join(workdir, "appendonly.aof"))
     redis_dir = tempfile.mkdtemp(prefix="redis-upgrade-")
     shutil.copy(os.path.join(workdir, "appendonly.aof"), redis_dir)
-    ref = Reference(["--appendonly", "yes", "--dir", redis_dir])
-    try:
-        loaded(ref)
-        assert_same_data_ttl_within(want, snapshot(clients_for(ref.port)))
-    finally:
-        ref.stop()
+    assert_redis_loads(redis_dir, want)
     redis_manifest = manifest_lines(redis_dir)
     s = Server(["--appendonly", "yes", "--save", ""], workdir=workdir)
     try:
@@ -250,12 +256,7 @@ def test_pre7_single_file_aof_is_upgraded(workdir, preamble):
         assert_same_data_ttl_within(want, snapshot(clients_for(s.port)))
     finally:
         assert s.stop() == 0, s.log_text()
-    ref = Reference(["--appendonly", "yes", "--dir", workdir])
-    try:
-        loaded(ref)
-        assert_same_data_ttl_within(want, snapshot(clients_for(ref.port)))
-    finally:
-        ref.stop()
+    assert_redis_loads(workdir, want)
     shutil.rmtree(redis_dir)
 
 
@@ -548,21 +549,8 @@ def writer(port, cid, acked, stop, errors):
         errors.append(repr(e))
 
 
-def wait_loaded(c):
-    """Waits while the server answers -LOADING (it serves clients while the AOF loads, as
-    Redis), and returns the client."""
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            c.ping()
-            return c
-        except redis.exceptions.BusyLoadingError:
-            assert time.monotonic() < deadline, "still loading after 120 s"
-            time.sleep(0.05)
-
-
 def check_state(port, acked):
-    c = wait_loaded(redis.Redis(host="127.0.0.1", port=port, socket_timeout=30))
+    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
     for cid in range(CLIENTS):
         cnt = int(c.get(f"cnt:{cid}") or 0)
         a = int(c.get(f"pairA:{cid}") or 0)
@@ -586,7 +574,7 @@ def test_kill9_loses_no_acknowledged_write_with_always(workdir):
     kills = 0
     while kills < 20:
         s = Server(args, workdir=workdir)
-        check_state(s.port, acked)
+        check_state(loaded(s).port, acked)
         stop = threading.Event()
         errors = []
         threads = [threading.Thread(target=writer, args=(s.port, i, acked, stop, errors))
@@ -615,7 +603,7 @@ def test_kill9_loses_no_acknowledged_write_with_always(workdir):
         total_acked = sum(a["cnt"] for a in acked)
     s = Server(args, workdir=workdir)
     try:
-        check_state(s.port, acked)
+        check_state(loaded(s).port, acked)
     finally:
         assert s.stop() == 0
     check_aof(workdir)
@@ -634,7 +622,7 @@ def test_kill9_with_everysec_loses_at_most_about_a_second(workdir):
     worst = 0.0
     for round_ in range(3):
         s = Server(args, workdir=workdir)
-        c = wait_loaded(s.client())
+        c = loaded(s).client()
         c.delete("n")
         acks = []  # (value, monotonic time of its acknowledgement)
         deadline = time.monotonic() + 1.5 + round_ * 0.3
@@ -649,7 +637,7 @@ def test_kill9_with_everysec_loses_at_most_about_a_second(workdir):
         s.proc.wait()
         s = Server(args, workdir=workdir)
         try:
-            survived = int(wait_loaded(s.client()).get("n") or 0)
+            survived = int(loaded(s).client().get("n") or 0)
         finally:
             assert s.stop() == 0
         # The lost window: from the acknowledgement of the first lost write to the kill.

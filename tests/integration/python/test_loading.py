@@ -51,23 +51,28 @@ def read_reply(f):
     return line.rstrip(b"\r\n")
 
 
-def test_clients_are_answered_while_the_rdb_loads(tmp_path):
-    big_rdb(tmp_path / "dump.rdb")
-    size = os.path.getsize(tmp_path / "dump.rdb")
+def start_on(path, save):
+    """Starts mnemo-server on the dump in `path` and connects as soon as the port is open (the
+    load has begun). Returns the process, the socket and a reader of it."""
     port = free_port()
     proc = subprocess.Popen(
         [os.environ["MNEMO_SERVER"], "--port", str(port), "--bind", "127.0.0.1", "--dir",
-         str(tmp_path), "--save", ""], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         str(path), "--save", save], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            return proc, port, sock, sock.makefile("rb")
+        except OSError:
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+
+
+def test_clients_are_answered_while_the_rdb_loads(tmp_path):
+    big_rdb(tmp_path / "dump.rdb")
+    size = os.path.getsize(tmp_path / "dump.rdb")
+    proc, port, sock, f = start_on(tmp_path, "")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.002)
-        f = sock.makefile("rb")
         # While loading: GET and PING refused with Redis's text, INFO answered.
         send(sock, "GET", "key:1")
         assert read_reply(f) == b"-LOADING Redis is loading the dataset in memory"
@@ -113,19 +118,7 @@ def test_shutdown_while_loading_keeps_the_file(tmp_path):
     dataset over the file (save points are on)."""
     big_rdb(tmp_path / "dump.rdb")
     before = (tmp_path / "dump.rdb").read_bytes()
-    port = free_port()
-    proc = subprocess.Popen(
-        [os.environ["MNEMO_SERVER"], "--port", str(port), "--bind", "127.0.0.1", "--dir",
-         str(tmp_path), "--save", "3600 1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-            break
-        except OSError:
-            assert time.monotonic() < deadline
-            time.sleep(0.002)
-    f = sock.makefile("rb")
+    proc, _, sock, f = start_on(tmp_path, "3600 1")
     send(sock, "GET", "x")
     assert read_reply(f) == b"-LOADING Redis is loading the dataset in memory"
     proc.terminate()
