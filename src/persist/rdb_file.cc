@@ -198,6 +198,9 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           stats.ctime = ParseInt64(aux_value).value_or(-1);
         } else if (key == "used-mem") {
           stats.used_mem = ParseInt64(aux_value).value_or(-1);
+          if (options.used_mem_seen != nullptr && stats.used_mem >= 0) {
+            *options.used_mem_seen = stats.used_mem;
+          }
         }
         continue;  // other AUX fields are ignored, as the format's contract says
       }

@@ -64,6 +64,7 @@ Status Server::LoadDataFromDisk() {
     loading_.total_bytes = total;
     return LoadingProgress(loaded);
   };
+  options.used_mem_seen = &loading_.rdb_used_mem;
   std::vector<std::string> function_codes;
   options.function_codes = &function_codes;
   bool found = false;

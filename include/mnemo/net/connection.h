@@ -100,6 +100,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Bytes read per read call, as Redis's PROTO_IOBUF_LEN.
   static constexpr size_t kReadChunk = 16 * 1024;
+  // Bytes of the first read of each readiness, into the connection's own array: a request of
+  // an unpipelined client fits, so it costs one recv; a longer read continues in the shared
+  // buffer with a second, non-blocking one.
+  static constexpr size_t kFirstRead = 256;
 
   // `tls` null: a plain connection; otherwise TLS with that context (handshake first).
   Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
@@ -214,6 +218,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t qstart_ = 0;
   size_t qend_ = 0;
   std::string_view qbuf_view_;  // the shared read buffer's bytes during ProcessInput
+  char first_read_[kFirstRead];  // where the asynchronous read of StartRead lands
   protocol::RequestParser parser_;
 
   protocol::ReplyBuilder reply_;

@@ -1,9 +1,12 @@
 // transport.h: how a connection's bytes travel: a plain socket, or TLS over it (layer: net).
 //
-// Plain sockets keep the fast path of docs/architecture.md: wait for readiness (async_wait),
-// then read without blocking straight into whatever buffer the caller chooses (the 16 KB buffer
-// all connections share), and write without blocking first, asynchronously only for what the
-// socket did not take.
+// Plain sockets keep the fast path of docs/architecture.md: an asynchronous read of a few
+// hundred bytes into the connection's own small buffer (asio tries it at once and waits only if
+// nothing is there, without touching the epoll registration), then, when that buffer filled,
+// a non-blocking read of the rest straight into whatever buffer the caller chooses (the 16 KB
+// buffer all connections share); writes go out without blocking first, asynchronously only for
+// what the socket did not take. Waiting for readiness instead (async_wait) would cost an
+// epoll_ctl per request: asio re-arms the descriptor for every non-speculative wait.
 //
 // TLS uses asio::ssl::stream over the same socket: a handshake first (bounded by a deadline),
 // then reads are asynchronous reads of decrypted bytes into the transport's own 16 KB buffer,
@@ -47,15 +50,17 @@ class Transport {
   void Handshake(WaitHandler fn);
   std::string TakeHandshakeError();
 
-  // Calls fn(ec) when ReadSome may have bytes: when the socket is readable (plain), or when
-  // decrypted bytes wait in the transport's buffer (TLS; at once if some are left from before).
+  // Reads what arrives into [buf, buf + n), then calls fn(ec, bytes) (plain); the read is tried
+  // at once and only waits when nothing is there, so the socket's epoll registration is left
+  // as it is (async_wait re-arms it with an epoll_ctl per call). TLS: waits as WaitRead does
+  // and calls fn(ec, 0); the bytes are then ReadSome's. REQUIRES: the buffer outlives the read.
   template <typename Fn>
-  void WaitRead(Fn&& fn) {
+  void ReadSomeAsync(char* buf, size_t n, Fn&& fn) {
     if (!tls_) {
-      socket_.async_wait(asio::socket_base::wait_read, std::forward<Fn>(fn));
+      socket_.async_read_some(asio::buffer(buf, n), std::forward<Fn>(fn));
       return;
     }
-    TlsWaitRead(WaitHandler(std::forward<Fn>(fn)));
+    TlsWaitRead([fn = std::forward<Fn>(fn)](const asio::error_code& ec) mutable { fn(ec, 0); });
   }
   // Reads what is available without blocking; would_block when nothing is (wait again).
   size_t ReadSome(char* buf, size_t n, asio::error_code& ec) {

@@ -58,6 +58,9 @@ struct LoadOptions {
   // the input's size (Redis's loading_process_events_interval_bytes: the server answers its
   // clients meanwhile); returning false stops the load with an error.
   std::function<bool(uint64_t loaded, uint64_t total)> progress;
+  // Set as soon as the "used-mem" AUX field is read (INFO's loading_rdb_used_mem while the
+  // load goes on); null: not reported.
+  int64_t* used_mem_seen = nullptr;
 };
 
 inline constexpr uint64_t kLoadProgressBytes = 2 * 1024 * 1024;

@@ -23,9 +23,14 @@ def rdb_len(n):
     return b"\x80" + n.to_bytes(4, "big")
 
 
+USED_MEM = 123456789  # the "used-mem" AUX field of the file
+
+
 def big_rdb(path):
     """An RDB 10 file of KEYS small strings, written by hand (a zero checksum: not verified)."""
-    parts = [b"REDIS0010", b"\xfe\x00", b"\xfb", rdb_len(KEYS), rdb_len(0)]
+    used_mem = str(USED_MEM).encode()
+    parts = [b"REDIS0010", b"\xfa\x08used-mem" + bytes([len(used_mem)]) + used_mem,
+             b"\xfe\x00", b"\xfb", rdb_len(KEYS), rdb_len(0)]
     value = b"\x05value"
     for i in range(KEYS):
         k = b"key:%d" % i
@@ -87,6 +92,7 @@ def test_clients_are_answered_while_the_rdb_loads(tmp_path):
         assert 0 < float(info["loading_loaded_perc"]) < 100
         assert abs(int(info["loading_start_time"]) - time.time()) < 60
         assert int(info["loading_eta_seconds"]) >= 0
+        assert int(info["loading_rdb_used_mem"]) == USED_MEM  # the file's "used-mem" AUX field
         send(sock, "PING")
         assert read_reply(f) in (b"-LOADING Redis is loading the dataset in memory", b"+PONG")
         # Once loaded: every key is there and the loading fields are gone.
