@@ -48,6 +48,10 @@ void QuitCommand(Context& ctx) {
 void SelectCommand(Context& ctx) {
   auto id = CIntArg(ctx, ctx.arg(1));
   if (!id) return;
+  if (ctx.dispatcher.cluster().enabled && *id != 0) {
+    ctx.reply.Error("ERR SELECT is not allowed in cluster mode");
+    return;
+  }
   if (*id < 0 || *id >= ctx.keyspace.num_dbs()) {
     ctx.reply.Error(protocol::kErrDbIndexOutOfRange);
     return;

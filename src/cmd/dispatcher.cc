@@ -34,7 +34,7 @@ std::span<const std::span<const CommandSpec>> CommandTables() {
       SetCommands(),        BitmapCommands(),      TransactionCommands(), PubsubCommands(),
       HllCommands(),        GeoCommands(),         SortCommands(),        AclCommands(),
       ObserveCommands(),    ReplicationCommands(), StreamCommands(),      PersistenceCommands(),
-      ScriptingCommands(),
+      ScriptingCommands(),  ClusterCommands(),
   };
   return kTables;
 }
@@ -184,6 +184,23 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
       Reject(client, entry, reply, *denied);
       return;
     }
+  }
+  // Cluster mode: every key of the request (of the queued commands, for EXEC) in one slot
+  // (Redis processCommand's getNodeByQuery, right after the permission check). EXEC refused
+  // so discards the transaction and answers the redirection error itself.
+  if (cluster_.enabled && !KeysInOneSlot(*this, client, spec, argv)) {
+    if (spec.flags & kExec) {
+      const uint64_t before = reply.error_count();
+      reply.Error(kErrCrossSlot);
+      client.multi.Clear();
+      Unwatch(client);
+      CountErrors(reply, before);
+      ++entry->stats.rejected_calls;
+      ++rejected_commands_;
+    } else {
+      Reject(client, entry, reply, kErrCrossSlot);
+    }
+    return;
   }
   // A RESP2 subscriber's connection carries messages: only the subscription commands, PING,
   // QUIT and RESET may share it (Redis processCommand, after the permission check).

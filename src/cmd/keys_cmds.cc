@@ -23,6 +23,7 @@
 #include "mnemo/cmd/args.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/command_keys.h"
+#include "mnemo/cmd/dispatcher.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/value.h"
 
@@ -157,6 +158,10 @@ void CopyCommand(Context& ctx) {
       return;
     }
   }
+  if (ctx.dispatcher.cluster().enabled && (ctx.client.db != 0 || dst_id != 0)) {
+    ctx.reply.Error("ERR Copying to another database is not allowed in cluster mode");
+    return;
+  }
   const std::string_view from = ctx.arg(1);
   const std::string_view to = ctx.arg(2);
   if (dst_id == ctx.client.db && from == to) {
@@ -187,6 +192,10 @@ void CopyCommand(Context& ctx) {
 // MOVE key db. The key is the same, so the object's block itself moves (with its TTL and
 // LRU/LFU data): no allocation.
 void MoveCommand(Context& ctx) {
+  if (ctx.dispatcher.cluster().enabled) {
+    ctx.reply.Error("ERR MOVE is not allowed in cluster mode");
+    return;
+  }
   auto dst_id = DbIndexArg(ctx, ctx.arg(2));
   if (!dst_id) return;
   if (*dst_id == ctx.client.db) {
@@ -209,6 +218,11 @@ void MoveCommand(Context& ctx) {
 // SWAPDB index1 index2. Clients select databases by index, so those on either database see the
 // other's contents from their next command on, as in Redis.
 void SwapdbCommand(Context& ctx) {
+  // Cluster mode has database 0 only.
+  if (ctx.dispatcher.cluster().enabled) {
+    ctx.reply.Error("ERR SWAPDB is not allowed in cluster mode");
+    return;
+  }
   // Both indexes are parsed before either is range-checked, as Redis does.
   auto a = CIntArg(ctx, ctx.arg(1), protocol::kErrInvalidFirstDbIndex);
   if (!a) return;

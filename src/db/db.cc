@@ -1,8 +1,10 @@
 // db.cc: databases, lookups with lazy expiry, relocation of moved objects (layer: db).
 #include "mnemo/db/db.h"
 
+#include <algorithm>
 #include <memory>
 
+#include "mnemo/base/crc16.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/value.h"
 #include "mnemo/mem/zmalloc.h"
@@ -70,9 +72,15 @@ Object* Db::LookupReadNoTouch(std::string_view key) { return Lookup(key, false, 
 
 Changes& Db::changes() { return keyspace_->changes(); }
 
+void Db::CountSlots() {
+  MNEMO_ASSERT(keys_.size() == 0);
+  slot_keys_ = std::make_unique<uint32_t[]>(kClusterSlots);
+}
+
 void Db::AddQuietly(Object* o) {
   MarkNew(o);
   keys_.Insert(o);
+  if (slot_keys_) ++slot_keys_[KeyHashSlot(o->key())];
   if (o->has_expire()) expires_.Insert(o);
 }
 
@@ -122,6 +130,7 @@ Object* Db::Detach(Object* o) {
   Object** link = keys_.FindLink(o->key());
   MNEMO_ASSERT(link != nullptr && *link == o);
   keys_.UnlinkAt(link);
+  if (slot_keys_) --slot_keys_[KeyHashSlot(o->key())];
   if (o->has_expire()) {
     Object** elink = expires_.FindLink(o->key());
     MNEMO_ASSERT(elink != nullptr && *elink == o);
@@ -221,6 +230,7 @@ Object* Db::RandomKey() {
 void Db::Clear(bool async) {
   if (keys_.size() == 0) return;
   if (KeyWriteGuard* g = changes_->write_guard()) g->BeforeDbClear(*this);
+  if (slot_keys_) std::fill_n(slot_keys_.get(), kClusterSlots, 0u);
   if (async) {
     // Hand both tables over whole: O(1) here, O(n) on the lazy-free thread.
     struct Tables {
@@ -251,6 +261,7 @@ void Db::Swap(Db& other) {
   expires_.Swap(other.expires_);
   std::swap(expires_cursor, other.expires_cursor);
   std::swap(avg_ttl_ms, other.avg_ttl_ms);
+  std::swap(slot_keys_, other.slot_keys_);
 }
 
 Keyspace::Keyspace(int num_dbs) {

@@ -299,7 +299,7 @@ std::string Server::InfoSection(std::string_view name) {
       line("errorstat_" + code, fmt::format("count={}", count));
     }
   } else if (name == "cluster") {
-    line("cluster_enabled", 0);
+    line("cluster_enabled", config_.cluster_enabled ? 1 : 0);
   } else if (name == "keyspace") {
     for (int i = 0; i < keyspace_.num_dbs(); ++i) {
       db::Db& d = keyspace_.db(i);

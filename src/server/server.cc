@@ -255,10 +255,12 @@ Server::~Server() {
   AbortBgsave();  // before the keys go: a snapshot would write them all first
   StopAppendOnly();
   keyspace_.FlushAll(false);
+  if (cluster_config_fd_ >= 0) ::close(cluster_config_fd_);
 }
 
 // Settings the connections and the dispatcher read on every request.
 void Server::ApplyLimits() {
+  RefreshClusterNode();
   dispatcher_.set_latency_tracking(config_.latency_tracking);
   dispatcher_.tracking().set_max_keys(static_cast<size_t>(config_.tracking_table_max_keys));
   dispatcher_.scripting().set_busy_threshold_ms(config_.busy_reply_threshold);
@@ -346,6 +348,8 @@ Status Server::Start() {
   tls_allocated_startup_ = TlsAllocatedBytes();
   stats_.used_memory_peak = used_memory_startup_;
   LogNotice("Server initialized");
+  s = ClusterInit();
+  if (!s.ok()) return s;
   // Before the loop runs: connections wait in the backlog until the data is there.
   s = LoadDataFromDisk();
   if (shutting_down_) return Status::Ok();  // SIGTERM or SHUTDOWN while loading: Run() returns
@@ -354,6 +358,8 @@ Status Server::Start() {
     LogWarning("Fatal error loading the DB, check server logs. Exiting.");
     return Status::Error("Fatal error loading the DB");
   }
+  s = VerifyClusterData();
+  if (!s.ok()) return s;
   stats_.used_memory_peak = std::max(stats_.used_memory_peak, mem::UsedMemory());
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
   if (config_.tls_port > 0) LogNotice("Ready to accept connections tls");
@@ -693,6 +699,7 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   if (cl.tracking.bcast) flags += 'B';
   if (cl.watch_touched) flags += 'd';
   if (cl.close_after_reply) flags += 'c';
+  if (cl.cluster_readonly) flags += 'r';
   if (cl.no_evict) flags += 'e';
   if (flags.empty()) flags = "N";
   const size_t obl = c.output_pending();

@@ -127,6 +127,7 @@ struct Client {
   ReplyMode reply_mode = ReplyMode::kOn;
   bool no_touch = false;   // CLIENT NO-TOUCH: commands leave LRU/LFU data alone
   bool postponed = false;  // waiting for CLIENT PAUSE to end
+  bool cluster_readonly = false;  // READONLY (cluster mode): CLIENT LIST flag r
   bool monitor = false;    // MONITOR: receives a line per command (cmd/monitor.h)
 
   // CLIENT TRACKING (cmd/tracking.h).

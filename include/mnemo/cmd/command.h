@@ -266,6 +266,7 @@ std::span<const CommandSpec> StreamCommands();
 std::span<const CommandSpec> PubsubCommands();
 std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> ObserveCommands();      // MONITOR SLOWLOG LATENCY
+std::span<const CommandSpec> ClusterCommands();      // CLUSTER READONLY READWRITE ASKING
 std::span<const CommandSpec> ReplicationCommands();  // WAIT
 std::span<const CommandSpec> PersistenceCommands();
 std::span<const CommandSpec> ScriptingCommands();  // EVAL SCRIPT FCALL FUNCTION

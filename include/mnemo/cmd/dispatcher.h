@@ -22,6 +22,7 @@
 #include "mnemo/base/latency_monitor.h"
 #include "mnemo/cmd/acl.h"
 #include "mnemo/cmd/blocking.h"
+#include "mnemo/cmd/cluster.h"
 #include "mnemo/cmd/command.h"
 #include "mnemo/cmd/monitor.h"
 #include "mnemo/cmd/pubsub.h"
@@ -156,6 +157,10 @@ class Dispatcher : private db::ChangeListener {
   void set_loading(bool on) { loading_ = on; }
   bool loading() const { return loading_; }
 
+  // ---- cluster mode (cluster.h) ----
+  ClusterNode& cluster() { return cluster_; }
+  const ClusterNode& cluster() const { return cluster_; }
+
   // ---- scripting (scripting.h) ----
   Scripting& scripting() { return *scripting_; }
   const Scripting& scripting() const { return *scripting_; }
@@ -193,6 +198,7 @@ class Dispatcher : private db::ChangeListener {
 
  private:
   bool loading_ = false;
+  ClusterNode cluster_;
   void AddTable(std::span<const CommandSpec> table);
   // The ACL check of one request: on refusal, logs it and returns the error text.
   std::optional<std::string> CheckAcl(Client& client, const Entry& entry,

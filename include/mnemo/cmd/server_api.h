@@ -185,6 +185,10 @@ class ServerApi {
   // for a moment (they get -BUSY, or run SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE).
   // Returns false when the server is shutting down (the script must stop).
   virtual bool ProcessEventsWhileBusy() { return true; }
+
+  // ---- cluster mode (cluster.h) ----
+  // CLUSTER SAVECONFIG: writes the nodes file (cluster-config-file in dir) again.
+  virtual Status SaveClusterConfig() = 0;
 };
 
 }  // namespace mnemo::cmd

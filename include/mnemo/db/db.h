@@ -135,6 +135,13 @@ class Db {
   Keyspace& keyspace() { return *keyspace_; }
   Changes& changes();
 
+  // Cluster mode (cluster-enabled): counts the keys of each of the 16384 hash slots from now on
+  // (64 KB), for CLUSTER COUNTKEYSINSLOT and GETKEYSINSLOT. REQUIRES: the database is empty.
+  void CountSlots();
+  bool counts_slots() const { return slot_keys_ != nullptr; }
+  // The number of keys in `slot`. REQUIRES: counts_slots().
+  uint32_t KeysInSlot(int slot) const { return slot_keys_[slot]; }
+
   // Where the active expiry cycle left off in `expires` (a scan cursor).
   uint64_t expires_cursor = 0;
   // Average TTL of keys with an expiry, milliseconds (INFO keyspace avg_ttl).
@@ -159,6 +166,7 @@ class Db {
   int id_;
   KeyTable keys_;
   ExpireTable expires_;
+  std::unique_ptr<uint32_t[]> slot_keys_;  // keys per cluster slot; null unless CountSlots
 };
 
 // All databases, the options they obey and the counters they share.

@@ -66,6 +66,14 @@ struct ServerConfig {
   std::string requirepass;
   LogLevel loglevel = LogLevel::kNotice;
   std::string logfile;
+  // ---- cluster mode: one node owning every slot (cmd/cluster.h, server/cluster.cc) ----
+  bool cluster_enabled = false;
+  std::string cluster_config_file = "nodes.conf";
+  int64_t cluster_node_timeout = 15000;
+  int64_t cluster_port = 0;  // 0: port + 10000, as Redis (announced only; nothing listens)
+  std::string cluster_announce_ip;
+  int64_t cluster_announce_port = 0;
+  int64_t cluster_announce_bus_port = 0;
   // ---- persistence: the AOF (server/aof.cc, persist/aof.h) ----
   bool appendonly = false;
   std::string appenddirname = "appendonlydir";  // under dir

@@ -123,6 +123,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::string FunctionsPayload(std::span<const std::string> codes) override;
   Status DecodeFunctionsPayload(std::string_view payload, std::vector<std::string>* codes) override;
   bool ProcessEventsWhileBusy() override;
+  Status SaveClusterConfig() override;
 
   const PersistenceStats& persistence() const { return persistence_; }
   // INFO persistence's aof_* fields (Redis's names and order), and mem_aof_buffer.
@@ -189,6 +190,14 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // ---- persistence (server/persistence.cc) ----
   // Loads the RDB file, if there is one, into the empty keyspace (before clients are served).
   Status LoadDataFromDisk();
+  // Cluster mode (server/cluster.cc): reads or creates the nodes file and locks it, makes the
+  // node's id, counts keys per slot. Before the data is loaded.
+  Status ClusterInit();
+  // The announced address of the node, from the config (at start and after CONFIG SET).
+  void RefreshClusterNode();
+  // Refuses data outside database 0 in cluster mode, after the load (as Redis).
+  Status VerifyClusterData();
+  int cluster_config_fd_ = -1;
   // Writes the RDB file now, synchronously, and updates the statistics. Logs the outcome.
   Status SaveRdb();
   // The save points and a scheduled BGSAVE: a background save when one is due (cron).
