@@ -198,6 +198,8 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           stats.ctime = ParseInt64(aux_value).value_or(-1);
         } else if (key == "used-mem") {
           stats.used_mem = ParseInt64(aux_value).value_or(-1);
+        } else if (key == "repl-stream-db") {
+          stats.repl_stream_db = ParseInt64(aux_value).value_or(-1);
         }
         continue;  // other AUX fields are ignored, as the format's contract says
       }
@@ -232,7 +234,7 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           ++stats.empty_keys_skipped;
           continue;
         }
-        if (expire >= 0 && expire < options.now_ms) {
+        if (expire >= 0 && expire < options.now_ms && !options.keep_expired) {
           db::FreeObject(o);
           ++stats.keys_expired;
           continue;
