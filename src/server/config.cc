@@ -672,7 +672,7 @@ constexpr ConfigParam kParams[] = {
      "Write a CRC-64 at the end of the RDB file, and check it on load.",
      SetBool<&ServerConfig::rdbchecksum>, GetBool<&ServerConfig::rdbchecksum>},
     {"rdb-del-sync-files", "", 0, "no",
-     "Delete RDB files used only for replication when persistence is off (no replication yet).",
+     "A replica deletes the RDB file it received from its primary when persistence is off.",
      SetBool<&ServerConfig::rdb_del_sync_files>, GetBool<&ServerConfig::rdb_del_sync_files>},
     {"rdb-save-incremental-fsync", "", 0, "yes",
      "BGSAVE: fsync the file every 4 MB written, so the kernel never holds a whole snapshot.",

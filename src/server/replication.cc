@@ -200,8 +200,6 @@ void Server::ReplInit() {
   repl_ = std::make_unique<ReplState>(this);
   repl_->replid = NewReplid();
   repl_->readbuf = std::unique_ptr<char[]>(new char[net::Connection::kReadChunk]);
-  keyspace_.changes().AddSink(repl_.get());
-  repl_->sink_installed = true;
   dispatcher_.set_replication_check(
       [this](const cmd::Client& c, bool is_write, bool deny_stale) {
         return ReplRefusal(c, is_write, deny_stale);
@@ -219,6 +217,20 @@ bool Server::IsReplica() const { return repl_ && !repl_->master_host.empty(); }
 
 bool Server::ReplSnapshotRunning() const { return repl_ && repl_->snapshot != nullptr; }
 
+void Server::ReplUpdateSink() {
+  ReplState& r = *repl_;
+  // Redis shouldPropagate: commands for replicas exist only while a primary has a backlog
+  // (a replica passes its primary's stream on instead).
+  const bool want = r.backlog != nullptr && r.master_host.empty();
+  if (want == r.sink_installed) return;
+  if (want) {
+    keyspace_.changes().AddSink(&r);
+  } else {
+    keyspace_.changes().RemoveSink(&r);
+  }
+  r.sink_installed = want;
+}
+
 void Server::ReplCreateBacklog() {
   ReplState& r = *repl_;
   if (r.backlog) return;
@@ -230,6 +242,7 @@ void Server::ReplCreateBacklog() {
   }
   r.backlog = std::make_unique<ReplBacklog>(static_cast<size_t>(config_.repl_backlog_size),
                                             r.offset);
+  ReplUpdateSink();
 }
 
 // ---- the stream --------------------------------------------------------------------------------
@@ -773,6 +786,7 @@ void Server::ReplCron(int64_t now_ms) {
     r.second_offset = r.offset + 1;
     r.replid = NewReplid();
     r.backlog.reset();
+    ReplUpdateSink();
     LogNotice("Replication backlog freed after {} seconds without connected replicas.",
               config_.repl_backlog_ttl);
   }
@@ -843,6 +857,7 @@ void Server::ReplSetPrimary(const std::string& host, int port) {
   r.link = LinkState::kConnect;
   config_.replicaof = fmt::format("{} {}", host, port);
   keyspace_.set_replica_expiry(true);
+  ReplUpdateSink();
   // Connect now rather than at the next cron run.
   asio::post(io_, [this] {
     if (repl_->link == LinkState::kConnect && !shutting_down_) ReplConnect();
@@ -876,6 +891,7 @@ void Server::ReplBecomePrimary() {
     r.backlog = std::make_unique<ReplBacklog>(static_cast<size_t>(config_.repl_backlog_size),
                                               r.offset);
   }
+  ReplUpdateSink();
 }
 
 void Server::ReplCloseLink() {
@@ -1230,6 +1246,10 @@ void Server::ReplLoadTransfer() {
     if (!dispatcher_.scripting().LoadLibraryCode(code, true, &error)) {
       LogWarning("Failed loading a function library from the MASTER: {}", error);
     }
+  }
+  if (config_.rdb_del_sync_files && config_.save.empty() && !config_.appendonly) {
+    // rdb-del-sync-files: the file existed only for this sync (Redis bg_unlink).
+    ::unlink(path.c_str());
   }
   persistence_.last_load_keys_loaded = loaded->keys_loaded;
   persistence_.last_load_keys_expired = loaded->keys_expired;

@@ -236,7 +236,7 @@ Server::~Server() {
   }
   StopAppendOnly();
   keyspace_.FlushAll(false);
-  keyspace_.changes().RemoveSink(repl_.get());
+  if (repl_->sink_installed) keyspace_.changes().RemoveSink(repl_.get());
 }
 
 // Settings the connections and the dispatcher read on every request.
@@ -850,6 +850,14 @@ size_t Server::ClientMemory(const net::Connection& c) {
     }
     s->client.ForEachTransactionAllocation(add);
     s->client.ForEachStateAllocation(add);
+    if (s->replica) {
+      // A replica's record, and the stream kept for it while its sync runs.
+      add(sizeof(ReplicaLink));
+      for (const std::string* str : {&s->replica->announced_ip, &s->replica->pending,
+                                     &s->replica->file_path}) {
+        if (const size_t n = StringHeapRequest(*str)) add(n);
+      }
+    }
   }
   return total;
 }

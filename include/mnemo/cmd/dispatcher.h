@@ -125,6 +125,12 @@ class Dispatcher : private db::ChangeListener {
   using ReplicationCheck =
       std::function<std::string(const Client& client, bool is_write, bool deny_stale)>;
   void set_replication_check(ReplicationCheck check) { replication_check_ = std::move(check); }
+  // The refusal for `client` (scripts ask it before a write, as Redis
+  // scriptVerifyWriteCommandAllow), or "".
+  std::string ReplicationRefusal(const Client& client, bool is_write, bool deny_stale) const {
+    if (!replication_check_ || client.is_master) return {};
+    return replication_check_(client, is_write, deny_stale);
+  }
   // ---- clients that wait and listen ----
   PubSub& pubsub() { return pubsub_; }
   Blocking& blocking() { return blocking_; }

@@ -51,6 +51,7 @@ struct MemoryOverview {
   // Serialized bytes a snapshot in progress (BGSAVE, BGREWRITEAOF) holds and has not written
   // yet, old values of keys written before they changed among them: part of overhead.total.
   size_t snapshot_buffer = 0;
+  size_t repl_backlog = 0;  // the replication backlog's ring (replication.backlog)
   struct DbOverhead {
     int db = 0;
     size_t keys = 0;

@@ -232,6 +232,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // Stream bytes into the backlog and to every replica (or its pending buffer while it syncs).
   void ReplFeed(std::string_view bytes);
   void ReplCreateBacklog();
+  // The replication sink is installed while this primary has a backlog.
+  void ReplUpdateSink();
   bool ReplSnapshotRunning() const;
   // Starts the snapshot for the replicas waiting for one, when due.
   void ReplMaybeStartSync(int64_t now_ms);

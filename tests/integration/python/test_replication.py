@@ -387,6 +387,14 @@ def test_role_and_info_shapes_match_redis(mnemo_primary):
         assert dict(zip(hello[::2], hello[1::2]))[b"role"] == b"replica"
         assert any(c["flags"] == "S" for c in m.client_list())
         assert any(c["flags"] == "M" for c in mr.client_list())
+        # Writes on a read-only replica, directly, queued and from a script: Redis's errors.
+        def error_of(c, *cmd):
+            with pytest.raises(redis.ResponseError) as e:
+                c.execute_command(*cmd)
+            return str(e.value).split(" script:")[0]
+        for cmd in (("SET", "k", "v"), ("EVAL", "return redis.call('set','k','v')", "0"),
+                    ("EVAL", "#!lua\nreturn redis.call('set','k','v')", "0")):
+            assert error_of(mr, *cmd) == error_of(rrr, *cmd), cmd
         # REPLICAOF to the same primary, bad ports, REPLCONF errors: Redis's texts.
         same = ["REPLICAOF", "127.0.0.1", mnemo_primary.port]
         assert mr.execute_command(*same) == b"OK Already connected to specified master"
@@ -426,3 +434,34 @@ def test_min_replicas_to_write_and_stale_data(mnemo_primary):
         assert info(r)["master_link_status"] == "down"  # stale-flagged commands still run
     finally:
         assert rep.stop() == 0, rep.log_text()
+
+
+def test_backlog_overrun_falls_back_to_full_sync(mnemo_primary):
+    p = single_client(mnemo_primary)
+    p.config_set("repl-backlog-size", "16384")
+    rep = Reference(("--replicaof", "127.0.0.1", str(mnemo_primary.port)))
+    try:
+        r = single_client(rep)
+        wait_for(lambda: link_up(r), what="the link")
+        p.set("a", "1")
+        wait_synced(p, r)
+        assert info(p)["repl_backlog_size"] == 16384
+        # The writes go on while the replica is away: more than the backlog holds, in one
+        # pipeline sent right after the kill (the replica reconnects within a second).
+        pipe = p.pipeline(transaction=False)
+        pipe.execute_command("CLIENT", "KILL", "TYPE", "replica")
+        for i in range(40):
+            pipe.set(f"big{i}", "x" * 1000)
+        pipe.execute()
+        wait_synced(p, r)
+        # The replica asked for bytes the backlog no longer holds: a full sync again.
+        st = info(p, "stats")
+        assert (st["sync_partial_ok"], st["sync_partial_err"], st["sync_full"]) == (0, 1, 2)
+        assert info(p)["repl_backlog_histlen"] <= 16384
+        assert_same_dataset_small(p, r)
+    finally:
+        rep.stop()
+
+
+def assert_same_dataset_small(primary, replica):
+    assert dataset(primary) == dataset(replica)
