@@ -925,11 +925,16 @@ void Server::ReplConnect() {
   r.master_last_io_ms = UnixTimeMs();
   LogNotice("Connecting to MASTER {}:{}", r.master_host, r.master_port);
   asio::error_code ec;
-  const asio::ip::address addr = asio::ip::make_address(
-      r.master_host == "localhost" ? std::string("127.0.0.1") : r.master_host, ec);
+  asio::ip::address addr = asio::ip::make_address(r.master_host, ec);
   if (ec) {
-    ReplLinkFailed(fmt::format("Unable to connect to MASTER: can't resolve {}", r.master_host));
-    return;
+    // A host name: resolved synchronously, as Redis's anetResolve does.
+    asio::ip::tcp::resolver resolver(io_);
+    const auto results = resolver.resolve(r.master_host, std::to_string(r.master_port), ec);
+    if (ec || results.empty()) {
+      ReplLinkFailed(fmt::format("Unable to connect to MASTER: can't resolve {}", r.master_host));
+      return;
+    }
+    addr = results.begin()->endpoint().address();
   }
   const asio::ip::tcp::endpoint tcp_ep(addr, static_cast<uint16_t>(r.master_port));
   const asio::generic::stream_protocol::endpoint ep(tcp_ep.data(), tcp_ep.size(), IPPROTO_TCP);

@@ -95,7 +95,9 @@ TEST(ReplBacklog, MatchesAModel) {
     const int64_t from = b.first_byte_offset() - 1;
     ASSERT_TRUE(b.CanContinueFrom(from));
     ASSERT_EQ(b.CopyFrom(from), all.substr(static_cast<size_t>(from)));
-    if (from > 0) ASSERT_FALSE(b.CanContinueFrom(from - 1));
+    if (from > 0) {
+      ASSERT_FALSE(b.CanContinueFrom(from - 1));
+    }
   }
 }
 
