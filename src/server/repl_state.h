@@ -35,6 +35,7 @@ struct ReplicaLink {
   bool capa_psync2 = false;    // REPLCONF capa psync2: "+CONTINUE <replid>"
   bool psync = true;           // false: old SYNC (no +FULLRESYNC line)
   bool disk = false;           // gets the snapshot as "$<len>" from a file
+  bool wait_ack = false;       // diskless snapshot sent: the stream starts at its first ACK
   int64_t ack_offset = 0;      // REPLCONF ACK
   int64_t ack_time_ms = 0;
   int64_t wait_since_ms = 0;

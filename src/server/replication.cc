@@ -331,6 +331,12 @@ void Server::Replconf(cmd::Client& self, std::span<const std::string_view> argv,
       if (!off) return;
       if (*off > s->replica->ack_offset) s->replica->ack_offset = *off;
       s->replica->ack_time_ms = UnixTimeMs();
+      if (s->replica->wait_ack) {
+        // The replica has loaded its snapshot: the stream may start.
+        s->replica->wait_ack = false;
+        ReplPutOnline(*it->second);
+        FlushPendingOutput();
+      }
       ReplWakeWaiters();
       return;
     } else if (EqualsIgnoreCase(opt, "getack")) {
@@ -548,8 +554,14 @@ void Server::ReplFinishSnapshot() {
     if (c->closed()) continue;
     ReplicaLink& l = *SessionOf(*c)->replica;
     if (!l.disk) {
-      LogNotice("Streamed RDB transfer with replica {} succeeded: replica is now online", c->peer());
-      ReplPutOnline(*c);
+      // Nothing may follow the end mark until the replica has loaded the data and says so with
+      // its first ACK: a replica that read stream bytes together with the mark would miss the
+      // mark (Redis repl_start_cmd_stream_on_ack). The stream waits in its pending buffer.
+      LogNotice("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF "
+                "ACK from replica to enable streaming",
+                c->peer());
+      l.wait_ack = true;
+      l.ack_time_ms = UnixTimeMs();
       continue;
     }
     l.file_fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -769,7 +781,8 @@ void Server::ReplCron(int64_t now_ms) {
   for (auto& c : r.replicas) {
     Session* s = SessionOf(*c);
     if (c->closed() || s == nullptr || !s->replica) continue;
-    if (s->replica->state == ReplicaLink::State::kOnline && s->replica->psync &&
+    const bool streaming = s->replica->state == ReplicaLink::State::kOnline || s->replica->wait_ack;
+    if (streaming && s->replica->psync &&
         now_ms - s->replica->ack_time_ms > config_.repl_timeout * 1000) {
       dead.push_back(c);
     }

@@ -465,3 +465,33 @@ def test_backlog_overrun_falls_back_to_full_sync(mnemo_primary):
 
 def assert_same_dataset_small(primary, replica):
     assert dataset(primary) == dataset(replica)
+
+
+def test_stream_waits_for_the_replicas_first_ack_after_a_diskless_sync():
+    # Nothing may follow the $EOF mark until the replica has loaded the data (its first ACK):
+    # a replica that reads stream bytes in the same read as the mark misses the mark and waits
+    # for repl-timeout. A PING every second and writes during the sync make that likely.
+    primary = Server((*FAST, "--repl-ping-replica-period", "1"))
+    try:
+        p = single_client(primary)
+        pipe = p.pipeline(transaction=False)
+        for i in range(60000):
+            pipe.set(f"key:{i}", "v" * 200)
+        pipe.execute()
+        rep = Reference(("--replicaof", "127.0.0.1", str(primary.port)))
+        try:
+            r = single_client(rep)
+            deadline = time.monotonic() + 30
+            i = 0
+            while not link_up(r):
+                assert time.monotonic() < deadline, "the replica never finished its sync"
+                p.set(f"during:{i}", i)
+                i += 1
+                time.sleep(0.01)
+            wait_synced(p, r)
+            assert r.dbsize() == p.dbsize()
+            assert info(p, "stats")["sync_full"] == 1
+        finally:
+            rep.stop()
+    finally:
+        assert primary.stop() == 0, primary.log_text()
