@@ -163,7 +163,7 @@ void HelloCommand(Context& ctx) {
   r.Bulk("mode");
   r.Bulk("standalone");
   r.Bulk("role");
-  r.Bulk("master");
+  r.Bulk(ctx.server.IsReplica() ? "replica" : "master");
   r.Bulk("modules");
   r.EmptyArray();
 }

@@ -263,6 +263,16 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
       return;
     }
   }
+  if (replication_check_ && !client.is_master) {
+    const bool is_write =
+        (spec.flags & kWrite) || ((spec.flags & kExec) && (client.multi.flags & kWrite));
+    const bool deny_stale = !(spec.flags & kStale);
+    std::string refused = replication_check_(client, is_write, deny_stale);
+    if (!refused.empty()) {
+      Reject(client, entry, reply, refused);
+      return;
+    }
+  }
   // CLIENT PAUSE: the command waits, unconsumed, until the pause ends (Redis
   // blockPostponeClient). Commands that run inside MULTI at once, and reads under a WRITE
   // pause, go on.

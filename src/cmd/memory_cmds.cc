@@ -75,7 +75,7 @@ void MemoryStatsCommand(Context& ctx) {
   num("peak.allocated", static_cast<int64_t>(m.peak_allocated));
   num("total.allocated", static_cast<int64_t>(m.total_allocated));
   num("startup.allocated", static_cast<int64_t>(m.startup_allocated));
-  num("replication.backlog", 0);
+  num("replication.backlog", m.repl_backlog);
   num("clients.slaves", 0);
   num("clients.normal", static_cast<int64_t>(m.clients_normal));
   num("cluster.links", 0);

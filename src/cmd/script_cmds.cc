@@ -340,6 +340,12 @@ void Scripting::RunScript(Context& ctx, script::LuaVm& vm, int ref, uint32_t fla
         ctx.reply.Error(misconf);
         return;
       }
+      // A read-only replica, too few good replicas (Redis evalGenericCommand's checks).
+      if (std::string refused = dispatcher_.ReplicationRefusal(ctx.client, true, false);
+          !refused.empty()) {
+        ctx.reply.Error(refused);
+        return;
+      }
     }
   }
   // The script's effects leave as the commands it ran (Call propagates them), in this unit.
@@ -407,6 +413,14 @@ bool Scripting::Call(std::span<const std::string_view> argv, protocol::ReplyBuil
     if (std::string misconf = dispatcher_.DiskError(); !misconf.empty()) {
       *error = "-" + misconf;
       return false;
+    }
+    // -READONLY on a read-only replica, -NOREPLICAS (unless the primary runs the script).
+    if (caller_ != nullptr) {
+      if (std::string refused = dispatcher_.ReplicationRefusal(*caller_, true, false);
+          !refused.empty()) {
+        *error = "-" + refused;
+        return false;
+      }
     }
     wrote_ = true;
   }

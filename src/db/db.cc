@@ -49,8 +49,12 @@ void Db::Touch(Object* o) {
 Object* Db::Lookup(std::string_view key, bool touch, bool count, bool write) {
   Object* o = keys_.Find(key);
   if (o != nullptr && IsExpired(o)) {
-    DeleteExpired(o);
-    o = nullptr;
+    if (!keyspace_->replica_expiry()) {
+      DeleteExpired(o);
+      o = nullptr;
+    } else if (!keyspace_->applying_master()) {
+      o = nullptr;  // hidden; the primary's DEL removes it
+    }
   }
   if (o != nullptr && write) GuardWrite(o);
   if (count) {
@@ -152,7 +156,7 @@ void Db::Dispose(Object* o, bool lazy) {
 bool Db::Delete(std::string_view key, bool lazy) {
   Object* o = keys_.Find(key);
   if (o == nullptr) return false;
-  const bool live = !IsExpired(o);
+  const bool live = !IsExpired(o) || keyspace_->replica_expiry();
   if (!live) {
     DeleteExpired(o);
     return false;
@@ -222,6 +226,11 @@ Object* Db::RandomKey() {
     Object* o = keys_.FairRandomNode();
     if (!IsExpired(o)) return o;
     if (all_volatile && --max_tries == 0) return o;
+    if (keyspace_->replica_expiry()) {
+      // A replica does not delete: it looks a bounded number of times for a live key.
+      if (--max_tries <= 0) return o;
+      continue;
+    }
     DeleteExpired(o);
   }
   return nullptr;

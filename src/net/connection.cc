@@ -14,6 +14,7 @@
 // epoll_ctl instead of that recv, and more time.
 #include "mnemo/net/connection.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -105,6 +106,29 @@ void Connection::Open() {
     CloseAfterReply();
     Flush();
     return;
+  }
+  StartRead();
+}
+
+void Connection::Adopt(std::string_view initial) {
+  asio::error_code ec;
+  transport_.socket().non_blocking(true, ec);
+  if (closed_) return;
+  if (!handler_->OnOpen(*this)) {
+    Close();
+    return;
+  }
+  if (!initial.empty()) {
+    qcap_ = std::max(initial.size(), kReadChunk);
+    qbuf_.reset(new char[qcap_]);
+    std::memcpy(qbuf_.get(), initial.data(), initial.size());
+    qstart_ = 0;
+    qend_ = initial.size();
+    ProcessInput();
+    if (closed_) return;
+    if (!CheckOutputLimits()) return;
+    Flush();
+    if (closed_) return;
   }
   StartRead();
 }
@@ -275,6 +299,7 @@ void Connection::ProcessInput() {
       pos = data.size();
       break;
     }
+    current_request_bytes_ = consumed;
     if (!parser_.args().empty()) handler_->OnRequest(*this, parser_.args());
     if (suspended_ && retry_current_) {
       retry_current_ = false;  // handed over again at Resume

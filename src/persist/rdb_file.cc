@@ -201,6 +201,8 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           if (options.used_mem_seen != nullptr && stats.used_mem >= 0) {
             *options.used_mem_seen = stats.used_mem;
           }
+        } else if (key == "repl-stream-db") {
+          stats.repl_stream_db = ParseInt64(aux_value).value_or(-1);
         }
         continue;  // other AUX fields are ignored, as the format's contract says
       }
@@ -235,7 +237,7 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           ++stats.empty_keys_skipped;
           continue;
         }
-        if (expire >= 0 && expire < options.now_ms) {
+        if (expire >= 0 && expire < options.now_ms && !options.keep_expired) {
           db::FreeObject(o);
           ++stats.keys_expired;
           continue;

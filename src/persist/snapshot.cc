@@ -39,7 +39,13 @@ Result<std::unique_ptr<Snapshot>> Snapshot::Start(const std::string& path, db::K
   return snap;
 }
 
-Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file,
+std::unique_ptr<Snapshot> Snapshot::StartTo(std::unique_ptr<SnapshotOutput> out, db::Keyspace& ks,
+                                            const SnapshotOptions& options) {
+  MNEMO_ASSERT(ks.changes().write_guard() == nullptr);
+  return std::unique_ptr<Snapshot>(new Snapshot(ks, std::move(out), options));
+}
+
+Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<SnapshotOutput> file,
                    const SnapshotOptions& options)
     : ks_(ks),
       file_(std::move(file)),
@@ -58,6 +64,11 @@ Snapshot::Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file,
     writer_.WriteAux("redis-bits", int64_t{64});
     writer_.WriteAux("ctime", UnixTimeMs() / 1000);
     writer_.WriteAux("used-mem", static_cast<int64_t>(mem::UsedMemory()));
+    if (!options_.repl_id.empty()) {
+      writer_.WriteAux("repl-stream-db", int64_t{options_.repl_stream_db});
+      writer_.WriteAux("repl-id", options_.repl_id);
+      writer_.WriteAux("repl-offset", options_.repl_offset);
+    }
     writer_.WriteAux("aof-base", int64_t{options_.aof_base ? 1 : 0});
     for (const std::string& code : options_.function_codes) writer_.WriteFunction(code);
   }

@@ -489,7 +489,7 @@ void Server::AofFlush(bool force_fsync) {
 Result<std::string> Server::BgRewriteAof() {
   if (!aof_) aof_ = std::make_unique<AofState>(this, io_);
   if (aof_->rewrite) return Status::Error(std::string(protocol::kErrAofRewriteInProgress));
-  if (bgsave_) {
+  if (bgsave_ || ReplSnapshotRunning()) {
     aof_->scheduled = true;
     return std::string("Background append only file rewriting scheduled");
   }
@@ -733,7 +733,7 @@ Status Server::StartAppendOnly() {
     keyspace_.changes().AddSink(&a);
     a.sink_installed = true;
   }
-  if (bgsave_) {
+  if (bgsave_ || ReplSnapshotRunning()) {
     a.scheduled = true;
     LogWarning(
         "AOF was enabled but there is already another background operation. An AOF background "
@@ -803,7 +803,7 @@ void Server::AofCron(int64_t now_ms) {
   AofState& a = *aof_;
   if (a.status == AofStatus::kOff && !a.scheduled) return;
   a.policy = PolicyOf(config_.appendfsync);
-  if (!a.rewrite && !bgsave_) {
+  if (!a.rewrite && !bgsave_ && !ReplSnapshotRunning()) {
     if (a.scheduled && (a.status == AofStatus::kOn || a.consecutive_failures == 0 ||
                         now_ms - a.last_rewrite_try_ms > kRewriteRetryDelayMs)) {
       (void)StartAofRewrite();  // logged

@@ -334,6 +334,28 @@ Status SetDebugCommand(ServerConfig& c, std::string_view v) {
   return SetChoice(kDebugChoices, v, &c.enable_debug_command);
 }
 
+// ---- replication ----
+Status SetReplicaof(ServerConfig& c, std::string_view v) {
+  // "<host> <port>", or "" / "no one" for none.
+  std::optional<std::vector<std::string>> args = SplitArgs(v);
+  if (!args || args->empty() ||
+      (args->size() == 2 && EqualsIgnoreCase((*args)[0], "no") &&
+       EqualsIgnoreCase((*args)[1], "one"))) {
+    if (args && !args->empty() && args->size() != 2) return Status::Error("wrong number of arguments");
+    c.replicaof.clear();
+    return Status::Ok();
+  }
+  if (args->size() != 2) return Status::Error("wrong number of arguments");
+  const std::optional<int64_t> port = ParseInt64((*args)[1]);
+  if (!port || *port < 0 || *port > 65535) return Status::Error("Invalid master port");
+  c.replicaof = (*args)[0] + " " + std::to_string(*port);
+  return Status::Ok();
+}
+constexpr std::string_view kDisklessLoadChoices[] = {"disabled", "on-empty-db", "swapdb"};
+Status SetDisklessLoad(ServerConfig& c, std::string_view v) {
+  return SetChoice(kDisklessLoadChoices, v, &c.repl_diskless_load);
+}
+
 // ---- network security: TLS ----
 Status SetTlsAuthClients(ServerConfig& c, std::string_view v) {
   return SetChoice(kTlsAuthClientsChoices, v, &c.tls_auth_clients);
@@ -593,6 +615,73 @@ constexpr ConfigParam kParams[] = {
     {"acl-pubsub-default", "", 0, "resetchannels",
      "Channels of new users: resetchannels (none, Redis 7) or allchannels.", SetPubsubDefault,
      GetPubsubDefault},
+    // ---- replication (server/replication.cc) ----
+    {"replicaof", "slaveof", kMulti | kImmutable, "",
+     "Primary to replicate from: \"<host> <port>\"; empty: this server is a primary.",
+     SetReplicaof, GetString<&ServerConfig::replicaof>},
+    {"masterauth", "", kSensitive, "",
+     "Password the replica sends to its primary (AUTH).",
+     SetString<&ServerConfig::masterauth>, GetString<&ServerConfig::masterauth>},
+    {"masteruser", "", kSensitive, "",
+     "ACL user the replica authenticates as with its primary (AUTH user pass).",
+     SetString<&ServerConfig::masteruser>, GetString<&ServerConfig::masteruser>},
+    {"replica-read-only", "slave-read-only", 0, "yes",
+     "A replica refuses writes from its clients (-READONLY).",
+     SetBool<&ServerConfig::replica_read_only>, GetBool<&ServerConfig::replica_read_only>},
+    {"replica-serve-stale-data", "slave-serve-stale-data", 0, "yes",
+     "A replica whose link is down still answers reads; no: -MASTERDOWN.",
+     SetBool<&ServerConfig::replica_serve_stale_data>, GetBool<&ServerConfig::replica_serve_stale_data>},
+    {"repl-backlog-size", "", 0, "1048576",
+     "Bytes of the replication stream kept for partial resynchronization (1mb).",
+     SetMemory<&ServerConfig::repl_backlog_size, 16 * 1024, kLongMax>, GetInt<&ServerConfig::repl_backlog_size>},
+    {"repl-backlog-ttl", "", 0, "3600",
+     "Seconds without replicas after which a primary frees its backlog; 0 never.",
+     SetInt<&ServerConfig::repl_backlog_ttl, 0, kLongMax>, GetInt<&ServerConfig::repl_backlog_ttl>},
+    {"repl-diskless-sync", "", 0, "yes",
+     "Full sync streams the fork-less snapshot to the replica's socket (no file).",
+     SetBool<&ServerConfig::repl_diskless_sync>, GetBool<&ServerConfig::repl_diskless_sync>},
+    {"repl-diskless-sync-delay", "", 0, "5",
+     "Seconds a diskless full sync waits for more replicas to share it.",
+     SetInt<&ServerConfig::repl_diskless_sync_delay, 0, kIntMax>, GetInt<&ServerConfig::repl_diskless_sync_delay>},
+    {"repl-diskless-sync-max-replicas", "", 0, "0",
+     "Start a delayed diskless sync as soon as this many replicas wait; 0 no limit.",
+     SetInt<&ServerConfig::repl_diskless_sync_max_replicas, 0, kIntMax>, GetInt<&ServerConfig::repl_diskless_sync_max_replicas>},
+    {"repl-diskless-load", "", 0, "disabled",
+     "Replica: load the primary's RDB from a file (disabled; other values accepted, same).",
+     SetDisklessLoad, GetString<&ServerConfig::repl_diskless_load>},
+    {"repl-timeout", "", 0, "60",
+     "Seconds of silence after which a replication link is dropped.",
+     SetInt<&ServerConfig::repl_timeout, 1, kIntMax>, GetInt<&ServerConfig::repl_timeout>},
+    {"repl-ping-replica-period", "repl-ping-slave-period", 0, "10",
+     "Seconds between the PINGs a primary sends its replicas.",
+     SetInt<&ServerConfig::repl_ping_replica_period, 1, kIntMax>, GetInt<&ServerConfig::repl_ping_replica_period>},
+    {"repl-disable-tcp-nodelay", "", 0, "no",
+     "Accepted for compatibility: replication links keep TCP_NODELAY.",
+     SetBool<&ServerConfig::repl_disable_tcp_nodelay>, GetBool<&ServerConfig::repl_disable_tcp_nodelay>},
+    {"min-replicas-to-write", "min-slaves-to-write", 0, "0",
+     "Refuse writes (-NOREPLICAS) with fewer replicas than this within the max lag; 0 off.",
+     SetInt<&ServerConfig::min_replicas_to_write, 0, kIntMax>, GetInt<&ServerConfig::min_replicas_to_write>},
+    {"min-replicas-max-lag", "min-slaves-max-lag", 0, "10",
+     "Seconds since its last ACK for a replica to count for min-replicas-to-write.",
+     SetInt<&ServerConfig::min_replicas_max_lag, 0, kIntMax>, GetInt<&ServerConfig::min_replicas_max_lag>},
+    {"replica-priority", "slave-priority", 0, "100",
+     "Sentinel's preference when promoting a replica (lower first; 0 never).",
+     SetInt<&ServerConfig::replica_priority, 0, kIntMax>, GetInt<&ServerConfig::replica_priority>},
+    {"replica-announce-ip", "slave-announce-ip", 0, "",
+     "Address a replica tells its primary (REPLCONF ip-address); empty: the socket's.",
+     SetString<&ServerConfig::replica_announce_ip>, GetString<&ServerConfig::replica_announce_ip>},
+    {"replica-announce-port", "slave-announce-port", 0, "0",
+     "Port a replica tells its primary (REPLCONF listening-port); 0: port.",
+     SetInt<&ServerConfig::replica_announce_port, 0, 65535>, GetInt<&ServerConfig::replica_announce_port>},
+    {"replica-announced", "", 0, "yes",
+     "Whether Sentinel should list this replica (INFO replica_announced).",
+     SetBool<&ServerConfig::replica_announced>, GetBool<&ServerConfig::replica_announced>},
+    {"replica-lazy-flush", "slave-lazy-flush", 0, "no",
+     "A replica frees its old dataset in the background before a full sync.",
+     SetBool<&ServerConfig::replica_lazy_flush>, GetBool<&ServerConfig::replica_lazy_flush>},
+    {"replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, "yes",
+     "A replica never evicts: its primary's deletions keep it in step.",
+     SetBool<&ServerConfig::replica_ignore_maxmemory>, GetBool<&ServerConfig::replica_ignore_maxmemory>},
     // ---- persistence: RDB snapshots ----
     {"save", "", kMulti, "3600 1 300 100 60 10000",
      "Save points: snapshot after <seconds> if at least <changes> writes; \"\" for none.", SetSave,
@@ -607,7 +696,7 @@ constexpr ConfigParam kParams[] = {
      "Write a CRC-64 at the end of the RDB file, and check it on load.",
      SetBool<&ServerConfig::rdbchecksum>, GetBool<&ServerConfig::rdbchecksum>},
     {"rdb-del-sync-files", "", 0, "no",
-     "Delete RDB files used only for replication when persistence is off (no replication yet).",
+     "A replica deletes the RDB file it received from its primary when persistence is off.",
      SetBool<&ServerConfig::rdb_del_sync_files>, GetBool<&ServerConfig::rdb_del_sync_files>},
     {"rdb-save-incremental-fsync", "", 0, "yes",
      "BGSAVE: fsync the file every 4 MB written, so the kernel never holds a whole snapshot.",

@@ -16,6 +16,7 @@
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/server/config.h"
 #include "mnemo/server/server.h"
+#include "repl_state.h"
 
 namespace mnemo::server {
 
@@ -146,7 +147,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("mem_fragmentation_ratio", fmt::format("{:.2f}", m.fragmentation_ratio));
     line("mem_fragmentation_bytes", m.fragmentation_bytes);
     line("mem_not_counted_for_evict", AofBufferBytes());
-    line("mem_replication_backlog", 0);
+    line("mem_replication_backlog", repl_->backlog ? repl_->backlog->memory() : 0);
     line("mem_total_replication_buffers", 0);
     line("mem_clients_slaves", 0);
     line("mem_clients_normal", m.clients_normal);
@@ -225,9 +226,9 @@ std::string Server::InfoSection(std::string_view name) {
     line("instantaneous_input_repl_kbps", "0.00");
     line("instantaneous_output_repl_kbps", "0.00");
     line("rejected_connections", stats_.rejected_connections);
-    line("sync_full", 0);
-    line("sync_partial_ok", 0);
-    line("sync_partial_err", 0);
+    line("sync_full", repl_->sync_full);
+    line("sync_partial_ok", repl_->sync_partial_ok);
+    line("sync_partial_err", repl_->sync_partial_err);
     line("expired_keys", d.expired_keys);
     line("expired_stale_perc", fmt::format("{:.2f}", d.expired_stale_perc * 100));
     line("expired_time_cap_reached_count", d.expired_time_cap_reached_count);
@@ -267,17 +268,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("reply_buffer_shrinks", 0);
     line("reply_buffer_expands", 0);
   } else if (name == "replication") {
-    line("role", "master");
-    line("connected_slaves", 0);
-    line("master_failover_state", "no-failover");
-    line("master_replid", run_id_);
-    line("master_replid2", std::string(40, '0'));
-    line("master_repl_offset", 0);
-    line("second_repl_offset", -1);
-    line("repl_backlog_active", 0);
-    line("repl_backlog_size", 1048576);
-    line("repl_backlog_first_byte_offset", 0);
-    line("repl_backlog_histlen", 0);
+    o += ReplicationInfo();
   } else if (name == "cpu") {
     rusage self{};
     rusage children{};

@@ -11,6 +11,7 @@
 #include "mnemo/mem/malloc_stats.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/server/server.h"
+#include "repl_state.h"
 
 namespace mnemo::server {
 
@@ -57,6 +58,7 @@ cmd::MemoryOverview Server::Memory() {
   // caching tables.
   m.aof_buffer = AofBufferBytes();
   m.snapshot_buffer = SnapshotProgressNow().buffer_bytes;
+  m.repl_backlog = repl_->backlog ? repl_->backlog->memory() : 0;
   const cmd::Scripting::Memory lua = dispatcher_.scripting().MemoryUsage();
   m.lua_vm_eval = lua.vm_eval;
   m.lua_vm_functions = lua.vm_functions;
@@ -71,6 +73,7 @@ cmd::MemoryOverview Server::Memory() {
   const size_t vm_growth = vm_total > lua.vm_baseline ? vm_total - lua.vm_baseline : 0;
   m.overhead_total = std::min(
       used, used_memory_startup_ + m.clients_normal + tables + m.aof_buffer + m.snapshot_buffer +
+                m.repl_backlog +
                 dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes() +
                 dispatcher_.tracking().OverheadBytes() + vm_growth + lua.scripts_eval +
                 lua.functions);

@@ -137,7 +137,7 @@ Status Server::Save() {
 
 Result<std::string> Server::BgSave(bool schedule, bool in_exec) {
   if (bgsave_) return Status::Error(std::string(protocol::kErrBgsaveInProgress));
-  if (AofRewriting()) {
+  if (AofRewriting() || ReplSnapshotRunning()) {
     // As Redis 7.0 while its AOF child runs: only one snapshot walks the keyspace at a time.
     if (!schedule && !in_exec) return Status::Error(std::string(protocol::kErrBgsaveAnotherChild));
     persistence_.bgsave_scheduled = true;
@@ -250,7 +250,7 @@ void Server::AbortBgsave() {
 }
 
 void Server::CheckSavePoints(int64_t now_ms) {
-  if (bgsave_ || AofRewriting()) return;
+  if (bgsave_ || AofRewriting() || ReplSnapshotRunning()) return;
   const int64_t now_s = now_ms / 1000;
   if (persistence_.bgsave_scheduled &&
       (persistence_.last_save_ok ||

@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 
 #include "aof_state.h"
+#include "repl_state.h"
+#include "session.h"
 #include "mnemo/base/clock.h"
 #include "mnemo/base/glob.h"
 #include "mnemo/base/log.h"
@@ -25,34 +27,6 @@
 #include "mnemo/server/tls_memory.h"
 
 namespace mnemo::server {
-
-// What the server keeps per connection: the command layer's view of the client, and the link
-// through which the command layer reaches the connection from other clients' commands.
-struct Server::Session : net::ConnectionState, cmd::ClientLink {
-  Session(Server* s, net::Connection* c) : server(s), conn(c) { client.link = this; }
-
-  protocol::ReplyBuilder& Output() override { return conn->reply(); }
-  void OutputAdded() override {
-    switch (conn->AcceptQueuedOutput()) {
-      case net::Connection::QueuedOutput::kAccepted: server->QueueOutput(*conn); break;
-      case net::Connection::QueuedOutput::kClose: server->QueueClose(*conn); break;
-      case net::Connection::QueuedOutput::kDropped: break;
-    }
-  }
-  void Suspend(bool retry_current) override { conn->Suspend(retry_current); }
-  void Resume() override { conn->Resume(); }
-  void SetPubSubClass(bool pubsub) override {
-    conn->set_output_class(pubsub ? net::OutputClass::kPubSub : net::OutputClass::kNormal);
-  }
-  void CloseAsap() override { server->QueueClose(*conn); }
-  std::string_view PeerAddress() const override { return conn->peer(); }
-  bool unix_socket() const override { return conn->unix_socket(); }
-
-  Server* server;
-  net::Connection* conn;  // owns this session
-  cmd::Client client;
-  bool output_queued = false;  // in the server's pending-output list
-};
 
 void Server::QueueOutput(net::Connection& c) {
   auto* s = static_cast<Session*>(c.state());
@@ -199,6 +173,8 @@ Server::Server(ServerConfig config, std::string config_file)
   dispatcher_.set_memory_guard([this] {
     // No eviction while CLIENT PAUSE holds writes back; writes wait for the pause anyway.
     if (dispatcher_.writes_paused()) return true;
+    // A replica does not evict (replica-ignore-maxmemory): its primary's DELs keep it in step.
+    if (IsReplica() && config_.replica_ignore_maxmemory) return true;
     const db::Evictor::Result r = Evict(false);
     if (r == db::Evictor::Result::kRunning) StartEvictionProc();
     return r != db::Evictor::Result::kFail;
@@ -214,6 +190,7 @@ Server::Server(ServerConfig config, std::string config_file)
   });
   // -MISCONF: writes refused after a failed save or AOF write (server/aof.cc).
   dispatcher_.set_disk_error_check([this] { return DiskErrorMessage(); });
+  ReplInit();
   stats_.start_time_ms = UnixTimeMs();
   // At start the dataset counts as saved (Redis initServer sets lastsave to now).
   persistence_.lastsave_s = stats_.start_time_ms / 1000;
@@ -253,9 +230,14 @@ Status Server::LoadUsers() {
 Server::~Server() {
   StopAll();
   AbortBgsave();  // before the keys go: a snapshot would write them all first
+  if (repl_->snapshot) {
+    repl_->snapshot->Abort();
+    repl_->snapshot.reset();
+  }
   StopAppendOnly();
   keyspace_.FlushAll(false);
   if (cluster_config_fd_ >= 0) ::close(cluster_config_fd_);
+  if (repl_->sink_installed) keyspace_.changes().RemoveSink(repl_.get());
 }
 
 // Settings the connections and the dispatcher read on every request.
@@ -361,6 +343,7 @@ Status Server::Start() {
   s = VerifyClusterData();
   if (!s.ok()) return s;
   stats_.used_memory_peak = std::max(stats_.used_memory_peak, mem::UsedMemory());
+  ReplStart();
   if (config_.port > 0) LogNotice("Ready to accept connections tcp");
   if (config_.tls_port > 0) LogNotice("Ready to accept connections tls");
   if (!config_.unixsocket.empty()) LogNotice("Ready to accept connections unix");
@@ -408,6 +391,13 @@ void Server::StopAll() {
   cron_timer_.cancel();
   block_timer_.cancel();
   AbortBgsave();
+  if (repl_->snapshot) {
+    repl_->snapshot->Abort();
+    repl_->snapshot.reset();
+  }
+  ReplCloseLink();
+  repl_->snapshot_timer.cancel();
+  repl_->bulk_timer.cancel();
   StopAppendOnly();  // the AOF's last writes on disk (Redis: fsync of the AOF at shutdown)
   signals_.cancel(ec);
   // Closing calls OnClose, which erases from clients_: iterate over a copy.
@@ -433,6 +423,20 @@ bool Server::ProtectedModeRefuses(const net::Connection& c) const {
 }
 
 bool Server::OnOpen(net::Connection& c) {
+  // The link to our primary (replication.cc adopts its socket): a client with every right.
+  if (repl_->master.get() == &c) {
+    auto session = std::make_unique<Session>(this, &c);
+    session->client.id = c.id();
+    session->client.created_ms = UnixTimeMs();
+    session->client.last_interaction_ms = session->client.created_ms;
+    session->client.is_master = true;
+    session->client.user = nullptr;
+    session->client.authenticated = true;
+    c.parser().set_authenticated(true);
+    c.set_state(std::move(session));
+    clients_.emplace(c.id(), c.shared_from_this());
+    return true;
+  }
   // Refused clients are not counted as received connections (Redis counts them in
   // rejected_connections only).
   if (static_cast<int64_t>(clients_.size()) >= config_.maxclients) {
@@ -463,6 +467,11 @@ bool Server::OnOpen(net::Connection& c) {
 
 void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
   auto* s = static_cast<Session*>(c.state());
+  if (s->client.is_master) {
+    ReplApplyFromMaster(*s, c, argv);
+    return;
+  }
+  const int64_t repl_offset = repl_->offset;
   // CLIENT REPLY OFF/SKIP: the command runs, its reply is dropped (messages pushed by other
   // clients' commands are not affected). The mode after the command decides, as Redis checks
   // its flags when the reply is added: CLIENT REPLY ON answers +OK even from OFF or SKIP, and
@@ -471,6 +480,8 @@ void Server::OnRequest(net::Connection& c, std::span<const std::string_view> arg
   if (s->client.reply_mode == ReplyMode::kSkipNext) s->client.reply_mode = ReplyMode::kSkip;
   const size_t reply_start = c.reply().size();
   dispatcher_.Execute(s->client, argv, c.reply());
+  // WAIT waits for the replicas to acknowledge this client's last write (Redis c->woff).
+  if (repl_->offset != repl_offset) s->client.woff = repl_->offset;
   if (s->client.reply_mode != ReplyMode::kOn) {
     c.reply().buffer().resize(reply_start);
     if (s->client.reply_mode == ReplyMode::kSkip) s->client.reply_mode = ReplyMode::kOn;
@@ -504,7 +515,21 @@ void Server::OnBatchEnd(net::Connection& c) {
 void Server::OnClose(net::Connection& c) {
   // A closed client leaves nothing behind: watched keys, subscriptions, its place in the
   // queues of blocked clients.
-  if (auto* s = static_cast<Session*>(c.state())) dispatcher_.ForgetClient(s->client);
+  if (auto* s = static_cast<Session*>(c.state())) {
+    dispatcher_.ForgetClient(s->client);
+    if (s->client.is_replica) ReplForgetReplica(c);
+    if (s->client.is_master && repl_->master.get() == &c) {
+      // The link to the primary is down: what we have is what a partial resync asks for.
+      ReplState& r = *repl_;
+      LogNotice("Connection with master lost.");
+      LogNotice("Caching the disconnected master state.");
+      r.psync_replid = r.replid;
+      r.psync_offset = r.offset;
+      r.master.reset();
+      r.link = r.master_host.empty() ? LinkState::kNone : LinkState::kConnect;
+      r.link_down_since_s = UnixTimeMs() / 1000;
+    }
+  }
   clients_.erase(c.id());
   --sockets_open_;
 }
@@ -586,10 +611,12 @@ void Server::Cron() {
   const bool writes_paused = dispatcher_.CheckPause(now) != 0;
   // Eviction that ran out of time continues in the eviction proc; this is a backstop.
   if (!writes_paused && keyspace_.options().maxmemory > 0 &&
+      !(IsReplica() && config_.replica_ignore_maxmemory) &&
       Evict(true) == db::Evictor::Result::kRunning) {
     StartEvictionProc();
   }
-  if (!writes_paused) {
+  // A replica's keys expire when its primary deletes them.
+  if (!writes_paused && !IsReplica()) {
     const int64_t expire_start = latency_monitor().enabled() ? MonotonicUs() : 0;
     expire_cycle_.Run(keyspace_, static_cast<int>(config_.hz));
     if (expire_start != 0) {
@@ -599,6 +626,7 @@ void Server::Cron() {
   }
   CheckSavePoints(now);
   AofCron(now);
+  ReplCron(now);
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -669,6 +697,7 @@ void Server::ClientsCron(int64_t now_ms) {
     // Blocked clients wait for their own timeout and subscribers wait for messages: the idle
     // timeout is not for them (Redis clientsCronHandleTimeout).
     if (s != nullptr && config_.timeout > 0 && !s->client.blocked.active && !s->client.subs.any() &&
+        !s->client.is_master && !s->client.is_replica &&
         now_ms - s->client.last_interaction_ms > config_.timeout * 1000) {
       expired.push_back(it->second);
     } else {
@@ -690,6 +719,8 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
   const cmd::Client& cl = s.client;
   // Redis's letters in its order; "N" only when no flag is set.
   std::string flags;
+  if (cl.is_replica) flags += 'S';
+  if (cl.is_master) flags += 'M';
   if (cl.monitor) flags += 'O';
   if (cl.subs.any()) flags += 'P';
   if (cl.multi.active) flags += 'x';
@@ -725,7 +756,10 @@ bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::Clie
     if (!found) return false;
   }
   if (f.type) {
-    const std::string type = s.client.subs.any() ? "pubsub" : "normal";
+    const std::string type = s.client.is_master    ? "master"
+                             : s.client.is_replica ? "replica"
+                             : s.client.subs.any()  ? "pubsub"
+                                                    : "normal";
     if (*f.type != type) return false;
   }
   if (f.addr && *f.addr != c.peer()) return false;
@@ -823,6 +857,14 @@ size_t Server::ClientMemory(const net::Connection& c) {
     }
     s->client.ForEachTransactionAllocation(add);
     s->client.ForEachStateAllocation(add);
+    if (s->replica) {
+      // A replica's record, and the stream kept for it while its sync runs.
+      add(sizeof(ReplicaLink));
+      for (const std::string* str : {&s->replica->announced_ip, &s->replica->pending,
+                                     &s->replica->file_path}) {
+        if (const size_t n = StringHeapRequest(*str)) add(n);
+      }
+    }
   }
   return total;
 }

@@ -129,6 +129,13 @@ struct Client {
   bool postponed = false;  // waiting for CLIENT PAUSE to end
   bool cluster_readonly = false;  // READONLY (cluster mode): CLIENT LIST flag r
   bool monitor = false;    // MONITOR: receives a line per command (cmd/monitor.h)
+  // Replication: the link to the primary on a replica (CLIENT LIST flag M, type master), a
+  // replica's link on a primary (flag S, type replica).
+  bool is_master = false;
+  bool is_replica = false;
+  // The replication offset right after this client's last command (Redis c->woff): WAIT waits
+  // for replicas to acknowledge it.
+  int64_t woff = 0;
 
   // CLIENT TRACKING (cmd/tracking.h).
   struct TrackingState {

@@ -119,6 +119,19 @@ class Dispatcher : private db::ChangeListener {
   // it before a write, as Redis scriptVerifyWriteCommandAllow).
   std::string DiskError() const { return disk_error_check_ ? disk_error_check_() : std::string(); }
 
+  // Replication's refusals (Redis processCommand): -NOREPLICAS (min-replicas-to-write), -READONLY
+  // (a read-only replica), -MASTERDOWN (replica-serve-stale-data no while the link is down).
+  // Called before each command with whether it writes and whether it may run on stale data;
+  // returns the error text, or "" to let it run. Not asked for the primary's own commands.
+  using ReplicationCheck =
+      std::function<std::string(const Client& client, bool is_write, bool deny_stale)>;
+  void set_replication_check(ReplicationCheck check) { replication_check_ = std::move(check); }
+  // The refusal for `client` (scripts ask it before a write, as Redis
+  // scriptVerifyWriteCommandAllow), or "".
+  std::string ReplicationRefusal(const Client& client, bool is_write, bool deny_stale) const {
+    if (!replication_check_ || client.is_master) return {};
+    return replication_check_(client, is_write, deny_stale);
+  }
   // ---- clients that wait and listen ----
   PubSub& pubsub() { return pubsub_; }
   Blocking& blocking() { return blocking_; }
@@ -199,6 +212,7 @@ class Dispatcher : private db::ChangeListener {
  private:
   bool loading_ = false;
   ClusterNode cluster_;
+  ReplicationCheck replication_check_;
   void AddTable(std::span<const CommandSpec> table);
   // The ACL check of one request: on refusal, logs it and returns the error text.
   std::optional<std::string> CheckAcl(Client& client, const Entry& entry,

@@ -16,6 +16,7 @@
 #include "mnemo/base/status.h"
 #include "mnemo/cmd/client.h"
 #include "mnemo/db/object.h"
+#include "mnemo/protocol/reply_builder.h"
 
 namespace mnemo::cmd {
 
@@ -50,6 +51,7 @@ struct MemoryOverview {
   // Serialized bytes a snapshot in progress (BGSAVE, BGREWRITEAOF) holds and has not written
   // yet, old values of keys written before they changed among them: part of overhead.total.
   size_t snapshot_buffer = 0;
+  size_t repl_backlog = 0;  // the replication backlog's ring (replication.backlog)
   struct DbOverhead {
     int db = 0;
     size_t keys = 0;
@@ -180,6 +182,26 @@ class ServerApi {
   virtual Status DecodeFunctionsPayload(std::string_view payload,
                                         std::vector<std::string>* codes) = 0;
 
+  // ---- replication (server/replication.cc) ----
+  // REPLCONF, PSYNC / SYNC, REPLICAOF / SLAVEOF, ROLE: the server writes the replies (PSYNC's
+  // reply and the data follow later, on the connection).
+  virtual void Replconf(Client& self, std::span<const std::string_view> argv,
+                        protocol::ReplyBuilder& reply);
+  virtual void Psync(Client& self, std::span<const std::string_view> argv,
+                     protocol::ReplyBuilder& reply);
+  virtual void ReplicaOf(Client& self, std::span<const std::string_view> argv,
+                         protocol::ReplyBuilder& reply);
+  virtual void Role(protocol::ReplyBuilder& reply);
+  // WAIT: how many replicas acknowledged the stream up to `offset` (Redis
+  // replicationCountAcksByOffset); RequestReplicaAcks asks them all for an ACK now
+  // (REPLCONF GETACK *, sent once per loop turn).
+  virtual int64_t ReplicasAcknowledged(int64_t offset) {
+    (void)offset;
+    return 0;
+  }
+  virtual void RequestReplicaAcks() {}
+  // This server replicates a primary (HELLO's role).
+  virtual bool IsReplica() const { return false; }
   // ---- scripting ----
   // Called from inside a script that has run past busy-reply-threshold: serves other clients
   // for a moment (they get -BUSY, or run SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE).

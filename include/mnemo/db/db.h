@@ -200,6 +200,13 @@ class Keyspace {
     lru_clock_ = static_cast<uint32_t>(unix_ms / kLruClockResolutionMs) & kLruMax;
   }
   // CLIENT NO-TOUCH for the command running: lookups leave LRU/LFU data alone.
+  // A replica's keys expire when its primary says (a DEL in the stream): reads hide expired
+  // keys without deleting them, and while the primary's commands run they see them as live
+  // (Redis expireIfNeeded with server.masterhost set).
+  bool replica_expiry() const { return replica_expiry_; }
+  void set_replica_expiry(bool on) { replica_expiry_ = on; }
+  bool applying_master() const { return applying_master_; }
+  void set_applying_master(bool on) { applying_master_ = on; }
   bool no_touch() const { return no_touch_; }
   void set_no_touch(bool on) { no_touch_ = on; }
 
@@ -221,6 +228,8 @@ class Keyspace {
   int64_t now_ms_ = 0;
   uint32_t lru_clock_ = 0;
   bool no_touch_ = false;
+  bool replica_expiry_ = false;
+  bool applying_master_ = false;
   std::vector<std::unique_ptr<Db>> dbs_;
 };
 

@@ -120,6 +120,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Calls OnOpen and starts reading (after the TLS handshake for TLS; a failed handshake is
   // logged and closes the connection without OnOpen).
   void Start();
+  // For a socket this server opened itself (a replica's link to its primary, after the
+  // handshake and the transfer of the data): calls OnOpen and starts reading, with `initial`
+  // (bytes already read from the socket) as the first input. Plain TCP only.
+  void Adopt(std::string_view initial);
   // Closes now; pending output is dropped. Safe to call more than once.
   void Close();
   // Closes once every queued reply has been written.
@@ -149,6 +153,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_output_class(OutputClass c) { output_class_ = c; }
   OutputClass output_class() const { return output_class_; }
 
+  // During OnRequest: the bytes of the request being handed over, as received (a replica counts
+  // its primary's stream in bytes).
+  size_t current_request_bytes() const { return current_request_bytes_; }
   uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }
   const std::string& local() const { return local_; }
@@ -229,6 +236,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int64_t created_ms_ = 0;
   int64_t last_interaction_ms_ = 0;
   int64_t soft_limit_since_ms_ = 0;  // when output first exceeded the soft limit; 0 if not
+  size_t current_request_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;
   bool processing_ = false;

@@ -34,7 +34,26 @@ struct BackgroundFileOptions {
   size_t hard_limit = 16 * 1024 * 1024;    // Write waits above this many queued bytes
 };
 
-class BackgroundFile final : public RdbSink {
+// Where a snapshot's bytes go (persist/snapshot.h): a file on disk (BackgroundFile), or the
+// sockets of replicas being synchronized without disk (server/replication.cc).
+class SnapshotOutput : public RdbSink {
+ public:
+  // After the last Write: finish (the file goes into place; a stream is complete).
+  virtual void Commit() = 0;
+  // Drops what is pending; nothing is kept.
+  virtual void Abort() = 0;
+  // Finished (after Commit, after Abort, or after an error).
+  virtual bool done() const = 0;
+  // Ok while no error was met; after done() following Commit, ok means the output is complete.
+  virtual Status status() const = 0;
+  // Bytes written by the snapshot and not yet delivered, and their peak.
+  virtual size_t queued_bytes() const = 0;
+  virtual size_t peak_queued_bytes() const = 0;
+  // The consumer is behind: the snapshot's walk pauses.
+  virtual bool over_soft_limit() const = 0;
+};
+
+class BackgroundFile final : public SnapshotOutput {
  public:
   // Creates `tmp_path` (truncating it) and starts the thread. `final_path` is where Commit puts
   // it. The error names the file and the system's reason.
@@ -50,19 +69,19 @@ class BackgroundFile final : public RdbSink {
   Status Write(const uint8_t* data, size_t len) override;
   // After the last Write: the thread writes what is queued, fsyncs, closes, renames the file
   // over the target and fsyncs the directory, then is done().
-  void Commit();
+  void Commit() override;
   // Drops what is queued, stops the thread, removes the temporary file. Waits for the thread.
-  void Abort();
+  void Abort() override;
 
   // The thread has finished (after Commit, after Abort, or after an error).
-  bool done() const { return done_.load(std::memory_order_acquire); }
+  bool done() const override { return done_.load(std::memory_order_acquire); }
   // The outcome: ok while no error was met; after done() following Commit, ok means the file
   // is in place.
-  Status status() const;
+  Status status() const override;
 
-  size_t queued_bytes() const { return queued_.load(std::memory_order_relaxed); }
-  size_t peak_queued_bytes() const { return peak_.load(std::memory_order_relaxed); }
-  bool over_soft_limit() const { return queued_bytes() > options_.soft_limit; }
+  size_t queued_bytes() const override { return queued_.load(std::memory_order_relaxed); }
+  size_t peak_queued_bytes() const override { return peak_.load(std::memory_order_relaxed); }
+  bool over_soft_limit() const override { return queued_bytes() > options_.soft_limit; }
   // Bytes the thread has written to the file so far.
   uint64_t written_bytes() const { return written_.load(std::memory_order_relaxed); }
 

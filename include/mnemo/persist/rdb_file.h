@@ -51,6 +51,9 @@ KeyMeta MetaOf(const db::Object& o, const db::Keyspace& ks);
 struct LoadOptions {
   bool verify_checksum = true;  // rdbchecksum: compare the trailing CRC-64 (unless it is 0)
   int64_t now_ms = 0;           // keys expiring before this are skipped
+  // A replica loading its primary's data keeps expired keys: the primary deletes them (Redis
+  // rdbLoad when the server is not a primary).
+  bool keep_expired = false;
   // Receives the code of every function library in the file (RDB_OPCODE_FUNCTION2); null: a
   // file with libraries is refused.
   std::vector<std::string>* function_codes = nullptr;
@@ -74,6 +77,7 @@ struct LoadStats {
   std::string redis_version;  // from the "redis-ver" AUX field, "" if absent
   int64_t ctime = -1;         // from "ctime"
   int64_t used_mem = -1;      // from "used-mem"
+  int64_t repl_stream_db = -1;  // from "repl-stream-db" (a primary's synchronization)
   bool checksum_verified = false;
 };
 

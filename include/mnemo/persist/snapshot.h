@@ -51,6 +51,11 @@ struct SnapshotOptions {
   // SELECT when the database changes; a stream as RESTORE of its DUMP payload.
   bool aof_base = false;
   bool commands = false;
+  // For a replica's synchronization: the AUX fields repl-stream-db, repl-id and repl-offset
+  // (written when repl_id is not empty), as Redis's rdbSaveInfoAuxFields.
+  int repl_stream_db = 0;
+  std::string repl_id;
+  int64_t repl_offset = 0;
   // With `commands` and aof-timestamp-enabled: a "#TS:" annotation first.
   bool timestamp = false;
 };
@@ -79,6 +84,9 @@ class Snapshot final : public db::KeyWriteGuard {
   [[nodiscard]] static Result<std::unique_ptr<Snapshot>> Start(const std::string& path,
                                                                db::Keyspace& ks,
                                                                const SnapshotOptions& options);
+  // Starts a snapshot of `ks` written to `out` (a replica's diskless synchronization).
+  static std::unique_ptr<Snapshot> StartTo(std::unique_ptr<SnapshotOutput> out, db::Keyspace& ks,
+                                           const SnapshotOptions& options);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   // Aborts a snapshot not done.
@@ -113,7 +121,7 @@ class Snapshot final : public db::KeyWriteGuard {
     uint64_t expires_at_start = 0;
   };
 
-  Snapshot(db::Keyspace& ks, std::unique_ptr<BackgroundFile> file, const SnapshotOptions& options);
+  Snapshot(db::Keyspace& ks, std::unique_ptr<SnapshotOutput> file, const SnapshotOptions& options);
   // Serializes `o`, a key of database `db_index`, and marks it written.
   void WriteOne(int db_index, db::Object* o);
   // The same as commands (SnapshotOptions::commands), under the database number `origin`.
@@ -126,7 +134,7 @@ class Snapshot final : public db::KeyWriteGuard {
   void Uninstall();
 
   db::Keyspace& ks_;
-  std::unique_ptr<BackgroundFile> file_;
+  std::unique_ptr<SnapshotOutput> file_;
   SnapshotOptions options_;
   RdbWriter writer_;
   std::vector<DbWalk> walks_;  // by database number (the contents now there)

@@ -144,6 +144,30 @@ struct ServerConfig {
   std::string tls_ciphersuites;
   bool tls_prefer_server_ciphers = false;
 
+  // Replication (server/replication.cc).
+  std::string replicaof;
+  std::string masterauth;
+  std::string masteruser;
+  bool replica_read_only = true;
+  bool replica_serve_stale_data = true;
+  int64_t repl_backlog_size = 1048576;
+  int64_t repl_backlog_ttl = 3600;
+  bool repl_diskless_sync = true;
+  int64_t repl_diskless_sync_delay = 5;
+  int64_t repl_diskless_sync_max_replicas = 0;
+  std::string repl_diskless_load = "disabled";
+  int64_t repl_timeout = 60;
+  int64_t repl_ping_replica_period = 10;
+  bool repl_disable_tcp_nodelay = false;
+  int64_t min_replicas_to_write = 0;
+  int64_t min_replicas_max_lag = 10;
+  int64_t replica_priority = 100;
+  std::string replica_announce_ip;
+  int64_t replica_announce_port = 0;
+  bool replica_announced = true;
+  bool replica_lazy_flush = false;
+  bool replica_ignore_maxmemory = true;
+
   // Scripting: busy-reply-threshold (alias lua-time-limit), in milliseconds; lua-memory-limit,
   // the most each Lua interpreter's heap may hold (0: automatic, see LuaMemoryLimit).
   int64_t busy_reply_threshold = 5000;

@@ -124,6 +124,16 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Status DecodeFunctionsPayload(std::string_view payload, std::vector<std::string>* codes) override;
   bool ProcessEventsWhileBusy() override;
   Status SaveClusterConfig() override;
+  void Replconf(cmd::Client& self, std::span<const std::string_view> argv,
+                protocol::ReplyBuilder& reply) override;
+  void Psync(cmd::Client& self, std::span<const std::string_view> argv,
+             protocol::ReplyBuilder& reply) override;
+  void ReplicaOf(cmd::Client& self, std::span<const std::string_view> argv,
+                 protocol::ReplyBuilder& reply) override;
+  void Role(protocol::ReplyBuilder& reply) override;
+  int64_t ReplicasAcknowledged(int64_t offset) override;
+  void RequestReplicaAcks() override;
+  bool IsReplica() const override;
 
   const PersistenceStats& persistence() const { return persistence_; }
   // INFO persistence's aof_* fields (Redis's names and order), and mem_aof_buffer.
@@ -131,6 +141,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   size_t AofBufferBytes() const;
   // The progress of the snapshot in progress, BGSAVE's or BGREWRITEAOF's (zeros when none).
   persist::SnapshotProgress SnapshotProgressNow() const;
+
+  // What the server keeps per connection (src/server/session.h).
+  struct Session;
 
   // ---- net::ConnectionHandler ----
   bool OnOpen(net::Connection& c) override;
@@ -142,7 +155,6 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
  private:
   // MEMORY DOCTOR's findings that come from sampling the keys (server/memory_advisor.cc).
   void DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryFinding>* out);
-  struct Session;
 
   // Whether the default user needs a password: it is not nopass (requirepass, `>pass` rules,
   // or no password at all after resetpass), as Redis 7.0 decides protected mode. Protected mode
@@ -215,6 +227,59 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // The snapshot saved before exiting (Redis prepareForShutdown). REQUIRES: the event loop.
   // Writes the RDB file synchronously (SaveRdb); the error when it fails.
   Status SaveBeforeShutdown();
+  // ---- replication (server/replication.cc) ----
+  struct ReplState;
+  friend struct ReplState;
+  // At construction: the replication id; `replicaof` from the config is applied by Start.
+  void ReplInit();
+  void ReplStart();
+  // Once per cron run: full syncs due, PINGs and ACKs, timeouts, reconnection, backlog TTL.
+  void ReplCron(int64_t now_ms);
+  // The propagation sink: one execution unit into the stream (SELECT when the database
+  // changes), then ReplFeed.
+  void ReplFeedUnit(std::span<const db::PropagatedCommand> unit);
+  // Stream bytes into the backlog and to every replica (or its pending buffer while it syncs).
+  void ReplFeed(std::string_view bytes);
+  void ReplCreateBacklog();
+  // The replication sink is installed while this primary has a backlog.
+  void ReplUpdateSink();
+  bool ReplSnapshotRunning() const;
+  // Starts the snapshot for the replicas waiting for one, when due.
+  void ReplMaybeStartSync(int64_t now_ms);
+  void ReplScheduleSnapshotStep();
+  void ReplFinishSnapshot();
+  // A disk sync: sends the file to the replicas that are reading it, a slice at a time.
+  void ReplScheduleBulkStep();
+  void ReplBulkStep();
+  // A replica's sync is over: the stream produced meanwhile follows, and it is online.
+  void ReplPutOnline(net::Connection& c);
+  // A replica connection closed (OnClose).
+  void ReplForgetReplica(net::Connection& c);
+  // Unblocks the WAIT clients whose replicas have acknowledged enough.
+  void ReplWakeWaiters();
+  // -NOREPLICAS / -READONLY / -MASTERDOWN (Dispatcher::ReplicationCheck).
+  std::string ReplRefusal(const cmd::Client& c, bool is_write, bool deny_stale);
+  int64_t ReplGoodReplicas() const;
+  std::string ReplicationInfo();
+  // ---- as a replica ----
+  // REPLICAOF host port: drops the current link and the replicas, then connects.
+  void ReplSetPrimary(const std::string& host, int port);
+  // REPLICAOF NO ONE: keeps the data and the history of the stream (replid2).
+  void ReplBecomePrimary();
+  void ReplConnect();
+  void ReplRead();
+  void ReplProcessInput();
+  void ReplSend(std::string bytes);
+  // The link failed before it was up: logged, the socket closed, another try at the next cron.
+  void ReplLinkFailed(const std::string& why);
+  void ReplCloseLink();
+  // The RDB arrived whole: loads it, then the stream starts.
+  void ReplLoadTransfer();
+  // The socket becomes the primary's client, with `initial` as its first input.
+  void ReplAdoptMaster(std::string initial);
+  // A command from the primary (OnRequest): run it, no reply, count its bytes, pass it on.
+  void ReplApplyFromMaster(Session& s, net::Connection& c, std::span<const std::string_view> argv);
+  void ReplSendAck();
   // ---- the AOF (server/aof.cc) ----
   struct AofState;
   // Loads the AOF directory (manifest, base, incremental files) into the empty keyspace.
@@ -310,6 +375,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   int64_t bgsave_start_ms_ = 0;
   uint64_t dirty_at_bgsave_start_ = 0;
   std::unique_ptr<AofState> aof_;
+  std::unique_ptr<ReplState> repl_;
   size_t used_memory_startup_ = 0;
   size_t tls_allocated_startup_ = 0;  // OpenSSL's bytes at start-up (server/tls_memory.h)
   std::string run_id_;
