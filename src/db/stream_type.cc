@@ -108,4 +108,12 @@ uint64_t DuplicateStreamValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(reinterpret_cast<const Stream*>(v.word)->Clone());
 }
 
+uint64_t DefragStreamValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
+                           size_t /*max_elements*/) {
+  *cursor = 0;
+  // The Stream block stays (consumer groups are reached through it); its listpacks move.
+  reinterpret_cast<Stream*>(v.word)->Defrag();
+  return v.word;
+}
+
 }  // namespace mnemo::db
