@@ -2,6 +2,7 @@
 #include "mnemo/db/stream_type.h"
 
 #include "mnemo/base/assert.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 
@@ -111,9 +112,12 @@ uint64_t DuplicateStreamValue(const ValueRef& v) {
 uint64_t DefragStreamValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
                            size_t /*max_elements*/) {
   *cursor = 0;
-  // The Stream block stays (consumer groups are reached through it); its listpacks move.
-  reinterpret_cast<Stream*>(v.word)->Defrag();
-  return v.word;
+  // Nothing points into a Stream block but the value word (groups are reached through it), so
+  // a byte copy moves it.
+  void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+  const uint64_t word = p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+  reinterpret_cast<Stream*>(word)->Defrag();
+  return word;
 }
 
 }  // namespace mnemo::db

@@ -396,7 +396,7 @@ bool Stream::AppendLoadedNode(const StreamId& master_id, uint8_t* lp) {
 }
 
 size_t Stream::Defrag() {
-  size_t moved = 0;
+  size_t moved = nodes_.Defrag();
   for (auto pos = nodes_.Begin(); nodes_.Valid(pos); pos = nodes_.Next(pos)) {
     uint8_t*& lp = nodes_.ValueAt(pos);
     if (void* p = mem::DefragMove(lp)) {
