@@ -65,14 +65,22 @@ Object* ActiveDefrag::DefragKey(Db& db, Object* o, bool defer_big, size_t max_sc
   return o;
 }
 
+void ActiveDefrag::PopLater() {
+  if (later_head_ < later_.size()) ++later_head_;
+  if (later_head_ == later_.size()) {
+    std::vector<LaterItem>().swap(later_);
+    later_head_ = 0;
+  }
+}
+
 bool ActiveDefrag::LaterStep(Keyspace& ks, int64_t end_us, size_t max_scan_fields) {
-  while (!later_.empty()) {
-    LaterItem& item = later_.front();
+  while (later_head_ < later_.size()) {
+    LaterItem& item = later_[later_head_];
     Object* o = nullptr;
     if (item.db < ks.num_dbs()) o = ks.db(item.db).keys().Find(item.key);
     // Gone, or no longer a table since it was queued (overwritten, converted): drop it.
     if (o == nullptr || DeferrableSize(*o) == 0) {
-      later_.pop_front();
+      PopLater();
       continue;
     }
     do {
@@ -81,7 +89,7 @@ bool ActiveDefrag::LaterStep(Keyspace& ks, int64_t end_us, size_t max_scan_field
       if (word != o->word()) o->set_word(word);
       if (item.cursor == 0) break;
     } while (MonotonicUs() < end_us);
-    if (item.cursor == 0) later_.pop_front();
+    if (item.cursor == 0) PopLater();
     if (MonotonicUs() >= end_us) return true;
   }
   return false;
@@ -113,7 +121,8 @@ void ActiveDefrag::ComputeCycles(const Options& opts, int64_t now_ms) {
   if (cpu > cpu_pct_) {
     if (cpu_pct_ == 0) {
       scan_started_ms_ = now_ms;
-      LogNotice("Starting active defrag, frag={:.0f}%, frag_bytes={}, cpu={}%", frag_pct,
+      scan_start_hits_ = mem::DefragStats().hits;
+      LogVerbose("Starting active defrag, frag={:.0f}%, frag_bytes={}, cpu={}%", frag_pct,
               frag_bytes, cpu);
     }
     cpu_pct_ = cpu;
@@ -121,7 +130,11 @@ void ActiveDefrag::ComputeCycles(const Options& opts, int64_t now_ms) {
 }
 
 void ActiveDefrag::StopScan(int64_t now_ms) {
-  if (cpu_pct_ != 0) total_time_ms_ += static_cast<uint64_t>(now_ms - scan_started_ms_);
+  if (cpu_pct_ != 0) {
+    total_time_ms_ += static_cast<uint64_t>(now_ms - scan_started_ms_);
+    LogVerbose("Active defrag done in {}ms, reallocated={}", now_ms - scan_started_ms_,
+               mem::DefragStats().hits - scan_start_hits_);
+  }
   cpu_pct_ = 0;
 }
 
@@ -144,17 +157,18 @@ uint64_t ActiveDefrag::current_time_ms(int64_t now_ms) const {
 void ActiveDefrag::Run(Keyspace& ks, int hz) {
   const Options& opts = ks.options();
   const int64_t now_ms = UnixTimeMs();
-  if (!opts.active_defrag || ks.changes().write_guard() != nullptr) {
-    // Redis stops a scan in progress when activedefrag is turned off, and skips turns while a
-    // child process (here: a snapshot) runs.
-    if (!opts.active_defrag && cpu_pct_ != 0) {
-      StopScan(now_ms);
-      db_ = -1;
-      cursor_ = 0;
-      later_.clear();
-    }
+  if (!opts.active_defrag) {
+    // Turned off: a scan in progress ends (Redis checks server.active_defrag_enabled each turn).
+    StopScan(now_ms);
+    db_ = -1;
+    cursor_ = 0;
+    later_head_ = later_.size();
+    PopLater();
     return;
   }
+  // A snapshot in progress (a write guard installed) walks the keyspace over many turns and may
+  // be part-way through a value; as Redis waits while it has a child, this waits for it.
+  if (ks.changes().write_guard() != nullptr) return;
   if (now_ms - last_compute_ms_ >= 1000 || now_ms < last_compute_ms_) {
     last_compute_ms_ = now_ms;
     ComputeCycles(opts, now_ms);

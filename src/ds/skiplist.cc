@@ -189,6 +189,8 @@ size_t Skiplist::Defrag() {
   // node being looked at when that node has level > i.
   Node* update[kSkiplistMaxLevel];
   for (int i = 0; i < level_; ++i) update[i] = head_;
+  // The index lookups below only find links; they must not also move the index's rehash along.
+  index_.PauseRehash();
   for (Node* x = head_->forward_; x != nullptr; x = x->forward_) {
     const int level = x->level_;
     const size_t links = links_of(x);
@@ -209,6 +211,7 @@ size_t Skiplist::Defrag() {
     }
     for (int i = 0; i < level; ++i) update[i] = x;
   }
+  index_.ResumeRehash();
   return moved;
 }
 

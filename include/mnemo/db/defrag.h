@@ -29,8 +29,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
+#include <vector>
 
 #include "mnemo/db/db.h"
 
@@ -76,10 +76,13 @@ class ActiveDefrag {
   // Continues the queued values until they are done or `end_us`; returns true iff work remains.
   bool LaterStep(Keyspace& ks, int64_t end_us, size_t max_scan_fields);
   void StopScan(int64_t now_ms);
+  // Drops the front of the later-queue (releasing its storage when it empties).
+  void PopLater();
 
   int cpu_pct_ = 0;
   int64_t last_compute_ms_ = 0;
   int64_t scan_started_ms_ = 0;
+  uint64_t scan_start_hits_ = 0;
   uint64_t total_time_ms_ = 0;
   int db_ = -1;  // database being scanned, -1 before the first
   uint64_t cursor_ = 0;
@@ -91,7 +94,10 @@ class ActiveDefrag {
     uint64_t cursor = 0;
     bool first = true;
   };
-  std::deque<LaterItem> later_;
+  // A queue: later_[later_head_..] are pending. Its storage is released whenever it empties, so
+  // the defragmenter holds no memory between scans.
+  std::vector<LaterItem> later_;
+  size_t later_head_ = 0;
   uint64_t key_hits_ = 0;
   uint64_t key_misses_ = 0;
   uint64_t passes_ = 0;

@@ -124,15 +124,17 @@ def test_defrag_moves_every_kind_and_changes_nothing_visible():
         c.config_set("activedefrag", "yes")
         assert c.config_get("activedefrag") == {"activedefrag": "yes"}
 
-        # A pass over this dataset takes well under a second; give it a few.
+        # A pass over this dataset takes about a second; give it a few. (With fragmentation
+        # above threshold-lower it goes on scanning, as Redis does.)
         deadline = time.monotonic() + 15
         seen_running = False
         while time.monotonic() < deadline:
             m = info(c, "memory")
             seen_running = seen_running or m["active_defrag_running"] > 0
-            if m["allocator_frag_ratio"] <= 1.15 and m["active_defrag_running"] == 0:
+            if m["allocator_frag_ratio"] <= 1.15:
                 break
             time.sleep(0.2)
+        assert seen_running
         m1 = info(c, "memory")
         st1 = info(c, "stats")
         assert m1["allocator_frag_ratio"] <= 1.15, (m0["allocator_frag_ratio"], m1)
@@ -140,8 +142,9 @@ def test_defrag_moves_every_kind_and_changes_nothing_visible():
         assert st1["active_defrag_hits"] > len(keys) // 2, st1
         assert st1["active_defrag_key_hits"] > len(keys) // 4, st1
         assert st1["active_defrag_misses"] > 0 and st1["active_defrag_key_misses"] > 0
-        assert st1["total_active_defrag_time"] >= 0
         c.config_set("activedefrag", "no")
+        assert info(c, "memory")["active_defrag_running"] == 0
+        assert info(c, "stats")["total_active_defrag_time"] > 0
 
         # Nothing a client sees has changed, and each key costs exactly what it cost.
         after = snapshot(c, keys)
@@ -152,8 +155,9 @@ def test_defrag_moves_every_kind_and_changes_nothing_visible():
         assert abs(m1["used_memory"] - m0["used_memory"]) < 64 * 1024, (m0["used_memory"],
                                                                          m1["used_memory"])
 
-        # The moved structures keep working: writes relink the moved nodes and tables.
-        for k in keys:
+        # The moved structures keep working: writes relink the moved nodes and tables (a sample
+        # of each kind keeps the round trips few).
+        for k in keys[::5]:
             kind = int(k.split(":")[1])
             if kind == 8:
                 c.lpush(k, "head")
@@ -174,7 +178,7 @@ def test_defrag_moves_every_kind_and_changes_nothing_visible():
                 c.srem(k, f"member{int(k.split(':')[2])}-7")
                 assert c.scard(k) == 39
             elif kind in (3, 4, 15):
-                assert c.persist(k)
+                assert c.persist(k) and c.ttl(k) == -1
             elif kind == 14:
                 c.xadd(k, {"f": "last"}, id="9-0")
                 assert c.xlen(k) == 6
