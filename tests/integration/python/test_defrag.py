@@ -143,6 +143,9 @@ def test_defrag_moves_every_kind_and_changes_nothing_visible():
         assert st1["active_defrag_key_hits"] > len(keys) // 4, st1
         assert st1["active_defrag_misses"] > 0 and st1["active_defrag_key_misses"] > 0
         c.config_set("activedefrag", "no")
+        deadline = time.monotonic() + 2  # the next cron turn ends the scan
+        while time.monotonic() < deadline and info(c, "memory")["active_defrag_running"] != 0:
+            time.sleep(0.05)
         assert info(c, "memory")["active_defrag_running"] == 0
         assert info(c, "stats")["total_active_defrag_time"] > 0
 
