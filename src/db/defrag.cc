@@ -32,9 +32,7 @@ size_t DeferrableSize(const Object& o) {
 
 }  // namespace
 
-Object* ActiveDefrag::DefragKeyNow(Db& db, Object* o) {
-  return DefragKey(db, o, false, SIZE_MAX);
-}
+Object* ActiveDefrag::DefragKeyNow(Db& db, Object* o) { return DefragKey(db, o, false, SIZE_MAX); }
 
 Object* ActiveDefrag::DefragKey(Db& db, Object* o, bool defer_big, size_t max_scan_fields) {
   const uint64_t hits_before = mem::DefragStats().hits;
@@ -101,12 +99,10 @@ void ActiveDefrag::ComputeCycles(const Options& opts, int64_t now_ms) {
   // Redis getAllocatorFragmentation: active pages over allocated bytes.
   const double frag_pct =
       static_cast<double>(st.active) / static_cast<double>(st.allocated) * 100.0 - 100.0;
-  const int64_t frag_bytes =
-      static_cast<int64_t>(st.active) - static_cast<int64_t>(st.allocated);
+  const int64_t frag_bytes = static_cast<int64_t>(st.active) - static_cast<int64_t>(st.allocated);
   const double lower = static_cast<double>(opts.active_defrag_threshold_lower);
   const double upper = static_cast<double>(opts.active_defrag_threshold_upper);
-  if (cpu_pct_ == 0 &&
-      (frag_pct < lower || frag_bytes < opts.active_defrag_ignore_bytes)) {
+  if (cpu_pct_ == 0 && (frag_pct < lower || frag_bytes < opts.active_defrag_ignore_bytes)) {
     return;
   }
   // Redis INTERPOLATE + LIMIT: cycle-min at the lower threshold, cycle-max at the upper one.
@@ -114,16 +110,16 @@ void ActiveDefrag::ComputeCycles(const Options& opts, int64_t now_ms) {
   const double cmax = static_cast<double>(opts.active_defrag_cycle_max);
   double pct = upper > lower ? cmin + (frag_pct - lower) * (cmax - cmin) / (upper - lower) : cmax;
   int cpu = static_cast<int>(pct);
-  cpu = std::clamp(cpu, static_cast<int>(opts.active_defrag_cycle_min),
-                   static_cast<int>(std::max(opts.active_defrag_cycle_min,
-                                             opts.active_defrag_cycle_max)));
+  cpu = std::clamp(
+      cpu, static_cast<int>(opts.active_defrag_cycle_min),
+      static_cast<int>(std::max(opts.active_defrag_cycle_min, opts.active_defrag_cycle_max)));
   // The effort may rise during a scan, never fall.
   if (cpu > cpu_pct_) {
     if (cpu_pct_ == 0) {
       scan_started_ms_ = now_ms;
       scan_start_hits_ = mem::DefragStats().hits;
       LogVerbose("Starting active defrag, frag={:.0f}%, frag_bytes={}, cpu={}%", frag_pct,
-              frag_bytes, cpu);
+                 frag_bytes, cpu);
     }
     cpu_pct_ = cpu;
   }
@@ -175,7 +171,8 @@ void ActiveDefrag::Run(Keyspace& ks, int hz) {
   }
   if (cpu_pct_ == 0) return;
 
-  const size_t max_fields = static_cast<size_t>(std::max<int64_t>(1, opts.active_defrag_max_scan_fields));
+  const size_t max_fields =
+      static_cast<size_t>(std::max<int64_t>(1, opts.active_defrag_max_scan_fields));
   const int64_t start_us = MonotonicUs();
   int64_t limit_us = 1000000LL * cpu_pct_ / std::max(1, hz) / 100;
   if (limit_us <= 0) limit_us = 1;
@@ -207,9 +204,8 @@ void ActiveDefrag::Run(Keyspace& ks, int hz) {
     int iterations = 0;
     for (;;) {
       if (LaterStep(ks, end_us, max_fields)) return;
-      cursor_ = d.keys().ScanMoving(cursor_, [&](Object* o) {
-        return DefragKey(d, o, true, max_fields);
-      });
+      cursor_ = d.keys().ScanMoving(cursor_,
+                                    [&](Object* o) { return DefragKey(d, o, true, max_fields); });
       if (cursor_ == 0) break;
       // Look at the clock every 16 buckets (Redis: 16 scan steps).
       if (++iterations >= 16) {

@@ -176,7 +176,9 @@ void Skiplist::EnsureHeadLevels(int level) {
 size_t Skiplist::Defrag() {
   if (head_ == nullptr) return 0;
   size_t moved = static_cast<size_t>(index_.DefragTables());
-  auto links_of = [](const Node* x) { return sizeof(Node::Link) * static_cast<size_t>(x->level_ - 1); };
+  auto links_of = [](const Node* x) {
+    return sizeof(Node::Link) * static_cast<size_t>(x->level_ - 1);
+  };
   // Only head_ points at the head (the first node's backward is null).
   {
     const size_t links = links_of(head_);

@@ -207,7 +207,8 @@ class ActiveDefragTest : public ::testing::Test {
         break;
       case 2:
         o = NewSetObject(ks_, key, "s0-" + std::to_string(i), 20);
-        for (int m = 0; m < 20; ++m) SetAdd(ks_, o, "s" + std::to_string(m) + "-" + std::to_string(i));
+        for (int m = 0; m < 20; ++m)
+          SetAdd(ks_, o, "s" + std::to_string(m) + "-" + std::to_string(i));
         break;
       default:
         o = NewHashObject(ks_, key);
