@@ -118,11 +118,18 @@ def test_defrag_moves_every_kind_and_changes_nothing_visible():
         st0 = info(c, "stats")
         assert st0["active_defrag_hits"] == 0 and m0["active_defrag_running"] == 0
 
+        # MEMORY DOCTOR names the fragmentation and, with activedefrag off, the remedy.
+        doctor = c.execute_command("MEMORY", "DOCTOR").decode()
+        if m0["allocator_frag_bytes"] > 10 * 1024 * 1024:
+            assert "Allocator fragmentation" in doctor and "CONFIG SET activedefrag yes" in doctor
+
         c.config_set("active-defrag-ignore-bytes", "1")
         c.config_set("active-defrag-threshold-lower", "5")
         c.config_set("active-defrag-max-scan-fields", "10")
         c.config_set("activedefrag", "yes")
         assert c.config_get("activedefrag") == {"activedefrag": "yes"}
+        doctor = c.execute_command("MEMORY", "DOCTOR").decode()
+        assert "CONFIG SET activedefrag yes" not in doctor
 
         # A pass over this dataset takes about a second; give it a few. (With fragmentation
         # above threshold-lower it goes on scanning, as Redis does.)
