@@ -695,7 +695,7 @@ constexpr ConfigParam kParams[] = {
     {"activedefrag", "", 0, "no",
      "Move values out of sparse jemalloc slabs to give fragmented memory back (stock jemalloc).",
      SetActiveDefrag, GetDbBool<&db::Options::active_defrag>},
-    {"active-defrag-ignore-bytes", "", 0, "100mb",
+    {"active-defrag-ignore-bytes", "", 0, "104857600",
      "Defragment only when at least this many bytes are lost to fragmentation.",
      SetDbMemory<&db::Options::active_defrag_ignore_bytes, 1, INT64_MAX>,
      GetDbInt<&db::Options::active_defrag_ignore_bytes>},
