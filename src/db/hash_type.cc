@@ -488,4 +488,29 @@ uint64_t DuplicateHashValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(copy);
 }
 
+uint64_t DefragHashValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  if (v.encoding == Encoding::kListpack) {
+    *cursor = 0;
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    return p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+  }
+  MNEMO_ASSERT(v.encoding == Encoding::kHashtable);
+  auto* ht = reinterpret_cast<HashTable*>(v.word);
+  if (first) {
+    // The block holds the Dict by value; a Dict has no pointer into itself, so a byte copy is a
+    // valid move.
+    if (void* p = mem::DefragMove(ht)) ht = static_cast<HashTable*>(p);
+    ht->dict.DefragTables();
+  }
+  size_t visited = 0;
+  do {
+    *cursor = ht->dict.ScanMoving(*cursor, [&](HashNode* n) {
+      ++visited;
+      void* p = mem::DefragMove(n);
+      return p == nullptr ? n : static_cast<HashNode*>(p);
+    });
+  } while (*cursor != 0 && visited < max_elements);
+  return reinterpret_cast<uint64_t>(ht);
+}
+
 }  // namespace mnemo::db

@@ -847,4 +847,27 @@ uint64_t DuplicateSetValue(const ValueRef& v) {
   return 0;
 }
 
+uint64_t DefragSetValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  if (v.encoding != Encoding::kHashtable) {
+    *cursor = 0;
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    return p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+  }
+  auto* d = reinterpret_cast<SetDict*>(v.word);
+  if (first) {
+    // A Dict has no pointer into itself: a byte copy is a valid move.
+    if (void* p = mem::DefragMove(d)) d = static_cast<SetDict*>(p);
+    d->DefragTables();
+  }
+  size_t visited = 0;
+  do {
+    *cursor = d->ScanMoving(*cursor, [&](SetNode* n) {
+      ++visited;
+      void* p = mem::DefragMove(n);
+      return p == nullptr ? n : static_cast<SetNode*>(p);
+    });
+  } while (*cursor != 0 && visited < max_elements);
+  return reinterpret_cast<uint64_t>(d);
+}
+
 }  // namespace mnemo::db

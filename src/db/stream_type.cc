@@ -2,6 +2,7 @@
 #include "mnemo/db/stream_type.h"
 
 #include "mnemo/base/assert.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 
@@ -106,6 +107,17 @@ size_t StreamValueMemory(const ValueRef& v, size_t samples) {
 
 uint64_t DuplicateStreamValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(reinterpret_cast<const Stream*>(v.word)->Clone());
+}
+
+uint64_t DefragStreamValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
+                           size_t /*max_elements*/) {
+  *cursor = 0;
+  // Nothing points into a Stream block but the value word (groups are reached through it), so
+  // a byte copy moves it.
+  void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+  const uint64_t word = p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+  reinterpret_cast<Stream*>(word)->Defrag();
+  return word;
 }
 
 }  // namespace mnemo::db

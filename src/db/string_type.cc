@@ -171,4 +171,12 @@ uint64_t DuplicateStringValue(const ValueRef& v) {
   return v.word;
 }
 
+uint64_t DefragStringValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
+                           size_t /*max_elements*/) {
+  *cursor = 0;
+  if (v.encoding != Encoding::kRaw) return v.word;
+  ds::sds moved = ds::SdsDefrag(reinterpret_cast<ds::sds>(v.word));
+  return moved == nullptr ? v.word : reinterpret_cast<uint64_t>(moved);
+}
+
 }  // namespace mnemo::db

@@ -52,6 +52,26 @@ void FreeValue(const ValueRef& v) {
   }
 }
 
+uint64_t DefragValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  switch (v.type) {
+    case ObjType::kString:
+      return DefragStringValue(v, first, cursor, max_elements);
+    case ObjType::kHash:
+      return DefragHashValue(v, first, cursor, max_elements);
+    case ObjType::kList:
+      return DefragListValue(v, first, cursor, max_elements);
+    case ObjType::kZset:
+      return DefragZsetValue(v, first, cursor, max_elements);
+    case ObjType::kSet:
+      return DefragSetValue(v, first, cursor, max_elements);
+    case ObjType::kStream:
+      return DefragStreamValue(v, first, cursor, max_elements);
+    default:
+      *cursor = 0;
+      return v.word;
+  }
+}
+
 size_t FreeEffort(const ValueRef& v) {
   switch (v.type) {
     case ObjType::kString:

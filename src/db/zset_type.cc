@@ -950,4 +950,15 @@ uint64_t DuplicateZsetValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(NewSkiplist(sl->Copy()));
 }
 
+uint64_t DefragZsetValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
+                         size_t /*max_elements*/) {
+  *cursor = 0;
+  void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+  const uint64_t word = p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+  // A Skiplist holds no pointer into itself (only the head's block points at nodes), so the
+  // header moves by a byte copy.
+  if (v.encoding == Encoding::kSkiplist) reinterpret_cast<Skiplist*>(word)->Defrag();
+  return word;
+}
+
 }  // namespace mnemo::db

@@ -159,6 +159,31 @@ Quicklist Quicklist::Duplicate() const {
   return copy;
 }
 
+size_t Quicklist::Defrag() {
+  size_t moved = 0;
+  for (Node* n = head_; n != nullptr; n = n->next) {
+    if (void* e = mem::DefragMove(n->entry)) {
+      n->entry = static_cast<uint8_t*>(e);
+      ++moved;
+    }
+    if (void* p = mem::DefragMove(n)) {
+      n = static_cast<Node*>(p);
+      ++moved;
+      if (n->prev != nullptr) {
+        n->prev->next = n;
+      } else {
+        head_ = n;
+      }
+      if (n->next != nullptr) {
+        n->next->prev = n;
+      } else {
+        tail_ = n;
+      }
+    }
+  }
+  return moved;
+}
+
 void Quicklist::SetOptions(int fill, int compress_depth) {
   fill_ = static_cast<int16_t>(ClampFill(fill));
   compress_ = static_cast<uint16_t>(ClampDepth(compress_depth));

@@ -157,6 +157,12 @@ void SdsFree(sds s) {
   mem::Free(s - HeaderSize(TypeOf(s)));
 }
 
+sds SdsDefrag(sds s) {
+  const size_t header = HeaderSize(TypeOf(s));
+  void* p = mem::DefragMove(s - header);
+  return p == nullptr ? nullptr : static_cast<char*>(p) + header;
+}
+
 void SdsSetLen(sds s, size_t len) {
   MNEMO_ASSERT(len <= SdsAlloc(s));
   const uint8_t type = TypeOf(s);

@@ -171,6 +171,52 @@ void Skiplist::EnsureHeadLevels(int level) {
   head_ = head;
 }
 
+// ---- active defragmentation ------------------------------------------------------------------
+
+size_t Skiplist::Defrag() {
+  if (head_ == nullptr) return 0;
+  size_t moved = static_cast<size_t>(index_.DefragTables());
+  auto links_of = [](const Node* x) {
+    return sizeof(Node::Link) * static_cast<size_t>(x->level_ - 1);
+  };
+  // Only head_ points at the head (the first node's backward is null).
+  {
+    const size_t links = links_of(head_);
+    if (void* p = mem::DefragMove(reinterpret_cast<char*>(head_) - links)) {
+      head_ = reinterpret_cast<Node*>(static_cast<char*>(p) + links);
+      ++moved;
+    }
+  }
+  // update[i]: the last node (or the head) seen on level i, whose level-i link points at the
+  // node being looked at when that node has level > i.
+  Node* update[kSkiplistMaxLevel];
+  for (int i = 0; i < level_; ++i) update[i] = head_;
+  // The index lookups below only find links; they must not also move the index's rehash along.
+  index_.PauseRehash();
+  for (Node* x = head_->forward_; x != nullptr; x = x->forward_) {
+    const int level = x->level_;
+    const size_t links = links_of(x);
+    // The index link that points at x, found while x is still there (it compares members).
+    Node** ilink = index_.FindLink(x->member());
+    MNEMO_ASSERT(ilink != nullptr && *ilink == x);
+    if (void* p = mem::DefragMove(reinterpret_cast<char*>(x) - links)) {
+      Node* nx = reinterpret_cast<Node*>(static_cast<char*>(p) + links);
+      for (int i = 0; i < level; ++i) SetForward(update[i], i, nx);
+      if (nx->forward_ != nullptr) {
+        nx->forward_->backward_ = nx;
+      } else {
+        tail_ = nx;
+      }
+      *ilink = nx;  // nx->dict_next_ is x's, copied
+      x = nx;
+      ++moved;
+    }
+    for (int i = 0; i < level; ++i) update[i] = x;
+  }
+  index_.ResumeRehash();
+  return moved;
+}
+
 // ---- linking -----------------------------------------------------------------------------------
 
 void Skiplist::LinkNode(Node* x) {

@@ -395,6 +395,18 @@ bool Stream::AppendLoadedNode(const StreamId& master_id, uint8_t* lp) {
   return true;
 }
 
+size_t Stream::Defrag() {
+  size_t moved = nodes_.Defrag();
+  for (auto pos = nodes_.Begin(); nodes_.Valid(pos); pos = nodes_.Next(pos)) {
+    uint8_t*& lp = nodes_.ValueAt(pos);
+    if (void* p = mem::DefragMove(lp)) {
+      lp = static_cast<uint8_t*>(p);
+      ++moved;
+    }
+  }
+  return moved;
+}
+
 size_t Stream::MemoryUsage(size_t samples) const {
   (void)samples;  // always exact: one usable-size lookup per node
   size_t bytes = mem::UsableSize(this) + nodes_.MemoryUsage();

@@ -155,6 +155,92 @@ const char* AllocatorName() {
 #endif
 }
 
+DefragCounters& DefragStats() {
+  static DefragCounters counters;
+  return counters;
+}
+
+#ifdef MNEMO_SANITIZE
+bool DefragSupported() { return false; }
+bool DefragHint(const void*) { return false; }
+void* DefragMove(void* p) {
+  if (p != nullptr) ++DefragStats().misses;
+  return nullptr;
+}
+#else
+namespace {
+
+// The output of experimental.utilization.query (jemalloc's inspect_extent_util_stats_verbose_t,
+// include/jemalloc/internal/inspect.h of 5.3; the mallctl checks the length we pass).
+struct UtilizationQuery {
+  void* slabcur_addr;  // first byte of the slab the bin allocates from, or null
+  size_t nfree;        // free regions in the block's slab
+  size_t nregs;        // regions per slab of this size class (1 for a large block)
+  size_t size;         // bytes of the slab (or of the large extent)
+  size_t bin_nfree;    // free regions over all slabs of the bin (shard)
+  size_t bin_nregs;    // regions over all slabs of the bin: nregs * slabs
+};
+
+// The query's MIB, looked up once (a name lookup per call would cost more than the query).
+struct UtilizationMib {
+  size_t mib[4];
+  size_t len = 4;
+  bool ok = false;
+  UtilizationMib() { ok = mallctlnametomib("experimental.utilization.query", mib, &len) == 0; }
+};
+
+const UtilizationMib& QueryMib() {
+  static const UtilizationMib m;
+  return m;
+}
+
+}  // namespace
+
+bool DefragSupported() { return QueryMib().ok; }
+
+bool DefragHint(const void* p) {
+  const UtilizationMib& m = QueryMib();
+  if (!m.ok || p == nullptr) return false;
+  UtilizationQuery q{};
+  size_t qlen = sizeof(q);
+  const void* in = p;
+  if (mallctlbymib(m.mib, m.len, &q, &qlen, const_cast<void**>(&in), sizeof(in)) != 0) {
+    return false;
+  }
+  // A large block (nfree 0, nregs 1) or a full slab: nothing to gain.
+  if (q.nfree == 0 || q.nregs == 0 || q.bin_nregs == 0) return false;
+  // The slab new allocations come from would take the copy right back.
+  const auto* addr = static_cast<const char*>(p);
+  const auto* cur = static_cast<const char*>(q.slabcur_addr);
+  if (cur != nullptr && addr >= cur && addr < cur + q.size) return false;
+  // Redis: move when this slab's used regions, extrapolated to every slab of the bin, do not
+  // exceed the bin's used regions, i.e. the slab is at most as used as the average.
+  const size_t used = q.nregs - q.nfree;
+  const size_t bin_used = q.bin_nregs - q.bin_nfree;
+  return static_cast<unsigned __int128>(used) * q.bin_nregs <=
+         static_cast<unsigned __int128>(bin_used) * q.nregs;
+}
+
+void* DefragMove(void* p) {
+  if (p == nullptr) return nullptr;
+  if (!DefragHint(p)) {
+    ++DefragStats().misses;
+    return nullptr;
+  }
+  const size_t usable = RawUsable(p);
+  // The copy must not come from the thread cache (which holds regions of any slab, the sparse
+  // ones included), and the old region must go back to its slab, not to the cache.
+  void* np = mallocx(usable, MALLOCX_TCACHE_NONE);
+  if (np == nullptr) return nullptr;
+  std::memcpy(np, p, usable);
+  const size_t new_usable = RawUsable(np);
+  Count(static_cast<int64_t>(new_usable) - static_cast<int64_t>(usable));
+  sdallocx(p, usable, MALLOCX_TCACHE_NONE);
+  ++DefragStats().hits;
+  return np;
+}
+#endif
+
 namespace internal {
 
 void* TryAllocAligned(size_t size, size_t align) {

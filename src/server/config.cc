@@ -16,6 +16,7 @@
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/db/changes.h"
+#include "mnemo/mem/zmalloc.h"
 #include "mnemo/net/tls.h"
 
 namespace mnemo::server {
@@ -370,6 +371,21 @@ Status SetTlsProtocols(ServerConfig& c, std::string_view v) {
 }
 
 // Redis accepts 0..INT_MAX and clamps into 1..500 (CONFIG_MIN_HZ..CONFIG_MAX_HZ).
+// Redis refuses `yes` when its jemalloc lacks the defrag patch (Debian's build); Mnemo needs only
+// stock jemalloc's utilization query, so it refuses only without jemalloc (sanitizer builds).
+Status SetActiveDefrag(ServerConfig& c, std::string_view v) {
+  bool on = false;
+  Status s = ParseBoolValue(v, &on);
+  if (!s.ok()) return s;
+  if (on && !mem::DefragSupported()) {
+    return Status::Error(
+        "Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+        "modified Jemalloc like the one shipped by default with the Redis source distribution");
+  }
+  c.db.active_defrag = on;
+  return Status::Ok();
+}
+
 Status SetHz(ServerConfig& c, std::string_view v) {
   int64_t hz = 0;
   Status s = ParseIntValue(v, 0, INT_MAX, &hz);
@@ -789,6 +805,31 @@ constexpr ConfigParam kParams[] = {
     {"active-expire-effort", "", 0, "1", "CPU given to reclaiming expired keys (1..10).",
      SetDbInt<&db::Options::active_expire_effort, 1, 10>,
      GetDbInt<&db::Options::active_expire_effort>},
+    {"activedefrag", "", 0, "no",
+     "Move values out of sparse jemalloc slabs to give fragmented memory back (stock jemalloc).",
+     SetActiveDefrag, GetDbBool<&db::Options::active_defrag>},
+    {"active-defrag-ignore-bytes", "", 0, "104857600",
+     "Defragment only when at least this many bytes are lost to fragmentation.",
+     SetDbMemory<&db::Options::active_defrag_ignore_bytes, 1, INT64_MAX>,
+     GetDbInt<&db::Options::active_defrag_ignore_bytes>},
+    {"active-defrag-threshold-lower", "", 0, "10",
+     "Start when fragmentation exceeds this percentage (allocator_frag_ratio - 1).",
+     SetDbInt<&db::Options::active_defrag_threshold_lower, 0, 1000>,
+     GetDbInt<&db::Options::active_defrag_threshold_lower>},
+    {"active-defrag-threshold-upper", "", 0, "100",
+     "At this fragmentation percentage, work with the maximum effort.",
+     SetDbInt<&db::Options::active_defrag_threshold_upper, 0, 1000>,
+     GetDbInt<&db::Options::active_defrag_threshold_upper>},
+    {"active-defrag-cycle-min", "", 0, "1", "Least CPU percentage spent defragmenting (1..99).",
+     SetDbInt<&db::Options::active_defrag_cycle_min, 1, 99>,
+     GetDbInt<&db::Options::active_defrag_cycle_min>},
+    {"active-defrag-cycle-max", "", 0, "25", "Most CPU percentage spent defragmenting (1..99).",
+     SetDbInt<&db::Options::active_defrag_cycle_max, 1, 99>,
+     GetDbInt<&db::Options::active_defrag_cycle_max>},
+    {"active-defrag-max-scan-fields", "", 0, "1000",
+     "Hashes and sets with more elements are walked over several cron turns.",
+     SetDbInt<&db::Options::active_defrag_max_scan_fields, 1, INT64_MAX>,
+     GetDbInt<&db::Options::active_defrag_max_scan_fields>},
     {"jemalloc-bg-thread", "", 0, "yes", "jemalloc's background thread returns freed pages.",
      SetBool<&ServerConfig::jemalloc_bg_thread>, GetBool<&ServerConfig::jemalloc_bg_thread>},
     {"latency-tracking", "", 0, "yes", "Keep a latency histogram per command (INFO latencystats).",

@@ -154,7 +154,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("mem_cluster_links", 0);
     line("mem_aof_buffer", AofBufferBytes());
     line("mem_allocator", mem::AllocatorName());
-    line("active_defrag_running", 0);
+    line("active_defrag_running", active_defrag_.running());
     line("lazyfree_pending_objects", m.lazyfree_pending_objects);
     line("lazyfreed_objects", keyspace_.lazyfree().freed_objects());
   } else if (name == "persistence") {
@@ -246,12 +246,12 @@ std::string Server::InfoSection(std::string_view name) {
     line("total_forks", 0);
     line("migrate_cached_sockets", 0);
     line("slave_expires_tracked_keys", 0);
-    line("active_defrag_hits", 0);
-    line("active_defrag_misses", 0);
-    line("active_defrag_key_hits", 0);
-    line("active_defrag_key_misses", 0);
-    line("total_active_defrag_time", 0);
-    line("current_active_defrag_time", 0);
+    line("active_defrag_hits", mem::DefragStats().hits);
+    line("active_defrag_misses", mem::DefragStats().misses);
+    line("active_defrag_key_hits", active_defrag_.key_hits());
+    line("active_defrag_key_misses", active_defrag_.key_misses());
+    line("total_active_defrag_time", active_defrag_.total_time_ms(UnixTimeMs()));
+    line("current_active_defrag_time", active_defrag_.current_time_ms(UnixTimeMs()));
     line("tracking_total_keys", dispatcher_.tracking().total_keys());
     line("tracking_total_items", dispatcher_.tracking().total_items());
     line("tracking_total_prefixes", dispatcher_.tracking().total_prefixes());

@@ -137,15 +137,35 @@ std::vector<cmd::MemoryFinding> Server::MemoryFindings() {
          {"fragmentation_bytes", static_cast<int64_t>(m.fragmentation_bytes)}});
   }
   if (m.allocator_frag_ratio > kAllocatorRatio && m.allocator_frag_bytes > kWasteBytes) {
+    // What to do depends on activedefrag: off, it is the remedy; on, it is at work, or waiting
+    // for its thresholds (active-defrag-ignore-bytes, active-defrag-threshold-lower).
+    const db::Options& o = keyspace_.options();
+    std::string remedy;
+    if (!o.active_defrag) {
+      remedy =
+          "New writes of similar sizes fill the holes; to get the memory back now, `CONFIG SET "
+          "activedefrag yes` moves values out of the sparse pages (Mnemo does it on stock "
+          "jemalloc).";
+    } else if (active_defrag_.running() > 0) {
+      remedy = fmt::format(
+          "Active defragmentation is at work on it ({}% of the CPU); the figure falls as it "
+          "proceeds.",
+          active_defrag_.running());
+    } else {
+      remedy = fmt::format(
+          "Active defragmentation is on but waits until the slack exceeds both "
+          "active-defrag-threshold-lower ({}%) and active-defrag-ignore-bytes ({}).",
+          o.active_defrag_threshold_lower,
+          Mb(static_cast<double>(o.active_defrag_ignore_bytes)));
+    }
     add("allocator-fragmentation", fmt::format(
         "Allocator fragmentation: jemalloc's active pages hold {:.2f} times the bytes in live "
         "allocations ({} of slack inside partly used pages). This follows deleting a large share "
-        "of keys, or mixed workloads whose sizes change over time. New writes of similar sizes "
-        "fill the holes; if memory is needed back now, there is no defragmentation yet, so a "
-        "restart is the only full remedy.",
-        m.allocator_frag_ratio, Mb(static_cast<double>(m.allocator_frag_bytes))),
+        "of keys, or mixed workloads whose sizes change over time. {}",
+        m.allocator_frag_ratio, Mb(static_cast<double>(m.allocator_frag_bytes)), remedy),
         {{"allocator_frag_ratio", m.allocator_frag_ratio},
-         {"allocator_frag_bytes", static_cast<int64_t>(m.allocator_frag_bytes)}});
+         {"allocator_frag_bytes", static_cast<int64_t>(m.allocator_frag_bytes)},
+         {"active_defrag_running", static_cast<int64_t>(active_defrag_.running())}});
   }
   if (m.allocator_rss_ratio > kAllocatorRatio && m.allocator_rss_bytes > kWasteBytes) {
     // resident - active is made of freed pages not yet returned (dirty: PURGE helps) and of

@@ -627,6 +627,16 @@ void Server::Cron() {
   CheckSavePoints(now);
   AofCron(now);
   ReplCron(now);
+  // Active defragmentation: its own CPU budget (active-defrag-cycle-min/max percent of a
+  // second), resuming its cursor each turn (db/defrag.h).
+  {
+    const int64_t defrag_start = latency_monitor().enabled() ? MonotonicUs() : 0;
+    active_defrag_.Run(keyspace_, static_cast<int>(config_.hz));
+    if (defrag_start != 0) {
+      latency_monitor().AddSampleIfNeeded("active-defrag-cycle",
+                                          (MonotonicUs() - defrag_start) / 1000, now / 1000);
+    }
+  }
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
@@ -1159,6 +1169,7 @@ void Server::ResetStats() {
   stats_.rejected_connections = 0;
   stats_.evicted_clients = 0;
   evictor_.ResetStats();
+  active_defrag_.ResetStats();
   stats_.used_memory_peak = mem::UsedMemory();
   net_stats_ = net::NetStats{};
 }

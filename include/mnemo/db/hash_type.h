@@ -129,6 +129,8 @@ void HashPresize(const Keyspace& ks, Object* o, size_t fields);
 // Frees the listpack, or every node, the bucket arrays and the heap struct of a hashtable. Only
 // mem:: calls: safe on the lazy-free thread.
 void FreeHashValue(const ValueRef& v);
+// Active defragmentation of the value (db/value.h DefragValue).
+uint64_t DefragHashValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 // 1 for a listpack, the number of fields for a hashtable.
 size_t HashFreeEffort(const ValueRef& v);
 // Usable bytes of every allocation the value owns. samples == 0: exact (walks every node).

@@ -140,6 +140,8 @@ void ListLoaded(Object* o, const Options& opts);
 
 // For value.h's dispatch. Free is safe on the lazy-free thread (mem:: calls only).
 void FreeListValue(const ValueRef& v);
+// Active defragmentation of the value (db/value.h DefragValue).
+uint64_t DefragListValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 // 1 for a listpack; the node count for a quicklist.
 size_t ListFreeEffort(const ValueRef& v);
 // Usable bytes of every allocation the value owns. samples == 0: exact (the listpack, or the

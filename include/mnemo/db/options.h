@@ -68,6 +68,16 @@ struct Options {
 
   // Active expiry effort 1..10 (active-expire-effort).
   int64_t active_expire_effort = 1;
+  // Active defragmentation (db/defrag.h), Redis's names and defaults. It starts when jemalloc's
+  // active pages exceed its allocated bytes by at least threshold-lower percent and ignore-bytes
+  // bytes, and spends cycle-min..cycle-max percent of the CPU (scaled between the thresholds).
+  bool active_defrag = false;                      // activedefrag
+  int64_t active_defrag_ignore_bytes = 100 << 20;  // active-defrag-ignore-bytes
+  int64_t active_defrag_threshold_lower = 10;      // active-defrag-threshold-lower (%)
+  int64_t active_defrag_threshold_upper = 100;     // active-defrag-threshold-upper (%)
+  int64_t active_defrag_cycle_min = 1;             // active-defrag-cycle-min (% CPU)
+  int64_t active_defrag_cycle_max = 25;            // active-defrag-cycle-max (% CPU)
+  int64_t active_defrag_max_scan_fields = 1000;    // active-defrag-max-scan-fields
 
   // False while the keyspace follows a stream of another server's effects (a replica applying
   // its master's stream, a replay): a key past its TTL is not deleted here, neither on lookup

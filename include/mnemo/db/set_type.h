@@ -139,6 +139,8 @@ Object* NewSetObjectFromIntset(const Keyspace& ks, std::string_view key, ds::Int
 // ---- for value.h's dispatch
 // -----------------------------------------------------------------------
 void FreeSetValue(const ValueRef& v);
+// Active defragmentation of the value (db/value.h DefragValue).
+uint64_t DefragSetValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 size_t SetFreeEffort(const ValueRef& v);
 // Exact with samples == 0; otherwise a hashtable's members are estimated from `samples` of them.
 size_t SetValueMemory(const ValueRef& v, size_t samples);

@@ -92,6 +92,8 @@ class StreamBuilder {
 // ----------------------------------------------------
 
 void FreeStreamValue(const ValueRef& v);
+// Active defragmentation of the value (db/value.h DefragValue).
+uint64_t DefragStreamValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 size_t StreamFreeEffort(const ValueRef& v);
 // Exact usable bytes of every allocation (samples is ignored: the walk is one size lookup per
 // node of ~100 entries).

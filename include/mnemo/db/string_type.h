@@ -93,6 +93,8 @@ Object* StringSetRange(Db& db, Object* o, size_t offset, std::string_view value)
 
 // For value.h's dispatch.
 void FreeStringValue(const ValueRef& v);
+// Active defragmentation of the value (db/value.h DefragValue).
+uint64_t DefragStringValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 size_t StringValueMemory(const ValueRef& v);
 uint64_t DuplicateStringValue(const ValueRef& v);
 

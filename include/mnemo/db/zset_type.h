@@ -220,6 +220,8 @@ Object* NewZsetObjectFromListpack(const Keyspace& ks, std::string_view key, uint
 // ---- value operations, for value.h's dispatch --------------------------------------------------
 
 void FreeZsetValue(const ValueRef& v);
+// Active defragmentation of the value (db/value.h DefragValue).
+uint64_t DefragZsetValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 // 1 for a listpack; the member count for a skiplist (Redis lazyfreeGetFreeEffort).
 size_t ZsetFreeEffort(const ValueRef& v);
 // Exact bytes of the value's allocations, whatever `samples` (a skiplist keeps its own count).

@@ -204,6 +204,23 @@ class ChunkMap {
     return bytes;
   }
   // Number of allocations (lazy-free effort).
+  // Active defragmentation: moves the chunk array and each chunk where mem::DefragMove hints
+  // to. Positions stay valid (nothing is reordered). Returns the number of blocks moved.
+  size_t Defrag() {
+    size_t moved = 0;
+    if (chunks_ == nullptr) return 0;
+    if (void* p = mem::DefragMove(chunks_)) {
+      chunks_ = static_cast<Chunk**>(p);
+      ++moved;
+    }
+    for (uint32_t i = 0; i < nchunks_; ++i) {
+      if (void* p = mem::DefragMove(chunks_[i])) {
+        chunks_[i] = static_cast<Chunk*>(p);
+        ++moved;
+      }
+    }
+    return moved;
+  }
   size_t Allocations() const { return nchunks_ + (chunks_ != nullptr ? 1 : 0); }
 
   // A copy with the same pairs (values copied bitwise).

@@ -402,6 +402,50 @@ class Dict {
     return stored;
   }
 
+  // ---- active defragmentation (db/defrag.cc) ----
+  // As Scan, but `move(node)` may return a different address for the node: a moved copy with the
+  // same key and chain pointer (the old block is gone). The table links the copy in place of the
+  // old node. `move` must not modify the table otherwise.
+  template <typename F>
+  uint64_t ScanMoving(uint64_t cursor, F&& move) {
+    if (size() == 0) return 0;
+    ++pause_rehash_;
+    uint64_t v = cursor;
+    if (!IsRehashing()) {
+      const uint64_t m0 = ht_[0].mask();
+      MoveBucket(ht_[0], v & m0, move);
+      v |= ~m0;
+      v = NextCursor(v);
+    } else {
+      Table* small = &ht_[0];
+      Table* big = &ht_[1];
+      if (small->size > big->size) std::swap(small, big);
+      const uint64_t m0 = small->mask();
+      const uint64_t m1 = big->mask();
+      MoveBucket(*small, v & m0, move);
+      do {
+        MoveBucket(*big, v & m1, move);
+        v |= ~m1;
+        v = NextCursor(v);
+      } while (v & (m0 ^ m1));
+    }
+    --pause_rehash_;
+    return v;
+  }
+  // Moves the bucket arrays with mem::DefragMove where the allocator hints so. Returns the
+  // number of arrays moved.
+  int DefragTables() {
+    int moved = 0;
+    for (Table& t : ht_) {
+      if (t.buckets == nullptr) continue;
+      if (void* p = mem::DefragMove(t.buckets)) {
+        t.buckets = static_cast<Node**>(p);
+        ++moved;
+      }
+    }
+    return moved;
+  }
+
   // Stops rehash steps on lookups (for callers that hold links across calls). Nests.
   void PauseRehash() { ++pause_rehash_; }
   void ResumeRehash() { --pause_rehash_; }
@@ -439,6 +483,17 @@ class Dict {
       Node* next = Next(n);
       fn(n);
       n = next;
+    }
+  }
+
+  template <typename F>
+  static void MoveBucket(Table& t, uint64_t idx, F& move) {
+    Node** link = &t.buckets[idx];
+    while (*link != nullptr) {
+      Node* n = *link;
+      Node* m = move(n);
+      if (m != n) *link = m;
+      link = NextLink(m);
     }
   }
 

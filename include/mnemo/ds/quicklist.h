@@ -173,6 +173,11 @@ class Quicklist {
   // written under the current options). Returns the first violation found. O(size); for tests.
   Status CheckConsistency(bool check_compression = true) const;
 
+  // Active defragmentation: moves each node and its entry that mem::DefragMove hints to move,
+  // relinking the neighbours. Contents and used_memory are unchanged. Returns the number of
+  // blocks moved. REQUIRES: no Iterator is open on this list.
+  size_t Defrag();
+
  private:
   friend class Iterator;
 

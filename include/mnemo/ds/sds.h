@@ -30,6 +30,9 @@ sds SdsNew(std::string_view init);
 // New string of `len` zero bytes.
 sds SdsNewZeroed(size_t len);
 void SdsFree(sds s);
+// Active defragmentation: moves the string's block when mem::DefragMove hints to and returns the
+// new sds, or null when it stays (then `s` is untouched).
+[[nodiscard]] sds SdsDefrag(sds s);
 
 size_t SdsLen(const char* s);
 // Capacity without header and terminator.

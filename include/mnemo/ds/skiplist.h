@@ -247,6 +247,12 @@ class Skiplist {
   // Excludes sizeof(Skiplist) itself, which belongs to whoever holds it. O(1), exact.
   size_t MemoryUsage() const { return block_bytes_ + index_.BucketBytes(); }
 
+  // Active defragmentation: moves the head, each node and the index's bucket arrays where
+  // mem::DefragMove hints to, relinking predecessors, the successor's backward pointer, the tail
+  // and the index chain. Contents, order, spans and used_memory are unchanged. O(n). Returns the
+  // number of blocks moved. Node handles taken before are invalid afterwards.
+  size_t Defrag();
+
   // A deep copy in which every node keeps its level (COPY). O(n), no searching.
   Skiplist Copy() const;
   // Frees every node and the head; the set is then empty and allocates nothing. O(n).

@@ -172,6 +172,11 @@ class Stream {
   // otherwise nodes beyond the first `samples` are estimated from their average, plus the last
   // one (Redis objectComputeSize); groups are always counted exactly.
   size_t MemoryUsage(size_t samples) const;
+  // Active defragmentation: moves the node index's chunks and the entry listpacks where
+  // mem::DefragMove hints to. Returns the number moved. Consumer groups, consumers and PELs stay
+  // where they are. O(nodes). (The Stream block itself may be moved by a byte copy: nothing
+  // points into it.)
+  size_t Defrag();
   // About how many allocations freeing takes (lazy-free effort).
   size_t FreeEffort() const;
 

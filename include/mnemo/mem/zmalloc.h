@@ -39,6 +39,34 @@ size_t UsedMemory();
 // Name and version of the allocator, as INFO's mem_allocator prints it ("jemalloc-5.3.0").
 const char* AllocatorName();
 
+// ---- Active defragmentation (db/defrag.h drives it; docs/memory.md explains it) ----------
+//
+// Stock jemalloc 5.3 has no defrag hint of its own (Redis patches one in); its
+// experimental.utilization.query mallctl tells, for any live block, how many regions of its slab
+// are free, the bin's totals over all its slabs, and which slab new allocations come from. The
+// hint is Redis's je_get_defrag_hint rule on those figures: move a block when its slab is not
+// full, is not the slab allocations are served from, and is no more used than the bin's average
+// slab. A moved copy goes to a fuller slab (jemalloc fills the lowest non-full slab first), and
+// emptied slabs go back to the kernel.
+
+// True iff this build's allocator answers the utilization query (jemalloc; false under the
+// sanitizers' libc allocator).
+bool DefragSupported();
+// Redis's defrag hint for the live block p (see above). False for large blocks (not in a slab).
+bool DefragHint(const void* p);
+// If DefragHint(p): allocates a block of p's size class bypassing the thread cache, copies p's
+// usable bytes into it, frees p (bypassing the thread cache too, so its region returns to its slab
+// at once) and returns the new address. Otherwise returns null and p is untouched. used_memory is
+// unchanged either way (same size class). REQUIRES: the caller updates every pointer to p.
+[[nodiscard]] void* DefragMove(void* p);
+// Blocks DefragMove moved (hits) and left in place (misses) since the start: INFO's
+// active_defrag_hits / active_defrag_misses. Counted on the thread that defragments only.
+struct DefragCounters {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+DefragCounters& DefragStats();
+
 namespace internal {
 // For the aligned operator new only. Returns null on failure.
 void* TryAllocAligned(size_t size, size_t align);

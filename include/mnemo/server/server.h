@@ -21,6 +21,7 @@
 #include "mnemo/cmd/dispatcher.h"
 #include "mnemo/cmd/server_api.h"
 #include "mnemo/db/db.h"
+#include "mnemo/db/defrag.h"
 #include "mnemo/db/evict.h"
 #include "mnemo/db/expire.h"
 #include "mnemo/net/connection.h"
@@ -332,6 +333,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   db::Keyspace keyspace_;
   cmd::Dispatcher dispatcher_;
   db::ExpireCycle expire_cycle_;
+  db::ActiveDefrag active_defrag_;
   db::Evictor evictor_;
   net::ConnectionLimits limits_;
   net::NetStats net_stats_;
