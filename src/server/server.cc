@@ -593,6 +593,8 @@ void Server::Cron() {
   }
   CheckSavePoints(now);
   AofCron(now);
+  // Install zstd dictionaries the trainer thread finished (value_compression.h).
+  keyspace_.compressor().Poll();
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
