@@ -6,7 +6,10 @@
 
 #include <memory>
 
+#include "mnemo/base/clock.h"
+#include "mnemo/db/db.h"
 #include "mnemo/db/object.h"
+#include "mnemo/db/string_type.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -129,9 +132,62 @@ void ValueCompressor::Poll() {
     s.phase = Phase::kTrained;
     s.baseline = 0;
     s.window_values = s.window_original = s.window_stored = 0;
+    s.recompress = true;
+    s.recompress_cursor = 0;
     ++s.trainings;
     ++trainings_;
   }
+}
+
+bool ValueCompressor::recompressing() const {
+  for (const DbState& s : dbs_) {
+    if (s.recompress) return true;
+  }
+  return false;
+}
+
+bool ValueCompressor::RecompressStep(Keyspace& ks, int64_t budget_us) {
+  const int64_t deadline = MonotonicUs() + budget_us;
+  bool more = false;
+  for (size_t i = 0; i < dbs_.size(); ++i) {
+    DbState& s = dbs_[i];
+    if (!s.recompress) continue;
+    if (s.dict == nullptr) {
+      s.recompress = false;
+      continue;
+    }
+    Db& db = ks.db(static_cast<int>(i));
+    // Buckets are visited whole; the clock is read every 16 buckets.
+    int buckets = 0;
+    do {
+      s.recompress_cursor = db.keys().Scan(s.recompress_cursor, [&](Object* o) {
+        const uint8_t* b = StringCompressedBlock(*o);
+        if (b == nullptr || ds::BlockCodec(b) == ds::Codec::kLzf || ds::BlockDict(b) == s.dict) {
+          return;
+        }
+        StringBuffer buf;
+        const std::string_view v = StringView(*o, buf);
+        uint8_t* nb = ds::CompressBlock(v, ds::Codec::kZstdDict, 0, s.dict, PlainCost(v.size()));
+        if (nb == nullptr) return;
+        if (ds::BlockMemory(nb) < ds::BlockMemory(b)) {
+          o->set_ptr(nb);
+          ds::FreeBlock(const_cast<uint8_t*>(b));
+          ++recompressed_;
+        } else {
+          ds::FreeBlock(nb);
+        }
+      });
+      if (s.recompress_cursor == 0) {
+        s.recompress = false;
+        break;
+      }
+    } while (++buckets % 16 != 0 || MonotonicUs() < deadline);
+    if (s.recompress) {
+      more = true;
+      break;  // out of time
+    }
+  }
+  return more;
 }
 
 void ValueCompressor::ResetDictionaries() {

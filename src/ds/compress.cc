@@ -208,9 +208,12 @@ uint8_t* CompressBlock(std::string_view value, Codec codec, int level, Compressi
       ZSTD_CCtx_refCDict(c, nullptr);
       ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
     }
-    const size_t r = ZSTD_compress2(c, out.data(), room, value.data(), value.size());
-    // dstSize_tooSmall is the common "did not compress enough"; any error leaves the value plain.
-    n = ZSTD_isError(r) ? 0 : r;
+    // ZSTD_compress2 refuses a destination below ZSTD_compressBound even when the frame would
+    // fit (its output buffer is "stable"), so it gets the bound and the size is checked after.
+    const size_t bound = ZSTD_compressBound(value.size());
+    if (out.size() < bound) out.resize(bound);
+    const size_t r = ZSTD_compress2(c, out.data(), bound, value.data(), value.size());
+    n = ZSTD_isError(r) || r > room ? 0 : r;  // an error leaves the value plain too
   }
   if (n == 0) return nullptr;
 

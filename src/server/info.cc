@@ -170,6 +170,8 @@ std::string Server::InfoSection(std::string_view name) {
       line("compression_dictionaries", m.compression_dictionaries);
       line("compression_dictionaries_bytes", m.compression_dictionaries_bytes);
       line("compression_dictionary_trainings", m.compression_dictionary_trainings);
+      line("compression_recompressing", m.compression_recompressing ? 1 : 0);
+      line("compression_recompressed_values", m.compression_recompressed_values);
     }
   } else if (name == "persistence") {
     // The fork-less snapshot has no copied pages: its "copy on write" is the serialized bytes it

@@ -16,6 +16,11 @@
 // Every kRatioWindow values the ratio of that window is compared with the first window's: 30%
 // worse starts a new sample and a retraining. A replaced dictionary lives on while values hold
 // references to it (ds::CompressionDict).
+//
+// Values stored before a database's dictionary existed (or with an older one) are recompressed
+// with it by the cron (RecompressStep): one pass over the database's keys with a scan cursor,
+// at most kRecompressBudgetUs per call, a block replaced only when the new one is smaller. The
+// value's bytes do not change, only how they are held, so nothing is announced or propagated.
 #pragma once
 
 #include <atomic>
@@ -34,6 +39,8 @@
 
 namespace mnemo::db {
 
+class Keyspace;
+
 class ValueCompressor {
  public:
   // 32 KB: zstd's own advice is ~100x smaller than the sample; common field names, words and
@@ -49,6 +56,9 @@ class ValueCompressor {
   static constexpr double kDegradeFactor = 1.3;
   // After zstd could not train from a sample, this many values pass before the next try.
   static constexpr uint64_t kRetryAfterValues = 100000;
+  // Recompression's share of each cron run: 20 ms per run at hz 10 is a fifth of a core while
+  // it lasts, below active defrag's 25% (active-defrag-cycle-max), and ends by itself.
+  static constexpr int64_t kRecompressBudgetUs = 20000;
 
   ValueCompressor(const Options* options, int num_dbs);
   ValueCompressor(const ValueCompressor&) = delete;
@@ -66,6 +76,12 @@ class ValueCompressor {
 
   // Blocks until no training is queued or running, then Polls (tests, DEBUG).
   void WaitForTraining();
+
+  // Recompresses values of databases whose dictionary changed, for up to `budget_us`
+  // microseconds. Returns true while some database still has values to visit. Event loop.
+  bool RecompressStep(Keyspace& ks, int64_t budget_us);
+  bool recompressing() const;
+  uint64_t recompressed() const { return recompressed_; }
 
   struct DbInfo {
     uint32_t dict_id = 0;      // the dictionary new values use, 0: none
@@ -89,6 +105,8 @@ class ValueCompressor {
     double baseline = 0;  // stored/original of the first window with this dictionary; 0: none
     uint64_t trainings = 0;
     uint64_t wait_values = 0;  // kWaiting: values left before sampling again
+    bool recompress = false;   // values made before `dict` may remain
+    uint64_t recompress_cursor = 0;
   };
   struct Job {
     int db;
@@ -109,6 +127,7 @@ class ValueCompressor {
   const Options* options_;
   std::vector<DbState> dbs_;
   uint64_t trainings_ = 0;
+  uint64_t recompressed_ = 0;
   std::atomic<uint32_t> next_dict_id_{1};
 
   // The trainer thread, started with the first job (Redis's bio threads work the same way:

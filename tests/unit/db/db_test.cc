@@ -38,7 +38,7 @@ class DbTest : public ::testing::Test {
   }
 
   static std::string Value(const Object* o) {
-    IntBuffer buf;
+    StringBuffer buf;
     return std::string(StringView(*o, buf));
   }
 

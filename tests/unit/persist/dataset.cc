@@ -26,7 +26,7 @@ std::string Describe(const db::Object& co, bool with_encoding) {
                   with_encoding ? db::EncodingName(o->encoding()) : "", db::Db::ExpireOf(o));
   switch (o->type()) {
     case db::ObjType::kString: {
-      db::IntBuffer buf;
+      db::StringBuffer buf;
       out += db::StringView(*o, buf);
       break;
     }
