@@ -22,9 +22,11 @@ Usage: bench/compare/compression.py [--keys 1000000] [--text-keys 100000] [--req
                                     [--chart bytes_per_key.png]
 """
 import argparse
+import itertools
 import random
 import re
 import subprocess
+import time
 
 from servers import Server, table
 
@@ -69,6 +71,8 @@ def words(rng, n):
 def json_docs(n, seed=13):
     rng = random.Random(seed)
     vocab = words(rng, 3000)
+    # Zipf-like word frequencies, as in real text.
+    cum = list(itertools.accumulate(1.0 / (k + 1) for k in range(len(vocab))))
     docs = []
     for i in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -92,13 +96,8 @@ def json_docs(n, seed=13):
             rng.random() * 100, "")
         # The bio brings the document to a length drawn from 200..800.
         target = rng.randint(200, 800)
-        bio = []
-        size = len(doc)
-        while size < target:
-            w = rng.choice(vocab)
-            bio.append(w)
-            size += len(w) + 1
-        doc = doc[:-2] + " ".join(bio)[: max(0, target - len(doc))] + '"}'
+        bio = " ".join(rng.choices(vocab, cum_weights=cum, k=max(0, target - len(doc)) // 3 + 1))
+        doc = doc[:-2] + bio[: max(0, target - len(doc))] + '"}'
         docs.append(doc)
     return docs
 
@@ -156,7 +155,14 @@ def measure(name, args, docs, requests):
         before = s.used_memory()
         load(s, docs)
         assert s.client.dbsize() == len(docs)
-        # Let a dictionary trained during the load be installed (the cron polls at hz 10).
+        # A dictionary trained during the load is installed, and the values stored before it are
+        # recompressed, by the cron: wait for both (the sample is freed after training).
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            info = s.client.info("memory")
+            if not info.get("compression_training") and not info.get("compression_recompressing"):
+                break
+            time.sleep(0.2)
         per_key = (s.used_memory() - before) / len(docs)
         mem = s.client.info("memory")
         get = bench_get(s, len(docs), requests)

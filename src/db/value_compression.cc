@@ -139,6 +139,13 @@ void ValueCompressor::Poll() {
   }
 }
 
+bool ValueCompressor::training() const {
+  for (const DbState& s : dbs_) {
+    if (s.phase == Phase::kTraining) return true;
+  }
+  return false;
+}
+
 bool ValueCompressor::recompressing() const {
   for (const DbState& s : dbs_) {
     if (s.recompress) return true;

@@ -170,6 +170,7 @@ std::string Server::InfoSection(std::string_view name) {
       line("compression_dictionaries", m.compression_dictionaries);
       line("compression_dictionaries_bytes", m.compression_dictionaries_bytes);
       line("compression_dictionary_trainings", m.compression_dictionary_trainings);
+      line("compression_training", m.compression_training ? 1 : 0);
       line("compression_recompressing", m.compression_recompressing ? 1 : 0);
       line("compression_recompressed_values", m.compression_recompressed_values);
     }

@@ -104,6 +104,7 @@ cmd::MemoryOverview Server::Memory() {
   m.compression_dictionaries = ct.dictionaries;
   m.compression_dictionaries_bytes = ct.dictionary_bytes;
   m.compression_dictionary_trainings = keyspace_.compressor().trainings();
+  m.compression_training = keyspace_.compressor().training();
   m.compression_recompressing = keyspace_.compressor().recompressing();
   m.compression_recompressed_values = keyspace_.compressor().recompressed();
   m.compression_in_use = config_.db.value_compression != db::ValueCompression::kNo ||

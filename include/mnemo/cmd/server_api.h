@@ -102,6 +102,7 @@ struct MemoryOverview {
   size_t compression_dictionaries = 0;    // dictionaries alive (in use or current)
   size_t compression_dictionaries_bytes = 0;
   uint64_t compression_dictionary_trainings = 0;
+  bool compression_training = false;       // a dictionary is being trained
   bool compression_recompressing = false;  // the cron is recompressing with a new dictionary
   uint64_t compression_recompressed_values = 0;
 };

@@ -81,6 +81,8 @@ class ValueCompressor {
   // microseconds. Returns true while some database still has values to visit. Event loop.
   bool RecompressStep(Keyspace& ks, int64_t budget_us);
   bool recompressing() const;
+  // True while a sample is with the trainer thread.
+  bool training() const;
   uint64_t recompressed() const { return recompressed_; }
 
   struct DbInfo {
