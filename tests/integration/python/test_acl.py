@@ -234,6 +234,8 @@ def test_dryrun_key_and_command_permissions_match_redis(server, reference):
             name, arity, flags, first = e[0].decode(), e[1], e[2], e[3]
             if first <= 0 or b"movablekeys" in flags:
                 continue
+            if name == "object|compression":  # Mnemo's own: Redis has nothing to compare
+                continue
             n = arity - 1 if arity > 0 else max(-arity - 1, 2)
             parts = name.split("|")
             cases.append(parts + [f"k{i}" for i in range(len(parts), n + 1)])
