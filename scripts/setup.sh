@@ -15,7 +15,7 @@ JOBS="${MNEMO_JOBS:-2}"
 # Everything the build, the tests and the benchmarks use, as Debian 12 packages.
 PACKAGES=(
   build-essential cmake pkg-config
-  libjemalloc-dev libasio-dev libfmt-dev libspdlog-dev libsodium-dev liblzf-dev libsystemd-dev
+  libjemalloc-dev libasio-dev libfmt-dev libspdlog-dev libsodium-dev liblzf-dev libzstd-dev libsystemd-dev
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   redis-tools redis-server python3 python3-redis python3-pytest python3-rq python3-celery

@@ -86,7 +86,7 @@ struct Bytes {
   size_t len = 0;
 };
 
-Bytes ReadBytes(const Object& o, db::IntBuffer& buf) {
+Bytes ReadBytes(const Object& o, db::StringBuffer& buf) {
   const std::string_view v = db::StringView(o, buf);
   return Bytes{reinterpret_cast<const uint8_t*>(v.data()), v.size()};
 }
@@ -191,7 +191,7 @@ void GetbitCommand(Context& ctx) {
   if (WrongType(ctx, o, ObjType::kString)) return;
   int value = 0;
   if (o != nullptr) {
-    db::IntBuffer buf;
+    db::StringBuffer buf;
     const Bytes b = ReadBytes(*o, buf);
     if ((*offset >> 3) < b.len) value = BitAt(b.p, *offset);
   }
@@ -227,7 +227,7 @@ void BitcountCommand(Context& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  db::IntBuffer buf;
+  db::StringBuffer buf;
   const Bytes b = ReadBytes(*o, buf);
   const auto len = static_cast<int64_t>(b.len);
   if (!ranged) {
@@ -287,7 +287,7 @@ void BitposCommand(Context& ctx) {
     ctx.reply.Integer(*bit ? -1 : 0);
     return;
   }
-  db::IntBuffer buf;
+  db::StringBuffer buf;
   const Bytes b = ReadBytes(*o, buf);
   const auto len = static_cast<int64_t>(b.len);
   if (!ranged) {
@@ -379,9 +379,9 @@ void BitopCommand(Context& ctx) {
     Object* o = d.LookupRead(ctx.arg(3 + j));
     if (WrongType(ctx, o, ObjType::kString)) return;
     if (o != nullptr) {
-      db::IntBuffer buf;
+      db::StringBuffer buf;
       const std::string_view v = db::StringView(*o, buf);
-      if (v.data() == buf) {
+      if (buf.Holds(v.data())) {  // printed or decompressed: dies with buf
         printed.emplace_back(v);
         src[j] = Bytes{reinterpret_cast<const uint8_t*>(printed.back().data()), v.size()};
       } else {
@@ -596,7 +596,7 @@ void BitfieldGeneric(Context& ctx, bool read_only) {
   size_t len = 0;
   Bytes view;  // what GET reads: the string as it is now (absent: no bytes)
   bool grew = false;
-  db::IntBuffer buf;
+  db::StringBuffer buf;
   if (!writes) {
     Object* o = ctx.db().LookupRead(ctx.arg(1));
     if (WrongType(ctx, o, ObjType::kString)) return;

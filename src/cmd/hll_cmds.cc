@@ -27,7 +27,7 @@ size_t SparseMaxBytes(const Context& ctx) {
 
 // The bytes of `o` if it is a HyperLogLog; otherwise replies WRONGTYPE (the generic text for
 // other types, the HyperLogLog one for other strings) and returns nullopt.
-std::optional<std::string_view> HllBytesOrReply(Context& ctx, const Object* o, db::IntBuffer& buf) {
+std::optional<std::string_view> HllBytesOrReply(Context& ctx, const Object* o, db::StringBuffer& buf) {
   if (WrongType(ctx, o, ObjType::kString)) return std::nullopt;
   const std::string_view bytes = db::StringView(*o, buf);
   if (!db::HllIsValid(bytes)) {
@@ -55,7 +55,7 @@ void PfaddCommand(Context& ctx) {
     d.Add(o);
     ++updated;
   } else {
-    db::IntBuffer buf;
+    db::StringBuffer buf;
     if (!HllBytesOrReply(ctx, o, buf)) return;
     o = db::StringMakeRaw(d, o);
   }
@@ -88,7 +88,7 @@ void PfcountCommand(Context& ctx) {
     for (size_t j = 1; j < ctx.argc(); ++j) {
       const Object* o = d.LookupRead(ctx.arg(j));
       if (o == nullptr) continue;
-      db::IntBuffer buf;
+      db::StringBuffer buf;
       auto bytes = HllBytesOrReply(ctx, o, buf);
       if (!bytes) return;
       if (!db::HllMerge(*max, *bytes)) {
@@ -106,7 +106,7 @@ void PfcountCommand(Context& ctx) {
     return;
   }
   {
-    db::IntBuffer buf;
+    db::StringBuffer buf;
     auto bytes = HllBytesOrReply(ctx, o, buf);
     if (!bytes) return;
     if (auto cached = db::HllCachedCount(*bytes)) {
@@ -136,7 +136,7 @@ void PfmergeCommand(Context& ctx) {
   for (size_t j = 1; j < ctx.argc(); ++j) {
     const Object* o = d.LookupRead(ctx.arg(j));
     if (o == nullptr) continue;
-    db::IntBuffer buf;
+    db::StringBuffer buf;
     auto bytes = HllBytesOrReply(ctx, o, buf);
     if (!bytes) return;
     // A dense input makes the destination dense at once (as Redis: no sparse detour).
@@ -181,7 +181,7 @@ void PfdebugCommand(Context& ctx) {
     return;
   }
   {
-    db::IntBuffer buf;
+    db::StringBuffer buf;
     if (!HllBytesOrReply(ctx, o, buf)) return;
   }
   o = db::StringMakeRaw(d, o);

@@ -25,6 +25,7 @@
 #include "mnemo/cmd/command_keys.h"
 #include "mnemo/cmd/dispatcher.h"
 #include "mnemo/db/lru.h"
+#include "mnemo/db/string_type.h"
 #include "mnemo/db/value.h"
 
 namespace mnemo::cmd {
@@ -468,6 +469,31 @@ void ObjectEncodingCommand(Context& ctx) {
   ctx.reply.Bulk(db::EncodingName(o->encoding()));
 }
 
+// OBJECT COMPRESSION <key> (Mnemo's): how the value is stored, as a map: codec ("lzf", "zstd",
+// "zstd+dict", or "none"), original-bytes (the value's length), stored-bytes (what its
+// compressed block costs; for a value not compressed, its length), ratio (original/stored) and
+// dictionary (the id of the zstd dictionary, 0 for none). Null for a missing key.
+void ObjectCompressionCommand(Context& ctx) {
+  const Object* o = ObjectLookup(ctx);
+  if (o == nullptr) return;
+  const db::StringCompression c = db::StringCompressionOf(*o);
+  const size_t original = c.codec != nullptr                   ? c.original_bytes
+                          : o->type() == db::ObjType::kString ? db::StringLength(*o)
+                                                               : 0;
+  const size_t stored = c.codec != nullptr ? c.stored_bytes : original;
+  ctx.reply.MapHeader(5);
+  ctx.reply.Bulk("codec");
+  ctx.reply.Bulk(c.codec != nullptr ? c.codec : "none");
+  ctx.reply.Bulk("original-bytes");
+  ctx.reply.Integer(static_cast<int64_t>(original));
+  ctx.reply.Bulk("stored-bytes");
+  ctx.reply.Integer(static_cast<int64_t>(stored));
+  ctx.reply.Bulk("ratio");
+  ctx.reply.Double(stored == 0 ? 1.0 : static_cast<double>(original) / static_cast<double>(stored));
+  ctx.reply.Bulk("dictionary");
+  ctx.reply.Integer(c.dictionary);
+}
+
 // Objects belong to one key, so their refcount is 1; a value pointing to a shared integer
 // answers Redis's OBJ_SHARED_REFCOUNT.
 void ObjectRefcountCommand(Context& ctx) {
@@ -502,6 +528,9 @@ void ObjectFreqCommand(Context& ctx) {
 void ObjectHelpCommand(Context& ctx) {
   static constexpr std::string_view kLines[] = {
       "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "COMPRESSION <key>",
+      "    Return how the value of <key> is compressed: codec, original and stored bytes,",
+      "    ratio and dictionary id (Mnemo).",
       "ENCODING <key>",
       "    Return the kind of internal representation used in order to store the value",
       "    associated with a <key>.",
@@ -567,6 +596,9 @@ constexpr CommandSpec kObjectSubcommands[] = {
     {"help", ObjectHelpCommand, 2, kLoading | kStale, 0, 0, 0, "generic",
      "Returns helpful text about the different subcommands.", "6.2.0", "O(1)", kNoSubcommands,
      kAclKeyspace},
+    {"compression", ObjectCompressionCommand, 3, kReadOnly, 2, 2, 1, "generic",
+     "Returns how the value of a key is compressed.", "7.0.0", "O(1)", kNoSubcommands,
+     kAclKeyspace, kKeysLookedAt},
 };
 
 constexpr CommandSpec kKeyCommands[] = {

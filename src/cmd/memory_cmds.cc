@@ -63,7 +63,8 @@ void MemoryStatsCommand(Context& ctx) {
   // Redis 7.0's reply: 27 fixed fields plus one sub-map per database that holds keys.
   size_t dbs_with_keys = 0;
   for (const auto& d : m.dbs) dbs_with_keys += d.keys > 0 ? 1 : 0;
-  r.MapHeader(kStatsFixedFields + dbs_with_keys);
+  // Mnemo's value compression adds its fields at the end while it is in use.
+  r.MapHeader(kStatsFixedFields + dbs_with_keys + (m.compression_in_use ? 4 : 0));
   auto num = [&r](std::string_view k, int64_t v) {
     r.Bulk(k);
     r.Integer(v);
@@ -109,6 +110,12 @@ void MemoryStatsCommand(Context& ctx) {
   num("rss-overhead.bytes", m.rss_overhead_bytes);
   ratio("fragmentation", m.fragmentation_ratio);
   num("fragmentation.bytes", m.fragmentation_bytes);
+  if (m.compression_in_use) {
+    num("compression.values", static_cast<int64_t>(m.compressed_values));
+    num("compression.bytes", static_cast<int64_t>(m.compressed_bytes));
+    num("compression.dictionaries", static_cast<int64_t>(m.compression_dictionaries));
+    num("compression.dictionaries.bytes", static_cast<int64_t>(m.compression_dictionaries_bytes));
+  }
 }
 
 void MemoryDoctorCommand(Context& ctx) { ctx.reply.Verbatim(ctx.server.MemoryDoctor()); }

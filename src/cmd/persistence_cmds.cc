@@ -115,7 +115,7 @@ void RestoreCommand(Context& ctx) {
     return;
   }
   Object* o = nullptr;
-  Status decoded = ctx.server.DecodePayload(key, ctx.arg(3), &o);
+  Status decoded = ctx.server.DecodePayload(ctx.client.db, key, ctx.arg(3), &o);
   if (!decoded.ok()) {
     ctx.reply.Error(decoded.message());
     return;

@@ -63,7 +63,7 @@ std::optional<std::string> LookupByPattern(db::Db& d, std::string_view pattern,
     return std::string(*v);
   }
   if (o->type() != ObjType::kString) return std::nullopt;
-  db::IntBuffer buf;
+  db::StringBuffer buf;
   return std::string(db::StringView(*o, buf));
 }
 

@@ -27,7 +27,7 @@ void ReplyString(Context& ctx, const Object* o) {
     ctx.reply.Null();
     return;
   }
-  db::IntBuffer buf;
+  db::StringBuffer buf;
   ctx.reply.Bulk(db::StringView(*o, buf));
 }
 
@@ -158,7 +158,7 @@ void SetGeneric(Context& ctx, std::string_view key, std::string_view value, uint
     if (old != nullptr) d.Dispose(d.Detach(old), ctx.keyspace.options().lazyfree_lazy_server_del);
     ++ctx.keyspace.stats().expired_keys;
   } else {
-    Object* o = db::NewStringObject(ctx.keyspace, key, value, expire);
+    Object* o = db::NewStringObject(ctx.keyspace, ctx.client.db, key, value, expire);
     if (old != nullptr) {
       d.Overwrite(old, o);  // the old value's TTL goes with it unless KEEPTTL copied it
     } else {
@@ -195,7 +195,7 @@ void SetnxCommand(Context& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  d.Add(db::NewStringObject(ctx.keyspace, ctx.arg(1), ctx.arg(2), -1));
+  d.Add(db::NewStringObject(ctx.keyspace, ctx.client.db, ctx.arg(1), ctx.arg(2), -1));
   ctx.Changed(ctx.arg(1), db::kNotifyString, "set");
   ctx.reply.Integer(1);
 }
@@ -289,7 +289,7 @@ void MsetGeneric(Context& ctx, bool nx) {
   }
   for (size_t i = 1; i < ctx.argc(); i += 2) {
     Object* old = d.LookupWrite(ctx.arg(i));
-    Object* o = db::NewStringObject(ctx.keyspace, ctx.arg(i), ctx.arg(i + 1), -1);
+    Object* o = db::NewStringObject(ctx.keyspace, ctx.client.db, ctx.arg(i), ctx.arg(i + 1), -1);
     if (old != nullptr) {
       d.Overwrite(old, o);
     } else {
@@ -402,7 +402,7 @@ void AppendCommand(Context& ctx) {
   Object* o = d.LookupWrite(ctx.arg(1));
   if (o == nullptr) {
     // A new key gets the encoding the value deserves (int, embstr or raw), as SET would give.
-    d.Add(db::NewStringObject(ctx.keyspace, ctx.arg(1), tail, -1));
+    d.Add(db::NewStringObject(ctx.keyspace, ctx.client.db, ctx.arg(1), tail, -1));
     ctx.Changed(ctx.arg(1), db::kNotifyString, "append");
     ctx.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
@@ -434,7 +434,7 @@ void GetrangeCommand(Context& ctx) {
     return;
   }
   if (WrongType(ctx, o, ObjType::kString)) return;
-  db::IntBuffer buf;
+  db::StringBuffer buf;
   const std::string_view value = db::StringView(*o, buf);
   const int64_t len = static_cast<int64_t>(value.size());
   int64_t s = *start;
@@ -526,8 +526,8 @@ void LcsCommand(Context& ctx) {
     ctx.reply.Error(protocol::kErrLcsLenAndIdx);
     return;
   }
-  db::IntBuffer buf_a;
-  db::IntBuffer buf_b;
+  db::StringBuffer buf_a;
+  db::StringBuffer buf_b;
   const std::string_view a = oa != nullptr ? db::StringView(*oa, buf_a) : std::string_view();
   const std::string_view b = ob != nullptr ? db::StringView(*ob, buf_b) : std::string_view();
   // Lengths (and the LCS length) must fit the uint32 cells.

@@ -273,7 +273,7 @@ void Db::Swap(Db& other) {
   std::swap(slot_keys_, other.slot_keys_);
 }
 
-Keyspace::Keyspace(int num_dbs) {
+Keyspace::Keyspace(int num_dbs) : compressor_(&options_, num_dbs) {
   for (int i = 0; i < num_dbs; ++i) dbs_.push_back(std::make_unique<Db>(this, i));
 }
 

@@ -47,6 +47,7 @@ const char* TypeName(ObjType type) {
 const char* EncodingName(Encoding encoding) {
   switch (encoding) {
     case Encoding::kRaw:
+    case Encoding::kCompressed:
       return "raw";
     case Encoding::kInt:
       return "int";

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "mnemo/ds/compress.h"
 #include "mnemo/ds/sds.h"
 
 namespace mnemo::db {
@@ -28,7 +29,18 @@ Object::ValueInit PlainValue(std::string_view value) {
       Encoding::kRaw, {}, reinterpret_cast<uint64_t>(ds::SdsNew(value)), false};
 }
 
+const uint8_t* Block(const Object& o) { return static_cast<const uint8_t*>(o.ptr()); }
+
 }  // namespace
+
+char* StringBuffer::Reserve(size_t n) {
+  if (n > heap_size_) {
+    mem::Free(heap_);
+    heap_ = static_cast<char*>(mem::Alloc(n));
+    heap_size_ = mem::UsableSize(heap_);
+  }
+  return heap_;
+}
 
 Object* NewIntStringObject(const Keyspace& ks, std::string_view key, int64_t value,
                            int64_t expire_ms) {
@@ -41,10 +53,13 @@ Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s, 
   return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
 }
 
-Object* NewStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
+Object* NewStringObject(const Keyspace& ks, int db, std::string_view key, std::string_view value,
                         int64_t expire_ms) {
   if (value.size() <= kMaxIntLength) {
     if (auto n = ParseInt64(value)) return NewIntStringObject(ks, key, *n, expire_ms);
+  } else if (uint8_t* block = ks.compressor().Compress(db, value)) {
+    Object::ValueInit v{Encoding::kCompressed, {}, reinterpret_cast<uint64_t>(block), false};
+    return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
   }
   return NewPlainStringObject(ks, key, value, expire_ms);
 }
@@ -66,15 +81,24 @@ Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t l
   return NewRawStringObject(ks, key, ds::SdsNewZeroed(len), -1);
 }
 
-std::string_view StringView(const Object& o, IntBuffer& buf) {
+std::string_view StringView(const Object& o, StringBuffer& buf) {
   MNEMO_ASSERT(o.type() == ObjType::kString);
   switch (o.encoding()) {
     case Encoding::kInt:
-      return {buf, FormatInt64(buf, o.int_value())};
+      return {buf.digits(), FormatInt64(buf.digits(), o.int_value())};
     case Encoding::kEmbstr:
       return o.embedded();
     case Encoding::kRaw:
       return ds::SdsView(StringRawSds(o));
+    case Encoding::kCompressed: {
+      const size_t n = ds::BlockOriginalLength(Block(o));
+      char* out = buf.Reserve(n);
+      // Blocks are only made by ds::CompressBlock from this process's values: a failure here
+      // is memory corruption, not bad input.
+      const bool ok = ds::DecompressBlock(Block(o), out);
+      MNEMO_ASSERT(ok);
+      return {out, n};
+    }
     default:
       MNEMO_ASSERT(false && "bad string encoding");
   }
@@ -82,26 +106,59 @@ std::string_view StringView(const Object& o, IntBuffer& buf) {
 }
 
 size_t StringLength(const Object& o) {
-  IntBuffer buf;
-  return StringView(o, buf).size();
+  switch (o.encoding()) {
+    case Encoding::kEmbstr:
+      return o.embedded().size();
+    case Encoding::kRaw:
+      return ds::SdsLen(StringRawSds(o));
+    case Encoding::kCompressed:
+      return ds::BlockOriginalLength(Block(o));
+    default: {
+      StringBuffer buf;
+      return StringView(o, buf).size();
+    }
+  }
+}
+
+StringCompression StringCompressionOf(const Object& o) {
+  StringCompression c;
+  if (o.type() != ObjType::kString || o.encoding() != Encoding::kCompressed) return c;
+  const uint8_t* b = Block(o);
+  c.codec = ds::CodecName(ds::BlockCodec(b));
+  c.original_bytes = ds::BlockOriginalLength(b);
+  c.stored_bytes = ds::BlockMemory(b);
+  if (const ds::CompressionDict* d = ds::BlockDict(b)) c.dictionary = d->id();
+  return c;
 }
 
 std::optional<int64_t> StringToInt64(const Object& o) {
   if (o.encoding() == Encoding::kInt) return o.int_value();
-  IntBuffer buf;
+  if (StringLength(o) > kMaxIntLength) return std::nullopt;
+  StringBuffer buf;
   return ParseInt64(StringView(o, buf));
 }
 
 std::optional<long double> StringToLongDouble(const Object& o) {
   if (o.encoding() == Encoding::kInt) return static_cast<long double>(o.int_value());
-  IntBuffer buf;
+  StringBuffer buf;
   return ParseLongDouble(StringView(o, buf));
 }
 
 Object* StringMakeRaw(Db& db, Object* o) {
   MNEMO_ASSERT(o->type() == ObjType::kString);
   if (o->encoding() == Encoding::kRaw) return o;
-  IntBuffer buf;
+  if (o->encoding() == Encoding::kCompressed) {
+    // The block holds a word like a raw sds: swap the word in place, no new object block.
+    auto* b = static_cast<uint8_t*>(o->ptr());
+    ds::sds s = ds::SdsNewZeroed(ds::BlockOriginalLength(b));
+    const bool ok = ds::DecompressBlock(b, s);
+    MNEMO_ASSERT(ok);
+    ds::FreeBlock(b);
+    o->set_ptr(s);
+    o->set_encoding(Encoding::kRaw);
+    return o;
+  }
+  StringBuffer buf;
   ds::sds s = ds::SdsNew(StringView(*o, buf));
   Object::ValueInit v{Encoding::kRaw, {}, reinterpret_cast<uint64_t>(s), false};
   Object* moved = Object::CloneWithValue(*o, ObjType::kString, v, o->has_expire(),
@@ -157,16 +214,24 @@ Object* StringSetRange(Db& db, Object* o, size_t offset, std::string_view value)
 
 void FreeStringValue(const ValueRef& v) {
   if (v.encoding == Encoding::kRaw) ds::SdsFree(reinterpret_cast<ds::sds>(v.word));
+  if (v.encoding == Encoding::kCompressed) ds::FreeBlock(reinterpret_cast<uint8_t*>(v.word));
 }
 
 size_t StringValueMemory(const ValueRef& v) {
   if (v.encoding == Encoding::kRaw) return ds::SdsAllocSize(reinterpret_cast<ds::sds>(v.word));
+  if (v.encoding == Encoding::kCompressed) {
+    return ds::BlockMemory(reinterpret_cast<const uint8_t*>(v.word));
+  }
   return 0;
 }
 
 uint64_t DuplicateStringValue(const ValueRef& v) {
   if (v.encoding == Encoding::kRaw) {
     return reinterpret_cast<uint64_t>(ds::SdsNew(ds::SdsView(reinterpret_cast<ds::sds>(v.word))));
+  }
+  if (v.encoding == Encoding::kCompressed) {
+    return reinterpret_cast<uint64_t>(
+        ds::DuplicateBlock(reinterpret_cast<const uint8_t*>(v.word)));
   }
   return v.word;
 }

@@ -48,11 +48,12 @@ bool FooterValid(std::string_view payload) {
 }  // namespace
 
 RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
-                                 const db::Keyspace& ks, db::Object** out) {
+                                 const db::Keyspace& ks, db::Object** out, int db) {
   *out = nullptr;
   if (!FooterValid(payload)) return RestoreOutcome::kBadVersionOrChecksum;
   RdbInput in(payload.substr(0, payload.size() - kFooterBytes));
   RdbReader r(in, ks);
+  r.set_db_index(db);
   uint8_t type;
   if (!r.ReadByte(&type)) return RestoreOutcome::kBadFormat;
   db::Object* o = nullptr;

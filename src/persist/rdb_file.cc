@@ -178,6 +178,7 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
           return fail();
         }
         db = &ks.db(static_cast<int>(id));
+        r.set_db_index(static_cast<int>(id));
         continue;
       }
       case rdb::kOpResizeDb: {

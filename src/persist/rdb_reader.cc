@@ -374,7 +374,7 @@ ReadStatus RdbReader::ReadObject(uint8_t type, std::string_view key, int64_t exp
   switch (type) {
     case rdb::kTypeString:
       if (!ReadString(&scratch_)) return ReadStatus::kError;
-      *out = db::NewStringObject(ks_, key, scratch_, expire_ms);
+      *out = db::NewStringObject(ks_, db_index_, key, scratch_, expire_ms);
       return ReadStatus::kOk;
     case rdb::kTypeList:
     case rdb::kTypeListZiplist:

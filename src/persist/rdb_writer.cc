@@ -18,6 +18,7 @@
 #include "mnemo/db/stream_type.h"
 #include "mnemo/db/string_type.h"
 #include "mnemo/db/zset_type.h"
+#include "mnemo/ds/compress.h"
 #include "mnemo/ds/intset.h"
 #include "mnemo/ds/listpack.h"
 #include "mnemo/ds/quicklist.h"
@@ -241,10 +242,20 @@ void RdbWriter::WriteObjectParts(const db::Object& co, bool with_key) {
   switch (o->type()) {
     case db::ObjType::kString: {
       type_and_key(rdb::kTypeString);
+      const uint8_t* block = db::StringCompressedBlock(*o);
       if (o->encoding() == db::Encoding::kInt) {
         WriteIntString(o->int_value());
+      } else if (block != nullptr && options_.compression &&
+                 ds::BlockCodec(block) == ds::Codec::kLzf &&
+                 ds::BlockCompressedLength(block) + kMinLzfSaving <=
+                     ds::BlockOriginalLength(block)) {
+        // An LZF value is already the RDB's LZF string encoding: written as it is, not
+        // decompressed and compressed again.
+        const std::string_view payload = ds::BlockPayload(block);
+        WriteLzfBlob(reinterpret_cast<const uint8_t*>(payload.data()), payload.size(),
+                     ds::BlockOriginalLength(block));
       } else {
-        db::IntBuffer buf;
+        db::StringBuffer buf;
         WriteString(db::StringView(*o, buf));
       }
       break;

@@ -156,7 +156,7 @@ void Snapshot::WriteOneAsCommands(int origin, db::Object* o) {
   };
   switch (o->type()) {
     case db::ObjType::kString: {
-      db::IntBuffer buf;
+      db::StringBuffer buf;
       const std::string_view v = db::StringView(*o, buf);
       const std::string_view set[] = {"SET", key, v};
       AppendAofCommand(&out, std::span<const std::string_view>(set));

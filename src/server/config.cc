@@ -188,6 +188,12 @@ constexpr EnumName<db::EvictionPolicy> kPolicies[] = {
     {"noeviction", db::EvictionPolicy::kNoEviction},
 };
 
+constexpr EnumName<db::ValueCompression> kValueCompressions[] = {
+    {"no", db::ValueCompression::kNo},
+    {"lzf", db::ValueCompression::kLzf},
+    {"zstd", db::ValueCompression::kZstd},
+};
+
 Status SetChoice(std::span<const std::string_view> choices, std::string_view v, std::string* out) {
   for (std::string_view c : choices) {
     if (EqualsIgnoreCase(v, c)) {
@@ -218,6 +224,13 @@ Status SetPolicy(ServerConfig& c, std::string_view v) {
   return SetEnum(kPolicies, v, &c.db.maxmemory_policy);
 }
 std::string GetPolicy(const ServerConfig& c) { return GetEnum(kPolicies, c.db.maxmemory_policy); }
+
+Status SetValueCompression(ServerConfig& c, std::string_view v) {
+  return SetEnum(kValueCompressions, v, &c.db.value_compression);
+}
+std::string GetValueCompression(const ServerConfig& c) {
+  return GetEnum(kValueCompressions, c.db.value_compression);
+}
 
 Status SetMaxmemory(ServerConfig& c, std::string_view v) {
   int64_t n = 0;
@@ -788,6 +801,21 @@ constexpr ConfigParam kParams[] = {
      SetDbInt<&db::Options::lfu_log_factor, 0, kIntMax>, GetDbInt<&db::Options::lfu_log_factor>},
     {"lfu-decay-time", "", 0, "1", "Minutes of idleness that take one off an LFU counter.",
      SetDbInt<&db::Options::lfu_decay_time, 0, kIntMax>, GetDbInt<&db::Options::lfu_decay_time>},
+    // ---- value compression (Mnemo's; docs/memory.md) ----
+    {"value-compression", "", 0, "no",
+     "Store string values compressed (no, lzf, zstd) when that saves an eighth or more.",
+     SetValueCompression, GetValueCompression},
+    {"value-compression-min-size", "", 0, "64",
+     "Shortest value tried (bytes); values of 44 bytes or less are never compressed.",
+     SetDbMemory<&db::Options::value_compression_min_size, 0, kLongMax>,
+     GetDbInt<&db::Options::value_compression_min_size>},
+    {"value-compression-level", "", 0, "3", "zstd level 1..19: 3 is zstd's own default.",
+     SetDbInt<&db::Options::value_compression_level, 1, 19>,
+     GetDbInt<&db::Options::value_compression_level>},
+    {"value-compression-dictionary", "", 0, "no",
+     "With zstd: train a dictionary per database from a sample of its values.",
+     SetDbBool<&db::Options::value_compression_dictionary>,
+     GetDbBool<&db::Options::value_compression_dictionary>},
     {"lazyfree-lazy-eviction", "", 0, "no", "Free evicted values on the background thread.",
      SetDbBool<&db::Options::lazyfree_lazy_eviction>,
      GetDbBool<&db::Options::lazyfree_lazy_eviction>},

@@ -157,6 +157,24 @@ std::string Server::InfoSection(std::string_view name) {
     line("active_defrag_running", active_defrag_.running());
     line("lazyfree_pending_objects", m.lazyfree_pending_objects);
     line("lazyfreed_objects", keyspace_.lazyfree().freed_objects());
+    if (m.compression_in_use) {
+      // Mnemo's value compression (docs/memory.md); absent while it is not in use.
+      line("value_compression", m.value_compression);
+      line("compressed_values", m.compressed_values);
+      line("compressed_bytes", m.compressed_bytes);
+      line("compressed_original_bytes", m.compressed_original_bytes);
+      line("compression_ratio",
+           fmt::format("{:.2f}", m.compressed_bytes == 0
+                                     ? 1.0
+                                     : static_cast<double>(m.compressed_original_bytes) /
+                                           static_cast<double>(m.compressed_bytes)));
+      line("compression_dictionaries", m.compression_dictionaries);
+      line("compression_dictionaries_bytes", m.compression_dictionaries_bytes);
+      line("compression_dictionary_trainings", m.compression_dictionary_trainings);
+      line("compression_training", m.compression_training ? 1 : 0);
+      line("compression_recompressing", m.compression_recompressing ? 1 : 0);
+      line("compression_recompressed_values", m.compression_recompressed_values);
+    }
   } else if (name == "persistence") {
     // The fork-less snapshot has no copied pages: its "copy on write" is the serialized bytes it
     // holds and has not written yet (old values of keys written before they changed, and the

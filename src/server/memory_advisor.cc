@@ -158,8 +158,8 @@ void Server::DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryF
           ps.weighted_bytes += weight * static_cast<double>(bytes);
           ps.weighted_hash += weight * as_hash;
         }
-      } else if (len >= kCompressMin) {
-        db::IntBuffer buf;
+      } else if (len >= kCompressMin && o->encoding() != db::Encoding::kCompressed) {
+        db::StringBuffer buf;
         const std::string_view v = db::StringView(*o, buf);
         lzf_out.resize(v.size());
         // Room for at most the original size: what does not fit does not compress.

@@ -8,6 +8,7 @@
 
 #include "mnemo/base/numbers.h"
 #include "mnemo/db/value.h"
+#include "mnemo/ds/compress.h"
 #include "mnemo/mem/malloc_stats.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/server/server.h"
@@ -76,7 +77,7 @@ cmd::MemoryOverview Server::Memory() {
                 m.repl_backlog +
                 dispatcher_.LatencyHistogramBytes() + dispatcher_.ObservabilityBytes() +
                 dispatcher_.tracking().OverheadBytes() + vm_growth + lua.scripts_eval +
-                lua.functions);
+                lua.functions + ds::GetCompressionTotals().dictionary_bytes);
   m.dataset_bytes = used - m.overhead_total;
   const size_t net = used > used_memory_startup_ ? used - used_memory_startup_ : 0;
   m.bytes_per_key = m.keys_count ? net / m.keys_count : 0;
@@ -98,6 +99,19 @@ cmd::MemoryOverview Server::Memory() {
   m.fragmentation_ratio = SafeRatio(m.rss, used);
   m.fragmentation_bytes = static_cast<int64_t>(m.rss) - static_cast<int64_t>(used);
   m.lazyfree_pending_objects = keyspace_.lazyfree().pending_objects();
+  const ds::CompressionTotals ct = ds::GetCompressionTotals();
+  m.value_compression = FindConfigParam("value-compression")->get(config_);
+  m.compressed_values = ct.blocks;
+  m.compressed_bytes = ct.compressed_bytes;
+  m.compressed_original_bytes = ct.original_bytes;
+  m.compression_dictionaries = ct.dictionaries;
+  m.compression_dictionaries_bytes = ct.dictionary_bytes;
+  m.compression_dictionary_trainings = keyspace_.compressor().trainings();
+  m.compression_training = keyspace_.compressor().training();
+  m.compression_recompressing = keyspace_.compressor().recompressing();
+  m.compression_recompressed_values = keyspace_.compressor().recompressed();
+  m.compression_in_use = config_.db.value_compression != db::ValueCompression::kNo ||
+                         ct.blocks > 0 || ct.dictionaries > 0;
   return m;
 }
 

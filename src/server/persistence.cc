@@ -289,8 +289,9 @@ std::string Server::DumpPayload(const db::Object& o) {
   return persist::CreateDumpPayload(o, config_.rdbcompression);
 }
 
-Status Server::DecodePayload(std::string_view key, std::string_view payload, db::Object** out) {
-  switch (persist::DecodeDumpPayload(payload, key, keyspace_, out)) {
+Status Server::DecodePayload(int db, std::string_view key, std::string_view payload,
+                             db::Object** out) {
+  switch (persist::DecodeDumpPayload(payload, key, keyspace_, out, db)) {
     case persist::RestoreOutcome::kOk:
       return Status::Ok();
     case persist::RestoreOutcome::kBadVersionOrChecksum:

@@ -637,6 +637,11 @@ void Server::Cron() {
                                           (MonotonicUs() - defrag_start) / 1000, now / 1000);
     }
   }
+  // Install zstd dictionaries the trainer thread finished (value_compression.h).
+  keyspace_.compressor().Poll();
+  if (keyspace_.compressor().recompressing()) {
+    keyspace_.compressor().RecompressStep(keyspace_, db::ValueCompressor::kRecompressBudgetUs);
+  }
   // Finish table resizes in the background: shrink tables that emptied, and give rehashing
   // 1 ms per run (Redis databasesCron with activerehashing).
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {

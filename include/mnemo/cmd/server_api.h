@@ -93,6 +93,20 @@ struct MemoryOverview {
   size_t functions = 0;            // number_of_functions
   size_t libraries = 0;            // number_of_libraries
   size_t clients = 0;
+  // Value compression (Mnemo's, docs/memory.md). INFO memory and MEMORY STATS show these only
+  // while compression is in use (configured, or values or dictionaries remain), so that a
+  // server that does not use it answers exactly as Redis does.
+  bool compression_in_use = false;
+  std::string value_compression;          // value-compression
+  size_t compressed_values = 0;           // values stored compressed
+  size_t compressed_bytes = 0;            // their blocks' usable sizes
+  size_t compressed_original_bytes = 0;   // their lengths uncompressed
+  size_t compression_dictionaries = 0;    // dictionaries alive (in use or current)
+  size_t compression_dictionaries_bytes = 0;
+  uint64_t compression_dictionary_trainings = 0;
+  bool compression_training = false;       // a dictionary is being trained
+  bool compression_recompressing = false;  // the cron is recompressing with a new dictionary
+  uint64_t compression_recompressed_values = 0;
 };
 
 // SHUTDOWN's flags (Redis 7.0). With neither NOSAVE nor SAVE, a snapshot is saved when save
@@ -171,9 +185,9 @@ class ServerApi {
   virtual int64_t LastSave() const = 0;
   // DUMP: the serialized value of `o` (Redis's payload: RDB value, version, CRC-64).
   virtual std::string DumpPayload(const db::Object& o) = 0;
-  // RESTORE: decodes `payload` into a new object for `key` (not in any Db, no expiry) in *out,
-  // or returns the error reply text (bad version or checksum, bad data format).
-  virtual Status DecodePayload(std::string_view key, std::string_view payload,
+  // RESTORE: decodes `payload` into a new object for `key` of database `db` (not in any Db, no
+  // expiry) in *out, or returns the error reply text (bad version or checksum, bad data format).
+  virtual Status DecodePayload(int db, std::string_view key, std::string_view payload,
                                db::Object** out) = 0;
   // FUNCTION DUMP: the libraries' code as Redis 7.0's payload (RDB_OPCODE_FUNCTION2 records,
   // RDB version, CRC-64).

@@ -20,6 +20,7 @@
 #include "mnemo/db/lru.h"
 #include "mnemo/db/object.h"
 #include "mnemo/db/options.h"
+#include "mnemo/db/value_compression.h"
 #include "mnemo/ds/dict.h"
 #include "mnemo/ds/hash.h"
 
@@ -185,6 +186,9 @@ class Keyspace {
   const Options& options() const { return options_; }
   Stats& stats() { return stats_; }
   LazyFree& lazyfree() { return lazyfree_; }
+  // Decides and performs value compression. A service rather than state of the keyspace:
+  // reachable through a const Keyspace (snapshot loading creates objects through one).
+  ValueCompressor& compressor() const { return compressor_; }
   // The keyspace-change seam (changes.h).
   Changes& changes() { return changes_; }
 
@@ -222,6 +226,7 @@ class Keyspace {
 
  private:
   Options options_;
+  mutable ValueCompressor compressor_;
   Stats stats_;
   Changes changes_;
   LazyFree lazyfree_;

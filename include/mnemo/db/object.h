@@ -59,6 +59,10 @@ enum class Encoding : uint8_t {
   kQuicklist = 9,
   kStream = 10,
   kListpack = 11,
+  // Mnemo's own: a string value held as a compressed block (ds/compress.h). Redis has no such
+  // encoding; OBJECT ENCODING names it "raw", what Redis stores such a value as (compressed
+  // values are always longer than kMaxEmbstrLength).
+  kCompressed = 12,
 };
 
 // Names as TYPE and OBJECT ENCODING print them.

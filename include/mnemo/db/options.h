@@ -31,6 +31,9 @@ inline bool IsVolatile(EvictionPolicy p) {
          p == EvictionPolicy::kVolatileRandom || p == EvictionPolicy::kVolatileTtl;
 }
 
+// value-compression (value_compression.h).
+enum class ValueCompression : uint8_t { kNo, kLzf, kZstd };
+
 struct Options {
   // Encodings of collections: a compact encoding is kept while a collection stays within both
   // bounds (entries, and bytes of the longest element).
@@ -50,6 +53,13 @@ struct Options {
   // Streams (stream_type.h): the largest node, in bytes and in entries (0: no limit).
   int64_t stream_node_max_bytes = 4096;   // stream-node-max-bytes
   int64_t stream_node_max_entries = 100;  // stream-node-max-entries
+
+  // String values stored compressed (value_compression.h). 64: below that, even a good ratio
+  // rarely saves a size class once the block header is paid, and the CPU is wasted.
+  ValueCompression value_compression = ValueCompression::kNo;  // value-compression
+  int64_t value_compression_min_size = 64;   // value-compression-min-size (bytes)
+  int64_t value_compression_level = 3;       // value-compression-level (zstd 1..19)
+  bool value_compression_dictionary = false;  // value-compression-dictionary
 
   // Lazy freeing: which deletions hand big values to the background thread.
   bool lazyfree_lazy_eviction = false;    // lazyfree-lazy-eviction

@@ -6,6 +6,10 @@
 //           value word, or a pointer to a shared integer for 0..9999
 //   embstr  up to kMaxEmbstrLength bytes, inside the object's own block
 //   raw     longer values, and any value modified in place (APPEND, SETRANGE, SETBIT): an sds
+//   compressed (Mnemo's; OBJECT ENCODING says "raw") a value given whole that
+//           value_compression.h chose to compress: a ds/compress.h block. Readers see the
+//           original bytes through StringView; writers in place go through StringMakeRaw,
+//           which decompresses it back to raw.
 #pragma once
 
 #include <cstddef>
@@ -17,15 +21,40 @@
 #include "mnemo/db/db.h"
 #include "mnemo/db/value.h"
 #include "mnemo/ds/sds.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 
 // Room to print an int-encoded value.
 using IntBuffer = char[kMaxInt64Chars];
 
-// A new string object for key/value with the encoding the value deserves; expire_ms < 0 means
-// no expiry. Not yet in any Db.
-Object* NewStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
+// Where StringView puts bytes it has to make: an int value printed, or a compressed value
+// decompressed (into a mem:: block freed with the buffer). A view StringView returns lives as
+// long as the buffer it was given, so two values read at once (LCS, BITOP) take two buffers.
+class StringBuffer {
+ public:
+  StringBuffer() = default;
+  StringBuffer(const StringBuffer&) = delete;
+  StringBuffer& operator=(const StringBuffer&) = delete;
+  ~StringBuffer() {
+    if (heap_ != nullptr) mem::Free(heap_);
+  }
+  char* digits() { return digits_; }
+  // Room for n bytes on the heap; earlier contents are lost.
+  char* Reserve(size_t n);
+  // True iff `p` points into this buffer (a view that dies with it).
+  bool Holds(const char* p) const { return p == digits_ || (p != nullptr && p == heap_); }
+
+ private:
+  char digits_[kMaxInt64Chars];
+  char* heap_ = nullptr;
+  size_t heap_size_ = 0;
+};
+
+// A new string object for key/value with the encoding the value deserves (compressed when the
+// value-compression options say so, with database `db`'s dictionary); expire_ms < 0 means no
+// expiry. Not yet in any Db.
+Object* NewStringObject(const Keyspace& ks, int db, std::string_view key, std::string_view value,
                         int64_t expire_ms);
 // A new int-encoded string object.
 Object* NewIntStringObject(const Keyspace& ks, std::string_view key, int64_t value,
@@ -45,17 +74,34 @@ Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t o
 // bytes through StringRawSds). Not yet in any Db.
 Object* NewZeroedStringObject(const Keyspace& ks, std::string_view key, size_t len);
 
-// The bytes of a string value; int values are printed into `buf`. REQUIRES: string type.
-std::string_view StringView(const Object& o, IntBuffer& buf);
+// The bytes of a string value; int values are printed and compressed ones decompressed into
+// `buf`. Costs one switch on the encoding for raw and embstr values. REQUIRES: string type.
+std::string_view StringView(const Object& o, StringBuffer& buf);
+// The length, without decompressing.
 size_t StringLength(const Object& o);
+
+// How a string value is compressed (OBJECT COMPRESSION). Null codec: not compressed.
+struct StringCompression {
+  const char* codec = nullptr;  // ds::CodecName
+  size_t original_bytes = 0;
+  size_t stored_bytes = 0;  // the block's usable size
+  uint32_t dictionary = 0;  // dictionary id, 0: none
+};
+StringCompression StringCompressionOf(const Object& o);
+// The compressed block of `o` (ds/compress.h), or null when the value is not compressed.
+inline const uint8_t* StringCompressedBlock(const Object& o) {
+  if (o.type() != ObjType::kString || o.encoding() != Encoding::kCompressed) return nullptr;
+  return static_cast<const uint8_t*>(o.ptr());
+}
 // The value as an int64 if it is one (Redis getLongLongFromObject rules).
 std::optional<int64_t> StringToInt64(const Object& o);
 // The value as a long double if it is one (Redis getLongDoubleFromObject: string2ld rules for
 // strings, the integer itself for int values).
 std::optional<long double> StringToLongDouble(const Object& o);
 
-// Makes `o` hold its value as a raw sds it may modify (Redis dbUnshareStringValue). Returns
-// the object's address, which changes when the block is reshaped.
+// Makes `o` hold its value as a raw sds it may modify (Redis dbUnshareStringValue); a
+// compressed value is decompressed. Returns the object's address, which changes when the block
+// is reshaped.
 Object* StringMakeRaw(Db& db, Object* o);
 // A string a command may modify in place: the object's (possibly new) address and its raw sds,
 // both valid until the next call that may reallocate the object or its value.

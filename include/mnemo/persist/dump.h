@@ -25,9 +25,10 @@ enum class RestoreOutcome : uint8_t {
 
 // Decodes `payload` into a new object for `key` (no expiry, not in any Db) in *out. The footer
 // is checked first (version <= 10, CRC-64), then the value with the loader's full validation;
-// bytes left over between the value and the footer are a bad format too.
+// bytes left over between the value and the footer are a bad format too. `db` is the database
+// the object is for (its compression dictionary is used).
 RestoreOutcome DecodeDumpPayload(std::string_view payload, std::string_view key,
-                                 const db::Keyspace& ks, db::Object** out);
+                                 const db::Keyspace& ks, db::Object** out, int db = 0);
 
 // FUNCTION DUMP: one RDB_OPCODE_FUNCTION2 record (opcode 245, the library's code as an RDB
 // string) per library, then the RDB version and CRC-64, as Redis 7.0's functionDumpCommand.

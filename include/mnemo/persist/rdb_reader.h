@@ -100,6 +100,9 @@ class RdbReader {
   bool ReadInt64(int64_t* v);
   bool ReadInt32(int32_t* v);
 
+  // The database the objects read next go to (it picks the compression dictionary).
+  void set_db_index(int db) { db_index_ = db; }
+
   // Reads a value of RDB type `type` for `key` and returns it as a new object (not in any Db)
   // in *out, with an expiry when expire_ms >= 0. The type byte has been consumed.
   ReadStatus ReadObject(uint8_t type, std::string_view key, int64_t expire_ms, db::Object** out);
@@ -133,6 +136,7 @@ class RdbReader {
 
   RdbInput& in_;
   const db::Keyspace& ks_;
+  int db_index_ = 0;
   Status status_;
   std::string scratch_;   // elements of collections
   std::string scratch2_;  // hash values

@@ -120,7 +120,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   Result<std::string> BgRewriteAof() override;
   int64_t LastSave() const override { return persistence_.lastsave_s; }
   std::string DumpPayload(const db::Object& o) override;
-  Status DecodePayload(std::string_view key, std::string_view payload, db::Object** out) override;
+  Status DecodePayload(int db, std::string_view key, std::string_view payload,
+                       db::Object** out) override;
   std::string FunctionsPayload(std::span<const std::string> codes) override;
   Status DecodeFunctionsPayload(std::string_view payload, std::vector<std::string>* codes) override;
   bool ProcessEventsWhileBusy() override;

@@ -32,13 +32,13 @@ class DbTest : public ::testing::Test {
 
   // Adds a string key; expire_ms < 0: none.
   Object* AddString(Db& d, std::string_view key, std::string_view value, int64_t expire_ms = -1) {
-    Object* o = NewStringObject(ks_, key, value, expire_ms);
+    Object* o = NewStringObject(ks_, 0, key, value, expire_ms);
     d.Add(o);
     return o;
   }
 
   static std::string Value(const Object* o) {
-    IntBuffer buf;
+    StringBuffer buf;
     return std::string(StringView(*o, buf));
   }
 
@@ -116,17 +116,17 @@ TEST_F(DbTest, OverwriteKeepsTablesConsistent) {
   Db& d = db();
   // Plain -> volatile -> volatile -> plain.
   Object* o = AddString(d, "k", "one");
-  Object* o2 = NewStringObject(ks_, "k", "two", kNow + 100);
+  Object* o2 = NewStringObject(ks_, 0, "k", "two", kNow + 100);
   d.Overwrite(o, o2);
   EXPECT_EQ(d.LookupNoTouch("k"), o2);
   EXPECT_EQ(d.expires_size(), 1u);
   ExpectConsistent(d);
-  Object* o3 = NewStringObject(ks_, "k", std::string(100, 't'), kNow + 200);
+  Object* o3 = NewStringObject(ks_, 0, "k", std::string(100, 't'), kNow + 200);
   d.Overwrite(o2, o3);
   EXPECT_EQ(d.expires().Find("k"), o3);
   EXPECT_EQ(Db::ExpireOf(o3), kNow + 200);
   ExpectConsistent(d);
-  Object* o4 = NewStringObject(ks_, "k", "four", -1);
+  Object* o4 = NewStringObject(ks_, 0, "k", "four", -1);
   d.Overwrite(o3, o4);
   EXPECT_EQ(d.expires_size(), 0u);
   EXPECT_EQ(Value(d.LookupNoTouch("k")), "four");
@@ -138,7 +138,7 @@ TEST_F(DbTest, OverwriteKeepsTheLfuCounter) {
   Db& d = db();
   Object* o = AddString(d, "k", "v");
   o->set_lru((LfuMinutes(kNow) << 8) | 200);
-  Object* o2 = NewStringObject(ks_, "k", "w", -1);
+  Object* o2 = NewStringObject(ks_, 0, "k", "w", -1);
   d.Overwrite(o, o2);
   EXPECT_EQ(o2->lru() & 0xFF, 200u);
 }
@@ -230,7 +230,7 @@ TEST_F(DbTest, RandomizedAgainstAModel) {
         const int64_t expire =
             (r >> 20) % 3 == 0 ? kNow + 1000 + static_cast<int64_t>(r % 9999) : -1;
         const std::string value = value_of(r >> 30);
-        Object* n = NewStringObject(ks_, key, value, expire);
+        Object* n = NewStringObject(ks_, 0, key, value, expire);
         if (o != nullptr) {
           d.Overwrite(o, n);
         } else {

@@ -42,7 +42,7 @@ class EvictTest : public ::testing::Test {
 
   // Adds key `name` to db `d`; `expire_ms` < 0: no TTL.
   Object* Add(int d, const std::string& name, int64_t expire_ms = -1) {
-    Object* o = NewStringObject(ks_, name, "value", expire_ms);
+    Object* o = NewStringObject(ks_, 0, name, "value", expire_ms);
     ks_.db(d).Add(o);
     return o;
   }
@@ -355,17 +355,17 @@ TEST(EvictTableTest, KeyTableGrowthRespectsMaxmemory) {
   ks.set_now_ms(kNow);
   Db& d = ks.db(0);
   int n = 0;
-  while (d.size() < 1024) d.Add(NewStringObject(ks, Key(n++), "v", -1));
+  while (d.size() < 1024) d.Add(NewStringObject(ks, 0, Key(n++), "v", -1));
   while (d.keys().RehashSteps(100)) {
   }
   ASSERT_EQ(d.keys().bucket_count(), 1024u);
   // No room for a 2048-bucket array (16 KB): the table stays at 1024 buckets while the load
   // before an insert is at most 1.618, i.e. up to 1,657 keys.
   ks.options().maxmemory = mem::UsedMemory() + 1024;
-  while (d.size() < 1657) d.Add(NewStringObject(ks, Key(n++), "v", -1));
+  while (d.size() < 1657) d.Add(NewStringObject(ks, 0, Key(n++), "v", -1));
   EXPECT_EQ(d.keys().bucket_count(), 1024u);
   EXPECT_FALSE(d.keys().IsRehashing());
-  d.Add(NewStringObject(ks, Key(n++), "v", -1));  // load 1657 / 1024 > 1.618: grows anyway
+  d.Add(NewStringObject(ks, 0, Key(n++), "v", -1));  // load 1657 / 1024 > 1.618: grows anyway
   EXPECT_TRUE(d.keys().IsRehashing());
   while (d.keys().RehashSteps(100)) {
   }
@@ -374,16 +374,16 @@ TEST(EvictTableTest, KeyTableGrowthRespectsMaxmemory) {
   ks.options().maxmemory = 0;
   d.Clear(false);
   n = 0;
-  while (d.size() < 1024) d.Add(NewStringObject(ks, Key(n++), "v", kNow + 60'000));
+  while (d.size() < 1024) d.Add(NewStringObject(ks, 0, Key(n++), "v", kNow + 60'000));
   while (d.expires().RehashSteps(100)) {
   }
   ASSERT_EQ(d.expires().bucket_count(), 1024u);
   ks.options().maxmemory = mem::UsedMemory() + 1024;
-  d.Add(NewStringObject(ks, Key(n++), "v", kNow + 60'000));
+  d.Add(NewStringObject(ks, 0, Key(n++), "v", kNow + 60'000));
   EXPECT_EQ(d.expires().bucket_count(), 1024u);
   // No limit: growth at load 1.
   ks.options().maxmemory = 0;
-  d.Add(NewStringObject(ks, Key(n++), "v", kNow + 60'000));
+  d.Add(NewStringObject(ks, 0, Key(n++), "v", kNow + 60'000));
   EXPECT_TRUE(d.expires().IsRehashing());
   d.Clear(false);
 }

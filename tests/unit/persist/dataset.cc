@@ -26,7 +26,7 @@ std::string Describe(const db::Object& co, bool with_encoding) {
                   with_encoding ? db::EncodingName(o->encoding()) : "", db::Db::ExpireOf(o));
   switch (o->type()) {
     case db::ObjType::kString: {
-      db::IntBuffer buf;
+      db::StringBuffer buf;
       out += db::StringView(*o, buf);
       break;
     }
@@ -162,18 +162,18 @@ void FillEveryEncoding(db::Keyspace& ks, uint64_t seed, int scale) {
   const int64_t future = ks.now_ms() + 3'600'000;
   const size_t s = static_cast<size_t>(scale);
   // ---- strings ----
-  f.Add(0, db::NewStringObject(ks, "str:int-shared", "42", -1));
-  f.Add(0, db::NewStringObject(ks, "str:int-neg", "-123456789", -1));
-  f.Add(0, db::NewStringObject(ks, "str:int64", "9223372036854775807", -1));
-  f.Add(0, db::NewStringObject(ks, "str:int-min", "-9223372036854775808", future));
-  f.Add(0, db::NewStringObject(ks, "str:not-canonical", "0123", -1));
-  f.Add(0, db::NewStringObject(ks, "str:empty", "", -1));
-  f.Add(0, db::NewStringObject(ks, "str:embstr", f.Word(5, 40), future + 1));
-  f.Add(0, db::NewStringObject(ks, "str:compressible", std::string(200 * s, 'z') + "tail", -1));
-  f.Add(0, db::NewStringObject(ks, "str:binary", f.Binary(300), -1));
-  f.Add(0, db::NewStringObject(ks, "", "the empty key", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:int-shared", "42", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:int-neg", "-123456789", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:int64", "9223372036854775807", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:int-min", "-9223372036854775808", future));
+  f.Add(0, db::NewStringObject(ks, 0, "str:not-canonical", "0123", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:empty", "", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:embstr", f.Word(5, 40), future + 1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:compressible", std::string(200 * s, 'z') + "tail", -1));
+  f.Add(0, db::NewStringObject(ks, 0, "str:binary", f.Binary(300), -1));
+  f.Add(0, db::NewStringObject(ks, 0, "", "the empty key", -1));
   {
-    db::Object* raw = db::NewStringObject(ks, "str:raw-int-text", "12", -1);
+    db::Object* raw = db::NewStringObject(ks, 0, "str:raw-int-text", "12", -1);
     f.Add(0, raw);
     (void)db::StringAppend(ks.db(0), raw, "34");  // raw encoding holding "1234"
   }
@@ -226,7 +226,7 @@ void FillEveryEncoding(db::Keyspace& ks, uint64_t seed, int scale) {
   f.Add(0, f.Hash("hash:hashtable", 600 * s, 1, 20));
   f.Add(0, f.Hash("hash:long-value", 3, 80, 100));
   // ---- another database ----
-  f.Add(3, db::NewStringObject(ks, "db3:a", "in database three", -1));
+  f.Add(3, db::NewStringObject(ks, 3, "db3:a", "in database three", -1));
   f.Add(3, f.Zset("db3:z", 5, 1, 5));
 }
 

@@ -28,7 +28,7 @@ TEST(DumpTest, SameBytesAsRedis) {
   // redis-server 7.0.15: SET b hello; DUMP b.
   const std::string redis("\x00\x05hello\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a", 17);
   db::Keyspace ks(1);
-  db::Object* o = db::NewStringObject(ks, "b", "hello", -1);
+  db::Object* o = db::NewStringObject(ks, 0, "b", "hello", -1);
   EXPECT_EQ(CreateDumpPayload(*o, true), redis);
   db::Object* back = nullptr;
   ASSERT_EQ(DecodeDumpPayload(redis, "c", ks, &back), RestoreOutcome::kOk);
@@ -62,7 +62,7 @@ TEST(DumpTest, EveryValueRoundTrips) {
 
 TEST(DumpTest, VersionChecksumAndFormatErrors) {
   db::Keyspace ks(1);
-  db::Object* o = db::NewStringObject(ks, "k", "value", -1);
+  db::Object* o = db::NewStringObject(ks, 0, "k", "value", -1);
   const std::string good = CreateDumpPayload(*o, true);
   db::FreeObject(o);
   db::Object* out = nullptr;

@@ -92,12 +92,12 @@ TEST_F(RdbFileTest, MissingFileIsNotAnError) {
 
 TEST_F(RdbFileTest, FailedSaveLeavesThePreviousFile) {
   auto ks = NewKeyspace();
-  ks->db(0).Add(db::NewStringObject(*ks, "k", "first", -1));
+  ks->db(0).Add(db::NewStringObject(*ks, 0, "k", "first", -1));
   ASSERT_TRUE(SaveRdbFile(path(), *ks, Options()).ok());
   const std::string first = Read();
   // The temp file cannot be created: a directory has its name.
   fs::create_directory(dir_ / ("temp-" + std::to_string(::getpid()) + ".rdb"));
-  ks->db(0).Add(db::NewStringObject(*ks, "k2", "second", -1));
+  ks->db(0).Add(db::NewStringObject(*ks, 0, "k2", "second", -1));
   Result<SaveStats> r = SaveRdbFile(path(), *ks, Options());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("Failed opening the temp RDB file"), std::string::npos)
@@ -108,9 +108,9 @@ TEST_F(RdbFileTest, FailedSaveLeavesThePreviousFile) {
 TEST_F(RdbFileTest, ExpiredKeysAreSkippedAndCounted) {
   auto ks = NewKeyspace();
   db::Db& d = ks->db(0);
-  d.Add(db::NewStringObject(*ks, "past", "v", kNow - 1));
-  d.Add(db::NewStringObject(*ks, "future", "v", kNow + 60'000));
-  d.Add(db::NewStringObject(*ks, "forever", "v", -1));
+  d.Add(db::NewStringObject(*ks, 0, "past", "v", kNow - 1));
+  d.Add(db::NewStringObject(*ks, 0, "future", "v", kNow + 60'000));
+  d.Add(db::NewStringObject(*ks, 0, "forever", "v", -1));
   ASSERT_TRUE(SaveRdbFile(path(), *ks, Options()).ok());
   auto dst = NewKeyspace();
   bool found;
@@ -127,7 +127,7 @@ TEST_F(RdbFileTest, LruIdleAndLfuCounterAreCarried) {
        {db::EvictionPolicy::kAllkeysLru, db::EvictionPolicy::kAllkeysLfu}) {
     auto ks = NewKeyspace();
     ks->options().maxmemory_policy = policy;
-    db::Object* o = db::NewStringObject(*ks, "k", "v", -1);
+    db::Object* o = db::NewStringObject(*ks, 0, "k", "v", -1);
     ks->db(0).Add(o);
     if (db::IsLru(policy)) {
       o->set_lru((ks->lru_clock() - 4 * 100) & db::kLruMax);  // 100 s idle at 250 ms per tick

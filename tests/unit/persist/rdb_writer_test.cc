@@ -110,8 +110,8 @@ TEST(RdbWriterTest, SameBytesAsRedis) {
       "696d65c27ce4136bfa08757365642d6d656dc2e8b40e00fa08616f662d62617365c000fe00fb02000001620568"
       "656c6c6f000161c001ff9493707a29dc3836");
   db::Keyspace ks(1);
-  db::Object* b = db::NewStringObject(ks, "b", "hello", -1);
-  db::Object* a = db::NewStringObject(ks, "a", "1", -1);
+  db::Object* b = db::NewStringObject(ks, 0, "b", "hello", -1);
+  db::Object* a = db::NewStringObject(ks, 0, "a", "1", -1);
   const std::string mine = Written([&](RdbWriter& w) {
     w.WriteHeader();
     w.WriteAux("redis-ver", "7.0.15");
@@ -132,7 +132,7 @@ TEST(RdbWriterTest, SameBytesAsRedis) {
 
 TEST(RdbWriterTest, KeyRecordCarriesExpiryIdleAndFreq) {
   db::Keyspace ks(1);
-  db::Object* o = db::NewStringObject(ks, "k", "v", -1);
+  db::Object* o = db::NewStringObject(ks, 0, "k", "v", -1);
   KeyMeta meta;
   meta.expire_ms = 0x0102030405060708;
   meta.idle_s = 100;

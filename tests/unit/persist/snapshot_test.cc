@@ -60,7 +60,7 @@ class SnapshotTest : public ::testing::Test {
       const int d = i % 3 == 0 ? 0 : (i % 3 == 1 ? 1 : 5);
       const std::string key = "plain:" + std::to_string(i);
       const int64_t expire = i % 7 == 0 ? kNow + 3'600'000 + i : -1;
-      ks_->db(d).Add(db::NewStringObject(*ks_, key, "value-" + std::to_string(i * 31), expire));
+      ks_->db(d).Add(db::NewStringObject(*ks_, 0, key, "value-" + std::to_string(i * 31), expire));
       if (i % 10 == 0) {
         db::Object* h = db::NewHashObject(*ks_, "hash:" + std::to_string(i));
         db::HashSet(*ks_, h, "a", "1");
@@ -144,7 +144,7 @@ class Mutator {
       case 1: {  // overwrite (SET)
         const std::string v = "new-" + std::to_string(rng_());
         db::Object* o = db.LookupWrite(key);
-        db::Object* n = db::NewStringObject(ks_, key, v, -1);
+        db::Object* n = db::NewStringObject(ks_, 0, key, v, -1);
         if (o != nullptr) {
           db.Overwrite(o, n);
         } else {
@@ -171,7 +171,7 @@ class Mutator {
         break;
       case 6: {  // a key created during the save
         const std::string k = "created:" + std::to_string(created_++);
-        if (db.LookupWrite(k) == nullptr) db.Add(db::NewStringObject(ks_, k, "fresh", -1));
+        if (db.LookupWrite(k) == nullptr) db.Add(db::NewStringObject(ks_, 0, k, "fresh", -1));
         break;
       }
       case 7: {  // EXPIRE / PERSIST
@@ -195,7 +195,7 @@ class Mutator {
         db::Object* o = db.LookupWrite(key);
         if (o == nullptr || o->type() != db::ObjType::kString) break;
         const std::string to = "renamed:" + std::to_string(created_++);
-        db.Add(db::NewStringObject(ks_, to, "moved", -1));
+        db.Add(db::NewStringObject(ks_, 0, to, "moved", -1));
         db.Dispose(db.Detach(o), false);
         break;
       }
@@ -284,7 +284,7 @@ TEST_F(SnapshotTest, FlushAllDuringTheSaveWritesWhatWasThere) {
   snap_ = std::move(*s);
   (void)snap_->Step(0);
   ks_->FlushAll(true);
-  ks_->db(0).Add(db::NewStringObject(*ks_, "after", "flush", -1));
+  ks_->db(0).Add(db::NewStringObject(*ks_, 0, "after", "flush", -1));
   ASSERT_EQ(RunToEnd([] {}), Snapshot::State::kDone);
   ASSERT_TRUE(snap_->status().ok());
   EXPECT_EQ(LoadedFile(), expected);
@@ -354,7 +354,7 @@ TEST_F(SnapshotTest, BufferStaysWithinItsLimitsWhenTheDiskIsSlowerThanTheWalk) {
   Fill(6);
   for (int i = 0; i < 20000; ++i) {
     ks_->db(2).Add(
-        db::NewStringObject(*ks_, "big:" + std::to_string(i), std::string(700, 'a' + i % 26), -1));
+        db::NewStringObject(*ks_, 0, "big:" + std::to_string(i), std::string(700, 'a' + i % 26), -1));
   }
   SnapshotOptions o = Options();
   o.compression = false;

@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""compression.py: transparent value compression, Mnemo against Redis in one run (issue 13).
+
+Two generated datasets (fixed seed, so every run stores the same bytes):
+  json  N user profiles as JSON documents of 200-800 bytes: the same field names in every
+        document, varied values (names, e-mails, cities, dates, tags, a short bio)
+  text  M texts of 4-16 KB: sentences of words drawn from a vocabulary of a few thousand words
+Each dataset is loaded (pipelined SETs of 1000, keys "key:%012d") into redis-server and into one
+mnemo-server per compression mode (no, lzf, zstd, zstd with dictionary), and the script prints
+used_memory growth per key, with the ratio to Redis.
+
+Throughput, with redis-benchmark -P 16 against each server holding the dataset:
+  GET  `redis-benchmark -t get -r <keys>`: random keys of the dataset, so every GET returns (and
+       Mnemo decompresses) a real document
+  SET  `redis-benchmark -r <keys> SET key:__rand_int__ <one document of the dataset>`:
+       redis-benchmark sends one fixed value per run, so the value is a real generated document
+       (compressed by Mnemo on every SET), the same one for every request
+Targets (json): zstd+dictionary at most 0.4x Redis's memory, lzf at most 0.75x; throughput at
+least 0.9x Redis's. The machine is shared: read the ratios, not the absolute numbers.
+
+Usage: bench/compare/compression.py [--keys 1000000] [--text-keys 100000] [--requests 300000]
+                                    [--chart bytes_per_key.png]
+"""
+import argparse
+import itertools
+import random
+import re
+import subprocess
+import time
+
+from servers import Server, table
+
+MODES = [
+    ("no", []),
+    ("lzf", ["--value-compression", "lzf"]),
+    ("zstd", ["--value-compression", "zstd"]),
+    ("zstd+dict", ["--value-compression", "zstd", "--value-compression-dictionary", "yes"]),
+]
+
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
+         "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
+         "Sarah", "Charles", "Karen", "Wei", "Yuki", "Amara", "Lucas", "Sofia", "Mateo", "Aisha",
+         "Noah", "Emma", "Olivia", "Liam", "Ava", "Ethan", "Mia", "Hiro", "Ines", "Omar", "Lea"]
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Lopez",
+        "Martinez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Martin", "Lee", "Perez",
+        "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Young", "Allen", "King",
+        "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Hill", "Tanaka", "Müller"]
+CITIES = [("Berlin", "DE"), ("Paris", "FR"), ("London", "GB"), ("Madrid", "ES"), ("Rome", "IT"),
+          ("New York", "US"), ("Chicago", "US"), ("Austin", "US"), ("Seattle", "US"),
+          ("Toronto", "CA"), ("Tokyo", "JP"), ("Osaka", "JP"), ("Sydney", "AU"), ("Lagos", "NG"),
+          ("Nairobi", "KE"), ("Mumbai", "IN"), ("Delhi", "IN"), ("São Paulo", "BR"),
+          ("Mexico City", "MX"), ("Seoul", "KR"), ("Warsaw", "PL"), ("Lisbon", "PT")]
+DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "proton.me", "example.com", "icloud.com"]
+TAGS = ["sports", "music", "travel", "cooking", "photography", "gaming", "reading", "movies",
+        "hiking", "tech", "art", "fashion", "fitness", "gardening", "finance", "science"]
+PLANS = ["free", "basic", "pro", "enterprise"]
+LANGS = ["en", "de", "fr", "es", "it", "ja", "pt", "pl"]
+STREETS = ["Main St", "Oak Ave", "Maple Rd", "Park Lane", "High St", "Elm St", "Church Rd"]
+
+
+def words(rng, n):
+    """A vocabulary of n pronounceable words, fixed by rng."""
+    syll = ["ka", "lo", "mi", "ren", "ta", "so", "ve", "dar", "el", "in", "ro", "mu", "shi", "tor",
+            "an", "be", "co", "de", "fi", "ga", "ha", "jo", "ku", "li", "ma", "ne", "pa", "ri"]
+    out = set()
+    while len(out) < n:
+        out.add("".join(rng.choice(syll) for _ in range(rng.randint(1, 4))))
+    return sorted(out)
+
+
+def json_docs(n, seed=13):
+    rng = random.Random(seed)
+    vocab = words(rng, 3000)
+    # Zipf-like word frequencies, as in real text.
+    cum = list(itertools.accumulate(1.0 / (k + 1) for k in range(len(vocab))))
+    docs = []
+    for i in range(n):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        city, country = rng.choice(CITIES)
+        user = f"{first.lower()}.{last.lower()}{rng.randint(1, 9999)}"
+        y, m, d = rng.randint(2010, 2025), rng.randint(1, 12), rng.randint(1, 28)
+        doc = (
+            '{"id":%d,"username":"%s","first_name":"%s","last_name":"%s","email":"%s@%s",'
+            '"age":%d,"city":"%s","country":"%s","phone":"+%d %03d %04d",'
+            '"signup_date":"%04d-%02d-%02dT%02d:%02d:%02dZ","last_login":%d,"is_active":%s,'
+            '"plan":"%s","tags":[%s],"preferences":{"newsletter":%s,"theme":"%s","language":"%s"},'
+            '"address":{"street":"%d %s","zip":"%05d"},"score":%.2f,"bio":"%s"}'
+        ) % (
+            100000 + i, user, first, last, user, rng.choice(DOMAINS), rng.randint(18, 90), city,
+            country, rng.randint(1, 99), rng.randint(0, 999), rng.randint(0, 9999), y, m, d,
+            rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
+            1700000000 + rng.randint(0, 50000000), rng.choice(["true", "false"]),
+            rng.choice(PLANS), ",".join('"%s"' % t for t in rng.sample(TAGS, rng.randint(1, 5))),
+            rng.choice(["true", "false"]), rng.choice(["light", "dark", "auto"]),
+            rng.choice(LANGS), rng.randint(1, 999), rng.choice(STREETS), rng.randint(0, 99999),
+            rng.random() * 100, "")
+        # The bio brings the document to a length drawn from 200..800.
+        target = rng.randint(200, 800)
+        bio = " ".join(rng.choices(vocab, cum_weights=cum, k=max(0, target - len(doc)) // 3 + 1))
+        doc = doc[:-2] + bio[: max(0, target - len(doc))] + '"}'
+        docs.append(doc)
+    return docs
+
+
+def text_docs(n, seed=14):
+    rng = random.Random(seed)
+    vocab = words(rng, 4000)
+    weights = [1.0 / (k + 1) for k in range(len(vocab))]  # Zipf-like, as real text
+    docs = []
+    for _ in range(n):
+        target = rng.randint(4096, 16384)
+        parts = []
+        size = 0
+        while size < target:
+            sentence = rng.choices(vocab, weights, k=rng.randint(6, 18))
+            s = sentence[0].capitalize() + " " + " ".join(sentence[1:]) + ". "
+            parts.append(s)
+            size += len(s)
+        docs.append("".join(parts)[:target])
+    return docs
+
+
+def load(server, docs, batch=1000):
+    pipe = server.client.pipeline(transaction=False)
+    for i, v in enumerate(docs):
+        pipe.set(f"key:{i:012d}", v)
+        if (i + 1) % batch == 0:
+            pipe.execute()
+    pipe.execute()
+
+
+def rps(out):
+    found = re.findall(r"([\d.]+) requests per second", out)
+    return float(found[-1]) if found else 0.0
+
+
+def bench_get(server, keys, requests):
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-t", "get", "-r",
+                          str(keys), "-n", str(requests), "-P", "16"],
+                         capture_output=True, text=True, check=True).stdout
+    return rps(out)
+
+
+def bench_set(server, keys, requests, value):
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-r", str(keys), "-n",
+                          str(requests), "-P", "16", "SET", "key:__rand_int__", value],
+                         capture_output=True, text=True, check=True).stdout
+    return rps(out)
+
+
+def measure(name, args, docs, requests):
+    """Starts one server, loads docs, returns (bytes per key, get rps, set rps, info)."""
+    s = Server(name, args)
+    try:
+        before = s.used_memory()
+        load(s, docs)
+        assert s.client.dbsize() == len(docs)
+        # A dictionary trained during the load is installed, and the values stored before it are
+        # recompressed, by the cron: wait for both (the sample is freed after training).
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            info = s.client.info("memory")
+            if not info.get("compression_training") and not info.get("compression_recompressing"):
+                break
+            time.sleep(0.2)
+        per_key = (s.used_memory() - before) / len(docs)
+        mem = s.client.info("memory")
+        get = bench_get(s, len(docs), requests)
+        set_ = bench_set(s, len(docs), requests, docs[len(docs) // 2])
+        return per_key, get, set_, mem
+    finally:
+        s.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1000000, help="JSON documents")
+    ap.add_argument("--text-keys", type=int, default=100000, help="texts of 4-16 KB")
+    ap.add_argument("--requests", type=int, default=300000, help="per redis-benchmark run")
+    ap.add_argument("--chart", help="write a bar chart of bytes per key to this PNG")
+    args = ap.parse_args()
+
+    datasets = [("json", f"{args.keys} JSON documents of 200-800 bytes", json_docs(args.keys)),
+                ("text", f"{args.text_keys} texts of 4-16 KB", text_docs(args.text_keys))]
+    chart = {}
+    for label, title, docs in datasets:
+        avg = sum(len(d) for d in docs) / len(docs)
+        print(f"\n== {title} (average {avg:.0f} bytes)")
+        ref = measure("redis", [], docs, args.requests)
+        results = [("redis", ref)]
+        for mode, margs in MODES:
+            results.append((f"mnemo {mode}", measure("mnemo", margs, docs, args.requests)))
+        rows = []
+        for name, (per_key, get, set_, mem) in results:
+            ratio = mem.get("compression_ratio", "")
+            rows.append([name, f"{per_key:.1f}", f"{per_key / ref[0]:.3f}", f"{get:.0f}",
+                         f"{get / ref[1]:.3f}", f"{set_:.0f}", f"{set_ / ref[2]:.3f}",
+                         ratio, mem.get("compression_dictionaries", "")])
+        table(rows, ["server", "bytes/key", "vs redis", "GET/s", "vs redis", "SET/s",
+                     "vs redis", "value ratio", "dicts"])
+        chart[label] = [(name, r[0]) for name, r in results]
+
+    if args.chart:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, len(chart), figsize=(5 * len(chart), 4))
+        for ax, (label, bars) in zip(axes, chart.items()):
+            names = [n for n, _ in bars]
+            values = [v for _, v in bars]
+            colors = ["#c44" if n == "redis" else "#48c" for n in names]
+            ax.bar(names, values, color=colors)
+            ax.set_title(f"{label}: used_memory per key")
+            ax.set_ylabel("bytes per key")
+            ax.tick_params(axis="x", rotation=30)
+            for i, v in enumerate(values):
+                ax.text(i, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(args.chart, dpi=100)
+        print(f"\nchart: {args.chart}")
+
+
+if __name__ == "__main__":
+    main()
