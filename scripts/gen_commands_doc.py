@@ -13,7 +13,7 @@ GROUP_TITLES = [
     ("generic", "Keys"), ("hash", "Hashes"), ("list", "Lists"), ("set", "Sets"),
     ("sorted-set", "Sorted sets"), ("hyperloglog", "HyperLogLog"), ("geo", "Geospatial"),
     ("pubsub", "Pub/Sub"), ("transactions", "Transactions"), ("scripting", "Scripting"),
-    ("stream", "Streams"), ("server", "Server"),
+    ("stream", "Streams"), ("cluster", "Cluster"), ("server", "Server"),
 ]
 
 

@@ -19,7 +19,7 @@ PACKAGES=(
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   redis-tools redis-server python3 python3-redis python3-pytest python3-rq python3-celery
-  python3-limits
+  python3-limits nutcracker  # test_twemproxy.py shards over Mnemo servers behind twemproxy
   systemd libssl-dev openssl clang libclang-rt-14-dev
   strace  # test_aof.py checks the order of fdatasync and replies under strace
 )

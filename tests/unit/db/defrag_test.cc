@@ -196,7 +196,7 @@ class ActiveDefragTest : public ::testing::Test {
     Object* o = nullptr;
     switch (i % 4) {
       case 0:
-        o = NewStringObject(ks_, key, "value-" + std::to_string(i) + std::string(i % 64, 'v'),
+        o = NewStringObject(ks_, db, key, "value-" + std::to_string(i) + std::string(i % 64, 'v'),
                             i % 8 == 0 ? ks_.now_ms() + 100000 + i : -1);
         break;
       case 1:
@@ -235,7 +235,7 @@ class ActiveDefragTest : public ::testing::Test {
       }
       switch (i % 4) {
         case 0: {
-          IntBuffer buf;
+          StringBuffer buf;
           ASSERT_EQ(StringView(*o, buf), "value-" + std::to_string(i) + std::string(i % 64, 'v'));
           break;
         }

@@ -83,7 +83,9 @@ TEST(ConfigTableTest, FlagsFollowRedis) {
                                            "databases",     "daemonize",  "pidfile",
                                            "supervised",    "logfile",    "enable-debug-command",
                                            "io-threads",    "aclfile",    "appenddirname",
-                                           "appendfilename", "replicaof"};
+                                           "appendfilename", "replicaof",
+                                           "cluster-enabled", "cluster-config-file",
+                                           "cluster-port"};
   const std::set<std::string> multi = {"bind", "save", "client-output-buffer-limit", "replicaof"};
   // SENSITIVE_CONFIG in Redis 7.0.
   const std::set<std::string> sensitive = {"requirepass", "tls-key-file-pass", "masterauth",
