@@ -243,6 +243,7 @@ void ClusterOtherNodeCommand(Context& ctx) {
 }
 
 void ClusterHelpCommand(Context& ctx) {
+  if (!Enabled(ctx)) return;  // as Redis: even HELP
   static constexpr std::string_view kLines[] = {
       "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "COUNT-FAILURE-REPORTS <node-id>",
