@@ -35,17 +35,9 @@ import subprocess
 import threading
 import time
 
-from servers import ROOT, Pair, table
+from servers import ROOT, Pair, resp, table
 
 BATCH = 2000
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 def pipe_in(server, payload):

@@ -90,6 +90,15 @@ class Pair:
         return [self.mnemo, self.redis]
 
 
+def resp(*args):
+    """One request in RESP, for scripts that write pipelines to a socket themselves."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
 def table(rows, headers):
     """Prints rows as an aligned text table."""
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]

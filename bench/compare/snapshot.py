@@ -40,18 +40,10 @@ import tempfile
 import threading
 import time
 
-from servers import Server, table
+from servers import Server, resp, table
 
 HASH_FIELDS = 4
 HASH_VALUE = 24
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 def read_replies(sock, n, buf=b""):
