@@ -187,8 +187,9 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
   }
   // Cluster mode: every key of the request (of the queued commands, for EXEC) in one slot
   // (Redis processCommand's getNodeByQuery, right after the permission check). EXEC refused
-  // so discards the transaction and answers the redirection error itself.
-  if (cluster_.enabled && !KeysInOneSlot(*this, client, spec, argv)) {
+  // so discards the transaction and answers the redirection error itself. The primary's
+  // stream on a replica is applied whatever its slots (Redis exempts the master client).
+  if (cluster_.enabled && !client.is_master && !KeysInOneSlot(*this, client, spec, argv)) {
     if (spec.flags & kExec) {
       const uint64_t before = reply.error_count();
       reply.Error(kErrCrossSlot);
