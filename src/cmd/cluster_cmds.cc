@@ -164,7 +164,7 @@ void ClusterShardsCommand(Context& ctx) {
   r.Bulk("role");
   r.Bulk("master");
   r.Bulk("replication-offset");
-  r.Integer(n.repl_offset);
+  r.Integer(n.repl_offset ? n.repl_offset() : 0);
   r.Bulk("health");
   r.Bulk("online");
 }

@@ -5,9 +5,9 @@
 // string or hash field a BY pattern names), sorted, cut by LIMIT, and either returned (each
 // element, or what the GET patterns name for it) or stored as a list.
 //
-// Mnemo has no cluster mode, so Redis's refusal of BY and GET patterns in cluster mode never
-// applies; the patterns may touch any key of the database, so a user needs read access to every
-// key to use them (as Redis 7.0's ACL check in SORT).
+// The patterns may touch any key of the database: in cluster mode (where they could name keys of
+// other slots) they are refused, and otherwise a user needs read access to every key to use them
+// (both as Redis 7.0's sort.c).
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -129,6 +129,10 @@ void SortGeneric(Context& ctx, bool readonly) {
       sortby = ctx.arg(j + 1);
       // A pattern without '*' names no key per element: nothing to sort by.
       dontsort = sortby->find('*') == std::string_view::npos;
+      if (!dontsort && ctx.dispatcher.cluster().enabled) {
+        ctx.reply.Error(protocol::kErrSortByCluster);
+        return;
+      }
       // A real pattern reads keys no argument names: the user must be allowed every key.
       if (!dontsort && !ctx.dispatcher.CanReadAnyKey(ctx.client, ctx.argv)) {
         ctx.reply.Error(protocol::kErrSortByNoPerm);
@@ -136,6 +140,10 @@ void SortGeneric(Context& ctx, bool readonly) {
       }
       ++j;
     } else if (EqualsIgnoreCase(arg, "get") && left >= 1) {
+      if (ctx.dispatcher.cluster().enabled) {
+        ctx.reply.Error(protocol::kErrSortGetCluster);
+        return;
+      }
       // Even "GET #" (Redis 7.0 asks for every key whatever the pattern).
       if (!ctx.dispatcher.CanReadAnyKey(ctx.client, ctx.argv)) {
         ctx.reply.Error(protocol::kErrSortGetNoPerm);

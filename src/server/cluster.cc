@@ -20,6 +20,7 @@
 #include "mnemo/base/log.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/server/server.h"
+#include "repl_state.h"
 
 namespace mnemo::server {
 
@@ -100,6 +101,7 @@ Status Server::ClusterInit() {
   }
   cmd::ClusterNode& node = dispatcher_.cluster();
   node.enabled = true;
+  node.repl_offset = [this] { return repl_->offset; };
   node.id = MyselfId(text);
   if (node.id.empty()) {
     const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,7 +35,8 @@ struct ClusterNode {
   std::string ip;           // cluster-announce-ip; "" (as Redis before it learns its address)
   int port = 0;             // the client port announced
   int bus_port = 0;         // the bus port announced (nothing listens there)
-  int64_t repl_offset = 0;  // CLUSTER SHARDS replication-offset
+  // CLUSTER SHARDS replication-offset: the server's master_repl_offset, read when asked.
+  std::function<int64_t()> repl_offset;
 
   // The node's line of CLUSTER NODES and of the nodes file, without the newline.
   std::string NodesLine() const;

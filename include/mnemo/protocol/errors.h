@@ -80,6 +80,10 @@ inline constexpr std::string_view kErrSortByNoPerm =
     "ERR BY option of SORT denied due to insufficient ACL permissions.";
 inline constexpr std::string_view kErrSortGetNoPerm =
     "ERR GET option of SORT denied due to insufficient ACL permissions.";
+// In cluster mode the patterns may name keys of other slots: refused outright (Redis 7.0).
+inline constexpr std::string_view kErrSortByCluster = "ERR BY option of SORT denied in Cluster mode.";
+inline constexpr std::string_view kErrSortGetCluster =
+    "ERR GET option of SORT denied in Cluster mode.";
 inline constexpr std::string_view kErrAclChangedPrefix =
     "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
     "call. This command is no longer allowed for the following reason: ";

@@ -24,7 +24,9 @@ COMMANDS = [
     ("CLUSTER", "NOSUCH"), ("READONLY",), ("READWRITE",), ("ASKING",),
     ("EVAL", "return 1", "2", "a", "b"), ("EVAL", "return 1", "2", "{a}1", "{a}2"),
     ("SPUBLISH", "a", "x"), ("BLPOP", "a", "b", "0"), ("ZUNIONSTORE", "{z}d", "2", "{z}a", "{z}b"),
-    ("ZUNIONSTORE", "d", "2", "{z}a", "{z}b"),
+    ("ZUNIONSTORE", "d", "2", "{z}a", "{z}b"), ("RPUSH", "l", "2", "1"), ("SORT", "l", "BY", "w_*"),
+    ("SORT", "l", "BY", "nosort"), ("SORT", "l", "GET", "#"), ("SORT_RO", "l", "GET", "k_*"),
+    ("SORT", "l", "LIMIT", "0", "1"),
 ]
 
 
@@ -109,6 +111,21 @@ def test_topology_replies_have_redis_shapes_and_the_node_id_survives_a_restart(t
         assert shards[0][0] == b"slots" and shards[0][1] == [0, 16383]
         node = dict(zip(shards[0][3][0][::2], shards[0][3][0][1::2]))
         assert node[b"id"] == node_id.encode() and node[b"role"] == b"master"
+        # The offset moves once a replica is attached and writes flow (0 before, as in Redis).
+        replica = Server(["--save", "", "--replicaof", "127.0.0.1", str(server.port)])
+        try:
+            deadline = time.monotonic() + 20
+            while c.info("replication")["connected_slaves"] != 1:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            c.set("k", "v")
+            before = c.info("replication")["master_repl_offset"]
+            shards = c.execute_command("CLUSTER", "SHARDS")
+            node = dict(zip(shards[0][3][0][::2], shards[0][3][0][1::2]))
+            after = c.info("replication")["master_repl_offset"]  # a replication PING may fall between
+            assert 0 < before <= node[b"replication-offset"] <= after
+        finally:
+            replica.stop()
         text = (tmp_path / "nodes.conf").read_text()
         assert text.startswith(node_id + " ") and "vars currentEpoch 0 lastVoteEpoch 0" in text
         # A second server on the same nodes file is refused (the file is locked).
