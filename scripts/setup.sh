@@ -20,6 +20,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   redis-tools redis-server python3 python3-redis python3-pytest python3-rq python3-celery
   python3-limits nutcracker  # test_twemproxy.py shards over Mnemo servers behind twemproxy
+  python3-yaml  # scripts/deployment_memory.py reads nutcracker configs
   systemd libssl-dev openssl clang libclang-rt-14-dev
   strace  # test_aof.py checks the order of fdatasync and replies under strace
 )
