@@ -169,3 +169,57 @@ def test_deployment_memory_report_over_nutcracker(tmp_path):
             stop_process(proxy)
         for s in servers:
             s.stop()
+
+
+def test_deployment_memory_report_from_sentinel(tmp_path):
+    # Debian's redis-sentinel monitors a Mnemo primary with one Mnemo replica: the script asks it
+    # for the master and its replicas and reports both.
+    primary = Server(["--save", ""])
+    replica = Server(["--save", "", "--replicaof", "127.0.0.1", str(primary.port)])
+    sentinel = None
+    try:
+        p = primary.client()
+        pipe = p.pipeline(transaction=False)
+        for i in range(300):
+            pipe.set(f"order:{i}", "o" * 200)
+        for i in range(50):
+            pipe.set(f"tag:{i}", "t")
+        pipe.execute()
+        deadline = time.monotonic() + 30
+        while replica.client().dbsize() != 350:
+            assert time.monotonic() < deadline, "the replica did not sync"
+            time.sleep(0.05)
+        port = free_port()
+        conf = tmp_path / "sentinel.conf"
+        conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                        f"sentinel monitor shard1 127.0.0.1 {primary.port} 1\n")
+        sentinel = subprocess.Popen(["redis-sentinel", str(conf)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        s = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+        deadline = time.monotonic() + 30
+        while True:  # the sentinel finds the replica through the primary's INFO (every 10 s)
+            try:
+                if len(s.sentinel_slaves("shard1")) == 1:
+                    break
+            except redis.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "the sentinel did not see the replica"
+            time.sleep(0.2)
+        code, text = run_script("--sentinel", f"127.0.0.1:{port}", "--master", "shard1",
+                                "--sample", "10000")
+        assert code == 0, text
+        report = parse_report(text)
+        assert set(report) == {f"127.0.0.1:{primary.port}", f"127.0.0.1:{replica.port}"}, text
+        assert report[f"127.0.0.1:{primary.port}"]["label"] == "shard1 master"
+        assert report[f"127.0.0.1:{replica.port}"]["label"] == "shard1 replica"
+        for server in (primary, replica):
+            node = report[f"127.0.0.1:{server.port}"]
+            assert node["keys"] == 350 and node["sampled"] == 350
+            assert [(name, n) for name, _, n in node["prefixes"]] == [("order", 300), ("tag", 50)]
+            used = int(server.client().info("memory")["used_memory"])
+            assert abs(node["used_memory"] - used) <= 65536, (node, used)
+    finally:
+        if sentinel is not None:
+            stop_process(sentinel)
+        replica.stop()
+        primary.stop()
