@@ -81,6 +81,13 @@ class SyncSampler(threading.Thread):
             time.sleep(self.period)
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def repl_offset(client):
     return int(client.info("replication")["master_repl_offset"])
 
@@ -162,7 +169,17 @@ def measure(name, args, n):
         start = time.perf_counter()
         replica.client.replicaof("127.0.0.1", primary.port)
         deadline = time.time() + 1800
-        while not synced(replica.client):
+        transfer_s = None
+        receiving = False
+        while True:
+            info = replica.client.info()
+            in_progress = int(info.get("master_sync_in_progress", 0)) == 1
+            receiving = receiving or in_progress
+            if transfer_s is None and (int(info.get("loading", 0)) == 1 or
+                                       (receiving and not in_progress)):
+                transfer_s = time.perf_counter() - start  # the RDB is received; loading starts
+            if synced(replica.client):
+                break
             if time.time() > deadline or replica.proc.poll() is not None:
                 raise RuntimeError(f"{name}: the replica did not sync; see {replica.dir}/log")
             time.sleep(args.sample_ms / 1000)
@@ -181,6 +198,7 @@ def measure(name, args, n):
         offsets = OffsetSampler(primary.port, replica.port, args.sample_ms / 1000)
         markers = MarkerProbe(primary.port, replica.port, args.sample_ms / 1000)
         stats0 = primary.client.info("stats")
+        cpu0 = cpu_seconds(primary.proc.pid), cpu_seconds(replica.proc.pid)
         w0 = time.time()
         offsets.start()
         markers.start()
@@ -190,6 +208,7 @@ def measure(name, args, n):
         offsets.join()
         markers.join()
         stats1 = primary.client.info("stats")
+        cpu1 = cpu_seconds(primary.proc.pid), cpu_seconds(replica.proc.pid)
         w1 = time.time()
         writer.send_signal(signal.SIGTERM)
         writer.wait()
@@ -209,7 +228,9 @@ def measure(name, args, n):
             "sync_s": sync_s, "rss_before": rss_before, "pss_before": pss_before,
             "peak_rss_sum": sampler.peak_rss_sum, "peak_pss_sum": sampler.peak_pss_sum,
             "children": sampler.peak_children, "samples": sampler.samples,
-            "writes_per_s": writes / (w1 - w0),
+            "transfer_s": transfer_s, "writes_per_s": writes / (w1 - w0),
+            "primary_cpu_us": 1e6 * (cpu1[0] - cpu0[0]) / max(1, writes),
+            "replica_cpu_us": 1e6 * (cpu1[1] - cpu0[1]) / max(1, writes),
             "offset_p50": percentile(offsets_sorted, 50), "offset_p99": percentile(offsets_sorted, 99),
             "offset_samples": len(offsets_sorted),
             "marker_p50": percentile(markers_sorted, 50), "marker_p99": percentile(markers_sorted, 99),
@@ -277,6 +298,8 @@ def main():
     spec = [
         ("dataset (primary used_memory)", lambda r: mb(r["used"]), "used"),
         ("full sync (REPLICAOF -> link up, loaded)", lambda r: f"{r['sync_s']:.2f} s", "sync_s"),
+        ("  of which RDB transfer (until loading starts)", lambda r: f"{r['transfer_s']:.2f} s",
+         "transfer_s"),
         ("primary RSS before the sync", lambda r: mb(r["rss_before"]), "rss_before"),
         ("primary peak RSS, parent + children VmRSS", lambda r: mb(r["peak_rss_sum"]),
          "peak_rss_sum"),
@@ -287,6 +310,9 @@ def main():
         ("forked children seen during the sync", lambda r: r["children"], None),
         ("SET/s on the primary during the lag window", lambda r: f"{r['writes_per_s']:.0f}",
          "writes_per_s"),
+        ("primary CPU per write (us)", lambda r: f"{r['primary_cpu_us']:.1f}", "primary_cpu_us"),
+        ("replica CPU per replicated write (us)", lambda r: f"{r['replica_cpu_us']:.1f}",
+         "replica_cpu_us"),
         ("offset lag p50 (bytes)", lambda r: f"{r['offset_p50']:.0f}", "offset_p50"),
         ("offset lag p99 (bytes)", lambda r: f"{r['offset_p99']:.0f}", "offset_p99"),
         ("marker SET -> visible on replica p50", lambda r: ms(r["marker_p50"]), "marker_p50"),
