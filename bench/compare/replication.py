@@ -231,9 +231,10 @@ def measure(name, args, n):
             "transfer_s": transfer_s, "writes_per_s": writes / (w1 - w0),
             "primary_cpu_us": 1e6 * (cpu1[0] - cpu0[0]) / max(1, writes),
             "replica_cpu_us": 1e6 * (cpu1[1] - cpu0[1]) / max(1, writes),
-            "offset_p50": percentile(offsets_sorted, 50), "offset_p99": percentile(offsets_sorted, 99),
-            "offset_samples": len(offsets_sorted),
-            "marker_p50": percentile(markers_sorted, 50), "marker_p99": percentile(markers_sorted, 99),
+            "offset_p50": percentile(offsets_sorted, 50),
+            "offset_p99": percentile(offsets_sorted, 99), "offset_samples": len(offsets_sorted),
+            "marker_p50": percentile(markers_sorted, 50),
+            "marker_p99": percentile(markers_sorted, 99),
             "markers": len(markers_sorted), "markers_lost": markers.lost,
         }
     finally:
@@ -335,7 +336,8 @@ def main():
               f"({'met' if growth <= 0.10 else 'missed'})")
         if "redis" in results:
             r = results["redis"]
-            for title, key, unit in (("full sync time", "sync_s", 1), ("lag p50", "marker_p50", 1000),
+            for title, key, unit in (("full sync time", "sync_s", 1),
+                                     ("lag p50", "marker_p50", 1000),
                                      ("lag p99", "marker_p99", 1000),
                                      ("offset lag p99", "offset_p99", None)):
                 fmt = (lambda v: f"{v * unit:.2f}") if unit else (lambda v: f"{v:.0f}")

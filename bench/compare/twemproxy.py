@@ -116,7 +116,8 @@ def main():
             med = lambda rs, i: statistics.median(x[i] for x in rs)
             rows.append([f"{test} -P {p}", f"{med(m, 0):.0f}", f"{med(r, 0):.0f}",
                          f"{med(m, 0) / med(r, 0):.3f}",
-                         f"{med(m, 1):.3f} / {med(m, 2):.3f}", f"{med(r, 1):.3f} / {med(r, 2):.3f}"])
+                         f"{med(m, 1):.3f} / {med(m, 2):.3f}",
+                         f"{med(r, 1):.3f} / {med(r, 2):.3f}"])
     table(rows, ["test", "mnemo req/s", "redis req/s", "mnemo/redis", "mnemo p50/p99 ms",
                  "redis p50/p99 ms"])
 
