@@ -85,6 +85,10 @@ struct Server::ReplState final : db::PropagationSink {
   bool snapshot_step_pending = false;
   asio::steady_timer bulk_timer;
   bool bulk_step_pending = false;
+  // The stream reaches the online replicas once per event-loop turn, for all the commands of
+  // that turn (Redis writes replicas' output in beforeSleep): one write and one wake-up of the
+  // replica per turn rather than one per client batch.
+  bool stream_flush_posted = false;
   bool getack_posted = false;
   uint64_t sync_full = 0;
   uint64_t sync_partial_ok = 0;

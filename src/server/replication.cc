@@ -270,6 +270,7 @@ void Server::ReplFeed(std::string_view bytes) {
   if (!r.backlog || bytes.empty()) return;
   r.backlog->Append(bytes);
   r.offset = r.backlog->offset();
+  bool online = false;
   for (auto& c : r.replicas) {
     if (c->closed()) continue;
     Session* s = SessionOf(*c);
@@ -277,10 +278,25 @@ void Server::ReplFeed(std::string_view bytes) {
     ReplicaLink& l = *s->replica;
     if (l.state == ReplicaLink::State::kOnline) {
       c->reply().Raw(bytes);
-      s->OutputAdded();
+      online = true;
     } else if (l.state == ReplicaLink::State::kWaitEnd) {
       l.pending.append(bytes);
     }
+  }
+  if (online && !r.stream_flush_posted) {
+    r.stream_flush_posted = true;
+    asio::post(io_, [this] {
+      ReplState& rs = *repl_;
+      rs.stream_flush_posted = false;
+      for (auto& c : std::vector<std::shared_ptr<net::Connection>>(rs.replicas)) {
+        Session* s = SessionOf(*c);
+        if (!c->closed() && s != nullptr && s->replica &&
+            s->replica->state == ReplicaLink::State::kOnline) {
+          s->OutputAdded();
+        }
+      }
+      FlushPendingOutput();
+    });
   }
 }
 
