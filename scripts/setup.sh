@@ -18,7 +18,7 @@ PACKAGES=(
   libjemalloc-dev libasio-dev libfmt-dev libspdlog-dev libsodium-dev liblzf-dev libzstd-dev libsystemd-dev
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
-  redis-tools redis-server python3 python3-redis python3-pytest python3-rq python3-celery
+  redis-tools redis-server redis-sentinel python3 python3-redis python3-pytest python3-rq python3-celery
   python3-limits nutcracker  # test_twemproxy.py shards over Mnemo servers behind twemproxy
   python3-yaml  # scripts/deployment_memory.py reads nutcracker configs
   systemd libssl-dev openssl clang libclang-rt-14-dev

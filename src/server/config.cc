@@ -645,7 +645,7 @@ constexpr ConfigParam kParams[] = {
      "Channels of new users: resetchannels (none, Redis 7) or allchannels.", SetPubsubDefault,
      GetPubsubDefault},
     // ---- replication (server/replication.cc) ----
-    {"replicaof", "slaveof", kMulti | kImmutable, "",
+    {"replicaof", "slaveof", kMulti | kImmutable | kRewriteDropsEmpty, "",
      "Primary to replicate from: \"<host> <port>\"; empty: this server is a primary.",
      SetReplicaof, GetString<&ServerConfig::replicaof>},
     {"masterauth", "", kSensitive, "",
@@ -1029,6 +1029,7 @@ Status RewriteConfigFile(const std::string& path, const ServerConfig& c,
     if (done.count(p)) continue;  // a repeated directive collapses into one line
     done.insert(p);
     const std::string v = p->get(c);
+    if (v.empty() && (p->flags & kRewriteDropsEmpty)) continue;
     out.push_back(std::string(p->name) + " " + RewriteValue(*p, v));
   }
   for (const ConfigParam& p : kParams) {
