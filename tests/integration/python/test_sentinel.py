@@ -437,11 +437,13 @@ def test_sentinel_failover_promotes_a_replica_and_the_old_primary_rejoins(deploy
     assert not lost or min(lost) > max(all_replicas), (lost[:20], max(all_replicas))
     assert not missing(after), missing(after)[:20]
     one_replica_lost = [i for i in lost if before[i][0] == 1]
+    resumed_s = min(at for _, at in after.values()) - killed_at
     print(f"\nbackend={deployment['backend']} kill -> first +switch-master "
           f"{failover_s:.2f} s, last {last_switch_s:.2f} s; "
           f"writes acked before the kill {len(before)} (WAIT 2: {len(all_replicas)}), "
           f"lost {len(lost)} (of which WAIT 1: {len(one_replica_lost)}), "
-          f"after the kill {len(after)}, writer errors {writer.errors}")
+          f"after the kill {len(after)} (first {resumed_s:.2f} s after it), "
+          f"writer errors {writer.errors}")
     assert failover_s < 20, sentinel_logs(sentinels)
 
 
