@@ -8,14 +8,14 @@
 # old primary, restarted from its config file, is turned into a replica by Sentinel and
 # converges.
 #
-# What is asserted about acknowledged writes (Redis's documented guarantees for asynchronous
-# replication, https://redis.io/docs/management/sentinel/#consistency-under-partitions and WAIT):
+# What is asserted about acknowledged writes (what Redis documents for asynchronous replication:
+# Sentinel's "Consistency under partitions" and WAIT's "Consistency and WAIT"):
 # - every write that WAIT acknowledged from all (both) replicas before the kill is on the new
 #   primary, whichever replica Sentinel promotes;
 # - what is lost is only a tail: no acknowledged write older than the last write WAIT
 #   acknowledged from both replicas is missing (the stream is applied in order);
-# - every write acknowledged after Sentinel reported the new primary is on the final primary
-#   and on both its replicas.
+# - every write sent after the kill and acknowledged (by the new primary) is on the final
+#   primary, and on both its replicas, which end with the primary's dataset.
 # Writes that WAIT acknowledged from one replica only are counted, not asserted: Sentinel
 # promotes the replica with the best offset it saw, a best effort that Redis does not promise.
 #
@@ -35,7 +35,7 @@ import pytest
 import redis
 from redis.sentinel import Sentinel
 
-from conftest import Reference, Server, free_port
+from conftest import free_port
 
 
 MASTER = "mymaster"
@@ -119,6 +119,7 @@ class Node:
                     return
             except OSError:
                 time.sleep(0.02)
+        self.stop()
         pytest.fail(f"{self.conf} did not listen in 15 s:\n{self.log_text()}")
 
     def client(self, **kw):
@@ -176,6 +177,7 @@ class SentinelProcess:
                     return
             except OSError:
                 time.sleep(0.02)
+        self.stop()
         pytest.fail("redis-sentinel did not listen in 15 s")
 
     def client(self):
@@ -611,9 +613,12 @@ def sentinel_reconfigure(node, target):
 def test_sentinel_reconfiguration_transaction_as_redis(tmp_path):
     results = {}
     for backend in ("mnemo", "redis"):
-        primary = Node(backend, str(tmp_path), f"{backend}-primary")
-        node = Node(backend, str(tmp_path), f"{backend}-node")
+        started = []
         try:
+            primary = Node(backend, str(tmp_path), f"{backend}-primary")
+            started.append(primary)
+            node = Node(backend, str(tmp_path), f"{backend}-node")
+            started.append(node)
             primary.client().set("k", backend)
             demote = sentinel_reconfigure(node, primary)
             wait_for(lambda: replicates(node, primary.port), 20, "the node to replicate")
@@ -630,8 +635,8 @@ def test_sentinel_reconfiguration_transaction_as_redis(tmp_path):
             assert role(node)[0] == "master"
             results[backend] = (demote, promote)
         finally:
-            node.stop()
-            primary.stop()
+            for n in started:
+                n.stop()
     ok = b"OK"
     expected = ([ok, b"QUEUED", b"QUEUED", b"QUEUED", b"QUEUED", [ok, ok, 1, 1]],
                 ["hello", "plain"])
@@ -642,17 +647,19 @@ def test_sentinel_reconfiguration_transaction_as_redis(tmp_path):
 def test_sentinel_kills_a_busy_script(tmp_path):
     # A script that runs past busy-reply-threshold makes every PING answer -BUSY; a sentinel
     # that then sees its primary subjectively down sends SCRIPT KILL (Redis
-    # sentinelReceiveIsMasterDownReply's neighbour, sentinelPingReplyCallback). One sentinel
-    # with quorum 2 cannot declare the primary objectively down: no failover interferes.
+    # sentinelPingReplyCallback). One sentinel with quorum 2 cannot declare the primary
+    # objectively down: no failover interferes.
     backend = os.environ.get("MNEMO_SENTINEL_BACKEND", "mnemo")
     primary = Node(backend, str(tmp_path), "primary", extra="busy-reply-threshold 100\n")
-    sentinel = SentinelProcess(str(tmp_path), "sentinel", primary.port)
+    sentinel = None
     try:
+        sentinel = SentinelProcess(str(tmp_path), "sentinel", primary.port)
         sc = sentinel.client()
 
         def monitoring():
             m = dict(zip(*[iter(sc.execute_command("SENTINEL", "MASTER", MASTER))] * 2))
             return m["flags"] == "master" and int(m["last-ok-ping-reply"]) < 1000
+
         wait_for(monitoring, 20, "the sentinel to ping its primary")
 
         outcome = {}
@@ -676,5 +683,6 @@ def test_sentinel_kills_a_busy_script(tmp_path):
         stats = primary.client().info("commandstats")
         assert stats["cmdstat_script|kill"]["calls"] >= 1, stats
     finally:
-        sentinel.stop()
+        if sentinel is not None:
+            sentinel.stop()
         primary.stop()
