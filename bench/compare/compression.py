@@ -19,7 +19,7 @@ Targets (json): zstd+dictionary at most 0.4x Redis's memory, lzf at most 0.75x; 
 least 0.9x Redis's. The machine is shared: read the ratios, not the absolute numbers.
 
 Usage: bench/compare/compression.py [--keys 1000000] [--text-keys 100000] [--requests 300000]
-                                    [--chart bytes_per_key.png]
+                                    [--chart bytes_per_key.png] [--dump-json docs.bin]
 """
 import argparse
 import itertools
@@ -105,14 +105,16 @@ def json_docs(n, seed=13):
 def text_docs(n, seed=14):
     rng = random.Random(seed)
     vocab = words(rng, 4000)
-    weights = [1.0 / (k + 1) for k in range(len(vocab))]  # Zipf-like, as real text
+    # Zipf-like, as real text; cumulative once (choices() with plain weights would sum all
+    # 4,000 on every call, which made generating 100,000 texts take hours).
+    cum = list(itertools.accumulate(1.0 / (k + 1) for k in range(len(vocab))))
     docs = []
     for _ in range(n):
         target = rng.randint(4096, 16384)
         parts = []
         size = 0
         while size < target:
-            sentence = rng.choices(vocab, weights, k=rng.randint(6, 18))
+            sentence = rng.choices(vocab, cum_weights=cum, k=rng.randint(6, 18))
             s = sentence[0].capitalize() + " " + " ".join(sentence[1:]) + ". "
             parts.append(s)
             size += len(s)
@@ -178,7 +180,15 @@ def main():
     ap.add_argument("--text-keys", type=int, default=100000, help="texts of 4-16 KB")
     ap.add_argument("--requests", type=int, default=300000, help="per redis-benchmark run")
     ap.add_argument("--chart", help="write a bar chart of bytes per key to this PNG")
+    ap.add_argument("--dump-json", metavar="FILE",
+                    help="only write the JSON documents as <uint32 length><bytes> (lzf_ceiling.c)")
     args = ap.parse_args()
+    if args.dump_json:
+        with open(args.dump_json, "wb") as f:
+            for d in json_docs(args.keys):
+                b = d.encode()
+                f.write(len(b).to_bytes(4, "little") + b)
+        return
 
     datasets = [("json", f"{args.keys} JSON documents of 200-800 bytes", json_docs(args.keys)),
                 ("text", f"{args.text_keys} texts of 4-16 KB", text_docs(args.text_keys))]

@@ -6,6 +6,7 @@
 
 #include "mnemo/base/clock.h"
 #include "mnemo/base/log.h"
+#include "mnemo/db/stream_type.h"
 #include "mnemo/db/value.h"
 #include "mnemo/mem/malloc_stats.h"
 #include "mnemo/mem/zmalloc.h"
@@ -21,13 +22,23 @@ bool HasOwnValue(const Object& o) {
   return true;
 }
 
-// Hashes and sets in hashtable encoding are the values walked element by element over several
-// turns when big (Redis defers every big collection; here the others are linear walks of a few
-// nodes per kilobyte, see defrag.h).
+// Values walked over several turns when big, as Redis defers them (defragLater), with the
+// measure Redis compares with active-defrag-max-scan-fields: elements of hashtable hashes and
+// sets and of skiplist sorted sets, nodes of quicklists and of streams. 0: done in one visit.
 size_t DeferrableSize(const Object& o) {
-  if (o.encoding() != Encoding::kHashtable) return 0;
-  if (o.type() != ObjType::kHash && o.type() != ObjType::kSet) return 0;
-  return FreeEffort(ValueOf(o));  // the element count for both
+  switch (o.type()) {
+    case ObjType::kHash:
+    case ObjType::kSet:
+      return o.encoding() == Encoding::kHashtable ? FreeEffort(ValueOf(o)) : 0;  // elements
+    case ObjType::kList:
+      return o.encoding() == Encoding::kQuicklist ? FreeEffort(ValueOf(o)) : 0;  // nodes
+    case ObjType::kZset:
+      return o.encoding() == Encoding::kSkiplist ? FreeEffort(ValueOf(o)) : 0;  // elements
+    case ObjType::kStream:
+      return StreamNodeCount(ValueOf(o));
+    default:
+      return 0;
+  }
 }
 
 }  // namespace
@@ -49,6 +60,7 @@ Object* ActiveDefrag::DefragKey(Db& db, Object* o, bool defer_big, size_t max_sc
   if (HasOwnValue(*o)) {
     if (defer_big && DeferrableSize(*o) > max_scan_fields) {
       later_.push_back(LaterItem{db.id(), std::string(o->key())});
+      ++later_keys_;
     } else {
       uint64_t cursor = 0;
       const uint64_t word = DefragValue(ValueOf(*o), true, &cursor, SIZE_MAX);
@@ -72,6 +84,7 @@ void ActiveDefrag::PopLater() {
 }
 
 bool ActiveDefrag::LaterStep(Keyspace& ks, int64_t end_us, size_t max_scan_fields) {
+  bool counted = false;
   while (later_head_ < later_.size()) {
     LaterItem& item = later_[later_head_];
     Object* o = nullptr;
@@ -80,6 +93,10 @@ bool ActiveDefrag::LaterStep(Keyspace& ks, int64_t end_us, size_t max_scan_field
     if (o == nullptr || DeferrableSize(*o) == 0) {
       PopLater();
       continue;
+    }
+    if (!counted) {
+      counted = true;
+      ++later_turns_;
     }
     do {
       const uint64_t word = DefragValue(ValueOf(*o), item.first, &item.cursor, max_scan_fields);
@@ -139,6 +156,8 @@ void ActiveDefrag::ResetStats() {
   key_hits_ = 0;
   key_misses_ = 0;
   total_time_ms_ = 0;
+  later_keys_ = 0;
+  later_turns_ = 0;
 }
 
 uint64_t ActiveDefrag::total_time_ms(int64_t now_ms) const {

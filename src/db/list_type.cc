@@ -417,14 +417,21 @@ uint64_t DuplicateListValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(ds::LpDup(reinterpret_cast<const uint8_t*>(v.word)));
 }
 
-uint64_t DefragListValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
-                         size_t /*max_elements*/) {
-  *cursor = 0;
-  void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
-  const uint64_t word = p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+uint64_t DefragListValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  uint64_t word = v.word;
+  if (first) {
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
+  }
+  if (v.encoding != Encoding::kQuicklist) {
+    *cursor = 0;
+    return word;
+  }
   // A Quicklist holds no pointer into itself (its nodes point to each other), so the header
-  // moves by a byte copy.
-  if (v.encoding == Encoding::kQuicklist) reinterpret_cast<Quicklist*>(word)->Defrag();
+  // moves by a byte copy. Its nodes are walked max_elements nodes at a time.
+  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
+  reinterpret_cast<Quicklist*>(word)->Defrag(&pos, max_elements);
+  *cursor = pos;
   return word;
 }
 

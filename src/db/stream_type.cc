@@ -101,6 +101,10 @@ size_t StreamFreeEffort(const ValueRef& v) {
   return reinterpret_cast<const Stream*>(v.word)->FreeEffort();
 }
 
+size_t StreamNodeCount(const ValueRef& v) {
+  return reinterpret_cast<const Stream*>(v.word)->node_count();
+}
+
 size_t StreamValueMemory(const ValueRef& v, size_t samples) {
   return reinterpret_cast<const Stream*>(v.word)->MemoryUsage(samples);
 }
@@ -109,14 +113,18 @@ uint64_t DuplicateStreamValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(reinterpret_cast<const Stream*>(v.word)->Clone());
 }
 
-uint64_t DefragStreamValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
-                           size_t /*max_elements*/) {
-  *cursor = 0;
+uint64_t DefragStreamValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  uint64_t word = v.word;
   // Nothing points into a Stream block but the value word (groups are reached through it), so
   // a byte copy moves it.
-  void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
-  const uint64_t word = p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
-  reinterpret_cast<Stream*>(word)->Defrag();
+  if (first) {
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
+  }
+  // Its node listpacks are walked max_elements nodes at a time.
+  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
+  reinterpret_cast<Stream*>(word)->Defrag(&pos, max_elements);
+  *cursor = pos;
   return word;
 }
 

@@ -5,6 +5,7 @@
 
 #include "mnemo/ds/compress.h"
 #include "mnemo/ds/sds.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 
@@ -230,8 +231,7 @@ uint64_t DuplicateStringValue(const ValueRef& v) {
     return reinterpret_cast<uint64_t>(ds::SdsNew(ds::SdsView(reinterpret_cast<ds::sds>(v.word))));
   }
   if (v.encoding == Encoding::kCompressed) {
-    return reinterpret_cast<uint64_t>(
-        ds::DuplicateBlock(reinterpret_cast<const uint8_t*>(v.word)));
+    return reinterpret_cast<uint64_t>(ds::DuplicateBlock(reinterpret_cast<const uint8_t*>(v.word)));
   }
   return v.word;
 }
@@ -239,6 +239,12 @@ uint64_t DuplicateStringValue(const ValueRef& v) {
 uint64_t DefragStringValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
                            size_t /*max_elements*/) {
   *cursor = 0;
+  if (v.encoding == Encoding::kCompressed) {
+    // A block holds no pointer into itself (only to its dictionary, which does not move), so a
+    // byte copy moves it; its size class, and so the compression totals, stay the same.
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    return p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+  }
   if (v.encoding != Encoding::kRaw) return v.word;
   ds::sds moved = ds::SdsDefrag(reinterpret_cast<ds::sds>(v.word));
   return moved == nullptr ? v.word : reinterpret_cast<uint64_t>(moved);

@@ -950,14 +950,21 @@ uint64_t DuplicateZsetValue(const ValueRef& v) {
   return reinterpret_cast<uint64_t>(NewSkiplist(sl->Copy()));
 }
 
-uint64_t DefragZsetValue(const ValueRef& v, bool /*first*/, uint64_t* cursor,
-                         size_t /*max_elements*/) {
-  *cursor = 0;
-  void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
-  const uint64_t word = p == nullptr ? v.word : reinterpret_cast<uint64_t>(p);
+uint64_t DefragZsetValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  uint64_t word = v.word;
+  if (first) {
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
+  }
+  if (v.encoding != Encoding::kSkiplist) {
+    *cursor = 0;
+    return word;
+  }
   // A Skiplist holds no pointer into itself (only the head's block points at nodes), so the
-  // header moves by a byte copy.
-  if (v.encoding == Encoding::kSkiplist) reinterpret_cast<Skiplist*>(word)->Defrag();
+  // header moves by a byte copy. Its nodes are walked max_elements at a time, by rank.
+  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
+  reinterpret_cast<Skiplist*>(word)->Defrag(&pos, max_elements);
+  *cursor = pos;
   return word;
 }
 

@@ -160,8 +160,28 @@ Quicklist Quicklist::Duplicate() const {
 }
 
 size_t Quicklist::Defrag() {
+  size_t pos = 0;
+  return Defrag(&pos, SIZE_MAX);
+}
+
+size_t Quicklist::Defrag(size_t* pos, size_t max_nodes) {
+  // Find node number *pos from the nearer end: a position, not a pointer, is what survives
+  // the edits made between two steps (an edit shifts it, so a node may be visited twice or
+  // skipped once, which costs a move or misses one and is never unsafe).
+  Node* n = nullptr;
+  if (*pos < len_) {
+    if (*pos <= len_ / 2) {
+      n = head_;
+      for (size_t i = 0; i < *pos; ++i) n = n->next;
+    } else {
+      n = tail_;
+      for (size_t i = len_ - 1; i > *pos; --i) n = n->prev;
+    }
+  }
   size_t moved = 0;
-  for (Node* n = head_; n != nullptr; n = n->next) {
+  size_t visited = 0;
+  for (; n != nullptr; n = n->next) {
+    if (visited != 0 && visited >= max_nodes) return moved;  // *pos: the next node
     if (void* e = mem::DefragMove(n->entry)) {
       n->entry = static_cast<uint8_t*>(e);
       ++moved;
@@ -180,7 +200,10 @@ size_t Quicklist::Defrag() {
         tail_ = n;
       }
     }
+    ++visited;
+    ++*pos;
   }
+  *pos = 0;
   return moved;
 }
 

@@ -174,13 +174,22 @@ void Skiplist::EnsureHeadLevels(int level) {
 // ---- active defragmentation ------------------------------------------------------------------
 
 size_t Skiplist::Defrag() {
-  if (head_ == nullptr) return 0;
-  size_t moved = static_cast<size_t>(index_.DefragTables());
+  size_t pos = 0;
+  return Defrag(&pos, SIZE_MAX);
+}
+
+size_t Skiplist::Defrag(size_t* pos, size_t max_nodes) {
+  if (head_ == nullptr || *pos >= length_) {
+    *pos = 0;
+    return 0;
+  }
+  size_t moved = 0;
   auto links_of = [](const Node* x) {
     return sizeof(Node::Link) * static_cast<size_t>(x->level_ - 1);
   };
-  // Only head_ points at the head (the first node's backward is null).
-  {
+  if (*pos == 0) {
+    moved += static_cast<size_t>(index_.DefragTables());
+    // Only head_ points at the head (the first node's backward is null).
     const size_t links = links_of(head_);
     if (void* p = mem::DefragMove(reinterpret_cast<char*>(head_) - links)) {
       head_ = reinterpret_cast<Node*>(static_cast<char*>(p) + links);
@@ -188,12 +197,26 @@ size_t Skiplist::Defrag() {
     }
   }
   // update[i]: the last node (or the head) seen on level i, whose level-i link points at the
-  // node being looked at when that node has level > i.
+  // node being looked at when that node has level > i. For a start inside the list, the
+  // descent by rank finds them (spans), O(log n): a rank is what survives the edits made
+  // between two steps.
   Node* update[kSkiplistMaxLevel];
-  for (int i = 0; i < level_; ++i) update[i] = head_;
+  {
+    Node* x = head_;
+    uint64_t traversed = 0;
+    for (int i = level_ - 1; i >= 0; --i) {
+      while (Forward(x, i) != nullptr && traversed + Span(x, i) <= *pos) {
+        traversed += Span(x, i);
+        x = Forward(x, i);
+      }
+      update[i] = x;
+    }
+  }
   // The index lookups below only find links; they must not also move the index's rehash along.
   index_.PauseRehash();
-  for (Node* x = head_->forward_; x != nullptr; x = x->forward_) {
+  size_t visited = 0;
+  Node* x = Forward(update[0], 0);
+  for (; x != nullptr && visited < max_nodes; x = x->forward_, ++visited) {
     const int level = x->level_;
     const size_t links = links_of(x);
     // The index link that points at x, found while x is still there (it compares members).
@@ -214,6 +237,7 @@ size_t Skiplist::Defrag() {
     for (int i = 0; i < level; ++i) update[i] = x;
   }
   index_.ResumeRehash();
+  *pos = x == nullptr ? 0 : *pos + visited;
   return moved;
 }
 

@@ -396,15 +396,19 @@ bool Stream::AppendLoadedNode(const StreamId& master_id, uint8_t* lp) {
 }
 
 size_t Stream::Defrag() {
-  size_t moved = nodes_.Defrag();
-  for (auto pos = nodes_.Begin(); nodes_.Valid(pos); pos = nodes_.Next(pos)) {
-    uint8_t*& lp = nodes_.ValueAt(pos);
+  size_t pos = 0;
+  return Defrag(&pos, SIZE_MAX);
+}
+
+size_t Stream::Defrag(size_t* pos, size_t max_nodes) {
+  size_t lps = 0;
+  const size_t chunks = nodes_.Defrag(pos, max_nodes, [&](uint8_t*& lp) {
     if (void* p = mem::DefragMove(lp)) {
       lp = static_cast<uint8_t*>(p);
-      ++moved;
+      ++lps;
     }
-  }
-  return moved;
+  });
+  return chunks + lps;
 }
 
 size_t Stream::MemoryUsage(size_t samples) const {

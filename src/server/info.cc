@@ -270,6 +270,12 @@ std::string Server::InfoSection(std::string_view name) {
     line("active_defrag_key_misses", active_defrag_.key_misses());
     line("total_active_defrag_time", active_defrag_.total_time_ms(UnixTimeMs()));
     line("current_active_defrag_time", active_defrag_.current_time_ms(UnixTimeMs()));
+    if (keyspace_.options().active_defrag || active_defrag_.later_keys() != 0) {
+      // Mnemo's own (docs/memory.md); absent while activedefrag was never on, so a default
+      // server answers as Redis 7.0 does.
+      line("active_defrag_later_keys", active_defrag_.later_keys());
+      line("active_defrag_later_turns", active_defrag_.later_turns());
+    }
     line("tracking_total_keys", dispatcher_.tracking().total_keys());
     line("tracking_total_items", dispatcher_.tracking().total_items());
     line("tracking_total_prefixes", dispatcher_.tracking().total_prefixes());

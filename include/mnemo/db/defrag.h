@@ -20,11 +20,15 @@
 // KeyWriteGuard is installed) defragmentation waits, as Redis waits while it has a child.
 //
 // Work is bounded as Redis's activeDefragCycle bounds it: each cron turn spends at most
-// cycle-percent / hz of a second, resuming a scan cursor over the keys table; hashes and sets
-// with more than active-defrag-max-scan-fields elements are finished over later turns with a
-// cursor of their own (the key is found again by name each turn, so it may change or go away
-// meanwhile). Lists, sorted sets and streams are moved whole in one visit: their walk is linear
-// and cheap per node (a quicklist node holds up to 8 KB of elements).
+// cycle-percent / hz of a second, resuming a scan cursor over the keys table. Big values (more
+// than active-defrag-max-scan-fields elements of a hashtable hash or set or a skiplist zset,
+// nodes of a quicklist or a stream) are queued and walked over later turns, at most
+// max-scan-fields elements (or nodes) between two looks at the clock, with a cursor of their
+// own (the key is found again by name each turn, so it may change or go away meanwhile): a
+// table scan cursor for hashes and sets, a node number for lists, a rank for sorted sets, a
+// node-index chunk number for streams. Positions rather than pointers survive the edits made
+// between two turns; an edit may shift one, so a node may be visited twice or once skipped,
+// which never breaks anything.
 #pragma once
 
 #include <cstddef>
@@ -65,13 +69,17 @@ class ActiveDefrag {
   void ResetStats();
   // Full passes over the keyspace completed (for tests and logs).
   uint64_t passes() const { return passes_; }
+  // Big values queued to be walked over several turns, and turns that walked a part of one
+  // (INFO active_defrag_later_keys, active_defrag_later_turns: Mnemo's own fields).
+  uint64_t later_keys() const { return later_keys_; }
+  uint64_t later_turns() const { return later_turns_; }
 
  private:
   // Redis computeDefragCycles: starts a scan, or raises its CPU percentage, from the
   // fragmentation jemalloc reports.
   void ComputeCycles(const Options& opts, int64_t now_ms);
-  // Moves o and, unless it is deferred, its value. With `defer_big`, hashes and sets above
-  // max_scan_fields elements are queued for LaterStep (Redis defragLater) instead.
+  // Moves o and, unless it is deferred, its value. With `defer_big`, values bigger than
+  // max_scan_fields (DeferrableSize) are queued for LaterStep (Redis defragLater) instead.
   Object* DefragKey(Db& db, Object* o, bool defer_big, size_t max_scan_fields);
   // Continues the queued values until they are done or `end_us`; returns true iff work remains.
   bool LaterStep(Keyspace& ks, int64_t end_us, size_t max_scan_fields);
@@ -101,6 +109,8 @@ class ActiveDefrag {
   uint64_t key_hits_ = 0;
   uint64_t key_misses_ = 0;
   uint64_t passes_ = 0;
+  uint64_t later_keys_ = 0;
+  uint64_t later_turns_ = 0;
 };
 
 }  // namespace mnemo::db

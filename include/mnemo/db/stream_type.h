@@ -95,6 +95,8 @@ void FreeStreamValue(const ValueRef& v);
 // Active defragmentation of the value (db/value.h DefragValue).
 uint64_t DefragStreamValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 size_t StreamFreeEffort(const ValueRef& v);
+// The listpack nodes of the stream (what active defrag walks in steps).
+size_t StreamNodeCount(const ValueRef& v);
 // Exact usable bytes of every allocation (samples is ignored: the walk is one size lookup per
 // node of ~100 entries).
 size_t StreamValueMemory(const ValueRef& v, size_t samples);

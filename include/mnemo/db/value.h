@@ -49,11 +49,13 @@ uint64_t DuplicateValue(const ValueRef& v);
 
 // Active defragmentation of the value's own allocations (db/defrag.h): moves the blocks
 // mem::DefragMove hints to move and returns the value word to store in the object (the same
-// word when the value's top block stayed). Hashtable-encoded hashes and sets are walked from
-// `*cursor` until about `max_elements` elements were looked at, and *cursor is 0 when the value
-// is done; `first` marks the first call for a value (the top block and the table arrays move
-// then). Every other encoding is done whole in one call (*cursor = 0). Content and used_memory
-// are unchanged. REQUIRES: the value is not shared (ValueOf gives word 0 for those).
+// word when the value's top block stayed). Big values are walked from `*cursor` a part at a
+// time, and *cursor is 0 when the value is done: hashtable hashes and sets about `max_elements`
+// elements (a table scan cursor), skiplist sorted sets `max_elements` elements (a rank),
+// quicklists and streams `max_elements` nodes (a node number, a node-index chunk number);
+// `first` marks the first call for a value (the top block and the table arrays move then).
+// Every other encoding is done whole in one call (*cursor = 0). Content and used_memory are
+// unchanged. REQUIRES: the value is not shared (ValueOf gives word 0 for those).
 uint64_t DefragValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 
 // Frees an object and its value now.

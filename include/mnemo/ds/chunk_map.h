@@ -221,6 +221,34 @@ class ChunkMap {
     }
     return moved;
   }
+  // The same in steps, with the values too: moves the chunk array when *pos is 0, then the
+  // chunks from number *pos on until they hold `max_pairs` pairs (at least one chunk), calling
+  // on_value(V&) for each of their pairs (which may move what the value points at and store
+  // the new pointer). Leaves in *pos the next chunk's number, or 0 after the last. Returns the
+  // blocks moved here (not counting on_value's).
+  template <typename F>
+  size_t Defrag(size_t* pos, size_t max_pairs, F&& on_value) {
+    size_t moved = 0;
+    if (*pos == 0 && chunks_ != nullptr) {
+      if (void* p = mem::DefragMove(chunks_)) {
+        chunks_ = static_cast<Chunk**>(p);
+        ++moved;
+      }
+    }
+    size_t pairs = 0;
+    size_t i = *pos;
+    for (; i < nchunks_ && (pairs == 0 || pairs < max_pairs); ++i) {
+      if (void* p = mem::DefragMove(chunks_[i])) {
+        chunks_[i] = static_cast<Chunk*>(p);
+        ++moved;
+      }
+      Chunk* c = chunks_[i];
+      for (uint32_t j = 0; j < c->count; ++j) on_value(ValueIn(c, j));
+      pairs += c->count;
+    }
+    *pos = i < nchunks_ ? i : 0;
+    return moved;
+  }
   size_t Allocations() const { return nchunks_ + (chunks_ != nullptr ? 1 : 0); }
 
   // A copy with the same pairs (values copied bitwise).

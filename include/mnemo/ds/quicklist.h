@@ -177,6 +177,11 @@ class Quicklist {
   // relinking the neighbours. Contents and used_memory are unchanged. Returns the number of
   // blocks moved. REQUIRES: no Iterator is open on this list.
   size_t Defrag();
+  // The same in steps: visits up to `max_nodes` (>= 1) nodes from node number *pos (0: the
+  // head), and leaves in *pos the number of the next node, or 0 when the tail was visited.
+  // Finding the start walks from the nearer end (O(nodes), pointer chasing only).
+  // REQUIRES: no Iterator is open on this list.
+  size_t Defrag(size_t* pos, size_t max_nodes);
 
  private:
   friend class Iterator;

@@ -252,6 +252,10 @@ class Skiplist {
   // and the index chain. Contents, order, spans and used_memory are unchanged. O(n). Returns the
   // number of blocks moved. Node handles taken before are invalid afterwards.
   size_t Defrag();
+  // The same in steps: visits up to `max_nodes` (>= 1) nodes from rank *pos + 1 (*pos 0: the
+  // start, which also moves the head and the index's arrays), and leaves in *pos the number of
+  // nodes visited so far, or 0 when the last was visited. O(log n + max_nodes).
+  size_t Defrag(size_t* pos, size_t max_nodes);
 
   // A deep copy in which every node keeps its level (COPY). O(n), no searching.
   Skiplist Copy() const;

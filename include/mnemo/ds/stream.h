@@ -177,6 +177,10 @@ class Stream {
   // where they are. O(nodes). (The Stream block itself may be moved by a byte copy: nothing
   // points into it.)
   size_t Defrag();
+  // The same in steps: from node index chunk number *pos (0: the start, which also moves the
+  // chunk array) until the chunks visited hold `max_nodes` nodes (at least one chunk); leaves in
+  // *pos the next chunk's number, or 0 after the last.
+  size_t Defrag(size_t* pos, size_t max_nodes);
   // About how many allocations freeing takes (lazy-free effort).
   size_t FreeEffort() const;
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -176,6 +177,100 @@ TEST(DefragStructuresTest, SkiplistKeepsOrderRanksAndIndex) {
   EXPECT_TRUE(a.Delete("m5"));
   a.Insert("new", 500.5);
   EXPECT_EQ(a.size(), 20000u);
+}
+
+// In steps, with the list edited between two steps (as clients may between two cron turns):
+// the position-based cursor never breaks the list, whatever the edits shift.
+TEST(DefragStructuresTest, QuicklistInStepsSurvivesEditsBetweenSteps) {
+  ds::Quicklist a(4);
+  auto* b = new ds::Quicklist(4);
+  std::deque<std::string> want;
+  for (int i = 0; i < 20000; ++i) {
+    want.push_back("a" + std::to_string(i));
+    a.PushTail(want.back());
+    b->PushTail("b" + std::to_string(i));
+  }
+  delete b;
+  size_t pos = 0;
+  size_t steps = 0;
+  size_t moved = 0;
+  do {
+    moved += a.Defrag(&pos, 50);
+    ++steps;
+    // Edits at both ends and in the middle shift the positions of the nodes not yet visited.
+    switch (steps % 3) {
+      case 0:
+        EXPECT_EQ(a.Pop(ds::Quicklist::Where::kHead), want.front());
+        want.pop_front();
+        break;
+      case 1:
+        a.PushTail("t" + std::to_string(steps));
+        want.push_back("t" + std::to_string(steps));
+        break;
+      default:
+        a.PushHead("h" + std::to_string(steps));
+        want.push_front("h" + std::to_string(steps));
+        break;
+    }
+  } while (pos != 0);
+  EXPECT_GT(steps, 20u);  // 5,000 nodes, 50 a step
+  EXPECT_GT(moved, 1000u);
+  EXPECT_TRUE(a.CheckConsistency().ok());
+  std::vector<std::string> fwd;
+  for (auto it = a.Iterate(ds::Quicklist::Direction::kHeadToTail); it.Next();) {
+    fwd.push_back(it.value().ToString());
+  }
+  EXPECT_EQ(fwd, std::vector<std::string>(want.begin(), want.end()));
+  std::vector<std::string> back;
+  for (auto it = a.Iterate(ds::Quicklist::Direction::kTailToHead); it.Next();) {
+    back.push_back(it.value().ToString());
+  }
+  std::reverse(back.begin(), back.end());
+  EXPECT_EQ(back, fwd);
+}
+
+TEST(DefragStructuresTest, SkiplistInStepsSurvivesEditsBetweenSteps) {
+  ds::Skiplist a;
+  auto* b = new ds::Skiplist();
+  std::map<std::pair<double, std::string>, bool> want;
+  for (int i = 0; i < 20000; ++i) {
+    const double score = (i * 7919) % 1000;
+    const std::string m = "m" + std::to_string(i);
+    a.Insert(m, score);
+    b->Insert("x" + std::to_string(i), score);
+    want[{score, m}] = true;
+  }
+  delete b;
+  size_t pos = 0;
+  size_t steps = 0;
+  size_t moved = 0;
+  do {
+    moved += a.Defrag(&pos, 100);
+    ++steps;
+    // A member removed and one added at scattered ranks between two steps.
+    const std::string gone = "m" + std::to_string(steps * 13);
+    const double gone_score = static_cast<double>((steps * 13 * 7919) % 1000);
+    EXPECT_TRUE(a.Delete(gone));
+    want.erase({gone_score, gone});
+    const std::string added = "n" + std::to_string(steps);
+    a.Insert(added, static_cast<double>(steps * 37 % 1000) + 0.5);
+    want[{static_cast<double>(steps * 37 % 1000) + 0.5, added}] = true;
+  } while (pos != 0);
+  EXPECT_GT(steps, 100u);  // 20,000 nodes, 100 a step
+  EXPECT_GT(moved, 1000u);
+  size_t rank = 0;
+  const ds::SkiplistNode* prev = nullptr;
+  for (auto it = want.begin(); it != want.end(); ++it, ++rank) {
+    const ds::SkiplistNode* n = a.NodeByRank(rank);
+    ASSERT_NE(n, nullptr);
+    ASSERT_EQ(n->score(), it->first.first);
+    ASSERT_EQ(n->member(), it->first.second);
+    ASSERT_EQ(a.Find(it->first.second), n);
+    ASSERT_EQ(ds::Skiplist::Prev(n), prev);
+    prev = n;
+  }
+  EXPECT_EQ(a.Last(), prev);
+  EXPECT_EQ(a.size(), want.size());
 }
 
 // The keyspace and values through the cron driver.
