@@ -3,15 +3,16 @@
 // Reads do not keep a 16 KB buffer posted per connection. The asynchronous read of a plain
 // socket lands in the connection's own 256-byte array (one request of an unpipelined client
 // fits; asio tries it at once and otherwise waits for readiness without an epoll_ctl); those
-// bytes go to one shared 16 KB buffer, and when the array filled, a non-blocking read fetches
+// bytes go to one shared 64 KB buffer, and when the array filled, a non-blocking read fetches
 // the rest into the buffer after them. Every complete request is run straight from the shared
 // buffer, and only the tail of an incomplete request is copied into the connection's own query
 // buffer. A connection with no partial request therefore holds no query buffer at all: 10,000
 // idle clients cost no 160 MB of read buffers. The shared buffer is safe because the loop is
 // single-threaded and nothing runs between a read and the processing of what it read. Per
-// request of an unpipelined client this costs epoll_wait, recv, write and the next read's
-// speculative recv (Redis: epoll_wait, read, write); the async_wait it replaces cost an
-// epoll_ctl instead of that recv, and more time.
+// request of an unpipelined client this costs a share of epoll_wait, recv and write (Redis:
+// the same); asio's speculative recv of the next read, tried only after the other ready
+// connections were served (OnRead), often finds the next request instead of EAGAIN. The
+// async_wait the speculative read replaced cost an epoll_ctl per request, and more time.
 #include "mnemo/net/connection.h"
 
 #include <algorithm>
@@ -26,9 +27,15 @@ namespace mnemo::net {
 
 namespace {
 
+// Bytes of the shared read buffer. Larger than a connection's own read chunk because it costs
+// nothing per client: a pipeline of 16 1 KB SETs (about 17 KB) arrives in one read and its
+// replies leave in one write, where a 16 KB buffer split every such batch into two reads and two
+// writes (Redis reads as much as its grown query buffer holds).
+constexpr size_t kSharedReadSize = 64 * 1024;
+
 // The shared read buffer (see the file comment). Single event-loop thread only.
 char* SharedReadBuffer() {
-  static std::unique_ptr<char[]> buffer(new char[Connection::kReadChunk]);
+  static std::unique_ptr<char[]> buffer(new char[kSharedReadSize]);
   return buffer.get();
 }
 
@@ -233,7 +240,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
     if (parser_.bytes_wanted() == 0 && room > kReadChunk) room = kReadChunk;
   } else {
     target = SharedReadBuffer();
-    room = kReadChunk;
+    room = kSharedReadSize;
   }
   // `first` bytes wait in first_read_ (plain sockets); when they filled it, more may follow.
   // TLS reads nothing there: ReadSome hands out what the stream decrypted.
@@ -274,7 +281,13 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   }
   if (!CheckOutputLimits()) return;
   Flush();
-  if (!closed_) StartRead();
+  if (closed_) return;
+  // The next read starts after the other connections' ready handlers have run, not now: asio
+  // tries every read at once (a recv) before it waits for readiness, and right after our reply
+  // the client has not answered yet, so that recv would fail with EAGAIN on almost every request
+  // of an unpipelined client (one wasted syscall per request). Later, it often finds the next
+  // request already there. defer() queues on this thread without waking the reactor.
+  asio::defer(transport_.socket().get_executor(), [self = shared_from_this()] { self->StartRead(); });
 }
 
 void Connection::ProcessInput() {
@@ -319,6 +332,14 @@ void Connection::ProcessInput() {
       // its first byte, so they stay valid.
       qstart_ = qend_ = 0;
       EnsureReadSpace();
+      if (qcap_ < rest) {
+        // A tail longer than a read chunk (the shared buffer is larger than one): room for all
+        // of it. The buffer holds nothing yet, so nothing is copied.
+        size_t cap = qcap_;
+        while (cap < rest) cap *= 2;
+        qbuf_.reset(new char[cap]);
+        qcap_ = cap;
+      }
       std::memcpy(qbuf_.get(), data.data() + pos, rest);
       qend_ = rest;
     }

@@ -1,8 +1,8 @@
 // hash.h: the keyed hash of every hash table (layer: ds).
 //
-// SipHash-2-4 from libsodium with a random 128-bit key chosen at start: clients cannot predict
-// bucket positions, so they cannot build keys that all collide (hash flooding), which is why
-// Redis uses SipHash too.
+// SipHash-1-2 (Redis's round counts; ds/siphash.h) with a random 128-bit key chosen at start:
+// clients cannot predict bucket positions, so they cannot build keys that all collide (hash
+// flooding), which is why Redis uses SipHash too.
 #pragma once
 
 #include <cstdint>
