@@ -64,6 +64,41 @@ def test_pipeline_without_transaction(r):
     assert r.dbsize() == 1001
 
 
+def _resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def test_pipeline_with_a_long_incomplete_tail(server, r):
+    # 20 KB of complete SETs, then half of a ~60 KB MSET of small pairs: the unfinished request
+    # left after one read of the shared (64 KB) buffer is longer than a connection's 16 KB read
+    # chunk and must be kept whole until the rest arrives.
+    import socket
+    head = b"".join(_resp("SET", f"k{i}", "v" * 1000) for i in range(20))
+    mset = _resp("MSET", *[x for i in range(3000) for x in (f"m{i:05d}", f"val{i:05d}")])
+    blob = head + mset
+    cut = len(head) + len(mset) // 2
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(blob[:cut])
+        time.sleep(0.3)
+        s.sendall(blob[cut:])
+        s.sendall(_resp("PING"))
+        expected = b"+OK\r\n" * 21 + b"+PONG\r\n"
+        got = b""
+        s.settimeout(10)
+        while len(got) < len(expected):
+            chunk = s.recv(65536)
+            assert chunk, got
+            got += chunk
+        assert got == expected
+    assert r.dbsize() == 3020
+    assert r.mget("m00000", "m01500", "m02999") == [b"val00000", b"val01500", b"val02999"]
+    assert r.get("k19") == b"v" * 1000
+
+
 def test_pipeline_collects_errors(r):
     r.set("text", "abc")
     pipe = r.pipeline(transaction=False)
