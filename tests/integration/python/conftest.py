@@ -6,7 +6,6 @@
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -71,13 +70,7 @@ class Server:
 
     def stop(self):
         """Stops the process by its PID; returns its exit code."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         return self.proc.returncode
 
 
@@ -122,13 +115,7 @@ class Reference:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=30, **kwargs)
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
         self.dir.cleanup()
 
 
@@ -147,6 +134,23 @@ def app_dir(tmp_path):
     for name, module in list(sys.modules.items()):
         if (getattr(module, "__file__", None) or "").startswith(str(tmp_path) + os.sep):
             del sys.modules[name]
+
+
+def wait_until(pred, timeout=20, what="condition"):
+    """Polls pred() every 50 ms until it returns something true, which is returned; connection
+    errors, timeouts and error replies (a server loading or reconnecting) count as not yet. Fails
+    the test after `timeout` seconds, naming `what` and the last result."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as e:
+            last = e
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def app_env(path):

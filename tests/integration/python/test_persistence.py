@@ -26,7 +26,7 @@ import time
 import pytest
 import redis
 
-from conftest import Server, free_port
+from conftest import Server, free_port, stop_process
 
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 REDIS_CHECK_RDB = os.environ.get("REDIS_CHECK_RDB", "/usr/bin/redis-check-rdb")
@@ -58,13 +58,7 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=60)
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
 
 
 def wait_ready(proc, port):

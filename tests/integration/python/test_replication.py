@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from conftest import Reference, Server
+from conftest import Reference, Server, wait_until as wait_for
 
 
 FAST = ("--repl-diskless-sync-delay", "0")
@@ -17,20 +17,6 @@ FAST = ("--repl-diskless-sync-delay", "0")
 
 def info(c, section="replication"):
     return c.info(section)
-
-
-def wait_for(pred, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (redis.ConnectionError, redis.ResponseError) as e:  # loading, reconnecting
-            last = e
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
 
 
 def link_up(replica):

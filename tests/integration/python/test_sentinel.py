@@ -35,7 +35,7 @@ import pytest
 import redis
 from redis.sentinel import Sentinel
 
-from conftest import free_port
+from conftest import free_port, stop_process, wait_until as wait_for
 
 
 MASTER = "mymaster"
@@ -51,19 +51,6 @@ def sentinel_binary():
         return ["/usr/bin/redis-server"]  # + --sentinel below
     pytest.fail("redis-sentinel is missing: scripts/setup.sh installs redis-sentinel")
 
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as e:
-            last = e
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def port_free(port):
@@ -131,13 +118,8 @@ class Node:
         self.proc.wait()
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, timeout=10)
 
     def config_text(self):
         with open(self.conf) as f:
@@ -192,13 +174,7 @@ class SentinelProcess:
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process(self.proc, timeout=10)
 
 
 def role(node):
