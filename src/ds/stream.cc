@@ -395,11 +395,6 @@ bool Stream::AppendLoadedNode(const StreamId& master_id, uint8_t* lp) {
   return true;
 }
 
-size_t Stream::Defrag() {
-  size_t pos = 0;
-  return Defrag(&pos, SIZE_MAX);
-}
-
 size_t Stream::Defrag(size_t* pos, size_t max_nodes) {
   size_t lps = 0;
   const size_t chunks = nodes_.Defrag(pos, max_nodes, [&](uint8_t*& lp) {

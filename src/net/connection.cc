@@ -195,9 +195,9 @@ void Connection::StartRead() {
                            });
 }
 
-void Connection::EnsureReadSpace() {
+void Connection::EnsureReadSpace(size_t min_room) {
   const size_t used = qend_ - qstart_;
-  size_t need = kReadChunk;
+  size_t need = std::max(kReadChunk, min_room);
   // A big argument in progress: make room for all of it at once (Redis PROTO_MBULK_BIG_ARG).
   if (parser_.bytes_wanted() > used + need) need = parser_.bytes_wanted() - used;
   if (qstart_ > 0) {
@@ -330,16 +330,9 @@ void Connection::ProcessInput() {
     if (rest > 0 && !close_after_reply_) {
       // Keep the incomplete request in our own buffer; the parser's offsets are relative to
       // its first byte, so they stay valid.
+      // The tail may be longer than a read chunk (the shared buffer is larger than one).
       qstart_ = qend_ = 0;
-      EnsureReadSpace();
-      if (qcap_ < rest) {
-        // A tail longer than a read chunk (the shared buffer is larger than one): room for all
-        // of it. The buffer holds nothing yet, so nothing is copied.
-        size_t cap = qcap_;
-        while (cap < rest) cap *= 2;
-        qbuf_.reset(new char[cap]);
-        qcap_ = cap;
-      }
+      EnsureReadSpace(rest);
       std::memcpy(qbuf_.get(), data.data() + pos, rest);
       qend_ = rest;
     }

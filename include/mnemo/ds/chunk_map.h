@@ -203,29 +203,12 @@ class ChunkMap {
     for (uint32_t i = 0; i < nchunks_; ++i) bytes += mem::UsableSize(chunks_[i]);
     return bytes;
   }
-  // Number of allocations (lazy-free effort).
-  // Active defragmentation: moves the chunk array and each chunk where mem::DefragMove hints
-  // to. Positions stay valid (nothing is reordered). Returns the number of blocks moved.
-  size_t Defrag() {
-    size_t moved = 0;
-    if (chunks_ == nullptr) return 0;
-    if (void* p = mem::DefragMove(chunks_)) {
-      chunks_ = static_cast<Chunk**>(p);
-      ++moved;
-    }
-    for (uint32_t i = 0; i < nchunks_; ++i) {
-      if (void* p = mem::DefragMove(chunks_[i])) {
-        chunks_[i] = static_cast<Chunk*>(p);
-        ++moved;
-      }
-    }
-    return moved;
-  }
-  // The same in steps, with the values too: moves the chunk array when *pos is 0, then the
-  // chunks from number *pos on until they hold `max_pairs` pairs (at least one chunk), calling
-  // on_value(V&) for each of their pairs (which may move what the value points at and store
-  // the new pointer). Leaves in *pos the next chunk's number, or 0 after the last. Returns the
-  // blocks moved here (not counting on_value's).
+  // Active defragmentation, in steps: moves the chunk array when *pos is 0 (where
+  // mem::DefragMove hints to), then the chunks from number *pos on until they hold `max_pairs`
+  // pairs (at least one chunk), calling on_value(V&) for each of their pairs (which may move what
+  // the value points at and store the new pointer). Positions stay valid (nothing is
+  // reordered). Leaves in *pos the next chunk's number, or 0 after the last. Returns the blocks
+  // moved here (not counting on_value's).
   template <typename F>
   size_t Defrag(size_t* pos, size_t max_pairs, F&& on_value) {
     size_t moved = 0;
@@ -249,6 +232,7 @@ class ChunkMap {
     *pos = i < nchunks_ ? i : 0;
     return moved;
   }
+  // Number of allocations (lazy-free effort).
   size_t Allocations() const { return nchunks_ + (chunks_ != nullptr ? 1 : 0); }
 
   // A copy with the same pairs (values copied bitwise).

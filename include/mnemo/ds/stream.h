@@ -172,14 +172,12 @@ class Stream {
   // otherwise nodes beyond the first `samples` are estimated from their average, plus the last
   // one (Redis objectComputeSize); groups are always counted exactly.
   size_t MemoryUsage(size_t samples) const;
-  // Active defragmentation: moves the node index's chunks and the entry listpacks where
-  // mem::DefragMove hints to. Returns the number moved. Consumer groups, consumers and PELs stay
-  // where they are. O(nodes). (The Stream block itself may be moved by a byte copy: nothing
-  // points into it.)
-  size_t Defrag();
-  // The same in steps: from node index chunk number *pos (0: the start, which also moves the
-  // chunk array) until the chunks visited hold `max_nodes` nodes (at least one chunk); leaves in
-  // *pos the next chunk's number, or 0 after the last.
+  // Active defragmentation, in steps: moves the node index's chunks and the entry listpacks
+  // where mem::DefragMove hints to, from node index chunk number *pos (0: the start, which also
+  // moves the chunk array) until the chunks visited hold `max_nodes` nodes (at least one chunk);
+  // leaves in *pos the next chunk's number, or 0 after the last. Returns the number moved.
+  // Consumer groups, consumers and PELs stay where they are. (The Stream block itself may be
+  // moved by a byte copy: nothing points into it.)
   size_t Defrag(size_t* pos, size_t max_nodes);
   // About how many allocations freeing takes (lazy-free effort).
   size_t FreeEffort() const;

@@ -207,7 +207,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWritten(const asio::error_code& ec, size_t n);
   bool CheckOutputLimits();
   bool OverOutputLimits();
-  void EnsureReadSpace();
+  // Room for at least max(kReadChunk, min_room) more bytes after qend_ (and for all of a big
+  // argument in progress), the pending bytes moved to the front.
+  void EnsureReadSpace(size_t min_room = kReadChunk);
   void ReleaseIdleBuffers();
 
   Transport transport_;
