@@ -34,7 +34,7 @@ class Proxy:
             f.write(f"{name}:\n  listen: 127.0.0.1:{self.port}\n  hash: fnv1a_64\n"
                     "  distribution: ketama\n  redis: true\n  auto_eject_hosts: false\n"
                     "  timeout: 5000\n  servers:\n" +
-                    "".join(f"    - 127.0.0.1:{s.port}:1\n" for s in servers))
+                    "".join(f"    - 127.0.0.1:{s.port}:1 shard{i}\n" for i, s in enumerate(servers)))
         self.proc = subprocess.Popen(
             [shutil.which("nutcracker") or "/usr/sbin/nutcracker", "-c", conf,
              "-s", str(free_port()), "-o", os.path.join(workdir, f"{name}.log")])
