@@ -7,6 +7,7 @@
 #include <new>
 
 #include "mnemo/base/assert.h"
+#include "mnemo/db/value.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -418,21 +419,10 @@ uint64_t DuplicateListValue(const ValueRef& v) {
 }
 
 uint64_t DefragListValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
-  uint64_t word = v.word;
-  if (first) {
-    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
-    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
-  }
-  if (v.encoding != Encoding::kQuicklist) {
-    *cursor = 0;
-    return word;
-  }
-  // A Quicklist holds no pointer into itself (its nodes point to each other), so the header
-  // moves by a byte copy. Its nodes are walked max_elements nodes at a time.
-  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
-  reinterpret_cast<Quicklist*>(word)->Defrag(&pos, max_elements);
-  *cursor = pos;
-  return word;
+  // A Quicklist holds no pointer into itself (its nodes point to each other); its nodes are
+  // walked max_elements nodes at a time.
+  return DefragTopThenWalk<Quicklist>(v, v.encoding == Encoding::kQuicklist, first, cursor,
+                                      max_elements);
 }
 
 }  // namespace mnemo::db

@@ -2,6 +2,7 @@
 #include "mnemo/db/stream_type.h"
 
 #include "mnemo/base/assert.h"
+#include "mnemo/db/value.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -114,18 +115,9 @@ uint64_t DuplicateStreamValue(const ValueRef& v) {
 }
 
 uint64_t DefragStreamValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
-  uint64_t word = v.word;
-  // Nothing points into a Stream block but the value word (groups are reached through it), so
-  // a byte copy moves it.
-  if (first) {
-    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
-    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
-  }
-  // Its node listpacks are walked max_elements nodes at a time.
-  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
-  reinterpret_cast<Stream*>(word)->Defrag(&pos, max_elements);
-  *cursor = pos;
-  return word;
+  // Nothing points into a Stream block but the value word (groups are reached through it); its
+  // node listpacks are walked max_elements nodes at a time.
+  return DefragTopThenWalk<Stream>(v, true, first, cursor, max_elements);
 }
 
 }  // namespace mnemo::db

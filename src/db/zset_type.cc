@@ -17,6 +17,7 @@
 #include "mnemo/base/numbers.h"
 #include "mnemo/base/random.h"
 #include "mnemo/db/set_type.h"
+#include "mnemo/db/value.h"
 #include "mnemo/ds/listpack.h"
 #include "mnemo/mem/zmalloc.h"
 
@@ -951,21 +952,10 @@ uint64_t DuplicateZsetValue(const ValueRef& v) {
 }
 
 uint64_t DefragZsetValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
-  uint64_t word = v.word;
-  if (first) {
-    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
-    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
-  }
-  if (v.encoding != Encoding::kSkiplist) {
-    *cursor = 0;
-    return word;
-  }
-  // A Skiplist holds no pointer into itself (only the head's block points at nodes), so the
-  // header moves by a byte copy. Its nodes are walked max_elements at a time, by rank.
-  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
-  reinterpret_cast<Skiplist*>(word)->Defrag(&pos, max_elements);
-  *cursor = pos;
-  return word;
+  // A Skiplist holds no pointer into itself (only the head's block points at nodes); its nodes
+  // are walked max_elements at a time, by rank.
+  return DefragTopThenWalk<Skiplist>(v, v.encoding == Encoding::kSkiplist, first, cursor,
+                                     max_elements);
 }
 
 }  // namespace mnemo::db

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "mnemo/db/object.h"
+#include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 
@@ -57,6 +58,28 @@ uint64_t DuplicateValue(const ValueRef& v);
 // Every other encoding is done whole in one call (*cursor = 0). Content and used_memory are
 // unchanged. REQUIRES: the value is not shared (ValueOf gives word 0 for those).
 uint64_t DefragValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
+
+// DefragValue's step for a value whose top block is a `Header` that nothing points into but the
+// value word (a byte copy moves it) and, when `walked`, whose parts are moved by
+// `Header::Defrag(size_t* pos, size_t max)` a bounded step at a time from *cursor (0 when
+// done). Quicklists, skiplists and streams use it; an unwalked encoding is done in one call.
+template <class Header>
+uint64_t DefragTopThenWalk(const ValueRef& v, bool walked, bool first, uint64_t* cursor,
+                           size_t max_elements) {
+  uint64_t word = v.word;
+  if (first) {
+    void* p = mem::DefragMove(reinterpret_cast<void*>(v.word));
+    if (p != nullptr) word = reinterpret_cast<uint64_t>(p);
+  }
+  if (!walked) {
+    *cursor = 0;
+    return word;
+  }
+  size_t pos = first ? 0 : static_cast<size_t>(*cursor);
+  reinterpret_cast<Header*>(word)->Defrag(&pos, max_elements);
+  *cursor = pos;
+  return word;
+}
 
 // Frees an object and its value now.
 void FreeObject(Object* o);
