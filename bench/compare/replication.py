@@ -24,7 +24,10 @@ and one replica of the same kind with the same dataset and the same load:
   4. replication lag: redis-benchmark -t set (-r N -d --value-size, --clients connections,
      overwriting the dataset's keys) on the primary for --lag-seconds; meanwhile, every
      --sample-ms, the primary's master_repl_offset then the replica's (INFO replication) give a
-     lag in bytes, and a marker writer does SET marker:<i> on the primary and polls GET on the
+     lag in bytes (the replica's own master_repl_offset, not the primary's slave0 line, which
+     moves only with the replica's once-a-second REPLCONF ACK), also divided by the primary's
+     stream rate in the window (bytes of master_repl_offset per second) to give it in time, which
+     compares the two kinds at different SET rates; and a marker writer does SET marker:<i> on the primary and polls GET on the
      replica until it is there: the time from the SET's reply until the replica shows it. Median
      and p99 of both. After the load stops, the replica must reach the primary's offset and
      DBSIZE (checked).
@@ -198,6 +201,7 @@ def measure(name, args, n):
         offsets = OffsetSampler(primary.port, replica.port, args.sample_ms / 1000)
         markers = MarkerProbe(primary.port, replica.port, args.sample_ms / 1000)
         stats0 = primary.client.info("stats")
+        stream0 = repl_offset(primary.client)
         cpu0 = cpu_seconds(primary.proc.pid), cpu_seconds(replica.proc.pid)
         w0 = time.time()
         offsets.start()
@@ -208,6 +212,7 @@ def measure(name, args, n):
         offsets.join()
         markers.join()
         stats1 = primary.client.info("stats")
+        stream1 = repl_offset(primary.client)
         cpu1 = cpu_seconds(primary.proc.pid), cpu_seconds(replica.proc.pid)
         w1 = time.time()
         writer.send_signal(signal.SIGTERM)
@@ -222,6 +227,7 @@ def measure(name, args, n):
         assert replica.client.dbsize() == primary.client.dbsize(), f"{name}: dbsize differs"
 
         offsets_sorted = sorted(offsets.lags)
+        stream_bps = (stream1 - stream0) / (w1 - w0)
         markers_sorted = sorted(markers.lags)
         return {
             "version": primary.version(), "config": config, "load_s": load_s, "used": used,
@@ -233,6 +239,8 @@ def measure(name, args, n):
             "replica_cpu_us": 1e6 * (cpu1[1] - cpu0[1]) / max(1, writes),
             "offset_p50": percentile(offsets_sorted, 50),
             "offset_p99": percentile(offsets_sorted, 99), "offset_samples": len(offsets_sorted),
+            "stream_bps": stream_bps,
+            "offset_p99_ms": 1000 * percentile(offsets_sorted, 99) / max(1.0, stream_bps),
             "marker_p50": percentile(markers_sorted, 50),
             "marker_p99": percentile(markers_sorted, 99),
             "markers": len(markers_sorted), "markers_lost": markers.lost,
@@ -316,6 +324,10 @@ def main():
          "replica_cpu_us"),
         ("offset lag p50 (bytes)", lambda r: f"{r['offset_p50']:.0f}", "offset_p50"),
         ("offset lag p99 (bytes)", lambda r: f"{r['offset_p99']:.0f}", "offset_p99"),
+        ("stream rate on the primary (MB/s)", lambda r: f"{r['stream_bps'] / 1e6:.2f}",
+         "stream_bps"),
+        ("offset lag p99 / stream rate (ms)", lambda r: f"{r['offset_p99_ms']:.2f}",
+         "offset_p99_ms"),
         ("marker SET -> visible on replica p50", lambda r: ms(r["marker_p50"]), "marker_p50"),
         ("marker SET -> visible on replica p99", lambda r: ms(r["marker_p99"]), "marker_p99"),
         ("markers seen / lost", lambda r: f"{r['markers']:.0f} / {r['markers_lost']:.0f}", None),
@@ -339,7 +351,8 @@ def main():
             for title, key, unit in (("full sync time", "sync_s", 1),
                                      ("lag p50", "marker_p50", 1000),
                                      ("lag p99", "marker_p99", 1000),
-                                     ("offset lag p99", "offset_p99", None)):
+                                     ("offset lag p99", "offset_p99", None),
+                                     ("offset lag p99 in time (ms)", "offset_p99_ms", 1)):
                 fmt = (lambda v: f"{v * unit:.2f}") if unit else (lambda v: f"{v:.0f}")
                 print(f"target {title} <= Redis's: {fmt(m[key])} vs {fmt(r[key])} "
                       f"({'met' if m[key] <= r[key] else 'missed'})")

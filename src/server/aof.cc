@@ -401,6 +401,7 @@ void Server::PostAofFlush() {
 }
 
 bool Server::HoldOutput(net::Connection& c) {
+  if (ReplHoldOutput(c)) return true;
   if (!aof_ || aof_->status != AofStatus::kOn || aof_->policy != FsyncPolicy::kAlways) {
     return false;
   }

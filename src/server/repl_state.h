@@ -89,6 +89,9 @@ struct Server::ReplState final : db::PropagationSink {
   // that turn (Redis writes replicas' output in beforeSleep): one write and one wake-up of the
   // replica per turn rather than one per client batch.
   bool stream_flush_posted = false;
+  // Clients' output held until that flush: a reply leaves after the stream of the writes it
+  // acknowledges (Redis writes a turn's replica output before the replies, see ReplHoldOutput).
+  std::vector<std::shared_ptr<net::Connection>> held;
   bool getack_posted = false;
   uint64_t sync_full = 0;
   uint64_t sync_partial_ok = 0;

@@ -285,18 +285,43 @@ void Server::ReplFeed(std::string_view bytes) {
   }
   if (online && !r.stream_flush_posted) {
     r.stream_flush_posted = true;
-    asio::post(io_, [this] {
-      ReplState& rs = *repl_;
-      rs.stream_flush_posted = false;
-      for (auto& c : std::vector<std::shared_ptr<net::Connection>>(rs.replicas)) {
-        Session* s = SessionOf(*c);
-        if (!c->closed() && s != nullptr && s->replica &&
-            s->replica->state == ReplicaLink::State::kOnline) {
-          s->OutputAdded();
-        }
-      }
-      FlushPendingOutput();
-    });
+    asio::post(io_, [this] { ReplFlushStream(); });
+  }
+}
+
+bool Server::ReplHoldOutput(net::Connection& c) {
+  ReplState& r = *repl_;
+  // A replica passing its primary's stream on holds nothing: its clients do not write.
+  if (!r.stream_flush_posted || !r.master_host.empty()) return false;
+  Session* s = SessionOf(c);
+  // Replicas and the link to our own primary are never held (the flush writes the former).
+  if (s == nullptr || s->client.is_replica || s->client.is_master || s->replica) return false;
+  if (!s->repl_held) {
+    s->repl_held = true;
+    r.held.push_back(c.shared_from_this());
+  }
+  return true;
+}
+
+void Server::ReplFlushStream() {
+  ReplState& r = *repl_;
+  r.stream_flush_posted = false;
+  for (auto& c : std::vector<std::shared_ptr<net::Connection>>(r.replicas)) {
+    Session* s = SessionOf(*c);
+    if (!c->closed() && s != nullptr && s->replica &&
+        s->replica->state == ReplicaLink::State::kOnline) {
+      s->OutputAdded();
+    }
+  }
+  FlushPendingOutput();
+  // Then the replies of the turn, as Redis's beforeSleep writes the replicas (added last to
+  // its clients_pending_write list, at the head) before the clients whose writes they carry:
+  // a client that saw a write acknowledged and reads from a replica finds it there sooner.
+  std::vector<std::shared_ptr<net::Connection>> held;
+  held.swap(r.held);
+  for (auto& c : held) {
+    if (Session* s = SessionOf(*c)) s->repl_held = false;
+    c->SendQueuedOutput();
   }
 }
 

@@ -242,6 +242,11 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void ReplFeedUnit(std::span<const db::PropagatedCommand> unit);
   // Stream bytes into the backlog and to every replica (or its pending buffer while it syncs).
   void ReplFeed(std::string_view bytes);
+  // HoldOutput's replication part: true (and the connection is sent after the stream) while
+  // this turn's stream has not been written to the online replicas yet.
+  bool ReplHoldOutput(net::Connection& c);
+  // Writes the turn's stream to the online replicas, then the replies held for it.
+  void ReplFlushStream();
   void ReplCreateBacklog();
   // The replication sink is installed while this primary has a backlog.
   void ReplUpdateSink();

@@ -4,6 +4,7 @@
 # type, expiries, MULTI/EXEC, a script, two databases), compared key by key; after a forced
 # disconnect they continue with a partial resync; WAIT, read-only replicas, ROLE and INFO.
 import random
+import socket
 import time
 
 import pytest
@@ -481,3 +482,78 @@ def test_stream_waits_for_the_replicas_first_ack_after_a_diskless_sync():
             rep.stop()
     finally:
         assert primary.stop() == 0, primary.log_text()
+
+
+def resp_command(*args):
+    out = f"*{len(args)}\r\n"
+    for a in args:
+        a = str(a)
+        out += f"${len(a)}\r\n{a}\r\n"
+    return out.encode()
+
+
+def read_line(sock, buf):
+    while b"\r\n" not in buf:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed"
+        buf += chunk
+    line, _, rest = buf.partition(b"\r\n")
+    return line, rest
+
+
+@pytest.mark.parametrize("kind", [Server, Reference], ids=["mnemo", "redis"])
+def test_replies_leave_after_the_stream_of_the_writes_they_acknowledge(kind):
+    # As Redis, which writes a loop iteration's replica output before its clients' replies: when
+    # a write's reply arrives, the stream that carries it has already been written to the
+    # replica's socket. A CLIENT PAUSE makes the SET and a DEBUG SLEEP of another client run
+    # in the same loop turn, the SET first: a reply sent at once would arrive 0.3 s before the
+    # stream, which is only written at the end of the turn.
+    primary = kind((*FAST, "--enable-debug-command", "yes"))
+    try:
+        # A hand-made replica (no "capa eof": the snapshot comes as "$<len>", and the stream
+        # starts right after it).
+        rep = socket.create_connection(("127.0.0.1", primary.port), timeout=10)
+        rep.sendall(resp_command("PSYNC", "?", "-1"))
+        line, buf = read_line(rep, b"")
+        assert line.startswith(b"+FULLRESYNC"), line
+        line, buf = read_line(rep, buf)
+        while line == b"":  # newlines keep the link alive before the snapshot
+            line, buf = read_line(rep, buf)
+        assert line.startswith(b"$"), line
+        size = int(line[1:])
+        while len(buf) < size:
+            chunk = rep.recv(65536)
+            assert chunk
+            buf += chunk
+        stream = buf[size:]
+        p = primary.client()
+        wait_for(lambda: info(p)["connected_slaves"] == 1, 10)
+        writer = socket.create_connection(("127.0.0.1", primary.port), timeout=10)
+        sleeper = socket.create_connection(("127.0.0.1", primary.port), timeout=10)
+        for i in range(3):
+            p.execute_command("CLIENT", "PAUSE", "300", "ALL")
+            writer.sendall(resp_command("SET", f"acknowledged:{i}", "v"))
+            time.sleep(0.05)  # the SET is postponed first, then the sleep
+            sleeper.sendall(resp_command("DEBUG", "SLEEP", "0.3"))
+            line, _ = read_line(writer, b"")
+            assert line == b"+OK"
+            # Whatever the replica's socket holds now, without waiting.
+            rep.setblocking(False)
+            try:
+                while True:
+                    chunk = rep.recv(65536)
+                    assert chunk
+                    stream += chunk
+            except BlockingIOError:
+                pass
+            rep.settimeout(10)
+            assert f"acknowledged:{i}".encode() in stream, stream[-200:]
+            line, _ = read_line(sleeper, b"")
+            assert line == b"+OK"
+        writer.close()
+        sleeper.close()
+        rep.close()
+    finally:
+        code = primary.stop()
+        if kind is Server:
+            assert code == 0, primary.log_text()
