@@ -233,11 +233,12 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   char* target;
   size_t room;
   if (into_own) {
-    EnsureReadSpace();
+    const size_t step = greedy_reads_ ? kGreedyReadChunk : kReadChunk;
+    EnsureReadSpace(step);
     target = qbuf_.get() + qend_;
     room = qcap_ - qend_;
     // Read in moderate steps unless a big argument is being received.
-    if (parser_.bytes_wanted() == 0 && room > kReadChunk) room = kReadChunk;
+    if (parser_.bytes_wanted() == 0 && room > step) room = step;
   } else {
     target = SharedReadBuffer();
     room = kSharedReadSize;
@@ -312,8 +313,9 @@ void Connection::ProcessInput() {
       pos = data.size();
       break;
     }
-    current_request_bytes_ = consumed;
+    current_request_ = data.substr(pos, consumed);
     if (!parser_.args().empty()) handler_->OnRequest(*this, parser_.args());
+    current_request_ = {};
     if (suspended_ && retry_current_) {
       retry_current_ = false;  // handed over again at Resume
       break;

@@ -104,6 +104,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // an unpipelined client fits, so it costs one recv; a longer read continues in the shared
   // buffer with a second, non-blocking one.
   static constexpr size_t kFirstRead = 256;
+  // Bytes read per read call by a greedy connection (set_greedy_reads) while a partial request
+  // waits in its own buffer; the same as the shared read buffer.
+  static constexpr size_t kGreedyReadChunk = 64 * 1024;
 
   // `tls` null: a plain connection; otherwise TLS with that context (handshake first).
   Connection(Socket socket, ConnectionHandler* handler, const ConnectionLimits* limits,
@@ -153,9 +156,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_output_class(OutputClass c) { output_class_ = c; }
   OutputClass output_class() const { return output_class_; }
 
+  // A connection whose peer streams requests without waiting for replies (the link to this
+  // server's primary) reads up to kGreedyReadChunk at a time even when a partial request waits
+  // in its own buffer, which is nearly always the case in a stream, where other connections
+  // read in kReadChunk steps: at 16 KB a read, one read a loop turn, a replica that fell behind
+  // a fast primary by a scheduling hiccup caught up too slowly to notice (Redis lets its
+  // master client's query buffer grow greedily and reads all the room it has).
+  void set_greedy_reads(bool on) { greedy_reads_ = on; }
+
   // During OnRequest: the bytes of the request being handed over, as received (a replica counts
-  // its primary's stream in bytes).
-  size_t current_request_bytes() const { return current_request_bytes_; }
+  // its primary's stream in bytes and passes it on as it came). The view is valid until
+  // OnRequest returns.
+  size_t current_request_bytes() const { return current_request_.size(); }
+  std::string_view current_request() const { return current_request_; }
   uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }
   const std::string& local() const { return local_; }
@@ -238,7 +251,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int64_t created_ms_ = 0;
   int64_t last_interaction_ms_ = 0;
   int64_t soft_limit_since_ms_ = 0;  // when output first exceeded the soft limit; 0 if not
-  size_t current_request_bytes_ = 0;
+  std::string_view current_request_;
   bool reading_ = false;
   bool writing_ = false;
   bool processing_ = false;
@@ -247,6 +260,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_asap_ = false;  // past an output limit: dropping output, closing next turn
   bool suspended_ = false;
   bool retry_current_ = false;
+  bool greedy_reads_ = false;
   OutputClass output_class_ = OutputClass::kNormal;
 };
 
