@@ -19,7 +19,14 @@ Targets (json): zstd+dictionary at most 0.4x Redis's memory, lzf at most 0.75x; 
 least 0.9x Redis's. The machine is shared: read the ratios, not the absolute numbers.
 
 Usage: bench/compare/compression.py [--keys 1000000] [--text-keys 100000] [--requests 300000]
+                                    [--repeat 1] [--modes lzf,zstd+dict] [--datasets json]
                                     [--chart bytes_per_key.png] [--dump-json docs.bin]
+The defaults are the full run. For iterating on the codec path, a run of a few minutes:
+  ./compression.py --keys 100000 --text-keys 10000 --requests 200000 --repeat 3 \
+                   --modes lzf,zstd+dict
+All the servers of a dataset run at once; the benchmarks go in rounds, each round visiting
+every server in turn, so load from elsewhere on a shared machine hits Redis and Mnemo alike
+(--repeat N: N rounds, the best figure of each server is kept; Redis is always measured).
 """
 import argparse
 import itertools
@@ -150,8 +157,8 @@ def bench_set(server, keys, requests, value):
     return rps(out)
 
 
-def measure(name, args, docs, requests):
-    """Starts one server, loads docs, returns (bytes per key, get rps, set rps, info)."""
+def start_loaded(name, args, docs):
+    """Starts one server and loads docs; returns (server, bytes per key, INFO memory)."""
     s = Server(name, args)
     try:
         before = s.used_memory()
@@ -165,13 +172,33 @@ def measure(name, args, docs, requests):
             if not info.get("compression_training") and not info.get("compression_recompressing"):
                 break
             time.sleep(0.2)
-        per_key = (s.used_memory() - before) / len(docs)
-        mem = s.client.info("memory")
-        get = bench_get(s, len(docs), requests)
-        set_ = bench_set(s, len(docs), requests, docs[len(docs) // 2])
-        return per_key, get, set_, mem
-    finally:
+        return s, (s.used_memory() - before) / len(docs), s.client.info("memory")
+    except BaseException:
         s.stop()
+        raise
+
+
+def measure(servers, docs, requests, repeat):
+    """servers: [(name, args)]. Starts and loads every one, then runs the benchmarks in rounds,
+    each round visiting every server in turn (so a burst of load from elsewhere on the machine
+    hits all of them alike), GET rounds before SET rounds (SET overwrites the dataset). Returns
+    [(bytes per key, best GET/s, best SET/s, INFO memory)] in the order given."""
+    started = []
+    try:
+        for name, args in servers:
+            started.append(start_loaded(name, args, docs))
+        gets = [0.0] * len(started)
+        sets = [0.0] * len(started)
+        for _ in range(repeat):
+            for i, (s, _, _) in enumerate(started):
+                gets[i] = max(gets[i], bench_get(s, len(docs), requests))
+        for _ in range(repeat):
+            for i, (s, _, _) in enumerate(started):
+                sets[i] = max(sets[i], bench_set(s, len(docs), requests, docs[len(docs) // 2]))
+        return [(per_key, gets[i], sets[i], mem) for i, (_, per_key, mem) in enumerate(started)]
+    finally:
+        for s, _, _ in started:
+            s.stop()
 
 
 def main():
@@ -179,6 +206,11 @@ def main():
     ap.add_argument("--keys", type=int, default=1000000, help="JSON documents")
     ap.add_argument("--text-keys", type=int, default=100000, help="texts of 4-16 KB")
     ap.add_argument("--requests", type=int, default=300000, help="per redis-benchmark run")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="redis-benchmark runs per measurement, the best is kept")
+    ap.add_argument("--modes", default=",".join(m for m, _ in MODES),
+                    help="Mnemo compression modes to measure, comma-separated")
+    ap.add_argument("--datasets", default="json,text", help="json, text or both")
     ap.add_argument("--chart", help="write a bar chart of bytes per key to this PNG")
     ap.add_argument("--dump-json", metavar="FILE",
                     help="only write the JSON documents as <uint32 length><bytes> (lzf_ceiling.c)")
@@ -190,16 +222,22 @@ def main():
                 f.write(len(b).to_bytes(4, "little") + b)
         return
 
-    datasets = [("json", f"{args.keys} JSON documents of 200-800 bytes", json_docs(args.keys)),
-                ("text", f"{args.text_keys} texts of 4-16 KB", text_docs(args.text_keys))]
+    wanted = args.datasets.split(",")
+    datasets = []
+    if "json" in wanted:
+        datasets.append(("json", f"{args.keys} JSON documents of 200-800 bytes",
+                         json_docs(args.keys)))
+    if "text" in wanted:
+        datasets.append(("text", f"{args.text_keys} texts of 4-16 KB", text_docs(args.text_keys)))
+    modes = [(m, a) for m, a in MODES if m in args.modes.split(",")]
     chart = {}
     for label, title, docs in datasets:
         avg = sum(len(d) for d in docs) / len(docs)
         print(f"\n== {title} (average {avg:.0f} bytes)")
-        ref = measure("redis", [], docs, args.requests)
-        results = [("redis", ref)]
-        for mode, margs in MODES:
-            results.append((f"mnemo {mode}", measure("mnemo", margs, docs, args.requests)))
+        servers = [("redis", [])] + [("mnemo", margs) for _, margs in modes]
+        measured = measure(servers, docs, args.requests, args.repeat)
+        ref = measured[0]
+        results = [("redis", ref)] + [(f"mnemo {m}", r) for (m, _), r in zip(modes, measured[1:])]
         rows = []
         for name, (per_key, get, set_, mem) in results:
             ratio = mem.get("compression_ratio", "")

@@ -27,8 +27,9 @@ void ReplyString(Context& ctx, const Object* o) {
     ctx.reply.Null();
     return;
   }
-  db::StringBuffer buf;
-  ctx.reply.Bulk(db::StringView(*o, buf));
+  // Decompressed (when compressed) straight into the reply buffer.
+  const size_t n = db::StringLength(*o);
+  db::StringCopyTo(*o, ctx.reply.BulkSpace(n));
 }
 
 void GetCommand(Context& ctx) {
@@ -158,6 +159,7 @@ void SetGeneric(Context& ctx, std::string_view key, std::string_view value, uint
     if (old != nullptr) d.Dispose(d.Detach(old), ctx.keyspace.options().lazyfree_lazy_server_del);
     ++ctx.keyspace.stats().expired_keys;
   } else {
+    if (old != nullptr) db::StringPrefetchValue(*old);  // loads while the new value compresses
     Object* o = db::NewStringObject(ctx.keyspace, ctx.client.db, key, value, expire);
     if (old != nullptr) {
       d.Overwrite(old, o);  // the old value's TTL goes with it unless KEEPTTL copied it

@@ -121,6 +121,18 @@ size_t StringLength(const Object& o) {
   }
 }
 
+void StringCopyTo(const Object& o, char* out) {
+  if (o.encoding() == Encoding::kCompressed) {
+    // As in StringView: a block that does not decompress is memory corruption.
+    const bool ok = ds::DecompressBlock(Block(o), out);
+    MNEMO_ASSERT(ok);
+    return;
+  }
+  StringBuffer buf;
+  const std::string_view v = StringView(o, buf);
+  if (!v.empty()) std::memcpy(out, v.data(), v.size());
+}
+
 StringCompression StringCompressionOf(const Object& o) {
   StringCompression c;
   if (o.type() != ObjType::kString || o.encoding() != Encoding::kCompressed) return c;

@@ -56,6 +56,15 @@ void ReplyBuilder::Bulk(std::string_view s) {
   out_.append("\r\n");
 }
 
+char* ReplyBuilder::BulkSpace(size_t n) {
+  Header('$', static_cast<int64_t>(n));
+  const size_t at = out_.size();
+  out_.resize(at + n + 2);  // zero-fills n bytes: cheaper than an allocation and a copy
+  out_[at + n] = '\r';
+  out_[at + n + 1] = '\n';
+  return out_.data() + at;
+}
+
 void ReplyBuilder::Null() { Raw(resp_ >= 3 ? "_\r\n" : "$-1\r\n"); }
 
 void ReplyBuilder::NullArray() { Raw(resp_ >= 3 ? "_\r\n" : "*-1\r\n"); }

@@ -34,6 +34,9 @@ class ReplyBuilder {
   void ErrorUncounted(std::string_view message);
   void Integer(int64_t v);
   void Bulk(std::string_view s);
+  // A bulk string of n bytes the caller writes itself, straight into the output buffer: returns
+  // where they go, valid until the next call on the builder (a value decompressed in place).
+  char* BulkSpace(size_t n);
   // Null bulk: RESP2 "$-1", RESP3 "_".
   void Null();
   // Null array: RESP2 "*-1", RESP3 "_".
