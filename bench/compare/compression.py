@@ -20,7 +20,8 @@ least 0.9x Redis's. The machine is shared: read the ratios, not the absolute num
 
 Usage: bench/compare/compression.py [--keys 1000000] [--text-keys 100000] [--requests 300000]
                                     [--repeat 1] [--modes lzf,zstd+dict] [--datasets json]
-                                    [--chart bytes_per_key.png] [--dump-json docs.bin]
+                                    [--chart bytes_per_key.png]
+                                    [--dump-json docs.bin] [--dump-text texts.bin]
 The defaults are the full run. For iterating on the codec path, a run of a few minutes:
   ./compression.py --keys 100000 --text-keys 10000 --requests 200000 --repeat 3 \
                    --modes lzf,zstd+dict
@@ -213,13 +214,19 @@ def main():
     ap.add_argument("--datasets", default="json,text", help="json, text or both")
     ap.add_argument("--chart", help="write a bar chart of bytes per key to this PNG")
     ap.add_argument("--dump-json", metavar="FILE",
-                    help="only write the JSON documents as <uint32 length><bytes> (lzf_ceiling.c)")
+                    help="only write the JSON documents as <uint32 length><bytes> (lzf_ceiling.c, "
+                         "codec_cost.c)")
+    ap.add_argument("--dump-text", metavar="FILE",
+                    help="only write the texts so (codec_cost.c)")
     args = ap.parse_args()
-    if args.dump_json:
-        with open(args.dump_json, "wb") as f:
-            for d in json_docs(args.keys):
-                b = d.encode()
-                f.write(len(b).to_bytes(4, "little") + b)
+    if args.dump_json or args.dump_text:
+        for path, docs in ((args.dump_json, json_docs), (args.dump_text, text_docs)):
+            if not path:
+                continue
+            with open(path, "wb") as f:
+                for d in docs(args.keys if docs is json_docs else args.text_keys):
+                    b = d.encode()
+                    f.write(len(b).to_bytes(4, "little") + b)
         return
 
     wanted = args.datasets.split(",")

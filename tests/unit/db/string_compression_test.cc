@@ -18,8 +18,9 @@ namespace mnemo::db {
 namespace {
 
 std::string Doc(std::mt19937_64& rng, size_t len) {
-  static const char* kParts[] = {"{\"name\":\"", "alice", "bob", "\",\"city\":\"", "Berlin",
-                                 "Paris", "\",\"tags\":[", "\"music\",", "\"travel\"", "]}"};
+  static const char* kParts[] = {"{\"name\":\"", "alice", "bob",           "\",\"city\":\"",
+                                 "Berlin",       "Paris", "\",\"tags\":[", "\"music\",",
+                                 "\"travel\"",   "]}"};
   std::string s;
   while (s.size() < len) s += kParts[rng() % std::size(kParts)];
   s.resize(len);
@@ -46,7 +47,8 @@ TEST_P(StringCompressionTest, ReadersSeeTheOriginalBytes) {
     const std::string v = Doc(rng, len);
     Object* o = NewStringObject(ks_, 0, "k", v, -1);
     // 64..199 bytes: compressed iff it saves an eighth, which short text may not.
-    const bool expect_compressed = len >= 200 || (len >= 64 && o->encoding() == Encoding::kCompressed);
+    const bool expect_compressed =
+        len >= 200 || (len >= 64 && o->encoding() == Encoding::kCompressed);
     if (len < 64) {
       EXPECT_NE(o->encoding(), Encoding::kCompressed) << len;
     }
@@ -54,6 +56,11 @@ TEST_P(StringCompressionTest, ReadersSeeTheOriginalBytes) {
     EXPECT_STREQ(EncodingName(o->encoding()), "raw");
     EXPECT_EQ(Read(*o), v);
     EXPECT_EQ(StringLength(*o), v.size());
+    // StringCopyTo (GET's path, straight into the reply buffer) writes the same bytes and not
+    // one past them.
+    std::string copied(v.size() + 1, '#');
+    StringCopyTo(*o, copied.data());
+    EXPECT_EQ(copied, v + "#") << len;
     EXPECT_EQ(StringToInt64(*o), std::nullopt);
     if (expect_compressed) {
       const StringCompression c = StringCompressionOf(*o);
@@ -102,9 +109,9 @@ TEST_P(StringCompressionTest, EditsInPlaceDecompressToRaw) {
   // A copy of a compressed value is compressed and reads the same.
   Object* c = NewStringObject(ks_, 0, "c", model, -1);
   const uint64_t dup = DuplicateValue(ValueOf(*c));
-  Object* copy = Object::Create("copy", ObjType::kString,
-                                Object::ValueInit{Encoding::kCompressed, {}, dup, false}, false,
-                                0, 0);
+  Object* copy =
+      Object::Create("copy", ObjType::kString,
+                     Object::ValueInit{Encoding::kCompressed, {}, dup, false}, false, 0, 0);
   EXPECT_EQ(Read(*copy), model);
   FreeObject(copy);
   FreeObject(c);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 
@@ -46,6 +47,9 @@ TEST(ReplyBuilderTest, SameInBothProtocols) {
               ":9223372036854775807\r\n");
   ExpectBytes([](ReplyBuilder& rb) { rb.Bulk("hello"); }, "$5\r\nhello\r\n", "$5\r\nhello\r\n");
   ExpectBytes([](ReplyBuilder& rb) { rb.Bulk(""); }, "$0\r\n\r\n", "$0\r\n\r\n");
+  ExpectBytes([](ReplyBuilder& rb) { std::memcpy(rb.BulkSpace(5), "hello", 5); }, "$5\r\nhello\r\n",
+              "$5\r\nhello\r\n");
+  ExpectBytes([](ReplyBuilder& rb) { rb.BulkSpace(0); }, "$0\r\n\r\n", "$0\r\n\r\n");
   ExpectBytes([](ReplyBuilder& rb) { rb.Bulk(std::string_view("a\r\n\0", 4)); },
               std::string("$4\r\na\r\n\0\r\n", 10), std::string("$4\r\na\r\n\0\r\n", 10));
   ExpectBytes([](ReplyBuilder& rb) { rb.ArrayHeader(3); }, "*3\r\n", "*3\r\n");
