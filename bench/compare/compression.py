@@ -15,6 +15,11 @@ Throughput, with redis-benchmark -P 16 against each server holding the dataset:
   SET  `redis-benchmark -r <keys> SET key:__rand_int__ <one document of the dataset>`:
        redis-benchmark sends one fixed value per run, so the value is a real generated document
        (compressed by Mnemo on every SET), the same one for every request
+Beside each throughput, the server's own CPU time per request during the run (us/GET, us/SET:
+its threads' run time from /proc/<pid>/task/*/schedstat over the requests; the least of the
+rounds), and Redis's divided by Mnemo's (redis/this): the throughput ratio the two would have
+if the server were the only bottleneck, which a loaded machine disturbs far less than the
+requests per second.
 Targets (json): zstd+dictionary at most 0.4x Redis's memory, lzf at most 0.75x; throughput at
 least 0.9x Redis's. The machine is shared: read the ratios, not the absolute numbers.
 
@@ -31,6 +36,7 @@ every server in turn, so load from elsewhere on a shared machine hits Redis and 
 """
 import argparse
 import itertools
+import os
 import random
 import re
 import subprocess
@@ -144,18 +150,33 @@ def rps(out):
     return float(found[-1]) if found else 0.0
 
 
+def cpu_ns(server):
+    """CPU time the server's threads have run, in ns (/proc/<pid>/task/*/schedstat)."""
+    total = 0
+    task_dir = f"/proc/{server.proc.pid}/task"
+    for t in os.listdir(task_dir):
+        try:
+            with open(f"{task_dir}/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return total
+
+
+def run_bench(server, args, requests):
+    """Runs redis-benchmark; returns (requests per second, server CPU ns per request)."""
+    before = cpu_ns(server)
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-n", str(requests),
+                          "-P", "16"] + args, capture_output=True, text=True, check=True).stdout
+    return rps(out), (cpu_ns(server) - before) / requests
+
+
 def bench_get(server, keys, requests):
-    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-t", "get", "-r",
-                          str(keys), "-n", str(requests), "-P", "16"],
-                         capture_output=True, text=True, check=True).stdout
-    return rps(out)
+    return run_bench(server, ["-t", "get", "-r", str(keys)], requests)
 
 
 def bench_set(server, keys, requests, value):
-    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-r", str(keys), "-n",
-                          str(requests), "-P", "16", "SET", "key:__rand_int__", value],
-                         capture_output=True, text=True, check=True).stdout
-    return rps(out)
+    return run_bench(server, ["-r", str(keys), "SET", "key:__rand_int__", value], requests)
 
 
 def start_loaded(name, args, docs):
@@ -183,20 +204,26 @@ def measure(servers, docs, requests, repeat):
     """servers: [(name, args)]. Starts and loads every one, then runs the benchmarks in rounds,
     each round visiting every server in turn (so a burst of load from elsewhere on the machine
     hits all of them alike), GET rounds before SET rounds (SET overwrites the dataset). Returns
-    [(bytes per key, best GET/s, best SET/s, INFO memory)] in the order given."""
+    [(bytes per key, best GET/s, best SET/s, INFO memory, least server CPU ns per GET, per SET)]
+    in the order given."""
     started = []
     try:
         for name, args in servers:
             started.append(start_loaded(name, args, docs))
-        gets = [0.0] * len(started)
-        sets = [0.0] * len(started)
+        gets = [(0.0, float("inf"))] * len(started)
+        sets = [(0.0, float("inf"))] * len(started)
+
+        def best(a, b):
+            return max(a[0], b[0]), min(a[1], b[1])
+
         for _ in range(repeat):
             for i, (s, _, _) in enumerate(started):
-                gets[i] = max(gets[i], bench_get(s, len(docs), requests))
+                gets[i] = best(gets[i], bench_get(s, len(docs), requests))
         for _ in range(repeat):
             for i, (s, _, _) in enumerate(started):
-                sets[i] = max(sets[i], bench_set(s, len(docs), requests, docs[len(docs) // 2]))
-        return [(per_key, gets[i], sets[i], mem) for i, (_, per_key, mem) in enumerate(started)]
+                sets[i] = best(sets[i], bench_set(s, len(docs), requests, docs[len(docs) // 2]))
+        return [(per_key, gets[i][0], sets[i][0], mem, gets[i][1], sets[i][1])
+                for i, (_, per_key, mem) in enumerate(started)]
     finally:
         for s, _, _ in started:
             s.stop()
@@ -246,13 +273,16 @@ def main():
         ref = measured[0]
         results = [("redis", ref)] + [(f"mnemo {m}", r) for (m, _), r in zip(modes, measured[1:])]
         rows = []
-        for name, (per_key, get, set_, mem) in results:
+        for name, (per_key, get, set_, mem, get_cpu, set_cpu) in results:
             ratio = mem.get("compression_ratio", "")
             rows.append([name, f"{per_key:.1f}", f"{per_key / ref[0]:.3f}", f"{get:.0f}",
                          f"{get / ref[1]:.3f}", f"{set_:.0f}", f"{set_ / ref[2]:.3f}",
+                         f"{get_cpu / 1000:.2f}", f"{ref[4] / get_cpu:.3f}",
+                         f"{set_cpu / 1000:.2f}", f"{ref[5] / set_cpu:.3f}",
                          ratio, mem.get("compression_dictionaries", "")])
         table(rows, ["server", "bytes/key", "vs redis", "GET/s", "vs redis", "SET/s",
-                     "vs redis", "value ratio", "dicts"])
+                     "vs redis", "us/GET", "redis/this", "us/SET", "redis/this", "value ratio",
+                     "dicts"])
         chart[label] = [(name, r[0]) for name, r in results]
 
     if args.chart:
