@@ -32,7 +32,8 @@ The defaults are the full run. For iterating on the codec path, a run of a few m
                    --modes lzf,zstd+dict
 All the servers of a dataset run at once; the benchmarks go in rounds, each round visiting
 every server in turn, so load from elsewhere on a shared machine hits Redis and Mnemo alike
-(--repeat N: N rounds, the best figure of each server is kept; Redis is always measured).
+(--repeat N: N rounds, the best figure of each server is kept; Redis is always measured). So
+the memory of all of them is needed at once: about 6 GB for the full run's texts.
 """
 import argparse
 import itertools
