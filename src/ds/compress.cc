@@ -192,7 +192,8 @@ CompressionTotals GetCompressionTotals() {
     original += g_slots[i].original.load(std::memory_order_relaxed);
     compressed += g_slots[i].compressed.load(std::memory_order_relaxed);
   }
-  // A reader racing the lazy-free thread may see its decrement before the loop's increment.
+  // The slots are read one by one while other threads may write theirs: never report a
+  // moment's negative sum.
   t.blocks = static_cast<uint64_t>(std::max<int64_t>(blocks, 0));
   t.original_bytes = static_cast<uint64_t>(std::max<int64_t>(original, 0));
   t.compressed_bytes = static_cast<uint64_t>(std::max<int64_t>(compressed, 0));
