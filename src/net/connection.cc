@@ -159,6 +159,10 @@ void Connection::Suspend(bool retry_current) {
 void Connection::Resume() {
   if (!suspended_ || closed_) return;
   suspended_ = false;
+  // Nothing arrived while suspended and a read waits: the next bytes are handled when they
+  // come, and output made meanwhile goes out as any other queued output (SendQueuedOutput), so
+  // a woken client costs no handler of its own.
+  if (qend_ == qstart_ && reading_ && !processing_) return;
   asio::post(transport_.socket().get_executor(), [self = shared_from_this()] { self->ResumeNow(); });
 }
 
@@ -247,10 +251,13 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   // TLS reads nothing there: ReadSome hands out what the stream decrypted.
   size_t n = first;
   if (first > 0) std::memcpy(target, first_read_, first);
+  // A read that returned less than it had room for emptied the socket.
+  bool drained = first < kFirstRead;
   if (first == 0 || first == kFirstRead) {
     asio::error_code rec;
     const size_t more = transport_.ReadSome(target + n, room - n, rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
+      drained = true;
       if (n == 0) {
         StartRead();
         return;
@@ -259,9 +266,11 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
       Close();
       return;
     } else {
+      drained = more < room - n;
       n += more;
     }
   }
+  if (drained) transport_.MarkReadDrained();
   stats_->input_bytes += n;
   ++stats_->reads_processed;
   last_interaction_ms_ = UnixTimeMs();
@@ -283,11 +292,14 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   if (!CheckOutputLimits()) return;
   Flush();
   if (closed_) return;
-  // The next read starts after the other connections' ready handlers have run, not now: asio
-  // tries every read at once (a recv) before it waits for readiness, and right after our reply
-  // the client has not answered yet, so that recv would fail with EAGAIN on almost every request
-  // of an unpipelined client (one wasted syscall per request). Later, it often finds the next
-  // request already there. defer() queues on this thread without waking the reactor.
+  // The socket was emptied: the next read waits for epoll's report of new bytes (no recv is
+  // tried first), so it can start now. Otherwise more bytes wait, and the next read starts
+  // after the other connections' ready handlers have run (asio tries it at once, a recv).
+  // defer() queues on this thread without waking the reactor.
+  if (drained) {
+    StartRead();
+    return;
+  }
   asio::defer(transport_.socket().get_executor(), [self = shared_from_this()] { self->StartRead(); });
 }
 

@@ -9,9 +9,41 @@
 
 #include <asio/ssl.hpp>
 
+#if defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT)
+#define MNEMO_ASIO_EPOLL 1
+namespace mnemo::net {
+// Names the specialization below: the one place that reaches into asio's epoll reactor.
+struct ReadDrainedTag {};
+}  // namespace mnemo::net
+
+namespace asio::detail {
+// asio keeps, per descriptor and operation type, whether the next operation should be tried at
+// once (try_speculative_); it is private to the reactor and its friend object_pool_access.
+// This explicit specialization of one of that friend's member templates (never used by asio
+// itself: the tag type is ours) clears the flag for reads. Single event-loop thread: the
+// descriptor's mutex guards nothing here. Checked against asio 1.22 (Debian 12); a build with
+// another reactor compiles MarkReadDrained to nothing.
+template <>
+mnemo::net::ReadDrainedTag*
+object_pool_access::create<mnemo::net::ReadDrainedTag, epoll_reactor::descriptor_state*>(
+    epoll_reactor::descriptor_state* state) {
+  if (state != nullptr) state->try_speculative_[epoll_reactor::read_op] = false;
+  return nullptr;
+}
+}  // namespace asio::detail
+#endif
+
 namespace mnemo::net {
 
 namespace {
+
+#if defined(MNEMO_ASIO_EPOLL)
+// The socket's implementation (basic_socket::impl_ is protected: a pointer to member formed
+// through a derived class reads it without any cast of the socket itself).
+struct SocketImplAccess : Transport::Socket {
+  static auto& Impl(Transport::Socket& s) { return s.*(&SocketImplAccess::impl_); }
+};
+#endif
 
 // Decrypted bytes read per TLS read: one TLS record at most.
 constexpr size_t kTlsReadChunk = 16 * 1024;
@@ -108,6 +140,14 @@ size_t Transport::TlsReadSome(char* buf, size_t n, asio::error_code& ec) {
 
 void Transport::TlsAsyncWrite(const char* data, size_t n, WriteHandler fn) {
   asio::async_write(tls_->stream, asio::buffer(data, n), std::move(fn));
+}
+
+void Transport::MarkReadDrained() {
+#if defined(MNEMO_ASIO_EPOLL)
+  if (tls_) return;
+  asio::detail::object_pool_access::create<ReadDrainedTag>(
+      SocketImplAccess::Impl(socket_).get_implementation().reactor_data_);
+#endif
 }
 
 void Transport::Close() {

@@ -33,15 +33,19 @@ void Server::QueueOutput(net::Connection& c) {
   if (s == nullptr || s->output_queued || c.closed()) return;
   s->output_queued = true;
   pending_output_.push_back(c.shared_from_this());
-  // Written at the end of the current batch (OnBatchEnd), or on the next loop turn when the
-  // output came from a timer.
-  if (!flush_posted_) {
-    flush_posted_ = true;
-    asio::post(io_, [this] {
-      flush_posted_ = false;
-      FlushPendingOutput();
-    });
-  }
+  // Written at the end of the current batch (OnBatchEnd) when a request made it, without a
+  // handler of its own (which would also make the loop poll epoll once more before it sleeps);
+  // on the next loop turn when the output came from a timer or the replication link.
+  if (requests_running_ == 0) PostFlush();
+}
+
+void Server::PostFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] {
+    flush_posted_ = false;
+    FlushPendingOutput();
+  });
 }
 
 void Server::QueueClose(net::Connection& c) {
@@ -466,6 +470,15 @@ bool Server::OnOpen(net::Connection& c) {
 }
 
 void Server::OnRequest(net::Connection& c, std::span<const std::string_view> argv) {
+  ++requests_running_;
+  HandleRequest(c, argv);
+  --requests_running_;
+  // A connection closed by its own request has no batch end: what it queued for others goes
+  // out on the next loop turn.
+  if (c.closed() && !pending_output_.empty()) PostFlush();
+}
+
+void Server::HandleRequest(net::Connection& c, std::span<const std::string_view> argv) {
   auto* s = static_cast<Session*>(c.state());
   if (s->client.is_master) {
     ReplApplyFromMaster(*s, c, argv);

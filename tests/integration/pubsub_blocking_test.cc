@@ -537,6 +537,98 @@ Transcript ClientUnblock(ServerProcess& s) {
 
 TEST(BlockingHiredisTest, ClientUnblockTimeoutAndError) { OnBothServers({}, ClientUnblock); }
 
+// Sends every request of `requests` on `c` in one write (a pipeline), without reading.
+bool SendPipelined(redisContext* c, const std::vector<std::vector<std::string>>& requests) {
+  for (const auto& argv : requests) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
+        REDIS_OK) {
+      return false;
+    }
+  }
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(c, &done) != REDIS_OK) return false;
+  }
+  return true;
+}
+
+// The ping-pong of bench/compare/blpop_pingpong.cc, and the reads of a blocked connection: a
+// woken client's next request (nothing was pending when it was woken), requests that arrive
+// with or after the blocking one (held, then run after the wake-up), and a blocked client that
+// disconnects (seen at once: it leaves the queue and consumes nothing).
+Transcript BlockedConnectionReads(ServerProcess& s) {
+  Transcript t;
+  RedisConnection a = s.Connect();
+  RedisConnection b = s.Connect();
+  EXPECT_TRUE(Send(b.get(), {"BLPOP", "ping", "0"}));
+  EXPECT_TRUE(WaitBlocked(s, 1));
+  int rounds_ok = 0;
+  constexpr int kRounds = 200;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string x = "x" + std::to_string(i);
+    // A pushes to ping (waking B) and blocks on pong; B pushes to pong (waking A) and blocks on
+    // ping again.
+    bool ok = SendPipelined(a.get(), {{"RPUSH", "ping", x}, {"BLPOP", "pong", "0"}});
+    ok = ok && Read(a.get()).ToString() == "1";
+    ok = ok && Read(b.get()).ToString() == "[ping, " + x + "]";
+    ok = ok && SendPipelined(b.get(), {{"RPUSH", "pong", x}, {"BLPOP", "ping", "0"}});
+    ok = ok && Read(b.get()).ToString() == "1";
+    ok = ok && Read(a.get()).ToString() == "[pong, " + x + "]";
+    if (!ok) break;
+    ++rounds_ok;
+  }
+  EXPECT_EQ(rounds_ok, kRounds);
+  t.push_back("rounds " + std::to_string(rounds_ok));
+  // B is still blocked on ping: wake it, and it answers a request sent afterwards.
+  EXPECT_TRUE(WaitBlocked(s, 1));
+  t.push_back(Exec(a.get(), {"RPUSH", "ping", "last"}).ToString());
+  t.push_back(Read(b.get()).ToString());
+  EXPECT_EQ(t.back(), "[ping, last]");
+  t.push_back(Exec(b.get(), {"PING"}).ToString());
+  EXPECT_EQ(t.back(), "PONG");
+
+  // Requests pipelined behind the blocking one wait for it, then run.
+  EXPECT_TRUE(SendPipelined(b.get(), {{"BLPOP", "k1", "0"}, {"ECHO", "behind"}}));
+  EXPECT_TRUE(WaitBlocked(s, 1));
+  t.push_back(Exec(a.get(), {"RPUSH", "k1", "v1"}).ToString());
+  t.push_back(Read(b.get()).ToString());
+  EXPECT_EQ(t.back(), "[k1, v1]");
+  t.push_back(Read(b.get()).ToString());
+  EXPECT_EQ(t.back(), "behind");
+  // A request sent while the client is blocked arrives at a suspended connection: kept, and
+  // run after the wake-up.
+  EXPECT_TRUE(Send(b.get(), {"BLPOP", "k2", "0"}));
+  EXPECT_TRUE(WaitBlocked(s, 1));
+  EXPECT_TRUE(Send(b.get(), {"ECHO", "later"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  t.push_back(Exec(a.get(), {"RPUSH", "k2", "v2"}).ToString());
+  t.push_back(Read(b.get()).ToString());
+  EXPECT_EQ(t.back(), "[k2, v2]");
+  t.push_back(Read(b.get()).ToString());
+  EXPECT_EQ(t.back(), "later");
+
+  // A blocked client that goes away leaves the queue; the next push stays in the list.
+  {
+    RedisConnection gone = s.Connect();
+    EXPECT_TRUE(Send(gone.get(), {"BLPOP", "k3", "0"}));
+    EXPECT_TRUE(WaitBlocked(s, 1));
+  }
+  EXPECT_TRUE(WaitBlocked(s, 0));
+  t.push_back(Exec(a.get(), {"RPUSH", "k3", "kept"}).ToString());
+  t.push_back(Exec(a.get(), {"LRANGE", "k3", "0", "-1"}).ToString());
+  EXPECT_EQ(t.back(), "[kept]");
+  EXPECT_EQ(s.InfoInt("blocked_clients"), 0);
+  return t;
+}
+
+TEST(BlockingHiredisTest, BlockedConnectionReads) { OnBothServers({}, BlockedConnectionReads); }
+
 // ---- Keyspace notifications ---------------------------------------------------------------------
 
 Transcript KeyspaceNotifications(ServerProcess& s) {

@@ -137,7 +137,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // pipelined input is kept, but parses nothing until Resume. With `retry_current`, the request
   // being handled stays unconsumed and is handed over again after Resume.
   void Suspend(bool retry_current = false);
-  // Hands the pending input over again, on a later turn of the loop.
+  // Hands the pending input over again, on a later turn of the loop; with none pending and a
+  // read in progress there is nothing to hand over, and requests are taken as they arrive.
   void Resume();
   bool suspended() const { return suspended_; }
   // Writes the queued output now (output added by another connection's command or a timer),

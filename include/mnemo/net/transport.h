@@ -67,6 +67,16 @@ class Transport {
     if (!tls_) return socket_.read_some(asio::buffer(buf, n), ec);
     return TlsReadSome(buf, n, ec);
   }
+  // Plain sockets: the last read emptied the socket's receive queue (it returned fewer bytes
+  // than it had room for, or would_block), so the next ReadSomeAsync waits for epoll to report
+  // new bytes rather than first trying a recv. asio tries that recv on every read it starts
+  // unless it saw the socket run dry, which it only concludes at end of stream; a client that
+  // waits for our reply (or is blocked in BLPOP) would make that recv fail with EAGAIN, one
+  // wasted syscall per request. Bytes that arrive later are reported by epoll (edge-triggered:
+  // every arrival queues an event), and asio sets the flag back at every event of the socket,
+  // so nothing is missed. REQUIRES: no other read of this socket has run since that one. TLS:
+  // no effect.
+  void MarkReadDrained();
 
   // Writes what the socket takes now without blocking (plain); TLS writes nothing here
   // (would_block) and leaves it all to AsyncWrite.

@@ -174,7 +174,11 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // Output made for a connection by another client's command or a timer: written at the end
   // of the current batch (or on the next loop turn), once per connection.
   void QueueOutput(net::Connection& c);
+  // OnRequest's work (OnRequest counts the requests running around it).
+  void HandleRequest(net::Connection& c, std::span<const std::string_view> argv);
   void FlushPendingOutput();
+  // Writes the queued output on the next loop turn (once however often it is asked for).
+  void PostFlush();
   void QueueClose(net::Connection& c);
   // Arms the timer of blocked clients' deadlines for the earliest one (millisecond resolution).
   void ArmBlockTimer();
@@ -351,6 +355,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   int64_t block_timer_armed_ms_ = 0;  // the deadline the block timer waits for; 0: none
   std::vector<std::shared_ptr<net::Connection>> pending_output_;
   bool flush_posted_ = false;
+  // Connections' requests on the stack (OnRequest; more than one while a busy script lets
+  // others run): the end of their batch (OnBatchEnd) writes queued output, so none is posted.
+  int requests_running_ = 0;
   asio::signal_set signals_;
   // Clients by id: CLIENT LIST prints them in creation order.
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;
