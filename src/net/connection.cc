@@ -9,10 +9,11 @@
 // buffer. A connection with no partial request therefore holds no query buffer at all: 10,000
 // idle clients cost no 160 MB of read buffers. The shared buffer is safe because the loop is
 // single-threaded and nothing runs between a read and the processing of what it read. Per
-// request of an unpipelined client this costs a share of epoll_wait, recv and write (Redis:
-// the same); asio's speculative recv of the next read, tried only after the other ready
-// connections were served (OnRead), often finds the next request instead of EAGAIN. The
-// async_wait the speculative read replaced cost an epoll_ctl per request, and more time.
+// request of an unpipelined client this costs a share of epoll_wait, one recv and one write
+// (Redis: the same): after a read that emptied the socket, the next read waits for epoll's
+// report instead of trying a recv that would fail with EAGAIN (Transport::MarkReadDrained;
+// a client blocked in BLPOP made one per wake-up). The async_wait the asynchronous read
+// replaced cost an epoll_ctl per request, and more time.
 #include "mnemo/net/connection.h"
 
 #include <algorithm>

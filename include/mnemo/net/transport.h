@@ -1,8 +1,9 @@
 // transport.h: how a connection's bytes travel: a plain socket, or TLS over it (layer: net).
 //
 // Plain sockets keep the fast path of docs/architecture.md: an asynchronous read of a few
-// hundred bytes into the connection's own small buffer (asio tries it at once and waits only if
-// nothing is there, without touching the epoll registration), then, when that buffer filled,
+// hundred bytes into the connection's own small buffer (asio tries it at once, unless the last
+// read emptied the socket (MarkReadDrained), and otherwise waits for the edge-triggered epoll
+// event without touching the epoll registration), then, when that buffer filled,
 // a non-blocking read of the rest straight into whatever buffer the caller chooses (the 16 KB
 // buffer all connections share); writes go out without blocking first, asynchronously only for
 // what the socket did not take. Waiting for readiness instead (async_wait) would cost an
