@@ -198,6 +198,7 @@ void Connection::StartRead() {
                            [self = shared_from_this()](const asio::error_code& ec, size_t n) {
                              self->OnRead(ec, n);
                            });
+  read_runs_after_recv_ = !writing_ && transport_.ReadWaits();
 }
 
 void Connection::EnsureReadSpace(size_t min_room) {
@@ -252,8 +253,9 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   // TLS reads nothing there: ReadSome hands out what the stream decrypted.
   size_t n = first;
   if (first > 0) std::memcpy(target, first_read_, first);
-  // A read that returned less than it had room for emptied the socket.
-  bool drained = first < kFirstRead;
+  // A read that returned less than it had room for emptied the socket, if nothing ran between
+  // it and now (see read_runs_after_recv_; the non-blocking read below always qualifies).
+  bool drained = first < kFirstRead && read_runs_after_recv_;
   if (first == 0 || first == kFirstRead) {
     asio::error_code rec;
     const size_t more = transport_.ReadSome(target + n, room - n, rec);
@@ -448,6 +450,7 @@ void Connection::Flush() {
     return;
   }
   writing_ = true;
+  read_runs_after_recv_ = false;
   transport_.AsyncWrite(sending_.data() + sent_, sending_.size() - sent_,
                         [self = shared_from_this()](const asio::error_code& wec, size_t written) {
                           self->OnWritten(wec, written);

@@ -12,8 +12,12 @@
 #if defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT)
 #define MNEMO_ASIO_EPOLL 1
 namespace mnemo::net {
-// Names the specialization below: the one place that reaches into asio's epoll reactor.
+// Name the specializations below: the one place that reaches into asio's epoll reactor.
 struct ReadDrainedTag {};
+struct ReadWaitsQuery {
+  void* state;  // the socket's asio::detail::epoll_reactor::descriptor_state
+  bool waits;
+};
 }  // namespace mnemo::net
 
 namespace asio::detail {
@@ -28,6 +32,15 @@ mnemo::net::ReadDrainedTag*
 object_pool_access::create<mnemo::net::ReadDrainedTag, epoll_reactor::descriptor_state*>(
     epoll_reactor::descriptor_state* state) {
   if (state != nullptr) state->try_speculative_[epoll_reactor::read_op] = false;
+  return nullptr;
+}
+// Whether a read operation waits in the descriptor's queue (answered through `query`).
+template <>
+mnemo::net::ReadWaitsQuery*
+object_pool_access::create<mnemo::net::ReadWaitsQuery, mnemo::net::ReadWaitsQuery*>(
+    mnemo::net::ReadWaitsQuery* query) {
+  auto* state = static_cast<epoll_reactor::descriptor_state*>(query->state);
+  query->waits = state != nullptr && !state->op_queue_[epoll_reactor::read_op].empty();
   return nullptr;
 }
 }  // namespace asio::detail
@@ -147,6 +160,17 @@ void Transport::MarkReadDrained() {
   if (tls_) return;
   asio::detail::object_pool_access::create<ReadDrainedTag>(
       SocketImplAccess::Impl(socket_).get_implementation().reactor_data_);
+#endif
+}
+
+bool Transport::ReadWaits() {
+#if defined(MNEMO_ASIO_EPOLL)
+  if (tls_) return false;
+  ReadWaitsQuery query{SocketImplAccess::Impl(socket_).get_implementation().reactor_data_, false};
+  asio::detail::object_pool_access::create<ReadWaitsQuery>(&query);
+  return query.waits;
+#else
+  return false;
 #endif
 }
 

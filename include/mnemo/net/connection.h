@@ -254,6 +254,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int64_t soft_limit_since_ms_ = 0;  // when output first exceeded the soft limit; 0 if not
   std::string_view current_request_;
   bool reading_ = false;
+  // The read in progress waited in the reactor (Transport::ReadWaits) and no write waited
+  // beside it: its handler runs right after its recv, so a short read proves the socket empty
+  // (Transport::MarkReadDrained). A write completed by the same epoll event would run first and
+  // delay the read's handler past an epoll_wait.
+  bool read_runs_after_recv_ = false;
   bool writing_ = false;
   bool processing_ = false;
   bool close_after_reply_ = false;

@@ -75,9 +75,15 @@ class Transport {
   // waits for our reply (or is blocked in BLPOP) would make that recv fail with EAGAIN, one
   // wasted syscall per request. Bytes that arrive later are reported by epoll (edge-triggered:
   // every arrival queues an event), and asio sets the flag back at every event of the socket,
-  // so nothing is missed. REQUIRES: no other read of this socket has run since that one. TLS:
-  // no effect.
+  // so nothing is missed, provided that no event of the socket was collected between that read
+  // and this call (the flag it set would be lost, and with it bytes that arrived meanwhile).
+  // REQUIRES: no epoll_wait of the loop since that read. TLS: no effect.
   void MarkReadDrained();
+  // Plain sockets: true iff the asynchronous read just started waits in asio's reactor rather
+  // than having completed at once (a speculative recv that found bytes; its handler then runs
+  // later, possibly after an epoll_wait). A waiting read is done by the reactor when epoll
+  // reports the socket, and its handler runs right after that recv. TLS: false.
+  bool ReadWaits();
 
   // Writes what the socket takes now without blocking (plain); TLS writes nothing here
   // (would_block) and leaves it all to AsyncWrite.
