@@ -36,23 +36,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Transcript = std::vector<std::string>;
 
-// Sends argv on `c` without waiting for the reply (the whole request is written).
-bool Send(redisContext* c, const std::vector<std::string>& argv) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
-      REDIS_OK) {
-    return false;
+// Sends every request of `requests` on `c` in one write (a pipeline), without reading.
+bool SendPipelined(redisContext* c, const std::vector<std::vector<std::string>>& requests) {
+  for (const auto& argv : requests) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
+        REDIS_OK) {
+      return false;
+    }
   }
   int done = 0;
   while (!done) {
     if (redisBufferWrite(c, &done) != REDIS_OK) return false;
   }
   return true;
+}
+
+// Sends argv on `c` without waiting for the reply (the whole request is written).
+bool Send(redisContext* c, const std::vector<std::string>& argv) {
+  return SendPipelined(c, {argv});
 }
 
 // The next reply on `c` (the connection's 5 s read timeout bounds the wait; a timeout or error
@@ -537,26 +544,6 @@ Transcript ClientUnblock(ServerProcess& s) {
 
 TEST(BlockingHiredisTest, ClientUnblockTimeoutAndError) { OnBothServers({}, ClientUnblock); }
 
-// Sends every request of `requests` on `c` in one write (a pipeline), without reading.
-bool SendPipelined(redisContext* c, const std::vector<std::vector<std::string>>& requests) {
-  for (const auto& argv : requests) {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
-        REDIS_OK) {
-      return false;
-    }
-  }
-  int done = 0;
-  while (!done) {
-    if (redisBufferWrite(c, &done) != REDIS_OK) return false;
-  }
-  return true;
-}
 
 // The ping-pong of bench/compare/blpop_pingpong.cc, and the reads of a blocked connection: a
 // woken client's next request (nothing was pending when it was woken), requests that arrive
