@@ -17,6 +17,8 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
+#include "mnemo/base/thread_counters.h"
+
 #ifndef MNEMO_SANITIZE
 // jemalloc reads this at its first allocation, before main. Tuned for a long-running server:
 // - background_thread: a jemalloc thread returns unused dirty pages to the kernel over time, so
@@ -41,34 +43,12 @@ namespace mnemo::mem {
 
 namespace {
 
-// One slot per thread, padded to a cache line so that threads never share a line. A thread
-// writes only its own slot, with a plain relaxed load and store. Threads beyond the first
-// kSlots - 1 share the last slot, which they update with an atomic add.
-constexpr int kSlots = 16;
-struct alignas(64) CounterSlot {
-  std::atomic<int64_t> bytes{0};
-};
-CounterSlot g_slots[kSlots];
-std::atomic<int> g_next_slot{0};
-thread_local int t_slot = -1;
+// used_memory: one counter slot per thread (base::ThreadCounters): every allocation and free
+// counts, and the server reads it after every command (the peak).
+struct UsedMemoryTag {};
+base::ThreadCounters<1, 16, UsedMemoryTag> g_used;
 
-int AssignSlot() {
-  int s = g_next_slot.fetch_add(1, std::memory_order_relaxed);
-  if (s >= kSlots - 1) s = kSlots - 1;
-  t_slot = s;
-  return s;
-}
-
-inline void Count(int64_t delta) {
-  int s = t_slot;
-  if (s < 0) s = AssignSlot();
-  std::atomic<int64_t>& slot = g_slots[s].bytes;
-  if (s == kSlots - 1) {
-    slot.fetch_add(delta, std::memory_order_relaxed);
-  } else {
-    slot.store(slot.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
-  }
-}
+inline void Count(int64_t delta) { g_used.Add(delta); }
 
 [[noreturn]] void OutOfMemory(size_t size) {
   std::fprintf(stderr, "zmalloc: Out of memory trying to allocate %zu bytes\n", size);
@@ -135,16 +115,7 @@ size_t UsableSize(const void* p) { return p == nullptr ? 0 : RawUsable(p); }
 
 size_t SizeClass(size_t size) { return RawSizeClass(size == 0 ? 1 : size); }
 
-size_t UsedMemory() {
-  // Only the slots handed out so far can hold a count (usually three: the loop, the lazy-free
-  // thread, a snapshot's file thread), so the sum reads those, not all 16 cache lines: the
-  // server reads this after every command (the peak). A slot assigned after the load is read
-  // on the next call; its count was zero until its thread's first allocation anyway.
-  const int used = std::min(g_next_slot.load(std::memory_order_relaxed), kSlots);
-  int64_t total = 0;
-  for (int i = 0; i < used; ++i) total += g_slots[i].bytes.load(std::memory_order_relaxed);
-  return total < 0 ? 0 : static_cast<size_t>(total);
-}
+size_t UsedMemory() { return static_cast<size_t>(g_used.Sum(0)); }
 
 const char* AllocatorName() {
 #ifdef MNEMO_SANITIZE
