@@ -5,10 +5,10 @@
 // Group commit. Redis writes and fsyncs its AOF buffer in beforeSleep, before it sends any reply
 // of that loop iteration. Here the first write of a loop turn posts one flush task (PostAofFlush)
 // behind the events already ready; under appendfsync always every connection that wants to send
-// output meanwhile is held (HoldOutput, asked by net::Connection before each socket write) and
-// sent when the task has written the buffer and called fdatasync once for all of them. A reply
-// therefore never leaves before the record of the write it acknowledges is on disk, and one fsync
-// covers every write made by every client in that turn.
+// output meanwhile is held (AofHoldOutput, through HoldOutput, asked by net::Connection before
+// each socket write) and sent when the task has written the buffer and called fdatasync once
+// for all of them. A reply therefore never leaves before the record of the write it
+// acknowledges is on disk, and one fsync covers every write made by every client in that turn.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -400,8 +400,7 @@ void Server::PostAofFlush() {
   });
 }
 
-bool Server::HoldOutput(net::Connection& c) {
-  if (ReplHoldOutput(c)) return true;
+bool Server::AofHoldOutput(net::Connection& c) {
   if (!aof_ || aof_->status != AofStatus::kOn || aof_->policy != FsyncPolicy::kAlways) {
     return false;
   }
@@ -478,11 +477,7 @@ void Server::AofFlush(bool force_fsync) {
       a.last_write_error = std::strerror(err);
     }
   }
-  if (!a.held.empty()) {
-    std::vector<std::shared_ptr<net::Connection>> held;
-    held.swap(a.held);
-    for (auto& c : held) c->SendQueuedOutput();
-  }
+  SendOutputOf(&a.held, nullptr);
 }
 
 // ---- rewriting ---------------------------------------------------------------------------------
@@ -768,9 +763,7 @@ void Server::StopAppendOnly() {
     a.sink_installed = false;
   }
   a.status = AofStatus::kOff;
-  std::vector<std::shared_ptr<net::Connection>> held;
-  held.swap(a.held);
-  for (auto& c : held) c->SendQueuedOutput();
+  SendOutputOf(&a.held, nullptr);
 }
 
 bool Server::AofBeforeShutdown(bool force) {

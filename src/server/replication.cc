@@ -317,12 +317,7 @@ void Server::ReplFlushStream() {
   // Then the replies of the turn, as Redis's beforeSleep writes the replicas (added last to
   // its clients_pending_write list, at the head) before the clients whose writes they carry:
   // a client that saw a write acknowledged and reads from a replica finds it there sooner.
-  std::vector<std::shared_ptr<net::Connection>> held;
-  held.swap(r.held);
-  for (auto& c : held) {
-    if (Session* s = SessionOf(*c)) s->repl_held = false;
-    c->SendQueuedOutput();
-  }
+  SendOutputOf(&r.held, &Session::repl_held);
 }
 
 // ---- REPLCONF, PSYNC, SYNC ---------------------------------------------------------------------

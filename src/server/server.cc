@@ -52,14 +52,24 @@ void Server::QueueClose(net::Connection& c) {
   asio::post(io_, [conn = c.shared_from_this()] { conn->Close(); });
 }
 
-void Server::FlushPendingOutput() {
-  // Sending may close a client (output limits), which cannot add to this list.
-  std::vector<std::shared_ptr<net::Connection>> pending;
-  pending.swap(pending_output_);
-  for (auto& c : pending) {
-    if (auto* s = static_cast<Session*>(c->state())) s->output_queued = false;
+void Server::FlushPendingOutput() { SendOutputOf(&pending_output_, &Session::output_queued); }
+
+void Server::SendOutputOf(std::vector<std::shared_ptr<net::Connection>>* list,
+                          bool Session::*flag) {
+  std::vector<std::shared_ptr<net::Connection>> now;
+  now.swap(*list);
+  for (auto& c : now) {
+    if (auto* s = static_cast<Session*>(c->state()); s != nullptr && flag != nullptr) {
+      s->*flag = false;
+    }
     c->SendQueuedOutput();
   }
+}
+
+bool Server::HoldOutput(net::Connection& c) {
+  // A reply waits for the replication stream of its turn (written to the replicas first, as
+  // Redis's beforeSleep does), then for the AOF's fsync under `appendfsync always`.
+  return ReplHoldOutput(c) || AofHoldOutput(c);
 }
 
 void Server::ArmBlockTimer() {

@@ -177,6 +177,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // OnRequest's work (OnRequest counts the requests running around it).
   void HandleRequest(net::Connection& c, std::span<const std::string_view> argv);
   void FlushPendingOutput();
+  // Sends the queued output of every connection in *list, which is emptied first (sending may
+  // add to it again), clearing each one's `flag` in its session (null: none).
+  void SendOutputOf(std::vector<std::shared_ptr<net::Connection>>* list, bool Session::*flag);
   // Writes the queued output on the next loop turn (once however often it is asked for).
   void PostFlush();
   void QueueClose(net::Connection& c);
@@ -310,6 +313,9 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // held for it. Runs once per loop turn with writes (posted), and from the cron.
   void AofFlush(bool force_fsync);
   void PostAofFlush();
+  // HoldOutput's AOF part: true (and the connection is sent after the fsync) while
+  // `appendfsync always` has written or buffered what the turn's replies acknowledge.
+  bool AofHoldOutput(net::Connection& c);
   Status StartAofRewrite();
   void ScheduleAofRewriteStep();
   void FinishAofRewrite();
