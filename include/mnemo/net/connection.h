@@ -168,7 +168,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // During OnRequest: the bytes of the request being handed over, as received (a replica counts
   // its primary's stream in bytes and passes it on as it came). The view is valid until
   // OnRequest returns.
-  size_t current_request_bytes() const { return current_request_.size(); }
   std::string_view current_request() const { return current_request_; }
   uint64_t id() const { return id_; }
   const std::string& peer() const { return peer_; }
