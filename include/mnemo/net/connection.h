@@ -266,6 +266,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool suspended_ = false;
   bool retry_current_ = false;
   bool greedy_reads_ = false;
+  bool read_filled_ = false;  // the last read filled all the room it had
   OutputClass output_class_ = OutputClass::kNormal;
 };
 
