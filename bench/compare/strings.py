@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """strings.py: memory per key and throughput, Mnemo against Redis in one run (issue 2).
 
-1. Loads N keys "key:%08d" with 16-byte values into both servers (pipelined) and prints
-   used_memory per key for each and the ratio (target: Mnemo <= 62 bytes/key; Redis 7.0.15 with
-   Debian's jemalloc uses 104).
+1. Loads N keys "key:%08d" into both servers (pipelined) and prints used_memory per key for
+   each and the ratio. --values picks the dataset: 16 (default: 16-byte values; target Mnemo
+   <= 62 bytes/key, Redis 7.0.15 with Debian's jemalloc uses 104), 100 (100-byte values), or
+   int (the integers i % 10000, which Redis shares).
 2. Runs `redis-benchmark -q -t set,get,incr,mset -P 16` against both and prints requests per
-   second and the ratio. The machine is shared: read the ratio, not the absolute numbers.
+   second and the ratio (skipped with --memory-only). The machine is shared: read the ratio,
+   not the absolute numbers.
 
-Usage: bench/compare/strings.py [--keys 1000000] [--requests 1000000]
+Usage: bench/compare/strings.py [--keys 1000000] [--requests 1000000] [--values 16|100|int]
+                                [--memory-only]
 """
 import argparse
 import re
@@ -16,10 +19,16 @@ import subprocess
 from servers import Pair, table
 
 
-def load(server, n, value_len=16, batch=10000):
+def value_of(i, values):
+    if values == "int":
+        return str(i % 10000)
+    return f"{i:0{int(values)}d}"
+
+
+def load(server, n, values="16", batch=10000):
     pipe = server.client.pipeline(transaction=False)
     for i in range(n):
-        pipe.set(f"key:{i:08d}", f"{i:0{value_len}d}")
+        pipe.set(f"key:{i:08d}", value_of(i, values))
         if (i + 1) % batch == 0:
             pipe.execute()
     pipe.execute()
@@ -39,6 +48,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--requests", type=int, default=1000000)
+    ap.add_argument("--values", choices=["16", "100", "int"], default="16")
+    ap.add_argument("--memory-only", action="store_true")
     args = ap.parse_args()
     with Pair() as p:
         print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
@@ -46,12 +57,16 @@ def main():
         per_key = {}
         for s in p.both():
             before = s.used_memory()
-            load(s, args.keys)
+            load(s, args.keys, args.values)
             assert s.client.dbsize() == args.keys
             per_key[s.name] = (s.used_memory() - before) / args.keys
-        rows.append([f"used_memory per key ({args.keys} x 12-byte key, 16-byte value)",
+        what = "integer 0..9999" if args.values == "int" else f"{args.values}-byte value"
+        rows.append([f"used_memory per key ({args.keys} x 12-byte key, {what})",
                      f"{per_key['mnemo']:.1f}", f"{per_key['redis']:.1f}",
                      f"{per_key['mnemo'] / per_key['redis']:.3f}"])
+        if args.memory_only:
+            table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])
+            return
         for s in p.both():
             s.client.flushall()
         results = {s.name: bench(s, "set,get,incr,mset", args.requests, 16) for s in p.both()}

@@ -466,7 +466,7 @@ const Object* ObjectLookup(Context& ctx) {
 void ObjectEncodingCommand(Context& ctx) {
   const Object* o = ObjectLookup(ctx);
   if (o == nullptr) return;
-  ctx.reply.Bulk(db::EncodingName(o->encoding()));
+  ctx.reply.Bulk(db::EncodingName(*o));
 }
 
 // OBJECT COMPRESSION <key> (Mnemo's): how the value is stored, as a map: codec ("lzf", "zstd",
@@ -494,7 +494,7 @@ void ObjectCompressionCommand(Context& ctx) {
   ctx.reply.Integer(c.dictionary);
 }
 
-// Objects belong to one key, so their refcount is 1; a value pointing to a shared integer
+// Objects belong to one key, so their refcount is 1; an integer Redis would share (object.h)
 // answers Redis's OBJ_SHARED_REFCOUNT.
 void ObjectRefcountCommand(Context& ctx) {
   const Object* o = ObjectLookup(ctx);

@@ -396,7 +396,7 @@ void DebugCommand(Context& ctx) {
         fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:0 lru:{} "
                     "lru_seconds_idle:{}",
                     static_cast<const void*>(o), o->shared_value() ? db::kSharedRefcount : 1,
-                    db::EncodingName(o->encoding()), o->lru(), idle_s));
+                    db::EncodingName(*o), o->lru(), idle_s));
   } else if (EqualsIgnoreCase(sub, "HELP")) {
     static constexpr std::string_view kLines[] = {
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -17,8 +17,8 @@ namespace {
 
 // True iff the value has its own allocations that DefragValue can move.
 bool HasOwnValue(const Object& o) {
-  if (o.encoding() == Encoding::kEmbstr || o.shared_value()) return false;
-  if (o.type() == ObjType::kString && o.encoding() == Encoding::kInt) return false;
+  // Embedded strings and integers live in the object's block.
+  if (o.encoding() == Encoding::kEmbstr || o.encoding() == Encoding::kInt) return false;
   return true;
 }
 

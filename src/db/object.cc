@@ -7,25 +7,6 @@
 
 namespace mnemo::db {
 
-namespace {
-
-// Shared integers are plain int64s in a static table: an int-encoded value points here instead
-// of holding its own integer.
-struct SharedIntegerTable {
-  int64_t values[kSharedIntegers];
-  SharedIntegerTable() {
-    for (int64_t i = 0; i < kSharedIntegers; ++i) values[i] = i;
-  }
-};
-const SharedIntegerTable g_shared_integers;
-
-}  // namespace
-
-const int64_t* SharedInteger(int64_t v) {
-  MNEMO_ASSERT(v >= 0 && v < kSharedIntegers);
-  return &g_shared_integers.values[v];
-}
-
 const char* TypeName(ObjType type) {
   switch (type) {
     case ObjType::kString:
@@ -69,11 +50,27 @@ const char* EncodingName(Encoding encoding) {
   return "unknown";
 }
 
+const char* EncodingName(const Object& o) {
+  if (o.encoding() == Encoding::kEmbstr && o.embedded().size() > kMaxEmbstrLength) return "raw";
+  return EncodingName(o.encoding());
+}
+
+static_assert(kMaxEmbeddedLength <= 255, "embedded_len_ is one byte");
+
 size_t Object::SizeFor(size_t key_len, bool with_expire, const ValueInit& value) {
   size_t size = kHeadSize + (with_expire ? kExpireSize : 0);
   if (key_len >= kLongKeyMarker) size += sizeof(uint64_t);
   size += key_len;
-  size += value.encoding == Encoding::kEmbstr ? value.embedded.size() : sizeof(uint64_t);
+  switch (value.encoding) {
+    case Encoding::kEmbstr:
+      size += value.embedded.size();
+      break;
+    case Encoding::kInt:
+      size += IntWidth(static_cast<int64_t>(value.word));
+      break;
+    default:
+      size += sizeof(uint64_t);
+  }
   return size;
 }
 
@@ -101,12 +98,16 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   p += key.size();
   if (value.encoding == Encoding::kEmbstr) {
-    MNEMO_ASSERT(value.embedded.size() <= kMaxEmbstrLength);
+    MNEMO_ASSERT(value.embedded.size() <= kMaxEmbeddedLength);
     o->embedded_len_ = static_cast<uint8_t>(value.embedded.size());
     if (!value.embedded.empty()) std::memcpy(p, value.embedded.data(), value.embedded.size());
+  } else if (value.encoding == Encoding::kInt) {
+    const size_t width = IntWidth(static_cast<int64_t>(value.word));
+    o->embedded_len_ = static_cast<uint8_t>(width);
+    std::memcpy(p, &value.word, width);  // the low bytes (little-endian)
+    if (value.shared) o->flags_ |= kSharedValue;
   } else {
     std::memcpy(p, &value.word, sizeof(value.word));
-    if (value.shared) o->flags_ |= kSharedValue;
   }
   return o;
 }
@@ -129,7 +130,13 @@ size_t Object::BlockSize() const { return mem::UsableSize(this); }
 size_t Object::EmbeddedCapacity() const {
   const size_t used = static_cast<size_t>(ValueStart() - reinterpret_cast<const char*>(this));
   size_t cap = BlockSize() - used;
-  return cap > kMaxEmbstrLength ? kMaxEmbstrLength : cap;
+  return cap > kMaxEmbeddedLength ? kMaxEmbeddedLength : cap;
+}
+
+size_t Object::IntCapacity() const {
+  const size_t used = static_cast<size_t>(ValueStart() - reinterpret_cast<const char*>(this));
+  const size_t cap = BlockSize() - used;
+  return cap > sizeof(int64_t) ? sizeof(int64_t) : cap;
 }
 
 void Object::SetEmbedded(std::string_view value) {
@@ -138,21 +145,18 @@ void Object::SetEmbedded(std::string_view value) {
   embedded_len_ = static_cast<uint8_t>(value.size());
 }
 
-int64_t Object::int_value() const {
+bool Object::TrySetInt(int64_t v, bool allow_shared) {
   MNEMO_ASSERT(encoding() == Encoding::kInt);
-  if (shared_value()) return *reinterpret_cast<const int64_t*>(word());
-  return static_cast<int64_t>(word());
-}
-
-void Object::SetInt(int64_t v, bool allow_shared) {
-  MNEMO_ASSERT(encoding() == Encoding::kInt);
+  const size_t width = IntWidth(v);
+  if (width > IntCapacity()) return false;
+  std::memcpy(ValueStart(), &v, width);  // the low bytes (little-endian)
+  embedded_len_ = static_cast<uint8_t>(width);
   if (allow_shared && v >= 0 && v < kSharedIntegers) {
-    set_ptr(const_cast<int64_t*>(SharedInteger(v)));
     flags_ |= kSharedValue;
   } else {
-    set_word(static_cast<uint64_t>(v));
     flags_ &= static_cast<uint8_t>(~kSharedValue);
   }
+  return true;
 }
 
 }  // namespace mnemo::db

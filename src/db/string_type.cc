@@ -14,18 +14,44 @@ namespace {
 // 20: the longest canonical int64 ("-9223372036854775808"); longer strings are never ints.
 constexpr size_t kMaxIntLength = 20;
 
+// Every integer lives in the object's block (object.h); `shared` only records that Redis would
+// share it (OBJECT REFCOUNT).
 Object::ValueInit IntValue(const Keyspace& ks, int64_t v) {
-  if (ks.options().SharedIntegersAllowed() && v >= 0 && v < kSharedIntegers) {
-    return Object::ValueInit{
-        Encoding::kInt, {}, reinterpret_cast<uint64_t>(SharedInteger(v)), true};
-  }
-  return Object::ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(v), false};
+  const bool shared = ks.options().SharedIntegersAllowed() && v >= 0 && v < kSharedIntegers;
+  return Object::ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(v), shared};
 }
 
-// embstr when the bytes fit the object block's 44-byte allowance, else a new exact-size sds
-// (which the caller then owns through the object it creates).
-Object::ValueInit PlainValue(std::string_view value) {
-  if (value.size() <= kMaxEmbstrLength) return Object::ValueInit{Encoding::kEmbstr, value};
+// Where a plain (uncompressed, never int) value goes, and what it costs there.
+//   Up to kMaxEmbstrLength bytes: inside the object's block, as Redis's embstr.
+//   Up to kMaxEmbeddedLength: inside the block iff the block holding the bytes is no bigger
+//   than a block holding a value word plus the exact-size sds. With jemalloc's classes and a
+//   12-byte key a 100-byte value is one 128-byte block instead of 48 + 112; a value never
+//   loses by this rule, and one byte still holds the length.
+//   Longer: an sds.
+struct PlainPlacement {
+  bool embed;
+  // Bytes the value costs beside an object block holding a value word: the sds, or what
+  // embedding adds to the block (the compression decision compares a block with this).
+  size_t cost;
+};
+
+PlainPlacement PlacePlain(size_t key_len, bool with_expire, std::string_view value) {
+  if (value.size() <= kMaxEmbstrLength) return {true, 0};
+  const size_t sds = ds::SdsAllocSizeFor(value.size());
+  if (value.size() > kMaxEmbeddedLength) return {false, sds};
+  const Object::ValueInit word{Encoding::kRaw, {}};
+  const Object::ValueInit bytes{Encoding::kEmbstr, value};
+  const size_t word_block = mem::SizeClass(Object::SizeFor(key_len, with_expire, word));
+  const size_t embedded_block = mem::SizeClass(Object::SizeFor(key_len, with_expire, bytes));
+  const size_t grown = embedded_block - word_block;  // the value is longer than a word
+  if (grown <= sds) return {true, grown};
+  return {false, sds};
+}
+
+// The value as PlacePlain placed it; a new exact-size sds is then owned by the object the
+// caller creates.
+Object::ValueInit PlainValue(const PlainPlacement& p, std::string_view value) {
+  if (p.embed) return Object::ValueInit{Encoding::kEmbstr, value};
   return Object::ValueInit{
       Encoding::kRaw, {}, reinterpret_cast<uint64_t>(ds::SdsNew(value)), false};
 }
@@ -58,17 +84,25 @@ Object* NewStringObject(const Keyspace& ks, int db, std::string_view key, std::s
                         int64_t expire_ms) {
   if (value.size() <= kMaxIntLength) {
     if (auto n = ParseInt64(value)) return NewIntStringObject(ks, key, *n, expire_ms);
-  } else if (uint8_t* block = ks.compressor().Compress(db, value)) {
-    Object::ValueInit v{Encoding::kCompressed, {}, reinterpret_cast<uint64_t>(block), false};
-    return Object::Create(key, ObjType::kString, v, expire_ms >= 0, expire_ms, ks.InitialLru());
   }
-  return NewPlainStringObject(ks, key, value, expire_ms);
+  const bool with_expire = expire_ms >= 0;
+  const PlainPlacement placed = PlacePlain(key.size(), with_expire, value);
+  if (value.size() > kMaxEmbstrLength) {
+    if (uint8_t* block = ks.compressor().Compress(db, value, placed.cost)) {
+      Object::ValueInit v{Encoding::kCompressed, {}, reinterpret_cast<uint64_t>(block), false};
+      return Object::Create(key, ObjType::kString, v, with_expire, expire_ms, ks.InitialLru());
+    }
+  }
+  return Object::Create(key, ObjType::kString, PlainValue(placed, value), with_expire, expire_ms,
+                        ks.InitialLru());
 }
 
 Object* NewPlainStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
                              int64_t expire_ms) {
-  return Object::Create(key, ObjType::kString, PlainValue(value), expire_ms >= 0, expire_ms,
-                        ks.InitialLru());
+  const bool with_expire = expire_ms >= 0;
+  return Object::Create(key, ObjType::kString,
+                        PlainValue(PlacePlain(key.size(), with_expire, value), value), with_expire,
+                        expire_ms, ks.InitialLru());
 }
 
 Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t offset,
@@ -190,8 +224,10 @@ MutableString StringGrowZero(Db& db, Object* o, size_t len) {
 
 Object* StringSetInt(Db& db, Object* o, int64_t value) {
   const Keyspace& ks = db.keyspace();
-  if (o->encoding() == Encoding::kInt) {
-    o->SetInt(value, ks.options().SharedIntegersAllowed());
+  // In place when the block has room for the integer's width (a narrower one always fits);
+  // else the value moves to a block of the width it needs.
+  if (o->encoding() == Encoding::kInt &&
+      o->TrySetInt(value, ks.options().SharedIntegersAllowed())) {
     return o;
   }
   Object* moved = Object::CloneWithValue(*o, ObjType::kString, IntValue(ks, value), o->has_expire(),
@@ -203,8 +239,9 @@ Object* StringSetInt(Db& db, Object* o, int64_t value) {
 
 Object* StringSetPlain(Db& db, Object* o, std::string_view value) {
   MNEMO_ASSERT(o->type() == ObjType::kString);
-  Object* moved = Object::CloneWithValue(*o, ObjType::kString, PlainValue(value), o->has_expire(),
-                                         o->has_expire() ? o->expire_ms() : 0);
+  const PlainPlacement placed = PlacePlain(o->key().size(), o->has_expire(), value);
+  Object* moved = Object::CloneWithValue(*o, ObjType::kString, PlainValue(placed, value),
+                                         o->has_expire(), o->has_expire() ? o->expire_ms() : 0);
   db.Relocate(o, moved);
   FreeObject(o);
   return moved;

@@ -138,9 +138,9 @@ void FreeObject(Object* o) {
 Object::ValueInit DuplicateValueInit(const Object& o) {
   Object::ValueInit v = o.value_init();
   if (v.encoding == Encoding::kEmbstr) return v;
-  if (v.shared) {
-    // Only int-encoded strings point to shared integers.
-    return Object::ValueInit{v.encoding, {}, static_cast<uint64_t>(o.int_value()), false};
+  if (v.encoding == Encoding::kInt) {
+    v.shared = false;
+    return v;
   }
   v.word = DuplicateValue(ValueOf(o));
   return v;

@@ -10,20 +10,10 @@
 #include "mnemo/db/db.h"
 #include "mnemo/db/object.h"
 #include "mnemo/db/string_type.h"
+#include "mnemo/ds/sds.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
-
-namespace {
-
-// What the value would cost as a raw sds: header (3, 5 or 9 bytes by length, sds.h) + bytes +
-// terminator, rounded to the size class.
-size_t PlainCost(size_t len) {
-  const size_t header = len < 256 ? 3 : len < 65536 ? 5 : 9;
-  return mem::SizeClass(header + len + 1);
-}
-
-}  // namespace
 
 ValueCompressor::ValueCompressor(const Options* options, int num_dbs)
     : options_(options), dbs_(static_cast<size_t>(num_dbs)) {}
@@ -44,7 +34,7 @@ ValueCompressor::~ValueCompressor() {
   }
 }
 
-uint8_t* ValueCompressor::Compress(int db, std::string_view value) {
+uint8_t* ValueCompressor::Compress(int db, std::string_view value, size_t plain) {
   const ValueCompression codec = options_->value_compression;
   if (codec == ValueCompression::kNo) return nullptr;
   if (value.size() <= kMaxEmbstrLength ||
@@ -52,7 +42,6 @@ uint8_t* ValueCompressor::Compress(int db, std::string_view value) {
       value.size() > ds::kMaxCompressedOriginal) {
     return nullptr;
   }
-  const size_t plain = PlainCost(value.size());
   if (codec == ValueCompression::kLzf) {
     return ds::CompressBlock(value, ds::Codec::kLzf, 0, nullptr, plain);
   }
@@ -174,7 +163,8 @@ bool ValueCompressor::RecompressStep(Keyspace& ks, int64_t budget_us) {
         }
         StringBuffer buf;
         const std::string_view v = StringView(*o, buf);
-        uint8_t* nb = ds::CompressBlock(v, ds::Codec::kZstdDict, 0, s.dict, PlainCost(v.size()));
+        uint8_t* nb =
+            ds::CompressBlock(v, ds::Codec::kZstdDict, 0, s.dict, ds::SdsAllocSizeFor(v.size()));
         if (nb == nullptr) return;
         if (ds::BlockMemory(nb) < ds::BlockMemory(b)) {
           o->set_ptr(nb);

@@ -139,6 +139,8 @@ size_t SdsAvail(const char* s) { return SdsAlloc(s) - SdsLen(s); }
 
 size_t SdsAllocSize(const char* s) { return mem::UsableSize(s - HeaderSize(TypeOf(s))); }
 
+size_t SdsAllocSizeFor(size_t len) { return mem::SizeClass(HeaderSize(TypeFor(len)) + len + 1); }
+
 sds SdsNew(std::string_view init) {
   char* s = Allocate(init.size(), init.size());
   if (!init.empty()) std::memcpy(s, init.data(), init.size());

@@ -135,8 +135,7 @@ void Server::DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryF
     // What MEMORY USAGE key (SAMPLES 5) answers.
     const size_t share = d.TableShare(*o);
     const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5) + share;
-    by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(o->encoding()))] +=
-        bytes;
+    by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(*o))] += bytes;
     sampled_bytes += bytes;
     ++sampled_keys;
     if (bytes >= kBigKey) {

@@ -24,7 +24,7 @@ using Model = std::map<std::string, std::string>;
 
 std::string Encoding(CommandHarness& h, std::string_view key) {
   db::Object* o = h.keyspace().db(0).LookupNoTouch(key);
-  return o == nullptr ? "(none)" : db::EncodingName(o->encoding());
+  return o == nullptr ? "(none)" : db::EncodingName(*o);
 }
 
 // HSET key f<prefix>0 v0 ... with `n` fields; fields and values are `width` bytes wide.

@@ -219,7 +219,17 @@ TEST_F(KeysTest, Renamenx) {
 // ---- COPY ------------------------------------------------------------------------------------
 
 TEST_F(KeysTest, CopyProducesAnIndependentValue) {
-  const std::string raw(64, 'x');
+  // A value embedded in its key's block (100 bytes) is copied with the block.
+  const std::string embedded(100, 'e');
+  EXPECT_EQ(Run({"SET", "esrc", embedded}).ToString(), "OK");
+  EXPECT_EQ(Str({"COPY", "esrc", "edst"}), "1");
+  EXPECT_EQ(Str({"OBJECT", "ENCODING", "edst"}), "raw");
+  EXPECT_EQ(Db().LookupNoTouch("edst")->encoding(), db::Encoding::kEmbstr);
+  EXPECT_EQ(Str({"APPEND", "edst", "!"}), "101");
+  EXPECT_EQ(Run({"GET", "esrc"}).str, embedded);
+  EXPECT_EQ(Run({"GET", "edst"}).str, embedded + "!");
+
+  const std::string raw(300, 'x');  // past 255 bytes: an sds of its own
   EXPECT_EQ(Run({"SET", "src", raw}).ToString(), "OK");
   EXPECT_EQ(Str({"COPY", "src", "dst"}), "1");
   EXPECT_EQ(Run({"GET", "dst"}).str, raw);

@@ -28,7 +28,7 @@ db::Object* Obj(CommandHarness& h, std::string_view key) {
 // OBJECT ENCODING's answer, read from the object ("none" for a missing key).
 std::string Enc(CommandHarness& h, std::string_view key) {
   const db::Object* o = Obj(h, key);
-  return o == nullptr ? "none" : db::EncodingName(o->encoding());
+  return o == nullptr ? "none" : db::EncodingName(*o);
 }
 
 // RPUSH key with every element of `values` in one command.

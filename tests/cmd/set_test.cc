@@ -29,7 +29,7 @@ class SetTest : public CommandTest {
   std::string Enc(std::string_view key) {
     const std::string answer = Run({"OBJECT", "ENCODING", key}).ToString();
     db::Object* o = Db0().LookupNoTouch(key);
-    EXPECT_EQ(answer, o == nullptr ? "(nil)" : db::EncodingName(o->encoding()));
+    EXPECT_EQ(answer, o == nullptr ? "(nil)" : db::EncodingName(*o));
     return answer;
   }
 

@@ -30,7 +30,7 @@ class StringTest : public CommandTest {
   // "int", "embstr", "raw", or "(none)" when the key is missing.
   std::string Enc(std::string_view key) {
     db::Object* o = Obj(key);
-    return o == nullptr ? "(none)" : db::EncodingName(o->encoding());
+    return o == nullptr ? "(none)" : db::EncodingName(*o);
   }
   int64_t ExpireOf(std::string_view key) {
     db::Object* o = Obj(key);
@@ -107,11 +107,15 @@ TEST_F(StringTest, SharedIntegers) {
   EXPECT_EQ(Str({"INCR", "k"}), "0");
   EXPECT_TRUE(Obj("k")->shared_value());
   EXPECT_EQ(Obj("k")->int_value(), 0);
-  // Two keys holding the same small integer point to the same shared integer.
+  // Two keys holding the same small integer are both what Redis would share (each holds it
+  // inline: two bytes cost less than a pointer).
   EXPECT_EQ(Str({"SET", "a", "42"}), "OK");
   EXPECT_EQ(Str({"INCRBY", "b", "42"}), "42");
-  EXPECT_EQ(Obj("a")->word(), Obj("b")->word());
-  // An expiry keeps the value shared (the block moves, the value word does not change).
+  EXPECT_TRUE(Obj("a")->shared_value());
+  EXPECT_TRUE(Obj("b")->shared_value());
+  EXPECT_EQ(Obj("a")->int_value(), Obj("b")->int_value());
+  EXPECT_EQ(Str({"OBJECT", "REFCOUNT", "b"}), "2147483647");
+  // An expiry keeps the value shared (the block moves, the flag moves with the value).
   EXPECT_EQ(Str({"GETEX", "a", "EX", "100"}), "42");
   EXPECT_TRUE(Obj("a")->shared_value());
   EXPECT_EQ(Str({"GET", "a"}), "42");
@@ -445,6 +449,131 @@ TEST_F(StringTest, IncrDecr) {
   EXPECT_EQ(Str({"DECR", "a", "b"}), "(error) ERR wrong number of arguments for 'decr' command");
   EXPECT_EQ(Str({"INCRBY", "a"}), "(error) ERR wrong number of arguments for 'incrby' command");
   EXPECT_EQ(Str({"DECRBY", "a"}), "(error) ERR wrong number of arguments for 'decrby' command");
+}
+
+// An integer is stored in as few bytes as it needs inside the key's block (object.h). INCR,
+// DECR and INCRBY write in place while the new width fits the block's size class, and move the
+// key to a bigger block only when it does not; the reply, the value, the TTL, OBJECT
+// REFCOUNT/ENCODING and MEMORY USAGE follow each step.
+TEST_F(StringTest, IntegerWidthChangesAcrossEveryBoundary) {
+  const std::string key = "key:00000001";  // 12 bytes: the entry is 16 + 12 + width
+  struct Step {
+    std::vector<std::string> cmd;
+    int64_t expect;
+  };
+  const std::vector<Step> steps = {
+      {{"SET", key, "126"}, 126},
+      {{"INCR", key}, 127},
+      {{"INCR", key}, 128},  // 1 -> 2 bytes
+      {{"DECR", key}, 127},  // back to 1
+      {{"SET", key, "-128"}, -128},
+      {{"DECR", key}, -129},  // 1 -> 2 bytes
+      {{"INCR", key}, -128},
+      {{"SET", key, "9999"}, 9999},
+      {{"INCR", key}, 10000},  // no longer what Redis shares
+      {{"DECR", key}, 9999},
+      {{"SET", key, "32767"}, 32767},
+      {{"INCR", key}, 32768},  // 2 -> 3 bytes
+      {{"DECR", key}, 32767},
+      {{"SET", key, "-32768"}, -32768},
+      {{"DECR", key}, -32769},
+      {{"SET", key, "2147483647"}, 2147483647},
+      {{"INCR", key}, 2147483648},  // 4 -> 5 bytes: past the 32-byte class's 4 spare bytes
+      {{"DECR", key}, 2147483647},  // stays in the bigger block
+      {{"SET", key, "-2147483648"}, -2147483648LL},
+      {{"DECR", key}, -2147483649LL},
+      {{"INCRBY", key, "2147483649"}, 0},
+      {{"INCRBY", key, "9223372036854775807"}, INT64_MAX},
+      {{"DECRBY", key, "9223372036854775807"}, 0},
+      {{"DECRBY", key, "9223372036854775807"}, -INT64_MAX},
+      {{"DECR", key}, INT64_MIN},
+      {{"INCRBY", key, "9223372036854775807"}, -1},
+      {{"INCR", key}, 0},
+      {{"DECR", key}, -1},
+  };
+  int64_t bucket_share = -1;
+  for (const Step& step : steps) {
+    db::Object* before = Obj(key);
+    const size_t cap =
+        before != nullptr && before->encoding() == db::Encoding::kInt ? before->IntCapacity() : 0;
+    const size_t block = before != nullptr ? before->BlockSize() : 0;
+    const bool is_set = step.cmd[0] == "SET";
+    ASSERT_EQ(Run(step.cmd).ToString(), is_set ? "OK" : std::to_string(step.expect)) << step.cmd[0];
+    db::Object* o = Obj(key);
+    ASSERT_NE(o, nullptr);
+    ASSERT_EQ(o->encoding(), db::Encoding::kInt);
+    EXPECT_EQ(o->int_value(), step.expect);
+    EXPECT_EQ(Str({"GET", key}), std::to_string(step.expect));
+    EXPECT_EQ(Enc(key), "int");
+    const bool redis_shares = step.expect >= 0 && step.expect < db::kSharedIntegers;
+    EXPECT_EQ(Str({"OBJECT", "REFCOUNT", key}), redis_shares ? "2147483647" : "1");
+    if (!is_set) {
+      // In place iff the new width fits what the old block held room for.
+      const bool in_place = db::IntWidth(step.expect) <= cap;
+      EXPECT_EQ(o == before, in_place) << step.expect;
+      if (in_place) {
+        EXPECT_EQ(o->BlockSize(), block);
+      } else {
+        EXPECT_EQ(o->BlockSize(), mem::SizeClass(16 + key.size() + db::IntWidth(step.expect)));
+      }
+    } else {
+      EXPECT_EQ(o->BlockSize(), mem::SizeClass(16 + key.size() + db::IntWidth(step.expect)));
+    }
+    // MEMORY USAGE is the block plus the key's share of the buckets (one key: constant).
+    const int64_t share =
+        Run({"MEMORY", "USAGE", key}).integer - static_cast<int64_t>(o->BlockSize());
+    if (bucket_share < 0) bucket_share = share;
+    EXPECT_EQ(share, bucket_share);
+  }
+  // Overflow leaves the value (and its block) as it was.
+  EXPECT_EQ(Str({"SET", key, "9223372036854775807"}), "OK");
+  db::Object* o = Obj(key);
+  EXPECT_EQ(Str({"INCR", key}), "(error) ERR increment or decrement would overflow");
+  EXPECT_EQ(Obj(key), o);
+  EXPECT_EQ(o->int_value(), INT64_MAX);
+  // A TTL survives a move to a wider block.
+  EXPECT_EQ(Str({"SET", key, "127", "EX", "1000"}), "OK");
+  EXPECT_EQ(Str({"INCRBY", key, "4294967296"}), "4294967423");
+  EXPECT_GT(Run({"TTL", key}).integer, 990);
+  EXPECT_EQ(Str({"GET", key}), "4294967423");
+}
+
+// MEMORY USAGE of the new layouts: the entry alone for integers and for strings embedded up to
+// 255 bytes; the entry with a pointer plus the sds beyond (and after an in-place edit).
+TEST_F(StringTest, MemoryUsageOfInlineIntegersAndEmbeddedStrings) {
+  const std::string key = "key:00000001";
+  auto usage = [&] { return Run({"MEMORY", "USAGE", key, "SAMPLES", "0"}).integer; };
+  auto value_bytes = [&] {
+    const db::Object* o = Obj(key);
+    return static_cast<int64_t>(o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 0));
+  };
+  EXPECT_EQ(Str({"SET", key, "1234"}), "OK");
+  const int64_t buckets = usage() - static_cast<int64_t>(Obj(key)->BlockSize());
+  EXPECT_EQ(value_bytes(), static_cast<int64_t>(mem::SizeClass(16 + 12 + 2)));
+  EXPECT_EQ(usage(), value_bytes() + buckets);
+  const std::string v100(100, 'v');
+  EXPECT_EQ(Str({"SET", key, v100}), "OK");
+  EXPECT_EQ(Enc(key), "raw");
+  EXPECT_EQ(Obj(key)->encoding(), db::Encoding::kEmbstr);  // embedded: no dearer than an sds
+  EXPECT_EQ(value_bytes(), static_cast<int64_t>(mem::SizeClass(16 + 12 + 100)));
+  EXPECT_EQ(usage(), value_bytes() + buckets);
+  EXPECT_EQ(Str({"GET", key}), v100);
+  EXPECT_EQ(Run({"STRLEN", key}).integer, 100);
+  // The first in-place edit makes it a real sds, as it does an embstr.
+  EXPECT_EQ(Run({"APPEND", key, "w"}).integer, 101);
+  EXPECT_EQ(Obj(key)->encoding(), db::Encoding::kRaw);
+  EXPECT_EQ(Enc(key), "raw");
+  EXPECT_EQ(Str({"GET", key}), v100 + "w");
+  EXPECT_EQ(usage(), value_bytes() + buckets);
+  const std::string v300(300, 'x');  // past 255: an sds
+  EXPECT_EQ(Str({"SET", key, v300}), "OK");
+  EXPECT_EQ(Obj(key)->encoding(), db::Encoding::kRaw);
+  EXPECT_EQ(value_bytes(),
+            static_cast<int64_t>(mem::SizeClass(16 + 12 + 8) + mem::SizeClass(5 + 300 + 1)));
+  EXPECT_EQ(Str({"SET", key, std::string(255, 'y')}), "OK");
+  EXPECT_EQ(Str({"GET", key}), std::string(255, 'y'));
+  EXPECT_EQ(Str({"SETRANGE", key, "254", "zz"}), "256");
+  EXPECT_EQ(Str({"GET", key}), std::string(254, 'y') + "zz");
 }
 
 TEST_F(StringTest, IncrKeepsTtlAndReencodesAsInt) {
@@ -1021,15 +1150,19 @@ TEST_F(StringTest, RandomizedAgainstModel) {
           break;
         case db::Encoding::kEmbstr:
           // SET and APPEND-to-missing store every canonical int as int.
+          // Longer than 44 bytes only when embedding costs no more than an sds, and then
+          // OBJECT ENCODING says raw, as Redis.
           ASSERT_FALSE(canonical_int) << m->second;
-          ASSERT_LE(m->second.size(), db::kMaxEmbstrLength);
+          ASSERT_LE(m->second.size(), db::kMaxEmbeddedLength);
+          ASSERT_STREQ(db::EncodingName(*o),
+                       m->second.size() <= db::kMaxEmbstrLength ? "embstr" : "raw");
           break;
         case db::Encoding::kRaw:
           break;  // anything, once edited in place
         default:
           FAIL() << "not a string encoding";
       }
-      ++encodings_seen[db::EncodingName(o->encoding())];
+      ++encodings_seen[db::EncodingName(*o)];
     }
     EXPECT_GT(encodings_seen["int"], 100);
     EXPECT_GT(encodings_seen["embstr"], 100);

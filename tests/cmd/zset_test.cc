@@ -33,7 +33,7 @@ class ZsetTest : public CommandTest {
   // OBJECT ENCODING's answer for key, or "none".
   std::string Encoding(std::string_view key) {
     db::Object* o = h_.keyspace().db(0).LookupNoTouch(key);
-    return o == nullptr ? "none" : db::EncodingName(o->encoding());
+    return o == nullptr ? "none" : db::EncodingName(*o);
   }
   // ZADD key with members m0..m{n-1} scored 0..n-1.
   void Fill(std::string_view key, int n, int first = 0) {
@@ -1398,7 +1398,7 @@ class ZsetModelTest {
       ASSERT_EQ(Do({"ZRANGE", key, "0", "-1", "WITHSCORES"}), Elements(model_[key].Sorted(), true))
           << key << " at step " << step;
       db::Object* o = h_.keyspace().db(0).LookupNoTouch(key);
-      encodings_seen_.insert(db::EncodingName(o->encoding()));
+      encodings_seen_.insert(db::EncodingName(*o));
       max_size_ = std::max(max_size_, model_[key].scores.size());
       // A full ZSCAN sees every member once, whatever the encoding.
       std::set<std::string> seen;

@@ -12,24 +12,36 @@
 //    8  type:4 encoding:4     4   header word; lru is the LRU clock (seconds) or, under an LFU
 //       lru:24                    policy, 16 bits of minutes and an 8-bit logarithmic counter
 //   12  flags                 1   kHasExpire, kSharedValue, kSnapshotMark
-//   13  embedded_len          1   length of an embstr value (<= kMaxEmbstrLength)
+//   13  embedded_len          1   embstr: the length of the value (<= kMaxEmbeddedLength);
+//                                 int: the width of the integer in bytes (1..8)
 //   14  key_len               2   key length; kLongKeyMarker means an 8-byte length follows
 //   16  [int64 expire_ms]     8   only with kHasExpire: absolute Unix time in milliseconds
 //   24  [Object* expire_next] 8   only with kHasExpire: chain of the expires table's bucket
 //       [uint64 key length]   8   only when key_len is kLongKeyMarker (keys >= 65535 bytes)
 //       key bytes
-//       value                     embstr: the bytes; every other encoding: an 8-byte word
-//                                 holding an int64 (int) or a pointer (raw sds, listpack, ...)
+//       value                     embstr: the bytes (up to 255; see below)
+//                                 int: the integer in as few bytes as it needs, little-endian
+//                                 and sign-extended (0..127 in 1, 0..9999 in 2, ...)
+//                                 every other encoding: an 8-byte word holding a pointer (raw
+//                                 sds, listpack, ...)
+//
+// So "key:00000001" -> 1 is 16 + 12 + 1 = 29 bytes, the 32-byte class, and a 100-byte value
+// under the same key 16 + 12 + 100 = 128 bytes, one 128-byte block instead of a 48-byte block
+// and a 112-byte sds. Strings longer than kMaxEmbstrLength stay in the block when that costs
+// no more than the block with a word plus an sds (string_type.cc StringPlacement decides);
+// OBJECT ENCODING names them "raw", as Redis stores them (EncodingName(const Object&)).
 //
 // So a volatile key costs 16 bytes more in its own block plus a bucket pointer in the expires
 // table, instead of Redis's second 32-byte dictEntry and bucket.
 //
-// The refcount of Redis's robj has no use here (an object belongs to exactly one keyspace slot);
-// what remains of sharing is the table of shared integers 0..9999, which int-encoded values
-// point to instead of holding their own integer (same 8-byte word, and OBJECT REFCOUNT answers
-// as Redis does). Sharing is turned off under LRU/LFU policies, as in Redis.
+// The refcount of Redis's robj has no use here (an object belongs to exactly one keyspace slot).
+// Redis shares the integers 0..9999 between keys; a pointer to a shared integer would cost
+// more than the at most 2 bytes such an integer takes inline, so every integer is stored in its
+// block, and kSharedValue only records that Redis would have shared it (OBJECT REFCOUNT then
+// answers 2147483647). Sharing is turned off under LRU/LFU policies, as in Redis.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -68,11 +80,27 @@ enum class Encoding : uint8_t {
 // Names as TYPE and OBJECT ENCODING print them.
 const char* TypeName(ObjType type);
 const char* EncodingName(Encoding encoding);
+class Object;
+// OBJECT ENCODING's answer for `o`: EncodingName of its encoding, except that an embedded string
+// longer than kMaxEmbstrLength is "raw" (what Redis stores it as).
+const char* EncodingName(const Object& o);
+
+// Bytes an int-encoded value takes in its block: the fewest bytes that hold v sign-extended.
+inline size_t IntWidth(int64_t v) {
+  // Bits needed beside the sign: leading copies of the sign bit are redundant.
+  const uint64_t u = static_cast<uint64_t>(v < 0 ? ~v : v);
+  const size_t bits = 64 - static_cast<size_t>(std::countl_zero(u)) + 1;  // + the sign bit
+  return (bits + 7) / 8;
+}
 
 // 44: the longest string Redis embeds in its robj allocation (16 + 3 + 44 + 1 = 64 bytes). We
 // keep the same bound so OBJECT ENCODING answers as Redis does.
 inline constexpr size_t kMaxEmbstrLength = 44;
-// Integer values 0..kSharedIntegers-1 may point to a shared, never-freed integer.
+// 255: the longest string an object block holds (its length is one byte). Between
+// kMaxEmbstrLength and this, a string is embedded only when that costs no more memory than a
+// separate sds (string_type.cc); OBJECT ENCODING reports such a value as "raw".
+inline constexpr size_t kMaxEmbeddedLength = 255;
+// Integer values 0..kSharedIntegers-1 are those Redis shares (OBJECT REFCOUNT 2147483647).
 inline constexpr int64_t kSharedIntegers = 10000;
 // OBJECT REFCOUNT of a shared value (Redis OBJ_SHARED_REFCOUNT).
 inline constexpr int64_t kSharedRefcount = 2147483647;
@@ -90,12 +118,15 @@ class Object {
   struct ValueInit {
     Encoding encoding;
     std::string_view embedded;  // kEmbstr: the bytes
-    uint64_t word = 0;          // other encodings: integer or pointer bits
-    bool shared = false;        // word points to a shared integer
+    uint64_t word = 0;          // kInt: the int64's bits; other encodings: pointer bits
+    bool shared = false;        // kInt: a value Redis would share (OBJECT REFCOUNT)
   };
 
+  // Bytes an object with these parts needs (before rounding to a size class).
+  static size_t SizeFor(size_t key_len, bool with_expire, const ValueInit& value);
+
   // Allocates an object for `key` with the given type and value, optionally with an expiry slot.
-  // lru is set to `lru`. REQUIRES: embedded.size() <= kMaxEmbstrLength for kEmbstr.
+  // lru is set to `lru`. REQUIRES: embedded.size() <= kMaxEmbeddedLength for kEmbstr.
   static Object* Create(std::string_view key, ObjType type, const ValueInit& value,
                         bool with_expire, int64_t expire_ms, uint32_t lru);
   // Allocates a copy of `o`'s header, key and expiry (if `with_expire`) with a new value.
@@ -140,10 +171,13 @@ class Object {
   // The value of this object as a ValueInit (to clone it into a differently shaped block).
   ValueInit value_init() const {
     if (encoding() == Encoding::kEmbstr) return ValueInit{Encoding::kEmbstr, embedded()};
-    return ValueInit{encoding(), {}, word(), shared_value()};
+    if (encoding() == Encoding::kInt) {
+      return ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(int_value()), shared_value()};
+    }
+    return ValueInit{encoding(), {}, word(), false};
   }
 
-  // The value word (encodings other than embstr).
+  // The value word. REQUIRES: encoding() is neither kEmbstr nor kInt (those have no word).
   uint64_t word() const {
     uint64_t w;
     std::memcpy(&w, ValueStart(), sizeof(w));
@@ -152,11 +186,23 @@ class Object {
   void set_word(uint64_t w) { std::memcpy(ValueStart(), &w, sizeof(w)); }
   void* ptr() const { return reinterpret_cast<void*>(word()); }
   void set_ptr(void* p) { set_word(reinterpret_cast<uint64_t>(p)); }
-  // The integer of an int-encoded value, shared or not. REQUIRES: encoding() == kInt.
-  int64_t int_value() const;
+  // The integer of an int-encoded value. REQUIRES: encoding() == kInt.
+  int64_t int_value() const {
+    const size_t width = embedded_len_;
+    uint64_t u = 0;
+    std::memcpy(&u, ValueStart(), width);
+    const int shift = static_cast<int>(64 - 8 * width);
+    return static_cast<int64_t>(u << shift) >> shift;  // sign-extends the top stored byte
+  }
+  // True iff the value is one Redis would share (OBJECT REFCOUNT 2147483647).
   bool shared_value() const { return (flags_ & kSharedValue) != 0; }
-  // Sets an int-encoded value, pointing to a shared integer when `allow_shared` and in range.
-  void SetInt(int64_t v, bool allow_shared);
+  // How wide an integer this block can hold without reallocation (1..8).
+  size_t IntCapacity() const;
+  // Stores `v` in place, marked shared when `allow_shared` and Redis would share it, iff it fits
+  // the block (IntWidth(v) <= IntCapacity()). Returns false, and changes nothing, when it does
+  // not: the caller moves the value to a bigger block (string_type.cc StringSetInt).
+  // REQUIRES: encoding() == kInt.
+  [[nodiscard]] bool TrySetInt(int64_t v, bool allow_shared);
 
   // One bit for the fork-less snapshot: the key was written to the snapshot in progress when it
   // equals Changes::snapshot_epoch() (see changes.h, "Before a change").
@@ -183,8 +229,6 @@ class Object {
   static constexpr size_t kHeadSize = 16;    // next_, header_, flags_, embedded_len_, key_len_
   static constexpr size_t kExpireSize = 16;  // expire_ms_, expire_next_
 
-  // Bytes needed for an object with these parts.
-  static size_t SizeFor(size_t key_len, bool with_expire, const ValueInit& value);
   static Object* Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
                            bool with_expire, int64_t expire_ms, uint32_t lru);
 
@@ -211,8 +255,7 @@ class Object {
 };
 
 static_assert(sizeof(void*) == 8, "the object layout assumes 64-bit pointers");
-
-// The shared integers 0..kSharedIntegers-1, never freed.
-const int64_t* SharedInteger(int64_t v);
+static_assert(std::endian::native == std::endian::little,
+              "int values are stored as the low bytes of a little-endian int64");
 
 }  // namespace mnemo::db

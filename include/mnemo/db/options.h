@@ -95,8 +95,8 @@ struct Options {
   // stream's own DEL removes it (Redis expireIfNeeded and checkAlreadyExpired for the master).
   bool keys_expire = true;
 
-  // Shared integers are used for int values unless an LRU/LFU policy needs per-key clocks
-  // (Redis: only when maxmemory is set, too).
+  // Redis shares int values 0..9999 unless an LRU/LFU policy needs per-key clocks (only when
+  // maxmemory is set, too); Mnemo stores them inline and only answers OBJECT REFCOUNT so.
   bool SharedIntegersAllowed() const {
     return maxmemory == 0 || !(IsLru(maxmemory_policy) || IsLfu(maxmemory_policy));
   }

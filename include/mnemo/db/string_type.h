@@ -2,9 +2,12 @@
 // (layer: db).
 //
 // Encodings, chosen when a value is stored (Redis tryObjectEncoding):
-//   int     the value is a canonical int64 ("123", not "0123" or "+1"): 8 bytes in the object's
-//           value word, or a pointer to a shared integer for 0..9999
-//   embstr  up to kMaxEmbstrLength bytes, inside the object's own block
+//   int     the value is a canonical int64 ("123", not "0123" or "+1"): 1 to 8 bytes inside the
+//           object's block, as few as the integer needs (object.h)
+//   embstr  up to kMaxEmbstrLength bytes, inside the object's own block; also, as Mnemo's own
+//           representation that OBJECT ENCODING calls "raw", longer values up to
+//           kMaxEmbeddedLength when embedding them costs no more than an sds (PlacePlain in
+//           string_type.cc)
 //   raw     longer values, and any value modified in place (APPEND, SETRANGE, SETBIT): an sds
 //   compressed (Mnemo's; OBJECT ENCODING says "raw") a value given whole that
 //           value_compression.h chose to compress: a ds/compress.h block. Readers see the
@@ -61,8 +64,9 @@ Object* NewIntStringObject(const Keyspace& ks, std::string_view key, int64_t val
                            int64_t expire_ms);
 // A new raw string object that takes ownership of `s`.
 Object* NewRawStringObject(const Keyspace& ks, std::string_view key, ds::sds s, int64_t expire_ms);
-// A new string object that is never int-encoded: embstr up to kMaxEmbstrLength bytes, raw
-// beyond. INCRBYFLOAT stores its result this way, as Redis does, even when it reads "3".
+// A new string object that is never int-encoded: embstr up to kMaxEmbstrLength bytes, embedded
+// or raw beyond (see the encodings above). INCRBYFLOAT stores its result this way, as Redis does,
+// even when it reads "3".
 Object* NewPlainStringObject(const Keyspace& ks, std::string_view key, std::string_view value,
                              int64_t expire_ms);
 // A new raw string object holding `offset` zero bytes followed by `value`, with no expiry

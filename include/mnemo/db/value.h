@@ -13,8 +13,8 @@
 
 namespace mnemo::db {
 
-// A value detached from its object: type, encoding and the value word. Embedded strings are not
-// representable (they live inside the object) and have nothing to free.
+// A value detached from its object: type, encoding and the value word. Embedded strings and
+// integers are not representable (they live inside the object) and have nothing to free.
 struct ValueRef {
   ObjType type;
   Encoding encoding;
@@ -22,7 +22,7 @@ struct ValueRef {
 };
 
 inline ValueRef ValueOf(const Object& o) {
-  if (o.encoding() == Encoding::kEmbstr || o.shared_value()) {
+  if (o.encoding() == Encoding::kEmbstr || o.encoding() == Encoding::kInt) {
     return ValueRef{o.type(), o.encoding(), 0};
   }
   return ValueRef{o.type(), o.encoding(), o.word()};
@@ -56,7 +56,8 @@ uint64_t DuplicateValue(const ValueRef& v);
 // quicklists and streams `max_elements` nodes (a node number, a node-index chunk number);
 // `first` marks the first call for a value (the top block and the table arrays move then).
 // Every other encoding is done whole in one call (*cursor = 0). Content and used_memory are
-// unchanged. REQUIRES: the value is not shared (ValueOf gives word 0 for those).
+// unchanged. REQUIRES: the value has a word (ValueOf gives word 0 for embedded strings and
+// integers).
 uint64_t DefragValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements);
 
 // DefragValue's step for a value whose top block is a `Header` that nothing points into but the
@@ -86,8 +87,8 @@ void FreeObject(Object* o);
 
 // The value of `o` duplicated for a new object (COPY), whatever its type: owned allocations are
 // deep-copied (DuplicateValue), an embedded string is referenced in `o`'s block (create the new
-// object before `o` goes away), and a shared integer becomes the copy's own integer, as Redis's
-// dupStringObject gives the copy a refcount of 1.
+// object before `o` goes away), and an integer is copied unshared, as Redis's dupStringObject
+// gives the copy a refcount of 1.
 Object::ValueInit DuplicateValueInit(const Object& o);
 
 }  // namespace mnemo::db

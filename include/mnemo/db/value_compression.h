@@ -6,7 +6,11 @@
 // raw, as Redis keeps them raw, until the next whole write. A value is compressed when
 //   value-compression is lzf or zstd, it is at least value-compression-min-size bytes and longer
 //   than kMaxEmbstrLength (shorter ones live inside the key's block for free), and
-//   the block costs at most 7/8 of the plain sds (ds::CompressBlock): otherwise nothing stays.
+//   the block costs at most 7/8 of what the value costs uncompressed (ds::CompressBlock):
+//   otherwise nothing stays. Uncompressed, a value costs its sds or, when the string type
+//   would embed it in the key's block (up to kMaxEmbeddedLength bytes, string_type.cc), what
+//   embedding adds to that block: so a 100-byte value under a short key is compressed only
+//   when the block saves an eighth of the 80 bytes embedding adds (128-byte block against 48).
 //
 // Dictionaries (value-compression zstd, value-compression-dictionary yes): each database
 // collects a bounded sample of the values it stores (kTrainMinSamples values and
@@ -67,8 +71,9 @@ class ValueCompressor {
   ~ValueCompressor();
 
   // The value compressed for database `db` as a block (ds/compress.h) when the options ask for
-  // it and it pays; null otherwise. Event loop only.
-  uint8_t* Compress(int db, std::string_view value);
+  // it and the block costs at most 7/8 of `plain_cost`, the bytes the value costs stored
+  // uncompressed beside an object block holding a value word; null otherwise. Event loop only.
+  uint8_t* Compress(int db, std::string_view value, size_t plain_cost);
 
   // Installs the dictionaries the trainer finished, and drops them when the options no longer
   // ask for dictionaries. Event loop; one atomic load when there is nothing to do.

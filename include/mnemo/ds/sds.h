@@ -40,6 +40,8 @@ size_t SdsAlloc(const char* s);
 size_t SdsAvail(const char* s);
 // The usable size of the whole allocation (header + bytes + terminator + slack).
 size_t SdsAllocSize(const char* s);
+// What SdsAllocSize of SdsNew of a `len`-byte string is, without making it.
+size_t SdsAllocSizeFor(size_t len);
 inline std::string_view SdsView(const char* s) { return {s, SdsLen(s)}; }
 
 // Makes room for `addlen` more bytes, growing greedily (double up to kSdsMaxPrealloc, then by

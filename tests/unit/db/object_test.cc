@@ -2,12 +2,15 @@
 //
 // Block sizes are checked as mem::SizeClass of the byte arithmetic drawn in object.h:
 //   16 (next, header word, flags, embedded_len, key_len) + 16 if it has an expiry
-//   + 8 if the key is 65535 bytes or longer + key bytes + (embstr bytes | 8-byte value word).
+//   + 8 if the key is 65535 bytes or longer + key bytes + (embstr bytes | the integer's 1..8
+//   bytes | 8-byte value word).
 // That holds in the sanitizer build too, where SizeClass(n) is n and blocks are exactly n.
 #include "mnemo/db/object.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -68,9 +71,13 @@ TEST(ObjectTest, DocumentedBlockSizes) {
   EXPECT_EQ(o->BlockSize(), 48u);  // jemalloc's class
 #endif
   Object::Destroy(o);
-  // The same key with an int value: 16 + 12 + 8 = 36 bytes, also the 48-byte class.
+  // The same key with an int value: 16 + 12 + 1 = 29 bytes, the 32-byte class (an 8-byte word
+  // made it 36 and the 48-byte class).
   o = Object::Create("key:00000001", ObjType::kString, IntWord(7), false, 0, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(36));
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(29));
+#ifndef MNEMO_SANITIZE
+  EXPECT_EQ(o->BlockSize(), 32u);
+#endif
   Object::Destroy(o);
   // With an expiry: 16 more bytes in the same block.
   o = Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), true, 1, 0);
@@ -84,7 +91,7 @@ TEST(ObjectTest, DocumentedBlockSizes) {
 TEST(ObjectTest, EmbstrValuesUpTo44Bytes) {
   for (size_t len : kKeyLengths) {
     const std::string key = MakeKey(len);
-    for (size_t n = 0; n <= kMaxEmbstrLength; ++n) {
+    for (size_t n = 0; n <= kMaxEmbeddedLength; ++n) {
       std::string value(n, 'v');
       for (size_t i = 0; i < n; ++i) value[i] = static_cast<char>(i);  // includes NUL
       Object* o = Object::Create(key, ObjType::kString, Embstr(value), n % 2 == 0, 5, 1);
@@ -92,9 +99,11 @@ TEST(ObjectTest, EmbstrValuesUpTo44Bytes) {
       ASSERT_EQ(o->key(), key);
       const size_t bytes = ExpectedBytes(len, n % 2 == 0, n);
       ASSERT_EQ(o->BlockSize(), mem::SizeClass(bytes)) << len << " " << n;
-      // The spare bytes of the size class are usable for a longer embstr, up to 44.
+      // The spare bytes of the size class are usable for a longer embstr, up to 255.
       const size_t spare = o->BlockSize() - (bytes - n);
-      EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbstrLength));
+      EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbeddedLength));
+      // OBJECT ENCODING answers as Redis: embstr up to 44 bytes, raw beyond.
+      EXPECT_STREQ(EncodingName(*o), n <= kMaxEmbstrLength ? "embstr" : "raw");
       Object::Destroy(o);
     }
   }
@@ -123,57 +132,191 @@ TEST(ObjectTest, SetEmbeddedWithinCapacity) {
 #endif
 }
 
-TEST(ObjectTest, CapacityNeverExceeds44) {
-  // 16 + 0 + 4 = 20 -> the 32-byte class; a big block for a long key still caps at 44.
-  Object* o = Object::Create(std::string(60, 'k'), ObjType::kString, Embstr(""), false, 0, 0);
-  EXPECT_LE(o->EmbeddedCapacity(), kMaxEmbstrLength);
+TEST(ObjectTest, CapacityNeverExceeds255) {
+  // 16 + 20000 = 20016 -> the 20480-byte class: 464 spare bytes, but one byte holds the length.
+  const std::string key(20000, 'k');
+  Object* o = Object::Create(key, ObjType::kString, Embstr(""), false, 0, 0);
+  const size_t spare = o->BlockSize() - ExpectedBytes(key.size(), false, 0);
+  EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbeddedLength));
+#ifndef MNEMO_SANITIZE
+  EXPECT_EQ(o->EmbeddedCapacity(), kMaxEmbeddedLength);
+#endif
   o->SetEmbedded(std::string(o->EmbeddedCapacity(), 'z'));
   EXPECT_EQ(o->embedded(), std::string(o->EmbeddedCapacity(), 'z'));
-  EXPECT_EQ(o->key(), std::string(60, 'k'));
+  EXPECT_EQ(o->key(), key);
   Object::Destroy(o);
 }
 
-TEST(ObjectTest, IntWordsAndSharedIntegers) {
-  for (size_t len : {size_t{0}, size_t{5}, size_t{65535}}) {
-    const std::string key = MakeKey(len);
-    for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{9999}, int64_t{10000}, int64_t{-1}, INT64_MIN,
-                      INT64_MAX}) {
-      Object* o = Object::Create(key, ObjType::kString, IntWord(v), false, 0, 0);
-      EXPECT_EQ(o->encoding(), Encoding::kInt);
-      EXPECT_FALSE(o->shared_value());
-      EXPECT_EQ(o->int_value(), v);
-      EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, false, 8)));
-
-      o->SetInt(v, /*allow_shared=*/true);
-      const bool shareable = v >= 0 && v < kSharedIntegers;
-      EXPECT_EQ(o->shared_value(), shareable) << v;
-      EXPECT_EQ(o->int_value(), v);
-      if (shareable) {
-        EXPECT_EQ(o->ptr(), static_cast<const void*>(SharedInteger(v)));
+TEST(ObjectTest, IntWidthIsTheFewestSignExtendedBytes) {
+  EXPECT_EQ(IntWidth(0), 1u);
+  EXPECT_EQ(IntWidth(127), 1u);
+  EXPECT_EQ(IntWidth(128), 2u);
+  EXPECT_EQ(IntWidth(-128), 1u);
+  EXPECT_EQ(IntWidth(-129), 2u);
+  EXPECT_EQ(IntWidth(9999), 2u);
+  EXPECT_EQ(IntWidth(32767), 2u);
+  EXPECT_EQ(IntWidth(32768), 3u);
+  EXPECT_EQ(IntWidth(-32768), 2u);
+  EXPECT_EQ(IntWidth(-32769), 3u);
+  EXPECT_EQ(IntWidth(INT32_MAX), 4u);
+  EXPECT_EQ(IntWidth(int64_t{INT32_MAX} + 1), 5u);
+  EXPECT_EQ(IntWidth(INT32_MIN), 4u);
+  EXPECT_EQ(IntWidth(int64_t{INT32_MIN} - 1), 5u);
+  EXPECT_EQ(IntWidth(INT64_MAX), 8u);
+  EXPECT_EQ(IntWidth(INT64_MIN), 8u);
+  EXPECT_EQ(IntWidth(-1), 1u);
+  // Against a reference: the width is the fewest bytes whose sign-extension gives v back.
+  for (int shift = 0; shift < 64; ++shift) {
+    for (int64_t delta : {-1, 0, 1}) {
+      for (int64_t sign : {1, -1}) {
+        const int64_t v = static_cast<int64_t>(static_cast<uint64_t>(sign) << shift) + delta;
+        size_t ref = 8;
+        for (size_t w = 1; w < 8; ++w) {
+          const int64_t lo = -(int64_t{1} << (8 * w - 1));
+          const int64_t hi = (int64_t{1} << (8 * w - 1)) - 1;
+          if (v >= lo && v <= hi) {
+            ref = w;
+            break;
+          }
+        }
+        EXPECT_EQ(IntWidth(v), ref) << v;
       }
-      o->SetInt(v, /*allow_shared=*/false);
-      EXPECT_FALSE(o->shared_value());
-      EXPECT_EQ(o->int_value(), v);
-      EXPECT_EQ(o->word(), static_cast<uint64_t>(v));
+    }
+  }
+}
+
+// Every int value is stored in its block in IntWidth(v) bytes and read back exactly.
+TEST(ObjectTest, IntsAreInlineAndNarrow) {
+  const std::vector<int64_t> values = {0,
+                                       1,
+                                       127,
+                                       128,
+                                       -1,
+                                       -128,
+                                       -129,
+                                       255,
+                                       256,
+                                       9999,
+                                       10000,
+                                       32767,
+                                       32768,
+                                       -32768,
+                                       -32769,
+                                       65535,
+                                       8388607,
+                                       8388608,
+                                       INT32_MAX,
+                                       INT32_MIN,
+                                       int64_t{INT32_MAX} + 1,
+                                       int64_t{INT32_MIN} - 1,
+                                       INT64_MAX,
+                                       INT64_MIN,
+                                       INT64_MAX - 1,
+                                       INT64_MIN + 1};
+  for (size_t len : {size_t{0}, size_t{5}, size_t{12}, size_t{65535}}) {
+    const std::string key = MakeKey(len);
+    for (int64_t v : values) {
+      for (bool with_expire : {false, true}) {
+        Object* o = Object::Create(key, ObjType::kString, IntWord(v), with_expire, 7, 0);
+        EXPECT_EQ(o->encoding(), Encoding::kInt);
+        EXPECT_STREQ(EncodingName(*o), "int");
+        EXPECT_FALSE(o->shared_value());
+        EXPECT_EQ(o->int_value(), v);
+        EXPECT_EQ(o->key(), key);
+        EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, with_expire, IntWidth(v))))
+            << len << " " << v;
+        const size_t spare = o->BlockSize() - ExpectedBytes(len, with_expire, 0);
+        EXPECT_EQ(o->IntCapacity(), std::min<size_t>(spare, 8));
+        const Object::ValueInit back = o->value_init();
+        EXPECT_EQ(back.encoding, Encoding::kInt);
+        EXPECT_EQ(static_cast<int64_t>(back.word), v);
+        if (with_expire) {
+          EXPECT_EQ(o->expire_ms(), 7);
+        }
+        Object::Destroy(o);
+      }
+    }
+  }
+}
+
+#ifndef MNEMO_SANITIZE
+// "key:%08d" -> 0..9999: 16 + 12 + 2 = 30, the 32-byte class (the 8-byte word made it 48).
+TEST(ObjectTest, SmallIntegerUnderTwelveByteKeyIs32Bytes) {
+  Object* o = Object::Create("key:00001234", ObjType::kString, IntWord(1234), false, 0, 0);
+  EXPECT_EQ(o->BlockSize(), 32u);
+  EXPECT_EQ(o->IntCapacity(), 4u);  // 32 - 28: up to int32 in place
+  Object::Destroy(o);
+  // A 100-byte embedded string under the same key: 16 + 12 + 100 = 128 bytes, one block.
+  o = Object::Create("key:00001234", ObjType::kString, Embstr(std::string(100, 'v')), false, 0, 0);
+  EXPECT_EQ(o->BlockSize(), 128u);
+  EXPECT_STREQ(EncodingName(*o), "raw");
+  Object::Destroy(o);
+}
+#endif
+
+// TrySetInt writes in place while the block has room for the new width and refuses (changing
+// nothing) when it has not; the caller then moves the value (string_type_test covers that).
+TEST(ObjectTest, TrySetIntAcrossWidthBoundaries) {
+  const std::vector<std::pair<int64_t, int64_t>> steps = {{127, 128},
+                                                          {128, 127},
+                                                          {-128, -129},
+                                                          {-129, -128},
+                                                          {32767, 32768},
+                                                          {32768, 32767},
+                                                          {-32768, -32769},
+                                                          {INT32_MAX, int64_t{INT32_MAX} + 1},
+                                                          {int64_t{INT32_MAX} + 1, INT32_MAX},
+                                                          {INT32_MIN, int64_t{INT32_MIN} - 1},
+                                                          {INT64_MAX - 1, INT64_MAX},
+                                                          {INT64_MIN + 1, INT64_MIN},
+                                                          {0, INT64_MIN},
+                                                          {INT64_MIN, 0},
+                                                          {-1, 0},
+                                                          {9999, 10000}};
+  for (size_t len : {size_t{1}, size_t{12}, size_t{13}, size_t{100}}) {
+    const std::string key = MakeKey(len);
+    for (const auto& [from, to] : steps) {
+      Object* o = Object::Create(key, ObjType::kString, IntWord(from), false, 0, 0);
+      const size_t block = o->BlockSize();
+      const size_t cap = o->IntCapacity();
+      const bool fits = IntWidth(to) <= cap;
+      EXPECT_EQ(o->TrySetInt(to, false), fits) << len << " " << from << "->" << to;
+      EXPECT_EQ(o->int_value(), fits ? to : from);
+      EXPECT_EQ(o->BlockSize(), block);
       EXPECT_EQ(o->key(), key);
+      // A narrower value always fits the block its wider predecessor had.
+      if (IntWidth(to) <= IntWidth(from)) {
+        EXPECT_TRUE(fits);
+      }
       Object::Destroy(o);
     }
   }
 }
 
-TEST(ObjectTest, SharedIntegersAreStable) {
-  for (int64_t v : {int64_t{0}, int64_t{1}, int64_t{5000}, kSharedIntegers - 1}) {
-    EXPECT_EQ(*SharedInteger(v), v);
-    EXPECT_EQ(SharedInteger(v), SharedInteger(v));
+// kSharedValue only records that Redis would share the integer (OBJECT REFCOUNT); the integer
+// is inline either way.
+TEST(ObjectTest, SharedFlagFollowsRedisSharing) {
+  for (int64_t v :
+       {int64_t{0}, int64_t{1}, int64_t{9999}, int64_t{10000}, int64_t{-1}, INT64_MAX}) {
+    Object* o = Object::Create("n", ObjType::kString, IntWord(v), false, 0, 0);
+    const bool shareable = v >= 0 && v < kSharedIntegers;
+    if (IntWidth(v) <= o->IntCapacity()) {
+      ASSERT_TRUE(o->TrySetInt(v, /*allow_shared=*/true));
+      EXPECT_EQ(o->shared_value(), shareable) << v;
+      EXPECT_EQ(o->int_value(), v);
+      EXPECT_EQ(o->value_init().shared, shareable);
+      ASSERT_TRUE(o->TrySetInt(v, /*allow_shared=*/false));
+      EXPECT_FALSE(o->shared_value());
+      EXPECT_EQ(o->int_value(), v);
+    }
+    Object::Destroy(o);
   }
-  // A value created pointing to a shared integer.
-  Object::ValueInit shared{Encoding::kInt, {}, reinterpret_cast<uint64_t>(SharedInteger(77)), true};
+  Object::ValueInit shared{Encoding::kInt, {}, 77, true};
   Object* o = Object::Create("n", ObjType::kString, shared, false, 0, 0);
   EXPECT_TRUE(o->shared_value());
   EXPECT_EQ(o->int_value(), 77);
-  const Object::ValueInit back = o->value_init();
-  EXPECT_TRUE(back.shared);
-  EXPECT_EQ(back.word, reinterpret_cast<uint64_t>(SharedInteger(77)));
+  EXPECT_TRUE(o->value_init().shared);
+  EXPECT_EQ(o->value_init().word, 77u);
   Object::Destroy(o);
 }
 
@@ -232,7 +375,7 @@ TEST(ObjectTest, CloneWithValueKeepsKeyAndLru) {
     EXPECT_EQ(c->expire_ms(), 55);
     EXPECT_EQ(*c->next_field(), nullptr);
     EXPECT_EQ(*c->expire_next_field(), nullptr);
-    EXPECT_EQ(c->BlockSize(), mem::SizeClass(ExpectedBytes(len, true, 8)));
+    EXPECT_EQ(c->BlockSize(), mem::SizeClass(ExpectedBytes(len, true, 2)));  // 12345: 2 bytes
     // The original is untouched.
     EXPECT_EQ(o->embedded(), "small");
     EXPECT_FALSE(o->has_expire());
@@ -292,12 +435,12 @@ TEST(ObjectTest, Names) {
 
 TEST(ObjectDeathTest, ContractsAreEnforced) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(Object::Create("k", ObjType::kString, Embstr(std::string(45, 'x')), false, 0, 0),
+  EXPECT_DEATH(Object::Create("k", ObjType::kString, Embstr(std::string(256, 'x')), false, 0, 0),
                "");
   Object* o = Object::Create("k", ObjType::kString, Embstr("v"), false, 0, 0);
   EXPECT_DEATH(o->expire_ms(), "has_expire");
   EXPECT_DEATH(o->SetEmbedded(std::string(o->EmbeddedCapacity() + 1, 'x')), "");
-  EXPECT_DEATH(SharedInteger(kSharedIntegers), "");
+  EXPECT_DEATH(static_cast<void>(o->TrySetInt(1, false)), "kInt");
   Object::Destroy(o);
 }
 

@@ -3,6 +3,8 @@
 // in-place edits, copies and memory accounting, against the plain bytes as the model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "mnemo/db/value.h"
 #include "mnemo/db/value_compression.h"
 #include "mnemo/ds/compress.h"
+#include "mnemo/ds/sds.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -53,7 +56,7 @@ TEST_P(StringCompressionTest, ReadersSeeTheOriginalBytes) {
       EXPECT_NE(o->encoding(), Encoding::kCompressed) << len;
     }
     EXPECT_EQ(o->encoding() == Encoding::kCompressed, expect_compressed) << len;
-    EXPECT_STREQ(EncodingName(o->encoding()), "raw");
+    EXPECT_STREQ(EncodingName(*o), "raw");
     EXPECT_EQ(Read(*o), v);
     EXPECT_EQ(StringLength(*o), v.size());
     // StringCopyTo (GET's path, straight into the reply buffer) writes the same bytes and not
@@ -73,6 +76,44 @@ TEST_P(StringCompressionTest, ReadersSeeTheOriginalBytes) {
     }
     FreeObject(o);
   }
+}
+
+// Up to 255 bytes a plain value may live in the key's block (string_type.cc PlacePlain): a
+// compressed block must then beat what embedding adds to the block, not the sds. Whatever is
+// chosen never costs more than the cheaper uncompressed form.
+TEST_P(StringCompressionTest, EmbeddedRangeIsCompressedOnlyWhenItBeatsTheBlock) {
+  std::mt19937_64 rng(9);
+  const std::string key = "key:00000001";
+  const size_t word_block = mem::SizeClass(16 + key.size() + 8);
+  int compressed = 0;
+  int embedded_long = 0;
+  for (size_t len = 64; len <= 320; len += 3) {
+    for (const std::string& v : {Doc(rng, len), std::string(len, 'a')}) {
+      Object* o = NewStringObject(ks_, 0, key, v, -1);
+      EXPECT_EQ(Read(*o), v);
+      EXPECT_STREQ(EncodingName(*o), "raw");
+      const size_t total = o->BlockSize() + ValueMemoryUsage(ValueOf(*o), 0);
+      const size_t raw_total = word_block + ds::SdsAllocSizeFor(len);
+      const size_t embedded_total =
+          len <= kMaxEmbeddedLength ? mem::SizeClass(16 + key.size() + len) : SIZE_MAX;
+      const size_t plain_total = std::min(raw_total, embedded_total);
+      EXPECT_LE(total, plain_total) << len;
+      if (o->encoding() == Encoding::kCompressed) {
+        ++compressed;
+        const size_t cost = plain_total - word_block;
+        EXPECT_LE(ValueMemoryUsage(ValueOf(*o), 0), cost - cost / 8) << len;
+      } else if (o->encoding() == Encoding::kEmbstr) {
+        ++embedded_long;
+        EXPECT_LE(embedded_total, raw_total) << len;
+        EXPECT_EQ(total, embedded_total);
+      } else {
+        EXPECT_EQ(total, raw_total) << len;
+      }
+      FreeObject(o);
+    }
+  }
+  EXPECT_GT(compressed, 0);
+  EXPECT_GT(embedded_long, 0);
 }
 
 TEST_P(StringCompressionTest, TwoBuffersHoldTwoValuesAtOnce) {

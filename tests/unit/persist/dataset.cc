@@ -21,9 +21,8 @@ namespace mnemo::persist::test {
 
 std::string Describe(const db::Object& co, bool with_encoding) {
   auto* o = const_cast<db::Object*>(&co);
-  std::string out =
-      fmt::format("{}/{}/exp={}:", db::TypeName(o->type()),
-                  with_encoding ? db::EncodingName(o->encoding()) : "", db::Db::ExpireOf(o));
+  std::string out = fmt::format("{}/{}/exp={}:", db::TypeName(o->type()),
+                                with_encoding ? db::EncodingName(*o) : "", db::Db::ExpireOf(o));
   switch (o->type()) {
     case db::ObjType::kString: {
       db::StringBuffer buf;

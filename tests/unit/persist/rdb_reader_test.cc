@@ -70,7 +70,7 @@ std::map<std::string, std::string> Encodings(db::Keyspace& ks) {
   std::map<std::string, std::string> out;
   for (int i = 0; i < ks.num_dbs(); ++i) {
     ks.db(i).keys().ForEach([&](db::Object* o) {
-      out[std::to_string(i) + ":" + std::string(o->key())] = db::EncodingName(o->encoding());
+      out[std::to_string(i) + ":" + std::string(o->key())] = db::EncodingName(*o);
     });
   }
   return out;
@@ -116,7 +116,7 @@ TEST(RdbReaderTest, EncodingsFollowTheLoadingServersLimits) {
   ASSERT_TRUE(Load(file, *dst).ok());
   EXPECT_EQ(DescribeAll(*dst, false), DescribeAll(*src, false));
   auto encoding = [&](std::string_view key) {
-    return std::string(db::EncodingName(dst->db(0).keys().Find(key)->encoding()));
+    return std::string(db::EncodingName(*dst->db(0).keys().Find(key)));
   };
   EXPECT_EQ(encoding("hash:listpack"), "hashtable");
   EXPECT_EQ(encoding("zset:listpack"), "skiplist");
@@ -148,7 +148,7 @@ ReadResult ReadValue(uint8_t type, const std::string& bytes, db::Keyspace& ks) {
   ReadResult out{st, {}, {}};
   if (st == ReadStatus::kOk) {
     out.description = Describe(*o, false);
-    out.encoding = db::EncodingName(o->encoding());
+    out.encoding = db::EncodingName(*o);
     db::FreeObject(o);
     EXPECT_EQ(in.remaining(), 0u) << "value not consumed whole";
   } else if (st == ReadStatus::kError) {
