@@ -28,7 +28,7 @@
 // So "key:00000001" -> 1 is 16 + 12 + 1 = 29 bytes, the 32-byte class, and a 100-byte value
 // under the same key 16 + 12 + 100 = 128 bytes, one 128-byte block instead of a 48-byte block
 // and a 112-byte sds. Strings longer than kMaxEmbstrLength stay in the block when that costs
-// no more than the block with a word plus an sds (string_type.cc StringPlacement decides);
+// no more than the block with a word plus an sds (string_type.cc PlacePlain decides);
 // OBJECT ENCODING names them "raw", as Redis stores them (EncodingName(const Object&)).
 //
 // So a volatile key costs 16 bytes more in its own block plus a bucket pointer in the expires
