@@ -32,8 +32,6 @@ namespace mnemo::server {
 
 namespace {
 
-// One slice of the rewrite's walk (as BGSAVE's).
-constexpr int64_t kRewriteSliceUs = 1000;
 constexpr auto kRewriteWaitInterval = std::chrono::milliseconds(1);
 // A failed rewrite is retried after this long (Redis: the cron retries a failed rewrite of an
 // AOF being turned on).
@@ -587,23 +585,14 @@ void Server::ScheduleAofRewriteStep() {
     if (!aof_) return;
     aof_->step_pending = false;
     if (!aof_->rewrite || shutting_down_) return;
-    if (aof_->rewrite->Step(kRewriteSliceUs) == persist::Snapshot::State::kDone) {
+    if (aof_->rewrite->Step(kSnapshotSliceUs) == persist::Snapshot::State::kDone) {
       FinishAofRewrite();
       return;
     }
     ScheduleAofRewriteStep();
   };
-  if (a.rewrite->state() == persist::Snapshot::State::kWalking && !a.rewrite->throttled()) {
-    asio::post(io_, run);
-    return;
-  }
-  a.rewrite_timer.expires_after(kRewriteWaitInterval);
-  a.rewrite_timer.async_wait([this, run](const asio::error_code& ec) {
-    if (ec) {
-      if (aof_) aof_->step_pending = false;
-      return;
-    }
-    run();
+  ScheduleSnapshotSlice(*a.rewrite, a.rewrite_timer, std::move(run), [this] {
+    if (aof_) aof_->step_pending = false;
   });
 }
 

@@ -20,10 +20,6 @@ namespace {
 
 // After a failed automatic save, the next try waits this long (Redis CONFIG_BGSAVE_RETRY_DELAY).
 constexpr int64_t kSaveRetryDelaySeconds = 5;
-// One slice of the background save's walk: clients wait at most about this long for it.
-constexpr int64_t kBgsaveSliceUs = 1000;
-// While the disk is behind (or the file is being finished), the walk looks again after this.
-constexpr auto kBgsaveWaitInterval = std::chrono::milliseconds(1);
 
 }  // namespace
 
@@ -188,28 +184,26 @@ Status Server::StartBgsave() {
 void Server::ScheduleBgsaveStep() {
   if (!bgsave_ || bgsave_step_pending_ || shutting_down_) return;
   bgsave_step_pending_ = true;
-  auto run = [this] {
-    bgsave_step_pending_ = false;
-    BgsaveStep();
-  };
-  if (bgsave_->state() == persist::Snapshot::State::kWalking && !bgsave_->throttled()) {
-    // Work to do: after the events that are ready now.
-    asio::post(io_, run);
-    return;
-  }
-  bgsave_timer_.expires_after(kBgsaveWaitInterval);
-  bgsave_timer_.async_wait([this, run](const asio::error_code& ec) {
-    if (ec) {
-      bgsave_step_pending_ = false;
-      return;
-    }
-    run();
-  });
+  ScheduleSnapshotSlice(
+      *bgsave_, bgsave_timer_,
+      [this] {
+        bgsave_step_pending_ = false;
+        BgsaveStep();
+      },
+      [this] { bgsave_step_pending_ = false; });
+}
+
+int64_t Server::SnapshotSliceDelayUs(const persist::Snapshot& s) {
+  if (s.state() != persist::Snapshot::State::kWalking || s.throttled()) return kSnapshotWaitUs;
+  const uint64_t commands = dispatcher_.total_commands();
+  const bool clients_ran = commands != commands_at_last_slice_;
+  commands_at_last_slice_ = commands;
+  return clients_ran ? kSnapshotPauseUs : 0;
 }
 
 void Server::BgsaveStep() {
   if (!bgsave_ || shutting_down_) return;
-  if (bgsave_->Step(kBgsaveSliceUs) == persist::Snapshot::State::kDone) {
+  if (bgsave_->Step(kSnapshotSliceUs) == persist::Snapshot::State::kDone) {
     FinishBgsave();
     return;
   }

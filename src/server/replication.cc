@@ -57,7 +57,6 @@ namespace mnemo::server {
 
 namespace {
 
-constexpr int64_t kSnapshotSliceUs = 1000;
 constexpr auto kWaitInterval = std::chrono::milliseconds(1);
 // A replica's socket may hold this much of the snapshot unsent before the walk pauses.
 constexpr size_t kReplicaSoftLimit = 8 * 1024 * 1024;
@@ -549,18 +548,8 @@ void Server::ReplScheduleSnapshotStep() {
     }
     ReplScheduleSnapshotStep();
   };
-  if (r.snapshot->state() == persist::Snapshot::State::kWalking && !r.snapshot->throttled()) {
-    asio::post(io_, run);
-    return;
-  }
-  r.snapshot_timer.expires_after(kWaitInterval);
-  r.snapshot_timer.async_wait([this, run](const asio::error_code& ec) {
-    if (ec) {
-      repl_->snapshot_step_pending = false;
-      return;
-    }
-    run();
-  });
+  ScheduleSnapshotSlice(*r.snapshot, r.snapshot_timer, std::move(run),
+                        [this] { repl_->snapshot_step_pending = false; });
 }
 
 void Server::ReplFinishSnapshot() {

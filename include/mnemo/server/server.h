@@ -7,6 +7,7 @@
 // are the lazy-free thread (db) and jemalloc's purging thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -182,6 +183,50 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void SendOutputOf(std::vector<std::shared_ptr<net::Connection>>* list, bool Session::*flag);
   // Writes the queued output on the next loop turn (once however often it is asked for).
   void PostFlush();
+  // How a snapshot's walk (BGSAVE, BGREWRITEAOF, a replica's sync) shares the loop with the
+  // clients. It runs in slices of kSnapshotSliceUs. After a slice during which clients ran
+  // commands, the next one waits kSnapshotPauseUs on a timer: the walk takes at most about half
+  // of the thread while clients are busy, and the thread sleeps in epoll_wait when their work is
+  // done, so that the kernel wakes it at once for the next request (a thread that never sleeps is
+  // the first one the scheduler preempts, and a request then waits for a whole time slice of
+  // another process). Without clients the next slice is posted at once, behind the input the
+  // loop finds when it polls next (PostSliceBehindInput). While the walk is throttled (its
+  // output is behind) or finishing, it looks again after kSnapshotWaitUs.
+  static constexpr int64_t kSnapshotSliceUs = 500;
+  static constexpr int64_t kSnapshotPauseUs = 500;
+  static constexpr int64_t kSnapshotWaitUs = 1000;
+  // Schedules `run`, the next slice of snapshot `s`, on `timer` or as a posted handler (above);
+  // `cancelled` runs instead when the timer is cancelled.
+  template <typename Run, typename Cancelled>
+  void ScheduleSnapshotSlice(const persist::Snapshot& s, asio::steady_timer& timer, Run run,
+                             Cancelled cancelled) {
+    const int64_t delay_us = SnapshotSliceDelayUs(s);
+    if (delay_us == 0) {
+      PostSliceBehindInput(std::move(run));
+      return;
+    }
+    timer.expires_after(std::chrono::microseconds(delay_us));
+    timer.async_wait([run = std::move(run), cancelled = std::move(cancelled)](
+                         const asio::error_code& ec) mutable {
+      if (ec) {
+        cancelled();
+        return;
+      }
+      run();
+    });
+  }
+  // The wait before the next slice of `s`: 0, kSnapshotPauseUs or kSnapshotWaitUs (above).
+  int64_t SnapshotSliceDelayUs(const persist::Snapshot& s);
+  // Posts `slice` to run after the client events the loop finds when it polls next. asio queues
+  // what a poll finds behind what was posted before the poll, so a slice posted straight from the
+  // end of the previous one would run before the input that arrived during that one: every
+  // request would wait for two slices instead of the rest of one. Posting a handler that posts
+  // the slice puts the poll first (one more epoll_wait per slice).
+  template <typename Fn>
+  void PostSliceBehindInput(Fn slice) {
+    asio::post(io_,
+               [this, slice = std::move(slice)]() mutable { asio::post(io_, std::move(slice)); });
+  }
   void QueueClose(net::Connection& c);
   // Arms the timer of blocked clients' deadlines for the earliest one (millisecond resolution).
   void ArmBlockTimer();
@@ -393,6 +438,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   std::unique_ptr<persist::Snapshot> bgsave_;
   asio::steady_timer bgsave_timer_;
   bool bgsave_step_pending_ = false;
+  // dispatcher_.total_commands() when the last slice of a snapshot's walk was scheduled.
+  uint64_t commands_at_last_slice_ = 0;
   int64_t bgsave_start_ms_ = 0;
   uint64_t dirty_at_bgsave_start_ = 0;
   std::unique_ptr<AofState> aof_;
