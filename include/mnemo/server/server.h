@@ -190,7 +190,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // done, so that the kernel wakes it at once for the next request (a thread that never sleeps is
   // the first one the scheduler preempts, and a request then waits for a whole time slice of
   // another process). Without clients the next slice is posted at once, behind the input the
-  // loop finds when it polls next (PostSliceBehindInput). While the walk is throttled (its
+  // loop finds when it polls next (PostBehindNextPoll). While the walk is throttled (its
   // output is behind) or finishing, it looks again after kSnapshotWaitUs.
   static constexpr int64_t kSnapshotSliceUs = 500;
   static constexpr int64_t kSnapshotPauseUs = 500;
@@ -202,12 +202,12 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
                              Cancelled cancelled) {
     const int64_t delay_us = SnapshotSliceDelayUs(s);
     if (delay_us == 0) {
-      PostSliceBehindInput(std::move(run));
+      PostBehindNextPoll(std::move(run));
       return;
     }
     timer.expires_after(std::chrono::microseconds(delay_us));
-    timer.async_wait([run = std::move(run), cancelled = std::move(cancelled)](
-                         const asio::error_code& ec) mutable {
+    timer.async_wait([run = std::move(run),
+                      cancelled = std::move(cancelled)](const asio::error_code& ec) mutable {
       if (ec) {
         cancelled();
         return;
@@ -217,15 +217,15 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   }
   // The wait before the next slice of `s`: 0, kSnapshotPauseUs or kSnapshotWaitUs (above).
   int64_t SnapshotSliceDelayUs(const persist::Snapshot& s);
-  // Posts `slice` to run after the client events the loop finds when it polls next. asio queues
-  // what a poll finds behind what was posted before the poll, so a slice posted straight from the
-  // end of the previous one would run before the input that arrived during that one: every
-  // request would wait for two slices instead of the rest of one. Posting a handler that posts
-  // the slice puts the poll first (one more epoll_wait per slice).
+  // Posts `fn` to run after the events the loop finds when it polls next (and their handlers).
+  // asio queues what a poll finds behind what was posted before the poll, so a handler posted
+  // plainly runs before the input that arrives meanwhile. Posting a handler that posts `fn` puts
+  // the poll first (one more epoll_wait). Used for a snapshot's next slice (a request that arrived
+  // during a slice would otherwise wait for the next one too) and for the AOF's flush (the
+  // requests that the poll finds join the same write and fdatasync).
   template <typename Fn>
-  void PostSliceBehindInput(Fn slice) {
-    asio::post(io_,
-               [this, slice = std::move(slice)]() mutable { asio::post(io_, std::move(slice)); });
+  void PostBehindNextPoll(Fn fn) {
+    asio::post(io_, [this, fn = std::move(fn)]() mutable { asio::post(io_, std::move(fn)); });
   }
   void QueueClose(net::Connection& c);
   // Arms the timer of blocked clients' deadlines for the earliest one (millisecond resolution).
