@@ -86,6 +86,7 @@ size_t Connection::SocketStateBytes() {
 
 void Connection::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
   if (qcap_ > 0) fn(qcap_);
+  if (wide_first_read_) fn(kWideFirstRead);
   parser_.ForEachAllocation(fn);
   reply_.ForEachAllocation(fn);
   if (const size_t n = StringHeapRequest(sending_)) fn(n);
@@ -194,7 +195,9 @@ void Connection::ShrinkIdleBuffers() {
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
-  transport_.ReadSomeAsync(first_read_, kFirstRead,
+  read_is_wide_ = wide_first_read_ != nullptr;
+  transport_.ReadSomeAsync(read_is_wide_ ? wide_first_read_.get() : first_read_,
+                           read_is_wide_ ? kWideFirstRead : kFirstRead,
                            [self = shared_from_this()](const asio::error_code& ec, size_t n) {
                              self->OnRead(ec, n);
                            });
@@ -252,14 +255,18 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
     target = SharedReadBuffer();
     room = kSharedReadSize;
   }
-  // `first` bytes wait in first_read_ (plain sockets); when they filled it, more may follow.
-  // TLS reads nothing there: ReadSome hands out what the stream decrypted.
+  // `first` bytes wait in first_read_ or wide_first_read_ (plain sockets); when they filled
+  // it, more may follow. TLS reads nothing there: ReadSome hands out what the stream decrypted.
+  const size_t first_room = read_is_wide_ ? kWideFirstRead : kFirstRead;
   size_t n = first;
-  if (first > 0) std::memcpy(target, first_read_, first);
+  if (first > 0) {
+    std::memcpy(target, read_is_wide_ ? wide_first_read_.get() : first_read_, first);
+  }
+  AdaptFirstRead(first);
   // A read that returned less than it had room for emptied the socket, if nothing ran between
   // it and now (see read_runs_after_recv_; the non-blocking read below always qualifies).
-  bool drained = first < kFirstRead && read_runs_after_recv_;
-  if (first == 0 || first == kFirstRead) {
+  bool drained = first < first_room && read_runs_after_recv_;
+  if (first == 0 || first == first_room) {
     asio::error_code rec;
     const size_t more = transport_.ReadSome(target + n, room - n, rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
@@ -308,6 +315,18 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
     return;
   }
   asio::defer(transport_.socket().get_executor(), [self = shared_from_this()] { self->StartRead(); });
+}
+
+void Connection::AdaptFirstRead(size_t first) {
+  if (first > kFirstRead || (first == kFirstRead && !read_is_wide_)) {
+    // Did not fit, or may not have: wide from the next read on.
+    narrow_reads_ = 0;
+    if (!wide_first_read_) wide_first_read_.reset(new char[kWideFirstRead]);
+  } else if (wide_first_read_ && first > 0 && ++narrow_reads_ >= kNarrowReadsToShrink) {
+    // No read is in flight here, so the block can go.
+    wide_first_read_.reset();
+    narrow_reads_ = 0;
+  }
 }
 
 void Connection::ProcessInput() {

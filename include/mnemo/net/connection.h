@@ -104,6 +104,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // an unpipelined client fits, so it costs one recv; a longer read continues in the shared
   // buffer with a second, non-blocking one.
   static constexpr size_t kFirstRead = 256;
+  // The first read's size for a connection whose reads filled kFirstRead (a client pipelining,
+  // or sending values of a few hundred bytes and more), in a heap block it holds while that
+  // lasts: one recv instead of two per readiness for requests up to this size. Given back
+  // after kNarrowReadsToShrink reads in a row that would have fitted kFirstRead.
+  static constexpr size_t kWideFirstRead = 2048;
+  static constexpr uint8_t kNarrowReadsToShrink = 16;
   // Bytes read per read call by a greedy connection (set_greedy_reads) while a partial request
   // waits in its own buffer; the same as the shared read buffer.
   static constexpr size_t kGreedyReadChunk = 64 * 1024;
@@ -223,6 +229,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Room for at least max(kReadChunk, min_room) more bytes after qend_ (and for all of a big
   // argument in progress), the pending bytes moved to the front.
   void EnsureReadSpace(size_t min_room = kReadChunk);
+  // After a read that put `first` bytes in the first-read buffer: holds or gives back the wide
+  // one (kWideFirstRead) for the reads that follow.
+  void AdaptFirstRead(size_t first);
   void ReleaseIdleBuffers();
 
   Transport transport_;
@@ -241,6 +250,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t qend_ = 0;
   std::string_view qbuf_view_;  // the shared read buffer's bytes during ProcessInput
   char first_read_[kFirstRead];  // where the asynchronous read of StartRead lands
+  std::unique_ptr<char[]> wide_first_read_;  // kWideFirstRead bytes, used instead when held
+  bool read_is_wide_ = false;                // the read in flight lands in wide_first_read_
+  uint8_t narrow_reads_ = 0;                 // reads in a row that fitted kFirstRead
   protocol::RequestParser parser_;
 
   protocol::ReplyBuilder reply_;
