@@ -164,11 +164,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   OutputClass output_class() const { return output_class_; }
 
   // A connection whose peer streams requests without waiting for replies (the link to this
-  // server's primary) reads up to kGreedyReadChunk at a time even when a partial request waits
-  // in its own buffer, which is nearly always the case in a stream, where other connections
-  // read in kReadChunk steps: at 16 KB a read, one read a loop turn, a replica that fell behind
-  // a fast primary by a scheduling hiccup caught up too slowly to notice (Redis lets its
-  // master client's query buffer grow greedily and reads all the room it has).
+  // server's primary) makes room for kGreedyReadChunk before every read into its own buffer,
+  // which is nearly always where a stream's reads go (a partial command waits there), where
+  // other connections do so only after a read that filled its room: at 16 KB a read, one read
+  // a loop turn, a replica that fell behind a fast primary by a scheduling hiccup caught up too
+  // slowly to notice (Redis lets its master client's query buffer grow greedily).
   void set_greedy_reads(bool on) { greedy_reads_ = on; }
 
   // During OnRequest: the bytes of the request being handed over, as received (a replica counts
