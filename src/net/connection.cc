@@ -71,7 +71,9 @@ Connection::Connection(Socket socket, ConnectionHandler* handler, const Connecti
       created_ms_(UnixTimeMs()),
       last_interaction_ms_(created_ms_) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (wide_held_) delete[] wide_first_read_;
+}
 
 int Connection::fd() { return closed_ ? -1 : transport_.fd(); }
 
@@ -86,7 +88,7 @@ size_t Connection::SocketStateBytes() {
 
 void Connection::ForEachAllocation(FunctionRef<void(size_t)> fn) const {
   if (qcap_ > 0) fn(qcap_);
-  if (wide_first_read_) fn(kWideFirstRead);
+  if (wide_held_) fn(kWideFirstRead);
   parser_.ForEachAllocation(fn);
   reply_.ForEachAllocation(fn);
   if (const size_t n = StringHeapRequest(sending_)) fn(n);
@@ -195,8 +197,8 @@ void Connection::ShrinkIdleBuffers() {
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
-  read_is_wide_ = wide_first_read_ != nullptr;
-  transport_.ReadSomeAsync(read_is_wide_ ? wide_first_read_.get() : first_read_,
+  read_is_wide_ = wide_held_;
+  transport_.ReadSomeAsync(read_is_wide_ ? wide_first_read_ : first_read_,
                            read_is_wide_ ? kWideFirstRead : kFirstRead,
                            [self = shared_from_this()](const asio::error_code& ec, size_t n) {
                              self->OnRead(ec, n);
@@ -260,7 +262,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   const size_t first_room = read_is_wide_ ? kWideFirstRead : kFirstRead;
   size_t n = first;
   if (first > 0) {
-    std::memcpy(target, read_is_wide_ ? wide_first_read_.get() : first_read_, first);
+    std::memcpy(target, read_is_wide_ ? wide_first_read_ : first_read_, first);
   }
   AdaptFirstRead(first);
   // A read that returned less than it had room for emptied the socket, if nothing ran between
@@ -321,10 +323,14 @@ void Connection::AdaptFirstRead(size_t first) {
   if (first > kFirstRead || (first == kFirstRead && !read_is_wide_)) {
     // Did not fit, or may not have: wide from the next read on.
     narrow_reads_ = 0;
-    if (!wide_first_read_) wide_first_read_.reset(new char[kWideFirstRead]);
-  } else if (wide_first_read_ && first > 0 && ++narrow_reads_ >= kNarrowReadsToShrink) {
+    if (!wide_held_) {
+      wide_first_read_ = new char[kWideFirstRead];  // the array's bytes were copied out
+      wide_held_ = true;
+    }
+  } else if (wide_held_ && first > 0 && ++narrow_reads_ >= kNarrowReadsToShrink) {
     // No read is in flight here, so the block can go.
-    wide_first_read_.reset();
+    delete[] wide_first_read_;
+    wide_held_ = false;
     narrow_reads_ = 0;
   }
 }
