@@ -187,6 +187,15 @@ void Connection::SendQueuedOutput() {
 
 void Connection::ShrinkIdleBuffers() {
   if (closed_ || processing_) return;
+  // The wide first-read block of a client quiet for kWideFirstReadIdleMs goes back: the read
+  // that waits holds it, so that read is cancelled (with nothing being written, cancelling the
+  // socket's operations cancels only it) and OnRead starts a narrow one.
+  if (wide_held_ && reading_ && !writing_ && !taking_wide_back_ &&
+      UnixTimeMs() - last_interaction_ms_ > kWideFirstReadIdleMs) {
+    asio::error_code ec;
+    transport_.socket().cancel(ec);
+    if (!ec) taking_wide_back_ = true;
+  }
   parser_.ShrinkToRecentPeak();
   if (reply_.size() == 0 && reply_.buffer().capacity() > 0 && !writing_) {
     std::string().swap(reply_.buffer());
@@ -237,6 +246,17 @@ void Connection::EnsureReadSpace(size_t min_room) {
 void Connection::OnRead(const asio::error_code& ec, size_t first) {
   reading_ = false;
   if (closed_) return;
+  if (taking_wide_back_) {
+    taking_wide_back_ = false;
+    if (ec == asio::error::operation_aborted) {
+      delete[] wide_first_read_;
+      wide_held_ = false;
+      narrow_reads_ = 0;
+      StartRead();
+      return;
+    }
+    // The read had completed before the cancel: handled as usual, the block stays for now.
+  }
   if (ec) {
     Close();
     return;

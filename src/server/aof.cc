@@ -412,6 +412,9 @@ bool Server::AofHoldOutput(net::Connection& c) {
   const bool sync_first = a.policy == FsyncPolicy::kAlways &&
                           !(config_.no_appendfsync_on_rewrite && (a.rewrite || bgsave_));
   if (a.buf.empty() && !(sync_first && a.file.unsynced() > 0)) return false;
+  // After a failed write the buffer stays until the cron's retry works: replies go meanwhile
+  // (as Redis's; new writes are refused with -MISCONF), or they would wait on it for ever.
+  if (!a.last_write_ok) return false;
   a.held.push_back(c.shared_from_this());
   PostAofFlush();
   return true;

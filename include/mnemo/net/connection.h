@@ -110,6 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // after kNarrowReadsToShrink reads in a row that would have fitted kFirstRead.
   static constexpr size_t kWideFirstRead = 2048;
   static constexpr uint8_t kNarrowReadsToShrink = 16;
+  // A client that sent nothing for this long gives the wide block back (ShrinkIdleBuffers).
+  static constexpr int64_t kWideFirstReadIdleMs = 1000;
   // Bytes read per read call by a greedy connection (set_greedy_reads) while a partial request
   // waits in its own buffer; the same as the shared read buffer.
   static constexpr size_t kGreedyReadChunk = 64 * 1024;
@@ -287,6 +289,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool wide_held_ = false;     // wide_first_read_ is in use (see first_read_)
   bool read_is_wide_ = false;  // the read in flight lands in wide_first_read_
   uint8_t narrow_reads_ = 0;   // reads in a row into the wide block that fitted kFirstRead
+  bool taking_wide_back_ = false;  // ShrinkIdleBuffers cancelled the read that holds it
   OutputClass output_class_ = OutputClass::kNormal;
 };
 
