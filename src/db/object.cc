@@ -148,10 +148,11 @@ void Object::SetEmbedded(std::string_view value) {
 bool Object::TrySetInt(int64_t v, bool allow_shared) {
   MNEMO_ASSERT(encoding() == Encoding::kInt);
   const size_t width = IntWidth(v);
-  if (width > IntCapacity()) return false;
+  // A width the block already holds fits without asking jemalloc for the block's size.
+  if (width > embedded_len_ && width > IntCapacity()) return false;
   std::memcpy(ValueStart(), &v, width);  // the low bytes (little-endian)
   embedded_len_ = static_cast<uint8_t>(width);
-  if (allow_shared && v >= 0 && v < kSharedIntegers) {
+  if (allow_shared && SharedByRedis(v)) {
     flags_ |= kSharedValue;
   } else {
     flags_ &= static_cast<uint8_t>(~kSharedValue);

@@ -17,7 +17,7 @@ constexpr size_t kMaxIntLength = 20;
 // Every integer lives in the object's block (object.h); `shared` only records that Redis would
 // share it (OBJECT REFCOUNT).
 Object::ValueInit IntValue(const Keyspace& ks, int64_t v) {
-  const bool shared = ks.options().SharedIntegersAllowed() && v >= 0 && v < kSharedIntegers;
+  const bool shared = ks.options().SharedIntegersAllowed() && SharedByRedis(v);
   return Object::ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(v), shared};
 }
 

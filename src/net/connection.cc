@@ -206,9 +206,9 @@ void Connection::ShrinkIdleBuffers() {
 void Connection::StartRead() {
   if (reading_ || closed_ || close_after_reply_) return;
   reading_ = true;
-  read_is_wide_ = wide_held_;
-  transport_.ReadSomeAsync(read_is_wide_ ? wide_first_read_ : first_read_,
-                           read_is_wide_ ? kWideFirstRead : kFirstRead,
+  // wide_held_ changes only in OnRead, so it also tells OnRead where this read landed.
+  transport_.ReadSomeAsync(wide_held_ ? wide_first_read_ : first_read_,
+                           wide_held_ ? kWideFirstRead : kFirstRead,
                            [self = shared_from_this()](const asio::error_code& ec, size_t n) {
                              self->OnRead(ec, n);
                            });
@@ -279,11 +279,9 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
   }
   // `first` bytes wait in first_read_ or wide_first_read_ (plain sockets); when they filled
   // it, more may follow. TLS reads nothing there: ReadSome hands out what the stream decrypted.
-  const size_t first_room = read_is_wide_ ? kWideFirstRead : kFirstRead;
+  const size_t first_room = wide_held_ ? kWideFirstRead : kFirstRead;
   size_t n = first;
-  if (first > 0) {
-    std::memcpy(target, read_is_wide_ ? wide_first_read_ : first_read_, first);
-  }
+  if (first > 0) std::memcpy(target, wide_held_ ? wide_first_read_ : first_read_, first);
   AdaptFirstRead(first);
   // A read that returned less than it had room for emptied the socket, if nothing ran between
   // it and now (see read_runs_after_recv_; the non-blocking read below always qualifies).
@@ -340,7 +338,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t first) {
 }
 
 void Connection::AdaptFirstRead(size_t first) {
-  if (first > kFirstRead || (first == kFirstRead && !read_is_wide_)) {
+  if (first > kFirstRead || (first == kFirstRead && !wide_held_)) {
     // Did not fit, or may not have: wide from the next read on.
     narrow_reads_ = 0;
     if (!wide_held_) {

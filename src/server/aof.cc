@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 
 #include "aof_state.h"
+#include "session.h"
 #include "mnemo/base/clock.h"
 #include "mnemo/base/log.h"
 #include "mnemo/persist/rdb_file.h"
@@ -36,7 +37,6 @@ namespace mnemo::server {
 
 namespace {
 
-constexpr auto kRewriteWaitInterval = std::chrono::milliseconds(1);
 // A failed rewrite is retried after this long (Redis: the cron retries a failed rewrite of an
 // AOF being turned on).
 constexpr int64_t kRewriteRetryDelayMs = 5000;
@@ -415,7 +415,11 @@ bool Server::AofHoldOutput(net::Connection& c) {
   // After a failed write the buffer stays until the cron's retry works: replies go meanwhile
   // (as Redis's; new writes are refused with -MISCONF), or they would wait on it for ever.
   if (!a.last_write_ok) return false;
-  a.held.push_back(c.shared_from_this());
+  auto* s = static_cast<Session*>(c.state());
+  if (s == nullptr || !s->aof_held) {
+    if (s != nullptr) s->aof_held = true;
+    a.held.push_back(c.shared_from_this());
+  }
   PostAofFlush();
   return true;
 }
@@ -485,7 +489,7 @@ void Server::AofFlush(bool force_fsync) {
       a.last_write_error = std::strerror(err);
     }
   }
-  SendOutputOf(&a.held, nullptr);
+  SendOutputOf(&a.held, &Session::aof_held);
 }
 
 // ---- rewriting ---------------------------------------------------------------------------------
@@ -762,7 +766,7 @@ void Server::StopAppendOnly() {
     a.sink_installed = false;
   }
   a.status = AofStatus::kOff;
-  SendOutputOf(&a.held, nullptr);
+  SendOutputOf(&a.held, &Session::aof_held);
 }
 
 bool Server::AofBeforeShutdown(bool force) {

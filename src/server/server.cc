@@ -68,7 +68,7 @@ void Server::SendOutputOf(std::vector<std::shared_ptr<net::Connection>>* list,
 
 bool Server::HoldOutput(net::Connection& c) {
   // A reply waits for the replication stream of its turn (written to the replicas first, as
-  // Redis's beforeSleep does), then for the AOF's fsync under `appendfsync always`.
+  // Redis's beforeSleep does), then for the AOF's write (and fsync under `appendfsync always`).
   return ReplHoldOutput(c) || AofHoldOutput(c);
 }
 

@@ -38,6 +38,7 @@ struct Server::Session : net::ConnectionState, cmd::ClientLink {
   cmd::Client client;
   bool output_queued = false;  // in the server's pending-output list
   bool repl_held = false;      // in ReplState::held (output waits for the stream's flush)
+  bool aof_held = false;       // in AofState::held (output waits for the AOF's write or fsync)
   // On a primary: this client is (or is becoming) a replica: what REPLCONF told and where its
   // synchronization stands (server/repl_state.h).
   std::unique_ptr<ReplicaLink> replica;

@@ -102,6 +102,8 @@ inline constexpr size_t kMaxEmbstrLength = 44;
 inline constexpr size_t kMaxEmbeddedLength = 255;
 // Integer values 0..kSharedIntegers-1 are those Redis shares (OBJECT REFCOUNT 2147483647).
 inline constexpr int64_t kSharedIntegers = 10000;
+// True iff Redis shares the integer `v` (when sharing is allowed at all: Options).
+inline bool SharedByRedis(int64_t v) { return v >= 0 && v < kSharedIntegers; }
 // OBJECT REFCOUNT of a shared value (Redis OBJ_SHARED_REFCOUNT).
 inline constexpr int64_t kSharedRefcount = 2147483647;
 // The lru field is 24 bits wide.

@@ -287,7 +287,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool greedy_reads_ = false;
   bool read_filled_ = false;  // the last read filled all the room it had
   bool wide_held_ = false;     // wide_first_read_ is in use (see first_read_)
-  bool read_is_wide_ = false;  // the read in flight lands in wide_first_read_
   uint8_t narrow_reads_ = 0;   // reads in a row into the wide block that fitted kFirstRead
   bool taking_wide_back_ = false;  // ShrinkIdleBuffers cancelled the read that holds it
   OutputClass output_class_ = OutputClass::kNormal;

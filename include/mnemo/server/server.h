@@ -358,8 +358,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // held for it. Runs once per loop turn with writes (posted), and from the cron.
   void AofFlush(bool force_fsync);
   void PostAofFlush();
-  // HoldOutput's AOF part: true (and the connection is sent after the fsync) while
-  // `appendfsync always` has written or buffered what the turn's replies acknowledge.
+  // HoldOutput's AOF part: true (and the connection is sent by AofFlush) while the turn's AOF
+  // records are not written yet, or under `appendfsync always` not yet synced.
   bool AofHoldOutput(net::Connection& c);
   Status StartAofRewrite();
   void ScheduleAofRewriteStep();
