@@ -85,10 +85,10 @@ struct Server::ReplState final : db::PropagationSink {
   bool snapshot_step_pending = false;
   asio::steady_timer bulk_timer;
   bool bulk_step_pending = false;
-  // The stream reaches the online replicas once per event-loop turn, for all the commands of
-  // that turn (Redis writes replicas' output in beforeSleep): one write and one wake-up of the
-  // replica per turn rather than one per client batch.
-  bool stream_flush_posted = false;
+  // The stream reaches the online replicas once per event-loop turn, at its end (Server::EndTurn),
+  // for all the commands of that turn (Redis writes replicas' output in beforeSleep): one write
+  // and one wake-up of the replica per turn rather than one per client batch.
+  bool stream_flush_due = false;
   // Clients' output held until that flush: a reply leaves after the stream of the writes it
   // acknowledges (Redis writes a turn's replica output before the replies, see ReplHoldOutput).
   std::vector<std::shared_ptr<net::Connection>> held;

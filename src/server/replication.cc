@@ -282,16 +282,13 @@ void Server::ReplFeed(std::string_view bytes) {
       l.pending.append(bytes);
     }
   }
-  if (online && !r.stream_flush_posted) {
-    r.stream_flush_posted = true;
-    asio::post(io_, [this] { ReplFlushStream(); });
-  }
+  if (online) r.stream_flush_due = true;
 }
 
 bool Server::ReplHoldOutput(net::Connection& c) {
   ReplState& r = *repl_;
   // A replica passing its primary's stream on holds nothing: its clients do not write.
-  if (!r.stream_flush_posted || !r.master_host.empty()) return false;
+  if (!r.stream_flush_due || !r.master_host.empty()) return false;
   Session* s = SessionOf(c);
   // Replicas and the link to our own primary are never held (the flush writes the former).
   if (s == nullptr || s->client.is_replica || s->client.is_master || s->replica) return false;
@@ -304,7 +301,12 @@ bool Server::ReplHoldOutput(net::Connection& c) {
 
 void Server::ReplFlushStream() {
   ReplState& r = *repl_;
-  r.stream_flush_posted = false;
+  r.stream_flush_due = false;
+  // The replicas first, as Redis's beforeSleep writes them (they join its clients_pending_write
+  // list last, at the head) before the clients whose writes they carry: a client that saw a
+  // write acknowledged and reads from a replica finds it there sooner.
+  std::vector<std::shared_ptr<net::Connection>> clients;
+  clients.swap(pending_output_);
   for (auto& c : std::vector<std::shared_ptr<net::Connection>>(r.replicas)) {
     Session* s = SessionOf(*c);
     if (!c->closed() && s != nullptr && s->replica &&
@@ -313,9 +315,9 @@ void Server::ReplFlushStream() {
     }
   }
   FlushPendingOutput();
-  // Then the replies of the turn, as Redis's beforeSleep writes the replicas (added last to
-  // its clients_pending_write list, at the head) before the clients whose writes they carry:
-  // a client that saw a write acknowledged and reads from a replica finds it there sooner.
+  // Then the replies of the turn: those queued, and those held since the stream was fed.
+  pending_output_.insert(pending_output_.end(), clients.begin(), clients.end());
+  FlushPendingOutput();
   SendOutputOf(&r.held, &Session::repl_held);
 }
 

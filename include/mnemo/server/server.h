@@ -172,17 +172,17 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // A listener whose accepted sockets become this server's connections.
   std::unique_ptr<net::Listener> MakeListener();
   void ScheduleCron();
-  // Output made for a connection by another client's command or a timer: written at the end
-  // of the current batch (or on the next loop turn), once per connection.
+  // Output made for a connection, by its own requests, another client's command or a timer:
+  // written at the end of the loop turn (Run), once per connection.
   void QueueOutput(net::Connection& c);
   // OnRequest's work (OnRequest counts the requests running around it).
   void HandleRequest(net::Connection& c, std::span<const std::string_view> argv);
   void FlushPendingOutput();
+  // The end of a loop turn (Redis's beforeSleep): the replication stream, then the replies.
+  void EndTurn();
   // Sends the queued output of every connection in *list, which is emptied first (sending may
   // add to it again), clearing each one's `flag` in its session (null: none).
   void SendOutputOf(std::vector<std::shared_ptr<net::Connection>>* list, bool Session::*flag);
-  // Writes the queued output on the next loop turn (once however often it is asked for).
-  void PostFlush();
   // How a snapshot's walk (BGSAVE, BGREWRITEAOF, a replica's sync) shares the loop with the
   // clients. It runs in slices of kSnapshotSliceUs. After a slice during which clients ran
   // commands, the next one waits kSnapshotPauseUs on a timer: the walk takes at most about half
@@ -405,10 +405,6 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   asio::steady_timer block_timer_;
   int64_t block_timer_armed_ms_ = 0;  // the deadline the block timer waits for; 0: none
   std::vector<std::shared_ptr<net::Connection>> pending_output_;
-  bool flush_posted_ = false;
-  // Connections' requests on the stack (OnRequest; more than one while a busy script lets
-  // others run): the end of their batch (OnBatchEnd) writes queued output, so none is posted.
-  int requests_running_ = 0;
   asio::signal_set signals_;
   // Clients by id: CLIENT LIST prints them in creation order.
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;
