@@ -16,6 +16,12 @@
    --python-pingpong adds the former pure-Python client (two processes, 1 pair), which spends
    more CPU per round trip than either server and so mostly measures itself.
 
+On a machine with few cores the servers and clients compete for CPU: by default both servers
+are pinned to CPU 0 and the ping-pong client to CPU 1 (`--server-cpus`, `--client-cpus`, empty to
+not pin), as bench/compare/throughput.py does. The fan-out's two Python processes are not pinned
+(on one CPU they, not the server, would set the rate), and the at-once runs leave every process
+free to run anywhere (two servers pinned to one CPU would share it).
+
 For both it also prints the server process's CPU time (user + system, from /proc) per delivered
 message and per round trip: on a busy machine the rates swing, the CPU cost much less.
 
@@ -28,6 +34,7 @@ machine is shared and a single run swings by tens of percent).
 
 Usage: bench/compare/pubsub.py [--subscribers 50] [--seconds 3] [--pairs 8] [--repeat 3]
                                [--python-pingpong [--rounds 20000]] [--no-fanout]
+                               [--server-cpus 0] [--client-cpus 1]
 """
 import statistics
 import argparse
@@ -38,7 +45,7 @@ import socket
 import subprocess
 import time
 
-from servers import ROOT, Pair, table
+from servers import ROOT, Pair, pin, table, taskset
 
 DRIVER = os.environ.get("MNEMO_PINGPONG",
                         os.path.join(ROOT, "build", "bench", "compare", "blpop_pingpong"))
@@ -197,9 +204,9 @@ def ping_pong(port, rounds):
     return rounds / elapsed
 
 
-def ping_pong_driver(port, pairs, seconds):
+def ping_pong_driver(port, pairs, seconds, client_cpus):
     """Round trips per second with the C++ client, all pairs together."""
-    out = subprocess.run([DRIVER, str(port), "--pairs", str(pairs), "--seconds", str(seconds),
+    out = subprocess.run(taskset(client_cpus) + [DRIVER, str(port), "--pairs", str(pairs), "--seconds", str(seconds),
                           "--warmup", "0.3"], capture_output=True, text=True, timeout=seconds + 60)
     if out.returncode != 0:
         raise RuntimeError(f"{DRIVER}: {out.stderr.strip()}")
@@ -237,7 +244,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--python-pingpong", action="store_true")
     ap.add_argument("--no-fanout", action="store_true")
+    ap.add_argument("--server-cpus", default="0" if os.cpu_count() >= 2 else "")
+    ap.add_argument("--client-cpus", default="1" if os.cpu_count() >= 2 else "")
     args = ap.parse_args()
+    everywhere = f"0-{os.cpu_count() - 1}"
     if not os.access(DRIVER, os.X_OK):
         raise SystemExit(f"{DRIVER} is missing: build it (make -C build blpop_pingpong)")
     limit = ["--client-output-buffer-limit", "pubsub 0 0 0"]
@@ -252,8 +262,12 @@ def main():
         return m[2]
 
     with Pair(limit) as p:
-        print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
+        print(f"servers: {p.mnemo.version()} vs {p.redis.version()}; servers on cpus "
+              f"'{args.server_cpus}', ping-pong client on '{args.client_cpus}' (at once: anywhere); "
+              f"load average before: {os.getloadavg()[0]:.2f}")
         for i in range(args.repeat):
+            for s in p.both():
+                pin(s.proc.pid, args.server_cpus)
             # Alternate which server goes first.
             order = p.both() if i % 2 == 0 else list(reversed(p.both()))
             if not args.no_fanout:
@@ -270,13 +284,17 @@ def main():
             for pairs in sorted({1, args.pairs}):
                 for s in order:
                     before = cpu_seconds(s.proc.pid)
-                    rate, trips = ping_pong_driver(s.port, pairs, args.seconds)
+                    rate, trips = ping_pong_driver(s.port, pairs, args.seconds,
+                                                   args.client_cpus)
                     # The warm-up's round trips are not counted in `trips`: a small overcount
                     # of CPU per round trip, the same for both servers.
                     measure(f"BLPOP/RPUSH ping-pong, C++ client, {pairs} pair(s): round trips/s",
                             ".0f")[s.name].append(rate)
                     measure(f"  server CPU per round trip (us), {pairs} pair(s)", ".2f")[
                         s.name].append((cpu_seconds(s.proc.pid) - before) * 1e6 / trips)
+            if args.server_cpus:
+                for s in p.both():
+                    pin(s.proc.pid, everywhere)
             for pairs in sorted({1, args.pairs}):
                 both = ping_pong_both(order, pairs, args.seconds)
                 for name, (rate, cpu) in both.items():

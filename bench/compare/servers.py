@@ -16,6 +16,18 @@ MNEMO = os.environ.get("MNEMO_SERVER", os.path.join(ROOT, "build", "bin", "mnemo
 REDIS = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 
 
+def taskset(cpus):
+    """The command prefix that runs a program on `cpus` ("" : anywhere)."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def pin(pid, cpus):
+    """Moves every thread of process `pid` to `cpus` ("": left as it is)."""
+    if cpus:
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], check=True,
+                       capture_output=True)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -27,19 +27,9 @@ import os
 import statistics
 import subprocess
 
-from servers import Pair, table
+from servers import Pair, pin, table, taskset
 
 DEFAULT_TESTS = "set,get,incr,lpush,sadd,hset,mset"
-
-
-def taskset(cpus):
-    return ["taskset", "-c", cpus] if cpus else []
-
-
-def pin(pid, cpus):
-    if cpus:
-        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], check=True,
-                       capture_output=True)
 
 
 def cpu_ns(pid):
