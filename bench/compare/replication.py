@@ -341,6 +341,15 @@ def main():
             row.append(f"{m / r:.3f}" if key and r else "")
         rows.append(row)
     table(rows, ["measure"] + names + (["mnemo/redis"] if len(names) == 2 else []))
+    if args.rounds > 1:
+        # The lag's tails swing from round to round on a shared machine: show every round.
+        for title, key, fmt in (("SET/s", "writes_per_s", ".0f"),
+                                ("marker p50 (ms)", "marker_p50", ".2f"),
+                                ("marker p99 (ms)", "marker_p99", ".2f"),
+                                ("offset lag p99 (bytes)", "offset_p99", ".0f")):
+            scale = 1000 if key.startswith("marker") else 1
+            print(f"per round, {title}: " + "; ".join(
+                f"{k} " + " ".join(f"{r[key] * scale:{fmt}}" for r in runs[k]) for k in names))
     if "mnemo" in results:
         m = results["mnemo"]
         growth = m["rss_growth"] / m["used"]
