@@ -148,6 +148,12 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
                          protocol::ReplyBuilder& reply) {
   MNEMO_ASSERT(!argv.empty());
   tracking_.BeginCommand(client);
+  // The command's clock, read once: expiry decisions, the LRU tick, the pause, and the client's
+  // last interaction (the server reads it back from the keyspace). A busy script's clock stays
+  // where it started (the script's time is frozen).
+  const bool script_busy = scripting_->busy();
+  const int64_t now = UnixTimeMs();
+  if (!script_busy) keyspace_.set_now_ms(now);
   auto it = index_.find(ToLower(argv[0]));
   if (it == index_.end()) {
     Reject(client, nullptr, reply,
@@ -226,13 +232,10 @@ void Dispatcher::Execute(Client& client, std::span<const std::string_view> argv,
     Reject(client, entry, reply, protocol::kErrLoading);
     return;
   }
-  const bool script_busy = scripting_->busy();
   if (script_busy && !(spec.flags & kAllowBusy)) {
     Reject(client, entry, reply, scripting_->BusyError());
     return;
   }
-  const int64_t now = UnixTimeMs();
-  if (!script_busy) keyspace_.set_now_ms(now);
   // The LRU tick (250 ms) is finer than a 10 Hz cron could keep up to date.
   keyspace_.UpdateLruClock(now);
   // Under maxmemory, every command first makes room (evicting keys); a command that may grow

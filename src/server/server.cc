@@ -522,7 +522,9 @@ void Server::HandleRequest(net::Connection& c, std::span<const std::string_view>
   // call()): the cron alone would miss what a pipeline allocates and frees between two ticks.
   const size_t used = mem::UsedMemory();
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
-  s->client.last_interaction_ms = UnixTimeMs();
+  // The command's clock (Dispatcher::Execute), unless a busy script froze it.
+  s->client.last_interaction_ms =
+      dispatcher_.scripting().busy() ? UnixTimeMs() : keyspace_.now_ms();
   c.parser().set_authenticated(!dispatcher_.AuthRequired(s->client));
   if (s->client.close_after_reply) c.CloseAfterReply();
   // A client whose own buffers are a good share of the client budget may have pushed the total
