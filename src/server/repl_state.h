@@ -92,7 +92,7 @@ struct Server::ReplState final : db::PropagationSink {
   // Clients' output held until that flush: a reply leaves after the stream of the writes it
   // acknowledges (Redis writes a turn's replica output before the replies, see ReplHoldOutput).
   std::vector<std::shared_ptr<net::Connection>> held;
-  bool getack_posted = false;
+  bool getack_due = false;  // REPLCONF GETACK goes to the replicas at the turn's end
   uint64_t sync_full = 0;
   uint64_t sync_partial_ok = 0;
   uint64_t sync_partial_err = 0;

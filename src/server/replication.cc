@@ -697,16 +697,13 @@ int64_t Server::ReplicasAcknowledged(int64_t offset) {
 }
 
 void Server::RequestReplicaAcks() {
-  ReplState& r = *repl_;
-  if (r.getack_posted) return;
-  r.getack_posted = true;
-  // Once per loop turn, after the commands of this one (Redis beforeSleep).
-  asio::post(io_, [this] {
-    repl_->getack_posted = false;
-    if (shutting_down_ || !repl_->master_host.empty()) return;
-    ReplFeed(EncodeCommand({"REPLCONF", "GETACK", "*"}));
-    FlushPendingOutput();
-  });
+  // Once per loop turn, at its end, after the commands of this one (Server::EndTurn, as Redis's
+  // beforeSleep).
+  repl_->getack_due = true;
+}
+
+void Server::ReplSendGetack() {
+  if (repl_->master_host.empty()) ReplFeed(EncodeCommand({"REPLCONF", "GETACK", "*"}));
 }
 
 void Server::ReplWakeWaiters() {

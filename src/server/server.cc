@@ -185,13 +185,7 @@ Server::Server(ServerConfig config, std::string config_file)
   });
   // BCAST invalidations collected during a batch of commands go out once, after it (Redis
   // sends them before the event loop sleeps).
-  dispatcher_.tracking().set_wakeup([this] {
-    asio::post(io_, [this] {
-      if (shutting_down_) return;
-      dispatcher_.tracking().Broadcast();
-      FlushPendingOutput();
-    });
-  });
+  dispatcher_.tracking().set_wakeup([this] { tracking_broadcast_due_ = true; });
   // -MISCONF: writes refused after a failed save or AOF write (server/aof.cc).
   dispatcher_.set_disk_error_check([this] { return DiskErrorMessage(); });
   ReplInit();
@@ -389,13 +383,29 @@ void Server::Run() {
   // client thread slept 0.6 times per round trip when each batch wrote its own replies at its
   // end, 0.35 with Redis), and a reply never waits for more than one turn.
   while (io_.run_one() > 0) {
-    if ((!pending_output_.empty() || repl_->stream_flush_due) && net::ReactorPollsNext(io_)) {
+    if ((!pending_output_.empty() || repl_->stream_flush_due || repl_->getack_due ||
+         tracking_broadcast_due_) &&
+        net::ReactorPollsNext(io_)) {
       EndTurn();
     }
   }
 }
 
 void Server::EndTurn() {
+  // In the order of Redis's beforeSleep: BCAST invalidations, the GETACK that WAIT asked for,
+  // then the output (the AOF's group commit holds the replies it must precede; server/aof.cc).
+  if (tracking_broadcast_due_) {
+    tracking_broadcast_due_ = false;
+    if (!shutting_down_) dispatcher_.tracking().Broadcast();
+  }
+  if (repl_->getack_due) {
+    repl_->getack_due = false;
+    if (!shutting_down_) ReplSendGetack();
+  }
+  WriteTurnOutput();
+}
+
+void Server::WriteTurnOutput() {
   if (repl_->stream_flush_due) {
     ReplFlushStream();  // the replicas, then the clients
   } else if (!pending_output_.empty()) {
@@ -997,7 +1007,7 @@ bool Server::ProcessEventsWhileBusy() {
   constexpr int kMaxHandlers = 1000;
   for (int i = 0; i < kMaxHandlers && !shutting_down_ && io_.poll_one() > 0; ++i) {
   }
-  EndTurn();
+  WriteTurnOutput();
   return !shutting_down_;
 }
 

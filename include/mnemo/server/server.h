@@ -178,8 +178,11 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // OnRequest's work (OnRequest counts the requests running around it).
   void HandleRequest(net::Connection& c, std::span<const std::string_view> argv);
   void FlushPendingOutput();
-  // The end of a loop turn (Redis's beforeSleep): the replication stream, then the replies.
+  // The end of a loop turn (Redis's beforeSleep): BCAST invalidations, GETACK, then
+  // WriteTurnOutput.
   void EndTurn();
+  // The replication stream, then the replies (also while a busy script lets clients in).
+  void WriteTurnOutput();
   // Sends the queued output of every connection in *list, which is emptied first (sending may
   // add to it again), clearing each one's `flag` in its session (null: none).
   void SendOutputOf(std::vector<std::shared_ptr<net::Connection>>* list, bool Session::*flag);
@@ -299,6 +302,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   bool ReplHoldOutput(net::Connection& c);
   // Writes the turn's stream to the online replicas, then the replies held for it.
   void ReplFlushStream();
+  // Feeds REPLCONF GETACK * to the replicas (a primary only; EndTurn, after RequestReplicaAcks).
+  void ReplSendGetack();
   void ReplCreateBacklog();
   // The replication sink is installed while this primary has a backlog.
   void ReplUpdateSink();
@@ -405,6 +410,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   asio::steady_timer block_timer_;
   int64_t block_timer_armed_ms_ = 0;  // the deadline the block timer waits for; 0: none
   std::vector<std::shared_ptr<net::Connection>> pending_output_;
+  bool tracking_broadcast_due_ = false;  // BCAST invalidations wait for the turn's end
   asio::signal_set signals_;
   // Clients by id: CLIENT LIST prints them in creation order.
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;
