@@ -7,7 +7,7 @@ namespace {
 
 // asio's scheduler keeps its ready handlers in a private queue, with a marker operation
 // (task_operation_) for the reactor's next poll. An explicit instantiation may name private
-// members ([temp.explicit]): these two hand out pointers to the queue, the marker and the
+// members ([temp.explicit]): these three hand out pointers to the queue, the marker and the
 // mutex that guards them, to this file only. Checked against asio 1.22 (Debian 12).
 template <typename Tag, auto Member>
 struct Expose {

@@ -183,7 +183,7 @@ Server::Server(ServerConfig config, std::string config_file)
     if (r == db::Evictor::Result::kRunning) StartEvictionProc();
     return r != db::Evictor::Result::kFail;
   });
-  // BCAST invalidations collected during a batch of commands go out once, after it (Redis
+  // BCAST invalidations collected during a loop turn go out once, at its end (EndTurn; Redis
   // sends them before the event loop sleeps).
   dispatcher_.tracking().set_wakeup([this] { tracking_broadcast_due_ = true; });
   // -MISCONF: writes refused after a failed save or AOF write (server/aof.cc).

@@ -175,7 +175,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // Output made for a connection, by its own requests, another client's command or a timer:
   // written at the end of the loop turn (Run), once per connection.
   void QueueOutput(net::Connection& c);
-  // OnRequest's work (OnRequest counts the requests running around it).
+  // OnRequest's work.
   void HandleRequest(net::Connection& c, std::span<const std::string_view> argv);
   void FlushPendingOutput();
   // The end of a loop turn (Redis's beforeSleep): BCAST invalidations, GETACK, then
@@ -300,7 +300,8 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   // HoldOutput's replication part: true (and the connection is sent after the stream) while
   // this turn's stream has not been written to the online replicas yet.
   bool ReplHoldOutput(net::Connection& c);
-  // Writes the turn's stream to the online replicas, then the replies held for it.
+  // Writes the turn's stream to the online replicas, then the turn's replies (queued, and held
+  // for the stream).
   void ReplFlushStream();
   // Feeds REPLCONF GETACK * to the replicas (a primary only; EndTurn, after RequestReplicaAcks).
   void ReplSendGetack();
