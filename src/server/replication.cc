@@ -113,9 +113,9 @@ std::string SocketAddress(int fd, bool local) {
 // are produced; with disk targets the bytes also go to a file, sent when it is complete.
 class ReplicaSnapshotOutput final : public persist::SnapshotOutput {
  public:
-  ReplicaSnapshotOutput(Server* server, std::vector<std::shared_ptr<net::Connection>> diskless,
-                        std::string mark, int fd)
-      : server_(server), diskless_(std::move(diskless)), mark_(std::move(mark)), fd_(fd) {}
+  ReplicaSnapshotOutput(std::vector<std::shared_ptr<net::Connection>> diskless, std::string mark,
+                        int fd)
+      : diskless_(std::move(diskless)), mark_(std::move(mark)), fd_(fd) {}
   ~ReplicaSnapshotOutput() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -184,7 +184,6 @@ class ReplicaSnapshotOutput final : public persist::SnapshotOutput {
   void Prune() {
     std::erase_if(diskless_, [](const std::shared_ptr<net::Connection>& c) { return c->closed(); });
   }
-  Server* server_;
   std::vector<std::shared_ptr<net::Connection>> diskless_;
   std::string mark_;
   int fd_;
@@ -528,7 +527,7 @@ void Server::ReplMaybeStartSync(int64_t now_ms) {
   r.selected_db = -1;
   r.snapshot_targets = waiting;
   r.snapshot = persist::Snapshot::StartTo(
-      std::make_unique<ReplicaSnapshotOutput>(this, std::move(diskless), mark, fd), keyspace_,
+      std::make_unique<ReplicaSnapshotOutput>(std::move(diskless), mark, fd), keyspace_,
       options);
   LogNotice("Starting BGSAVE for SYNC with target: {} ({} replicas, fork-less snapshot of {} keys)",
             any_disk ? "disk" : "replicas sockets", waiting.size(),
