@@ -4,13 +4,15 @@
 1. Loads N keys "key:%08d" into both servers (pipelined) and prints used_memory per key for
    each and the ratio. --values picks the dataset: 16 (default: 16-byte values; target Mnemo
    <= 62 bytes/key, Redis 7.0.15 with Debian's jemalloc uses 104), 100 (100-byte values), or
-   int (the integers i % 10000, which Redis shares).
+   int (the integers i % 10000, which Redis shares). --ttl loads the dataset a second time
+   with a TTL of one day on every key (SET ... EX 86400) and prints that too, and the TTL's
+   cost per key (the difference).
 2. Runs `redis-benchmark -q -t set,get,incr,mset -P 16` against both and prints requests per
    second and the ratio (skipped with --memory-only). The machine is shared: read the ratio,
    not the absolute numbers.
 
 Usage: bench/compare/strings.py [--keys 1000000] [--requests 1000000] [--values 16|100|int]
-                                [--memory-only]
+                                [--ttl] [--memory-only]
 """
 import argparse
 import re
@@ -25,10 +27,10 @@ def value_of(i, values):
     return f"{i:0{int(values)}d}"
 
 
-def load(server, n, values="16", batch=10000):
+def load(server, n, values="16", batch=10000, ttl=None):
     pipe = server.client.pipeline(transaction=False)
     for i in range(n):
-        pipe.set(f"key:{i:08d}", value_of(i, values))
+        pipe.set(f"key:{i:08d}", value_of(i, values), ex=ttl)
         if (i + 1) % batch == 0:
             pipe.execute()
     pipe.execute()
@@ -49,6 +51,7 @@ def main():
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--requests", type=int, default=1000000)
     ap.add_argument("--values", choices=["16", "100", "int"], default="16")
+    ap.add_argument("--ttl", action="store_true")
     ap.add_argument("--memory-only", action="store_true")
     args = ap.parse_args()
     with Pair() as p:
@@ -64,6 +67,21 @@ def main():
         rows.append([f"used_memory per key ({args.keys} x 12-byte key, {what})",
                      f"{per_key['mnemo']:.1f}", f"{per_key['redis']:.1f}",
                      f"{per_key['mnemo'] / per_key['redis']:.3f}"])
+        if args.ttl:
+            with_ttl = {}
+            for s in p.both():
+                s.client.flushall()
+                before = s.used_memory()
+                load(s, args.keys, args.values, ttl=86400)
+                assert s.client.dbsize() == args.keys
+                with_ttl[s.name] = (s.used_memory() - before) / args.keys
+            rows.append(["used_memory per key, the same with a TTL (EX 86400)",
+                         f"{with_ttl['mnemo']:.1f}", f"{with_ttl['redis']:.1f}",
+                         f"{with_ttl['mnemo'] / with_ttl['redis']:.3f}"])
+            # (+ 0.0: a difference that rounds to zero prints as 0.0, not -0.0)
+            cost = {n: round(with_ttl[n] - per_key[n], 1) + 0.0 for n in per_key}
+            rows.append(["the TTL's cost per key", f"{cost['mnemo']:.1f}", f"{cost['redis']:.1f}",
+                         f"{cost['mnemo'] / cost['redis']:.3f}" if cost["redis"] else "n/a"])
         if args.memory_only:
             table(rows, ["measure", "mnemo", "redis", "mnemo/redis"])
             return

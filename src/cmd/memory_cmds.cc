@@ -18,9 +18,8 @@ namespace {
 constexpr int64_t kDefaultSamples = 5;
 
 // MEMORY USAGE key [SAMPLES count]: the object's block (key, header, expiry, small value), every
-// allocation of its value, and the key's share of the keyspace's bucket arrays: the main table's
-// bytes divided by its keys, plus, for a key with a TTL, the expires table's bytes divided by
-// its keys. With the shares, the sum over all keys is what the dataset costs in used_memory
+// allocation of its value, and the key's share of the keyspace's bucket array: the table's
+// bytes divided by its keys (there is no expires table: db.h). With the shares, the sum over all keys is what the dataset costs in used_memory
 // (capacity planning); deleting one key frees its own allocations, not its share (the arrays
 // shrink only when a table is mostly empty). SAMPLES 0 measures everything exactly; a positive
 // count estimates big hash tables and lists from that many elements.
@@ -48,7 +47,7 @@ void MemoryUsageCommand(Context& ctx) {
   }
   const size_t bytes = o->BlockSize() +
                        db::ValueMemoryUsage(db::ValueOf(*o), static_cast<size_t>(samples)) +
-                       ctx.db().TableShare(*o);
+                       ctx.db().TableShare();
   ctx.reply.Integer(static_cast<int64_t>(bytes));
 }
 

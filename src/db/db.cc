@@ -13,7 +13,7 @@ namespace mnemo::db {
 
 namespace {
 
-// The expand guard of the keys and expires tables (Redis 7 dictExpandAllowed): under maxmemory,
+// The expand guard of the keys table (Redis 7 dictExpandAllowed): under maxmemory,
 // a table does not grow (until its load passes ds::Dict's kMaxLoadFactor) when the new bucket
 // array would take used memory over the limit. Without it, the doubling that comes when the key
 // count reaches a power of two allocates 16 bytes per key at once (2 MB at 131,072 keys): memory
@@ -27,7 +27,6 @@ bool ExpandAllowed(const void* context, size_t more_bytes, double /*load*/) {
 
 Db::Db(Keyspace* keyspace, int id) : keyspace_(keyspace), changes_(&keyspace->changes()), id_(id) {
   keys_.set_expand_guard(&ExpandAllowed, keyspace);
-  expires_.set_expand_guard(&ExpandAllowed, keyspace);
 }
 
 Db::~Db() { Clear(false); }
@@ -85,7 +84,7 @@ void Db::AddQuietly(Object* o) {
   MarkNew(o);
   keys_.Insert(o);
   if (slot_keys_) ++slot_keys_[KeyHashSlot(o->key())];
-  if (o->has_expire()) expires_.Insert(o);
+  CountExpire(o, 1);
 }
 
 void Db::Add(Object* o) {
@@ -100,11 +99,6 @@ void Db::Relocate(Object* old, Object* moved) {
   Object** link = keys_.FindLink(old->key());
   MNEMO_ASSERT(link != nullptr && *link == old);
   keys_.ReplaceAt(link, moved);
-  if (old->has_expire()) {
-    Object** elink = expires_.FindLink(old->key());
-    MNEMO_ASSERT(elink != nullptr && *elink == old);
-    expires_.ReplaceAt(elink, moved);
-  }
 }
 
 void Db::Overwrite(Object* old, Object* o) {
@@ -115,17 +109,8 @@ void Db::Overwrite(Object* old, Object* o) {
   Object** link = keys_.FindLink(old->key());
   MNEMO_ASSERT(link != nullptr && *link == old);
   keys_.ReplaceAt(link, o);
-  if (old->has_expire()) {
-    Object** elink = expires_.FindLink(old->key());
-    MNEMO_ASSERT(elink != nullptr && *elink == old);
-    if (o->has_expire()) {
-      expires_.ReplaceAt(elink, o);
-    } else {
-      expires_.UnlinkAt(elink);
-    }
-  } else if (o->has_expire()) {
-    expires_.Insert(o);
-  }
+  CountExpire(old, -1);
+  CountExpire(o, 1);
   Dispose(old, opts.lazyfree_lazy_server_del);
 }
 
@@ -135,11 +120,7 @@ Object* Db::Detach(Object* o) {
   MNEMO_ASSERT(link != nullptr && *link == o);
   keys_.UnlinkAt(link);
   if (slot_keys_) --slot_keys_[KeyHashSlot(o->key())];
-  if (o->has_expire()) {
-    Object** elink = expires_.FindLink(o->key());
-    MNEMO_ASSERT(elink != nullptr && *elink == o);
-    expires_.UnlinkAt(elink);
-  }
+  CountExpire(o, -1);
   return o;
 }
 
@@ -188,16 +169,15 @@ bool Db::DeleteIfEmpty(Object* o) {
 
 Object* Db::SetExpire(Object* o, int64_t when_ms) {
   GuardWrite(o);
-  if (o->has_expire()) {
-    o->set_expire_ms(when_ms);
-    return o;
-  }
+  if (o->has_expire() && o->TrySetExpire(when_ms)) return o;
+  // No slot, or a compact slot that cannot hold this time: a block with the right slot.
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), true, when_ms);
   MarkNew(moved);
   Object** link = keys_.FindLink(o->key());
   MNEMO_ASSERT(link != nullptr && *link == o);
   keys_.ReplaceAt(link, moved);
-  expires_.Insert(moved);
+  CountExpire(o, -1);
+  CountExpire(moved, 1);
   Object::Destroy(o);  // the value now belongs to `moved`
   return moved;
 }
@@ -205,9 +185,7 @@ Object* Db::SetExpire(Object* o, int64_t when_ms) {
 Object* Db::RemoveExpire(Object* o) {
   if (!o->has_expire()) return o;
   GuardWrite(o);
-  Object** elink = expires_.FindLink(o->key());
-  MNEMO_ASSERT(elink != nullptr && *elink == o);
-  expires_.UnlinkAt(elink);
+  CountExpire(o, -1);
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), false, 0);
   MarkNew(moved);
   Object** link = keys_.FindLink(o->key());
@@ -221,7 +199,7 @@ Object* Db::RandomKey() {
   // If every key has a TTL, all sampled keys may be expired; stop after a bounded number of
   // tries and return an expired one rather than loop (Redis dbRandomKey).
   int max_tries = 100;
-  const bool all_volatile = expires_.size() == keys_.size();
+  const bool all_volatile = expires_ == keys_.size();
   while (keys_.size() > 0) {
     Object* o = keys_.FairRandomNode();
     if (!IsExpired(o)) return o;
@@ -242,33 +220,23 @@ void Db::Clear(bool async) {
   if (slot_keys_) std::fill_n(slot_keys_.get(), kClusterSlots, 0u);
   if (async) {
     // Hand both tables over whole: O(1) here, O(n) on the lazy-free thread.
-    struct Tables {
-      KeyTable keys;
-      ExpireTable expires;
-    };
-    auto tables = std::make_shared<Tables>();
-    tables->keys = std::move(keys_);
-    tables->expires = std::move(expires_);
-    const size_t n = tables->keys.size();
-    keyspace_->lazyfree().Submit(
-        [tables] {
-          tables->expires.Clear([](Object*) {});
-          tables->keys.Clear([](Object* o) { FreeObject(o); });
-        },
-        n);
-    expires_cursor = 0;
-    return;
+    auto keys = std::make_shared<KeyTable>(std::move(keys_));
+    const size_t n = keys->size();
+    keyspace_->lazyfree().Submit([keys] { keys->Clear([](Object* o) { FreeObject(o); }); }, n);
+  } else {
+    keys_.Clear([](Object* o) { FreeObject(o); });
   }
-  expires_.Clear([](Object*) {});
-  keys_.Clear([](Object* o) { FreeObject(o); });
+  expires_ = 0;
   expires_cursor = 0;
+  volatile_cursor_ = 0;
 }
 
 void Db::Swap(Db& other) {
   if (KeyWriteGuard* g = changes_->write_guard()) g->BeforeDbSwap(*this, other);
   keys_.Swap(other.keys_);
-  expires_.Swap(other.expires_);
+  std::swap(expires_, other.expires_);
   std::swap(expires_cursor, other.expires_cursor);
+  std::swap(volatile_cursor_, other.volatile_cursor_);
   std::swap(avg_ttl_ms, other.avg_ttl_ms);
   std::swap(slot_keys_, other.slot_keys_);
 }
@@ -313,10 +281,43 @@ void Keyspace::SwapDbs(int a, int b) {
   db(a).Swap(db(b));
 }
 
-size_t Db::TableShare(const Object& o) const {
-  size_t share = keys_.size() > 0 ? keys_.BucketBytes() / keys_.size() : 0;
-  if (o.has_expire() && expires_.size() > 0) share += expires_.BucketBytes() / expires_.size();
-  return share;
+size_t Db::TableShare() const { return keys_.size() > 0 ? keys_.BucketBytes() / keys_.size() : 0; }
+
+size_t Db::SampleVolatile(Object** out, size_t count) {
+  if (expires_ == 0 || count == 0) return 0;
+  if (count > expires_) count = expires_;
+  size_t stored = 0;
+  size_t examined = 0;
+  // Random runs of buckets (Redis samples its expires dict the same way) while volatile keys are
+  // common enough that a run finds some: at least one key in 8.
+  if (expires_ * 8 >= keys_.size()) {
+    constexpr size_t kRun = 64;
+    Object* run[kRun];
+    while (stored < count && examined < kVolatileExamine) {
+      const size_t got = keys_.SampleNodes(run, kRun);
+      if (got == 0) break;
+      examined += got;
+      for (size_t i = 0; i < got && stored < count; ++i) {
+        if (run[i]->has_expire()) out[stored++] = run[i];
+      }
+    }
+    if (stored > 0) return stored;
+  }
+  // Rare: go on with the scan, so that a sweep of the table meets every one of them.
+  while (stored < count && examined < kVolatileExamine) {
+    volatile_cursor_ = keys_.Scan(volatile_cursor_, [&](Object* o) {
+      ++examined;
+      if (o->has_expire() && stored < count) out[stored++] = o;
+    });
+    ++examined;  // an empty bucket costs a step too
+    if (volatile_cursor_ == 0 && stored > 0) break;
+  }
+  return stored;
+}
+
+Object* Db::RandomVolatile() {
+  Object* o = nullptr;
+  return SampleVolatile(&o, 1) == 1 ? o : nullptr;
 }
 
 }  // namespace mnemo::db

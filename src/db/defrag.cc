@@ -47,16 +47,7 @@ Object* ActiveDefrag::DefragKeyNow(Db& db, Object* o) { return DefragKey(db, o, 
 
 Object* ActiveDefrag::DefragKey(Db& db, Object* o, bool defer_big, size_t max_scan_fields) {
   const uint64_t hits_before = mem::DefragStats().hits;
-  // The expires table's link to o, found while o is still there (the chain compares keys).
-  Object** elink = nullptr;
-  if (o->has_expire()) {
-    elink = db.expires().FindLink(o->key());
-    MNEMO_ASSERT(elink != nullptr && *elink == o);
-  }
-  if (void* p = mem::DefragMove(o)) {
-    o = static_cast<Object*>(p);
-    if (elink != nullptr) *elink = o;  // o's expire_next is the old block's, copied
-  }
+  if (void* p = mem::DefragMove(o)) o = static_cast<Object*>(p);
   if (HasOwnValue(*o)) {
     if (defer_big && DeferrableSize(*o) > max_scan_fields) {
       later_.push_back(LaterItem{db.id(), std::string(o->key())});
@@ -217,7 +208,6 @@ void ActiveDefrag::Run(Keyspace& ks, int hz) {
     if (!keyspace_tables_done_) {
       keyspace_tables_done_ = true;
       d.keys().DefragTables();
-      d.expires().DefragTables();
       if (d.size() == 0) continue;  // cursor_ stays 0: next database
     }
     int iterations = 0;

@@ -12,16 +12,6 @@
 
 namespace mnemo::db {
 
-namespace {
-
-// Samples up to `count` objects of `table` (the keys or the expires table) into `out`.
-template <typename Table>
-size_t Sample(Table& table, Object** out, size_t count) {
-  return table.SampleNodes(out, count);
-}
-
-}  // namespace
-
 Evictor::Evictor(Keyspace& keyspace, std::function<size_t()> used_memory)
     : keyspace_(keyspace), used_memory_(std::move(used_memory)) {
   for (PoolEntry& e : pool_) e.key.reserve(kCachedKeySize);
@@ -51,7 +41,7 @@ void Evictor::Populate(Db& db, bool all_keys) {
   size_t want = static_cast<size_t>(keyspace_.options().maxmemory_samples);
   if (want > kMaxSamples) want = kMaxSamples;
   const size_t n =
-      all_keys ? Sample(db.keys(), samples, want) : Sample(db.expires(), samples, want);
+      all_keys ? db.keys().SampleNodes(samples, want) : db.SampleVolatile(samples, want);
   for (size_t j = 0; j < n; ++j) {
     const Object* o = samples[j];
     const uint64_t score = Score(o);
@@ -89,7 +79,8 @@ Object* Evictor::PopBest(int* db_index, bool all_keys) {
     e.used = false;
     Db& db = keyspace_.db(e.db);
     // The candidate may have been deleted (or lost its TTL) since it was sampled.
-    Object* o = all_keys ? db.keys().Find(e.key) : db.expires().Find(e.key);
+    Object* o = db.keys().Find(e.key);
+    if (o != nullptr && !all_keys && !o->has_expire()) o = nullptr;
     if (e.key.capacity() > kCachedKeySize) {
       std::string().swap(e.key);  // a huge key: give its buffer back
       e.key.reserve(kCachedKeySize);
@@ -172,11 +163,19 @@ Evictor::Result Evictor::Perform() {
     Object* victim = nullptr;
     int victim_db = 0;
     if (random) {
-      for (int i = 0; i < keyspace_.num_dbs() && victim == nullptr; ++i) {
-        next_db_ = (next_db_ + 1) % keyspace_.num_dbs();
-        Db& db = keyspace_.db(next_db_);
-        victim = all_keys ? db.keys().RandomNode() : db.expires().RandomNode();
-        victim_db = next_db_;
+      // RandomVolatile may meet no volatile key in one call where they are rare; its scan goes
+      // on at the next call, so this ends within a sweep of the table.
+      bool any = true;
+      while (victim == nullptr && any) {
+        any = false;
+        for (int i = 0; i < keyspace_.num_dbs() && victim == nullptr; ++i) {
+          next_db_ = (next_db_ + 1) % keyspace_.num_dbs();
+          Db& db = keyspace_.db(next_db_);
+          if ((all_keys ? db.size() : db.expires_size()) == 0) continue;
+          any = true;
+          victim = all_keys ? db.keys().RandomNode() : db.RandomVolatile();
+          victim_db = next_db_;
+        }
       }
     } else {
       while (victim == nullptr) {

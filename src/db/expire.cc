@@ -33,15 +33,21 @@ void ExpireCycle::Run(Keyspace& ks, int hz) {
       }
       const int64_t now = ks.now_ms();
       size_t want = db.expires_size() < keys_per_loop ? db.expires_size() : keys_per_loop;
-      // Each scan call visits one bucket (two while rehashing); bound the empty ones.
-      const size_t max_buckets = want * 20;
+      // The scan walks the keys table (there is no table of volatile keys: db.h) and skips the
+      // keys without a TTL. Each scan call visits one bucket (two while rehashing); the steps
+      // are bounded by the buckets Redis would visit in its expires table (want * 20) plus, where
+      // volatile keys are rare among the keys, one bucket per key per volatile key (up to 64),
+      // so that a cycle still meets some of them.
+      const size_t ratio = db.size() / db.expires_size();
+      const size_t max_buckets = want * (20 + (ratio < 64 ? ratio : 64));
       size_t sampled = 0;
       size_t buckets = 0;
       int64_t ttl_sum = 0;
       size_t ttl_samples = 0;
       expired.clear();
       while (sampled < want && buckets < max_buckets) {
-        db.expires_cursor = db.expires().Scan(db.expires_cursor, [&](Object* o) {
+        db.expires_cursor = db.keys().Scan(db.expires_cursor, [&](Object* o) {
+          if (!o->has_expire()) return;
           ++sampled;
           const int64_t ttl = o->expire_ms() - now;
           if (ttl < 0) {

@@ -3,9 +3,14 @@
 
 #include <new>
 
+#include "mnemo/base/clock.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
+
+// About 50 days before the process started (2^32 ms), so that keys loaded with an expiry a
+// little in the past (a snapshot, a replica's sync) are compact too.
+const int64_t Object::expire_base_ = UnixTimeMs() - (int64_t{1} << 32);
 
 const char* TypeName(ObjType type) {
   switch (type) {
@@ -57,8 +62,9 @@ const char* EncodingName(const Object& o) {
 
 static_assert(kMaxEmbeddedLength <= 255, "embedded_len_ is one byte");
 
-size_t Object::SizeFor(size_t key_len, bool with_expire, const ValueInit& value) {
-  size_t size = kHeadSize + (with_expire ? kExpireSize : 0);
+size_t Object::SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
+                       const ValueInit& value) {
+  size_t size = kHeadSize + ExpireSize(with_expire, expire_ms);
   if (key_len >= kLongKeyMarker) size += sizeof(uint64_t);
   size += key_len;
   switch (value.encoding) {
@@ -80,11 +86,16 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
   o->next_ = nullptr;
   o->header_ = (static_cast<uint32_t>(type) & 0xF) |
                ((static_cast<uint32_t>(value.encoding) & 0xF) << 4) | ((lru & kLruMax) << 8);
-  o->flags_ = with_expire ? kHasExpire : 0;
+  o->flags_ = 0;
   o->embedded_len_ = 0;
   if (with_expire) {
-    o->expire_ms_ = expire_ms;
-    o->expire_next_ = nullptr;
+    if (CompactExpire(expire_ms)) {
+      o->flags_ = kHasExpire;
+      o->StoreCompactExpire(expire_ms);
+    } else {
+      o->flags_ = kHasExpire | kWideExpire;
+      std::memcpy(o->ExpireSlot(), &expire_ms, sizeof(expire_ms));
+    }
   }
   char* p = o->VarStart();
   if (key.size() >= kLongKeyMarker) {
@@ -114,7 +125,7 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
 
 Object* Object::Create(std::string_view key, ObjType type, const ValueInit& value, bool with_expire,
                        int64_t expire_ms, uint32_t lru) {
-  void* block = mem::Alloc(SizeFor(key.size(), with_expire, value));
+  void* block = mem::Alloc(SizeFor(key.size(), with_expire, expire_ms, value));
   return Construct(block, key, type, value, with_expire, expire_ms, lru);
 }
 

@@ -35,14 +35,16 @@ struct PlainPlacement {
   size_t cost;
 };
 
-PlainPlacement PlacePlain(size_t key_len, bool with_expire, std::string_view value) {
+PlainPlacement PlacePlain(size_t key_len, bool with_expire, int64_t expire_ms,
+                          std::string_view value) {
   if (value.size() <= kMaxEmbstrLength) return {true, 0};
   const size_t sds = ds::SdsAllocSizeFor(value.size());
   if (value.size() > kMaxEmbeddedLength) return {false, sds};
   const Object::ValueInit word{Encoding::kRaw, {}};
   const Object::ValueInit bytes{Encoding::kEmbstr, value};
-  const size_t word_block = mem::SizeClass(Object::SizeFor(key_len, with_expire, word));
-  const size_t embedded_block = mem::SizeClass(Object::SizeFor(key_len, with_expire, bytes));
+  const size_t word_block = mem::SizeClass(Object::SizeFor(key_len, with_expire, expire_ms, word));
+  const size_t embedded_block =
+      mem::SizeClass(Object::SizeFor(key_len, with_expire, expire_ms, bytes));
   const size_t grown = embedded_block - word_block;  // the value is longer than a word
   if (grown <= sds) return {true, grown};
   return {false, sds};
@@ -86,7 +88,7 @@ Object* NewStringObject(const Keyspace& ks, int db, std::string_view key, std::s
     if (auto n = ParseInt64(value)) return NewIntStringObject(ks, key, *n, expire_ms);
   }
   const bool with_expire = expire_ms >= 0;
-  const PlainPlacement placed = PlacePlain(key.size(), with_expire, value);
+  const PlainPlacement placed = PlacePlain(key.size(), with_expire, expire_ms, value);
   if (value.size() > kMaxEmbstrLength) {
     if (uint8_t* block = ks.compressor().Compress(db, value, placed.cost)) {
       Object::ValueInit v{Encoding::kCompressed, {}, reinterpret_cast<uint64_t>(block), false};
@@ -101,8 +103,8 @@ Object* NewPlainStringObject(const Keyspace& ks, std::string_view key, std::stri
                              int64_t expire_ms) {
   const bool with_expire = expire_ms >= 0;
   return Object::Create(key, ObjType::kString,
-                        PlainValue(PlacePlain(key.size(), with_expire, value), value), with_expire,
-                        expire_ms, ks.InitialLru());
+                        PlainValue(PlacePlain(key.size(), with_expire, expire_ms, value), value),
+                        with_expire, expire_ms, ks.InitialLru());
 }
 
 Object* NewPaddedStringObject(const Keyspace& ks, std::string_view key, size_t offset,
@@ -239,9 +241,10 @@ Object* StringSetInt(Db& db, Object* o, int64_t value) {
 
 Object* StringSetPlain(Db& db, Object* o, std::string_view value) {
   MNEMO_ASSERT(o->type() == ObjType::kString);
-  const PlainPlacement placed = PlacePlain(o->key().size(), o->has_expire(), value);
+  const int64_t expire_ms = Db::ExpireOf(o);
+  const PlainPlacement placed = PlacePlain(o->key().size(), o->has_expire(), expire_ms, value);
   Object* moved = Object::CloneWithValue(*o, ObjType::kString, PlainValue(placed, value),
-                                         o->has_expire(), o->has_expire() ? o->expire_ms() : 0);
+                                         o->has_expire(), expire_ms);
   db.Relocate(o, moved);
   FreeObject(o);
   return moved;

@@ -188,7 +188,7 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
         // A hint: never more than the rest of the input could hold.
         const uint64_t cap = in.remaining() / kMinRecordBytes;
         (void)db->keys().Reserve(static_cast<size_t>(std::min(keys, cap)));
-        (void)db->expires().Reserve(static_cast<size_t>(std::min(expires, cap)));
+        (void)expires;  // no table of volatile keys to size (db.h)
         continue;
       }
       case rdb::kOpAux: {

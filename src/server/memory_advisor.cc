@@ -133,7 +133,7 @@ void Server::DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryF
 
   auto look = [&](int dbi, db::Db& d, db::Object* o, double weight) {
     // What MEMORY USAGE key (SAMPLES 5) answers.
-    const size_t share = d.TableShare(*o);
+    const size_t share = d.TableShare();
     const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5) + share;
     by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(*o))] += bytes;
     sampled_bytes += bytes;

@@ -49,10 +49,10 @@ cmd::MemoryOverview Server::Memory() {
     db::Db& d = keyspace_.db(i);
     m.keys_count += d.size();
     const size_t main = d.keys().BucketBytes();
-    const size_t expires = d.expires().BucketBytes();
-    tables += main + expires;
-    if (d.size() == 0 && main == 0 && expires == 0) continue;
-    m.dbs.push_back({i, d.size(), d.expires_size(), main, expires});
+    tables += main;
+    if (d.size() == 0 && main == 0) continue;
+    // No expires table (db.h): MEMORY STATS keeps Redis's overhead.hashtable.expires field, 0.
+    m.dbs.push_back({i, d.size(), d.expires_size(), main, 0});
   }
   // Server state that grows after startup: the per-command latency histograms (8 KiB each),
   // the slow log, the latency monitor's events, the list of monitors and the client-side

@@ -686,7 +686,6 @@ void Server::Cron() {
   for (int i = 0; i < keyspace_.num_dbs(); ++i) {
     db::Db& d = keyspace_.db(i);
     d.keys().ShrinkIfNeeded();
-    d.expires().ShrinkIfNeeded();
   }
   if (config_.activerehashing) {
     int64_t budget_us = 1000;
@@ -694,7 +693,6 @@ void Server::Cron() {
       db::Db& d = keyspace_.db(i);
       const int64_t start = MonotonicUs();
       if (d.keys().IsRehashing()) d.keys().RehashForMicros(budget_us);
-      if (d.expires().IsRehashing()) d.expires().RehashForMicros(budget_us);
       budget_us -= MonotonicUs() - start;
     }
   }

@@ -1,9 +1,12 @@
 // db.h: the keyspace: numbered databases of keys with optional expiry (layer: db).
 //
-// A Db holds two intrusive tables over the same objects: `keys` (every key) and `expires` (keys
-// with a TTL, chained through the expiry slot of the object; see object.h). Objects move when
-// they are reallocated (a TTL added, a string value grown); Relocate puts the new block in place
-// of the old one in both tables.
+// A Db holds one intrusive table of its objects, `keys`. A key's expiry lives in its object
+// (object.h) and there is no second table of the keys with a TTL, as Redis's `expires` dict: that
+// table cost a bucket and a chain pointer per volatile key (16.4 bytes at 1M keys). Its users scan
+// or sample `keys` and skip the keys without a TTL instead: the active expiry cycle (expire.cc)
+// and the volatile-* eviction policies (evict.cc, SampleVolatile below); a counter keeps their
+// number (INFO keyspace expires=). Objects move when they are reallocated (a TTL added, a string
+// value grown); Relocate puts the new block in place of the old one.
 //
 // Pointer validity: an Object* returned by a lookup stays valid until the next call that may
 // reallocate or delete it (those calls return the new address, or say that they free).
@@ -33,15 +36,7 @@ struct KeyTraits {
   static uint64_t Hash(std::string_view key) { return ds::HashBytes(key); }
 };
 
-struct ExpireTraits {
-  using Node = Object;
-  static Object** NextField(Object* o) { return o->expire_next_field(); }
-  static std::string_view Key(const Object* o) { return o->key(); }
-  static uint64_t Hash(std::string_view key) { return ds::HashBytes(key); }
-};
-
 using KeyTable = ds::Dict<KeyTraits>;
-using ExpireTable = ds::Dict<ExpireTraits>;
 
 // Counters INFO stats prints; names follow Redis's fields.
 struct Stats {
@@ -66,10 +61,10 @@ class Db {
   int id() const { return id_; }
   // Keys, including expired ones not yet reclaimed (as DBSIZE counts).
   size_t size() const { return keys_.size(); }
-  // The key's share of this database's bucket arrays: the keys table's bytes divided by its keys,
-  // plus, for a key with a TTL, the expires table's bytes divided by its keys (MEMORY USAGE).
-  size_t TableShare(const Object& o) const;
-  size_t expires_size() const { return expires_.size(); }
+  // The key's share of this database's bucket array: its bytes divided by the keys (MEMORY USAGE).
+  size_t TableShare() const;
+  // Keys with a TTL, including expired ones not yet reclaimed.
+  size_t expires_size() const { return expires_; }
 
   // Returns the live object for `key` or null. An expired key is deleted first (lazy expiry).
   // LookupRead counts keyspace_hits/misses; both update the object's LRU/LFU data.
@@ -90,20 +85,20 @@ class Db {
   // lazyfree-lazy-server-del says so and the value is big). Under an LFU policy, o keeps old's
   // counter (Redis dbSetValue).
   void Overwrite(Object* old, Object* o);
-  // Puts the block `moved` in place of `old` in both tables; `old` is not freed (it was
-  // realloc'd away or is freed by the caller). REQUIRES: same key, same has_expire().
+  // Puts the block `moved` in place of `old`; `old` is not freed (it was realloc'd away or is
+  // freed by the caller). REQUIRES: same key, same has_expire().
   void Relocate(Object* old, Object* moved);
 
   // Deletes `key` if present (live or expired); returns true iff it was live.
   // `lazy` hands a big value to the lazy-free thread.
   bool Delete(std::string_view key, bool lazy);
-  // Unlinks `o` from both tables and returns it; the caller owns it.
+  // Unlinks `o` and returns it; the caller owns it.
   Object* Detach(Object* o);
   // Frees a detached object, its value on the lazy-free thread when `lazy` and big.
   void Dispose(Object* o, bool lazy);
 
   // Gives `o` an expiry at `when_ms` (adding the slot if it had none). Returns the object's
-  // address, which changes when the slot is added.
+  // address, which changes when the slot is added or widened (object.h).
   Object* SetExpire(Object* o, int64_t when_ms);
   // Removes the expiry of `o` if any; returns its (possibly new) address.
   Object* RemoveExpire(Object* o);
@@ -122,6 +117,14 @@ class Db {
   // A random live key's object, or null if there is none (expired keys met on the way are
   // deleted; gives up after a bounded number of tries if all sampled keys are expired).
   Object* RandomKey();
+  // Up to `count` keys with a TTL, sampled (Dict::SampleNodes) or, when they are rare, taken from
+  // a scan that goes on where the last one stopped, so that every volatile key is met within a
+  // sweep of the table. Examines at most kVolatileExamine keys a call; returns how many it stored
+  // (0 only if none was met in that many).
+  size_t SampleVolatile(Object** out, size_t count);
+  // One key with a TTL, or null if SampleVolatile met none.
+  Object* RandomVolatile();
+  static constexpr size_t kVolatileExamine = 1024;
 
   // Removes every key without any announcement (Keyspace::FlushDb announces). With `async`, the
   // tables are handed to the lazy-free thread whole and this call is O(1).
@@ -130,9 +133,7 @@ class Db {
   void Swap(Db& other);
 
   KeyTable& keys() { return keys_; }
-  ExpireTable& expires() { return expires_; }
   const KeyTable& keys() const { return keys_; }
-  const ExpireTable& expires() const { return expires_; }
   Keyspace& keyspace() { return *keyspace_; }
   Changes& changes();
 
@@ -143,7 +144,7 @@ class Db {
   // The number of keys in `slot`. REQUIRES: counts_slots().
   uint32_t KeysInSlot(int slot) const { return slot_keys_[slot]; }
 
-  // Where the active expiry cycle left off in `expires` (a scan cursor).
+  // Where the active expiry cycle left off in `keys` (a scan cursor).
   uint64_t expires_cursor = 0;
   // Average TTL of keys with an expiry, milliseconds (INFO keyspace avg_ttl).
   int64_t avg_ttl_ms = 0;
@@ -165,8 +166,14 @@ class Db {
   Keyspace* keyspace_;
   Changes* changes_;
   int id_;
+  // Bookkeeping of the keys with a TTL, at every change of the table or of a key's expiry.
+  void CountExpire(const Object* o, int delta) {
+    if (o->has_expire()) expires_ = static_cast<size_t>(static_cast<int64_t>(expires_) + delta);
+  }
+
   KeyTable keys_;
-  ExpireTable expires_;
+  size_t expires_ = 0;                     // keys with a TTL
+  uint64_t volatile_cursor_ = 0;           // where SampleVolatile's scan left off
   std::unique_ptr<uint32_t[]> slot_keys_;  // keys per cluster slot; null unless CountSlots
 };
 

@@ -11,12 +11,15 @@
 //    0  Object* next          8   chain of the keyspace bucket
 //    8  type:4 encoding:4     4   header word; lru is the LRU clock (seconds) or, under an LFU
 //       lru:24                    policy, 16 bits of minutes and an 8-bit logarithmic counter
-//   12  flags                 1   kHasExpire, kSharedValue, kSnapshotMark
+//   12  flags                 1   kHasExpire, kSharedValue, kSnapshotMark, kWideExpire; the top
+//                                 4 bits are the high bits of a compact expiry (below)
 //   13  embedded_len          1   embstr: the length of the value (<= kMaxEmbeddedLength);
 //                                 int: the width of the integer in bytes (1..8)
 //   14  key_len               2   key length; kLongKeyMarker means an 8-byte length follows
-//   16  [int64 expire_ms]     8   only with kHasExpire: absolute Unix time in milliseconds
-//   24  [Object* expire_next] 8   only with kHasExpire: chain of the expires table's bucket
+//   16  [expiry]           4 or 8 only with kHasExpire: compact (4 bytes): the expiry's distance
+//                                 in milliseconds from ExpireBase(), 36 bits with the flags'
+//                                 top 4; wide (8 bytes, kWideExpire): absolute Unix time in
+//                                 milliseconds, for an expiry outside the compact range
 //       [uint64 key length]   8   only when key_len is kLongKeyMarker (keys >= 65535 bytes)
 //       key bytes
 //       value                     embstr: the bytes (up to 255; see below)
@@ -31,8 +34,12 @@
 // no more than the block with a word plus an sds (string_type.cc PlacePlain decides);
 // OBJECT ENCODING names them "raw", as Redis stores them (EncodingName(const Object&)).
 //
-// So a volatile key costs 16 bytes more in its own block plus a bucket pointer in the expires
-// table, instead of Redis's second 32-byte dictEntry and bucket.
+// A volatile key costs 4 bytes more in its own block (8 for an expiry outside the compact
+// range), and nothing elsewhere: there is no expires table (db.h). Redis spends a second
+// 32-byte dictEntry and a bucket on it. The compact range is 2^36 ms (795 days) from
+// ExpireBase(), which is fixed for the process's life at about 50 days before it started: every
+// TTL set within two years of the start is compact; after that, new expiries are wide (8
+// bytes), which costs memory and never changes an answer. Snapshots hold absolute times.
 //
 // The refcount of Redis's robj has no use here (an object belongs to exactly one keyspace slot).
 // Redis shares the integers 0..9999 between keys; a pointer to a shared integer would cost
@@ -124,8 +131,16 @@ class Object {
     bool shared = false;        // kInt: a value Redis would share (OBJECT REFCOUNT)
   };
 
-  // Bytes an object with these parts needs (before rounding to a size class).
-  static size_t SizeFor(size_t key_len, bool with_expire, const ValueInit& value);
+  // Bytes an object with these parts needs (before rounding to a size class); `expire_ms`
+  // matters only `with_expire` (a compact expiry takes 4 bytes, a wide one 8).
+  static size_t SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
+                        const ValueInit& value);
+  // The origin of compact expiries: fixed for the life of the process (object.cc).
+  static int64_t ExpireBase() { return expire_base_; }
+  // True iff `when` is held in 4 bytes (see the layout).
+  static bool CompactExpire(int64_t when) {
+    return when >= expire_base_ && static_cast<uint64_t>(when - expire_base_) < kCompactRange;
+  }
 
   // Allocates an object for `key` with the given type and value, optionally with an expiry slot.
   // lru is set to `lru`. REQUIRES: embedded.size() <= kMaxEmbeddedLength for kEmbstr.
@@ -155,11 +170,27 @@ class Object {
   // REQUIRES: has_expire().
   int64_t expire_ms() const {
     MNEMO_ASSERT(has_expire());
-    return expire_ms_;
+    if ((flags_ & kWideExpire) != 0) {
+      int64_t when;
+      std::memcpy(&when, ExpireSlot(), sizeof(when));
+      return when;
+    }
+    uint32_t low;
+    std::memcpy(&low, ExpireSlot(), sizeof(low));
+    return expire_base_ + static_cast<int64_t>((static_cast<uint64_t>(flags_ >> 4) << 32) | low);
   }
-  void set_expire_ms(int64_t when) {
+  // Sets the expiry in place iff the slot holds `when` (a wide slot holds any time, a compact
+  // one a compact time); returns false, changing nothing, otherwise (Db::SetExpire then moves
+  // the object to a block with a wide slot). REQUIRES: has_expire().
+  [[nodiscard]] bool TrySetExpire(int64_t when) {
     MNEMO_ASSERT(has_expire());
-    expire_ms_ = when;
+    if ((flags_ & kWideExpire) != 0) {
+      std::memcpy(ExpireSlot(), &when, sizeof(when));
+      return true;
+    }
+    if (!CompactExpire(when)) return false;
+    StoreCompactExpire(when);
+    return true;
   }
 
   // The embstr bytes. REQUIRES: encoding() == kEmbstr.
@@ -216,30 +247,48 @@ class Object {
   // The usable size of this object's block.
   size_t BlockSize() const;
 
-  // Chain fields for the keyspace and expires tables.
+  // The chain field of the keyspace table.
   Object** next_field() { return &next_; }
-  Object** expire_next_field() {
-    MNEMO_ASSERT(has_expire());
-    return &expire_next_;
-  }
 
  private:
   static constexpr uint8_t kHasExpire = 1;
   static constexpr uint8_t kSharedValue = 2;
   static constexpr uint8_t kSnapshotMark = 4;
+  static constexpr uint8_t kWideExpire = 8;
+  static constexpr uint8_t kLowFlags = 0x0F;  // the flags below the compact expiry's high bits
   static constexpr uint16_t kLongKeyMarker = 0xFFFF;
-  static constexpr size_t kHeadSize = 16;    // next_, header_, flags_, embedded_len_, key_len_
-  static constexpr size_t kExpireSize = 16;  // expire_ms_, expire_next_
+  static constexpr size_t kHeadSize = 16;  // next_, header_, flags_, embedded_len_, key_len_
+  static constexpr size_t kCompactExpireSize = 4;
+  static constexpr size_t kWideExpireSize = 8;
+  static constexpr uint64_t kCompactRange = uint64_t{1} << 36;
+
+  static const int64_t expire_base_;
+
+  static size_t ExpireSize(bool with_expire, int64_t when) {
+    if (!with_expire) return 0;
+    return CompactExpire(when) ? kCompactExpireSize : kWideExpireSize;
+  }
+  size_t ExpireSize() const {
+    if (!has_expire()) return 0;
+    return (flags_ & kWideExpire) != 0 ? kWideExpireSize : kCompactExpireSize;
+  }
+  const char* ExpireSlot() const { return reinterpret_cast<const char*>(this) + kHeadSize; }
+  char* ExpireSlot() { return reinterpret_cast<char*>(this) + kHeadSize; }
+  // REQUIRES: a compact slot and CompactExpire(when).
+  void StoreCompactExpire(int64_t when) {
+    const uint64_t d = static_cast<uint64_t>(when - expire_base_);
+    const uint32_t low = static_cast<uint32_t>(d);
+    std::memcpy(ExpireSlot(), &low, sizeof(low));
+    flags_ = static_cast<uint8_t>((flags_ & kLowFlags) | ((d >> 32) << 4));
+  }
 
   static Object* Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
                            bool with_expire, int64_t expire_ms, uint32_t lru);
 
   const char* VarStart() const {
-    return reinterpret_cast<const char*>(this) + kHeadSize + (has_expire() ? kExpireSize : 0);
+    return reinterpret_cast<const char*>(this) + kHeadSize + ExpireSize();
   }
-  char* VarStart() {
-    return reinterpret_cast<char*>(this) + kHeadSize + (has_expire() ? kExpireSize : 0);
-  }
+  char* VarStart() { return reinterpret_cast<char*>(this) + kHeadSize + ExpireSize(); }
   const char* ValueStart() const {
     std::string_view k = key();
     return k.data() + k.size();
@@ -251,9 +300,7 @@ class Object {
   uint8_t flags_;
   uint8_t embedded_len_;
   uint16_t key_len_;
-  // Present only with kHasExpire; never touch them otherwise (the block may end before them).
-  int64_t expire_ms_;
-  Object* expire_next_;
+  // The expiry slot, the key and the value follow (see the layout).
 };
 
 static_assert(sizeof(void*) == 8, "the object layout assumes 64-bit pointers");

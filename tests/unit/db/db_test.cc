@@ -1,7 +1,8 @@
-// db_test.cc: db::Db and db::Keyspace directly (tests/unit/db): the keys and expires tables
-// staying consistent while objects are added, overwritten, relocated and given or stripped of
-// an expiry; lazy and active expiry (ExpireCycle and its bound); RandomKey's bounded tries;
-// Clear(async) with the lazy-free thread; memory returning to its baseline.
+// db_test.cc: db::Db and db::Keyspace directly (tests/unit/db): the keys table and the count of
+// volatile keys staying consistent while objects are added, overwritten, relocated and given or
+// stripped of an expiry (compact or wide); sampling volatile keys; lazy and active expiry
+// (ExpireCycle and its bound); RandomKey's bounded tries; Clear(async) with the lazy-free thread;
+// memory returning to its baseline.
 #include "mnemo/db/db.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -42,26 +44,17 @@ class DbTest : public ::testing::Test {
     return std::string(StringView(*o, buf));
   }
 
-  // Every key is in `keys`; a key is in `expires` iff it has an expiry slot, as the same object.
+  // Every key is found in `keys`, and expires_size() counts those with an expiry slot.
   static void ExpectConsistent(Db& d) {
     size_t volatile_keys = 0;
     size_t keys = 0;
     d.keys().ForEach([&](Object* o) {
       ++keys;
       EXPECT_EQ(d.keys().Find(o->key()), o) << o->key();
-      if (o->has_expire()) {
-        ++volatile_keys;
-        EXPECT_EQ(d.expires().Find(o->key()), o) << o->key();
-      } else {
-        EXPECT_EQ(d.expires().Find(o->key()), nullptr) << o->key();
-      }
+      if (o->has_expire()) ++volatile_keys;
     });
     EXPECT_EQ(keys, d.size());
     EXPECT_EQ(volatile_keys, d.expires_size());
-    d.expires().ForEach([&](Object* o) {
-      EXPECT_TRUE(o->has_expire());
-      EXPECT_EQ(d.keys().Find(o->key()), o) << o->key();
-    });
   }
 
   Keyspace ks_;
@@ -123,7 +116,7 @@ TEST_F(DbTest, OverwriteKeepsTablesConsistent) {
   ExpectConsistent(d);
   Object* o3 = NewStringObject(ks_, 0, "k", std::string(100, 't'), kNow + 200);
   d.Overwrite(o2, o3);
-  EXPECT_EQ(d.expires().Find("k"), o3);
+  EXPECT_EQ(d.LookupNoTouch("k"), o3);
   EXPECT_EQ(Db::ExpireOf(o3), kNow + 200);
   ExpectConsistent(d);
   Object* o4 = NewStringObject(ks_, 0, "k", "four", -1);
@@ -143,14 +136,14 @@ TEST_F(DbTest, OverwriteKeepsTheLfuCounter) {
   EXPECT_EQ(o2->lru() & 0xFF, 200u);
 }
 
-TEST_F(DbTest, RelocatePutsTheNewBlockInBothTables) {
+TEST_F(DbTest, RelocatePutsTheNewBlockInTheTable) {
   Db& d = db();
   Object* o = AddString(d, "k", "abc", kNow + 500);
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), true, o->expire_ms());
   d.Relocate(o, moved);
   Object::Destroy(o);
   EXPECT_EQ(d.keys().Find("k"), moved);
-  EXPECT_EQ(d.expires().Find("k"), moved);
+  EXPECT_EQ(d.expires_size(), 1u);
   EXPECT_EQ(Value(moved), "abc");
   ExpectConsistent(d);
   // The string type relocates when it reshapes a value.
@@ -191,7 +184,7 @@ TEST_F(DbTest, DetachAndAddMoveAnObjectBetweenDbs) {
   EXPECT_EQ(db(0).size(), 0u);
   EXPECT_EQ(db(0).expires_size(), 0u);
   EXPECT_EQ(db(1).LookupNoTouch("k"), o);
-  EXPECT_EQ(db(1).expires().Find("k"), o);
+  EXPECT_EQ(db(1).expires_size(), 1u);
   ExpectConsistent(db(0));
   ExpectConsistent(db(1));
 }
@@ -338,6 +331,90 @@ TEST_F(DbTest, ExpireCycleVisitsEveryDatabase) {
     EXPECT_NE(db(i).LookupNoTouch("live"), nullptr);
   }
   EXPECT_EQ(ks_.stats().expired_keys, 50u * ks_.num_dbs());
+}
+
+TEST_F(DbTest, ExpireCycleFindsRareVolatileKeys) {
+  // No table of volatile keys: the cycle scans the keys table and skips the others. Ten expired
+  // keys among 20,000 are all met within a bounded number of runs, and nothing else is touched.
+  Db& d = db();
+  for (int i = 0; i < 20000; ++i) AddString(d, "plain:" + std::to_string(i), "v");
+  for (int i = 0; i < 10; ++i) AddString(d, "dead:" + std::to_string(i), "v", kNow - 1);
+  ExpireCycle cycle;
+  int runs = 0;
+  for (; d.expires_size() > 0 && runs < 1000; ++runs) cycle.Run(ks_, 10);
+  EXPECT_EQ(d.expires_size(), 0u);
+  EXPECT_EQ(d.size(), 20000u);
+  EXPECT_EQ(ks_.stats().expired_keys, 10u);
+  // One sweep of ~20,000 buckets at up to 84 buckets per wanted key (10): a few dozen runs.
+  EXPECT_LE(runs, 100);
+  ExpectConsistent(d);
+}
+
+TEST_F(DbTest, CompactExpiryWidensWhenTheTimeIsOutOfItsRange) {
+  const int64_t now = Object::ExpireBase() + (int64_t{1} << 33);
+  ks_.set_now_ms(now);
+  Db& d = db();
+  Object* o = AddString(d, "k", "value", now + 1000);
+  const size_t compact_block = o->BlockSize();
+  // Within the range: in place.
+  EXPECT_EQ(d.SetExpire(o, now + 86400000), o);
+  EXPECT_EQ(Db::ExpireOf(o), now + 86400000);
+  // Ten years ahead: the slot widens, so the object moves.
+  const int64_t far = now + int64_t{10} * 365 * 86400000;
+  Object* w = d.SetExpire(o, far);
+  EXPECT_NE(w, o);
+  EXPECT_EQ(Db::ExpireOf(w), far);
+  EXPECT_GE(w->BlockSize(), compact_block);
+  EXPECT_EQ(d.LookupNoTouch("k"), w);
+  EXPECT_EQ(Value(w), "value");
+  EXPECT_EQ(d.expires_size(), 1u);
+  // A wide slot holds a near time as well: in place.
+  EXPECT_EQ(d.SetExpire(w, now + 5), w);
+  EXPECT_EQ(Db::ExpireOf(w), now + 5);
+  ExpectConsistent(d);
+  // A new object with a near time is compact, with a far one wide.
+  Object* c = NewStringObject(ks_, 0, "k2", "value", now + 5);
+  Object* f = NewStringObject(ks_, 0, "k3", "value", far);
+  const Object::ValueInit v{Encoding::kEmbstr, "value"};
+  EXPECT_EQ(Object::SizeFor(2, true, far, v) - Object::SizeFor(2, true, now + 5, v), 4u);
+  EXPECT_EQ(Object::SizeFor(2, true, now + 5, v) - Object::SizeFor(2, false, 0, v), 4u);
+  EXPECT_EQ(c->BlockSize(), mem::SizeClass(Object::SizeFor(2, true, now + 5, v)));
+  EXPECT_EQ(f->BlockSize(), mem::SizeClass(Object::SizeFor(2, true, far, v)));
+  EXPECT_EQ(Db::ExpireOf(c), now + 5);
+  EXPECT_EQ(Db::ExpireOf(f), far);
+  FreeObject(c);
+  FreeObject(f);
+}
+
+TEST_F(DbTest, SampleVolatileReturnsOnlyVolatileKeysAndMeetsRareOnes) {
+  Db& d = db();
+  Object* out[64];
+  EXPECT_EQ(d.SampleVolatile(out, 16), 0u);  // none at all
+  for (int i = 0; i < 10000; ++i) AddString(d, "plain:" + std::to_string(i), "v");
+  EXPECT_EQ(d.SampleVolatile(out, 16), 0u);
+  EXPECT_EQ(d.RandomVolatile(), nullptr);
+  for (int i = 0; i < 5; ++i) AddString(d, "ttl:" + std::to_string(i), "v", kNow + 1000);
+  // Rare (1 in 2,000): every one of them is met within a sweep, 1,024 keys a call.
+  std::set<std::string> met;
+  int calls = 0;
+  for (; met.size() < 5 && calls < 40; ++calls) {
+    const size_t n = d.SampleVolatile(out, 16);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(out[i]->has_expire());
+      met.insert(std::string(out[i]->key()));
+    }
+  }
+  EXPECT_EQ(met.size(), 5u);
+  // Common (half of the keys): random runs, still only volatile keys.
+  for (int i = 0; i < 10000; ++i) AddString(d, "vol:" + std::to_string(i), "v", kNow + 1000);
+  for (int round = 0; round < 50; ++round) {
+    const size_t n = d.SampleVolatile(out, 16);
+    EXPECT_GT(n, 0u);
+    for (size_t i = 0; i < n; ++i) EXPECT_TRUE(out[i]->has_expire());
+    Object* r = d.RandomVolatile();
+    ASSERT_NE(r, nullptr);
+    EXPECT_TRUE(r->has_expire());
+  }
 }
 
 TEST_F(DbTest, RandomKeyGivesUpWhenEveryKeyIsVolatileAndExpired) {

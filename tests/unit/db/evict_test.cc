@@ -248,6 +248,25 @@ TEST_F(EvictTest, VolatileRandomOnlyEvictsKeysWithTtl) {
   EXPECT_EQ(ks_.TotalKeys(), 50u);
 }
 
+TEST_F(EvictTest, VolatilePoliciesFindRareVolatileKeys) {
+  // No table of volatile keys (db.h): 20 volatile keys among 3,000 are found by the scan that
+  // SampleVolatile goes on with, under both a pool policy and the random one.
+  for (EvictionPolicy policy : {EvictionPolicy::kVolatileLru, EvictionPolicy::kVolatileRandom}) {
+    ks_.FlushAll(false);
+    ks_.options().maxmemory_policy = policy;
+    const int64_t ttl = kNow + 3'600'000;
+    for (int i = 0; i < 3000; ++i) Add(i % 2, "persistent" + std::to_string(i));
+    for (int i = 0; i < 20; ++i) Add(i % 2, "volatile" + std::to_string(i), ttl);
+    SetLimitKeys(3010);
+    EXPECT_EQ(evictor_.Perform(), Evictor::Result::kOk);
+    EXPECT_EQ(ks_.db(0).expires_size() + ks_.db(1).expires_size(), 10u);
+    EXPECT_EQ(ks_.TotalKeys(), 3010u);
+    SetLimitKeys(2990);
+    EXPECT_EQ(evictor_.Perform(), Evictor::Result::kFail);
+    EXPECT_EQ(ks_.TotalKeys(), 3000u);  // every volatile key went, no persistent one
+  }
+}
+
 TEST_F(EvictTest, AllkeysRandomEvictsFromEveryDatabase) {
   ks_.options().maxmemory_policy = EvictionPolicy::kAllkeysRandom;
   for (int i = 0; i < 400; ++i) Add(i % 4, Key(i));
@@ -370,21 +389,6 @@ TEST(EvictTableTest, KeyTableGrowthRespectsMaxmemory) {
   while (d.keys().RehashSteps(100)) {
   }
   EXPECT_EQ(d.keys().bucket_count(), 2048u);
-  // The same for the expires table.
-  ks.options().maxmemory = 0;
-  d.Clear(false);
-  n = 0;
-  while (d.size() < 1024) d.Add(NewStringObject(ks, 0, Key(n++), "v", kNow + 60'000));
-  while (d.expires().RehashSteps(100)) {
-  }
-  ASSERT_EQ(d.expires().bucket_count(), 1024u);
-  ks.options().maxmemory = mem::UsedMemory() + 1024;
-  d.Add(NewStringObject(ks, 0, Key(n++), "v", kNow + 60'000));
-  EXPECT_EQ(d.expires().bucket_count(), 1024u);
-  // No limit: growth at load 1.
-  ks.options().maxmemory = 0;
-  d.Add(NewStringObject(ks, 0, Key(n++), "v", kNow + 60'000));
-  EXPECT_TRUE(d.expires().IsRehashing());
   d.Clear(false);
 }
 

@@ -14,13 +14,34 @@
 #include <string>
 #include <vector>
 
+#include "mnemo/base/clock.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
 namespace {
 
-size_t ExpectedBytes(size_t key_len, bool with_expire, size_t value_bytes) {
-  return 16 + (with_expire ? 16 : 0) + (key_len >= 65535 ? 8 : 0) + key_len + value_bytes;
+// The bytes of an object with an expiry at `expire` (-1: none): 4 for a compact one, 8 wide.
+size_t ExpectedBytes(size_t key_len, int64_t expire, size_t value_bytes) {
+  const size_t slot = expire < 0 ? 0 : Object::CompactExpire(expire) ? 4 : 8;
+  return 16 + slot + (key_len >= 65535 ? 8 : 0) + key_len + value_bytes;
+}
+
+// Expiries of every form: none, wide (before the compact range, far after it, and its first
+// time past the end), compact (its first and last times, and across a 2^32 boundary).
+// (A function: the base is set at run time, and the order of dynamic initialization across
+// files is unspecified.)
+std::vector<int64_t> Expiries() {
+  return {-1,
+          7,
+          1700000000123,
+          Object::ExpireBase() - 1,
+          Object::ExpireBase() + (int64_t{1} << 36),
+          INT64_MAX,
+          Object::ExpireBase(),
+          Object::ExpireBase() + (int64_t{1} << 32) - 1,
+          Object::ExpireBase() + (int64_t{1} << 32),
+          Object::ExpireBase() + (int64_t{1} << 36) - 1,
+          Object::ExpireBase() + (int64_t{1} << 32) + 123456};
 }
 
 // A key whose bytes differ along its length (and include a NUL), so truncation would show.
@@ -40,23 +61,24 @@ const std::vector<size_t> kKeyLengths = {0, 1, 12, 255, 65534, 65535, 65536, 700
 
 TEST(ObjectTest, KeysOfEveryLengthWithAndWithoutExpiry) {
   for (size_t len : kKeyLengths) {
-    for (bool with_expire : {false, true}) {
+    for (int64_t expire : Expiries()) {
+      const bool with_expire = expire >= 0;
       const std::string key = MakeKey(len);
-      Object* o =
-          Object::Create(key, ObjType::kString, Embstr("val"), with_expire, 1700000000123, 4242);
+      Object* o = Object::Create(key, ObjType::kString, Embstr("val"), with_expire, expire, 4242);
       EXPECT_EQ(o->key(), key) << len;
       EXPECT_EQ(o->type(), ObjType::kString);
       EXPECT_EQ(o->encoding(), Encoding::kEmbstr);
       EXPECT_EQ(o->lru(), 4242u);
       EXPECT_EQ(o->embedded(), "val");
       EXPECT_EQ(o->has_expire(), with_expire);
+      EXPECT_FALSE(o->shared_value());
+      EXPECT_FALSE(o->snapshot_mark());
       if (with_expire) {
-        EXPECT_EQ(o->expire_ms(), 1700000000123);
-        EXPECT_EQ(*o->expire_next_field(), nullptr);
+        EXPECT_EQ(o->expire_ms(), expire) << len;
       }
       EXPECT_EQ(*o->next_field(), nullptr);
-      EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, with_expire, 3)))
-          << len << " " << with_expire;
+      EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, expire, 3)))
+          << len << " " << expire;
       Object::Destroy(o);
     }
   }
@@ -79,9 +101,17 @@ TEST(ObjectTest, DocumentedBlockSizes) {
   EXPECT_EQ(o->BlockSize(), 32u);
 #endif
   Object::Destroy(o);
-  // With an expiry: 16 more bytes in the same block.
+  // With an expiry within two years: 4 more bytes, the same 48-byte block (docs/memory.md).
+  o = Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), true,
+                     UnixTimeMs() + 3600 * 1000, 0);
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(48));
+#ifndef MNEMO_SANITIZE
+  EXPECT_EQ(o->BlockSize(), 48u);
+#endif
+  Object::Destroy(o);
+  // With an expiry outside the compact range: 8 more bytes, the 64-byte class.
   o = Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), true, 1, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(60));
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(52));
 #ifndef MNEMO_SANITIZE
   EXPECT_EQ(o->BlockSize(), 64u);
 #endif
@@ -94,10 +124,15 @@ TEST(ObjectTest, EmbstrValuesUpTo44Bytes) {
     for (size_t n = 0; n <= kMaxEmbeddedLength; ++n) {
       std::string value(n, 'v');
       for (size_t i = 0; i < n; ++i) value[i] = static_cast<char>(i);  // includes NUL
-      Object* o = Object::Create(key, ObjType::kString, Embstr(value), n % 2 == 0, 5, 1);
+      // No expiry, a wide one and a compact one in turn.
+      const int64_t expire = n % 3 == 0 ? -1 : n % 3 == 1 ? 5 : Object::ExpireBase() + 5;
+      Object* o = Object::Create(key, ObjType::kString, Embstr(value), expire >= 0, expire, 1);
       ASSERT_EQ(o->embedded(), value) << len << " " << n;
       ASSERT_EQ(o->key(), key);
-      const size_t bytes = ExpectedBytes(len, n % 2 == 0, n);
+      if (expire >= 0) {
+        ASSERT_EQ(o->expire_ms(), expire);
+      }
+      const size_t bytes = ExpectedBytes(len, expire, n);
       ASSERT_EQ(o->BlockSize(), mem::SizeClass(bytes)) << len << " " << n;
       // The spare bytes of the size class are usable for a longer embstr, up to 255.
       const size_t spare = o->BlockSize() - (bytes - n);
@@ -136,7 +171,7 @@ TEST(ObjectTest, CapacityNeverExceeds255) {
   // 16 + 20000 = 20016 -> the 20480-byte class: 464 spare bytes, but one byte holds the length.
   const std::string key(20000, 'k');
   Object* o = Object::Create(key, ObjType::kString, Embstr(""), false, 0, 0);
-  const size_t spare = o->BlockSize() - ExpectedBytes(key.size(), false, 0);
+  const size_t spare = o->BlockSize() - ExpectedBytes(key.size(), -1, 0);
   EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbeddedLength));
 #ifndef MNEMO_SANITIZE
   EXPECT_EQ(o->EmbeddedCapacity(), kMaxEmbeddedLength);
@@ -216,22 +251,23 @@ TEST(ObjectTest, IntsAreInlineAndNarrow) {
   for (size_t len : {size_t{0}, size_t{5}, size_t{12}, size_t{65535}}) {
     const std::string key = MakeKey(len);
     for (int64_t v : values) {
-      for (bool with_expire : {false, true}) {
-        Object* o = Object::Create(key, ObjType::kString, IntWord(v), with_expire, 7, 0);
+      for (int64_t expire : {int64_t{-1}, int64_t{7}, Object::ExpireBase() + 5}) {
+        const bool with_expire = expire >= 0;
+        Object* o = Object::Create(key, ObjType::kString, IntWord(v), with_expire, expire, 0);
         EXPECT_EQ(o->encoding(), Encoding::kInt);
         EXPECT_STREQ(EncodingName(*o), "int");
         EXPECT_FALSE(o->shared_value());
         EXPECT_EQ(o->int_value(), v);
         EXPECT_EQ(o->key(), key);
-        EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, with_expire, IntWidth(v))))
+        EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, expire, IntWidth(v))))
             << len << " " << v;
-        const size_t spare = o->BlockSize() - ExpectedBytes(len, with_expire, 0);
+        const size_t spare = o->BlockSize() - ExpectedBytes(len, expire, 0);
         EXPECT_EQ(o->IntCapacity(), std::min<size_t>(spare, 8));
         const Object::ValueInit back = o->value_init();
         EXPECT_EQ(back.encoding, Encoding::kInt);
         EXPECT_EQ(static_cast<int64_t>(back.word), v);
         if (with_expire) {
-          EXPECT_EQ(o->expire_ms(), 7);
+          EXPECT_EQ(o->expire_ms(), expire);
         }
         Object::Destroy(o);
       }
@@ -352,11 +388,50 @@ TEST(ObjectTest, LruIs24Bits) {
 }
 
 TEST(ObjectTest, SetExpireInPlace) {
+  // A wide slot holds any time.
   Object* o = Object::Create("k", ObjType::kString, Embstr("v"), true, 100, 0);
-  o->set_expire_ms(200);
+  EXPECT_TRUE(o->TrySetExpire(200));
   EXPECT_EQ(o->expire_ms(), 200);
+  const int64_t compact = Object::ExpireBase() + 1000;
+  EXPECT_TRUE(o->TrySetExpire(compact));
+  EXPECT_EQ(o->expire_ms(), compact);
   EXPECT_EQ(o->embedded(), "v");
   EXPECT_EQ(o->key(), "k");
+  Object::Destroy(o);
+}
+
+TEST(ObjectTest, CompactExpirySlotHoldsOnlyCompactTimes) {
+  const int64_t base = Object::ExpireBase();
+  Object* o = Object::Create("key", ObjType::kString, IntWord(-3), true, base + 10, 0);
+  EXPECT_EQ(o->BlockSize(), mem::SizeClass(16 + 4 + 3 + 1));
+  // The flags that share the byte with the expiry's high bits survive every change of it.
+  Object* shared = Object::Create("key", ObjType::kString, {Encoding::kInt, {}, 5, true}, true,
+                                  base + (int64_t{1} << 35), 0);
+  shared->set_snapshot_mark(true);
+  for (Object* x : {o, shared}) {
+    for (int64_t when : {base, base + (int64_t{1} << 36) - 1, base + (int64_t{1} << 32),
+                         base + (int64_t{1} << 32) - 1, base + 12345678901}) {
+      EXPECT_TRUE(x->TrySetExpire(when));
+      EXPECT_EQ(x->expire_ms(), when);
+      EXPECT_TRUE(x->has_expire());
+      EXPECT_EQ(x->key(), "key");
+    }
+    // Outside the compact range: refused, nothing changed.
+    const int64_t before = x->expire_ms();
+    for (int64_t when : {base - 1, base + (int64_t{1} << 36), int64_t{1}, INT64_MAX}) {
+      EXPECT_FALSE(x->TrySetExpire(when));
+      EXPECT_EQ(x->expire_ms(), before);
+    }
+  }
+  EXPECT_EQ(o->int_value(), -3);
+  EXPECT_FALSE(o->shared_value());
+  EXPECT_FALSE(o->snapshot_mark());
+  EXPECT_EQ(shared->int_value(), 5);
+  EXPECT_TRUE(shared->shared_value());
+  EXPECT_TRUE(shared->snapshot_mark());
+  shared->set_snapshot_mark(false);
+  EXPECT_EQ(shared->expire_ms(), base + 12345678901);
+  Object::Destroy(shared);
   Object::Destroy(o);
 }
 
@@ -366,7 +441,7 @@ TEST(ObjectTest, CloneWithValueKeepsKeyAndLru) {
     Object* o = Object::Create(key, ObjType::kString, Embstr("small"), false, 0, 777);
     *o->next_field() = o;  // chained somewhere: the clone must not inherit it
     // Reshape: int -> embstr, add an expiry, and back.
-    Object* c = Object::CloneWithValue(*o, ObjType::kString, IntWord(12345), true, 55);
+    Object* c = Object::CloneWithValue(*o, ObjType::kString, IntWord(12345), true, 55);  // wide
     EXPECT_EQ(c->key(), key);
     EXPECT_EQ(c->lru(), 777u);
     EXPECT_EQ(c->encoding(), Encoding::kInt);
@@ -374,8 +449,7 @@ TEST(ObjectTest, CloneWithValueKeepsKeyAndLru) {
     EXPECT_TRUE(c->has_expire());
     EXPECT_EQ(c->expire_ms(), 55);
     EXPECT_EQ(*c->next_field(), nullptr);
-    EXPECT_EQ(*c->expire_next_field(), nullptr);
-    EXPECT_EQ(c->BlockSize(), mem::SizeClass(ExpectedBytes(len, true, 2)));  // 12345: 2 bytes
+    EXPECT_EQ(c->BlockSize(), mem::SizeClass(ExpectedBytes(len, 55, 2)));  // 12345: 2 bytes
     // The original is untouched.
     EXPECT_EQ(o->embedded(), "small");
     EXPECT_FALSE(o->has_expire());

@@ -306,7 +306,6 @@ void LoadMustNotLeak(const std::string& bytes, bool verify, bool* ok) {
   ks->FlushAll(false);
   for (int i = 0; i < ks->num_dbs(); ++i) {
     ks->db(i).keys().ShrinkIfNeeded();
-    ks->db(i).expires().ShrinkIfNeeded();
   }
   EXPECT_LE(mem::UsedMemory(), before + 1024) << "leak after a load of " << bytes.size();
 }
