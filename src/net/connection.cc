@@ -386,6 +386,9 @@ void Connection::ProcessInput() {
   }
   g_shared_buffer_in_use = outer_shared;
   processing_ = false;
+  // Every request of the input was handled: a big argument table goes back now, not at the
+  // cron's next visit (parser.h ReleaseBigTables).
+  if (pos == data.size() && !suspended_) parser_.ReleaseBigTables();
   if (!closed_) handler_->OnBatchEnd(*this);
   if (closed_) return;
   if (shared) {

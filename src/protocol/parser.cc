@@ -122,6 +122,13 @@ ParseStatus RequestParser::ParseMultibulk(std::string_view data, size_t* consume
   return ParseStatus::kOk;
 }
 
+void RequestParser::ReleaseBigTables() {
+  if (remaining_ != 0 || bulk_len_ >= 0 || pos_ != 0) return;  // a request is in progress
+  if (args_.capacity() > kBigTable) std::vector<std::string_view>().swap(args_);
+  if (spans_.capacity() > kBigTable) std::vector<std::pair<size_t, size_t>>().swap(spans_);
+  if (inline_args_.capacity() > kBigTable) std::vector<std::string>().swap(inline_args_);
+}
+
 void RequestParser::ShrinkToRecentPeak() {
   // Tables this small are not worth a reallocation.
   constexpr size_t kKeep = 64;

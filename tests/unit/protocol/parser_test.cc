@@ -301,6 +301,49 @@ TEST(ParserTest, BytesWantedForBigBulks) {
   ASSERT_EQ(p.Parse(edge, &consumed), ParseStatus::kOk);
 }
 
+// The bytes of the parser's heap blocks (its argument tables among them).
+size_t HeldBytes(const RequestParser& p) {
+  size_t total = 0;
+  p.ForEachAllocation([&](size_t n) { total += n; });
+  return total;
+}
+
+TEST(ParserTest, ReleaseBigTablesFreesOnlyBigTablesAndOnlyBetweenRequests) {
+  Args many = {"EXISTS"};
+  for (int i = 0; i < 5000; ++i) many.push_back("k" + std::to_string(i));
+  const std::string big = Multibulk(many);
+  RequestParser p;
+  size_t consumed = 0;
+  ASSERT_EQ(p.Parse(big, &consumed), ParseStatus::kOk);
+  ASSERT_EQ(p.args().size(), 5001u);
+  EXPECT_GT(HeldBytes(p), 5001u * 2 * 16);  // two tables of 16-byte entries
+  // Mid-request (the next big request half read): kept, the parse goes on where it was.
+  ASSERT_EQ(p.Parse(std::string_view(big).substr(0, big.size() / 2), &consumed),
+            ParseStatus::kIncomplete);
+  const size_t mid = HeldBytes(p);
+  p.ReleaseBigTables();
+  EXPECT_EQ(HeldBytes(p), mid);
+  ASSERT_EQ(p.Parse(big, &consumed), ParseStatus::kOk);
+  EXPECT_EQ(Copy(p.args()), many);
+  // Between requests: given back, and the parser works as before.
+  p.ReleaseBigTables();
+  EXPECT_EQ(HeldBytes(p), 0u);
+  ASSERT_EQ(p.Parse(big, &consumed), ParseStatus::kOk);
+  EXPECT_EQ(Copy(p.args()), many);
+  // Small tables are kept (no reallocation for ordinary commands).
+  ASSERT_EQ(p.Parse(Multibulk({"SET", "k", "v"}), &consumed), ParseStatus::kOk);
+  p.ShrinkToRecentPeak();
+  p.ShrinkToRecentPeak();
+  const size_t small = HeldBytes(p);
+  EXPECT_GT(small, 0u);
+  EXPECT_LT(small, RequestParser::kBigTable * 16);
+  p.ReleaseBigTables();
+  EXPECT_EQ(HeldBytes(p), small);
+  const std::string get = Multibulk({"GET", "k"});  // args() are views into it
+  ASSERT_EQ(p.Parse(get, &consumed), ParseStatus::kOk);
+  EXPECT_EQ(Copy(p.args()), (Args{"GET", "k"}));
+}
+
 TEST(ParserTest, BytesWantedIsZeroOnceTheBigBulkIsIn) {
   // A big bulk completes but the next argument's header has not arrived: nothing big is
   // pending any more, so the parser must not keep asking for the old size.
