@@ -169,7 +169,10 @@ bool Db::DeleteIfEmpty(Object* o) {
 
 Object* Db::SetExpire(Object* o, int64_t when_ms) {
   GuardWrite(o);
-  if (o->has_expire() && o->TrySetExpire(when_ms)) return o;
+  if (o->has_expire() && o->TrySetExpire(when_ms)) {
+    NoteExpire(when_ms);
+    return o;
+  }
   // No slot, or a compact slot that cannot hold this time: a block with the right slot.
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), true, when_ms);
   MarkNew(moved);
@@ -228,6 +231,7 @@ void Db::Clear(bool async) {
   }
   expires_ = 0;
   expires_cursor = 0;
+  expire_floor = pass_floor = INT64_MAX;
   volatile_cursor_ = 0;
 }
 
@@ -236,6 +240,8 @@ void Db::Swap(Db& other) {
   keys_.Swap(other.keys_);
   std::swap(expires_, other.expires_);
   std::swap(expires_cursor, other.expires_cursor);
+  std::swap(expire_floor, other.expire_floor);
+  std::swap(pass_floor, other.pass_floor);
   std::swap(volatile_cursor_, other.volatile_cursor_);
   std::swap(avg_ttl_ms, other.avg_ttl_ms);
   std::swap(slot_keys_, other.slot_keys_);

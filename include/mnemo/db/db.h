@@ -146,6 +146,16 @@ class Db {
 
   // Where the active expiry cycle left off in `keys` (a scan cursor).
   uint64_t expires_cursor = 0;
+  // A lower bound of the expiry of every volatile key (INT64_MAX: none): while the command clock
+  // is below it, nothing can have expired and the cycle skips this database. Lowered by every
+  // expiry set; raised at the end of each pass of the cycle's scan to pass_floor: the least
+  // expiry the pass met on a live key or that was set while it ran (a key present throughout
+  // the pass was met by it, as SCAN guarantees; any other was set during it).
+  int64_t expire_floor = INT64_MAX;
+  int64_t pass_floor = INT64_MAX;
+  // When the cycle last sampled this database (command clock): below the floor it still samples
+  // one loop a second, for avg_ttl.
+  int64_t expire_sampled_ms = 0;
   // Average TTL of keys with an expiry, milliseconds (INFO keyspace avg_ttl).
   int64_t avg_ttl_ms = 0;
 
@@ -168,7 +178,13 @@ class Db {
   int id_;
   // Bookkeeping of the keys with a TTL, at every change of the table or of a key's expiry.
   void CountExpire(const Object* o, int delta) {
-    if (o->has_expire()) expires_ = static_cast<size_t>(static_cast<int64_t>(expires_) + delta);
+    if (!o->has_expire()) return;
+    expires_ = static_cast<size_t>(static_cast<int64_t>(expires_) + delta);
+    if (delta > 0) NoteExpire(o->expire_ms());
+  }
+  void NoteExpire(int64_t when) {
+    if (when < expire_floor) expire_floor = when;
+    if (when < pass_floor) pass_floor = when;
   }
 
   KeyTable keys_;
