@@ -19,10 +19,11 @@ constexpr int64_t kDefaultSamples = 5;
 
 // MEMORY USAGE key [SAMPLES count]: the object's block (key, header, expiry, small value), every
 // allocation of its value, and the key's share of the keyspace's bucket array: the table's
-// bytes divided by its keys (there is no expires table: db.h). With the shares, the sum over all keys is what the dataset costs in used_memory
-// (capacity planning); deleting one key frees its own allocations, not its share (the arrays
-// shrink only when a table is mostly empty). SAMPLES 0 measures everything exactly; a positive
-// count estimates big hash tables and lists from that many elements.
+// bytes divided by its keys (there is no expires table: db.h). With the shares, the sum over
+// all keys is what the dataset costs in used_memory (capacity planning); deleting one key frees
+// its own allocations, not its share (the arrays shrink only when a table is mostly empty).
+// SAMPLES 0 measures everything exactly; a positive count estimates big hash tables and lists
+// from that many elements.
 void MemoryUsageCommand(Context& ctx) {
   int64_t samples = kDefaultSamples;
   for (size_t i = 3; i < ctx.argc(); ++i) {

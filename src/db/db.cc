@@ -222,7 +222,7 @@ void Db::Clear(bool async) {
   if (KeyWriteGuard* g = changes_->write_guard()) g->BeforeDbClear(*this);
   if (slot_keys_) std::fill_n(slot_keys_.get(), kClusterSlots, 0u);
   if (async) {
-    // Hand both tables over whole: O(1) here, O(n) on the lazy-free thread.
+    // Hand the table over whole: O(1) here, O(n) on the lazy-free thread.
     auto keys = std::make_shared<KeyTable>(std::move(keys_));
     const size_t n = keys->size();
     keyspace_->lazyfree().Submit([keys] { keys->Clear([](Object* o) { FreeObject(o); }); }, n);
@@ -231,7 +231,7 @@ void Db::Clear(bool async) {
   }
   expires_ = 0;
   expires_cursor = 0;
-  expire_floor = pass_floor = INT64_MAX;
+  expire_floor_ = pass_floor_ = INT64_MAX;
   volatile_cursor_ = 0;
 }
 
@@ -240,8 +240,8 @@ void Db::Swap(Db& other) {
   keys_.Swap(other.keys_);
   std::swap(expires_, other.expires_);
   std::swap(expires_cursor, other.expires_cursor);
-  std::swap(expire_floor, other.expire_floor);
-  std::swap(pass_floor, other.pass_floor);
+  std::swap(expire_floor_, other.expire_floor_);
+  std::swap(pass_floor_, other.pass_floor_);
   std::swap(volatile_cursor_, other.volatile_cursor_);
   std::swap(avg_ttl_ms, other.avg_ttl_ms);
   std::swap(slot_keys_, other.slot_keys_);
@@ -309,13 +309,14 @@ size_t Db::SampleVolatile(Object** out, size_t count) {
     }
     if (stored > 0) return stored;
   }
-  // Rare: go on with the scan, so that a sweep of the table meets every one of them.
+  // Rare: go on with the scan of the marked buckets, so that a sweep of the table meets every
+  // one of them.
   while (stored < count && examined < kVolatileExamine) {
-    volatile_cursor_ = keys_.Scan(volatile_cursor_, [&](Object* o) {
+    volatile_cursor_ = keys_.ScanMarked(volatile_cursor_, [&](Object* o) {
       ++examined;
-      if (o->has_expire() && stored < count) out[stored++] = o;
+      if (stored < count) out[stored++] = o;
     });
-    ++examined;  // an empty bucket costs a step too
+    ++examined;  // a step over unmarked buckets costs one too
     if (volatile_cursor_ == 0 && stored > 0) break;
   }
   return stored;

@@ -217,11 +217,12 @@ std::string Server::InfoSection(std::string_view name) {
                               : 100.0 * static_cast<double>(loading_.loaded_bytes) /
                                     static_cast<double>(loading_.total_bytes);
       const double elapsed_s = static_cast<double>(MonotonicUs() - loading_.start_us) / 1e6;
-      const double rate = elapsed_s > 0 ? static_cast<double>(loading_.loaded_bytes) / elapsed_s : 0;
+      const double rate =
+          elapsed_s > 0 ? static_cast<double>(loading_.loaded_bytes) / elapsed_s : 0;
       const int64_t eta =
           rate > 0 && loading_.total_bytes > loading_.loaded_bytes
-              ? static_cast<int64_t>(static_cast<double>(loading_.total_bytes -
-                                                         loading_.loaded_bytes) / rate)
+              ? static_cast<int64_t>(
+                    static_cast<double>(loading_.total_bytes - loading_.loaded_bytes) / rate)
               : 1;
       line("loading_start_time", loading_.start_s);
       line("loading_total_bytes", loading_.total_bytes);
@@ -250,7 +251,7 @@ std::string Server::InfoSection(std::string_view name) {
     line("expired_keys", d.expired_keys);
     line("expired_stale_perc", fmt::format("{:.2f}", d.expired_stale_perc * 100));
     line("expired_time_cap_reached_count", d.expired_time_cap_reached_count);
-    line("expire_cycle_cpu_milliseconds", d.expire_cycle_cpu_milliseconds);
+    line("expire_cycle_cpu_milliseconds", d.expire_cycle_cpu_us / 1000);
     line("evicted_keys", d.evicted_keys);
     line("evicted_clients", stats_.evicted_clients);
     line("total_eviction_exceeded_time", evictor_.total_exceeded_us() / 1000);

@@ -3,10 +3,13 @@
 // A Db holds one intrusive table of its objects, `keys`. A key's expiry lives in its object
 // (object.h) and there is no second table of the keys with a TTL, as Redis's `expires` dict: that
 // table cost a bucket and a chain pointer per volatile key (16.4 bytes at 1M keys). Its users scan
-// or sample `keys` and skip the keys without a TTL instead: the active expiry cycle (expire.cc)
-// and the volatile-* eviction policies (evict.cc, SampleVolatile below); a counter keeps their
-// number (INFO keyspace expires=). Objects move when they are reallocated (a TTL added, a string
-// value grown); Relocate puts the new block in place of the old one.
+// or sample `keys` instead: the active expiry cycle (expire.cc) and the volatile-* eviction
+// policies (evict.cc, SampleVolatile below). The table keeps a bit per bucket that says whether
+// it may hold a key with a TTL (KeyTraits::Marked, ds/dict.h: 1 bit where the expires table
+// cost 16.4 bytes a volatile key), so a scan of the volatile keys reads the buckets that hold
+// them and a bit for each other bucket; a counter keeps their number (INFO keyspace expires=).
+// Objects move when they are reallocated (a TTL added, a string value grown); Relocate puts the new
+// block in place of the old one.
 //
 // Pointer validity: an Object* returned by a lookup stays valid until the next call that may
 // reallocate or delete it (those calls return the new address, or say that they free).
@@ -34,6 +37,9 @@ struct KeyTraits {
   static Object** NextField(Object* o) { return o->next_field(); }
   static std::string_view Key(const Object* o) { return o->key(); }
   static uint64_t Hash(std::string_view key) { return ds::HashBytes(key); }
+  // The table marks the buckets that hold keys with a TTL (ds/dict.h): the expiry cycle and
+  // SampleVolatile read a bit, not a bucket, for each bucket without one.
+  static bool Marked(const Object* o) { return o->has_expire(); }
 };
 
 using KeyTable = ds::Dict<KeyTraits>;
@@ -42,7 +48,7 @@ using KeyTable = ds::Dict<KeyTraits>;
 struct Stats {
   uint64_t expired_keys = 0;
   uint64_t expired_time_cap_reached_count = 0;
-  uint64_t expire_cycle_cpu_milliseconds = 0;
+  uint64_t expire_cycle_cpu_us = 0;  // INFO prints milliseconds, as Redis (it sums microseconds)
   double expired_stale_perc = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
@@ -118,9 +124,10 @@ class Db {
   // deleted; gives up after a bounded number of tries if all sampled keys are expired).
   Object* RandomKey();
   // Up to `count` keys with a TTL, sampled (Dict::SampleNodes) or, when they are rare, taken from
-  // a scan that goes on where the last one stopped, so that every volatile key is met within a
-  // sweep of the table. Examines at most kVolatileExamine keys a call; returns how many it stored
-  // (0 only if none was met in that many).
+  // a scan of the marked buckets (Dict::ScanMarked) that goes on where the last one stopped, so
+  // that every volatile key is met within a sweep of the table. Examines at most
+  // kVolatileExamine keys or scan steps a call; returns how many it stored (0 only if none was
+  // met in that many).
   size_t SampleVolatile(Object** out, size_t count);
   // One key with a TTL, or null if SampleVolatile met none.
   Object* RandomVolatile();
@@ -148,11 +155,18 @@ class Db {
   uint64_t expires_cursor = 0;
   // A lower bound of the expiry of every volatile key (INT64_MAX: none): while the command clock
   // is below it, nothing can have expired and the cycle skips this database. Lowered by every
-  // expiry set; raised at the end of each pass of the cycle's scan to pass_floor: the least
-  // expiry the pass met on a live key or that was set while it ran (a key present throughout
-  // the pass was met by it, as SCAN guarantees; any other was set during it).
-  int64_t expire_floor = INT64_MAX;
-  int64_t pass_floor = INT64_MAX;
+  // expiry set; raised at the end of each pass of the cycle's scan (EndExpirePass) to the least
+  // expiry the pass met on a live key (NoteExpire) or that was set while it ran (a key present
+  // throughout the pass was met by it, as SCAN guarantees; any other was set during it).
+  int64_t expire_floor() const { return expire_floor_; }
+  void NoteExpire(int64_t when) {
+    if (when < expire_floor_) expire_floor_ = when;
+    if (when < pass_floor_) pass_floor_ = when;
+  }
+  void EndExpirePass() {
+    expire_floor_ = pass_floor_;
+    pass_floor_ = INT64_MAX;
+  }
   // When the cycle last sampled this database (command clock): below the floor it still samples
   // one loop a second, for avg_ttl.
   int64_t expire_sampled_ms = 0;
@@ -182,13 +196,11 @@ class Db {
     expires_ = static_cast<size_t>(static_cast<int64_t>(expires_) + delta);
     if (delta > 0) NoteExpire(o->expire_ms());
   }
-  void NoteExpire(int64_t when) {
-    if (when < expire_floor) expire_floor = when;
-    if (when < pass_floor) pass_floor = when;
-  }
 
   KeyTable keys_;
   size_t expires_ = 0;                     // keys with a TTL
+  int64_t expire_floor_ = INT64_MAX;       // see expire_floor()
+  int64_t pass_floor_ = INT64_MAX;         // the least expiry of the scan's current pass
   uint64_t volatile_cursor_ = 0;           // where SampleVolatile's scan left off
   std::unique_ptr<uint32_t[]> slot_keys_;  // keys per cluster slot; null unless CountSlots
 };

@@ -35,7 +35,8 @@
 // OBJECT ENCODING names them "raw", as Redis stores them (EncodingName(const Object&)).
 //
 // A volatile key costs 4 bytes more in its own block (8 for an expiry outside the compact
-// range), and nothing elsewhere: there is no expires table (db.h). Redis spends a second
+// range), and nothing elsewhere but its bucket's bit in the keys table's marks: there is no
+// expires table (db.h). Redis spends a second
 // 32-byte dictEntry and a bucket on it. The compact range is 2^36 ms (795 days) from
 // ExpireBase(), which is fixed for the process's life at about 50 days before it started: every
 // TTL set within two years of the start is compact; after that, new expiries are wide (8
@@ -268,9 +269,11 @@ class Object {
     if (!with_expire) return 0;
     return CompactExpire(when) ? kCompactExpireSize : kWideExpireSize;
   }
+  // Branch-free: key() calls this for every key a table lookup compares (a wide slot has
+  // kHasExpire too: 4 + 4).
   size_t ExpireSize() const {
-    if (!has_expire()) return 0;
-    return (flags_ & kWideExpire) != 0 ? kWideExpireSize : kCompactExpireSize;
+    static_assert(kCompactExpireSize == 4 && kWideExpireSize == 8 && kWideExpire >> 1 == 4);
+    return (flags_ & kHasExpire) * kCompactExpireSize + ((flags_ & kWideExpire) >> 1);
   }
   const char* ExpireSlot() const { return reinterpret_cast<const char*>(this) + kHeadSize; }
   char* ExpireSlot() { return reinterpret_cast<char*>(this) + kHeadSize; }

@@ -25,10 +25,20 @@
 // expand guard that postpones growth (up to load factor kMaxLoadFactor), as Redis 7's
 // dictExpandAllowed does to keep a doubling from pushing used memory over maxmemory.
 //
+// Marks (optional): when Traits also has `static bool Marked(const Node* n)` (a property fixed for
+// the node's life, such as "the key has a TTL"), each table keeps one bit per bucket, set when a
+// marked node enters the bucket and cleared when ScanMarked finds no marked node there. ScanMarked
+// walks the marked nodes in Scan's order and with Scan's guarantee while reading only the bits
+// of the other buckets, 64 to a word: the keyspace's expiry cycle reads 1 bit per bucket where it
+// would read a bucket (a cache miss) for each key without a TTL. The bits cost 1/64 of the bucket
+// array, are counted in BucketBytes, and are allocated with a table's first marked node.
+//
 // Ownership: the table never frees nodes. Destroying a non-empty table is a bug; call Clear with
 // a function that frees each node.
 #pragma once
 
+#include <bit>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -45,6 +55,13 @@ template <typename Traits>
 class Dict {
  public:
   using Node = typename Traits::Node;
+  // True iff the traits mark nodes (see the head of this file).
+  static constexpr bool kMarks = requires(const Node* n) {
+    { Traits::Marked(n) } -> std::convertible_to<bool>;
+  };
+  // ScanMarked reads at most this many bits of unmarked buckets in a call (it returns a cursor
+  // inside the run of unmarked buckets when it stops there).
+  static constexpr size_t kMaxMarkSkip = 4096;
 
   // Smallest table; the first insert allocates it.
   static constexpr size_t kInitialSize = 4;
@@ -86,7 +103,7 @@ class Dict {
   bool empty() const { return size() == 0; }
   size_t bucket_count() const { return ht_[0].size + ht_[1].size; }
   bool IsRehashing() const { return rehash_index_ >= 0; }
-  // Bytes held by the bucket arrays (their usable sizes): the table's whole overhead.
+  // Bytes held by the bucket arrays and their marks (usable sizes): the table's whole overhead.
   size_t BucketBytes() const { return ht_[0].bytes + ht_[1].bytes; }
 
   // Returns the node whose key equals `key`, or null.
@@ -113,6 +130,9 @@ class Dict {
     SetNext(node, t.buckets[idx]);
     t.buckets[idx] = node;
     ++t.used;
+    if constexpr (kMarks) {
+      if (Traits::Marked(node)) SetMark(t, idx);
+    }
   }
 
   // Unlinks and returns the node with `key`, or null. The caller owns (frees) it.
@@ -136,6 +156,10 @@ class Dict {
   // Puts `replacement` where the node *link points to is (same key, for example a node that was
   // reallocated to a new size). REQUIRES: link came from FindLink with no change since.
   void ReplaceAt(Node** link, Node* replacement) {
+    if constexpr (kMarks) {
+      // A marked node's bucket is marked already (marks are cleared only where no marked node is).
+      if (Traits::Marked(replacement) && !Traits::Marked(*link)) MarkKey(Traits::Key(replacement));
+    }
     SetNext(replacement, Next(*link));
     *link = replacement;
   }
@@ -196,6 +220,9 @@ class Dict {
         const size_t idx = Traits::Hash(Traits::Key(node)) & to.mask();
         SetNext(node, to.buckets[idx]);
         to.buckets[idx] = node;
+        if constexpr (kMarks) {
+          if (Traits::Marked(node)) SetMark(to, idx);
+        }
         --from.used;
         ++to.used;
         node = next;
@@ -275,6 +302,66 @@ class Dict {
     return v;
   }
 
+  // As Scan, with Scan's cursor and guarantee, but for the marked nodes only (kMarks): fn sees the
+  // marked nodes of the next bucket group at or after `cursor` whose mark is set, skipping the
+  // unmarked groups by their bits; it reads at most kMaxMarkSkip bits of unmarked buckets and
+  // then returns the cursor it stopped at (so a call is bounded, and may report nothing). A
+  // marked bucket that holds no marked node any more has its mark cleared. Returns 0 when the
+  // pass is complete. fn must not modify the table.
+  template <typename F>
+  uint64_t ScanMarked(uint64_t cursor, F&& fn) {
+    static_assert(kMarks, "ScanMarked needs Traits::Marked");
+    if (size() == 0) return 0;
+    ++pause_rehash_;
+    uint64_t v = cursor;
+    if (!IsRehashing()) {
+      Table& t = ht_[0];
+      // Marks are kept in the scan's order: bit p is the bucket with index rev(p).
+      if (t.marks == nullptr) {  // no marked node ever entered this table
+        --pause_rehash_;
+        return 0;
+      }
+      uint64_t p = MarkPos(t, v & t.mask());
+      const uint64_t limit = p + kMaxMarkSkip < t.size ? p + kMaxMarkSkip : t.size;
+      p = NextMark(t, p, limit);
+      if (p < limit) {
+        EmitMarked(t, BucketOfPos(t, p), fn);
+        ++p;
+      }
+      v = p == t.size ? 0 : BucketOfPos(t, p);
+    } else {
+      Table* small = &ht_[0];
+      Table* big = &ht_[1];
+      if (small->size > big->size) std::swap(small, big);
+      const uint64_t m0 = small->mask();
+      const uint64_t m1 = big->mask();
+      for (size_t skipped = 0; skipped < kMaxMarkSkip;) {
+        // One group: the small table's bucket and the big table's buckets that expand it.
+        bool marked = HasMark(*small, v & m0);
+        uint64_t w = v;
+        do {
+          marked = marked || HasMark(*big, w & m1);
+          w |= ~m1;
+          w = NextCursor(w);
+          ++skipped;
+        } while (w & (m0 ^ m1));
+        if (marked) {
+          if (HasMark(*small, v & m0)) EmitMarked(*small, v & m0, fn);
+          do {
+            if (HasMark(*big, v & m1)) EmitMarked(*big, v & m1, fn);
+            v |= ~m1;
+            v = NextCursor(v);
+          } while (v & (m0 ^ m1));
+          break;
+        }
+        v = w;
+        if (v == 0) break;
+      }
+    }
+    --pause_rehash_;
+    return v;
+  }
+
   // Returns a random node (null if empty): a random non-empty bucket, then a random node in its
   // chain. Nodes in long chains are less likely; see FairRandomNode.
   Node* RandomNode() {
@@ -315,11 +402,11 @@ class Dict {
   // samples a run of consecutive buckets and favours nodes that follow sparse stretches (up to
   // +-60% measured at 200 elements); this one is uniform: a scan step at a random bucket of the
   // smaller table visits one bucket group (one bucket, or while rehashing a small-table bucket
-  // and all its big-table expansions), so each group is equally likely, and the group's j-th node is taken for j
-  // uniform in [0, kChainBound), or the draw is repeated when the group has fewer than j + 1
-  // nodes. Every node thus has probability 1 / (groups * kChainBound) per draw. Expected draws:
-  // kChainBound / load factor (8 at full load, 80 just before the table shrinks). Groups longer
-  // than kChainBound (P < 1e-6 per bucket at load 1 with a keyed hash) pick among all their
+  // and all its big-table expansions), so each group is equally likely, and the group's j-th node
+  // is taken for j uniform in [0, kChainBound), or the draw is repeated when the group has fewer
+  // than j + 1 nodes. Every node thus has probability 1 / (groups * kChainBound) per draw. Expected
+  // draws: kChainBound / load factor (8 at full load, 80 just before the table shrinks). Groups
+  // longer than kChainBound (P < 1e-6 per bucket at load 1 with a keyed hash) pick among all their
   // nodes, slightly favouring those.
   Node* UniformRandomNode() {
     constexpr size_t kChainBound = 8;
@@ -442,6 +529,11 @@ class Dict {
         t.buckets = static_cast<Node**>(p);
         ++moved;
       }
+      if (t.marks == nullptr) continue;
+      if (void* p = mem::DefragMove(t.marks)) {
+        t.marks = static_cast<uint64_t*>(p);
+        ++moved;
+      }
     }
     return moved;
   }
@@ -460,11 +552,76 @@ class Dict {
  private:
   struct Table {
     Node** buckets = nullptr;
-    size_t size = 0;   // number of buckets, a power of two (or 0)
-    size_t used = 0;   // number of nodes
-    size_t bytes = 0;  // usable size of `buckets`
+    uint64_t* marks = nullptr;  // kMarks: a bit per bucket, in scan order (MarkPos)
+    size_t size = 0;            // number of buckets, a power of two (or 0)
+    size_t used = 0;            // number of nodes
+    size_t bytes = 0;           // usable sizes of `buckets` and `marks`
     uint64_t mask() const { return size == 0 ? 0 : size - 1; }
   };
+
+  // ---- marks ----
+  // Bucket `idx`'s bit: its index with the bits reversed (within log2(size) bits), which is where
+  // the scan cursor's counter stands when the scan visits it. So a scan reads the bits in order.
+  static uint64_t MarkPos(const Table& t, uint64_t idx) {
+    return Reverse(idx) >> (64 - std::countr_zero(t.size));
+  }
+  // The inverse of MarkPos (the reversal is its own inverse).
+  static uint64_t BucketOfPos(const Table& t, uint64_t pos) { return MarkPos(t, pos); }
+  // The marks are allocated when the table's first marked node arrives: a table that never holds
+  // one pays nothing for them.
+  static void SetMark(Table& t, uint64_t idx) {
+    if (t.marks == nullptr) {
+      const size_t words = (t.size + 63) / 64;
+      t.marks = static_cast<uint64_t*>(mem::Alloc(words * sizeof(uint64_t)));
+      t.bytes += mem::UsableSize(t.marks);
+      for (size_t i = 0; i < words; ++i) t.marks[i] = 0;
+    }
+    const uint64_t p = MarkPos(t, idx);
+    t.marks[p >> 6] |= uint64_t{1} << (p & 63);
+  }
+  static bool HasMark(const Table& t, uint64_t idx) {
+    if (t.marks == nullptr) return false;
+    const uint64_t p = MarkPos(t, idx);
+    return (t.marks[p >> 6] >> (p & 63)) & 1;
+  }
+  // The first set bit at or after `p` and before `limit`, or `limit`.
+  static uint64_t NextMark(const Table& t, uint64_t p, uint64_t limit) {
+    if (t.marks == nullptr) return limit;
+    while (p < limit) {
+      const uint64_t word = t.marks[p >> 6] >> (p & 63);
+      if (word != 0) {
+        p += static_cast<uint64_t>(std::countr_zero(word));
+        return p < limit ? p : limit;
+      }
+      p = (p | 63) + 1;
+    }
+    return limit;
+  }
+  // Marks the bucket(s) where the node with `key` is: in both tables while rehashing (a mark on
+  // a bucket without marked nodes costs only a visit, and the visit clears it).
+  void MarkKey(std::string_view key) {
+    const uint64_t h = Traits::Hash(key);
+    for (Table& t : ht_) {
+      if (t.size != 0) SetMark(t, h & t.mask());
+    }
+  }
+  // Calls fn for the marked nodes of bucket `idx`; clears its mark if it holds none.
+  template <typename F>
+  static void EmitMarked(Table& t, uint64_t idx, F& fn) {
+    bool any = false;
+    for (Node* n = t.buckets[idx]; n != nullptr;) {
+      Node* next = Next(n);
+      if (Traits::Marked(n)) {
+        any = true;
+        fn(n);
+      }
+      n = next;
+    }
+    if (!any) {
+      const uint64_t p = MarkPos(t, idx);
+      t.marks[p >> 6] &= ~(uint64_t{1} << (p & 63));
+    }
+  }
 
   static uint64_t Reverse(uint64_t v) {
     v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
@@ -576,6 +733,7 @@ class Dict {
 
   static void FreeTable(Table& t) {
     mem::Free(t.buckets);
+    mem::Free(t.marks);
     t = Table{};
   }
 

@@ -20,6 +20,7 @@ struct Node {
   Node* next = nullptr;
   std::string key;
   int value = 0;
+  bool marked = false;  // MarkTraits only
 };
 
 struct Traits {
@@ -30,6 +31,12 @@ struct Traits {
 };
 
 using TestDict = Dict<Traits>;
+
+struct MarkTraits : Traits {
+  static bool Marked(const Node* n) { return n->marked; }
+};
+using MarkDict = Dict<MarkTraits>;
+static_assert(MarkDict::kMarks && !TestDict::kMarks);
 
 void FreeAll(TestDict& d) {
   d.Clear([](Node* n) { delete n; });
@@ -162,6 +169,131 @@ TEST(DictTest, ScanReturnsEveryStableElementAcrossResizes) {
     for (const std::string& k : stable) ASSERT_TRUE(seen.count(k)) << k << " variant " << variant;
     FreeAll(d);
   }
+}
+
+// ScanMarked reports every marked node present for the whole pass, across growth and shrinking,
+// and never an unmarked one.
+TEST(DictTest, ScanMarkedReturnsEveryStableMarkedNodeAcrossResizes) {
+  std::mt19937_64 rng(12);
+  for (int variant = 0; variant < 2; ++variant) {
+    MarkDict d;
+    std::set<std::string> stable;
+    for (int i = 0; i < 3000; ++i) {
+      const std::string k = "s" + std::to_string(i);
+      const bool marked = i % 37 == 0;
+      d.Insert(new Node{nullptr, k, i, marked});
+      if (marked) stable.insert(k);
+    }
+    std::set<std::string> seen;
+    uint64_t cursor = 0;
+    int extra = 0;
+    int calls = 0;
+    do {
+      cursor = d.ScanMarked(cursor, [&](Node* n) {
+        ASSERT_TRUE(n->marked) << n->key;
+        seen.insert(n->key);
+      });
+      ++calls;
+      if (variant == 0 && extra < 20000) {
+        for (int j = 0; j < 20; ++j) {
+          d.Insert(new Node{nullptr, "t" + std::to_string(extra), 0, extra % 5 == 0});
+          ++extra;
+        }
+      } else if (calls % 10 == 0) {
+        for (int j = 0; j < 200 && extra > 0; ++j) delete d.Remove("t" + std::to_string(--extra));
+        if (calls == 10) {
+          for (int j = 0; j < 20000; ++j) {
+            d.Insert(new Node{nullptr, "t" + std::to_string(extra), 0, extra % 5 == 0});
+            ++extra;
+          }
+        }
+        d.ShrinkIfNeeded();
+      }
+      d.RehashSteps(rng() % 3);
+    } while (cursor != 0);
+    for (const std::string& k : stable) ASSERT_TRUE(seen.count(k)) << k << " variant " << variant;
+    d.Clear([](Node* n) { delete n; });
+  }
+}
+
+// A pass reads only bits where no marked node is: once the marked nodes are gone, the pass that
+// meets their buckets clears the marks, and the next pass takes one call per kMaxMarkSkip
+// buckets. A node that becomes marked by replacement (ReplaceAt) is found.
+TEST(DictTest, ScanMarkedSkipsUnmarkedBucketsAndClearsStaleMarks) {
+  MarkDict d;
+  for (int i = 0; i < 100000; ++i) d.Insert(new Node{nullptr, std::to_string(i), i, i % 1000 == 0});
+  while (d.RehashSteps(1000)) {
+  }
+  const auto pass = [&](std::vector<std::string>* seen) {
+    size_t calls = 0;
+    uint64_t cursor = 0;
+    do {
+      cursor = d.ScanMarked(cursor, [&](Node* n) { seen->push_back(n->key); });
+      ++calls;
+    } while (cursor != 0);
+    return calls;
+  };
+  const size_t skips = d.bucket_count() / MarkDict::kMaxMarkSkip;  // 131072 / 4096 = 32
+  std::vector<std::string> seen;
+  size_t calls = pass(&seen);
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_LE(calls, skips + 100);
+  EXPECT_GE(calls, 100u);
+  // Unmark by replacing every marked node with an unmarked copy: the marks stay until a pass.
+  for (int i = 0; i < 100000; i += 1000) {
+    Node** link = d.FindLink(std::to_string(i));
+    ASSERT_NE(link, nullptr);
+    Node* old = *link;
+    d.ReplaceAt(link, new Node{nullptr, old->key, i, false});
+    delete old;
+  }
+  seen.clear();
+  pass(&seen);
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(pass(&seen), skips);  // the marks were cleared: only bits are read
+  EXPECT_TRUE(seen.empty());
+  // Marking one node by replacement marks its bucket.
+  Node** link = d.FindLink("4242");
+  Node* old = *link;
+  d.ReplaceAt(link, new Node{nullptr, old->key, 4242, true});
+  delete old;
+  EXPECT_LE(pass(&seen), skips + 1);
+  EXPECT_EQ(seen, std::vector<std::string>{"4242"});
+  d.Clear([](Node* n) { delete n; });
+}
+
+// The marks are allocated through the mem layer and counted in BucketBytes: 1 bit per bucket.
+TEST(DictTest, MarksAreCountedInBucketBytes) {
+  const size_t before = mem::UsedMemory();
+  {
+    // No marked node: no marks.
+    MarkDict d;
+    for (int i = 0; i < 5000; ++i) d.Insert(new Node{nullptr, std::to_string(i), i, false});
+    while (d.RehashSteps(100)) {
+    }
+    EXPECT_EQ(d.BucketBytes(), d.bucket_count() * sizeof(Node*));
+    uint64_t cursor = 0;
+    int calls = 0;
+    do {
+      cursor = d.ScanMarked(cursor, [](Node*) { FAIL(); });
+      ++calls;
+    } while (cursor != 0);
+    EXPECT_EQ(calls, 1);
+    d.Clear([](Node* n) { delete n; });
+  }
+  MarkDict d;
+  std::vector<Node*> nodes;
+  for (int i = 0; i < 5000; ++i) nodes.push_back(new Node{nullptr, std::to_string(i), i, true});
+  const size_t with_nodes = mem::UsedMemory();
+  for (Node* n : nodes) d.Insert(n);
+  while (d.RehashSteps(100)) {
+  }
+  EXPECT_EQ(mem::UsedMemory() - with_nodes, d.BucketBytes());
+  // 8192 buckets: 64 KB of pointers and 1 KB of marks (allocated with the first marked node).
+  EXPECT_EQ(d.BucketBytes(), d.bucket_count() * sizeof(Node*) + d.bucket_count() / 8);
+  d.Clear([](Node* n) { delete n; });
+  std::vector<Node*>().swap(nodes);
+  EXPECT_EQ(mem::UsedMemory(), before);
 }
 
 TEST(DictTest, SamplingWorksWhileRehashing) {
