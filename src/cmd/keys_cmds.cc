@@ -396,7 +396,7 @@ void ExpireGeneric(Context& ctx, int64_t basetime, bool seconds, std::string_vie
     return;
   }
   const std::string_view key = ctx.arg(1);
-  if (*when <= ctx.keyspace.now_ms() && ctx.keyspace.options().keys_expire) {
+  if (*when <= ctx.keyspace.now_ms() && ctx.keyspace.DeletesAlreadyExpired()) {
     const bool lazy = ctx.keyspace.options().lazyfree_lazy_expire;
     d.Delete(key, lazy);
     ctx.Changed(key, db::kNotifyGeneric, "del");

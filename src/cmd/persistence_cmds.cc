@@ -124,8 +124,9 @@ void RestoreCommand(Context& ctx) {
   const bool deleted = replace && d.Delete(key, lazy);
   int64_t when = *ttl;
   if (when != 0 && !absttl) when += ctx.keyspace.now_ms();
-  if (when != 0 && when <= ctx.keyspace.now_ms()) {
-    // Already expired: the value is not stored; a replaced key is simply gone.
+  if (when != 0 && when <= ctx.keyspace.now_ms() && ctx.keyspace.DeletesAlreadyExpired()) {
+    // Already expired: the value is not stored; a replaced key is simply gone (but for a
+    // replica or a replay: Redis checkAlreadyExpired).
     db::FreeObject(o);
     if (deleted) {
       ctx.PropagateAs({lazy ? "UNLINK" : "DEL", key});

@@ -152,7 +152,7 @@ void SetGeneric(Context& ctx, std::string_view key, std::string_view value, uint
   int64_t expire = expire_at_ms;
   if ((flags & kKeepTtl) && old != nullptr) expire = db::Db::ExpireOf(old);
   if (expire_at_ms >= 0 && expire_at_ms < ctx.keyspace.now_ms() &&
-      ctx.keyspace.options().keys_expire) {
+      ctx.keyspace.DeletesAlreadyExpired()) {
     // An absolute time already past (EXAT/PXAT): Redis stores the key and the next lookup
     // expires it. We skip storing it: the old value goes as an overwrite would free it, and
     // the new one counts as expired at once. (Equal to now is not past: Db::IsExpired.)
@@ -246,7 +246,7 @@ void GetexCommand(Context& ctx) {
   ReplyString(ctx, o);
   const std::string_view key = ctx.arg(1);
   if ((opt.flags & (kExat | kPxat)) && when <= ctx.keyspace.now_ms() &&
-      ctx.keyspace.options().keys_expire) {
+      ctx.keyspace.DeletesAlreadyExpired()) {
     // An absolute time already reached deletes the key (Redis checkAlreadyExpired: <=).
     const bool lazy = ctx.keyspace.options().lazyfree_lazy_expire;
     d.Dispose(d.Detach(o), lazy);

@@ -202,6 +202,17 @@ Status Server::LoadAof() {
   }
   const int64_t start = MonotonicUs();
   protocol::ReplyBuilder reply;
+  // A replay writes what happened then: a key whose TTL has passed since is still there for the
+  // commands that follow it (a PERSIST, a RENAME), and a write with an expiry already past
+  // stores its key (Redis keyIsExpired and checkAlreadyExpired while loading). Keys expire
+  // once the load is done.
+  struct ExpiryPaused {
+    db::Options& o;
+    explicit ExpiryPaused(db::Options& opts) : o(opts) { o.keys_expire = false; }
+    ~ExpiryPaused() { o.keys_expire = true; }
+    ExpiryPaused(const ExpiryPaused&) = delete;
+    ExpiryPaused& operator=(const ExpiryPaused&) = delete;
+  } expiry_paused(keyspace_.options());
   for (const std::string& f : files) loading_.total_bytes += FileSize(dir + "/" + f);
   uint64_t files_done = 0;  // bytes of the files read before this one
   for (size_t i = 0; i < files.size(); ++i) {

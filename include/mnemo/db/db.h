@@ -244,6 +244,10 @@ class Keyspace {
   // (Redis expireIfNeeded with server.masterhost set).
   bool replica_expiry() const { return replica_expiry_; }
   void set_replica_expiry(bool on) { replica_expiry_ = on; }
+  // True iff a write with an expiry already past deletes its key at once (EXPIREAT, SET PXAT,
+  // GETEX PXAT): not on a replica, where the key is stored and the primary's DEL removes it,
+  // nor during a replay (Options::keys_expire; Redis checkAlreadyExpired).
+  bool DeletesAlreadyExpired() const { return options_.keys_expire && !replica_expiry_; }
   bool applying_master() const { return applying_master_; }
   void set_applying_master(bool on) { applying_master_ = on; }
   bool no_touch() const { return no_touch_; }

@@ -89,10 +89,10 @@ struct Options {
   int64_t active_defrag_cycle_max = 25;            // active-defrag-cycle-max (% CPU)
   int64_t active_defrag_max_scan_fields = 1000;    // active-defrag-max-scan-fields
 
-  // False while the keyspace follows a stream of another server's effects (a replica applying
-  // its master's stream, a replay): a key past its TTL is not deleted here, neither on lookup
-  // nor by the active cycle, and a write with an expiry already past still stores the key; the
-  // stream's own DEL removes it (Redis expireIfNeeded and checkAlreadyExpired for the master).
+  // False while the server replays its AOF (Server::LoadAof): a key past its TTL is live,
+  // neither deleted nor hidden on lookup nor reclaimed by the active cycle, and a write with an
+  // expiry already past still stores the key (Redis keyIsExpired and checkAlreadyExpired while
+  // loading). A replica keeps expired keys by another rule (Keyspace::replica_expiry).
   bool keys_expire = true;
 
   // Redis shares int values 0..9999 unless an LRU/LFU policy needs per-key clocks (only when

@@ -180,6 +180,45 @@ def test_mnemo_loads_redis_aof(workdir, preamble):
         assert s.stop() == 0, s.log_text()
 
 
+def test_replay_after_the_ttls_passed_keeps_what_persist_kept(workdir):
+    """A key given a 1 s TTL and then PERSISTed survives a restart more than a second later:
+    the replay does not expire keys while it runs (Redis neither), so the PERSIST finds the key;
+    a key left with its TTL is gone after the load. The same files load the same in Redis."""
+    results = []
+    for start in (lambda d: Server(["--appendonly", "yes", "--save", ""], workdir=d),
+                  lambda d: Reference(["--appendonly", "yes", "--dir", d])):
+        d = tempfile.mkdtemp(prefix="mnemo-aof-ttl-", dir=workdir)
+        s = start(d)
+        try:
+            c = loaded(s).client()
+            c.set("persisted", "v", px=1000)
+            c.persist("persisted")
+            c.execute_command("SET", "pxat", "v", "PXAT", int(time.time() * 1000) + 1000)
+            c.persist("pxat")
+            c.set("rename:src", "v", px=1000)
+            c.rename("rename:src", "rename:dst")
+            c.persist("rename:dst")
+            c.set("expires", "v", px=1000)
+            time.sleep(1.2)
+        finally:
+            s.stop()
+        s = start(d)
+        try:
+            c = loaded(s).client()
+            results.append({k: (c.get(k), c.ttl(k))
+                            for k in ("persisted", "pxat", "rename:src", "rename:dst",
+                                      "expires")})
+        finally:
+            s.stop()
+    mnemo, redis_ = results
+    assert mnemo["persisted"] == (b"v", -1)
+    assert mnemo["pxat"] == (b"v", -1)
+    assert mnemo["rename:dst"] == (b"v", -1)
+    assert mnemo["rename:src"] == (None, -2)
+    assert mnemo["expires"] == (None, -2)
+    assert mnemo == redis_
+
+
 def assert_same_data_ttl_within(want, got, seconds=120):
     """assert_same_data with TTLs compared within `seconds` (the servers below start one after
     the other, each loading the data, on a shared machine)."""
