@@ -225,6 +225,8 @@ Status Server::LoadAof() {
       persist::LoadOptions options;
       options.verify_checksum = config_.rdbchecksum;
       options.now_ms = UnixTimeMs();
+      // Expired keys stay for the commands that follow (Redis RDBFLAGS_AOF_PREAMBLE).
+      options.keep_expired = true;
       options.progress = [this, files_done](uint64_t loaded, uint64_t) {
         return LoadingProgress(files_done + loaded);
       };

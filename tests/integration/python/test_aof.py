@@ -182,8 +182,10 @@ def test_mnemo_loads_redis_aof(workdir, preamble):
 
 def test_replay_after_the_ttls_passed_keeps_what_persist_kept(workdir):
     """A key given a 1 s TTL and then PERSISTed survives a restart more than a second later:
-    the replay does not expire keys while it runs (Redis neither), so the PERSIST finds the key;
-    a key left with its TTL is gone after the load. The same files load the same in Redis."""
+    the replay does not expire keys while it runs (Redis neither), so the PERSIST finds the key,
+    also when the key is in the rewritten base (an RDB preamble) and the PERSIST in the
+    incremental file; a key left with its TTL is gone after the load. The same files load the
+    same in Redis."""
     results = []
     for start in (lambda d: Server(["--appendonly", "yes", "--save", ""], workdir=d),
                   lambda d: Reference(["--appendonly", "yes", "--dir", d])):
@@ -191,6 +193,12 @@ def test_replay_after_the_ttls_passed_keeps_what_persist_kept(workdir):
         s = start(d)
         try:
             c = loaded(s).client()
+            c.set("base:persisted", "v", px=1000)
+            c.set("base:expires", "v", px=1000)
+            c.bgrewriteaof()
+            wait_for(lambda: info(c, "aof_rewrite_in_progress") == 0 and
+                     info(c, "aof_rewrite_scheduled") == 0)
+            c.persist("base:persisted")
             c.set("persisted", "v", px=1000)
             c.persist("persisted")
             c.execute_command("SET", "pxat", "v", "PXAT", int(time.time() * 1000) + 1000)
@@ -206,11 +214,13 @@ def test_replay_after_the_ttls_passed_keeps_what_persist_kept(workdir):
         try:
             c = loaded(s).client()
             results.append({k: (c.get(k), c.ttl(k))
-                            for k in ("persisted", "pxat", "rename:src", "rename:dst",
-                                      "expires")})
+                            for k in ("base:persisted", "base:expires", "persisted", "pxat",
+                                      "rename:src", "rename:dst", "expires")})
         finally:
             s.stop()
     mnemo, redis_ = results
+    assert mnemo["base:persisted"] == (b"v", -1)
+    assert mnemo["base:expires"] == (None, -2)
     assert mnemo["persisted"] == (b"v", -1)
     assert mnemo["pxat"] == (b"v", -1)
     assert mnemo["rename:dst"] == (b"v", -1)
