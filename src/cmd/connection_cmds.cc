@@ -252,11 +252,7 @@ bool ParseFilters(Context& ctx, size_t start, bool for_kill, ClientFilter* f) {
         ctx.reply.Error(protocol::kErrSyntax);
         return false;
       }
-    } else if (for_kill && EqualsIgnoreCase(opt, "MAXAGE") && i + 1 < ctx.argc()) {
-      auto age = IntArg(ctx, ctx.arg(++i));
-      if (!age) return false;
-      f->max_age_s = *age;
-    } else {
+    } else {  // (MAXAGE came with Redis 7.4: 7.0.15 answers a syntax error)
       ctx.reply.Error(protocol::kErrSyntax);
       return false;
     }
@@ -338,8 +334,6 @@ void ClientHelpCommand(Context& ctx) {
       "      Skip killing current connection (default: yes).",
       "    * ID <client-id>",
       "      Kill connections by client id.",
-      "    * MAXAGE <maxage>",
-      "      Kill connections older than the specified age.",
       "LIST [options ...]",
       "    Return information about client connections. Options:",
       "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",

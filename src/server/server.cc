@@ -800,8 +800,7 @@ std::string Server::FormatClient(net::Connection& c, const Session& s, int64_t n
       cl.lib_name, cl.lib_ver);
 }
 
-bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
-                           int64_t now_ms) {
+bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f) {
   if (!f.ids.empty()) {
     bool found = false;
     for (uint64_t id : f.ids) found = found || id == s.client.id;
@@ -817,7 +816,6 @@ bool Server::MatchesFilter(net::Connection& c, const Session& s, const cmd::Clie
   if (f.addr && *f.addr != c.peer()) return false;
   if (f.laddr && *f.laddr != c.local()) return false;
   if (f.user && *f.user != UserName(s.client)) return false;
-  if (f.max_age_s && (now_ms - s.client.created_ms) / 1000 < *f.max_age_s) return false;
   return true;
 }
 
@@ -826,7 +824,7 @@ std::vector<std::string> Server::ClientLines(const cmd::ClientFilter& filter) {
   const int64_t now = UnixTimeMs();
   for (auto& [id, c] : clients_) {
     auto* s = static_cast<Session*>(c->state());
-    if (s == nullptr || !MatchesFilter(*c, *s, filter, now)) continue;
+    if (s == nullptr || !MatchesFilter(*c, *s, filter)) continue;
     lines.push_back(FormatClient(*c, *s, now));
   }
   return lines;
@@ -843,11 +841,10 @@ std::string Server::ClientLine(const cmd::Client& self) {
 }
 
 size_t Server::KillClients(const cmd::ClientFilter& filter, cmd::Client& self) {
-  const int64_t now = UnixTimeMs();
   std::vector<std::shared_ptr<net::Connection>> victims;
   for (auto& [id, c] : clients_) {
     auto* s = static_cast<Session*>(c->state());
-    if (s == nullptr || !MatchesFilter(*c, *s, filter, now)) continue;
+    if (s == nullptr || !MatchesFilter(*c, *s, filter)) continue;
     if (filter.skip_me && id == self.id) continue;
     victims.push_back(c);
   }

@@ -27,8 +27,7 @@ struct ClientFilter {
   std::optional<std::string> addr;   // ip:port
   std::optional<std::string> laddr;  // ip:port
   std::optional<std::string> user;
-  std::optional<int64_t> max_age_s;  // MAXAGE
-  bool skip_me = false;              // SKIPME yes (KILL only)
+  bool skip_me = false;  // SKIPME yes (KILL only)
 };
 
 // One finding of the memory doctor: a stable name (docs/commands.md lists them), the sentences

@@ -384,8 +384,7 @@ class Server final : public cmd::ServerApi, public net::ConnectionHandler {
   void WaitForSignals();
   std::string InfoSection(std::string_view name);
   std::string FormatClient(net::Connection& c, const Session& s, int64_t now_ms);
-  bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f,
-                     int64_t now_ms);
+  bool MatchesFilter(net::Connection& c, const Session& s, const cmd::ClientFilter& f);
   // What one client costs, in allocator size classes: its Connection (with the shared_ptr
   // control block it was made with), every buffer it holds, its Session and its clients_ node.
   // This is mem_clients_normal's share, CLIENT LIST's tot-mem and what maxmemory-clients weighs.

@@ -655,6 +655,9 @@ def test_client_list_shows_user_and_kill_by_user(server):
     assert sorted(re.search(r" user=(\S+) ", l).group(1) for l in lines) == ["default", "w"]
     assert " user=w " in call(w, "CLIENT", "INFO").decode()
     assert call(admin, "CLIENT", "KILL", "USER", "nope") == "ERR:No such user 'nope'"
+    # MAXAGE came with Redis 7.4; 7.0.15 refuses it.
+    assert call(admin, "CLIENT", "KILL", "USER", "w", "MAXAGE", "0") == "ERR:syntax error"
+    assert b"MAXAGE" not in b"".join(call(admin, "CLIENT", "HELP"))
     assert call(admin, "CLIENT", "KILL", "USER", "w") == 1
     with pytest.raises(redis.ConnectionError):
         call(w, "PING")
