@@ -19,6 +19,12 @@ std::shared_ptr<spdlog::logger>& Logger() {
   return logger;
 }
 std::atomic<int> g_level{static_cast<int>(LogLevel::kNotice)};
+std::atomic<char> g_role{'M'};
+
+// pid:role day month year time.ms, then our own level symbol and the message.
+void SetPattern(spdlog::logger& logger) {
+  logger.set_pattern(fmt::format("{}:{} %d %b %Y %H:%M:%S.%e %v", ::getpid(), g_role.load()));
+}
 
 constexpr char kSymbols[] = {'.', '-', '*', '#'};
 
@@ -54,8 +60,7 @@ bool InitLogging(const std::string& path, LogLevel level) {
     logger = std::make_shared<spdlog::logger>("mnemo",
                                               std::make_shared<spdlog::sinks::stdout_sink_mt>());
   }
-  // pid:role day month year time.ms, then our own level symbol and the message.
-  logger->set_pattern(fmt::format("{}:M %d %b %Y %H:%M:%S.%e %v", ::getpid()));
+  SetPattern(*logger);
   logger->set_level(spdlog::level::trace);
   logger->flush_on(spdlog::level::trace);
   Logger() = std::move(logger);
@@ -63,6 +68,12 @@ bool InitLogging(const std::string& path, LogLevel level) {
 }
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+
+void SetLogRole(char role) {
+  g_role = role;
+  // The sinks are the _mt kind: a new pattern is installed under their locks.
+  if (Logger()) SetPattern(*Logger());
+}
 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
 

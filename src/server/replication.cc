@@ -893,6 +893,7 @@ void Server::ReplSetPrimary(const std::string& host, int port) {
   r.link = LinkState::kConnect;
   config_.replicaof = fmt::format("{} {}", host, port);
   keyspace_.set_replica_expiry(true);
+  SetLogRole('S');
   ReplUpdateSink();
   // Connect now rather than at the next cron run.
   asio::post(io_, [this] {
@@ -921,6 +922,7 @@ void Server::ReplBecomePrimary() {
   r.selected_db = -1;
   config_.replicaof.clear();
   keyspace_.set_replica_expiry(false);
+  SetLogRole('M');
   // Our replicas (chained) reconnect and continue with the new id.
   for (auto& c : std::vector<std::shared_ptr<net::Connection>>(r.replicas)) c->Close();
   if (!r.backlog) {

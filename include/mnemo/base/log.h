@@ -1,7 +1,8 @@
 // log.h: the server log, in Redis's format and levels, written through spdlog (layer: base).
 //
 // Lines look like Redis's: "4242:M 25 Nov 2026 10:00:00.123 * Ready to accept connections".
-// The level symbol is '.' debug, '-' verbose, '*' notice, '#' warning.
+// The role is 'M' for a primary and 'S' for a replica (SetLogRole); the level symbol is '.'
+// debug, '-' verbose, '*' notice, '#' warning.
 #pragma once
 
 #include <string>
@@ -17,6 +18,8 @@ enum class LogLevel { kDebug = 0, kVerbose = 1, kNotice = 2, kWarning = 3 };
 // standard output) if the file cannot be opened.
 bool InitLogging(const std::string& path, LogLevel level);
 void SetLogLevel(LogLevel level);
+// The role letter of the lines that follow: 'M' (the default) or 'S' (a replica), as Redis.
+void SetLogRole(char role);
 bool LogEnabled(LogLevel level);
 void LogMessage(LogLevel level, std::string_view message);
 // Flushes and closes the log; later messages go to standard error.

@@ -345,6 +345,13 @@ def test_mnemo_replica_of_mnemo_and_promotion(mnemo_primary):
         assert info(r, "stats")["sync_partial_ok"] == 1
         assert info(r, "stats")["sync_full"] == 0
         assert_same_dataset(r, p)
+        # The log's role letter, as Redis's: S while a replica, M once promoted.
+        lines = rep.log_text().splitlines()
+        pid = rep.proc.pid
+        synced = next(n for n, line in enumerate(lines) if "Finished with success" in line)
+        promoted = next(n for n, line in enumerate(lines) if "MASTER MODE enabled" in line)
+        assert lines[synced].startswith(f"{pid}:S "), lines[synced]
+        assert lines[promoted].startswith(f"{pid}:M "), lines[promoted]
     finally:
         assert rep.stop() == 0, rep.log_text()
 
