@@ -7,10 +7,13 @@ the database shows no volatile key. Prints the seconds from the end of the load 
 and the server CPU (user + system, /proc/<pid>/stat) spent over that time, for each server,
 and Mnemo's ratios. Then, with --idle, loads IDLE keys with a TTL of one hour beside the plain
 keys and prints the CPU each server spends over 5 idle seconds (the expiry cycle's cost while
-nothing can expire).
+nothing can expire). Then, with --churn RATE, sends RATE `SET ... PX <ttl>` a second to new keys
+beside the plain keys for 6 s (in ten paced batches a second) and prints the server CPU over
+those seconds and the most volatile keys `INFO keyspace` showed (live and expired ones not yet
+reclaimed: at a steady state about RATE x TTL).
 
 Usage: bench/compare/expiry.py [--scenarios 100000/100000,1000000/10000,1000000/1000]
-                               [--ttl-ms 1000] [--idle 1000]
+                               [--ttl-ms 1000] [--idle 1000] [--churn 1000]
 """
 import argparse
 import os
@@ -66,11 +69,33 @@ def idle_cpu(server, plain, idle, seconds=5.0):
     return cpu_ms(server) - cpu
 
 
+def churn(server, plain, rate, ttl_ms, seconds=6.0):
+    server.client.flushall()
+    load(server, "plain", plain)
+    batch = max(1, rate // 10)
+    pipe = server.client.pipeline(transaction=False)
+    start = time.monotonic()
+    cpu = cpu_ms(server)
+    most = 0
+    i = 0
+    for tick in range(int(seconds * 10)):
+        for _ in range(batch):
+            pipe.set(f"churn:{i:08d}", "v" * 16, px=ttl_ms)
+            i += 1
+        pipe.execute()
+        most = max(most, volatile_keys(server))
+        delay = start + (tick + 1) / 10 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    return cpu_ms(server) - cpu, most
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenarios", default="100000/100000,1000000/10000,1000000/1000")
     ap.add_argument("--ttl-ms", type=int, default=1000)
     ap.add_argument("--idle", type=int, default=1000)
+    ap.add_argument("--churn", type=int, default=1000)
     args = ap.parse_args()
     with Pair() as p:
         print(f"servers: {p.mnemo.version()} vs {p.redis.version()}")
@@ -88,6 +113,14 @@ def main():
             rows.append([f"{plain} plain / {args.idle} PX 1 h, 5 s idle",
                          f"{got['mnemo']:.0f} ms", f"{got['redis']:.0f} ms", "-",
                          f"{got['mnemo'] / got['redis']:.2f}" if got["redis"] else "-"])
+        if args.churn:
+            plain = max(int(s.split("/")[0]) for s in args.scenarios.split(","))
+            got = {s.name: churn(s, plain, args.churn, args.ttl_ms) for s in p.both()}
+            (m_cpu, m_most), (r_cpu, r_most) = got["mnemo"], got["redis"]
+            rows.append([f"{plain} plain, {args.churn} SET PX {args.ttl_ms}/s for 6 s",
+                         f"{m_cpu:.0f} ms, expires <= {m_most}",
+                         f"{r_cpu:.0f} ms, expires <= {r_most}", "-",
+                         f"{m_cpu / r_cpu:.2f}" if r_cpu else "-"])
         table(rows, ["keys until expires=0 (time, server CPU)", "mnemo", "redis",
                      "time ratio", "CPU ratio"])
 

@@ -285,9 +285,7 @@ class Dict {
       v |= ~m0;
       v = NextCursor(v);
     } else {
-      const Table* small = &ht_[0];
-      const Table* big = &ht_[1];
-      if (small->size > big->size) std::swap(small, big);
+      auto [small, big] = SmallAndBig();
       const uint64_t m0 = small->mask();
       const uint64_t m1 = big->mask();
       EmitBucket(*small, v & m0, fn);
@@ -330,9 +328,7 @@ class Dict {
       }
       v = p == t.size ? 0 : BucketOfPos(t, p);
     } else {
-      Table* small = &ht_[0];
-      Table* big = &ht_[1];
-      if (small->size > big->size) std::swap(small, big);
+      auto [small, big] = SmallAndBig();
       const uint64_t m0 = small->mask();
       const uint64_t m1 = big->mask();
       for (size_t skipped = 0; skipped < kMaxMarkSkip;) {
@@ -504,9 +500,7 @@ class Dict {
       v |= ~m0;
       v = NextCursor(v);
     } else {
-      Table* small = &ht_[0];
-      Table* big = &ht_[1];
-      if (small->size > big->size) std::swap(small, big);
+      auto [small, big] = SmallAndBig();
       const uint64_t m0 = small->mask();
       const uint64_t m1 = big->mask();
       MoveBucket(*small, v & m0, move);
@@ -558,6 +552,13 @@ class Dict {
     size_t bytes = 0;           // usable sizes of `buckets` and `marks`
     uint64_t mask() const { return size == 0 ? 0 : size - 1; }
   };
+
+  // While rehashing: the smaller table and the bigger one. A scan step visits a bucket of the
+  // small table and every bucket of the big table that expands it.
+  std::pair<Table*, Table*> SmallAndBig() {
+    if (ht_[0].size > ht_[1].size) return {&ht_[1], &ht_[0]};
+    return {&ht_[0], &ht_[1]};
+  }
 
   // ---- marks ----
   // Bucket `idx`'s bit: its index with the bits reversed (within log2(size) bits), which is where
