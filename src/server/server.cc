@@ -636,6 +636,7 @@ void Server::ScheduleCron() {
 }
 
 void Server::Cron() {
+  SyncWallClock();  // commands derive their clock from the monotonic one (Dispatcher::Execute)
   const int64_t now = UnixTimeMs();
   keyspace_.UpdateLruClock(now);
   keyspace_.set_now_ms(now);

@@ -220,9 +220,10 @@ class Dispatcher : private db::ChangeListener {
                                       bool at_exec);
   void Reject(Client& client, Entry* entry, protocol::ReplyBuilder& reply, std::string_view error);
   void CountErrors(protocol::ReplyBuilder& reply, uint64_t before);
-  // Runs the handler with statistics, latency and propagation of its effect.
+  // Runs the handler with statistics, latency and propagation of its effect. `start_ns`: the
+  // command's monotonic start if the caller read it (Execute), else -1 (read here).
   void Call(Entry& entry, Client& client, std::span<const std::string_view> argv,
-            protocol::ReplyBuilder& reply);
+            protocol::ReplyBuilder& reply, int64_t start_ns = -1);
   // Serves the clients blocked on keys that became ready (after a top-level command).
   void ServeBlocked();
   // Runs a blocked client's command again; true iff it blocked again.
