@@ -314,44 +314,38 @@ class Dict {
     uint64_t v = cursor;
     if (!IsRehashing()) {
       Table& t = ht_[0];
-      // Marks are kept in the scan's order: bit p is the bucket with index rev(p).
-      if (t.marks == nullptr) {  // no marked node ever entered this table
-        --pause_rehash_;
-        return 0;
-      }
-      uint64_t p = MarkPos(t, v & t.mask());
-      const uint64_t limit = p + kMaxMarkSkip < t.size ? p + kMaxMarkSkip : t.size;
-      p = NextMark(t, p, limit);
+      // Marks are kept in the scan's order: bit p is the bucket with index rev(p). No marks: no
+      // marked node ever entered this table, and the pass is complete.
+      const uint64_t start = t.marks == nullptr ? t.size : MarkPos(t, v & t.mask());
+      const uint64_t limit = start + kMaxMarkSkip < t.size ? start + kMaxMarkSkip : t.size;
+      uint64_t p = NextMark(t, start, limit);
       if (p < limit) {
         EmitMarked(t, BucketOfPos(t, p), fn);
         ++p;
       }
       v = p == t.size ? 0 : BucketOfPos(t, p);
     } else {
+      // Group by group as Scan goes (the small table's bucket, then the big table's buckets
+      // that expand it), emitting the marked buckets, until a group had one or the bits read
+      // reach kMaxMarkSkip.
       auto [small, big] = SmallAndBig();
       const uint64_t m0 = small->mask();
       const uint64_t m1 = big->mask();
-      for (size_t skipped = 0; skipped < kMaxMarkSkip;) {
-        // One group: the small table's bucket and the big table's buckets that expand it.
-        bool marked = HasMark(*small, v & m0);
-        uint64_t w = v;
-        do {
-          marked = marked || HasMark(*big, w & m1);
-          w |= ~m1;
-          w = NextCursor(w);
-          ++skipped;
-        } while (w & (m0 ^ m1));
-        if (marked) {
-          if (HasMark(*small, v & m0)) EmitMarked(*small, v & m0, fn);
-          do {
-            if (HasMark(*big, v & m1)) EmitMarked(*big, v & m1, fn);
-            v |= ~m1;
-            v = NextCursor(v);
-          } while (v & (m0 ^ m1));
-          break;
+      bool emitted = false;
+      for (size_t read = 0; !emitted && read < kMaxMarkSkip && (read == 0 || v != 0);) {
+        if (HasMark(*small, v & m0)) {
+          EmitMarked(*small, v & m0, fn);
+          emitted = true;
         }
-        v = w;
-        if (v == 0) break;
+        do {
+          if (HasMark(*big, v & m1)) {
+            EmitMarked(*big, v & m1, fn);
+            emitted = true;
+          }
+          v |= ~m1;
+          v = NextCursor(v);
+          ++read;
+        } while (v & (m0 ^ m1));
       }
     }
     --pause_rehash_;
@@ -580,6 +574,11 @@ class Dict {
     const uint64_t p = MarkPos(t, idx);
     t.marks[p >> 6] |= uint64_t{1} << (p & 63);
   }
+  // REQUIRES: t.marks (the bucket's mark was read set).
+  static void ClearMark(Table& t, uint64_t idx) {
+    const uint64_t p = MarkPos(t, idx);
+    t.marks[p >> 6] &= ~(uint64_t{1} << (p & 63));
+  }
   static bool HasMark(const Table& t, uint64_t idx) {
     if (t.marks == nullptr) return false;
     const uint64_t p = MarkPos(t, idx);
@@ -606,7 +605,8 @@ class Dict {
       if (t.size != 0) SetMark(t, h & t.mask());
     }
   }
-  // Calls fn for the marked nodes of bucket `idx`; clears its mark if it holds none.
+  // Calls fn for the marked nodes of bucket `idx` (whose mark is set); clears its mark if it
+  // holds none.
   template <typename F>
   static void EmitMarked(Table& t, uint64_t idx, F& fn) {
     bool any = false;
@@ -618,10 +618,7 @@ class Dict {
       }
       n = next;
     }
-    if (!any) {
-      const uint64_t p = MarkPos(t, idx);
-      t.marks[p >> 6] &= ~(uint64_t{1} << (p & 63));
-    }
+    if (!any) ClearMark(t, idx);
   }
 
   static uint64_t Reverse(uint64_t v) {

@@ -131,81 +131,42 @@ TEST(DictTest, ReplaceAtKeepsChainAndCounts) {
   FreeAll(d);
 }
 
-// Every element present for the whole scan is returned at least once, even when the table
-// grows or shrinks between the calls.
-TEST(DictTest, ScanReturnsEveryStableElementAcrossResizes) {
-  std::mt19937_64 rng(11);
+// One pass of `scan` (cursor -> next cursor; it adds the keys it reports to `seen`) over 3,000
+// stable nodes (every 37th marked) while the table grows up to ~8x (variant 0) or grows and
+// then shrinks (variant 1), with transient nodes (every 5th marked) coming and going between
+// the calls. Every stable node, or with `only_marked` every stable marked node, must have been
+// reported.
+template <typename D, typename ScanFn>
+void ExpectPassMeetsStableNodesAcrossResizes(uint64_t seed, bool only_marked, ScanFn scan) {
+  std::mt19937_64 rng(seed);
   for (int variant = 0; variant < 2; ++variant) {
-    TestDict d;
-    std::set<std::string> stable;
-    for (int i = 0; i < 3000; ++i) {
-      const std::string k = "s" + std::to_string(i);
-      d.Insert(new Node{nullptr, k, i});
-      stable.insert(k);
-    }
-    std::set<std::string> seen;
-    uint64_t cursor = 0;
-    int extra = 0;
-    int calls = 0;
-    do {
-      cursor = d.Scan(cursor, [&](Node* n) { seen.insert(n->key); });
-      ++calls;
-      if (variant == 0 && extra < 20000) {
-        // Grow during the scan (up to ~8x): add transient elements, never remove stable ones.
-        for (int j = 0; j < 20; ++j) {
-          d.Insert(new Node{nullptr, "t" + std::to_string(extra++), 0});
-        }
-      } else if (calls % 10 == 0) {
-        // Shrink during the scan: remove transient elements added earlier and ask to shrink.
-        for (int j = 0; j < 200 && extra > 0; ++j) delete d.Remove("t" + std::to_string(--extra));
-        if (calls == 10) {
-          for (int j = 0; j < 20000; ++j)
-            d.Insert(new Node{nullptr, "t" + std::to_string(extra++), 0});
-        }
-        d.ShrinkIfNeeded();
-      }
-      d.RehashSteps(rng() % 3);
-    } while (cursor != 0);
-    for (const std::string& k : stable) ASSERT_TRUE(seen.count(k)) << k << " variant " << variant;
-    FreeAll(d);
-  }
-}
-
-// ScanMarked reports every marked node present for the whole pass, across growth and shrinking,
-// and never an unmarked one.
-TEST(DictTest, ScanMarkedReturnsEveryStableMarkedNodeAcrossResizes) {
-  std::mt19937_64 rng(12);
-  for (int variant = 0; variant < 2; ++variant) {
-    MarkDict d;
+    D d;
     std::set<std::string> stable;
     for (int i = 0; i < 3000; ++i) {
       const std::string k = "s" + std::to_string(i);
       const bool marked = i % 37 == 0;
       d.Insert(new Node{nullptr, k, i, marked});
-      if (marked) stable.insert(k);
+      if (marked || !only_marked) stable.insert(k);
     }
     std::set<std::string> seen;
     uint64_t cursor = 0;
     int extra = 0;
     int calls = 0;
+    const auto add_transient = [&] {
+      d.Insert(new Node{nullptr, "t" + std::to_string(extra), 0, extra % 5 == 0});
+      ++extra;
+    };
     do {
-      cursor = d.ScanMarked(cursor, [&](Node* n) {
-        ASSERT_TRUE(n->marked) << n->key;
-        seen.insert(n->key);
-      });
+      cursor = scan(d, cursor, seen);
       ++calls;
       if (variant == 0 && extra < 20000) {
-        for (int j = 0; j < 20; ++j) {
-          d.Insert(new Node{nullptr, "t" + std::to_string(extra), 0, extra % 5 == 0});
-          ++extra;
-        }
+        // Grow during the scan: add transient elements, never remove stable ones.
+        for (int j = 0; j < 20; ++j) add_transient();
       } else if (calls % 10 == 0) {
+        // Shrink during the scan: remove transient elements added earlier and ask to shrink.
         for (int j = 0; j < 200 && extra > 0; ++j) delete d.Remove("t" + std::to_string(--extra));
         if (calls == 10) {
-          for (int j = 0; j < 20000; ++j) {
-            d.Insert(new Node{nullptr, "t" + std::to_string(extra), 0, extra % 5 == 0});
-            ++extra;
-          }
+          for (int j = 0; j < 20000; ++j) add_transient();
         }
         d.ShrinkIfNeeded();
       }
@@ -214,6 +175,27 @@ TEST(DictTest, ScanMarkedReturnsEveryStableMarkedNodeAcrossResizes) {
     for (const std::string& k : stable) ASSERT_TRUE(seen.count(k)) << k << " variant " << variant;
     d.Clear([](Node* n) { delete n; });
   }
+}
+
+// Every element present for the whole scan is returned at least once, even when the table
+// grows or shrinks between the calls.
+TEST(DictTest, ScanReturnsEveryStableElementAcrossResizes) {
+  ExpectPassMeetsStableNodesAcrossResizes<TestDict>(
+      11, false, [](TestDict& d, uint64_t cursor, std::set<std::string>& seen) {
+        return d.Scan(cursor, [&](Node* n) { seen.insert(n->key); });
+      });
+}
+
+// ScanMarked reports every marked node present for the whole pass, across growth and shrinking,
+// and never an unmarked one.
+TEST(DictTest, ScanMarkedReturnsEveryStableMarkedNodeAcrossResizes) {
+  ExpectPassMeetsStableNodesAcrossResizes<MarkDict>(
+      12, true, [](MarkDict& d, uint64_t cursor, std::set<std::string>& seen) {
+        return d.ScanMarked(cursor, [&](Node* n) {
+          ASSERT_TRUE(n->marked) << n->key;
+          seen.insert(n->key);
+        });
+      });
 }
 
 // A pass reads only bits where no marked node is: once the marked nodes are gone, the pass that
