@@ -96,9 +96,9 @@ void Db::Relocate(Object* old, Object* moved) {
   MNEMO_ASSERT(old->has_expire() == moved->has_expire());
   // The change that moved it came through a write lookup: the guard has seen the key.
   MarkNew(moved);
-  Object** link = keys_.FindLink(old->key());
-  MNEMO_ASSERT(link != nullptr && *link == old);
-  keys_.ReplaceAt(link, moved);
+  const KeyTable::Pos pos = keys_.FindLink(old->key());
+  MNEMO_ASSERT(pos && pos.node() == old);
+  keys_.ReplaceAt(pos, moved);
 }
 
 void Db::Overwrite(Object* old, Object* o) {
@@ -106,9 +106,9 @@ void Db::Overwrite(Object* old, Object* o) {
   MarkNew(o);
   const Options& opts = keyspace_->options();
   if (IsLfu(opts.maxmemory_policy)) o->set_lru(old->lru());
-  Object** link = keys_.FindLink(old->key());
-  MNEMO_ASSERT(link != nullptr && *link == old);
-  keys_.ReplaceAt(link, o);
+  const KeyTable::Pos pos = keys_.FindLink(old->key());
+  MNEMO_ASSERT(pos && pos.node() == old);
+  keys_.ReplaceAt(pos, o);
   CountExpire(old, -1);
   CountExpire(o, 1);
   Dispose(old, opts.lazyfree_lazy_server_del);
@@ -116,9 +116,9 @@ void Db::Overwrite(Object* old, Object* o) {
 
 Object* Db::Detach(Object* o) {
   GuardWrite(o);
-  Object** link = keys_.FindLink(o->key());
-  MNEMO_ASSERT(link != nullptr && *link == o);
-  keys_.UnlinkAt(link);
+  const KeyTable::Pos pos = keys_.FindLink(o->key());
+  MNEMO_ASSERT(pos && pos.node() == o);
+  keys_.UnlinkAt(pos);
   if (slot_keys_) --slot_keys_[KeyHashSlot(o->key())];
   CountExpire(o, -1);
   return o;
@@ -176,9 +176,9 @@ Object* Db::SetExpire(Object* o, int64_t when_ms) {
   // No slot, or a compact slot that cannot hold this time: a block with the right slot.
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), true, when_ms);
   MarkNew(moved);
-  Object** link = keys_.FindLink(o->key());
-  MNEMO_ASSERT(link != nullptr && *link == o);
-  keys_.ReplaceAt(link, moved);
+  const KeyTable::Pos pos = keys_.FindLink(o->key());
+  MNEMO_ASSERT(pos && pos.node() == o);
+  keys_.ReplaceAt(pos, moved);
   CountExpire(o, -1);
   CountExpire(moved, 1);
   Object::Destroy(o);  // the value now belongs to `moved`
@@ -191,9 +191,9 @@ Object* Db::RemoveExpire(Object* o) {
   CountExpire(o, -1);
   Object* moved = Object::CloneWithValue(*o, o->type(), o->value_init(), false, 0);
   MarkNew(moved);
-  Object** link = keys_.FindLink(o->key());
-  MNEMO_ASSERT(link != nullptr && *link == o);
-  keys_.ReplaceAt(link, moved);
+  const KeyTable::Pos pos = keys_.FindLink(o->key());
+  MNEMO_ASSERT(pos && pos.node() == o);
+  keys_.ReplaceAt(pos, moved);
   Object::Destroy(o);
   return moved;
 }

@@ -174,17 +174,17 @@ void ConvertToHashtable(Object* o, size_t reserve) {
 
 // Sets field in a hashtable; returns true iff it is new.
 bool TableSet(FieldTable& d, std::string_view field, std::string_view value) {
-  HashNode** link = d.FindLink(field);
-  if (link == nullptr) {
+  const FieldTable::Pos pos = d.FindLink(field);
+  if (!pos) {
     d.Insert(NewNode(field, value));
     return true;
   }
-  HashNode* old = *link;
+  HashNode* old = pos.node();
   if (mem::SizeClass(NodeSize(field.size(), value.size())) == mem::UsableSize(old)) {
     WriteNodeValue(old, value);  // same size class: no allocator call, same footprint
     return false;
   }
-  d.ReplaceAt(link, NewNode(field, value));
+  d.ReplaceAt(pos, NewNode(field, value));
   mem::Free(old);
   return false;
 }

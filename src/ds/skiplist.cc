@@ -220,8 +220,8 @@ size_t Skiplist::Defrag(size_t* pos, size_t max_nodes) {
     const int level = x->level_;
     const size_t links = links_of(x);
     // The index link that points at x, found while x is still there (it compares members).
-    Node** ilink = index_.FindLink(x->member());
-    MNEMO_ASSERT(ilink != nullptr && *ilink == x);
+    const Index::Pos ilink = index_.FindLink(x->member());
+    MNEMO_ASSERT(ilink && ilink.node() == x);
     if (void* p = mem::DefragMove(reinterpret_cast<char*>(x) - links)) {
       Node* nx = reinterpret_cast<Node*>(static_cast<char*>(p) + links);
       for (int i = 0; i < level; ++i) SetForward(update[i], i, nx);
@@ -230,7 +230,7 @@ size_t Skiplist::Defrag(size_t* pos, size_t max_nodes) {
       } else {
         tail_ = nx;
       }
-      *ilink = nx;  // nx->dict_next_ is x's, copied
+      index_.RelinkAt(ilink, nx);  // nx->dict_next_ is x's, copied
       x = nx;
       ++moved;
     }
@@ -342,9 +342,9 @@ const SkiplistNode* Skiplist::Insert(std::string_view member, double score) {
 const SkiplistNode* Skiplist::Find(std::string_view member) { return index_.Find(member); }
 
 bool Skiplist::Delete(std::string_view member) {
-  Node** link = index_.FindLink(member);
-  if (link == nullptr) return false;
-  Node* x = *link;
+  const Index::Pos link = index_.FindLink(member);
+  if (!link) return false;
+  Node* x = link.node();
   index_.UnlinkAt(link);
   UnlinkNode(x);
   FreeNode(x);

@@ -220,6 +220,8 @@ void* DefragMove(void* p) {
 
 namespace internal {
 
+void CountBytes(int64_t delta) { Count(delta); }
+
 void* TryAllocAligned(size_t size, size_t align) {
   if (size == 0) size = 1;
 #ifdef MNEMO_SANITIZE

@@ -25,6 +25,13 @@
 // expand guard that postpones growth (up to load factor kMaxLoadFactor), as Redis 7's
 // dictExpandAllowed does to keep a doubling from pushing used memory over maxmemory.
 //
+// Handles (optional): when Traits also has `using Link = <unsigned integer type>;` with
+//     static Node* Deref(Link l);        // REQUIRES: l != 0
+//     static Link LinkOf(const Node* n);
+// the buckets and the chain fields hold Links instead of pointers (the keyspace: 4-byte handles
+// of mem::SlabArena slots), and NextField may return an address of any alignment (the chain
+// field is read and written with memcpy). Without it a Link is a Node*.
+//
 // Marks (optional): when Traits also has `static bool Marked(const Node* n)` (a property fixed for
 // the node's life, such as "the key has a TTL"), each table keeps one bit per bucket, set when a
 // marked node enters the bucket and cleared when ScanMarked finds no marked node there. ScanMarked
@@ -41,7 +48,9 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "mnemo/base/assert.h"
@@ -51,10 +60,39 @@
 
 namespace mnemo::ds {
 
+namespace dict_internal {
+template <typename Traits>
+struct LinkOf {
+  using type = typename Traits::Node*;
+};
+template <typename Traits>
+  requires requires { typename Traits::Link; }
+struct LinkOf<Traits> {
+  using type = typename Traits::Link;
+};
+}  // namespace dict_internal
+
 template <typename Traits>
 class Dict {
  public:
   using Node = typename Traits::Node;
+  // What a bucket or a chain field holds (see "Handles" above); Link{} is none.
+  using Link = typename dict_internal::LinkOf<Traits>::type;
+  static constexpr bool kHandles = !std::is_pointer_v<Link>;
+
+  // Where the link to a node is: a bucket, or the chain field of the node before it in the
+  // chain. From FindLink; valid until the table is next modified or rehashed.
+  class Pos {
+   public:
+    Pos() = default;
+    explicit operator bool() const { return at_ != nullptr; }
+    Node* node() const { return Deref(LoadAt(at_)); }
+
+   private:
+    friend class Dict;
+    explicit Pos(void* at) : at_(at) {}
+    void* at_ = nullptr;
+  };
   // True iff the traits mark nodes (see the head of this file).
   static constexpr bool kMarks = requires(const Node* n) {
     { Traits::Marked(n) } -> std::convertible_to<bool>;
@@ -108,15 +146,15 @@ class Dict {
 
   // Returns the node whose key equals `key`, or null.
   Node* Find(std::string_view key) {
-    Node** link = FindLink(key);
-    return link == nullptr ? nullptr : *link;
+    const Pos pos = FindLink(key);
+    return pos ? pos.node() : nullptr;
   }
 
-  // Returns the address of the pointer that points to the node with `key` (a bucket slot or
-  // the `next` field of its predecessor), or null if there is none. The address stays valid
-  // until the table is next modified or rehashed; use it with ReplaceAt and UnlinkAt.
-  Node** FindLink(std::string_view key) {
-    if (size() == 0) return nullptr;
+  // Returns where the link to the node with `key` is (a bucket or the chain field of its
+  // predecessor), or an empty Pos if there is none. It stays valid until the table is next
+  // modified or rehashed; use it with ReplaceAt and UnlinkAt.
+  Pos FindLink(std::string_view key) {
+    if (size() == 0) return Pos();
     RehashStepIfAllowed();
     return FindLinkNoRehash(key, Traits::Hash(key));
   }
@@ -127,8 +165,8 @@ class Dict {
     ExpandIfNeeded();
     Table& t = IsRehashing() ? ht_[1] : ht_[0];
     const size_t idx = Traits::Hash(Traits::Key(node)) & t.mask();
-    SetNext(node, t.buckets[idx]);
-    t.buckets[idx] = node;
+    StoreAt(NextField(node), t.buckets[idx]);
+    t.buckets[idx] = ToLink(node);
     ++t.used;
     if constexpr (kMarks) {
       if (Traits::Marked(node)) SetMark(t, idx);
@@ -137,46 +175,52 @@ class Dict {
 
   // Unlinks and returns the node with `key`, or null. The caller owns (frees) it.
   Node* Remove(std::string_view key) {
-    Node** link = FindLink(key);
-    if (link == nullptr) return nullptr;
-    Node* node = *link;
-    UnlinkAt(link);
+    const Pos pos = FindLink(key);
+    if (!pos) return nullptr;
+    Node* node = pos.node();
+    UnlinkAt(pos);
     return node;
   }
 
-  // Unlinks the node *link points to. REQUIRES: link came from FindLink with no change since.
-  void UnlinkAt(Node** link) {
-    Node* node = *link;
+  // Unlinks the node at `pos`. REQUIRES: pos came from FindLink with no change since.
+  void UnlinkAt(Pos pos) {
+    Node* node = pos.node();
     Table& t = TableOf(node);
-    *link = Next(node);
-    SetNext(node, nullptr);
+    StoreAt(pos.at_, LoadAt(NextField(node)));
+    StoreAt(NextField(node), Link{});
     --t.used;
   }
 
-  // Puts `replacement` where the node *link points to is (same key, for example a node that was
-  // reallocated to a new size). REQUIRES: link came from FindLink with no change since.
-  void ReplaceAt(Node** link, Node* replacement) {
+  // Puts `replacement` where the node at `pos` is (same key, for example a node that was
+  // reallocated to a new size). REQUIRES: pos came from FindLink with no change since.
+  void ReplaceAt(Pos pos, Node* replacement) {
+    Node* old = pos.node();
     if constexpr (kMarks) {
       // A marked node's bucket is marked already (marks are cleared only where no marked node is).
-      if (Traits::Marked(replacement) && !Traits::Marked(*link)) MarkKey(Traits::Key(replacement));
+      if (Traits::Marked(replacement) && !Traits::Marked(old)) MarkKey(Traits::Key(replacement));
     }
-    SetNext(replacement, Next(*link));
-    *link = replacement;
+    StoreAt(NextField(replacement), LoadAt(NextField(old)));
+    StoreAt(pos.at_, ToLink(replacement));
   }
+
+  // Points the link at `pos` to `moved`: a copy of the node that was there, chain field included,
+  // whose old block may be gone already (a defragmentation move). REQUIRES: pos came from
+  // FindLink with no change since.
+  void RelinkAt(Pos pos, Node* moved) { StoreAt(pos.at_, ToLink(moved)); }
 
   // Frees every node with `free_node` and releases the buckets. O(n).
   template <typename F>
   void Clear(F&& free_node) {
     for (Table& t : ht_) {
       for (size_t i = 0; i < t.size && t.used > 0; ++i) {
-        Node* n = t.buckets[i];
+        Node* n = Deref(t.buckets[i]);
         while (n != nullptr) {
           Node* next = Next(n);
           free_node(n);
           --t.used;
           n = next;
         }
-        t.buckets[i] = nullptr;
+        t.buckets[i] = Link{};
       }
     }
     FreeTables();
@@ -190,7 +234,7 @@ class Dict {
     ++pause_rehash_;
     for (Table& t : ht_) {
       for (size_t i = 0; i < t.size; ++i) {
-        Node* n = t.buckets[i];
+        Node* n = Deref(t.buckets[i]);
         while (n != nullptr) {
           Node* next = Next(n);
           fn(n);
@@ -210,24 +254,27 @@ class Dict {
     Table& from = ht_[0];
     Table& to = ht_[1];
     while (n-- > 0 && from.used != 0) {
-      while (from.buckets[rehash_index_] == nullptr) {
+      while (from.buckets[rehash_index_] == Link{}) {
         ++rehash_index_;
         if (--empty_visits == 0) return true;
       }
-      Node* node = from.buckets[rehash_index_];
-      while (node != nullptr) {
-        Node* next = Next(node);
+      // The links move as they are: a node's own link is the one that pointed at it.
+      Link link = from.buckets[rehash_index_];
+      while (link != Link{}) {
+        Node* node = Deref(link);
+        void* field = NextField(node);
+        const Link next = LoadAt(field);
         const size_t idx = Traits::Hash(Traits::Key(node)) & to.mask();
-        SetNext(node, to.buckets[idx]);
-        to.buckets[idx] = node;
+        StoreAt(field, to.buckets[idx]);
+        to.buckets[idx] = link;
         if constexpr (kMarks) {
           if (Traits::Marked(node)) SetMark(to, idx);
         }
         --from.used;
         ++to.used;
-        node = next;
+        link = next;
       }
-      from.buckets[rehash_index_] = nullptr;
+      from.buckets[rehash_index_] = Link{};
       ++rehash_index_;
     }
     if (from.used == 0) {
@@ -365,10 +412,10 @@ class Dict {
       while (head == nullptr) {
         const size_t i = static_cast<size_t>(rehash_index_) +
                          RandomU64() % (s0 + s1 - static_cast<size_t>(rehash_index_));
-        head = i >= s0 ? ht_[1].buckets[i - s0] : ht_[0].buckets[i];
+        head = Deref(i >= s0 ? ht_[1].buckets[i - s0] : ht_[0].buckets[i]);
       }
     } else {
-      while (head == nullptr) head = ht_[0].buckets[RandomU64() & ht_[0].mask()];
+      while (head == nullptr) head = Deref(ht_[0].buckets[RandomU64() & ht_[0].mask()]);
     }
     size_t len = 0;
     for (Node* n = head; n != nullptr; n = Next(n)) ++len;
@@ -455,7 +502,7 @@ class Dict {
         }
         const Table& t = ht_[j];
         if (i >= t.size) continue;
-        Node* n = t.buckets[i];
+        Node* n = Deref(t.buckets[i]);
         if (n == nullptr) {
           // A long run of empty buckets: jump somewhere else.
           if (++empty_run >= 5 && empty_run > count) {
@@ -514,7 +561,7 @@ class Dict {
     for (Table& t : ht_) {
       if (t.buckets == nullptr) continue;
       if (void* p = mem::DefragMove(t.buckets)) {
-        t.buckets = static_cast<Node**>(p);
+        t.buckets = static_cast<Link*>(p);
         ++moved;
       }
       if (t.marks == nullptr) continue;
@@ -539,7 +586,7 @@ class Dict {
 
  private:
   struct Table {
-    Node** buckets = nullptr;
+    Link* buckets = nullptr;
     uint64_t* marks = nullptr;  // kMarks: a bit per bucket, in scan order (MarkPos)
     size_t size = 0;            // number of buckets, a power of two (or 0)
     size_t used = 0;            // number of nodes
@@ -610,7 +657,7 @@ class Dict {
   template <typename F>
   static void EmitMarked(Table& t, uint64_t idx, F& fn) {
     bool any = false;
-    for (Node* n = t.buckets[idx]; n != nullptr;) {
+    for (Node* n = Deref(t.buckets[idx]); n != nullptr;) {
       Node* next = Next(n);
       if (Traits::Marked(n)) {
         any = true;
@@ -634,7 +681,7 @@ class Dict {
 
   template <typename F>
   static void EmitBucket(const Table& t, uint64_t idx, F& fn) {
-    for (Node* n = t.buckets[idx]; n != nullptr;) {
+    for (Node* n = Deref(t.buckets[idx]); n != nullptr;) {
       Node* next = Next(n);
       fn(n);
       n = next;
@@ -643,12 +690,12 @@ class Dict {
 
   template <typename F>
   static void MoveBucket(Table& t, uint64_t idx, F& move) {
-    Node** link = &t.buckets[idx];
-    while (*link != nullptr) {
-      Node* n = *link;
+    void* at = &t.buckets[idx];
+    for (Link l = LoadAt(at); l != Link{}; l = LoadAt(at)) {
+      Node* n = Deref(l);
       Node* m = move(n);
-      if (m != n) *link = m;
-      link = NextLink(m);
+      if (m != n) StoreAt(at, ToLink(m));
+      at = NextField(m);
     }
   }
 
@@ -662,24 +709,46 @@ class Dict {
     if (pause_rehash_ == 0 && IsRehashing()) RehashSteps(1);
   }
 
-  Node** FindLinkNoRehash(std::string_view key, uint64_t hash) {
+  Pos FindLinkNoRehash(std::string_view key, uint64_t hash) {
     for (int j = 0; j < 2; ++j) {
       Table& t = ht_[j];
       if (t.size == 0) break;
-      Node** link = &t.buckets[hash & t.mask()];
-      while (*link != nullptr) {
-        if (Traits::Key(*link) == key) return link;
-        link = NextLink(*link);
+      void* at = &t.buckets[hash & t.mask()];
+      for (Link l = LoadAt(at); l != Link{}; l = LoadAt(at)) {
+        Node* n = Deref(l);
+        if (Traits::Key(n) == key) return Pos(at);
+        at = NextField(n);
       }
       if (!IsRehashing()) break;
     }
-    return nullptr;
+    return Pos();
   }
 
-  static Node* Next(Node* n) { return *Traits::NextField(n); }
-  static void SetNext(Node* n, Node* next) { *Traits::NextField(n) = next; }
-  // The address of a node's next field, so that links can point into nodes.
-  static Node** NextLink(Node* n) { return Traits::NextField(n); }
+  // ---- links: pointers, or handles (see "Handles" above) ----
+  static Node* Deref(Link l) {
+    if constexpr (kHandles) {
+      return l == Link{} ? nullptr : Traits::Deref(l);
+    } else {
+      return l;
+    }
+  }
+  static Link ToLink(Node* n) {
+    if constexpr (kHandles) {
+      return n == nullptr ? Link{} : Traits::LinkOf(n);
+    } else {
+      return n;
+    }
+  }
+  // A link stored at `at` (a bucket or a chain field, of any alignment).
+  static Link LoadAt(const void* at) {
+    Link l;
+    std::memcpy(&l, at, sizeof(l));
+    return l;
+  }
+  static void StoreAt(void* at, Link l) { std::memcpy(at, &l, sizeof(l)); }
+  // The address of a node's chain field, so that a Pos can point into a node.
+  static void* NextField(Node* n) { return Traits::NextField(n); }
+  static Node* Next(Node* n) { return Deref(LoadAt(NextField(n))); }
 
   // The table that holds `node`. While rehashing, a node is in ht_[0] only if its bucket there
   // has not moved yet and it is in that bucket's chain (inserts go to ht_[1]).
@@ -687,7 +756,7 @@ class Dict {
     if (!IsRehashing()) return ht_[0];
     const size_t idx = Traits::Hash(Traits::Key(node)) & ht_[0].mask();
     if (static_cast<int64_t>(idx) >= rehash_index_) {
-      for (Node* n = ht_[0].buckets[idx]; n != nullptr; n = Next(n)) {
+      for (Node* n = Deref(ht_[0].buckets[idx]); n != nullptr; n = Next(n)) {
         if (n == node) return ht_[0];
       }
     }
@@ -703,7 +772,7 @@ class Dict {
     if (ht_[0].used < ht_[0].size) return;
     const double load = static_cast<double>(ht_[0].used) / static_cast<double>(ht_[0].size);
     if (expand_guard_ != nullptr && load <= kMaxLoadFactor &&
-        !expand_guard_(expand_guard_context_, NextPower(ht_[0].used + 1) * sizeof(Node*), load)) {
+        !expand_guard_(expand_guard_context_, NextPower(ht_[0].used + 1) * sizeof(Link), load)) {
       return;
     }
     Resize(ht_[0].used + 1);
@@ -716,9 +785,9 @@ class Dict {
     if (buckets == ht_[0].size) return false;
     Table t;
     t.size = buckets;
-    t.buckets = static_cast<Node**>(mem::Alloc(buckets * sizeof(Node*)));
+    t.buckets = static_cast<Link*>(mem::Alloc(buckets * sizeof(Link)));
     t.bytes = mem::UsableSize(t.buckets);
-    for (size_t i = 0; i < buckets; ++i) t.buckets[i] = nullptr;
+    for (size_t i = 0; i < buckets; ++i) t.buckets[i] = Link{};
     if (ht_[0].size == 0 || ht_[0].used == 0) {
       FreeTable(ht_[0]);
       ht_[0] = t;

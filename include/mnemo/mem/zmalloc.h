@@ -68,6 +68,9 @@ struct DefragCounters {
 DefragCounters& DefragStats();
 
 namespace internal {
+// Adds `delta` to used_memory on the calling thread's counter: for memory this layer hands out
+// without a jemalloc block of its own (the slab arena's slots, slab.h).
+void CountBytes(int64_t delta);
 // For the aligned operator new only. Returns null on failure.
 void* TryAllocAligned(size_t size, size_t align);
 }  // namespace internal

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "mnemo/ds/hash.h"
+#include "mnemo/mem/slab.h"
 
 namespace mnemo::ds {
 namespace {
@@ -115,13 +117,112 @@ TEST(DictTest, RandomWorkloadMatchesModel) {
   FreeAll(d);
 }
 
+// Handles (dict.h "Handles"): nodes are byte-granular slab slots, `[4-byte next handle][key]`,
+// whose length is the slot's size, so chain fields sit at any alignment. The table must behave
+// as with pointers: the same workload against a model, a scan pass meeting every node across a
+// resize, and relinking after a move.
+mem::SlabArena& HandleArena() {
+  static mem::SlabArena* arena = new mem::SlabArena(4096);
+  return *arena;
+}
+struct HNode;  // a slot: 4 bytes of next handle, then the key
+struct HandleTraits {
+  using Node = HNode;
+  using Link = uint32_t;
+  static Node* Deref(Link l) { return static_cast<Node*>(HandleArena().Ptr(l)); }
+  static Link LinkOf(const Node* n) { return HandleArena().HandleOf(n); }
+  static void* NextField(Node* n) { return n; }
+  static std::string_view Key(const Node* n) {
+    const mem::SlabArena::Handle h = HandleArena().HandleOf(n);
+    return {reinterpret_cast<const char*>(n) + 4, HandleArena().SlotSize(h) - 4};
+  }
+  static uint64_t Hash(std::string_view k) { return HashBytes(k); }
+};
+using HandleDict = Dict<HandleTraits>;
+static_assert(HandleDict::kHandles && !TestDict::kHandles);
+
+HNode* NewHNode(std::string_view key) {
+  mem::SlabArena::Slot s = HandleArena().Alloc(4 + key.size());
+  std::memset(s.ptr, 0xEE, 4);  // garbage in the chain field: Insert must overwrite it
+  std::memcpy(static_cast<char*>(s.ptr) + 4, key.data(), key.size());
+  return static_cast<HNode*>(s.ptr);
+}
+void FreeHNode(HNode* n) { HandleArena().Free(HandleArena().HandleOf(n)); }
+
+TEST(DictTest, HandleLinksMatchAModel) {
+  std::mt19937_64 rng(11);
+  HandleDict d;
+  std::set<std::string> model;
+  for (int op = 0; op < 100000; ++op) {
+    // Keys of 1 to 12 characters: slots of 5 to 16 bytes, most at odd addresses.
+    const std::string key = std::string(1 + rng() % 4, 'k') + std::to_string(rng() % 3000);
+    const int r = static_cast<int>(rng() % 10);
+    if (r < 5) {
+      if (model.insert(key).second) d.Insert(NewHNode(key));
+    } else if (r < 7) {
+      HNode* n = d.Remove(key);
+      ASSERT_EQ(n != nullptr, model.erase(key) == 1) << key;
+      if (n != nullptr) {
+        ASSERT_EQ(HandleTraits::Key(n), key);
+        FreeHNode(n);
+      }
+    } else if (r < 8) {
+      // Replace with a copy in a new slot (as the keyspace does when a key gains a TTL).
+      const HandleDict::Pos pos = d.FindLink(key);
+      ASSERT_EQ(static_cast<bool>(pos), model.count(key) == 1);
+      if (pos) {
+        HNode* old = pos.node();
+        d.ReplaceAt(pos, NewHNode(key));
+        FreeHNode(old);
+      }
+    } else if (r < 9) {
+      HNode* n = d.Find(key);
+      ASSERT_EQ(n != nullptr, model.count(key) == 1);
+      if (n != nullptr) {
+        ASSERT_EQ(HandleTraits::Key(n), key);
+      }
+    } else {
+      d.ShrinkIfNeeded();
+    }
+    ASSERT_EQ(d.size(), model.size());
+  }
+  // A scan pass while the table grows meets every node present throughout.
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int added = 0;
+  do {
+    cursor = d.Scan(cursor, [&](HNode* n) { seen.insert(std::string(HandleTraits::Key(n))); });
+    if (added < 5000) {
+      const std::string key = "new" + std::to_string(added++);
+      model.insert(key);
+      d.Insert(NewHNode(key));
+    }
+  } while (cursor != 0);
+  for (const std::string& k : model) {
+    if (k.rfind("new", 0) != 0) {
+      ASSERT_EQ(seen.count(k), 1u) << k;
+    }
+  }
+  // A defragmentation-style move relinks without touching the chain.
+  d.ScanMoving(0, [](HNode* n) {
+    const std::string_view key = HandleTraits::Key(n);
+    mem::SlabArena::Slot s = HandleArena().Alloc(4 + key.size());
+    std::memcpy(s.ptr, n, 4 + key.size());
+    FreeHNode(n);
+    return static_cast<HNode*>(s.ptr);
+  });
+  for (const std::string& k : model) ASSERT_NE(d.Find(k), nullptr) << k;
+  d.Clear(FreeHNode);
+  EXPECT_EQ(HandleArena().stats().live_slots, 0u);
+}
+
 TEST(DictTest, ReplaceAtKeepsChainAndCounts) {
   TestDict d;
   for (int i = 0; i < 100; ++i) d.Insert(new Node{nullptr, std::to_string(i), i});
   for (int i = 0; i < 100; ++i) {
-    Node** link = d.FindLink(std::to_string(i));
-    ASSERT_NE(link, nullptr);
-    Node* old = *link;
+    const TestDict::Pos link = d.FindLink(std::to_string(i));
+    ASSERT_TRUE(link);
+    Node* old = link.node();
     Node* fresh = new Node{nullptr, old->key, i + 1000};
     d.ReplaceAt(link, fresh);
     delete old;
@@ -223,9 +324,9 @@ TEST(DictTest, ScanMarkedSkipsUnmarkedBucketsAndClearsStaleMarks) {
   EXPECT_GE(calls, 100u);
   // Unmark by replacing every marked node with an unmarked copy: the marks stay until a pass.
   for (int i = 0; i < 100000; i += 1000) {
-    Node** link = d.FindLink(std::to_string(i));
-    ASSERT_NE(link, nullptr);
-    Node* old = *link;
+    const MarkDict::Pos link = d.FindLink(std::to_string(i));
+    ASSERT_TRUE(link);
+    Node* old = link.node();
     d.ReplaceAt(link, new Node{nullptr, old->key, i, false});
     delete old;
   }
@@ -235,8 +336,8 @@ TEST(DictTest, ScanMarkedSkipsUnmarkedBucketsAndClearsStaleMarks) {
   EXPECT_EQ(pass(&seen), skips);  // the marks were cleared: only bits are read
   EXPECT_TRUE(seen.empty());
   // Marking one node by replacement marks its bucket.
-  Node** link = d.FindLink("4242");
-  Node* old = *link;
+  const MarkDict::Pos link = d.FindLink("4242");
+  Node* old = link.node();
   d.ReplaceAt(link, new Node{nullptr, old->key, 4242, true});
   delete old;
   EXPECT_LE(pass(&seen), skips + 1);

@@ -1,0 +1,197 @@
+// slab.h: byte-exact slots named by 32-bit handles, for the keyspace's entries (layer: mem).
+//
+// Why: jemalloc rounds every block up to its size class (32, 48, 64, 80, ... then 16 and 32
+// bytes apart), and a pointer to a block costs 8 bytes. A keyspace entry of 40 bytes costs a
+// 48-byte block plus the 8-byte pointers that chain it; here it costs 40 bytes, and the links
+// to it 4 bytes each. (docs/memory.md, "Slots": the plan for the keyspace that uses this.)
+//
+// How:
+//   - Small slots (at most kMaxSmall bytes) live in 16 KiB pages cut out of one virtual region
+//     reserved at construction (address space only: a page costs memory once it is written).
+//     Every page holds slots of one exact size, any size from kMinSlot to kMaxSmall bytes, so a
+//     slot wastes nothing; a page wastes its tail (16384 mod the size, at most kMaxSmall - 1
+//     bytes, and 16384 - 1024 * size for slots under 16 bytes).
+//   - A handle is the page's number (the high 22 bits) and the slot's number in it (the low 10
+//     bits); handle 0 names nothing. Ptr(h) is one read of the page table and a multiply.
+//   - Bigger slots are jemalloc blocks of their own (a page number each, slot 0), with the
+//     handle stored in the 8 bytes before the slot so that HandleOf finds it.
+//   - A page with free slots is on its size's list of pages with room; a slot is taken from the
+//     first of them (its free list first, then the never-used tail). A page whose last slot is
+//     freed goes back to the region (madvise MADV_DONTNEED: its memory returns to the kernel),
+//     except the last page of its size, kept so that a key created and deleted in a loop does
+//     not cost a system call each time.
+//
+// Accounting: used_memory (mem::UsedMemory) counts each live slot's exact size, as it counts a
+// jemalloc block's usable size, and the page table's bytes; the free slots and tails of pages
+// are the arena's fragmentation, reported by stats() (as jemalloc's own free regions are by its
+// stats, not by used_memory).
+//
+// Threads: one owner thread allocates and frees. Another thread (the lazy-free thread) may free
+// with FreeRemote: the slot is uncounted at once and given back to its page by the owner's next
+// Alloc or Collect.
+//
+// Limits: 2^22 - 1 pages (small pages and big slots together): 64 GiB of small slots.
+// Alloc returns {0, nullptr} past that; the caller decides (the keyspace answers OOM).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace mnemo::mem {
+
+class SlabArena {
+ public:
+  using Handle = uint32_t;
+
+  static constexpr unsigned kPageShift = 14;
+  static constexpr size_t kPageBytes = size_t{1} << kPageShift;  // 16 KiB
+  static constexpr unsigned kSlotBits = 10;
+  static constexpr size_t kMaxSlotsPerPage = size_t{1} << kSlotBits;  // 1024
+  // 4: a free slot holds the next free slot's number (2 bytes), and nothing the keyspace
+  // stores is smaller.
+  static constexpr size_t kMinSlot = 4;
+  // 1024: 16 slots per page at least (the tail wastes under 1/16 of a page).
+  static constexpr size_t kMaxSmall = 1024;
+  static constexpr uint32_t kMaxPages = (uint32_t{1} << (32 - kSlotBits)) - 1;
+
+  struct Slot {
+    Handle handle = 0;
+    void* ptr = nullptr;
+  };
+
+  struct Stats {
+    size_t live_slots = 0;    // slots allocated and not freed
+    size_t live_bytes = 0;    // their exact sizes (counted in used_memory)
+    size_t small_pages = 0;   // pages holding small slots (resident)
+    size_t page_bytes = 0;    // small_pages * kPageBytes
+    size_t big_bytes = 0;     // usable bytes of the big slots' jemalloc blocks
+    size_t table_bytes = 0;   // the page table's bytes in use (counted in used_memory)
+    size_t free_bytes = 0;    // page_bytes - the small live slots' bytes: the fragmentation
+    size_t remote_pending = 0;  // slots freed by another thread, not yet given back
+  };
+
+  // Reserves the address space of `max_pages` pages (tests pass a few; the server the default).
+  explicit SlabArena(uint32_t max_pages = kMaxPages);
+  SlabArena(const SlabArena&) = delete;
+  SlabArena& operator=(const SlabArena&) = delete;
+  // REQUIRES: every slot freed (Collect done); the region and the big blocks' bookkeeping go.
+  ~SlabArena();
+
+  // A slot of exactly `size` bytes (kMinSlot at least), uninitialized. {0, nullptr} when the
+  // page numbers are exhausted or the system refuses memory.
+  [[nodiscard]] Slot Alloc(size_t size);
+  // Frees the slot `h`. REQUIRES: the owner thread; h live.
+  void Free(Handle h);
+  // Frees the slot at `p` from a thread that is not the owner (uncounted now, given back at the
+  // owner's next Alloc or Collect). REQUIRES: p live, not freed elsewhere.
+  void FreeRemote(const void* p);
+  // Free or FreeRemote, whichever the calling thread needs (the owner is the thread that
+  // constructed the arena).
+  void FreeAt(const void* p) {
+    if (std::this_thread::get_id() == owner_) {
+      Free(HandleOf(p));
+    } else {
+      FreeRemote(p);
+    }
+  }
+  // Gives back the slots freed by other threads. The owner's thread.
+  void Collect();
+
+  // The slot's address. REQUIRES: h live.
+  void* Ptr(Handle h) const {
+    const Page& pg = pages_[h >> kSlotBits];
+    return pg.base + static_cast<size_t>(h & (kMaxSlotsPerPage - 1)) * pg.slot_size;
+  }
+  // The slot's size in bytes (exactly what Alloc was asked for). REQUIRES: h live.
+  size_t SlotSize(Handle h) const { return pages_[h >> kSlotBits].slot_size; }
+  // What the slot costs in used_memory: its size, or a big slot's jemalloc block's usable size.
+  size_t SlotCost(Handle h) const {
+    const Page& pg = pages_[h >> kSlotBits];
+    return pg.big ? pg.block_bytes : pg.slot_size;
+  }
+  // The handle of the live slot at `p`.
+  Handle HandleOf(const void* p) const;
+  // True iff `p` is a small slot (in the region) of this arena.
+  bool InRegion(const void* p) const {
+    const char* c = static_cast<const char*>(p);
+    return c >= region_ && c < region_ + region_bytes_;
+  }
+
+  Stats stats() const;
+
+  // Defragmentation, as jemalloc's rule (zmalloc.h): true iff moving the slot to another page
+  // of its size would help: its page has free slots, is not the page new slots come from, and
+  // is no fuller than the average page of its size.
+  bool DefragHint(Handle h) const;
+  // If DefragHint(h): copies the slot into a new one of the same size (taken from the fullest
+  // pages first: the lowest-numbered page with room), frees `h` and returns the new slot;
+  // otherwise {0, nullptr}. REQUIRES: the caller updates every link to h.
+  [[nodiscard]] Slot DefragMove(Handle h);
+
+ private:
+  struct Page {
+    char* base = nullptr;       // first slot; null: the page number is free
+    uint32_t slot_size = 0;     // bytes per slot (a big slot: the size asked for)
+    uint16_t capacity = 0;      // slots in the page
+    uint16_t used = 0;          // live slots
+    uint16_t free_head = 0;     // a freed slot's number + 1; 0: none
+    uint16_t bump = 0;          // slots from here on were never used
+    uint32_t heap_pos = 0;      // position + 1 in its size's heap of pages with room; 0: none
+    uint32_t block_bytes = 0;   // a big slot: the usable size of its jemalloc block
+    bool big = false;           // a big slot's jemalloc block (base - 8 is the block)
+  };
+  // Per small size: the pages with room, as a min-heap on page number (new slots come from the
+  // lowest-numbered page, as jemalloc fills its lowest slab: freed pages drain, full ones fill),
+  // and the number of pages of the size.
+  struct Bin {
+    std::vector<uint32_t> heap;
+    uint32_t pages = 0;
+    uint32_t live = 0;
+  };
+
+  Slot AllocSmall(size_t size);
+  Slot AllocBig(size_t size);
+  // Give a slot back to its page / a big slot's page number back; the bytes are uncounted by
+  // the caller (Free, or FreeRemote on its own thread).
+  void ReturnSmall(uint32_t page, uint32_t slot);
+  void ReturnBigNumber(uint32_t page);
+  uint32_t NewPageNumber();
+  bool Commit(uint32_t page);
+  void ReleasePage(uint32_t page);
+  void HeapPush(Bin& c, uint32_t page);
+  void HeapRemove(Bin& c, uint32_t page);
+  void HeapSiftUp(Bin& c, size_t i);
+  void HeapSiftDown(Bin& c, size_t i);
+  void HeapSet(Bin& c, size_t i, uint32_t page);
+
+  std::thread::id owner_;
+  uint32_t max_pages_;
+  char* region_ = nullptr;       // max_pages_ * kPageBytes of address space
+  size_t region_bytes_ = 0;
+  Page* pages_ = nullptr;        // the page table (its own reserved mapping, never moved)
+  size_t table_bytes_ = 0;       // reserved bytes of the table
+  size_t table_committed_ = 0;   // bytes of the table counted in used_memory
+  uint32_t next_page_ = 1;       // page numbers below this were handed out once (0: none)
+  uint32_t committed_pages_ = 0; // region pages below this are readable and writable
+  std::vector<uint32_t> free_pages_;  // page numbers given back, reused first
+  std::vector<Bin> bins_;  // indexed by slot size, kMaxSmall + 1 entries
+  size_t live_slots_ = 0;
+  size_t live_small_bytes_ = 0;
+  size_t live_big_bytes_ = 0;   // sizes asked for
+  size_t big_block_bytes_ = 0;  // jemalloc usable sizes
+  size_t small_pages_ = 0;
+
+  mutable std::mutex remote_mu_;
+  std::vector<Handle> remote_;      // small slots freed by other threads, not yet given back
+  std::vector<Handle> remote_big_;  // big slots freed by other threads (blocks already freed)
+  std::atomic<size_t> remote_count_{0};
+};
+
+// The process's arena for keyspace entries (created at first use).
+SlabArena& KeyspaceSlabs();
+
+}  // namespace mnemo::mem
