@@ -46,7 +46,7 @@ void MemoryUsageCommand(Context& ctx) {
     ctx.reply.Null();
     return;
   }
-  const size_t bytes = o->BlockSize() +
+  const size_t bytes = o->BlockCost() +
                        db::ValueMemoryUsage(db::ValueOf(*o), static_cast<size_t>(samples)) +
                        ctx.db().TableShare();
   ctx.reply.Integer(static_cast<int64_t>(bytes));

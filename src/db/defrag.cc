@@ -47,7 +47,7 @@ Object* ActiveDefrag::DefragKeyNow(Db& db, Object* o) { return DefragKey(db, o, 
 
 Object* ActiveDefrag::DefragKey(Db& db, Object* o, bool defer_big, size_t max_scan_fields) {
   const uint64_t hits_before = mem::DefragStats().hits;
-  if (void* p = mem::DefragMove(o)) o = static_cast<Object*>(p);
+  if (Object* moved = Object::DefragMove(o)) o = moved;
   if (HasOwnValue(*o)) {
     if (defer_big && DeferrableSize(*o) > max_scan_fields) {
       later_.push_back(LaterItem{db.id(), std::string(o->key())});

@@ -3,7 +3,11 @@
 
 #include <new>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "mnemo/base/clock.h"
+#include "mnemo/mem/slab.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -83,9 +87,9 @@ size_t Object::SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
 Object* Object::Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
                           bool with_expire, int64_t expire_ms, uint32_t lru) {
   Object* o = static_cast<Object*>(block);
-  o->next_ = nullptr;
-  o->header_ = (static_cast<uint32_t>(type) & 0xF) |
-               ((static_cast<uint32_t>(value.encoding) & 0xF) << 4) | ((lru & kLruMax) << 8);
+  std::memset(o->next_, 0, sizeof(o->next_));
+  o->set_header((static_cast<uint32_t>(type) & 0xF) |
+                ((static_cast<uint32_t>(value.encoding) & 0xF) << 4) | ((lru & kLruMax) << 8));
   o->flags_ = 0;
   o->embedded_len_ = 0;
   if (with_expire) {
@@ -104,7 +108,7 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
     std::memcpy(p, &len, sizeof(len));
     p += sizeof(len);
   } else {
-    o->key_len_ = static_cast<uint16_t>(key.size());
+    o->key_len_ = static_cast<uint8_t>(key.size());
   }
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   p += key.size();
@@ -125,8 +129,15 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
 
 Object* Object::Create(std::string_view key, ObjType type, const ValueInit& value, bool with_expire,
                        int64_t expire_ms, uint32_t lru) {
-  void* block = mem::Alloc(SizeFor(key.size(), with_expire, expire_ms, value));
-  return Construct(block, key, type, value, with_expire, expire_ms, lru);
+  const size_t size = SizeFor(key.size(), with_expire, expire_ms, value);
+  const mem::SlabArena::Slot slot = mem::KeyspaceSlabs().Alloc(size);
+  if (slot.ptr == nullptr) {
+    // As mem::Alloc on out-of-memory: a half-applied write is worse than a crash.
+    std::fprintf(stderr, "object: out of keyspace slots allocating %zu bytes\n", size);
+    std::fflush(stderr);
+    std::abort();
+  }
+  return Construct(slot.ptr, key, type, value, with_expire, expire_ms, lru);
 }
 
 Object* Object::CloneWithValue(const Object& o, ObjType type, const ValueInit& value,
@@ -134,9 +145,31 @@ Object* Object::CloneWithValue(const Object& o, ObjType type, const ValueInit& v
   return Create(o.key(), type, value, with_expire, expire_ms, o.lru());
 }
 
-void Object::Destroy(Object* o) { mem::Free(o); }
+void Object::Destroy(Object* o) { mem::KeyspaceSlabs().FreeAt(o); }
 
-size_t Object::BlockSize() const { return mem::UsableSize(this); }
+Object* Object::DefragMove(Object* o) {
+  mem::SlabArena& arena = mem::KeyspaceSlabs();
+  const mem::SlabArena::Slot moved = arena.DefragMove(arena.HandleOf(o));
+  // Counted as mem::DefragMove counts the blocks it moves (INFO active_defrag_hits/misses).
+  if (moved.ptr == nullptr) {
+    ++mem::DefragStats().misses;
+    return nullptr;
+  }
+  ++mem::DefragStats().hits;
+  return static_cast<Object*>(moved.ptr);
+}
+
+size_t Object::CostFor(size_t bytes) { return mem::SlabArena::CostFor(bytes); }
+
+uint32_t Object::handle() const { return mem::KeyspaceSlabs().HandleOf(this); }
+
+Object* Object::FromHandle(uint32_t handle) {
+  return static_cast<Object*>(mem::KeyspaceSlabs().Ptr(handle));
+}
+
+size_t Object::BlockSize() const { return mem::KeyspaceSlabs().SlotSize(handle()); }
+
+size_t Object::BlockCost() const { return mem::KeyspaceSlabs().SlotCost(handle()); }
 
 size_t Object::EmbeddedCapacity() const {
   const size_t used = static_cast<size_t>(ValueStart() - reinterpret_cast<const char*>(this));

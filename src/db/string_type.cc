@@ -42,9 +42,9 @@ PlainPlacement PlacePlain(size_t key_len, bool with_expire, int64_t expire_ms,
   if (value.size() > kMaxEmbeddedLength) return {false, sds};
   const Object::ValueInit word{Encoding::kRaw, {}};
   const Object::ValueInit bytes{Encoding::kEmbstr, value};
-  const size_t word_block = mem::SizeClass(Object::SizeFor(key_len, with_expire, expire_ms, word));
+  const size_t word_block = Object::CostFor(Object::SizeFor(key_len, with_expire, expire_ms, word));
   const size_t embedded_block =
-      mem::SizeClass(Object::SizeFor(key_len, with_expire, expire_ms, bytes));
+      Object::CostFor(Object::SizeFor(key_len, with_expire, expire_ms, bytes));
   const size_t grown = embedded_block - word_block;  // the value is longer than a word
   if (grown <= sds) return {true, grown};
   return {false, sds};

@@ -1,6 +1,8 @@
 // malloc_stats.cc: jemalloc's mallctl statistics, purge, RSS (layer: mem).
 #include "mnemo/mem/malloc_stats.h"
 
+#include "mnemo/mem/slab.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -59,6 +61,17 @@ AllocatorStats ReadAllocatorStats() {
   s.dirty = ReadSize(name) * page;
   std::snprintf(name, sizeof(name), "stats.arenas.%u.pmuzzy", MALLCTL_ARENAS_ALL);
   s.muzzy = ReadSize(name) * page;
+  // The keyspace's slab pages (slab.h) are mapped beside jemalloc, and are the allocator of the
+  // keyspace's entries: their live slots are allocated bytes, their pages active and resident
+  // ones, so that the fragmentation figures (and active defragmentation) see free slots as
+  // they see jemalloc's free regions. (Big slots are jemalloc blocks, counted by jemalloc.)
+  const SlabArena::Stats slabs = KeyspaceSlabs().stats();
+  const size_t small_live = slabs.page_bytes - slabs.free_bytes;
+  s.allocated += small_live;
+  s.active += slabs.page_bytes;
+  s.resident += slabs.page_bytes + slabs.metadata_bytes;
+  s.mapped += slabs.page_bytes + slabs.metadata_bytes;
+  s.metadata += slabs.metadata_bytes;
   s.valid = true;
   return s;
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "mnemo/mem/zmalloc.h"
 
@@ -17,7 +18,7 @@ namespace {
 // Region pages are made readable and writable this many at a time (1 MiB), so that growing the
 // keyspace costs an mprotect per 64 pages, and the kernel merges them into one mapping.
 constexpr uint32_t kCommitChunk = 64;
-// The page table is counted in used_memory by the 4 KiB page of the table, as it is touched.
+// The page table's metadata is reported by the 4 KiB page of the table, as it is touched.
 constexpr size_t kTablePage = 4096;
 
 [[noreturn]] void Fatal(const char* what) {
@@ -51,7 +52,6 @@ SlabArena::~SlabArena() {
   for (uint32_t i = 1; i < next_page_; ++i) {
     if (pages_[i].big && pages_[i].base != nullptr) Free(static_cast<Handle>(i) << kSlotBits);
   }
-  internal::CountBytes(-static_cast<int64_t>(table_committed_));
   internal::CountBytes(-static_cast<int64_t>(live_small_bytes_));
   munmap(pages_, table_bytes_);
   munmap(region_, region_bytes_);
@@ -65,12 +65,9 @@ uint32_t SlabArena::NewPageNumber() {
   }
   if (next_page_ > max_pages_) return 0;
   const uint32_t n = next_page_++;
-  const size_t table_used = (static_cast<size_t>(next_page_) * sizeof(Page) + kTablePage - 1) /
-                            kTablePage * kTablePage;
-  if (table_used > table_committed_) {
-    internal::CountBytes(static_cast<int64_t>(table_used - table_committed_));
-    table_committed_ = table_used;
-  }
+  const size_t table_used =
+      (static_cast<size_t>(next_page_) * sizeof(Page) + kTablePage - 1) / kTablePage * kTablePage;
+  if (table_used > table_committed_) table_committed_ = table_used;
   return n;
 }
 
@@ -82,6 +79,11 @@ bool SlabArena::Commit(uint32_t page) {
   if (mprotect(from, bytes, PROT_READ | PROT_WRITE) != 0) return false;
   committed_pages_ = end;
   return true;
+}
+
+size_t SlabArena::CostFor(size_t size) {
+  if (size <= kMaxSmall) return size < kMinSlot ? kMinSlot : size;
+  return mem::SizeClass(size + sizeof(uint64_t));
 }
 
 SlabArena::Slot SlabArena::Alloc(size_t size) {
@@ -183,8 +185,8 @@ void SlabArena::FreeRemote(const void* p) {
 }
 
 void SlabArena::Collect() {
-  std::vector<Handle> small;
-  std::vector<Handle> big;
+  List<Handle> small;
+  List<Handle> big;
   {
     std::lock_guard<std::mutex> lock(remote_mu_);
     small.swap(remote_);
@@ -241,8 +243,7 @@ SlabArena::Handle SlabArena::HandleOf(const void* p) const {
   if (InRegion(p)) {
     const size_t offset = static_cast<size_t>(c - region_);
     const uint32_t n = static_cast<uint32_t>(offset >> kPageShift);
-    const uint32_t slot =
-        static_cast<uint32_t>((offset & (kPageBytes - 1)) / pages_[n].slot_size);
+    const uint32_t slot = static_cast<uint32_t>((offset & (kPageBytes - 1)) / pages_[n].slot_size);
     return (n << kSlotBits) | slot;
   }
   uint64_t stored;
@@ -257,7 +258,9 @@ SlabArena::Stats SlabArena::stats() const {
   s.small_pages = small_pages_;
   s.page_bytes = small_pages_ * kPageBytes;
   s.big_bytes = big_block_bytes_;
-  s.table_bytes = table_committed_;
+  s.metadata_bytes =
+      table_committed_ + free_pages_.capacity() * sizeof(uint32_t) + bins_.capacity() * sizeof(Bin);
+  for (const Bin& b : bins_) s.metadata_bytes += b.heap.capacity() * sizeof(uint32_t);
   s.free_bytes = s.page_bytes - live_small_bytes_;
   s.remote_pending = remote_count_.load(std::memory_order_relaxed);
   return s;
@@ -331,8 +334,21 @@ void SlabArena::HeapRemove(Bin& c, uint32_t page) {
   HeapSiftDown(c, pages_[last].heap_pos - 1);
 }
 
+template <typename T>
+T* SlabArena::Uncounted<T>::allocate(size_t n) {
+  return static_cast<T*>(internal::AllocUncounted(n * sizeof(T)));
+}
+
+template <typename T>
+void SlabArena::Uncounted<T>::deallocate(T* p, size_t) {
+  internal::FreeUncounted(p);
+}
+
 SlabArena& KeyspaceSlabs() {
-  static SlabArena* arena = new SlabArena();
+  // Never destroyed (objects may outlive every static at exit), and not counted in used_memory
+  // (its lists are not either): it is the allocator, not something it allocated.
+  alignas(SlabArena) static unsigned char storage[sizeof(SlabArena)];
+  static SlabArena* arena = new (storage) SlabArena();
   return *arena;
 }
 

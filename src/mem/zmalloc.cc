@@ -222,6 +222,16 @@ namespace internal {
 
 void CountBytes(int64_t delta) { Count(delta); }
 
+void* AllocUncounted(size_t size) {
+  void* p = RawAlloc(size == 0 ? 1 : size);
+  if (p == nullptr) OutOfMemory(size);
+  return p;
+}
+
+void FreeUncounted(void* p) {
+  if (p != nullptr) RawFree(p, RawUsable(p));
+}
+
 void* TryAllocAligned(size_t size, size_t align) {
   if (size == 0) size = 1;
 #ifdef MNEMO_SANITIZE

@@ -134,7 +134,7 @@ void Server::DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryF
   auto look = [&](int dbi, db::Db& d, db::Object* o, double weight) {
     // What MEMORY USAGE key (SAMPLES 5) answers.
     const size_t share = d.TableShare();
-    const size_t bytes = o->BlockSize() + db::ValueMemoryUsage(db::ValueOf(*o), 5) + share;
+    const size_t bytes = o->BlockCost() + db::ValueMemoryUsage(db::ValueOf(*o), 5) + share;
     by_encoding[fmt::format("{} ({})", db::TypeName(o->type()), db::EncodingName(*o))] += bytes;
     sampled_bytes += bytes;
     ++sampled_keys;
@@ -232,7 +232,7 @@ void Server::DataFindings(const cmd::MemoryOverview& m, std::vector<cmd::MemoryF
     ++ns.samples;
     ns.weight += weight;
     ns.weighted_bytes += weight * static_cast<double>(bytes);
-    const size_t block = o->BlockSize() + share;
+    const size_t block = o->BlockCost() + share;
     ns.weighted_listpack += weight * static_cast<double>(block + mem::SizeClass(listpack));
     ns.max_entries = std::max(ns.max_entries, length);
     ns.max_value = std::max(ns.max_value, max_value);

@@ -22,6 +22,7 @@
 #include "mnemo/base/random.h"
 #include "mnemo/base/strings.h"
 #include "mnemo/mem/malloc_stats.h"
+#include "mnemo/mem/slab.h"
 #include "mnemo/mem/zmalloc.h"
 #include "mnemo/net/loop.h"
 #include "mnemo/protocol/errors.h"
@@ -640,6 +641,9 @@ void Server::Cron() {
   const int64_t now = UnixTimeMs();
   keyspace_.UpdateLruClock(now);
   keyspace_.set_now_ms(now);
+  // Keyspace slots the lazy-free thread freed go back to their pages (and emptied pages to the
+  // kernel) even when no command allocates one.
+  mem::KeyspaceSlabs().Collect();
   const size_t used = mem::UsedMemory();
   if (used > stats_.used_memory_peak) stats_.used_memory_peak = used;
   SampleStats(now);

@@ -478,7 +478,7 @@ TEST_F(StringTest, IntegerWidthChangesAcrossEveryBoundary) {
       {{"SET", key, "-32768"}, -32768},
       {{"DECR", key}, -32769},
       {{"SET", key, "2147483647"}, 2147483647},
-      {{"INCR", key}, 2147483648},  // 4 -> 5 bytes: past the 32-byte class's 4 spare bytes
+      {{"INCR", key}, 2147483648},  // 4 -> 5 bytes: past the slot's 4 bytes
       {{"DECR", key}, 2147483647},  // stays in the bigger block
       {{"SET", key, "-2147483648"}, -2147483648LL},
       {{"DECR", key}, -2147483649LL},
@@ -514,10 +514,10 @@ TEST_F(StringTest, IntegerWidthChangesAcrossEveryBoundary) {
       if (in_place) {
         EXPECT_EQ(o->BlockSize(), block);
       } else {
-        EXPECT_EQ(o->BlockSize(), mem::SizeClass(16 + key.size() + db::IntWidth(step.expect)));
+        EXPECT_EQ(o->BlockSize(), db::Object::CostFor(11 + key.size() + db::IntWidth(step.expect)));
       }
     } else {
-      EXPECT_EQ(o->BlockSize(), mem::SizeClass(16 + key.size() + db::IntWidth(step.expect)));
+      EXPECT_EQ(o->BlockSize(), db::Object::CostFor(11 + key.size() + db::IntWidth(step.expect)));
     }
     // MEMORY USAGE is the block plus the key's share of the buckets (one key: constant).
     const int64_t share =
@@ -549,13 +549,13 @@ TEST_F(StringTest, MemoryUsageOfInlineIntegersAndEmbeddedStrings) {
   };
   EXPECT_EQ(Str({"SET", key, "1234"}), "OK");
   const int64_t buckets = usage() - static_cast<int64_t>(Obj(key)->BlockSize());
-  EXPECT_EQ(value_bytes(), static_cast<int64_t>(mem::SizeClass(16 + 12 + 2)));
+  EXPECT_EQ(value_bytes(), static_cast<int64_t>(db::Object::CostFor(11 + 12 + 2)));
   EXPECT_EQ(usage(), value_bytes() + buckets);
   const std::string v100(100, 'v');
   EXPECT_EQ(Str({"SET", key, v100}), "OK");
   EXPECT_EQ(Enc(key), "raw");
   EXPECT_EQ(Obj(key)->encoding(), db::Encoding::kEmbstr);  // embedded: no dearer than an sds
-  EXPECT_EQ(value_bytes(), static_cast<int64_t>(mem::SizeClass(16 + 12 + 100)));
+  EXPECT_EQ(value_bytes(), static_cast<int64_t>(db::Object::CostFor(11 + 12 + 100)));
   EXPECT_EQ(usage(), value_bytes() + buckets);
   EXPECT_EQ(Str({"GET", key}), v100);
   EXPECT_EQ(Run({"STRLEN", key}).integer, 100);
@@ -569,7 +569,7 @@ TEST_F(StringTest, MemoryUsageOfInlineIntegersAndEmbeddedStrings) {
   EXPECT_EQ(Str({"SET", key, v300}), "OK");
   EXPECT_EQ(Obj(key)->encoding(), db::Encoding::kRaw);
   EXPECT_EQ(value_bytes(),
-            static_cast<int64_t>(mem::SizeClass(16 + 12 + 8) + mem::SizeClass(5 + 300 + 1)));
+            static_cast<int64_t>(db::Object::CostFor(11 + 12 + 8) + mem::SizeClass(5 + 300 + 1)));
   EXPECT_EQ(Str({"SET", key, std::string(255, 'y')}), "OK");
   EXPECT_EQ(Str({"GET", key}), std::string(255, 'y'));
   EXPECT_EQ(Str({"SETRANGE", key, "254", "zz"}), "256");

@@ -365,7 +365,7 @@ TEST(MemoryTest, InfoMemoryFieldsFormatsAndArithmetic) {
   overhead_parts();
 
   // Load 100,000 keys (strings of four kinds and sizes). The dataset grows by the sum of their
-  // MEMORY USAGE; the overhead grows by the keyspace's bucket array (131,072 buckets of 8 bytes
+  // MEMORY USAGE; the overhead grows by the keyspace's bucket array (131,072 buckets of 4 bytes
   // and 1 bit once the table has finished growing) and this client's buffers.
   const Fields empty = InfoMemory(c.get());
   const int64_t tables_empty = overhead_parts();
@@ -386,7 +386,7 @@ TEST(MemoryTest, InfoMemoryFieldsFormatsAndArithmetic) {
   // Main table 2^17 buckets for 100,000 keys, and its bit per bucket for the keys with a TTL;
   // no expires table (the 25,000 TTLs are in the keys' blocks). (Waited for first: MEMORY USAGE
   // counts each key's share of the table.)
-  ASSERT_TRUE(WaitForTables(c.get(), 131072 * 8 + 131072 / 8, 0));
+  ASSERT_TRUE(WaitForTables(c.get(), 131072 * 4 + 131072 / 8, 0));
   int64_t usage = 0;
   Pipeline(
       c.get(), kKeys,
@@ -413,7 +413,7 @@ TEST(MemoryTest, InfoMemoryFieldsFormatsAndArithmetic) {
   const int64_t tables_grew = tables_loaded - tables_empty;
   EXPECT_LE(usage, dataset_grew + tables_grew + 1024);
   EXPECT_GE(usage, dataset_grew + tables_grew - static_cast<int64_t>(kKeys) - 1024);
-  EXPECT_EQ(tables_loaded - tables_empty, 131072 * 8 + 131072 / 8);  // the keys table only
+  EXPECT_EQ(tables_loaded - tables_empty, 131072 * 4 + 131072 / 8);  // the keys table only
   EXPECT_EQ(overhead_grew, tables_loaded - tables_empty + clients_grew);
   EXPECT_EQ(Int(loaded, "used_memory_startup"), Int(empty, "used_memory_startup"));
 }
@@ -494,7 +494,7 @@ TEST(MemoryTest, MemoryUsageMatchesFreedMemoryForEveryEncoding) {
   Pipeline(c.get(), 200000, [](size_t i) -> Argv {
     return {"SET", "filler:" + std::to_string(i), "v"};
   });
-  ASSERT_TRUE(WaitForTables(c.get(), 262144 * 8));
+  ASSERT_TRUE(WaitForTables(c.get(), 262144 * 4));
   MeasureEncoding(c.get(), "warmup:", 100, [](const std::string& k, size_t) -> Argv {
     return {"SET", k, "x"};
   });
@@ -684,7 +684,7 @@ TEST(MemoryTest, SumOfMemoryUsageIsTheDatasetsCost) {
     // One table: a key's TTL is in its block (no expires table, docs/memory.md), and the
     // table has a bit per bucket once it holds a key with a TTL.
     const int64_t buckets = pow2_at_least(static_cast<int64_t>(ds.keys));
-    ASSERT_TRUE(WaitForTables(c.get(), buckets * 8 + (ds.ttl ? buckets / 8 : 0), 0)) << ds.name;
+    ASSERT_TRUE(WaitForTables(c.get(), buckets * 4 + (ds.ttl ? buckets / 8 : 0), 0)) << ds.name;
     const Fields after = InfoMemory(c.get());
     int64_t usage = 0;
     Pipeline(
@@ -969,7 +969,7 @@ TEST(MemoryTest, FragmentationAfterDeletingEverySecondKey) {
   Pipeline(c.get(), kKeys, [&](size_t i) -> Argv {
     return {"SET", key(i), "value:" + std::to_string(i)};
   });
-  ASSERT_TRUE(WaitForTables(c.get(), (1 << 20) * 8));
+  ASSERT_TRUE(WaitForTables(c.get(), (1 << 20) * 4));
   const Fields full = InfoMemory(c.get());
   ExpectInfoArithmetic(full);
   const std::string doctor_full = Exec(c.get(), {"MEMORY", "DOCTOR"}).str;

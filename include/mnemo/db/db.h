@@ -34,7 +34,12 @@ namespace mnemo::db {
 
 struct KeyTraits {
   using Node = Object;
-  static Object** NextField(Object* o) { return o->next_field(); }
+  // The links are the objects' 4-byte slab handles (ds/dict.h "Handles"): a bucket costs 4
+  // bytes, and an object's chain field too.
+  using Link = uint32_t;
+  static Object* Deref(uint32_t h) { return Object::FromHandle(h); }
+  static uint32_t LinkOf(const Object* o) { return o->handle(); }
+  static void* NextField(Object* o) { return o->next_field(); }
   static std::string_view Key(const Object* o) { return o->key(); }
   static uint64_t Hash(std::string_view key) { return ds::HashBytes(key); }
   // The table marks the buckets that hold keys with a TTL (ds/dict.h): the expiry cycle and

@@ -7,9 +7,11 @@
 // serves from its fullest slabs; the sparse slabs empty and their pages are returned.
 //
 // Which blocks to move is mem::DefragHint's call (zmalloc.h: jemalloc's utilization query and
-// Redis's rule); moving one is mem::DefragMove. This file knows who points at what:
-//   - the object block (key, header, expiry, embstr value): the keys table's chain link, and the
-//     expires table's link for a key with a TTL; both are relinked;
+// Redis's rule); moving one is mem::DefragMove. Object slots live in the keyspace's slab arena,
+// which has its own hint and move with the same rule (mem/slab.h, Object::DefragMove). This file
+// knows who points at what:
+//   - the object's slot (key, header, expiry, embstr value): the keys table's chain link (a
+//     handle), relinked by Dict::ScanMoving;
 //   - the value's blocks, through DefragValue (value.h), one type module each: sds, listpacks,
 //     intsets, quicklist nodes, skiplist nodes and index, hash and set nodes and tables, stream
 //     listpacks;

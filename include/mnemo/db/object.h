@@ -1,26 +1,29 @@
 // object.h: the object header and the keyspace entry it heads (layer: db).
 //
 // In Mnemo an object carries its key: the keyspace (ds::Dict) stores objects directly, chained
-// through a pointer inside them, and an object's key, header, optional expiry and small value
-// share one allocation. Redis 7.0 spends four allocations and a bucket pointer on a key with a
-// short string value (24-byte dictEntry -> 32, key sds 16, robj 16 + embstr value in 48, plus
-// 8 for the bucket: 104 bytes for "key:00000001" -> 16 bytes). Here it is one block of 44 bytes
-// (the 48-byte class) plus the bucket pointer: 56 bytes.
+// through a 4-byte handle inside them, and an object's key, header, optional expiry and small
+// value share one slot of the keyspace's slab arena (mem/slab.h), whose size is exactly the
+// object's (no size-class rounding). Redis 7.0 spends four allocations and a bucket pointer on a
+// key with a short string value (24-byte dictEntry -> 32, key sds 16, robj 16 + embstr value in
+// 48, plus 8 for the bucket: 104 bytes for "key:00000001" -> 16 bytes). Here it is one slot of
+// 39 bytes plus a 4-byte bucket: 43 bytes.
 //
-// Layout of one object (offsets in bytes; the block's size class is the usable size):
-//    0  Object* next          8   chain of the keyspace bucket
-//    8  type:4 encoding:4     4   header word; lru is the LRU clock (seconds) or, under an LFU
+// Layout of one object (offsets in bytes; the slot is exactly as long as its contents, and has
+// no alignment: every field wider than a byte is read and written with memcpy):
+//    0  next                  4   handle (mem::SlabArena) of the next object in the bucket's
+//                                 chain; 0: none
+//    4  type:4 encoding:4     4   header word; lru is the LRU clock (seconds) or, under an LFU
 //       lru:24                    policy, 16 bits of minutes and an 8-bit logarithmic counter
-//   12  flags                 1   kHasExpire, kSharedValue, kSnapshotMark, kWideExpire; the top
+//    8  flags                 1   kHasExpire, kSharedValue, kSnapshotMark, kWideExpire; the top
 //                                 4 bits are the high bits of a compact expiry (below)
-//   13  embedded_len          1   embstr: the length of the value (<= kMaxEmbeddedLength);
+//    9  embedded_len          1   embstr: the length of the value (<= kMaxEmbeddedLength);
 //                                 int: the width of the integer in bytes (1..8)
-//   14  key_len               2   key length; kLongKeyMarker means an 8-byte length follows
-//   16  [expiry]           4 or 8 only with kHasExpire: compact (4 bytes): the expiry's distance
+//   10  key_len               1   key length; kLongKeyMarker (255) means an 8-byte length follows
+//   11  [expiry]           4 or 8 only with kHasExpire: compact (4 bytes): the expiry's distance
 //                                 in milliseconds from ExpireBase(), 36 bits with the flags'
 //                                 top 4; wide (8 bytes, kWideExpire): absolute Unix time in
 //                                 milliseconds, for an expiry outside the compact range
-//       [uint64 key length]   8   only when key_len is kLongKeyMarker (keys >= 65535 bytes)
+//       [uint64 key length]   8   only when key_len is kLongKeyMarker (keys >= 255 bytes)
 //       key bytes
 //       value                     embstr: the bytes (up to 255; see below)
 //                                 int: the integer in as few bytes as it needs, little-endian
@@ -28,13 +31,13 @@
 //                                 every other encoding: an 8-byte word holding a pointer (raw
 //                                 sds, listpack, ...)
 //
-// So "key:00000001" -> 1 is 16 + 12 + 1 = 29 bytes, the 32-byte class, and a 100-byte value
-// under the same key 16 + 12 + 100 = 128 bytes, one 128-byte block instead of a 48-byte block
-// and a 112-byte sds. Strings longer than kMaxEmbstrLength stay in the block when that costs
-// no more than the block with a word plus an sds (string_type.cc PlacePlain decides);
-// OBJECT ENCODING names them "raw", as Redis stores them (EncodingName(const Object&)).
+// So "key:00000001" -> 1 is 11 + 12 + 1 = 24 bytes, and a 100-byte value under the same key
+// 11 + 12 + 100 = 123 bytes, one slot instead of a 48-byte block and a 112-byte sds. Strings
+// longer than kMaxEmbstrLength stay in the slot when that costs no more than the slot with a
+// word plus an sds (string_type.cc PlacePlain decides); OBJECT ENCODING names them "raw", as
+// Redis stores them (EncodingName(const Object&)).
 //
-// A volatile key costs 4 bytes more in its own block (8 for an expiry outside the compact
+// A volatile key costs 4 bytes more in its own slot (8 for an expiry outside the compact
 // range), and nothing elsewhere but its bucket's bit in the keys table's marks: there is no
 // expires table (db.h). Redis spends a second
 // 32-byte dictEntry and a bucket on it. The compact range is 2^36 ms (795 days) from
@@ -136,6 +139,8 @@ class Object {
   // matters only `with_expire` (a compact expiry takes 4 bytes, a wide one 8).
   static size_t SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
                         const ValueInit& value);
+  // What an object of `bytes` (SizeFor) costs in used_memory: its slot (BlockCost).
+  static size_t CostFor(size_t bytes);
   // The origin of compact expiries: fixed for the life of the process (object.cc).
   static int64_t ExpireBase() { return expire_base_; }
   // True iff `when` is held in 4 bytes (see the layout).
@@ -148,17 +153,30 @@ class Object {
   static Object* Create(std::string_view key, ObjType type, const ValueInit& value,
                         bool with_expire, int64_t expire_ms, uint32_t lru);
   // Allocates a copy of `o`'s header, key and expiry (if `with_expire`) with a new value.
-  // The chain pointers of the copy are null.
+  // The chain link of the copy is null.
   static Object* CloneWithValue(const Object& o, ObjType type, const ValueInit& value,
                                 bool with_expire, int64_t expire_ms);
-  // Frees the block only (not the value's own allocations; see db/value.h).
+  // Frees the slot only (not the value's own allocations; see db/value.h). From the event loop's
+  // thread, or from the lazy-free thread (the slot is then given back by the loop's next
+  // allocation or cron, mem::SlabArena::FreeRemote).
   static void Destroy(Object* o);
+  // Active defragmentation: if the slab arena advises it (mem::SlabArena::DefragHint), moves
+  // the object to another slot and returns the new address (the old one is gone: the caller
+  // relinks it); otherwise returns null.
+  [[nodiscard]] static Object* DefragMove(Object* o);
 
-  ObjType type() const { return static_cast<ObjType>(header_ & 0xF); }
-  Encoding encoding() const { return static_cast<Encoding>((header_ >> 4) & 0xF); }
-  void set_encoding(Encoding e) { header_ = (header_ & ~0xF0u) | (static_cast<uint32_t>(e) << 4); }
-  uint32_t lru() const { return header_ >> 8; }
-  void set_lru(uint32_t lru) { header_ = (header_ & 0xFFu) | ((lru & kLruMax) << 8); }
+  // The object's handle in the keyspace's slab arena: what the keys table's links hold.
+  uint32_t handle() const;
+  // The object named by `handle`. REQUIRES: handle != 0 and live.
+  static Object* FromHandle(uint32_t handle);
+
+  ObjType type() const { return static_cast<ObjType>(header() & 0xF); }
+  Encoding encoding() const { return static_cast<Encoding>((header() >> 4) & 0xF); }
+  void set_encoding(Encoding e) {
+    set_header((header() & ~0xF0u) | (static_cast<uint32_t>(e) << 4));
+  }
+  uint32_t lru() const { return header() >> 8; }
+  void set_lru(uint32_t lru) { set_header((header() & 0xFFu) | ((lru & kLruMax) << 8)); }
 
   std::string_view key() const {
     if (key_len_ != kLongKeyMarker) return {VarStart(), key_len_};
@@ -245,11 +263,19 @@ class Object {
     flags_ = static_cast<uint8_t>(on ? (flags_ | kSnapshotMark) : (flags_ & ~kSnapshotMark));
   }
 
-  // The usable size of this object's block.
+  // The bytes of this object's slot: what may be written (its exact size).
   size_t BlockSize() const;
+  // What the slot costs in used_memory: BlockSize(), or for an object too big for a slab page
+  // (a key of about 1 KB or more) the usable size of its own jemalloc block.
+  size_t BlockCost() const;
 
-  // The chain field of the keyspace table.
-  Object** next_field() { return &next_; }
+  // The chain field of the keyspace table (4 bytes, a handle; any alignment).
+  void* next_field() { return next_; }
+  uint32_t next_handle() const {
+    uint32_t h;
+    std::memcpy(&h, next_, sizeof(h));
+    return h;
+  }
 
  private:
   static constexpr uint8_t kHasExpire = 1;
@@ -257,8 +283,8 @@ class Object {
   static constexpr uint8_t kSnapshotMark = 4;
   static constexpr uint8_t kWideExpire = 8;
   static constexpr uint8_t kLowFlags = 0x0F;  // the flags below the compact expiry's high bits
-  static constexpr uint16_t kLongKeyMarker = 0xFFFF;
-  static constexpr size_t kHeadSize = 16;  // next_, header_, flags_, embedded_len_, key_len_
+  static constexpr uint8_t kLongKeyMarker = 0xFF;
+  static constexpr size_t kHeadSize = 11;  // next_, header_, flags_, embedded_len_, key_len_
   static constexpr size_t kCompactExpireSize = 4;
   static constexpr size_t kWideExpireSize = 8;
   static constexpr uint64_t kCompactRange = uint64_t{1} << 36;
@@ -298,14 +324,23 @@ class Object {
   }
   char* ValueStart() { return const_cast<char*>(static_cast<const Object*>(this)->ValueStart()); }
 
-  Object* next_;
-  uint32_t header_;
+  uint32_t header() const {
+    uint32_t h;
+    std::memcpy(&h, header_, sizeof(h));
+    return h;
+  }
+  void set_header(uint32_t h) { std::memcpy(header_, &h, sizeof(h)); }
+
+  unsigned char next_[4];
+  unsigned char header_[4];
   uint8_t flags_;
   uint8_t embedded_len_;
-  uint16_t key_len_;
+  uint8_t key_len_;
   // The expiry slot, the key and the value follow (see the layout).
 };
 
+// The head is 11 bytes and needs no alignment: slots are byte-exact (mem/slab.h).
+static_assert(sizeof(Object) == 11 && alignof(Object) == 1);
 static_assert(sizeof(void*) == 8, "the object layout assumes 64-bit pointers");
 static_assert(std::endian::native == std::endian::little,
               "int values are stored as the low bytes of a little-endian int64");

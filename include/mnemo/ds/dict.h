@@ -66,7 +66,7 @@ struct LinkOf {
   using type = typename Traits::Node*;
 };
 template <typename Traits>
-  requires requires { typename Traits::Link; }
+requires requires { typename Traits::Link; }
 struct LinkOf<Traits> {
   using type = typename Traits::Link;
 };

@@ -22,9 +22,9 @@
 //     not cost a system call each time.
 //
 // Accounting: used_memory (mem::UsedMemory) counts each live slot's exact size, as it counts a
-// jemalloc block's usable size, and the page table's bytes; the free slots and tails of pages
-// are the arena's fragmentation, reported by stats() (as jemalloc's own free regions are by its
-// stats, not by used_memory).
+// jemalloc block's usable size (a big slot: its block's usable size). The free slots and tails
+// of pages are the arena's fragmentation, and its page table and lists its metadata, reported
+// by stats() and not counted in used_memory (as jemalloc's free regions and metadata are not).
 //
 // Threads: one owner thread allocates and frees. Another thread (the lazy-free thread) may free
 // with FreeRemote: the slot is uncounted at once and given back to its page by the owner's next
@@ -64,13 +64,13 @@ class SlabArena {
   };
 
   struct Stats {
-    size_t live_slots = 0;    // slots allocated and not freed
-    size_t live_bytes = 0;    // their exact sizes (counted in used_memory)
-    size_t small_pages = 0;   // pages holding small slots (resident)
-    size_t page_bytes = 0;    // small_pages * kPageBytes
-    size_t big_bytes = 0;     // usable bytes of the big slots' jemalloc blocks
-    size_t table_bytes = 0;   // the page table's bytes in use (counted in used_memory)
-    size_t free_bytes = 0;    // page_bytes - the small live slots' bytes: the fragmentation
+    size_t live_slots = 0;      // slots allocated and not freed
+    size_t live_bytes = 0;      // their exact sizes (counted in used_memory)
+    size_t small_pages = 0;     // pages holding small slots (resident)
+    size_t page_bytes = 0;      // small_pages * kPageBytes
+    size_t big_bytes = 0;       // usable bytes of the big slots' jemalloc blocks
+    size_t metadata_bytes = 0;  // the page table's pages in use and the lists (not counted)
+    size_t free_bytes = 0;      // page_bytes - the small live slots' bytes: the fragmentation
     size_t remote_pending = 0;  // slots freed by another thread, not yet given back
   };
 
@@ -100,6 +100,9 @@ class SlabArena {
   }
   // Gives back the slots freed by other threads. The owner's thread.
   void Collect();
+
+  // What a slot of `size` bytes costs in used_memory (SlotCost of what Alloc(size) returns).
+  static size_t CostFor(size_t size);
 
   // The slot's address. REQUIRES: h live.
   void* Ptr(Handle h) const {
@@ -134,21 +137,35 @@ class SlabArena {
 
  private:
   struct Page {
-    char* base = nullptr;       // first slot; null: the page number is free
-    uint32_t slot_size = 0;     // bytes per slot (a big slot: the size asked for)
-    uint16_t capacity = 0;      // slots in the page
-    uint16_t used = 0;          // live slots
-    uint16_t free_head = 0;     // a freed slot's number + 1; 0: none
-    uint16_t bump = 0;          // slots from here on were never used
-    uint32_t heap_pos = 0;      // position + 1 in its size's heap of pages with room; 0: none
-    uint32_t block_bytes = 0;   // a big slot: the usable size of its jemalloc block
-    bool big = false;           // a big slot's jemalloc block (base - 8 is the block)
+    char* base = nullptr;      // first slot; null: the page number is free
+    uint32_t slot_size = 0;    // bytes per slot (a big slot: the size asked for)
+    uint16_t capacity = 0;     // slots in the page
+    uint16_t used = 0;         // live slots
+    uint16_t free_head = 0;    // a freed slot's number + 1; 0: none
+    uint16_t bump = 0;         // slots from here on were never used
+    uint32_t heap_pos = 0;     // position + 1 in its size's heap of pages with room; 0: none
+    uint32_t block_bytes = 0;  // a big slot: the usable size of its jemalloc block
+    bool big = false;          // a big slot's jemalloc block (base - 8 is the block)
   };
+  // The arena's lists are metadata, uncounted in used_memory (zmalloc.h AllocUncounted).
+  template <typename T>
+  struct Uncounted {
+    using value_type = T;
+    Uncounted() = default;
+    template <typename U>
+    Uncounted(const Uncounted<U>&) {}  // NOLINT: allocators convert implicitly
+    T* allocate(size_t n);
+    void deallocate(T* p, size_t n);
+    bool operator==(const Uncounted&) const { return true; }
+  };
+  template <typename T>
+  using List = std::vector<T, Uncounted<T>>;
+
   // Per small size: the pages with room, as a min-heap on page number (new slots come from the
   // lowest-numbered page, as jemalloc fills its lowest slab: freed pages drain, full ones fill),
   // and the number of pages of the size.
   struct Bin {
-    std::vector<uint32_t> heap;
+    List<uint32_t> heap;
     uint32_t pages = 0;
     uint32_t live = 0;
   };
@@ -170,15 +187,15 @@ class SlabArena {
 
   std::thread::id owner_;
   uint32_t max_pages_;
-  char* region_ = nullptr;       // max_pages_ * kPageBytes of address space
+  char* region_ = nullptr;  // max_pages_ * kPageBytes of address space
   size_t region_bytes_ = 0;
-  Page* pages_ = nullptr;        // the page table (its own reserved mapping, never moved)
-  size_t table_bytes_ = 0;       // reserved bytes of the table
-  size_t table_committed_ = 0;   // bytes of the table counted in used_memory
-  uint32_t next_page_ = 1;       // page numbers below this were handed out once (0: none)
-  uint32_t committed_pages_ = 0; // region pages below this are readable and writable
-  std::vector<uint32_t> free_pages_;  // page numbers given back, reused first
-  std::vector<Bin> bins_;  // indexed by slot size, kMaxSmall + 1 entries
+  Page* pages_ = nullptr;         // the page table (its own reserved mapping, never moved)
+  size_t table_bytes_ = 0;        // reserved bytes of the table
+  size_t table_committed_ = 0;    // bytes of the table's pages handed out (metadata)
+  uint32_t next_page_ = 1;        // page numbers below this were handed out once (0: none)
+  uint32_t committed_pages_ = 0;  // region pages below this are readable and writable
+  List<uint32_t> free_pages_;     // page numbers given back, reused first
+  List<Bin> bins_;                // indexed by slot size, kMaxSmall + 1 entries
   size_t live_slots_ = 0;
   size_t live_small_bytes_ = 0;
   size_t live_big_bytes_ = 0;   // sizes asked for
@@ -186,8 +203,8 @@ class SlabArena {
   size_t small_pages_ = 0;
 
   mutable std::mutex remote_mu_;
-  std::vector<Handle> remote_;      // small slots freed by other threads, not yet given back
-  std::vector<Handle> remote_big_;  // big slots freed by other threads (blocks already freed)
+  List<Handle> remote_;      // small slots freed by other threads, not yet given back
+  List<Handle> remote_big_;  // big slots freed by other threads (blocks already freed)
   std::atomic<size_t> remote_count_{0};
 };
 

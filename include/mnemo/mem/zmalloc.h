@@ -68,6 +68,10 @@ struct DefragCounters {
 DefragCounters& DefragStats();
 
 namespace internal {
+// Allocator bookkeeping that used_memory does not count, as it does not count jemalloc's own
+// metadata (the slab arena's lists, slab.h). Never returns null (aborts as Alloc does).
+void* AllocUncounted(size_t size);
+void FreeUncounted(void* p);
 // Adds `delta` to used_memory on the calling thread's counter: for memory this layer hands out
 // without a jemalloc block of its own (the slab arena's slots, slab.h).
 void CountBytes(int64_t delta);

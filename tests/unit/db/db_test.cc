@@ -429,8 +429,8 @@ TEST_F(DbTest, CompactExpiryWidensWhenTheTimeIsOutOfItsRange) {
   const Object::ValueInit v{Encoding::kEmbstr, "value"};
   EXPECT_EQ(Object::SizeFor(2, true, far, v) - Object::SizeFor(2, true, now + 5, v), 4u);
   EXPECT_EQ(Object::SizeFor(2, true, now + 5, v) - Object::SizeFor(2, false, 0, v), 4u);
-  EXPECT_EQ(c->BlockSize(), mem::SizeClass(Object::SizeFor(2, true, now + 5, v)));
-  EXPECT_EQ(f->BlockSize(), mem::SizeClass(Object::SizeFor(2, true, far, v)));
+  EXPECT_EQ(c->BlockSize(), Object::SizeFor(2, true, now + 5, v));
+  EXPECT_EQ(f->BlockSize(), Object::SizeFor(2, true, far, v));
   EXPECT_EQ(Db::ExpireOf(c), now + 5);
   EXPECT_EQ(Db::ExpireOf(f), far);
   FreeObject(c);

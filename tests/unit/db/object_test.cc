@@ -1,15 +1,16 @@
-// object_test.cc: the one-block keyspace entry: layout, block sizes, values (layer: db).
+// object_test.cc: the one-slot keyspace entry: layout, slot sizes, values (layer: db).
 //
-// Block sizes are checked as mem::SizeClass of the byte arithmetic drawn in object.h:
-//   16 (next, header word, flags, embedded_len, key_len) + 16 if it has an expiry
-//   + 8 if the key is 65535 bytes or longer + key bytes + (embstr bytes | the integer's 1..8
+// Slots are byte-exact (mem/slab.h), so an object's BlockSize is the byte arithmetic drawn in
+// object.h exactly:
+//   11 (next handle, header word, flags, embedded_len, key_len) + 4 or 8 if it has an expiry
+//   + 8 if the key is 255 bytes or longer + key bytes + (embstr bytes | the integer's 1..8
 //   bytes | 8-byte value word).
-// That holds in the sanitizer build too, where SizeClass(n) is n and blocks are exactly n.
 #include "mnemo/db/object.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@ namespace {
 // The bytes of an object with an expiry at `expire` (-1: none): 4 for a compact one, 8 wide.
 size_t ExpectedBytes(size_t key_len, int64_t expire, size_t value_bytes) {
   const size_t slot = expire < 0 ? 0 : Object::CompactExpire(expire) ? 4 : 8;
-  return 16 + slot + (key_len >= 65535 ? 8 : 0) + key_len + value_bytes;
+  return 11 + slot + (key_len >= 255 ? 8 : 0) + key_len + value_bytes;
 }
 
 // Expiries of every form: none, wide (before the compact range, far after it, and its first
@@ -57,7 +58,7 @@ Object::ValueInit IntWord(int64_t v) {
   return {Encoding::kInt, {}, static_cast<uint64_t>(v), false};
 }
 
-const std::vector<size_t> kKeyLengths = {0, 1, 12, 255, 65534, 65535, 65536, 70000};
+const std::vector<size_t> kKeyLengths = {0, 1, 12, 254, 255, 256, 1100, 65535, 70000};
 
 TEST(ObjectTest, KeysOfEveryLengthWithAndWithoutExpiry) {
   for (size_t len : kKeyLengths) {
@@ -76,45 +77,39 @@ TEST(ObjectTest, KeysOfEveryLengthWithAndWithoutExpiry) {
       if (with_expire) {
         EXPECT_EQ(o->expire_ms(), expire) << len;
       }
-      EXPECT_EQ(*o->next_field(), nullptr);
-      EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, expire, 3)))
-          << len << " " << expire;
+      EXPECT_EQ(o->next_handle(), 0u);
+      EXPECT_EQ(o->BlockSize(), ExpectedBytes(len, expire, 3)) << len << " " << expire;
       Object::Destroy(o);
     }
   }
 }
 
 TEST(ObjectTest, DocumentedBlockSizes) {
-  // object.h: "key:00000001" with a short value is one block of 44 bytes, the 48-byte class.
+  // object.h: "key:00000001" with a 16-byte value is one slot of 11 + 12 + 16 = 39 bytes (it
+  // was 44 bytes with an 8-byte chain pointer and a 2-byte key length, the 48-byte class).
   Object* o =
       Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), false, 0, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(44));
-#ifndef MNEMO_SANITIZE
-  EXPECT_EQ(o->BlockSize(), 48u);  // jemalloc's class
-#endif
+  EXPECT_EQ(o->BlockSize(), 39u);
+  EXPECT_EQ(o->BlockCost(), 39u);
   Object::Destroy(o);
-  // The same key with an int value: 16 + 12 + 1 = 29 bytes, the 32-byte class (an 8-byte word
-  // made it 36 and the 48-byte class).
+  // The same key with an int value: 11 + 12 + 1 = 24 bytes.
   o = Object::Create("key:00000001", ObjType::kString, IntWord(7), false, 0, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(29));
-#ifndef MNEMO_SANITIZE
-  EXPECT_EQ(o->BlockSize(), 32u);
-#endif
+  EXPECT_EQ(o->BlockSize(), 24u);
   Object::Destroy(o);
-  // With an expiry within two years: 4 more bytes, the same 48-byte block (docs/memory.md).
+  // With an expiry within two years: 4 more bytes (docs/memory.md).
   o = Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), true,
                      UnixTimeMs() + 3600 * 1000, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(48));
-#ifndef MNEMO_SANITIZE
-  EXPECT_EQ(o->BlockSize(), 48u);
-#endif
+  EXPECT_EQ(o->BlockSize(), 43u);
   Object::Destroy(o);
-  // With an expiry outside the compact range: 8 more bytes, the 64-byte class.
+  // With an expiry outside the compact range: 8 more bytes.
   o = Object::Create("key:00000001", ObjType::kString, Embstr("0123456789abcdef"), true, 1, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(52));
-#ifndef MNEMO_SANITIZE
-  EXPECT_EQ(o->BlockSize(), 64u);
-#endif
+  EXPECT_EQ(o->BlockSize(), 47u);
+  Object::Destroy(o);
+  // A key too long for a slab page's slots (slab.h kMaxSmall) gets a jemalloc block of its own:
+  // it costs the block's usable size, 8 bytes of handle included.
+  o = Object::Create(std::string(2000, 'k'), ObjType::kString, Embstr("v"), false, 0, 0);
+  EXPECT_EQ(o->BlockSize(), 11u + 8 + 2000 + 1);
+  EXPECT_EQ(o->BlockCost(), mem::SizeClass(11 + 8 + 2000 + 1 + 8));
   Object::Destroy(o);
 }
 
@@ -133,10 +128,9 @@ TEST(ObjectTest, EmbstrValuesUpTo44Bytes) {
         ASSERT_EQ(o->expire_ms(), expire);
       }
       const size_t bytes = ExpectedBytes(len, expire, n);
-      ASSERT_EQ(o->BlockSize(), mem::SizeClass(bytes)) << len << " " << n;
-      // The spare bytes of the size class are usable for a longer embstr, up to 255.
-      const size_t spare = o->BlockSize() - (bytes - n);
-      EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbeddedLength));
+      ASSERT_EQ(o->BlockSize(), bytes) << len << " " << n;
+      // The slot is exact: the value fills it.
+      EXPECT_EQ(o->EmbeddedCapacity(), n);
       // OBJECT ENCODING answers as Redis: embstr up to 44 bytes, raw beyond.
       EXPECT_STREQ(EncodingName(*o), n <= kMaxEmbstrLength ? "embstr" : "raw");
       Object::Destroy(o);
@@ -145,9 +139,9 @@ TEST(ObjectTest, EmbstrValuesUpTo44Bytes) {
 }
 
 TEST(ObjectTest, SetEmbeddedWithinCapacity) {
-  Object* o = Object::Create("k", ObjType::kString, Embstr("abc"), false, 0, 0);
+  Object* o = Object::Create("k", ObjType::kString, Embstr("abcdef"), false, 0, 0);
   const size_t cap = o->EmbeddedCapacity();
-  ASSERT_GE(cap, 3u);
+  ASSERT_EQ(cap, 6u);
   const std::string longest(cap, 'L');
   o->SetEmbedded(longest);
   EXPECT_EQ(o->embedded(), longest);
@@ -157,27 +151,25 @@ TEST(ObjectTest, SetEmbeddedWithinCapacity) {
   o->SetEmbedded("xy");
   EXPECT_EQ(o->embedded(), "xy");
   Object::Destroy(o);
-  // A block that is exactly full has no room to grow.
-#ifndef MNEMO_SANITIZE
-  // 16 + 1 + 31 = 48: the 48-byte class exactly.
+  // A slot holds exactly its value: 11 + 1 + 31 = 43 bytes, no room to grow.
   o = Object::Create("k", ObjType::kString, Embstr(std::string(31, 'f')), false, 0, 0);
-  EXPECT_EQ(o->BlockSize(), 48u);
+  EXPECT_EQ(o->BlockSize(), 43u);
   EXPECT_EQ(o->EmbeddedCapacity(), 31u);
   Object::Destroy(o);
-#endif
 }
 
-TEST(ObjectTest, CapacityNeverExceeds255) {
-  // 16 + 20000 = 20016 -> the 20480-byte class: 464 spare bytes, but one byte holds the length.
+TEST(ObjectTest, CapacityIsTheSlotsRoom) {
+  // A big slot (a 20,000-byte key) is exact too: an empty value has no room.
   const std::string key(20000, 'k');
   Object* o = Object::Create(key, ObjType::kString, Embstr(""), false, 0, 0);
-  const size_t spare = o->BlockSize() - ExpectedBytes(key.size(), -1, 0);
-  EXPECT_EQ(o->EmbeddedCapacity(), std::min(spare, kMaxEmbeddedLength));
-#ifndef MNEMO_SANITIZE
+  EXPECT_EQ(o->BlockSize(), ExpectedBytes(key.size(), -1, 0));
+  EXPECT_EQ(o->EmbeddedCapacity(), 0u);
+  Object::Destroy(o);
+  // A 255-byte value fills its slot, and never more than one byte of length can say.
+  o = Object::Create(key, ObjType::kString, Embstr(std::string(255, 'z')), false, 0, 0);
   EXPECT_EQ(o->EmbeddedCapacity(), kMaxEmbeddedLength);
-#endif
-  o->SetEmbedded(std::string(o->EmbeddedCapacity(), 'z'));
-  EXPECT_EQ(o->embedded(), std::string(o->EmbeddedCapacity(), 'z'));
+  o->SetEmbedded(std::string(100, 'y'));
+  EXPECT_EQ(o->embedded(), std::string(100, 'y'));
   EXPECT_EQ(o->key(), key);
   Object::Destroy(o);
 }
@@ -248,7 +240,7 @@ TEST(ObjectTest, IntsAreInlineAndNarrow) {
                                        INT64_MIN,
                                        INT64_MAX - 1,
                                        INT64_MIN + 1};
-  for (size_t len : {size_t{0}, size_t{5}, size_t{12}, size_t{65535}}) {
+  for (size_t len : {size_t{0}, size_t{5}, size_t{12}, size_t{255}, size_t{65535}}) {
     const std::string key = MakeKey(len);
     for (int64_t v : values) {
       for (int64_t expire : {int64_t{-1}, int64_t{7}, Object::ExpireBase() + 5}) {
@@ -259,8 +251,7 @@ TEST(ObjectTest, IntsAreInlineAndNarrow) {
         EXPECT_FALSE(o->shared_value());
         EXPECT_EQ(o->int_value(), v);
         EXPECT_EQ(o->key(), key);
-        EXPECT_EQ(o->BlockSize(), mem::SizeClass(ExpectedBytes(len, expire, IntWidth(v))))
-            << len << " " << v;
+        EXPECT_EQ(o->BlockSize(), ExpectedBytes(len, expire, IntWidth(v))) << len << " " << v;
         const size_t spare = o->BlockSize() - ExpectedBytes(len, expire, 0);
         EXPECT_EQ(o->IntCapacity(), std::min<size_t>(spare, 8));
         const Object::ValueInit back = o->value_init();
@@ -275,20 +266,19 @@ TEST(ObjectTest, IntsAreInlineAndNarrow) {
   }
 }
 
-#ifndef MNEMO_SANITIZE
-// "key:%08d" -> 0..9999: 16 + 12 + 2 = 30, the 32-byte class (the 8-byte word made it 48).
-TEST(ObjectTest, SmallIntegerUnderTwelveByteKeyIs32Bytes) {
+// "key:%08d" -> 0..9999: 11 + 12 + 2 = 25 bytes (an 8-byte word made it 48 once, the 32-byte
+// class before slots were exact).
+TEST(ObjectTest, SmallIntegerUnderTwelveByteKeyIs25Bytes) {
   Object* o = Object::Create("key:00001234", ObjType::kString, IntWord(1234), false, 0, 0);
-  EXPECT_EQ(o->BlockSize(), 32u);
-  EXPECT_EQ(o->IntCapacity(), 4u);  // 32 - 28: up to int32 in place
+  EXPECT_EQ(o->BlockSize(), 25u);
+  EXPECT_EQ(o->IntCapacity(), 2u);  // exact: a wider integer moves the key to a bigger slot
   Object::Destroy(o);
-  // A 100-byte embedded string under the same key: 16 + 12 + 100 = 128 bytes, one block.
+  // A 100-byte embedded string under the same key: 11 + 12 + 100 = 123 bytes, one slot.
   o = Object::Create("key:00001234", ObjType::kString, Embstr(std::string(100, 'v')), false, 0, 0);
-  EXPECT_EQ(o->BlockSize(), 128u);
+  EXPECT_EQ(o->BlockSize(), 123u);
   EXPECT_STREQ(EncodingName(*o), "raw");
   Object::Destroy(o);
 }
-#endif
 
 // TrySetInt writes in place while the block has room for the new width and refuses (changing
 // nothing) when it has not; the caller then moves the value (string_type_test covers that).
@@ -403,7 +393,7 @@ TEST(ObjectTest, SetExpireInPlace) {
 TEST(ObjectTest, CompactExpirySlotHoldsOnlyCompactTimes) {
   const int64_t base = Object::ExpireBase();
   Object* o = Object::Create("key", ObjType::kString, IntWord(-3), true, base + 10, 0);
-  EXPECT_EQ(o->BlockSize(), mem::SizeClass(16 + 4 + 3 + 1));
+  EXPECT_EQ(o->BlockSize(), 11u + 4 + 3 + 1);
   // The flags that share the byte with the expiry's high bits survive every change of it.
   Object* shared = Object::Create("key", ObjType::kString, {Encoding::kInt, {}, 5, true}, true,
                                   base + (int64_t{1} << 35), 0);
@@ -439,7 +429,9 @@ TEST(ObjectTest, CloneWithValueKeepsKeyAndLru) {
   for (size_t len : kKeyLengths) {
     const std::string key = MakeKey(len);
     Object* o = Object::Create(key, ObjType::kString, Embstr("small"), false, 0, 777);
-    *o->next_field() = o;  // chained somewhere: the clone must not inherit it
+    const uint32_t h = 12345;
+    std::memcpy(o->next_field(), &h,
+                sizeof(h));  // chained somewhere: the clone must not inherit it
     // Reshape: int -> embstr, add an expiry, and back.
     Object* c = Object::CloneWithValue(*o, ObjType::kString, IntWord(12345), true, 55);  // wide
     EXPECT_EQ(c->key(), key);
@@ -448,8 +440,8 @@ TEST(ObjectTest, CloneWithValueKeepsKeyAndLru) {
     EXPECT_EQ(c->int_value(), 12345);
     EXPECT_TRUE(c->has_expire());
     EXPECT_EQ(c->expire_ms(), 55);
-    EXPECT_EQ(*c->next_field(), nullptr);
-    EXPECT_EQ(c->BlockSize(), mem::SizeClass(ExpectedBytes(len, 55, 2)));  // 12345: 2 bytes
+    EXPECT_EQ(c->next_handle(), 0u);
+    EXPECT_EQ(c->BlockSize(), ExpectedBytes(len, 55, 2));  // 12345: 2 bytes
     // The original is untouched.
     EXPECT_EQ(o->embedded(), "small");
     EXPECT_FALSE(o->has_expire());
@@ -481,11 +473,16 @@ TEST(ObjectTest, ValueInitRoundTrips) {
 }
 
 TEST(ObjectTest, BlocksAreCountedInUsedMemory) {
-  const size_t before = mem::UsedMemory();
-  Object* o = Object::Create(MakeKey(70000), ObjType::kString, Embstr("v"), true, 1, 0);
-  EXPECT_EQ(mem::UsedMemory() - before, o->BlockSize());
-  Object::Destroy(o);
-  EXPECT_EQ(mem::UsedMemory(), before);
+  // A big slot (its own jemalloc block) and a small one, after a first slot of each has made the
+  // arena's bookkeeping (page table, lists).
+  for (size_t len : {size_t{70000}, size_t{12}}) {
+    Object::Destroy(Object::Create(MakeKey(len), ObjType::kString, Embstr("v"), true, 1, 0));
+    const size_t before = mem::UsedMemory();
+    Object* o = Object::Create(MakeKey(len), ObjType::kString, Embstr("v"), true, 1, 0);
+    EXPECT_EQ(mem::UsedMemory() - before, o->BlockCost()) << len;
+    Object::Destroy(o);
+    EXPECT_EQ(mem::UsedMemory(), before);
+  }
 }
 
 TEST(ObjectTest, Names) {

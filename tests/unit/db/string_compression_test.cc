@@ -84,7 +84,7 @@ TEST_P(StringCompressionTest, ReadersSeeTheOriginalBytes) {
 TEST_P(StringCompressionTest, EmbeddedRangeIsCompressedOnlyWhenItBeatsTheBlock) {
   std::mt19937_64 rng(9);
   const std::string key = "key:00000001";
-  const size_t word_block = mem::SizeClass(16 + key.size() + 8);
+  const size_t word_block = Object::CostFor(11 + key.size() + 8);
   int compressed = 0;
   int embedded_long = 0;
   for (size_t len = 64; len <= 320; len += 3) {
@@ -95,7 +95,7 @@ TEST_P(StringCompressionTest, EmbeddedRangeIsCompressedOnlyWhenItBeatsTheBlock) 
       const size_t total = o->BlockSize() + ValueMemoryUsage(ValueOf(*o), 0);
       const size_t raw_total = word_block + ds::SdsAllocSizeFor(len);
       const size_t embedded_total =
-          len <= kMaxEmbeddedLength ? mem::SizeClass(16 + key.size() + len) : SIZE_MAX;
+          len <= kMaxEmbeddedLength ? Object::CostFor(11 + key.size() + len) : SIZE_MAX;
       const size_t plain_total = std::min(raw_total, embedded_total);
       EXPECT_LE(total, plain_total) << len;
       if (o->encoding() == Encoding::kCompressed) {

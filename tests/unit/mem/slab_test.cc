@@ -41,10 +41,12 @@ TEST(SlabArenaTest, SlotsAreExactAndCountedByTheirSize) {
     SlabArena arena(64);
     std::vector<Handle> handles;
     handles.reserve(1000);
-    // The first slot makes the page (and counts the page table's first 4 KiB); the next 400
-    // come from the same page and cost exactly their bytes.
+    const int64_t empty = Used();
+    // A slot costs exactly its bytes; the page it made and the page table are the arena's
+    // (uncounted, as jemalloc's own metadata is).
     handles.push_back(arena.Alloc(40).handle);
-    EXPECT_EQ(arena.stats().table_bytes, 4096u);
+    EXPECT_EQ(Used() - empty, 40);
+    EXPECT_GE(arena.stats().metadata_bytes, 4096u);
     const int64_t one = Used();
     for (int i = 1; i < 401; ++i) handles.push_back(arena.Alloc(40).handle);
     EXPECT_EQ(Used() - one, 400 * 40);
@@ -70,11 +72,11 @@ TEST(SlabArenaTest, SlotsAreExactAndCountedByTheirSize) {
     for (int i = 0; i < 400; ++i) arena.Free(handles[i]);
     EXPECT_EQ(full - Used(), 400 * 40);
     for (int i = 400; i < 1000; ++i) arena.Free(handles[i]);
+    EXPECT_EQ(Used(), empty);
     // Emptied pages go back, but the last page of the size stays.
     EXPECT_EQ(arena.stats().small_pages, 1u);
     EXPECT_EQ(arena.stats().live_slots, 0u);
   }
-  // The arena's own bookkeeping (page table, lists) goes with it.
   EXPECT_EQ(Used(), before);
 }
 
@@ -100,8 +102,15 @@ TEST(SlabArenaTest, RandomWorkloadMatchesAModel) {
           default:
             size = SlabArena::kMinSlot + rng() % 200;
         }
+        const int64_t u = Used();
         SlabArena::Slot s = arena.Alloc(size);
         ASSERT_NE(s.handle, 0u);
+        // used_memory moves by the slot's size (a big slot: its block's usable size), and by
+        // nothing else (the arena's lists are not counted).
+        ASSERT_EQ(Used() - u, static_cast<int64_t>(arena.SlotCost(s.handle)));
+        if (size <= SlabArena::kMaxSmall) {
+          ASSERT_EQ(arena.SlotCost(s.handle), size);
+        }
         ASSERT_TRUE(live.emplace(s.handle, size).second) << "a live handle handed out again";
         ASSERT_EQ(arena.HandleOf(s.ptr), s.handle);
         Fill(s.ptr, size, s.handle);
@@ -115,7 +124,10 @@ TEST(SlabArenaTest, RandomWorkloadMatchesAModel) {
         const size_t size = live.at(h);
         ASSERT_EQ(arena.SlotSize(h), size);
         ASSERT_TRUE(Check(arena.Ptr(h), size, h)) << "slot " << h << " was overwritten";
+        const int64_t cost = static_cast<int64_t>(arena.SlotCost(h));
+        const int64_t u = Used();
         arena.Free(h);
+        ASSERT_EQ(u - Used(), cost);
         live.erase(h);
         if (size <= SlabArena::kMaxSmall) small_bytes -= static_cast<int64_t>(size);
       }
@@ -135,8 +147,6 @@ TEST(SlabArenaTest, RandomWorkloadMatchesAModel) {
 
 TEST(SlabArenaTest, BigSlotsAreJemallocBlocksWithAHandle) {
   SlabArena arena(16);
-  // The page table's first page and the list of free page numbers, counted once.
-  arena.Free(arena.Alloc(5000).handle);
   const int64_t empty = Used();
   SlabArena::Slot s = arena.Alloc(5000);
   ASSERT_NE(s.ptr, nullptr);
@@ -160,7 +170,7 @@ TEST(SlabArenaTest, PageNumbersRunOutWithoutACrash) {
     handles.push_back(s.handle);
   }
   EXPECT_EQ(arena.Alloc(1024).ptr, nullptr);
-  EXPECT_EQ(arena.Alloc(100).ptr, nullptr);  // a new size needs a page too
+  EXPECT_EQ(arena.Alloc(100).ptr, nullptr);   // a new size needs a page too
   EXPECT_EQ(arena.Alloc(4000).ptr, nullptr);  // a big slot takes a page number
   arena.Free(handles.back());
   handles.pop_back();
@@ -181,17 +191,14 @@ TEST(SlabArenaTest, AnotherThreadFreesAndTheOwnerCollects) {
   const int64_t empty = Used();
   for (int i = 0; i < 2000; ++i) ptrs.push_back(arena.Alloc(24 + i % 3).ptr);
   ptrs.push_back(arena.Alloc(3000).ptr);  // and a big one
-  const int64_t books = Used() - empty - static_cast<int64_t>(arena.stats().live_bytes) -
-                        static_cast<int64_t>(arena.stats().big_bytes) + 3000;
+  EXPECT_EQ(Used() - empty, static_cast<int64_t>(arena.stats().live_bytes) - 3000 +
+                                static_cast<int64_t>(arena.stats().big_bytes));
   std::thread t([&] {
     for (void* p : ptrs) arena.FreeRemote(p);
   });
   t.join();
-  // Uncounted at once, on the freeing thread (what stays is the bookkeeping: the page table and
-  // the lists of pages)...
-  // (the remote list's growth is counted too: at most 2 x 4 bytes a slot).
-  EXPECT_GE(Used() - empty, books);
-  EXPECT_LE(Used() - empty, books + static_cast<int64_t>(2 * sizeof(Handle) * ptrs.size()) + 64);
+  // Uncounted at once, on the freeing thread...
+  EXPECT_EQ(Used(), empty);
   EXPECT_EQ(arena.stats().remote_pending, ptrs.size());
   EXPECT_EQ(arena.stats().live_slots, ptrs.size());
   // ...and back in their pages after the owner collects.
@@ -199,7 +206,7 @@ TEST(SlabArenaTest, AnotherThreadFreesAndTheOwnerCollects) {
   EXPECT_EQ(arena.stats().live_slots, 0u);
   EXPECT_EQ(arena.stats().remote_pending, 0u);
   EXPECT_EQ(arena.stats().small_pages, 3u);  // one page kept for each of the three sizes
-  EXPECT_GE(Used() - empty, books);  // plus the lists of freed page numbers
+  EXPECT_EQ(Used(), empty);
 }
 
 TEST(SlabArenaTest, DefragMovesSlotsOutOfSparsePagesUntilTheyEmpty) {
@@ -229,10 +236,9 @@ TEST(SlabArenaTest, DefragMovesSlotsOutOfSparsePagesUntilTheyEmpty) {
     }
   }
   EXPECT_GT(moved, 0u);
-  // A move changes no count: the slots' bytes are the same, and used_memory moved only by the
-  // list of free page numbers (4 bytes a page emptied).
+  // A move changes no count.
   EXPECT_EQ(arena.stats().live_bytes, live_bytes);
-  EXPECT_LE(std::abs(Used() - used), 1024);
+  EXPECT_EQ(Used(), used);
   // 2,045 slots of 40 bytes need 5 pages; the pass leaves few more than that.
   EXPECT_LE(arena.stats().small_pages, 8u);
   for (size_t k = 0; k < kept.size(); ++k) {
