@@ -161,12 +161,6 @@ Object* Object::DefragMove(Object* o) {
 
 size_t Object::CostFor(size_t bytes) { return mem::SlabArena::CostFor(bytes); }
 
-uint32_t Object::handle() const { return mem::KeyspaceSlabs().HandleOf(this); }
-
-Object* Object::FromHandle(uint32_t handle) {
-  return static_cast<Object*>(mem::KeyspaceSlabs().Ptr(handle));
-}
-
 size_t Object::BlockSize() const { return mem::KeyspaceSlabs().SlotSize(handle()); }
 
 size_t Object::BlockCost() const { return mem::KeyspaceSlabs().SlotCost(handle()); }

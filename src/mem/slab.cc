@@ -344,12 +344,19 @@ void SlabArena::Uncounted<T>::deallocate(T* p, size_t) {
   internal::FreeUncounted(p);
 }
 
-SlabArena& KeyspaceSlabs() {
+namespace internal {
+
+SlabArena* keyspace_slabs = nullptr;
+
+SlabArena& MakeKeyspaceSlabs() {
   // Never destroyed (objects may outlive every static at exit), and not counted in used_memory
   // (its lists are not either): it is the allocator, not something it allocated.
   alignas(SlabArena) static unsigned char storage[sizeof(SlabArena)];
   static SlabArena* arena = new (storage) SlabArena();
+  keyspace_slabs = arena;
   return *arena;
 }
+
+}  // namespace internal
 
 }  // namespace mnemo::mem

@@ -59,6 +59,7 @@
 #include <string_view>
 
 #include "mnemo/base/assert.h"
+#include "mnemo/mem/slab.h"
 
 namespace mnemo::db {
 
@@ -166,9 +167,11 @@ class Object {
   [[nodiscard]] static Object* DefragMove(Object* o);
 
   // The object's handle in the keyspace's slab arena: what the keys table's links hold.
-  uint32_t handle() const;
+  uint32_t handle() const { return mem::KeyspaceSlabs().HandleOf(this); }
   // The object named by `handle`. REQUIRES: handle != 0 and live.
-  static Object* FromHandle(uint32_t handle);
+  static Object* FromHandle(uint32_t handle) {
+    return static_cast<Object*>(mem::KeyspaceSlabs().Ptr(handle));
+  }
 
   ObjType type() const { return static_cast<ObjType>(header() & 0xF); }
   Encoding encoding() const { return static_cast<Encoding>((header() >> 4) & 0xF); }

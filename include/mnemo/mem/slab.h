@@ -208,7 +208,18 @@ class SlabArena {
   std::atomic<size_t> remote_count_{0};
 };
 
-// The process's arena for keyspace entries (created at first use).
-SlabArena& KeyspaceSlabs();
+namespace internal {
+// Set once, by the first KeyspaceSlabs() call (on the event loop's thread, before any entry
+// exists; other threads only meet entries handed to them through a queue).
+extern SlabArena* keyspace_slabs;
+SlabArena& MakeKeyspaceSlabs();
+}  // namespace internal
+
+// The process's arena for keyspace entries (created at first use). Inline: every step along a
+// keys table chain goes through it (Object::FromHandle).
+inline SlabArena& KeyspaceSlabs() {
+  SlabArena* arena = internal::keyspace_slabs;
+  return arena != nullptr ? *arena : internal::MakeKeyspaceSlabs();
+}
 
 }  // namespace mnemo::mem
