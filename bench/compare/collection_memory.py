@@ -28,6 +28,7 @@ Usage: bench/compare/collection_memory.py [--scale 1.0] [--chart PATH]
 import argparse
 
 from servers import Pair, table
+from strings import value_of
 
 # Commands per pipeline round trip; keeps the query and reply buffers of the loading client
 # small, since they are counted in used_memory too.
@@ -50,8 +51,7 @@ def strings(values, ttl=None):
     """SETs of `key:%08d` to 16- or 100-byte values or to integers 0..9999 (strings.py's data)."""
     def generate(n):
         for i in range(n):
-            v = str(i % 10000) if values == "int" else f"{i:0{values}d}"
-            yield ["SET", f"key:{i:08d}", v] + (["EX", str(ttl)] if ttl else [])
+            yield ["SET", f"key:{i:08d}", value_of(i, values)] + (["EX", str(ttl)] if ttl else [])
     return generate
 
 

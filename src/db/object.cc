@@ -3,9 +3,6 @@
 
 #include <new>
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "mnemo/base/clock.h"
 #include "mnemo/mem/slab.h"
 #include "mnemo/mem/zmalloc.h"
@@ -129,14 +126,10 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
 
 Object* Object::Create(std::string_view key, ObjType type, const ValueInit& value, bool with_expire,
                        int64_t expire_ms, uint32_t lru) {
-  const size_t size = SizeFor(key.size(), with_expire, expire_ms, value);
-  const mem::SlabArena::Slot slot = mem::KeyspaceSlabs().Alloc(size);
-  if (slot.ptr == nullptr) {
-    // As mem::Alloc on out-of-memory: a half-applied write is worse than a crash.
-    std::fprintf(stderr, "object: out of keyspace slots allocating %zu bytes\n", size);
-    std::fflush(stderr);
-    std::abort();
-  }
+  // Never null: out of slots or memory, the arena aborts as mem::Alloc does (a half-applied
+  // write is worse than a crash).
+  const mem::SlabArena::Slot slot =
+      mem::KeyspaceSlabs().Alloc(SizeFor(key.size(), with_expire, expire_ms, value));
   return Construct(slot.ptr, key, type, value, with_expire, expire_ms, lru);
 }
 
@@ -148,15 +141,7 @@ Object* Object::CloneWithValue(const Object& o, ObjType type, const ValueInit& v
 void Object::Destroy(Object* o) { mem::KeyspaceSlabs().FreeAt(o); }
 
 Object* Object::DefragMove(Object* o) {
-  mem::SlabArena& arena = mem::KeyspaceSlabs();
-  const mem::SlabArena::Slot moved = arena.DefragMove(arena.HandleOf(o));
-  // Counted as mem::DefragMove counts the blocks it moves (INFO active_defrag_hits/misses).
-  if (moved.ptr == nullptr) {
-    ++mem::DefragStats().misses;
-    return nullptr;
-  }
-  ++mem::DefragStats().hits;
-  return static_cast<Object*>(moved.ptr);
+  return static_cast<Object*>(mem::KeyspaceSlabs().DefragMove(o->handle()).ptr);
 }
 
 size_t Object::CostFor(size_t bytes) { return mem::SlabArena::CostFor(bytes); }

@@ -66,8 +66,7 @@ AllocatorStats ReadAllocatorStats() {
   // ones, so that the fragmentation figures (and active defragmentation) see free slots as
   // they see jemalloc's free regions. (Big slots are jemalloc blocks, counted by jemalloc.)
   const SlabArena::Stats slabs = KeyspaceSlabs().stats();
-  const size_t small_live = slabs.page_bytes - slabs.free_bytes;
-  s.allocated += small_live;
+  s.allocated += slabs.small_bytes;
   s.active += slabs.page_bytes;
   s.resident += slabs.page_bytes + slabs.metadata_bytes;
   s.mapped += slabs.page_bytes + slabs.metadata_bytes;

@@ -87,6 +87,12 @@ size_t SlabArena::CostFor(size_t size) {
 }
 
 SlabArena::Slot SlabArena::Alloc(size_t size) {
+  const Slot s = TryAlloc(size);
+  if (s.ptr == nullptr) internal::OutOfMemory(size);
+  return s;
+}
+
+SlabArena::Slot SlabArena::TryAlloc(size_t size) {
   if (remote_count_.load(std::memory_order_relaxed) != 0) Collect();
   if (size < kMinSlot) size = kMinSlot;
   return size <= kMaxSmall ? AllocSmall(size) : AllocBig(size);
@@ -145,8 +151,6 @@ SlabArena::Slot SlabArena::AllocBig(size_t size) {
   pg = Page{};
   pg.base = block + sizeof(uint64_t);
   pg.slot_size = static_cast<uint32_t>(size);
-  pg.capacity = 1;
-  pg.used = 1;
   pg.big = true;
   pg.block_bytes = static_cast<uint32_t>(mem::UsableSize(block));
   ++live_slots_;
@@ -159,11 +163,8 @@ void SlabArena::Free(Handle h) {
   const uint32_t n = h >> kSlotBits;
   Page& pg = pages_[n];
   if (pg.big) {
-    big_block_bytes_ -= pg.block_bytes;
     mem::Free(pg.base - sizeof(uint64_t));
-    live_big_bytes_ -= pg.slot_size;
-    --live_slots_;
-    ReturnBigNumber(n);
+    ForgetBig(n);
     return;
   }
   internal::CountBytes(-static_cast<int64_t>(pg.slot_size));
@@ -194,13 +195,7 @@ void SlabArena::Collect() {
     remote_count_.store(0, std::memory_order_relaxed);
   }
   for (Handle h : small) ReturnSmall(h >> kSlotBits, h & (kMaxSlotsPerPage - 1));
-  for (Handle h : big) {
-    const uint32_t n = h >> kSlotBits;
-    big_block_bytes_ -= pages_[n].block_bytes;  // the block itself went on the freeing thread
-    live_big_bytes_ -= pages_[n].slot_size;
-    --live_slots_;
-    ReturnBigNumber(n);
-  }
+  for (Handle h : big) ForgetBig(h >> kSlotBits);  // their blocks went on the freeing thread
 }
 
 void SlabArena::ReturnSmall(uint32_t n, uint32_t slot) {
@@ -233,7 +228,10 @@ void SlabArena::ReleasePage(uint32_t n) {
   free_pages_.push_back(n);
 }
 
-void SlabArena::ReturnBigNumber(uint32_t n) {
+void SlabArena::ForgetBig(uint32_t n) {
+  big_block_bytes_ -= pages_[n].block_bytes;
+  live_big_bytes_ -= pages_[n].slot_size;
+  --live_slots_;
   pages_[n] = Page{};
   free_pages_.push_back(n);
 }
@@ -255,6 +253,7 @@ SlabArena::Stats SlabArena::stats() const {
   Stats s;
   s.live_slots = live_slots_;
   s.live_bytes = live_small_bytes_ + live_big_bytes_;
+  s.small_bytes = live_small_bytes_;
   s.small_pages = small_pages_;
   s.page_bytes = small_pages_ * kPageBytes;
   s.big_bytes = big_block_bytes_;
@@ -277,12 +276,15 @@ bool SlabArena::DefragHint(Handle h) const {
 }
 
 SlabArena::Slot SlabArena::DefragMove(Handle h) {
-  if (!DefragHint(h)) return {};
   const size_t size = SlotSize(h);
-  Slot moved = AllocSmall(size);
-  if (moved.ptr == nullptr) return {};
+  const Slot moved = DefragHint(h) ? AllocSmall(size) : Slot{};
+  if (moved.ptr == nullptr) {
+    ++DefragStats().misses;
+    return {};
+  }
   std::memcpy(moved.ptr, Ptr(h), size);
   Free(h);
+  ++DefragStats().hits;
   return moved;
 }
 

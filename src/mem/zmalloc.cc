@@ -50,12 +50,6 @@ base::ThreadCounters<1, 16, UsedMemoryTag> g_used;
 
 inline void Count(int64_t delta) { g_used.Add(delta); }
 
-[[noreturn]] void OutOfMemory(size_t size) {
-  std::fprintf(stderr, "zmalloc: Out of memory trying to allocate %zu bytes\n", size);
-  std::fflush(stderr);
-  std::abort();
-}
-
 #ifdef MNEMO_SANITIZE
 // Under the sanitizers the system allocator (intercepted by ASan) stands in for jemalloc so that
 // every out-of-bounds access in our data structures is caught. Counting stays exact.
@@ -73,6 +67,18 @@ inline size_t RawSizeClass(size_t size) { return nallocx(size, 0); }
 #endif
 
 }  // namespace
+
+namespace internal {
+
+[[noreturn]] void OutOfMemory(size_t size) {
+  std::fprintf(stderr, "zmalloc: Out of memory trying to allocate %zu bytes\n", size);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace internal
+
+using internal::OutOfMemory;
 
 void* TryAlloc(size_t size) {
   if (size == 0) size = 1;  // mallocx(0) is undefined

@@ -30,8 +30,8 @@
 // with FreeRemote: the slot is uncounted at once and given back to its page by the owner's next
 // Alloc or Collect.
 //
-// Limits: 2^22 - 1 pages (small pages and big slots together): 64 GiB of small slots.
-// Alloc returns {0, nullptr} past that; the caller decides (the keyspace answers OOM).
+// Limits: 2^22 - 1 pages (small pages and big slots together): 64 GiB of small slots. Past that
+// Alloc aborts as running out of memory does (TryAlloc returns {0, nullptr}).
 #pragma once
 
 #include <atomic>
@@ -66,6 +66,7 @@ class SlabArena {
   struct Stats {
     size_t live_slots = 0;      // slots allocated and not freed
     size_t live_bytes = 0;      // their exact sizes (counted in used_memory)
+    size_t small_bytes = 0;     // the part of live_bytes in small slots (in the pages)
     size_t small_pages = 0;     // pages holding small slots (resident)
     size_t page_bytes = 0;      // small_pages * kPageBytes
     size_t big_bytes = 0;       // usable bytes of the big slots' jemalloc blocks
@@ -81,9 +82,11 @@ class SlabArena {
   // REQUIRES: every slot freed (Collect done); the region and the big blocks' bookkeeping go.
   ~SlabArena();
 
-  // A slot of exactly `size` bytes (kMinSlot at least), uninitialized. {0, nullptr} when the
-  // page numbers are exhausted or the system refuses memory.
+  // A slot of exactly `size` bytes (kMinSlot at least), uninitialized. Never fails: when the
+  // page numbers are exhausted or the system refuses memory it aborts, as mem::Alloc does.
   [[nodiscard]] Slot Alloc(size_t size);
+  // As Alloc, but returns {0, nullptr} instead of aborting.
+  [[nodiscard]] Slot TryAlloc(size_t size);
   // Frees the slot `h`. REQUIRES: the owner thread; h live.
   void Free(Handle h);
   // Frees the slot at `p` from a thread that is not the owner (uncounted now, given back at the
@@ -132,7 +135,8 @@ class SlabArena {
   bool DefragHint(Handle h) const;
   // If DefragHint(h): copies the slot into a new one of the same size (taken from the fullest
   // pages first: the lowest-numbered page with room), frees `h` and returns the new slot;
-  // otherwise {0, nullptr}. REQUIRES: the caller updates every link to h.
+  // otherwise {0, nullptr}. Counted in mem::DefragStats as mem::DefragMove counts (a move is a
+  // hit, anything else a miss). REQUIRES: the caller updates every link to h.
   [[nodiscard]] Slot DefragMove(Handle h);
 
  private:
@@ -145,7 +149,8 @@ class SlabArena {
     uint16_t bump = 0;         // slots from here on were never used
     uint32_t heap_pos = 0;     // position + 1 in its size's heap of pages with room; 0: none
     uint32_t block_bytes = 0;  // a big slot: the usable size of its jemalloc block
-    bool big = false;          // a big slot's jemalloc block (base - 8 is the block)
+    bool big = false;          // a big slot's jemalloc block (base - 8 is the block); its
+                               // capacity, used, free_head, bump and heap_pos are unused
   };
   // The arena's lists are metadata, uncounted in used_memory (zmalloc.h AllocUncounted).
   template <typename T>
@@ -172,10 +177,11 @@ class SlabArena {
 
   Slot AllocSmall(size_t size);
   Slot AllocBig(size_t size);
-  // Give a slot back to its page / a big slot's page number back; the bytes are uncounted by
-  // the caller (Free, or FreeRemote on its own thread).
+  // Gives a slot back to its page; the bytes are uncounted by the caller (Free, or FreeRemote on
+  // its own thread).
   void ReturnSmall(uint32_t page, uint32_t slot);
-  void ReturnBigNumber(uint32_t page);
+  // Forgets the big slot of `page` (its block is freed already) and gives the number back.
+  void ForgetBig(uint32_t page);
   uint32_t NewPageNumber();
   bool Commit(uint32_t page);
   void ReleasePage(uint32_t page);

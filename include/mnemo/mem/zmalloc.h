@@ -68,6 +68,8 @@ struct DefragCounters {
 DefragCounters& DefragStats();
 
 namespace internal {
+// Logs the size and aborts, as every allocation of this layer does when memory runs out.
+[[noreturn]] void OutOfMemory(size_t size);
 // Allocator bookkeeping that used_memory does not count, as it does not count jemalloc's own
 // metadata (the slab arena's lists, slab.h). Never returns null (aborts as Alloc does).
 void* AllocUncounted(size_t size);

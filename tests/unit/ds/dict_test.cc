@@ -119,8 +119,8 @@ TEST(DictTest, RandomWorkloadMatchesModel) {
 
 // Handles (dict.h "Handles"): nodes are byte-granular slab slots, `[4-byte next handle][key]`,
 // whose length is the slot's size, so chain fields sit at any alignment. The table must behave
-// as with pointers: the same workload against a model, a scan pass meeting every node across a
-// resize, and relinking after a move.
+// as with pointers: the same workload against a model, relinking after moves, and (below, with
+// the pointer tables' scan test) a scan pass meeting every node across resizes.
 mem::SlabArena& HandleArena() {
   static mem::SlabArena* arena = new mem::SlabArena(4096);
   return *arena;
@@ -148,6 +148,16 @@ HNode* NewHNode(std::string_view key) {
   return static_cast<HNode*>(s.ptr);
 }
 void FreeHNode(HNode* n) { HandleArena().Free(HandleArena().HandleOf(n)); }
+
+// How ExpectPassMeetsStableNodesAcrossResizes makes and frees the nodes of each kind of table.
+struct PointerNodes {
+  static Node* Make(const std::string& k, bool marked) { return new Node{nullptr, k, 0, marked}; }
+  static void Free(Node* n) { delete n; }
+};
+struct HandleNodes {
+  static HNode* Make(const std::string& k, bool) { return NewHNode(k); }
+  static void Free(HNode* n) { FreeHNode(n); }
+};
 
 TEST(DictTest, HandleLinksMatchAModel) {
   std::mt19937_64 rng(11);
@@ -186,32 +196,26 @@ TEST(DictTest, HandleLinksMatchAModel) {
     }
     ASSERT_EQ(d.size(), model.size());
   }
-  // A scan pass while the table grows meets every node present throughout.
-  std::set<std::string> seen;
+  // A defragmentation-style pass moves every node to a new slot: the table relinks each (the
+  // copy's chain field is the old one's) and every key is found at its new address.
+  size_t moved = 0;
   uint64_t cursor = 0;
-  int added = 0;
   do {
-    cursor = d.Scan(cursor, [&](HNode* n) { seen.insert(std::string(HandleTraits::Key(n))); });
-    if (added < 5000) {
-      const std::string key = "new" + std::to_string(added++);
-      model.insert(key);
-      d.Insert(NewHNode(key));
-    }
+    cursor = d.ScanMoving(cursor, [&](HNode* n) {
+      const std::string_view key = HandleTraits::Key(n);
+      mem::SlabArena::Slot s = HandleArena().Alloc(4 + key.size());
+      std::memcpy(s.ptr, n, 4 + key.size());
+      FreeHNode(n);
+      ++moved;
+      return static_cast<HNode*>(s.ptr);
+    });
   } while (cursor != 0);
+  EXPECT_GE(moved, model.size());
   for (const std::string& k : model) {
-    if (k.rfind("new", 0) != 0) {
-      ASSERT_EQ(seen.count(k), 1u) << k;
-    }
+    HNode* n = d.Find(k);
+    ASSERT_NE(n, nullptr) << k;
+    ASSERT_EQ(HandleTraits::Key(n), k);
   }
-  // A defragmentation-style move relinks without touching the chain.
-  d.ScanMoving(0, [](HNode* n) {
-    const std::string_view key = HandleTraits::Key(n);
-    mem::SlabArena::Slot s = HandleArena().Alloc(4 + key.size());
-    std::memcpy(s.ptr, n, 4 + key.size());
-    FreeHNode(n);
-    return static_cast<HNode*>(s.ptr);
-  });
-  for (const std::string& k : model) ASSERT_NE(d.Find(k), nullptr) << k;
   d.Clear(FreeHNode);
   EXPECT_EQ(HandleArena().stats().live_slots, 0u);
 }
@@ -237,7 +241,7 @@ TEST(DictTest, ReplaceAtKeepsChainAndCounts) {
 // then shrinks (variant 1), with transient nodes (every 5th marked) coming and going between
 // the calls. Every stable node, or with `only_marked` every stable marked node, must have been
 // reported.
-template <typename D, typename ScanFn>
+template <typename D, typename Nodes, typename ScanFn>
 void ExpectPassMeetsStableNodesAcrossResizes(uint64_t seed, bool only_marked, ScanFn scan) {
   std::mt19937_64 rng(seed);
   for (int variant = 0; variant < 2; ++variant) {
@@ -246,7 +250,7 @@ void ExpectPassMeetsStableNodesAcrossResizes(uint64_t seed, bool only_marked, Sc
     for (int i = 0; i < 3000; ++i) {
       const std::string k = "s" + std::to_string(i);
       const bool marked = i % 37 == 0;
-      d.Insert(new Node{nullptr, k, i, marked});
+      d.Insert(Nodes::Make(k, marked));
       if (marked || !only_marked) stable.insert(k);
     }
     std::set<std::string> seen;
@@ -254,7 +258,7 @@ void ExpectPassMeetsStableNodesAcrossResizes(uint64_t seed, bool only_marked, Sc
     int extra = 0;
     int calls = 0;
     const auto add_transient = [&] {
-      d.Insert(new Node{nullptr, "t" + std::to_string(extra), 0, extra % 5 == 0});
+      d.Insert(Nodes::Make("t" + std::to_string(extra), extra % 5 == 0));
       ++extra;
     };
     do {
@@ -265,7 +269,9 @@ void ExpectPassMeetsStableNodesAcrossResizes(uint64_t seed, bool only_marked, Sc
         for (int j = 0; j < 20; ++j) add_transient();
       } else if (calls % 10 == 0) {
         // Shrink during the scan: remove transient elements added earlier and ask to shrink.
-        for (int j = 0; j < 200 && extra > 0; ++j) delete d.Remove("t" + std::to_string(--extra));
+        for (int j = 0; j < 200 && extra > 0; ++j) {
+          Nodes::Free(d.Remove("t" + std::to_string(--extra)));
+        }
         if (calls == 10) {
           for (int j = 0; j < 20000; ++j) add_transient();
         }
@@ -274,23 +280,32 @@ void ExpectPassMeetsStableNodesAcrossResizes(uint64_t seed, bool only_marked, Sc
       d.RehashSteps(rng() % 3);
     } while (cursor != 0);
     for (const std::string& k : stable) ASSERT_TRUE(seen.count(k)) << k << " variant " << variant;
-    d.Clear([](Node* n) { delete n; });
+    d.Clear(Nodes::Free);
   }
 }
 
 // Every element present for the whole scan is returned at least once, even when the table
 // grows or shrinks between the calls.
 TEST(DictTest, ScanReturnsEveryStableElementAcrossResizes) {
-  ExpectPassMeetsStableNodesAcrossResizes<TestDict>(
+  ExpectPassMeetsStableNodesAcrossResizes<TestDict, PointerNodes>(
       11, false, [](TestDict& d, uint64_t cursor, std::set<std::string>& seen) {
         return d.Scan(cursor, [&](Node* n) { seen.insert(n->key); });
       });
 }
 
+// The same with handle links (slab-slot nodes at odd addresses).
+TEST(DictTest, HandleScanReturnsEveryStableElementAcrossResizes) {
+  ExpectPassMeetsStableNodesAcrossResizes<HandleDict, HandleNodes>(
+      13, false, [](HandleDict& d, uint64_t cursor, std::set<std::string>& seen) {
+        return d.Scan(cursor, [&](HNode* n) { seen.insert(std::string(HandleTraits::Key(n))); });
+      });
+  EXPECT_EQ(HandleArena().stats().live_slots, 0u);
+}
+
 // ScanMarked reports every marked node present for the whole pass, across growth and shrinking,
 // and never an unmarked one.
 TEST(DictTest, ScanMarkedReturnsEveryStableMarkedNodeAcrossResizes) {
-  ExpectPassMeetsStableNodesAcrossResizes<MarkDict>(
+  ExpectPassMeetsStableNodesAcrossResizes<MarkDict, PointerNodes>(
       12, true, [](MarkDict& d, uint64_t cursor, std::set<std::string>& seen) {
         return d.ScanMarked(cursor, [&](Node* n) {
           ASSERT_TRUE(n->marked) << n->key;

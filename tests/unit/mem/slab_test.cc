@@ -161,25 +161,26 @@ TEST(SlabArenaTest, BigSlotsAreJemallocBlocksWithAHandle) {
 }
 
 TEST(SlabArenaTest, PageNumbersRunOutWithoutACrash) {
+  // TryAlloc says so with an empty slot (Alloc would abort, as mem::Alloc does).
   SlabArena arena(3);  // page numbers 1..3
   std::vector<Handle> handles;
   // 16 KiB pages of 1024-byte slots: 16 slots each; three pages hold 48.
   for (int i = 0; i < 48; ++i) {
-    SlabArena::Slot s = arena.Alloc(1024);
+    SlabArena::Slot s = arena.TryAlloc(1024);
     ASSERT_NE(s.ptr, nullptr) << i;
     handles.push_back(s.handle);
   }
-  EXPECT_EQ(arena.Alloc(1024).ptr, nullptr);
-  EXPECT_EQ(arena.Alloc(100).ptr, nullptr);   // a new size needs a page too
-  EXPECT_EQ(arena.Alloc(4000).ptr, nullptr);  // a big slot takes a page number
+  EXPECT_EQ(arena.TryAlloc(1024).ptr, nullptr);
+  EXPECT_EQ(arena.TryAlloc(100).ptr, nullptr);   // a new size needs a page too
+  EXPECT_EQ(arena.TryAlloc(4000).ptr, nullptr);  // a big slot takes a page number
   arena.Free(handles.back());
   handles.pop_back();
-  SlabArena::Slot again = arena.Alloc(1024);
+  SlabArena::Slot again = arena.TryAlloc(1024);
   ASSERT_NE(again.ptr, nullptr);
   handles.push_back(again.handle);
   for (Handle h : handles) arena.Free(h);
   // The emptied pages' numbers are reused by another size.
-  SlabArena::Slot other = arena.Alloc(100);
+  SlabArena::Slot other = arena.TryAlloc(100);
   ASSERT_NE(other.ptr, nullptr);
   arena.Free(other.handle);
 }
