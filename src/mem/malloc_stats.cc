@@ -65,9 +65,12 @@ AllocatorStats ReadAllocatorStats() {
   // keyspace's entries: their live slots are allocated bytes, their pages active and resident
   // ones, so that the fragmentation figures (and active defragmentation) see free slots as
   // they see jemalloc's free regions. (Big slots are jemalloc blocks, counted by jemalloc.)
+  // A page kept empty (the last of its size) is what jemalloc calls a dirty page: resident,
+  // not active.
   const SlabArena::Stats slabs = KeyspaceSlabs().stats();
   s.allocated += slabs.small_bytes;
-  s.active += slabs.page_bytes;
+  s.active += slabs.active_bytes;
+  s.dirty += slabs.empty_pages * SlabArena::kPageBytes;
   s.resident += slabs.page_bytes + slabs.metadata_bytes;
   s.mapped += slabs.page_bytes + slabs.metadata_bytes;
   s.metadata += slabs.metadata_bytes;

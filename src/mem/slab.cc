@@ -100,7 +100,8 @@ SlabArena::Slot SlabArena::TryAlloc(size_t size) {
 
 SlabArena::Slot SlabArena::AllocSmall(size_t size) {
   Bin& c = bins_[size];
-  if (c.heap.empty()) {
+  const bool fresh = c.heap.empty();
+  if (fresh) {
     const uint32_t n = NewPageNumber();
     if (n == 0) return {};
     if (!Commit(n)) {
@@ -127,6 +128,7 @@ SlabArena::Slot SlabArena::AllocSmall(size_t size) {
   } else {
     slot = pg.bump++;
   }
+  if (pg.used == 0 && !fresh) --empty_pages_;  // the kept page of its size, in use again
   if (++pg.used == pg.capacity) HeapRemove(c, n);
   ++c.live;
   ++live_slots_;
@@ -213,6 +215,7 @@ void SlabArena::ReturnSmall(uint32_t n, uint32_t slot) {
     // The last page of its size stays, emptied: the next slot starts again at its beginning.
     pg.free_head = 0;
     pg.bump = 0;
+    ++empty_pages_;
     return;
   }
   HeapRemove(c, n);
@@ -255,12 +258,14 @@ SlabArena::Stats SlabArena::stats() const {
   s.live_bytes = live_small_bytes_ + live_big_bytes_;
   s.small_bytes = live_small_bytes_;
   s.small_pages = small_pages_;
+  s.empty_pages = empty_pages_;
   s.page_bytes = small_pages_ * kPageBytes;
+  s.active_bytes = (small_pages_ - empty_pages_) * kPageBytes;
   s.big_bytes = big_block_bytes_;
   s.metadata_bytes =
       table_committed_ + free_pages_.capacity() * sizeof(uint32_t) + bins_.capacity() * sizeof(Bin);
   for (const Bin& b : bins_) s.metadata_bytes += b.heap.capacity() * sizeof(uint32_t);
-  s.free_bytes = s.page_bytes - live_small_bytes_;
+  s.free_bytes = s.active_bytes - live_small_bytes_;
   s.remote_pending = remote_count_.load(std::memory_order_relaxed);
   return s;
 }

@@ -67,11 +67,13 @@ class SlabArena {
     size_t live_slots = 0;      // slots allocated and not freed
     size_t live_bytes = 0;      // their exact sizes (counted in used_memory)
     size_t small_bytes = 0;     // the part of live_bytes in small slots (in the pages)
-    size_t small_pages = 0;     // pages holding small slots (resident)
-    size_t page_bytes = 0;      // small_pages * kPageBytes
+    size_t small_pages = 0;     // pages of small slots (resident), empty_pages among them
+    size_t empty_pages = 0;     // pages kept with no live slot (the last of their size)
+    size_t page_bytes = 0;      // small_pages * kPageBytes (resident)
+    size_t active_bytes = 0;    // (small_pages - empty_pages) * kPageBytes: jemalloc's "active"
     size_t big_bytes = 0;       // usable bytes of the big slots' jemalloc blocks
     size_t metadata_bytes = 0;  // the page table's pages in use and the lists (not counted)
-    size_t free_bytes = 0;      // page_bytes - the small live slots' bytes: the fragmentation
+    size_t free_bytes = 0;      // active_bytes - small_bytes: the fragmentation
     size_t remote_pending = 0;  // slots freed by another thread, not yet given back
   };
 
@@ -207,6 +209,7 @@ class SlabArena {
   size_t live_big_bytes_ = 0;   // sizes asked for
   size_t big_block_bytes_ = 0;  // jemalloc usable sizes
   size_t small_pages_ = 0;
+  size_t empty_pages_ = 0;  // kept pages with no live slot (ReturnSmall), among small_pages_
 
   mutable std::mutex remote_mu_;
   List<Handle> remote_;      // small slots freed by other threads, not yet given back

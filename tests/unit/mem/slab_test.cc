@@ -63,6 +63,8 @@ TEST(SlabArenaTest, SlotsAreExactAndCountedByTheirSize) {
     EXPECT_EQ(st.live_bytes, 40'000u);
     // 409 slots of 40 bytes in a 16 KiB page: three pages.
     EXPECT_EQ(st.small_pages, 3u);
+    EXPECT_EQ(st.empty_pages, 0u);
+    EXPECT_EQ(st.active_bytes, 3 * SlabArena::kPageBytes);
     EXPECT_EQ(st.free_bytes, 3 * SlabArena::kPageBytes - 40'000);
     // Consecutive slots of a page are exactly 40 bytes apart: nothing between them.
     EXPECT_EQ(static_cast<char*>(arena.Ptr(handles[1])) - static_cast<char*>(arena.Ptr(handles[0])),
@@ -73,9 +75,21 @@ TEST(SlabArenaTest, SlotsAreExactAndCountedByTheirSize) {
     EXPECT_EQ(full - Used(), 400 * 40);
     for (int i = 400; i < 1000; ++i) arena.Free(handles[i]);
     EXPECT_EQ(Used(), empty);
-    // Emptied pages go back, but the last page of the size stays.
+    // Emptied pages go back, but the last page of the size stays: resident, not active (as
+    // jemalloc's dirty pages), so it is no fragmentation.
     EXPECT_EQ(arena.stats().small_pages, 1u);
+    EXPECT_EQ(arena.stats().empty_pages, 1u);
+    EXPECT_EQ(arena.stats().active_bytes, 0u);
+    EXPECT_EQ(arena.stats().free_bytes, 0u);
     EXPECT_EQ(arena.stats().live_slots, 0u);
+    // A slot of that size is cut from the kept page, which is active again.
+    const Handle again = arena.Alloc(40).handle;
+    EXPECT_EQ(again >> SlabArena::kSlotBits, handles[999] >> SlabArena::kSlotBits);
+    EXPECT_EQ(arena.stats().empty_pages, 0u);
+    EXPECT_EQ(arena.stats().active_bytes, SlabArena::kPageBytes);
+    EXPECT_EQ(arena.stats().free_bytes, SlabArena::kPageBytes - 40);
+    arena.Free(again);
+    EXPECT_EQ(arena.stats().empty_pages, 1u);
   }
   EXPECT_EQ(Used(), before);
 }
@@ -134,13 +148,16 @@ TEST(SlabArenaTest, RandomWorkloadMatchesAModel) {
     }
     const SlabArena::Stats st = arena.stats();
     EXPECT_EQ(st.live_slots, live.size());
-    EXPECT_EQ(st.page_bytes - st.free_bytes, static_cast<size_t>(small_bytes));
+    EXPECT_EQ(st.active_bytes - st.free_bytes, static_cast<size_t>(small_bytes));
     for (const auto& [h, size] : live) {
       ASSERT_TRUE(Check(arena.Ptr(h), size, h));
       arena.Free(h);
     }
     EXPECT_EQ(arena.stats().live_slots, 0u);
     EXPECT_EQ(arena.stats().big_bytes, 0u);
+    // Every page left is its size's kept, empty page: none is active.
+    EXPECT_EQ(arena.stats().empty_pages, arena.stats().small_pages);
+    EXPECT_EQ(arena.stats().active_bytes, 0u);
   }
   EXPECT_EQ(Used(), before);
 }
@@ -207,6 +224,7 @@ TEST(SlabArenaTest, AnotherThreadFreesAndTheOwnerCollects) {
   EXPECT_EQ(arena.stats().live_slots, 0u);
   EXPECT_EQ(arena.stats().remote_pending, 0u);
   EXPECT_EQ(arena.stats().small_pages, 3u);  // one page kept for each of the three sizes
+  EXPECT_EQ(arena.stats().empty_pages, 3u);
   EXPECT_EQ(Used(), empty);
 }
 
