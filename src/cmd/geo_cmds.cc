@@ -179,7 +179,8 @@ void GeoaddCommand(Context& ctx) {
       ctx.PropagateAs(std::move(argv));
     }
   }
-  d.DeleteIfEmpty(o);  // NX or XX on a new key may have added nothing
+  // NX or XX on a new key may have added nothing; a zset that is left goes into its slot.
+  if (!d.DeleteIfEmpty(o)) d.Repack(o);
   ctx.reply.Integer(ch ? added + updated : added);
 }
 
@@ -323,6 +324,7 @@ void StoreResults(Context& ctx, std::string_view dest, std::vector<Found>& found
   } else {
     d.Add(z);
   }
+  d.Repack(z);
   ctx.Changed(dest, db::kNotifyZset, geosearch ? "geosearchstore" : "georadiusstore", n);
   ctx.reply.Integer(static_cast<int64_t>(n));
 }

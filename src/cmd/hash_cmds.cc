@@ -56,6 +56,7 @@ void HsetGeneric(Context& ctx, bool reply_count) {
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     created += db::HashSet(ctx.keyspace, o, ctx.arg(i), ctx.arg(i + 1)) ? 1 : 0;
   }
+  ctx.db().Repack(o);  // a small hash's listpack back into its slot (o moves)
   // Every field written counts, new or not (Redis hsetCommand).
   ctx.Changed(ctx.arg(1), db::kNotifyHash, "hset", (ctx.argc() - 2) / 2);
   if (reply_count) {
@@ -82,6 +83,7 @@ void HsetnxCommand(Context& ctx) {
   }
   db::HashTryConversion(ctx.keyspace, o, ctx.argv.subspan(2, 2));
   db::HashSet(ctx.keyspace, o, ctx.arg(2), ctx.arg(3));
+  ctx.db().Repack(o);
   ctx.Changed(ctx.arg(1), db::kNotifyHash, "hset");
   ctx.reply.Integer(1);
 }
@@ -151,7 +153,8 @@ void HdelCommand(Context& ctx) {
   }
   if (deleted > 0) {
     ctx.Changed(ctx.arg(1), db::kNotifyHash, "hdel", static_cast<uint64_t>(deleted));
-    ctx.db().DeleteIfEmpty(o);  // Redis never keeps an empty hash
+    // Redis never keeps an empty hash; one that is left goes back into its slot.
+    if (!ctx.db().DeleteIfEmpty(o)) ctx.db().Repack(o);
   }
   ctx.reply.Integer(deleted);
 }
@@ -209,6 +212,7 @@ void HincrbyCommand(Context& ctx) {
     ctx.db().Add(o);
   }
   db::HashSet(ctx.keyspace, o, ctx.arg(2), Int64ToString(value));
+  ctx.db().Repack(o);
   ctx.Changed(ctx.arg(1), db::kNotifyHash, "hincrby");
   ctx.reply.Integer(value);
 }
@@ -245,6 +249,7 @@ void HincrbyfloatCommand(Context& ctx) {
   }
   // HashSet converts the hash when the printed result is longer than hash-max-listpack-value.
   db::HashSet(ctx.keyspace, o, ctx.arg(2), result);
+  ctx.db().Repack(o);
   ctx.Changed(ctx.arg(1), db::kNotifyHash, "hincrbyfloat");
   // The result, not the increment: float arithmetic may differ elsewhere (Redis 7).
   ctx.PropagateAs({"HSET", ctx.arg(1), ctx.arg(2), result});

@@ -136,6 +136,7 @@ void RestoreCommand(Context& ctx) {
     return;
   }
   d.Add(o);
+  o = d.Repack(o);
   if (when != 0) {
     o = d.SetExpire(o, when);
     if (!absttl && ctx.propagating()) {

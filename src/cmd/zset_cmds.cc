@@ -30,9 +30,12 @@ using db::ObjType;
 
 // ---- shared helpers ---------------------------------------------------------------------------
 
-// Deletes the key of a zset that has become empty (Redis deletes empty collections),
-// announcing "del".
-void DeleteIfEmpty(Context& ctx, Object* o) { ctx.db().DeleteIfEmpty(o); }
+// After a write to the zset `o`: deletes its key if it has become empty (Redis deletes empty
+// collections), announcing "del", or gives its value the slot that fits it (Db::Repack). `o` is
+// gone either way.
+void DeleteIfEmptyOrRepack(Context& ctx, Object* o) {
+  if (!ctx.db().DeleteIfEmpty(o)) ctx.db().Repack(o);
+}
 
 // Deletes the destination of a store whose result is empty, announcing "del" if it existed.
 void DeleteStoreDestination(Context& ctx, std::string_view key) {
@@ -47,6 +50,7 @@ void StoreObject(Context& ctx, std::string_view key, Object* o) {
   } else {
     d.Add(o);
   }
+  d.Repack(o);
 }
 
 // The reply length of n elements, flat in RESP2 with scores.
@@ -160,7 +164,7 @@ void ZaddGeneric(Context& ctx, unsigned flags) {
         db::ZsetAdd(ctx.keyspace, o, ctx.arg(idx + 1 + 2 * j), scores[j], flags);
     if (r.outcome == Outcome::kNan) {
       ctx.reply.Error(protocol::kErrScoreNan);
-      DeleteIfEmpty(ctx, o);
+      DeleteIfEmptyOrRepack(ctx, o);
       return;
     }
     if (r.outcome == Outcome::kAdded) ++added;
@@ -174,7 +178,7 @@ void ZaddGeneric(Context& ctx, unsigned flags) {
     ctx.Changed(key, db::kNotifyZset, incr ? "zincr" : "zadd",
                 static_cast<uint64_t>(added + updated));
   }
-  DeleteIfEmpty(ctx, o);  // XX or NX on a new key may have added nothing
+  DeleteIfEmptyOrRepack(ctx, o);  // XX or NX on a new key may have added nothing
   if (incr) {
     if (processed > 0) {
       ctx.reply.Double(score);
@@ -203,7 +207,7 @@ void ZremCommand(Context& ctx) {
   }
   if (deleted > 0) {
     ctx.Changed(ctx.arg(1), db::kNotifyZset, "zrem", static_cast<uint64_t>(deleted));
-    DeleteIfEmpty(ctx, o);
+    DeleteIfEmptyOrRepack(ctx, o);
   }
   ctx.reply.Integer(deleted);
 }
@@ -277,7 +281,7 @@ void ZremrangeGeneric(Context& ctx, RangeType type) {
                         : type == RangeType::kScore ? "zremrangebyscore"
                                                     : "zremrangebylex";
     ctx.Changed(ctx.arg(1), db::kNotifyZset, event, deleted);
-    DeleteIfEmpty(ctx, o);
+    DeleteIfEmptyOrRepack(ctx, o);
   }
   ctx.reply.Integer(static_cast<int64_t>(deleted));
 }
@@ -637,7 +641,7 @@ void GenericPop(Context& ctx, std::span<const std::string_view> keys, bool max, 
   // Propagated as the pop it was, on the key it found (ZMPOP and the blocking pops; ZPOPMIN
   // and ZPOPMAX are rewritten to themselves).
   ctx.PropagateAs({max ? "ZPOPMAX" : "ZPOPMIN", key, Int64ToString(static_cast<int64_t>(n))});
-  DeleteIfEmpty(ctx, o);
+  DeleteIfEmptyOrRepack(ctx, o);
 }
 
 // ZPOPMIN / ZPOPMAX key [count]

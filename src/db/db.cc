@@ -7,6 +7,7 @@
 #include "mnemo/base/crc16.h"
 #include "mnemo/db/lru.h"
 #include "mnemo/db/value.h"
+#include "mnemo/ds/listpack.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -99,6 +100,30 @@ void Db::Relocate(Object* old, Object* moved) {
   const KeyTable::Pos pos = keys_.FindLink(old->key());
   MNEMO_ASSERT(pos && pos.node() == old);
   keys_.ReplaceAt(pos, moved);
+}
+
+Object* Db::Repack(Object* o) {
+  if (o->type() != ObjType::kHash && o->type() != ObjType::kZset) return o;
+  const bool with_expire = o->has_expire();
+  const int64_t expire_ms = with_expire ? o->expire_ms() : 0;
+  Object::ValueInit v = o->value_init();
+  uint8_t* own_block = nullptr;  // a listpack that moves into the slot
+  if (o->encoding() == Encoding::kListpack && !o->has_inline_listpack()) {
+    if (auto in_slot =
+            Object::InlineListpack(o->key().size(), with_expire, expire_ms, o->listpack())) {
+      own_block = o->listpack();
+      v = *in_slot;
+    }
+  }
+  if (own_block == nullptr &&
+      Object::SizeFor(o->key().size(), with_expire, expire_ms, v) == o->BlockSize()) {
+    return o;  // in its slot already, or a word in a slot of the word's size
+  }
+  Object* moved = Object::CloneWithValue(*o, o->type(), v, with_expire, expire_ms);
+  Relocate(o, moved);
+  Object::Destroy(o);
+  if (own_block != nullptr) ds::LpFree(own_block);
+  return moved;
 }
 
 void Db::Overwrite(Object* old, Object* o) {

@@ -17,9 +17,8 @@ namespace {
 
 // True iff the value has its own allocations that DefragValue can move.
 bool HasOwnValue(const Object& o) {
-  // Embedded strings and integers live in the object's block.
-  if (o.encoding() == Encoding::kEmbstr || o.encoding() == Encoding::kInt) return false;
-  return true;
+  // Embedded strings, integers and inline listpacks live in the object's slot (word 0).
+  return ValueOf(o).word != 0;
 }
 
 // Values walked over several turns when big, as Redis defers them (defragLater), with the

@@ -123,7 +123,9 @@ void FreeHashTable(HashTable* ht) {
 
 // ---- access to the two encodings ---------------------------------------------------------------
 
-uint8_t* Lp(const Object& o) { return static_cast<uint8_t*>(o.ptr()); }
+// The listpack to read (in the slot or its own block: object.h "Inline listpacks"); every
+// edit goes through Object::WritableListpack instead.
+uint8_t* Lp(const Object& o) { return o.listpack(); }
 FieldTable& Table(const Object& o) { return static_cast<HashTable*>(o.ptr())->dict; }
 
 void CheckHash(const Object& o) {
@@ -157,6 +159,7 @@ size_t MaxValue(const Keyspace& ks) {
 // `reserve`) fields (Redis hashTypeConvertListpack + dictExpand).
 void ConvertToHashtable(Object* o, size_t reserve) {
   MNEMO_ASSERT(o->encoding() == Encoding::kListpack);
+  const bool in_slot = o->has_inline_listpack();
   uint8_t* lp = Lp(*o);
   HashTable* ht = NewHashTable();
   ht->dict.Reserve(std::max(ds::LpLength(lp) / 2, reserve));
@@ -167,8 +170,8 @@ void ConvertToHashtable(Object* o, size_t reserve) {
     ht->dict.Insert(NewNode(ds::LpGet(p).AsBytes(fbuf), ds::LpGet(vp).AsBytes(vbuf)));
     p = ds::LpNext(lp, vp);
   }
-  ds::LpFree(lp);
-  o->set_ptr(ht);
+  if (!in_slot) ds::LpFree(lp);
+  o->set_ptr(ht);  // the slot keeps its size until Db::Repack
   o->set_encoding(Encoding::kHashtable);
 }
 
@@ -263,11 +266,14 @@ bool HashSet(const Keyspace& ks, Object* o, std::string_view field, std::string_
 
   uint8_t* lp = Lp(*o);
   if (uint8_t* vp = LpFindValue(lp, field); vp != nullptr) {
+    // A value of the same encoded size is written where it is, in the slot too.
+    if (ds::LpReplaceInPlace(vp, value)) return false;
+    lp = o->WritableListpack(&vp);
     o->set_ptr(ds::LpReplace(lp, vp, value).lp);
     return false;
   }
   const ds::LpEntry pair[2] = {ds::LpEntry::String(field), ds::LpEntry::String(value)};
-  lp = ds::LpBatchAppend(lp, pair);
+  lp = ds::LpBatchAppend(o->WritableListpack(), pair);
   o->set_ptr(lp);
   if (ds::LpLength(lp) / 2 > MaxEntries(ks)) ConvertToHashtable(o, 0);
   return true;
@@ -279,6 +285,7 @@ bool HashDelete(Object* o, std::string_view field) {
     uint8_t* lp = Lp(*o);
     uint8_t* p = ds::LpFind(lp, ds::LpFirst(lp), field, 1);
     if (p == nullptr) return false;
+    lp = o->WritableListpack(&p);
     o->set_ptr(ds::LpDeleteRangeWithEntry(lp, p, 2).lp);
     return true;
   }
@@ -414,12 +421,13 @@ Object* NewHashObjectFromListpack(const Keyspace& ks, std::string_view key, uint
     ds::LpFree(lp);
     return nullptr;
   }
-  const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
-  Object* o = Object::Create(key, ObjType::kHash, v, false, 0, ks.InitialLru());
   if (n / 2 > MaxEntries(ks) || longest > MaxValue(ks)) {
+    const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
+    Object* o = Object::Create(key, ObjType::kHash, v, false, 0, ks.InitialLru());
     ConvertToHashtable(o, 0);
+    return o;
   }
-  return o;
+  return Object::CreateWithListpack(key, ObjType::kHash, lp, false, 0, ks.InitialLru());
 }
 
 void HashPresize(const Keyspace& ks, Object* o, size_t fields) {

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "mnemo/base/clock.h"
+#include "mnemo/ds/listpack.h"
 #include "mnemo/mem/slab.h"
 #include "mnemo/mem/zmalloc.h"
 
@@ -75,6 +76,9 @@ size_t Object::SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
     case Encoding::kInt:
       size += IntWidth(static_cast<int64_t>(value.word));
       break;
+    case Encoding::kListpack:
+      size += value.embedded.empty() ? sizeof(uint64_t) : value.embedded.size();
+      break;
     default:
       size += sizeof(uint64_t);
   }
@@ -118,6 +122,11 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
     o->embedded_len_ = static_cast<uint8_t>(width);
     std::memcpy(p, &value.word, width);  // the low bytes (little-endian)
     if (value.shared) o->flags_ |= kSharedValue;
+  } else if (value.encoding == Encoding::kListpack && !value.embedded.empty()) {
+    // At least the word's 8 bytes, so that WritableListpack can put the word in its place.
+    MNEMO_ASSERT(value.embedded.size() >= sizeof(uint64_t));
+    o->embedded_len_ = kInlineListpack;
+    std::memcpy(p, value.embedded.data(), value.embedded.size());
   } else {
     std::memcpy(p, &value.word, sizeof(value.word));
   }
@@ -131,6 +140,26 @@ Object* Object::Create(std::string_view key, ObjType type, const ValueInit& valu
   const mem::SlabArena::Slot slot =
       mem::KeyspaceSlabs().Alloc(SizeFor(key.size(), with_expire, expire_ms, value));
   return Construct(slot.ptr, key, type, value, with_expire, expire_ms, lru);
+}
+
+std::optional<Object::ValueInit> Object::InlineListpack(size_t key_len, bool with_expire,
+                                                        int64_t expire_ms, const uint8_t* lp) {
+  const size_t bytes = ds::LpBytes(lp);
+  if (bytes < sizeof(uint64_t)) return std::nullopt;
+  const ValueInit v{Encoding::kListpack, {reinterpret_cast<const char*>(lp), bytes}};
+  if (SizeFor(key_len, with_expire, expire_ms, v) > mem::SlabArena::kMaxSmall) return std::nullopt;
+  return v;
+}
+
+Object* Object::CreateWithListpack(std::string_view key, ObjType type, uint8_t* lp,
+                                   bool with_expire, int64_t expire_ms, uint32_t lru) {
+  if (const auto v = InlineListpack(key.size(), with_expire, expire_ms, lp)) {
+    Object* o = Create(key, type, *v, with_expire, expire_ms, lru);
+    ds::LpFree(lp);
+    return o;
+  }
+  const ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
+  return Create(key, type, v, with_expire, expire_ms, lru);
 }
 
 Object* Object::CloneWithValue(const Object& o, ObjType type, const ValueInit& value,
@@ -149,6 +178,16 @@ size_t Object::CostFor(size_t bytes) { return mem::SlabArena::CostFor(bytes); }
 size_t Object::BlockSize() const { return mem::KeyspaceSlabs().SlotSize(handle()); }
 
 size_t Object::BlockCost() const { return mem::KeyspaceSlabs().SlotCost(handle()); }
+
+uint8_t* Object::WritableListpack(uint8_t** pos) {
+  MNEMO_ASSERT(encoding() == Encoding::kListpack);
+  if (!has_inline_listpack()) return static_cast<uint8_t*>(ptr());
+  uint8_t* in_slot = listpack();
+  uint8_t* own = ds::LpDup(in_slot);
+  if (pos != nullptr && *pos != nullptr) *pos = own + (*pos - in_slot);
+  set_ptr(own);
+  return own;
+}
 
 size_t Object::EmbeddedCapacity() const {
   const size_t used = static_cast<size_t>(ValueStart() - reinterpret_cast<const char*>(this));

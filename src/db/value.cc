@@ -28,6 +28,7 @@ bool ValueIsEmpty(const Object& o) {
 }
 
 void FreeValue(const ValueRef& v) {
+  if (v.word == 0) return;  // in the object (ValueOf)
   switch (v.type) {
     case ObjType::kString:
       FreeStringValue(v);
@@ -53,6 +54,10 @@ void FreeValue(const ValueRef& v) {
 }
 
 uint64_t DefragValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max_elements) {
+  if (v.word == 0) {  // in the object, which moves with its slot
+    *cursor = 0;
+    return 0;
+  }
   switch (v.type) {
     case ObjType::kString:
       return DefragStringValue(v, first, cursor, max_elements);
@@ -73,6 +78,7 @@ uint64_t DefragValue(const ValueRef& v, bool first, uint64_t* cursor, size_t max
 }
 
 size_t FreeEffort(const ValueRef& v) {
+  if (v.word == 0) return 1;
   switch (v.type) {
     case ObjType::kString:
       return 1;
@@ -92,6 +98,7 @@ size_t FreeEffort(const ValueRef& v) {
 }
 
 size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
+  if (v.word == 0) return 0;  // counted in the object's slot
   switch (v.type) {
     case ObjType::kString:
       return StringValueMemory(v);
@@ -111,6 +118,7 @@ size_t ValueMemoryUsage(const ValueRef& v, size_t samples) {
 }
 
 uint64_t DuplicateValue(const ValueRef& v) {
+  if (v.word == 0) return 0;
   switch (v.type) {
     case ObjType::kString:
       return DuplicateStringValue(v);
@@ -137,7 +145,7 @@ void FreeObject(Object* o) {
 
 Object::ValueInit DuplicateValueInit(const Object& o) {
   Object::ValueInit v = o.value_init();
-  if (v.encoding == Encoding::kEmbstr) return v;
+  if (v.encoding == Encoding::kEmbstr || o.has_inline_listpack()) return v;
   if (v.encoding == Encoding::kInt) {
     v.shared = false;
     return v;

@@ -31,7 +31,9 @@ using SkiplistNode = ds::SkiplistNode;
 
 // ---- the two structures behind the value word -------------------------------------------------
 
-uint8_t* Lp(const Object& o) { return static_cast<uint8_t*>(o.ptr()); }
+// The listpack to read (in the slot or its own block: object.h "Inline listpacks"); every
+// edit goes through Object::WritableListpack instead.
+uint8_t* Lp(const Object& o) { return o.listpack(); }
 Skiplist* Sl(const Object& o) { return static_cast<Skiplist*>(o.ptr()); }
 bool IsListpack(const Object& o) {
   MNEMO_ASSERT(o.type() == ObjType::kZset);
@@ -118,6 +120,24 @@ uint8_t* LpInsertPair(uint8_t* lp, std::string_view member, double score) {
   ds::LpEdit e = ds::LpInsertString(lp, member, at, ds::LpWhere::kBefore);
   e = ds::LpInsert(e.lp, score_entry, e.p, ds::LpWhere::kAfter);
   return e.lp;
+}
+
+// True iff the pair at eptr, given `score`, still sorts after the pair before it and before the
+// pair after it, so that a new score leaves it in place.
+bool LpPairStaysBetween(uint8_t* lp, uint8_t* eptr, std::string_view member, double score) {
+  MemberBuf mbuf;
+  if (uint8_t* prev_score = ds::LpPrev(lp, eptr); prev_score != nullptr) {
+    const double ps = LpScore(prev_score);
+    if (ps > score || (ps == score && LpMember(ds::LpPrev(lp, prev_score), mbuf) > member)) {
+      return false;
+    }
+  }
+  uint8_t* next = ds::LpNext(lp, ds::LpNext(lp, eptr));
+  if (next != nullptr) {
+    const double ns = LpScore(ds::LpNext(lp, next));
+    if (ns < score || (ns == score && LpMember(next, mbuf) < member)) return false;
+  }
+  return true;
 }
 
 uint8_t* LpDeletePair(uint8_t* lp, uint8_t* eptr) {
@@ -252,6 +272,7 @@ size_t RangeWalk(Object* o, const Range& r, int64_t offset, int64_t limit, bool 
 // Listpack to skiplist, index pre-sized for `capacity` members (Redis zsetConvertAndExpand).
 void ConvertToSkiplist(Object* o, size_t capacity) {
   MNEMO_ASSERT(IsListpack(*o));
+  const bool in_slot = o->has_inline_listpack();
   uint8_t* lp = Lp(*o);
   Skiplist* sl = NewSkiplist();
   sl->Reserve(std::max(capacity, LpPairs(lp)));
@@ -259,8 +280,8 @@ void ConvertToSkiplist(Object* o, size_t capacity) {
   for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr)) {
     sl->Insert(LpMember(eptr, buf), LpScore(ds::LpNext(lp, eptr)));
   }
-  ds::LpFree(lp);
-  o->set_ptr(sl);
+  if (!in_slot) ds::LpFree(lp);
+  o->set_ptr(sl);  // the slot keeps its size until Db::Repack
   o->set_encoding(Encoding::kSkiplist);
 }
 
@@ -406,8 +427,17 @@ ZaddResult ZsetAdd(const Keyspace& ks, Object* o, std::string_view member, doubl
       double s = 0;
       if (auto done = update(current, &s)) return {*done};
       if (s == current) return {Outcome::kUnchanged, s};
+      // A new score that keeps the pair's place and its encoded size is written where it is
+      // (in the slot too: ZINCRBY on a small leaderboard moves nothing).
+      if (LpPairStaysBetween(lp, eptr, member, s)) {
+        char sbuf[kScoreTextBuf];
+        if (ds::LpReplaceInPlace(ds::LpNext(lp, eptr), ScoreEntry(s, sbuf))) {
+          return {Outcome::kUpdated, s};
+        }
+      }
       // `member` may not point into the listpack (it is the caller's argument), so deleting the
       // pair first is safe.
+      lp = o->WritableListpack(&eptr);
       lp = LpDeletePair(lp, eptr);
       o->set_ptr(LpInsertPair(lp, member, s));
       return {Outcome::kUpdated, s};
@@ -416,7 +446,7 @@ ZaddResult ZsetAdd(const Keyspace& ks, Object* o, std::string_view member, doubl
     const Options& opt = ks.options();
     const size_t n = LpPairs(lp);
     if (FitsListpack(opt, n + 1, member.size()) && ds::LpSafeToAdd(lp, member.size())) {
-      o->set_ptr(LpInsertPair(lp, member, score));
+      o->set_ptr(LpInsertPair(o->WritableListpack(), member, score));
       return {Outcome::kAdded, score};
     }
     ConvertToSkiplist(o, n + 1);
@@ -441,6 +471,7 @@ bool ZsetDelete(Object* o, std::string_view member) {
     uint8_t* lp = Lp(*o);
     uint8_t* eptr = LpFindMember(lp, member);
     if (eptr == nullptr) return false;
+    lp = o->WritableListpack(&eptr);
     o->set_ptr(LpDeletePair(lp, eptr));
     return true;
   }
@@ -540,6 +571,7 @@ size_t LpDeleteRun(Object* o, const Range& range) {
   uint8_t* eptr = LpFirstInRange(lp, range);
   if (eptr == nullptr) return 0;
   const size_t n = LpRunInRange(lp, eptr, range);
+  lp = o->WritableListpack(&eptr);
   o->set_ptr(ds::LpDeleteRangeWithEntry(lp, eptr, 2 * n).lp);
   return n;
 }
@@ -560,7 +592,7 @@ size_t ZsetDeleteRangeByRank(Object* o, size_t start, size_t end) {
   MNEMO_ASSERT(start <= end && end < ZsetLength(*o));
   if (IsListpack(*o)) {
     const size_t n = end - start + 1;
-    o->set_ptr(ds::LpDeleteRange(Lp(*o), static_cast<int64_t>(2 * start), 2 * n));
+    o->set_ptr(ds::LpDeleteRange(o->WritableListpack(), static_cast<int64_t>(2 * start), 2 * n));
     return n;
   }
   return Sl(*o)->DeleteRangeByRank(start, end);
@@ -574,6 +606,7 @@ size_t ZsetPop(Object* o, bool max, size_t count, ZsetVisitor fn) {
       uint8_t* eptr = max ? ds::LpSeek(lp, -2) : ds::LpFirst(lp);
       if (eptr == nullptr) break;
       VisitPair(eptr, fn);
+      lp = o->WritableListpack(&eptr);
       o->set_ptr(LpDeletePair(lp, eptr));
     } else {
       Skiplist* sl = Sl(*o);
@@ -913,9 +946,12 @@ Object* NewZsetObjectFromListpack(const Keyspace& ks, std::string_view key, uint
     ds::LpFree(lp);
     return nullptr;
   }
+  if (FitsListpack(ks.options(), n / 2, max_member)) {
+    return Object::CreateWithListpack(key, ObjType::kZset, lp, false, 0, ks.InitialLru());
+  }
   const Object::ValueInit v{Encoding::kListpack, {}, reinterpret_cast<uint64_t>(lp)};
   Object* o = Object::Create(key, ObjType::kZset, v, false, 0, ks.InitialLru());
-  if (!FitsListpack(ks.options(), n / 2, max_member)) ConvertToSkiplist(o, n / 2);
+  ConvertToSkiplist(o, n / 2);
   return o;
 }
 

@@ -547,6 +547,22 @@ LpEdit LpReplace(uint8_t* lp, uint8_t* p, std::string_view s) {
   return LpInsertString(lp, s, p, LpWhere::kReplace);
 }
 
+bool LpReplaceInPlace(uint8_t* p, std::string_view s) {
+  return LpReplaceInPlace(p, LpEntry::String(s));
+}
+
+bool LpReplaceInPlace(uint8_t* p, const LpEntry& value) {
+  MNEMO_ASSERT(*p != kLpEof);
+  const Encoded enc = EncodeEntry(value);
+  if (enc.entry_size() != EntrySize(p)) return false;
+  // The entry keeps its size, so nothing after it moves and the header stays; only the string
+  // may overlap the entry it replaces (memmove, after the head is known).
+  std::memcpy(p, enc.head, enc.head_len);
+  if (enc.data_len != 0) std::memmove(p + enc.head_len, enc.data, enc.data_len);
+  WriteBacklen(p + enc.encoded_size(), enc.encoded_size());
+  return true;
+}
+
 LpEdit LpReplaceInteger(uint8_t* lp, uint8_t* p, int64_t v) {
   return LpInsertInteger(lp, v, p, LpWhere::kReplace);
 }

@@ -250,6 +250,9 @@ Result<LoadStats> LoadRdb(RdbInput& in, db::Keyspace& ks, const LoadOptions& opt
         }
         db::SetIdleOrFreq(o, ks.options(), idle, freq, ks.lru_clock(), options.now_ms);
         db->AddQuietly(o);
+        // A small hash or zset read from another encoding (a hashtable, a ziplist) goes into
+        // its slot as the commands leave it (listpacks read as listpacks are there already).
+        db->Repack(o);
         ++stats.keys_loaded;
         continue;
       }

@@ -661,14 +661,24 @@ TEST_F(HashTest, DuplicateIsIndependent) {
   for (std::string key : {"lp", "ht"}) {
     db::Object* src = d.LookupNoTouch(key);
     ASSERT_NE(src, nullptr);
-    const uint64_t word = db::DuplicateValue(db::ValueOf(*src));
-    db::Object* dst =
-        db::Object::Create(key + ":copy", db::ObjType::kHash,
-                           db::Object::ValueInit{src->encoding(), {}, word}, false, 0, 0);
+    // A small hash's listpack is in its slot (object.h, "Inline listpacks"), a big one's table
+    // in blocks of its own.
+    EXPECT_EQ(src->has_inline_listpack(), key == "lp");
+    db::Object* dst = db::Object::Create(key + ":copy", db::ObjType::kHash,
+                                         db::DuplicateValueInit(*src), false, 0, 0);
     d.Add(dst);
     EXPECT_EQ(Enc(key + ":copy"), Enc(key));
     EXPECT_EQ(ToModel(Run({"HGETALL", key + ":copy"})), ToModel(Run({"HGETALL", key})));
-    EXPECT_GT(db::ValueMemoryUsage(db::ValueOf(*d.LookupNoTouch(key + ":copy")), 0), 0u);
+    // The copy's value is in its own slot or its own blocks: nothing is shared.
+    db::Object* copy = d.LookupNoTouch(key + ":copy");
+    EXPECT_EQ(copy->has_inline_listpack(), key == "lp");
+    if (key == "lp") {
+      EXPECT_NE(copy->listpack(), src->listpack());
+      EXPECT_EQ(db::ValueMemoryUsage(db::ValueOf(*copy), 0), 0u);  // counted in the slot
+    } else {
+      EXPECT_NE(copy->ptr(), src->ptr());
+      EXPECT_GT(db::ValueMemoryUsage(db::ValueOf(*copy), 0), 0u);
+    }
     // Change both sides; neither sees the other's change.
     EXPECT_EQ(Str({"HSET", key, "f00000001", "changed", "new", "1"}), "1");
     EXPECT_EQ(Str({"HDEL", key + ":copy", "f00000002"}), "1");
@@ -679,6 +689,70 @@ TEST_F(HashTest, DuplicateIsIndependent) {
     // Deleting the source leaves the copy whole.
     EXPECT_EQ(Str({"DEL", key}), "1");
     EXPECT_EQ(Run({"HLEN", key + ":copy"}).integer, key == "lp" ? 9 : 699);
+  }
+}
+
+// object.h "Inline listpacks": every write leaves a small hash's listpack in its slot, a slot of
+// exactly the layout's size, and takes it out when it no longer fits; used_memory follows.
+TEST_F(HashTest, SmallHashesKeepTheirListpackInTheSlotAcrossWrites) {
+  db::Db& d = h_.keyspace().db(0);
+  // Twice: the first round grows what stays (the keys table, reply buffers, command
+  // counters), the second must give used_memory back to the byte.
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    const size_t baseline = mem::UsedMemory();
+    Fill("h", 10);
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"HSET", "h", "f00000001", "changed"}), "0");  // a value replaced
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"HGET", "h", "f00000001"}), "changed");
+    EXPECT_EQ(Str({"HSETNX", "h", "n", "1"}), "1");
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"HINCRBY", "h", "n", "41"}), "42");
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"HINCRBYFLOAT", "h", "n", "0.5"}), "42.5");
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"HDEL", "h", "n", "f00000002"}), "2");
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"EXPIRE", "h", "100"}), "1");  // the expiry slot moves the object, inline too
+    ExpectPacked("h", true, __LINE__);
+    EXPECT_EQ(Str({"HGET", "h", "f00000003"}), "v00000003");
+    {
+      // A value of the same encoded size is written in the slot: the object does not move.
+      db::Object* before = d.LookupNoTouch("h");
+      EXPECT_EQ(Str({"HSET", "h", "f00000003", "w00000003"}), "0");
+      EXPECT_EQ(d.LookupNoTouch("h"), before);
+      EXPECT_EQ(Str({"HGET", "h", "f00000003"}), "w00000003");
+    }
+    // 60 fields of 9 + 9 bytes: about 1.2 KB of listpack, more than a small slot holds.
+    Fill("big", 60);
+    EXPECT_EQ(Enc("big"), "listpack");
+    ExpectPacked("big", false, __LINE__);
+    // Back under the limit: into the slot again.
+    {
+      // (Scoped: the vector's own 2 KB are counted in used_memory too.)
+      std::vector<std::string> del = {"HDEL", "big"};
+      for (int i = 10; i < 60; ++i) del.push_back(HsetArgs("", i, 1)[2]);
+      EXPECT_EQ(Run(del).integer, 50);
+    }
+    ExpectPacked("big", true, __LINE__);
+    // Converted to a table: the slot shrinks to the word.
+    Fill("ht", 10);
+    Run(HsetArgs("ht", 10, 600));  // past hash-max-listpack-entries (512)
+    EXPECT_EQ(Enc("ht"), "hashtable");
+    ExpectPacked("ht", false, __LINE__);
+    EXPECT_EQ(Str({"HLEN", "ht"}), "610");
+    // RENAME and COPY keep the listpack in the slot.
+    EXPECT_EQ(Str({"RENAME", "h", "renamed"}), "OK");
+    ExpectPacked("renamed", true, __LINE__);
+    EXPECT_EQ(Str({"COPY", "renamed", "copied"}), "1");
+    ExpectPacked("copied", true, __LINE__);
+    EXPECT_EQ(ToModel(Run({"HGETALL", "copied"})), ToModel(Run({"HGETALL", "renamed"})));
+    // Nothing leaks: deleting everything gives used_memory back to the byte.
+    EXPECT_EQ(Str({"DEL", "renamed", "copied", "big", "ht"}), "4");
+    if (round == 1) {
+      EXPECT_EQ(mem::UsedMemory(), baseline);
+    }
   }
 }
 

@@ -1469,10 +1469,13 @@ TEST_F(ZsetTest, DuplicateIsIndependentDeepCopy) {
   db::Db& d = h_.keyspace().db(0);
   for (const char* key : {"small", "big"}) {
     db::Object* o = d.LookupNoTouch(key);
-    const uint64_t word = db::DuplicateValue(db::ValueOf(*o));
     const std::string copy = std::string(key) + "-copy";
-    d.Add(db::Object::Create(copy, db::ObjType::kZset,
-                             db::Object::ValueInit{o->encoding(), {}, word, false}, false, 0, 0));
+    d.Add(db::Object::Create(copy, db::ObjType::kZset, db::DuplicateValueInit(*o), false, 0, 0));
+    // The small one's listpack is in each slot (object.h, "Inline listpacks"), not shared.
+    db::Object* c = d.LookupNoTouch(copy);
+    EXPECT_EQ(c->has_inline_listpack(), std::string(key) == "small");
+    EXPECT_NE(c->encoding() == db::Encoding::kListpack ? c->listpack() : c->ptr(),
+              o->encoding() == db::Encoding::kListpack ? o->listpack() : o->ptr());
     EXPECT_EQ(Encoding(copy), Encoding(key));
     EXPECT_EQ(Run({"ZRANGE", copy, "0", "-1", "WITHSCORES"}).ToString(),
               Run({"ZRANGE", key, "0", "-1", "WITHSCORES"}).ToString());
@@ -1490,6 +1493,59 @@ TEST_F(ZsetTest, DuplicateIsIndependentDeepCopy) {
     EXPECT_EQ(Run({"DEL", key}).integer, 1);
     EXPECT_EQ(Run({"ZCARD", copy}).integer, std::string(key) == "big" ? 500 : 10);
   }
+}
+
+// object.h "Inline listpacks": every write leaves a small zset's listpack in its slot, a slot of
+// exactly the layout's size, and takes it out when it no longer fits.
+TEST_F(ZsetTest, SmallZsetsKeepTheirListpackInTheSlotAcrossWrites) {
+  db::Db& d = h_.keyspace().db(0);
+  Fill("z", 10);
+  ExpectPacked("z", true, __LINE__);
+  EXPECT_EQ(Run({"ZADD", "z", "5", "m1"}).integer, 0);  // a score updated
+  ExpectPacked("z", true, __LINE__);
+  EXPECT_EQ(Run({"ZINCRBY", "z", "2", "m1"}).str, "7");
+  ExpectPacked("z", true, __LINE__);
+  EXPECT_EQ(Run({"ZREM", "z", "m2", "nope"}).integer, 1);
+  ExpectPacked("z", true, __LINE__);
+  EXPECT_EQ(Run({"ZPOPMIN", "z"})[0].str, "m0");
+  ExpectPacked("z", true, __LINE__);
+  EXPECT_EQ(Run({"ZREMRANGEBYSCORE", "z", "8", "8"}).integer, 1);
+  ExpectPacked("z", true, __LINE__);
+  EXPECT_EQ(Run({"ZREMRANGEBYRANK", "z", "0", "0"}).integer, 1);
+  ExpectPacked("z", true, __LINE__);
+  const RespValue all = Run({"ZRANGE", "z", "0", "-1"});
+  std::vector<std::string> members;
+  for (size_t i = 0; i < all.size(); ++i) members.push_back(all[i].str);
+  EXPECT_EQ(members, (std::vector<std::string>{"m4", "m5", "m6", "m1", "m7", "m9"}));
+  {
+    // A score that keeps the pair's place and size is written in the slot: no move.
+    db::Object* before = d.LookupNoTouch("z");
+    EXPECT_EQ(Run({"ZADD", "z", "100", "m9"}).integer, 0);  // last, 9 -> 100: 1 byte each
+    EXPECT_EQ(Run({"ZINCRBY", "z", "1", "m5"}).str, "6");   // 5 -> 6, before m6 (6)
+    EXPECT_EQ(d.LookupNoTouch("z"), before);
+    ExpectPacked("z", true, __LINE__);
+    // One that moves the pair, or changes its size, is not.
+    EXPECT_EQ(Run({"ZINCRBY", "z", "0.5", "m4"}).str, "4.5");  // 1 byte -> "4.5"
+    ExpectPacked("z", true, __LINE__);
+    EXPECT_EQ(Run({"ZADD", "z", "0", "m7"}).integer, 0);  // to the front
+    ExpectPacked("z", true, __LINE__);
+    const RespValue now = Run({"ZRANGE", "z", "0", "-1", "WITHSCORES"});
+    std::vector<std::string> flat;
+    for (size_t i = 0; i < now.size(); ++i) flat.push_back(now[i].str);
+    EXPECT_EQ(flat, (std::vector<std::string>{"m7", "0", "m4", "4.5", "m5", "6", "m6", "6", "m1",
+                                              "7", "m9", "100"}));
+  }
+  // Stores make small results with the listpack in the slot.
+  EXPECT_EQ(Run({"ZRANGESTORE", "r", "z", "0", "2"}).integer, 3);
+  ExpectPacked("r", true, __LINE__);
+  EXPECT_EQ(Run({"ZUNIONSTORE", "u", "2", "z", "r"}).integer, 6);
+  ExpectPacked("u", true, __LINE__);
+  EXPECT_EQ(Run({"GEOADD", "g", "13.361389", "38.115556", "Palermo"}).integer, 1);
+  ExpectPacked("g", true, __LINE__);
+  // Past 128 members the zset becomes a skiplist: the slot shrinks to the word.
+  Fill("z", 200, 100);
+  EXPECT_EQ(Encoding("z"), "skiplist");
+  ExpectPacked("z", false, __LINE__);
 }
 
 TEST_F(ZsetTest, UnlinkOfBigZsetIsFreedLazily) {
@@ -1531,17 +1587,29 @@ TEST_F(ZsetTest, ValueMemoryIsExactForBothEncodings) {
   Run({"SET", "other", "x"});
   Run({"DEL", "warm"});
   Fill("lp", 100);
+  for (int i = 0; i < 100; ++i) {
+    Run({"ZADD", "lpbig", std::to_string(i), std::string(40, 'm') + std::to_string(i)});
+  }
   Fill("sl", 5000);
   Run({"ZADD", "sl", "1.5", std::string(200, 'q')});
   Run({"ZREMRANGEBYRANK", "sl", "0", "2999"});  // the index shrinks: still exact
   ASSERT_EQ(Encoding("lp"), "listpack");
+  ASSERT_EQ(Encoding("lpbig"), "listpack");
   ASSERT_EQ(Encoding("sl"), "skiplist");
   db::Db& d = h_.keyspace().db(0);
-  for (const char* key : {"lp", "sl"}) {
+  for (const char* key : {"lp", "lpbig", "sl"}) {
     db::Object* o = d.LookupNoTouch(key);
     const size_t value = db::ValueMemoryUsage(db::ValueOf(*o), 0);
     const size_t expected = o->BlockSize() + value;
-    EXPECT_GT(value, 0u);
+    if (std::string_view(key) == "lp") {
+      // 100 short members fit the slot (under 1 KB): the slot is all there is.
+      EXPECT_TRUE(o->has_inline_listpack());
+      EXPECT_EQ(value, 0u);
+    } else {
+      // A listpack too big for a small slot has a block of its own; a skiplist its nodes.
+      EXPECT_FALSE(o->has_inline_listpack());
+      EXPECT_GT(value, 0u);
+    }
     const size_t before = mem::UsedMemory();
     ASSERT_EQ(Run({"DEL", key}).integer, 1);
     EXPECT_EQ(before - mem::UsedMemory(), expected) << key;

@@ -2,6 +2,8 @@
 #include "command_harness.h"
 
 #include "mnemo/base/log.h"
+#include "mnemo/db/object.h"
+#include "mnemo/ds/listpack.h"
 #include "mnemo/cmd/acl.h"
 
 namespace mnemo::test {
@@ -45,6 +47,15 @@ RespValue CommandHarness::Run(const std::vector<std::string>& argv) {
 
 RespValue CommandHarness::Run(std::initializer_list<std::string_view> argv) {
   return Run(std::vector<std::string>(argv.begin(), argv.end()));
+}
+
+void CommandTest::ExpectPacked(std::string_view key, bool in_slot, int line) {
+  SCOPED_TRACE(line);
+  db::Object* o = h_.keyspace().db(0).LookupNoTouch(key);
+  ASSERT_NE(o, nullptr) << key;
+  EXPECT_EQ(o->has_inline_listpack(), in_slot) << key;
+  const size_t value = in_slot ? ds::LpBytes(o->listpack()) : sizeof(uint64_t);
+  EXPECT_EQ(o->BlockSize(), 11 + (o->has_expire() ? 4 : 0) + key.size() + value) << key;
 }
 
 }  // namespace mnemo::test

@@ -51,6 +51,11 @@ class CommandTest : public ::testing::Test {
   std::string RunRaw(const std::vector<std::string>& argv) { return h_.RunRaw(argv); }
   // The reply's display (RespValue::ToString) — the shortest way to assert a reply.
   std::string Str(std::initializer_list<std::string_view> argv) { return h_.Run(argv).ToString(); }
+  // Expects `key` of database 0, a hash or a sorted set, to hold its listpack in its slot or
+  // not (db/object.h, "Inline listpacks"), in a slot of exactly the layout's bytes: the 11-byte
+  // head, a compact expiry's 4, the key, and the listpack or the 8-byte word. `line` is the
+  // caller's, for the failure message.
+  void ExpectPacked(std::string_view key, bool in_slot, int line);
   CommandHarness h_;
 };
 

@@ -100,6 +100,13 @@ class Db {
   // freed by the caller). REQUIRES: same key, same has_expire().
   void Relocate(Object* old, Object* moved);
 
+  // After a write to a hash or sorted set `o`: gives its value the slot that fits it. A listpack
+  // small enough moves into the slot (object.h, "Inline listpacks"), and a slot left bigger than
+  // its value (an inline listpack taken out, grown or converted) shrinks to the value's word.
+  // Returns the object's address, which changes when it moves. Any other object is returned as
+  // is. REQUIRES: `o` is a key of this Db, found through a write lookup in this command.
+  Object* Repack(Object* o);
+
   // Deletes `key` if present (live or expired); returns true iff it was live.
   // `lazy` hands a big value to the lazy-free thread.
   bool Delete(std::string_view key, bool lazy);

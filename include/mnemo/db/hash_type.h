@@ -11,7 +11,10 @@
 // A hash converts listpack -> hashtable when a write would break either bound (HSET of a long
 // field or value, the 513th field, an HINCRBYFLOAT result longer than the value bound) and never
 // converts back, as in Redis. The object's value word points to the listpack or to the
-// hashtable's heap struct; the Object block itself never moves when the hash changes.
+// hashtable's heap struct, or a small listpack sits in the object's slot (object.h, "Inline
+// listpacks"). The functions here never move the object: a write takes such a listpack out to a
+// block of its own (Object::WritableListpack), and the command then calls Db::Repack, which may
+// move it.
 //
 // Strings handed to visitors (HashVisitor) and returned by HashGet may point into the hash or
 // into a caller buffer: they stay valid only until the hash is next modified (and, for values a

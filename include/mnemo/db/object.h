@@ -29,7 +29,8 @@
 //                                 int: the integer in as few bytes as it needs, little-endian
 //                                 and sign-extended (0..127 in 1, 0..9999 in 2, ...)
 //                                 every other encoding: an 8-byte word holding a pointer (raw
-//                                 sds, listpack, ...)
+//                                 sds, listpack, ...), or, for a small hash or sorted set in a
+//                                 listpack, the listpack itself (below)
 //
 // So "key:00000001" -> 1 is 11 + 12 + 1 = 24 bytes, and a 100-byte value under the same key
 // 11 + 12 + 100 = 123 bytes, one slot instead of a 48-byte block and a 112-byte sds. Strings
@@ -45,6 +46,17 @@
 // TTL set within two years of the start is compact; after that, new expiries are wide (8
 // bytes), which costs memory and never changes an answer. Snapshots hold absolute times.
 //
+// Inline listpacks: a listpack-encoded hash or sorted set whose object fits a small slot
+// (mem::SlabArena::kMaxSmall bytes) holds its listpack, Redis's bytes exactly, in the slot
+// after the key instead of a word pointing to a block of its own (embedded_len is then
+// kInlineListpack; the listpack's own header says its length). That saves the word and the
+// block's size-class rounding: 29 bytes a hash of 10 small fields. Reads use the bytes where
+// they are (listpack()). A write takes the listpack out to a block of its own first
+// (WritableListpack: the slot keeps its size, the word fits in it) and edits it as before;
+// the command then calls Db::Repack, which moves the result back into a slot of the exact size
+// (or, grown too big, leaves it in its block and shrinks the slot to the word). A write whose
+// handler does not call Repack leaves a correct object, only a bigger one.
+//
 // The refcount of Redis's robj has no use here (an object belongs to exactly one keyspace slot).
 // Redis shares the integers 0..9999 between keys; a pointer to a shared integer would cost
 // more than the at most 2 bytes such an integer takes inline, so every integer is stored in its
@@ -56,6 +68,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "mnemo/base/assert.h"
@@ -131,7 +144,8 @@ class Object {
   // How an object's value is given at creation.
   struct ValueInit {
     Encoding encoding;
-    std::string_view embedded;  // kEmbstr: the bytes
+    std::string_view embedded;  // kEmbstr: the bytes; kListpack: an inline listpack's bytes
+                                // (empty: the listpack is a block of its own, in `word`)
     uint64_t word = 0;          // kInt: the int64's bits; other encodings: pointer bits
     bool shared = false;        // kInt: a value Redis would share (OBJECT REFCOUNT)
   };
@@ -153,6 +167,16 @@ class Object {
   // lru is set to `lru`. REQUIRES: embedded.size() <= kMaxEmbeddedLength for kEmbstr.
   static Object* Create(std::string_view key, ObjType type, const ValueInit& value,
                         bool with_expire, int64_t expire_ms, uint32_t lru);
+  // Allocates an object for a listpack-encoded value of `type` (a hash or a sorted set): with
+  // the listpack inline when the object then fits a small slab slot (the block `lp` is freed),
+  // otherwise with a word pointing to `lp`. Takes ownership of `lp`.
+  static Object* CreateWithListpack(std::string_view key, ObjType type, uint8_t* lp,
+                                    bool with_expire, int64_t expire_ms, uint32_t lru);
+  // The ValueInit of an inline copy of `lp` for a key of `key_len` bytes, or std::nullopt when
+  // the object would not fit a small slab slot (or the listpack is too short to hold the word
+  // WritableListpack puts in its place).
+  static std::optional<ValueInit> InlineListpack(size_t key_len, bool with_expire,
+                                                 int64_t expire_ms, const uint8_t* lp);
   // Allocates a copy of `o`'s header, key and expiry (if `with_expire`) with a new value.
   // The chain link of the copy is null.
   static Object* CloneWithValue(const Object& o, ObjType type, const ValueInit& value,
@@ -223,22 +247,45 @@ class Object {
   // How long an embstr value this block can hold without reallocation.
   size_t EmbeddedCapacity() const;
 
-  // The value of this object as a ValueInit (to clone it into a differently shaped block).
+  // The value of this object as a ValueInit (to clone it into a differently shaped block). An
+  // embedded string's or inline listpack's bytes are referenced in this slot.
   ValueInit value_init() const {
     if (encoding() == Encoding::kEmbstr) return ValueInit{Encoding::kEmbstr, embedded()};
     if (encoding() == Encoding::kInt) {
       return ValueInit{Encoding::kInt, {}, static_cast<uint64_t>(int_value()), shared_value()};
     }
+    if (has_inline_listpack()) return ValueInit{Encoding::kListpack, inline_listpack_bytes()};
     return ValueInit{encoding(), {}, word(), false};
   }
 
-  // The value word. REQUIRES: encoding() is neither kEmbstr nor kInt (those have no word).
+  // True iff the value is a listpack held in the slot (see "Inline listpacks" above).
+  bool has_inline_listpack() const {
+    return embedded_len_ == kInlineListpack && encoding() == Encoding::kListpack;
+  }
+  // The listpack of a listpack-encoded value, in the slot or in its own block. Valid until the
+  // object moves or is written. REQUIRES: encoding() == kListpack.
+  uint8_t* listpack() const {
+    return has_inline_listpack() ? reinterpret_cast<uint8_t*>(const_cast<char*>(ValueStart()))
+                                 : static_cast<uint8_t*>(ptr());
+  }
+  // The listpack to edit: an inline one is first copied to a block of its own, which the value
+  // word then points to (the slot keeps its size until Db::Repack). `*pos`, if given, is a
+  // position in the listpack before the call and in the returned one after it.
+  // REQUIRES: encoding() == kListpack.
+  uint8_t* WritableListpack(uint8_t** pos = nullptr);
+
+  // The value word. REQUIRES: encoding() is neither kEmbstr nor kInt (those have no word), and
+  // no inline listpack.
   uint64_t word() const {
     uint64_t w;
     std::memcpy(&w, ValueStart(), sizeof(w));
     return w;
   }
-  void set_word(uint64_t w) { std::memcpy(ValueStart(), &w, sizeof(w)); }
+  // Sets the value word (the value is no longer an inline listpack, if it was).
+  void set_word(uint64_t w) {
+    std::memcpy(ValueStart(), &w, sizeof(w));
+    embedded_len_ = 0;
+  }
   void* ptr() const { return reinterpret_cast<void*>(word()); }
   void set_ptr(void* p) { set_word(reinterpret_cast<uint64_t>(p)); }
   // The integer of an int-encoded value. REQUIRES: encoding() == kInt.
@@ -287,6 +334,8 @@ class Object {
   static constexpr uint8_t kWideExpire = 8;
   static constexpr uint8_t kLowFlags = 0x0F;  // the flags below the compact expiry's high bits
   static constexpr uint8_t kLongKeyMarker = 0xFF;
+  // embedded_len_ of a listpack-encoded value held in the slot (a word-valued object has 0).
+  static constexpr uint8_t kInlineListpack = 1;
   static constexpr size_t kHeadSize = 11;  // next_, header_, flags_, embedded_len_, key_len_
   static constexpr size_t kCompactExpireSize = 4;
   static constexpr size_t kWideExpireSize = 8;
@@ -316,6 +365,13 @@ class Object {
 
   static Object* Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
                            bool with_expire, int64_t expire_ms, uint32_t lru);
+
+  // An inline listpack's bytes: its header's first 4 bytes are its total length.
+  std::string_view inline_listpack_bytes() const {
+    uint32_t total;
+    std::memcpy(&total, ValueStart(), sizeof(total));
+    return {ValueStart(), total};
+  }
 
   const char* VarStart() const {
     return reinterpret_cast<const char*>(this) + kHeadSize + ExpireSize();

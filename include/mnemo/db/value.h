@@ -13,8 +13,10 @@
 
 namespace mnemo::db {
 
-// A value detached from its object: type, encoding and the value word. Embedded strings and
-// integers are not representable (they live inside the object) and have nothing to free.
+// A value detached from its object: type, encoding and the value word. Embedded strings,
+// integers and inline listpacks are not representable (they live inside the object): their
+// word is 0, and they own nothing to free, move, count or copy (every function below treats
+// word 0 so).
 struct ValueRef {
   ObjType type;
   Encoding encoding;
@@ -22,7 +24,8 @@ struct ValueRef {
 };
 
 inline ValueRef ValueOf(const Object& o) {
-  if (o.encoding() == Encoding::kEmbstr || o.encoding() == Encoding::kInt) {
+  if (o.encoding() == Encoding::kEmbstr || o.encoding() == Encoding::kInt ||
+      o.has_inline_listpack()) {
     return ValueRef{o.type(), o.encoding(), 0};
   }
   return ValueRef{o.type(), o.encoding(), o.word()};

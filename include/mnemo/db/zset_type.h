@@ -8,8 +8,10 @@
 //             text ("1.5", "0.10000000000000001", "inf"). So -0 is stored as 0, as in Redis.
 //   skiplist  a heap-allocated ds::Skiplist (ds/skiplist.h), which already holds the member
 //             index: one block per member instead of Redis's node + sds + dictEntry.
-// The value word of the object points to the blob or to the Skiplist; the object block never
-// moves when the set changes (a reallocated listpack is stored back with set_ptr).
+// The value word of the object points to the blob or to the Skiplist; a small blob may instead
+// sit in the object's slot (object.h, "Inline listpacks"). The functions here never move the
+// object: a write takes such a blob out to a block of its own (Object::WritableListpack), and
+// the command then calls Db::Repack, which may move it.
 //
 // Conversions (thresholds zset-max-listpack-entries, default 128, and zset-max-listpack-value,
 // default 64, from ks.options()):
@@ -24,7 +26,8 @@
 //     listpack when it is small enough (ZsetOpResult::ToObject, zsetConvertToListpackIfNeeded).
 //
 // Pointer rules: member views handed to a visitor point into the set and are valid only during
-// that call. Functions that change a set take `Object*`; none of them moves the object block.
+// that call. Functions that change a set take `Object*`; none of them moves the object block
+// (Db::Repack does, after them).
 // Deleting a key whose set became empty is the caller's job (Redis deletes empty collections).
 #pragma once
 

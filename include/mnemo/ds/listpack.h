@@ -168,6 +168,13 @@ uint8_t* LpBatchAppend(uint8_t* lp, std::span<const LpEntry> values);
 // Replaces the element at p. Returns the listpack and the position of the new element.
 LpEdit LpReplace(uint8_t* lp, uint8_t* p, std::string_view s);
 LpEdit LpReplaceInteger(uint8_t* lp, uint8_t* p, int64_t v);
+// Replaces the element at p with `s` iff its encoding takes exactly as many bytes as the element
+// does now: no byte after it moves, the header is unchanged and no allocator is called, so it
+// works on a listpack held in memory the listpack functions may not reallocate (an inline
+// listpack, db/object.h). Returns false, changing nothing, otherwise. `s` may point into the
+// element. REQUIRES: p is a position of an element.
+bool LpReplaceInPlace(uint8_t* p, std::string_view s);
+bool LpReplaceInPlace(uint8_t* p, const LpEntry& value);
 
 // Deletes the element at p. Returns the listpack and the position of the element that followed
 // it, or null when it was the last.

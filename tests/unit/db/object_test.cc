@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "mnemo/base/clock.h"
+#include "mnemo/ds/listpack.h"
 #include "mnemo/mem/zmalloc.h"
 
 namespace mnemo::db {
@@ -470,6 +471,92 @@ TEST(ObjectTest, ValueInitRoundTrips) {
   EXPECT_FALSE(vj.shared);
   Object::Destroy(e);
   Object::Destroy(i);
+}
+
+// A listpack of `pairs` field/value pairs "f<i>" -> "v<i>" in a block of its own.
+uint8_t* PairsListpack(int pairs) {
+  uint8_t* lp = ds::LpNew();
+  for (int i = 0; i < pairs; ++i) {
+    lp = ds::LpAppend(lp, "f" + std::to_string(i));
+    lp = ds::LpAppend(lp, "v" + std::to_string(i));
+  }
+  return lp;
+}
+
+TEST(ObjectTest, InlineListpacksSitInTheSlotAndMoveOutToBeWritten) {
+  std::string copy;
+  for (int64_t expire : Expiries()) {
+    uint8_t* lp = PairsListpack(10);
+    const size_t lp_bytes = ds::LpBytes(lp);
+    copy.assign(reinterpret_cast<const char*>(lp), lp_bytes);
+    const int64_t used = static_cast<int64_t>(mem::UsedMemory());
+    const int64_t lp_cost = static_cast<int64_t>(mem::UsableSize(lp));
+    // CreateWithListpack takes the block (freed): the object is its slot, exactly the layout's
+    // bytes.
+    Object* o =
+        Object::CreateWithListpack("hash:00000001", ObjType::kHash, lp, expire >= 0, expire, 7);
+    ASSERT_TRUE(o->has_inline_listpack());
+    EXPECT_EQ(o->encoding(), Encoding::kListpack);
+    EXPECT_EQ(o->BlockSize(), ExpectedBytes(13, expire, lp_bytes)) << expire;
+    EXPECT_EQ(static_cast<int64_t>(mem::UsedMemory()) - used,
+              static_cast<int64_t>(o->BlockCost()) - lp_cost);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(o->listpack()), lp_bytes), copy);
+    EXPECT_EQ(o->has_expire(), expire >= 0);
+    if (expire >= 0) {
+      EXPECT_EQ(o->expire_ms(), expire);
+    }
+    EXPECT_EQ(o->key(), "hash:00000001");
+    // value_init refers to the slot's bytes; a clone holds its own copy.
+    const Object::ValueInit vi = o->value_init();
+    EXPECT_EQ(vi.encoding, Encoding::kListpack);
+    EXPECT_EQ(vi.embedded, copy);
+    Object* clone = Object::CloneWithValue(*o, ObjType::kHash, vi, false, 0);
+    EXPECT_TRUE(clone->has_inline_listpack());
+    EXPECT_NE(clone->listpack(), o->listpack());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(clone->listpack()), lp_bytes), copy);
+    Object::Destroy(clone);
+    // Written: the listpack moves to a block of its own, with the position rebased, and the
+    // word takes its place in the same slot.
+    uint8_t* pos = ds::LpSeek(o->listpack(), 3);
+    const size_t slot = o->BlockSize();
+    uint8_t* own = o->WritableListpack(&pos);
+    EXPECT_FALSE(o->has_inline_listpack());
+    EXPECT_EQ(o->ptr(), own);
+    EXPECT_EQ(o->listpack(), own);
+    EXPECT_EQ(pos, ds::LpSeek(own, 3));
+    EXPECT_EQ(ds::LpGet(pos).ToString(), "v1");
+    EXPECT_EQ(o->BlockSize(), slot);
+    if (expire >= 0) {
+      EXPECT_EQ(o->expire_ms(), expire);
+    }
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(own), lp_bytes), copy);
+    // A second call gives the same block.
+    EXPECT_EQ(o->WritableListpack(), own);
+    ds::LpFree(own);
+    Object::Destroy(o);
+    EXPECT_EQ(static_cast<int64_t>(mem::UsedMemory()), used - lp_cost);
+  }
+}
+
+TEST(ObjectTest, ListpacksTooBigForASmallSlotKeepTheirBlock) {
+  // About 1.6 KB of listpack: more than a small slot (1 KB) holds.
+  uint8_t* lp = PairsListpack(200);
+  ASSERT_GT(ds::LpBytes(lp), mem::SlabArena::kMaxSmall);
+  EXPECT_FALSE(Object::InlineListpack(5, false, 0, lp).has_value());
+  Object* o = Object::CreateWithListpack("big", ObjType::kZset, lp, false, 0, 0);
+  EXPECT_FALSE(o->has_inline_listpack());
+  EXPECT_EQ(o->listpack(), lp);
+  EXPECT_EQ(o->BlockSize(), ExpectedBytes(3, -1, 8));
+  // At the limit it fits, one byte over not (the key counts: a key of 255 bytes or more with
+  // its 8-byte length).
+  uint8_t* small = PairsListpack(10);
+  const size_t room = mem::SlabArena::kMaxSmall - ds::LpBytes(small) - 11 - 8;
+  ASSERT_GE(room, 255u);
+  EXPECT_TRUE(Object::InlineListpack(room, false, 0, small).has_value());
+  EXPECT_FALSE(Object::InlineListpack(room + 1, false, 0, small).has_value());
+  ds::LpFree(small);
+  ds::LpFree(o->listpack());
+  Object::Destroy(o);
 }
 
 TEST(ObjectTest, BlocksAreCountedInUsedMemory) {

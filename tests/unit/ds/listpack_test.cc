@@ -282,6 +282,33 @@ TEST(Listpack, InsertDeleteReplacePositions) {
   LpFree(lp);
 }
 
+TEST(Listpack, ReplaceInPlaceOnlyWhenTheSizeStays) {
+  uint8_t* lp = LpNew();
+  for (std::string_view s : {"abc", "12", "x", "1000"}) lp = LpAppend(lp, s);
+  const std::vector<uint8_t> header(lp, lp + kLpHeaderSize);
+  const size_t bytes = LpBytes(lp);
+  // Same encoded size: a 3-byte string for a 3-byte string, a 7-bit integer for another, a
+  // 13-bit one for another; written where it was, header and neighbours untouched.
+  EXPECT_TRUE(LpReplaceInPlace(LpSeek(lp, 0), "xyz"));
+  EXPECT_TRUE(LpReplaceInPlace(LpSeek(lp, 1), "99"));
+  EXPECT_TRUE(LpReplaceInPlace(LpSeek(lp, 3), "-4000"));
+  EXPECT_EQ(std::vector<uint8_t>(lp, lp + kLpHeaderSize), header);
+  EXPECT_EQ(LpBytes(lp), bytes);
+  // Another size: refused, nothing changed.
+  EXPECT_FALSE(LpReplaceInPlace(LpSeek(lp, 2), "xy"));
+  EXPECT_FALSE(LpReplaceInPlace(LpSeek(lp, 1), "128"));  // needs the 13-bit encoding
+  EXPECT_FALSE(LpReplaceInPlace(LpSeek(lp, 0), "abcd"));
+  EXPECT_EQ(Forward(lp), (std::vector<std::string>{"xyz", "99", "x", "-4000"}));
+  EXPECT_EQ(Backward(lp), Forward(lp));  // the back-lengths agree
+  EXPECT_TRUE(LpValidate(lp, LpBytes(lp), true));
+  // The string may be the element's own bytes.
+  uint8_t* p = LpSeek(lp, 0);
+  const LpEntry e = LpGet(p);
+  EXPECT_TRUE(LpReplaceInPlace(p, {reinterpret_cast<const char*>(e.str), e.len}));
+  EXPECT_TRUE(LpEquals(LpSeek(lp, 0), "xyz"));
+  LpFree(lp);
+}
+
 TEST(Listpack, DeleteRangeLikeRedis) {
   uint8_t* lp = LpNew();
   for (const char* s : {"abc", "def", "bob", "foo"}) lp = LpAppend(lp, s);
