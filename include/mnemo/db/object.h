@@ -50,8 +50,9 @@
 // (mem::SlabArena::kMaxSmall bytes) holds its listpack, Redis's bytes exactly, in the slot
 // after the key instead of a word pointing to a block of its own (embedded_len is then
 // kInlineListpack; the listpack's own header says its length). That saves the word and the
-// block's size-class rounding: 29 bytes a hash of 10 small fields. Reads use the bytes where
-// they are (listpack()). A write takes the listpack out to a block of its own first
+// block's size-class rounding: 26 bytes a hash of 10 small fields. Reads use the bytes where
+// they are (listpack()). A write that keeps an element's encoded size is made there too
+// (ds::LpReplaceInPlace). Any other takes the listpack out to a block of its own first
 // (WritableListpack: the slot keeps its size, the word fits in it) and edits it as before;
 // the command then calls Db::Repack, which moves the result back into a slot of the exact size
 // (or, grown too big, leaves it in its block and shrinks the slot to the word). A write whose
