@@ -180,7 +180,7 @@ void GeoaddCommand(Context& ctx) {
     }
   }
   // NX or XX on a new key may have added nothing; a zset that is left goes into its slot.
-  if (!d.DeleteIfEmpty(o)) d.Repack(o);
+  d.DeleteIfEmptyOrRepack(o);
   ctx.reply.Integer(ch ? added + updated : added);
 }
 

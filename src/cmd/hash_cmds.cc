@@ -154,7 +154,7 @@ void HdelCommand(Context& ctx) {
   if (deleted > 0) {
     ctx.Changed(ctx.arg(1), db::kNotifyHash, "hdel", static_cast<uint64_t>(deleted));
     // Redis never keeps an empty hash; one that is left goes back into its slot.
-    if (!ctx.db().DeleteIfEmpty(o)) ctx.db().Repack(o);
+    ctx.db().DeleteIfEmptyOrRepack(o);
   }
   ctx.reply.Integer(deleted);
 }

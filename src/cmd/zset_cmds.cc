@@ -31,11 +31,9 @@ using db::ObjType;
 // ---- shared helpers ---------------------------------------------------------------------------
 
 // After a write to the zset `o`: deletes its key if it has become empty (Redis deletes empty
-// collections), announcing "del", or gives its value the slot that fits it (Db::Repack). `o` is
-// gone either way.
-void DeleteIfEmptyOrRepack(Context& ctx, Object* o) {
-  if (!ctx.db().DeleteIfEmpty(o)) ctx.db().Repack(o);
-}
+// collections), announcing "del", or gives its value the slot that fits it. `o` is gone either
+// way.
+void DeleteIfEmptyOrRepack(Context& ctx, Object* o) { ctx.db().DeleteIfEmptyOrRepack(o); }
 
 // Deletes the destination of a store whose result is empty, announcing "del" if it existed.
 void DeleteStoreDestination(Context& ctx, std::string_view key) {

@@ -104,14 +104,17 @@ void Db::Relocate(Object* old, Object* moved) {
 
 Object* Db::Repack(Object* o) {
   if (o->type() != ObjType::kHash && o->type() != ObjType::kZset) return o;
+  // An inline listpack's slot is always exact: created at its size, and taken out
+  // (WritableListpack) before any write that changes it.
+  if (o->has_inline_listpack()) return o;
   const bool with_expire = o->has_expire();
   const int64_t expire_ms = with_expire ? o->expire_ms() : 0;
   Object::ValueInit v = o->value_init();
   uint8_t* own_block = nullptr;  // a listpack that moves into the slot
-  if (o->encoding() == Encoding::kListpack && !o->has_inline_listpack()) {
-    if (auto in_slot =
-            Object::InlineListpack(o->key().size(), with_expire, expire_ms, o->listpack())) {
-      own_block = o->listpack();
+  if (o->encoding() == Encoding::kListpack) {
+    uint8_t* lp = o->listpack();
+    if (auto in_slot = Object::InlineListpack(o->key().size(), with_expire, expire_ms, lp)) {
+      own_block = lp;
       v = *in_slot;
     }
   }

@@ -106,6 +106,11 @@ class Db {
   // Returns the object's address, which changes when it moves. Any other object is returned as
   // is. REQUIRES: `o` is a key of this Db, found through a write lookup in this command.
   Object* Repack(Object* o);
+  // After a write that may have removed elements from the hash or sorted set `o`: DeleteIfEmpty,
+  // or, when something is left, Repack. `o` is gone either way.
+  void DeleteIfEmptyOrRepack(Object* o) {
+    if (!DeleteIfEmpty(o)) Repack(o);
+  }
 
   // Deletes `key` if present (live or expired); returns true iff it was live.
   // `lazy` hands a big value to the lazy-free thread.
