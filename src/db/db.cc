@@ -112,7 +112,7 @@ Object* Db::Repack(Object* o) {
   Object::ValueInit v = o->value_init();
   uint8_t* own_block = nullptr;  // a listpack that moves into the slot
   if (o->encoding() == Encoding::kListpack) {
-    uint8_t* lp = o->listpack();
+    uint8_t* lp = o->listpack_block();
     if (auto in_slot = Object::InlineListpack(o->key().size(), with_expire, expire_ms, lp)) {
       own_block = lp;
       v = *in_slot;

@@ -123,9 +123,6 @@ void FreeHashTable(HashTable* ht) {
 
 // ---- access to the two encodings ---------------------------------------------------------------
 
-// The listpack to read (in the slot or its own block: object.h "Inline listpacks"); every
-// edit goes through Object::WritableListpack instead.
-uint8_t* Lp(const Object& o) { return o.listpack(); }
 FieldTable& Table(const Object& o) { return static_cast<HashTable*>(o.ptr())->dict; }
 
 void CheckHash(const Object& o) {
@@ -133,17 +130,27 @@ void CheckHash(const Object& o) {
   MNEMO_ASSERT(o.encoding() == Encoding::kListpack || o.encoding() == Encoding::kHashtable);
 }
 
-// Position of the value of `field` in a listpack hash, or null.
-uint8_t* LpFindValue(uint8_t* lp, std::string_view field) {
-  uint8_t* p = ds::LpFind(lp, ds::LpFirst(lp), field, 1);
-  return p == nullptr ? nullptr : ds::LpNext(lp, p);
-}
-
 // Calls fn for a pair read from a listpack, integers printed into buffers that live for the call.
 void VisitLpPair(const ds::LpEntry& field, const ds::LpEntry& value, const HashVisitor& fn) {
   HashValueBuffer fbuf;
   HashValueBuffer vbuf;
   fn(field.AsBytes(fbuf), value.AsBytes(vbuf));
+}
+
+// Position of the value of `field` in a listpack hash, walked forwards wherever it is (packed
+// in the slot: read where it is, so HGET's answer points into it), or null.
+uint8_t* FindValue(const ds::LpForward& w, std::string_view field) {
+  uint8_t* p = w.Find(field, 1);
+  return p == nullptr ? nullptr : w.Next(p);
+}
+
+// Calls fn for every pair of a listpack hash, walked forwards wherever it is.
+void ForEachLpPair(const ds::LpForward& w, const HashVisitor& fn) {
+  for (uint8_t* p = w.First(); p != nullptr;) {
+    uint8_t* vp = w.Next(p);
+    VisitLpPair(ds::LpGet(p), ds::LpGet(vp), fn);
+    p = w.Next(vp);
+  }
 }
 
 void VisitNode(const HashNode* n, const HashVisitor& fn) { fn(NodeField(n), NodeValue(n)); }
@@ -159,18 +166,12 @@ size_t MaxValue(const Keyspace& ks) {
 // `reserve`) fields (Redis hashTypeConvertListpack + dictExpand).
 void ConvertToHashtable(Object* o, size_t reserve) {
   MNEMO_ASSERT(o->encoding() == Encoding::kListpack);
-  const bool in_slot = o->has_inline_listpack();
-  uint8_t* lp = Lp(*o);
   HashTable* ht = NewHashTable();
-  ht->dict.Reserve(std::max(ds::LpLength(lp) / 2, reserve));
-  HashValueBuffer fbuf;
-  HashValueBuffer vbuf;
-  for (uint8_t* p = ds::LpFirst(lp); p != nullptr;) {
-    uint8_t* vp = ds::LpNext(lp, p);
-    ht->dict.Insert(NewNode(ds::LpGet(p).AsBytes(fbuf), ds::LpGet(vp).AsBytes(vbuf)));
-    p = ds::LpNext(lp, vp);
-  }
-  if (!in_slot) ds::LpFree(lp);
+  ht->dict.Reserve(std::max(o->ListpackLength() / 2, reserve));
+  ForEachLpPair(o->ForwardListpack(), [&](std::string_view field, std::string_view value) {
+    ht->dict.Insert(NewNode(field, value));
+  });
+  if (!o->has_inline_listpack()) ds::LpFree(o->listpack_block());
   o->set_ptr(ht);  // the slot keeps its size until Db::Repack
   o->set_encoding(Encoding::kHashtable);
 }
@@ -203,7 +204,7 @@ Object* NewHashObject(const Keyspace& ks, std::string_view key) {
 
 size_t HashLength(const Object& o) {
   CheckHash(o);
-  if (o.encoding() == Encoding::kListpack) return ds::LpLength(Lp(o)) / 2;
+  if (o.encoding() == Encoding::kListpack) return o.ListpackLength() / 2;
   return Table(o).size();
 }
 
@@ -211,7 +212,7 @@ std::optional<std::string_view> HashGet(const Object& o, std::string_view field,
                                         HashValueBuffer& buf) {
   CheckHash(o);
   if (o.encoding() == Encoding::kListpack) {
-    uint8_t* vp = LpFindValue(Lp(o), field);
+    uint8_t* vp = FindValue(o.ForwardListpack(), field);
     if (vp == nullptr) return std::nullopt;
     return ds::LpGet(vp).AsBytes(buf);
   }
@@ -222,10 +223,7 @@ std::optional<std::string_view> HashGet(const Object& o, std::string_view field,
 
 bool HashExists(const Object& o, std::string_view field) {
   CheckHash(o);
-  if (o.encoding() == Encoding::kListpack) {
-    uint8_t* lp = Lp(o);
-    return ds::LpFind(lp, ds::LpFirst(lp), field, 1) != nullptr;
-  }
+  if (o.encoding() == Encoding::kListpack) return o.ForwardListpack().Find(field, 1) != nullptr;
   return Table(o).Find(field) != nullptr;
 }
 
@@ -250,7 +248,7 @@ void HashTryConversion(const Keyspace& ks, Object* o, std::span<const std::strin
     }
     sum += s.size();
   }
-  if (!ds::LpSafeToAdd(Lp(*o), sum)) ConvertToHashtable(o, 0);
+  if (!o->ListpackSafeToAdd(sum)) ConvertToHashtable(o, 0);
 }
 
 bool HashSet(const Keyspace& ks, Object* o, std::string_view field, std::string_view value) {
@@ -258,22 +256,22 @@ bool HashSet(const Keyspace& ks, Object* o, std::string_view field, std::string_
   if (o->encoding() == Encoding::kListpack) {
     // Also what converts for HINCRBYFLOAT results, which no HashTryConversion saw.
     if (field.size() > MaxValue(ks) || value.size() > MaxValue(ks) ||
-        !ds::LpSafeToAdd(Lp(*o), field.size() + value.size())) {
+        !o->ListpackSafeToAdd(field.size() + value.size())) {
       ConvertToHashtable(o, 0);
     }
   }
   if (o->encoding() == Encoding::kHashtable) return TableSet(Table(*o), field, value);
 
-  uint8_t* lp = Lp(*o);
-  if (uint8_t* vp = LpFindValue(lp, field); vp != nullptr) {
+  const ds::LpForward w = o->ForwardListpack();
+  if (uint8_t* vp = FindValue(w, field); vp != nullptr) {
     // A value of the same encoded size is written where it is, in the slot too.
-    if (ds::LpReplaceInPlace(vp, value)) return false;
-    lp = o->WritableListpack(&vp);
+    if (w.ReplaceInPlace(vp, ds::LpEntry::String(value))) return false;
+    uint8_t* lp = o->WritableListpack(&vp);
     o->set_ptr(ds::LpReplace(lp, vp, value).lp);
     return false;
   }
   const ds::LpEntry pair[2] = {ds::LpEntry::String(field), ds::LpEntry::String(value)};
-  lp = ds::LpBatchAppend(o->WritableListpack(), pair);
+  uint8_t* lp = ds::LpBatchAppend(o->WritableListpack(), pair);
   o->set_ptr(lp);
   if (ds::LpLength(lp) / 2 > MaxEntries(ks)) ConvertToHashtable(o, 0);
   return true;
@@ -282,10 +280,9 @@ bool HashSet(const Keyspace& ks, Object* o, std::string_view field, std::string_
 bool HashDelete(Object* o, std::string_view field) {
   CheckHash(*o);
   if (o->encoding() == Encoding::kListpack) {
-    uint8_t* lp = Lp(*o);
-    uint8_t* p = ds::LpFind(lp, ds::LpFirst(lp), field, 1);
+    uint8_t* p = o->ForwardListpack().Find(field, 1);
     if (p == nullptr) return false;
-    lp = o->WritableListpack(&p);
+    uint8_t* lp = o->WritableListpack(&p);
     o->set_ptr(ds::LpDeleteRangeWithEntry(lp, p, 2).lp);
     return true;
   }
@@ -302,12 +299,7 @@ bool HashDelete(Object* o, std::string_view field) {
 void HashForEach(const Object& o, HashVisitor fn) {
   CheckHash(o);
   if (o.encoding() == Encoding::kListpack) {
-    uint8_t* lp = Lp(o);
-    for (uint8_t* p = ds::LpFirst(lp); p != nullptr;) {
-      uint8_t* vp = ds::LpNext(lp, p);
-      VisitLpPair(ds::LpGet(p), ds::LpGet(vp), fn);
-      p = ds::LpNext(lp, vp);
-    }
+    ForEachLpPair(o.ForwardListpack(), fn);
     return;
   }
   Table(o).ForEach([&](HashNode* n) { VisitNode(n, fn); });
@@ -338,7 +330,8 @@ void HashRandomField(const Object& o, HashVisitor fn) {
   CheckHash(o);
   MNEMO_ASSERT(HashLength(o) > 0);
   if (o.encoding() == Encoding::kListpack) {
-    uint8_t* lp = Lp(o);
+    ListpackView view(o);
+    uint8_t* lp = view.get();
     const ds::LpPair pair = ds::LpRandomPair(lp, ds::LpLength(lp) / 2);
     VisitLpPair(pair.key, pair.value, fn);
     return;
@@ -353,7 +346,8 @@ void HashRandomFields(const Object& o, size_t count, HashVisitor fn) {
     // In batches, so that a huge count does not allocate a huge sample (Redis
     // HRANDFIELD_RANDOM_SAMPLE_LIMIT).
     constexpr size_t kBatch = 1000;
-    uint8_t* lp = Lp(o);
+    ListpackView view(o);
+    uint8_t* lp = view.get();
     std::vector<ds::LpEntry> keys(std::min(count, kBatch));
     std::vector<ds::LpEntry> values(keys.size());
     while (count > 0) {
@@ -378,7 +372,8 @@ void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn) {
   if (o.encoding() == Encoding::kListpack) {
     std::vector<ds::LpEntry> keys(count);
     std::vector<ds::LpEntry> values(count);
-    const size_t got = ds::LpRandomPairsUnique(Lp(o), keys, values);
+    ListpackView view(o);
+    const size_t got = ds::LpRandomPairsUnique(view.get(), keys, values);
     for (size_t i = 0; i < got; ++i) VisitLpPair(keys[i], values[i], fn);
     return;
   }
@@ -408,11 +403,6 @@ void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn) {
 }
 
 // ---- snapshots ---------------------------------------------------------------------------------
-
-const uint8_t* HashListpack(const Object& o) {
-  CheckHash(o);
-  return o.encoding() == Encoding::kListpack ? Lp(o) : nullptr;
-}
 
 Object* NewHashObjectFromListpack(const Keyspace& ks, std::string_view key, uint8_t* lp) {
   const size_t n = ds::LpLength(lp);

@@ -1,6 +1,7 @@
 // object.cc: object allocation and layout (layer: db). The layout is drawn in object.h.
 #include "mnemo/db/object.h"
 
+#include <algorithm>
 #include <new>
 
 #include "mnemo/base/clock.h"
@@ -77,7 +78,13 @@ size_t Object::SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
       size += IntWidth(static_cast<int64_t>(value.word));
       break;
     case Encoding::kListpack:
-      size += value.embedded.empty() ? sizeof(uint64_t) : value.embedded.size();
+      // An inline listpack takes at least the word's 8 bytes, so that WritableListpack can put
+      // the word in its place.
+      if (value.to_pack != nullptr) {
+        size += std::max(value.packed_size, sizeof(uint64_t));
+      } else {
+        size += std::max(value.embedded.size(), sizeof(uint64_t));
+      }
       break;
     default:
       size += sizeof(uint64_t);
@@ -122,11 +129,19 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
     o->embedded_len_ = static_cast<uint8_t>(width);
     std::memcpy(p, &value.word, width);  // the low bytes (little-endian)
     if (value.shared) o->flags_ |= kSharedValue;
+  } else if (value.encoding == Encoding::kListpack && value.to_pack != nullptr) {
+    o->embedded_len_ = kInlineListpack;
+    ds::LpPack(value.to_pack, reinterpret_cast<uint8_t*>(p));
+    MNEMO_ASSERT(ds::LpPackedBytes(reinterpret_cast<uint8_t*>(p)) == value.packed_size);
+    if (value.packed_size < sizeof(uint64_t)) {
+      std::memset(p + value.packed_size, 0, sizeof(uint64_t) - value.packed_size);
+    }
   } else if (value.encoding == Encoding::kListpack && !value.embedded.empty()) {
-    // At least the word's 8 bytes, so that WritableListpack can put the word in its place.
-    MNEMO_ASSERT(value.embedded.size() >= sizeof(uint64_t));
     o->embedded_len_ = kInlineListpack;
     std::memcpy(p, value.embedded.data(), value.embedded.size());
+    if (value.embedded.size() < sizeof(uint64_t)) {
+      std::memset(p + value.embedded.size(), 0, sizeof(uint64_t) - value.embedded.size());
+    }
   } else {
     std::memcpy(p, &value.word, sizeof(value.word));
   }
@@ -144,9 +159,11 @@ Object* Object::Create(std::string_view key, ObjType type, const ValueInit& valu
 
 std::optional<Object::ValueInit> Object::InlineListpack(size_t key_len, bool with_expire,
                                                         int64_t expire_ms, const uint8_t* lp) {
-  const size_t bytes = ds::LpBytes(lp);
-  if (bytes < sizeof(uint64_t)) return std::nullopt;
-  const ValueInit v{Encoding::kListpack, {reinterpret_cast<const char*>(lp), bytes}};
+  const size_t packed = ds::LpPackedSize(lp);
+  if (packed == 0 || packed > mem::SlabArena::kMaxSmall) return std::nullopt;
+  ValueInit v{Encoding::kListpack};
+  v.to_pack = lp;
+  v.packed_size = packed;
   if (SizeFor(key_len, with_expire, expire_ms, v) > mem::SlabArena::kMaxSmall) return std::nullopt;
   return v;
 }
@@ -179,14 +196,51 @@ size_t Object::BlockSize() const { return mem::KeyspaceSlabs().SlotSize(handle()
 
 size_t Object::BlockCost() const { return mem::KeyspaceSlabs().SlotCost(handle()); }
 
+size_t Object::ListpackLength() const {
+  MNEMO_ASSERT(encoding() == Encoding::kListpack);
+  if (has_inline_listpack()) return ds::LpPackedLength(packed_listpack());
+  return ds::LpLength(listpack_block());
+}
+
+bool Object::ListpackSafeToAdd(size_t add) const {
+  MNEMO_ASSERT(encoding() == Encoding::kListpack);
+  if (!has_inline_listpack()) return ds::LpSafeToAdd(listpack_block(), add);
+  // O(1): an inline listpack is small, so its bound is as good as its size here.
+  return ds::LpSafeToAdd(nullptr, add + ds::LpUnpackedBound(ds::LpPackedBytes(packed_listpack())));
+}
+
 uint8_t* Object::WritableListpack(uint8_t** pos) {
   MNEMO_ASSERT(encoding() == Encoding::kListpack);
-  if (!has_inline_listpack()) return static_cast<uint8_t*>(ptr());
-  uint8_t* in_slot = listpack();
-  uint8_t* own = ds::LpDup(in_slot);
-  if (pos != nullptr && *pos != nullptr) *pos = own + (*pos - in_slot);
+  if (!has_inline_listpack()) return listpack_block();
+  const uint8_t* packed = packed_listpack();
+  auto* own = static_cast<uint8_t*>(mem::Alloc(ds::LpUnpackedSize(packed)));
+  ds::LpUnpack(packed, own, pos != nullptr && *pos != nullptr ? pos : nullptr);
   set_ptr(own);
   return own;
+}
+
+uint8_t* Object::WritableListpack(const ListpackView& view, uint8_t** pos) {
+  MNEMO_ASSERT(encoding() == Encoding::kListpack);
+  if (!has_inline_listpack()) {
+    MNEMO_ASSERT(view.get() == listpack_block());
+    return listpack_block();
+  }
+  MNEMO_ASSERT(view.unpacked());
+  uint8_t* own = ds::LpDup(view.get());
+  if (pos != nullptr && *pos != nullptr) *pos = own + (*pos - view.get());
+  set_ptr(own);
+  return own;
+}
+
+ListpackView::ListpackView(const Object& o) {
+  MNEMO_ASSERT(o.encoding() == Encoding::kListpack);
+  if (!o.has_inline_listpack()) {
+    lp_ = o.listpack_block();
+    return;
+  }
+  const uint8_t* packed = o.packed_listpack();
+  MNEMO_ASSERT(ds::LpUnpackedBound(ds::LpPackedBytes(packed)) <= sizeof(buf_));
+  lp_ = ds::LpUnpack(packed, buf_);
 }
 
 size_t Object::EmbeddedCapacity() const {

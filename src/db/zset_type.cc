@@ -31,9 +31,6 @@ using SkiplistNode = ds::SkiplistNode;
 
 // ---- the two structures behind the value word -------------------------------------------------
 
-// The listpack to read (in the slot or its own block: object.h "Inline listpacks"); every
-// edit goes through Object::WritableListpack instead.
-uint8_t* Lp(const Object& o) { return o.listpack(); }
 Skiplist* Sl(const Object& o) { return static_cast<Skiplist*>(o.ptr()); }
 bool IsListpack(const Object& o) {
   MNEMO_ASSERT(o.type() == ObjType::kZset);
@@ -95,12 +92,10 @@ uint8_t* PrevPair(uint8_t* lp, uint8_t* eptr) {
 }
 // Member entry of the pair after the one at eptr, or null at the last pair.
 uint8_t* NextPair(uint8_t* lp, uint8_t* eptr) { return ds::LpNext(lp, ds::LpNext(lp, eptr)); }
+// The same in a forward walk (a listpack wherever it is: Object::ForwardListpack).
+uint8_t* NextPair(const ds::LpForward& w, uint8_t* eptr) { return w.Next(w.Next(eptr)); }
 
 size_t LpPairs(uint8_t* lp) { return ds::LpLength(lp) / 2; }
-
-uint8_t* LpFindMember(uint8_t* lp, std::string_view member) {
-  return ds::LpFind(lp, ds::LpFirst(lp), member, 1);
-}
 
 // Inserts (member, score) at its place in (score, member) order (Redis zzlInsert). Returns the
 // listpack, which may have moved. REQUIRES: member is absent.
@@ -123,18 +118,19 @@ uint8_t* LpInsertPair(uint8_t* lp, std::string_view member, double score) {
 }
 
 // True iff the pair at eptr, given `score`, still sorts after the pair before it and before the
-// pair after it, so that a new score leaves it in place.
-bool LpPairStaysBetween(uint8_t* lp, uint8_t* eptr, std::string_view member, double score) {
+// pair after it, so that a new score leaves it in place. The pair before is found walking from
+// the first (a packed form has no way back).
+bool LpPairStaysBetween(const ds::LpForward& w, uint8_t* eptr, std::string_view member,
+                        double score) {
   MemberBuf mbuf;
-  if (uint8_t* prev_score = ds::LpPrev(lp, eptr); prev_score != nullptr) {
-    const double ps = LpScore(prev_score);
-    if (ps > score || (ps == score && LpMember(ds::LpPrev(lp, prev_score), mbuf) > member)) {
-      return false;
-    }
+  uint8_t* prev = nullptr;
+  for (uint8_t* p = w.First(); p != eptr; p = NextPair(w, p)) prev = p;
+  if (prev != nullptr) {
+    const double ps = LpScore(w.Next(prev));
+    if (ps > score || (ps == score && LpMember(prev, mbuf) > member)) return false;
   }
-  uint8_t* next = ds::LpNext(lp, ds::LpNext(lp, eptr));
-  if (next != nullptr) {
-    const double ns = LpScore(ds::LpNext(lp, next));
+  if (uint8_t* next = NextPair(w, eptr); next != nullptr) {
+    const double ns = LpScore(w.Next(next));
     if (ns < score || (ns == score && LpMember(next, mbuf) < member)) return false;
   }
   return true;
@@ -215,10 +211,17 @@ size_t LpRunInRange(uint8_t* lp, uint8_t* eptr, const Range& r) {
   return n;
 }
 
+// Calls fn for the pair at eptr of a listpack (in Redis's form: a block or a ListpackView).
 void VisitPair(uint8_t* eptr, ZsetVisitor fn) {
   MemberBuf buf;
   const std::string_view member = LpMember(eptr, buf);
   fn(member, LpScore(eptr + ds::LpEntryBytes(eptr)));
+}
+// The same in a forward walk.
+void VisitPair(const ds::LpForward& w, uint8_t* eptr, ZsetVisitor fn) {
+  MemberBuf buf;
+  const std::string_view member = LpMember(eptr, buf);
+  fn(member, LpScore(w.Next(eptr)));
 }
 
 // The range walk of ZRANGEBYSCORE / ZRANGEBYLEX on either encoding (Redis
@@ -230,7 +233,8 @@ size_t RangeWalk(Object* o, const Range& r, int64_t offset, int64_t limit, bool 
   if (offset < 0 || static_cast<uint64_t>(offset) >= ZsetLength(*o)) return 0;
   size_t visited = 0;
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
+    ListpackView view(*o);
+    uint8_t* lp = view.get();
     uint8_t* eptr = reverse ? LpLastInRange(lp, r) : LpFirstInRange(lp, r);
     for (int64_t i = 0; eptr != nullptr && i < offset; ++i) {
       eptr = reverse ? PrevPair(lp, eptr) : NextPair(lp, eptr);
@@ -272,15 +276,13 @@ size_t RangeWalk(Object* o, const Range& r, int64_t offset, int64_t limit, bool 
 // Listpack to skiplist, index pre-sized for `capacity` members (Redis zsetConvertAndExpand).
 void ConvertToSkiplist(Object* o, size_t capacity) {
   MNEMO_ASSERT(IsListpack(*o));
-  const bool in_slot = o->has_inline_listpack();
-  uint8_t* lp = Lp(*o);
   Skiplist* sl = NewSkiplist();
-  sl->Reserve(std::max(capacity, LpPairs(lp)));
-  MemberBuf buf;
-  for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr)) {
-    sl->Insert(LpMember(eptr, buf), LpScore(ds::LpNext(lp, eptr)));
+  sl->Reserve(std::max(capacity, o->ListpackLength() / 2));
+  const ds::LpForward w = o->ForwardListpack();
+  for (uint8_t* eptr = w.First(); eptr != nullptr; eptr = NextPair(w, eptr)) {
+    VisitPair(w, eptr, [&](std::string_view member, double score) { sl->Insert(member, score); });
   }
-  if (!in_slot) ds::LpFree(lp);
+  if (!o->has_inline_listpack()) ds::LpFree(o->listpack_block());
   o->set_ptr(sl);  // the slot keeps its size until Db::Repack
   o->set_encoding(Encoding::kSkiplist);
 }
@@ -298,11 +300,11 @@ class ZsetObjectSource final : public ZsetOpSource {
   size_t Length() override { return ZsetLength(*o_); }
   void ForEach(FunctionRef<bool(std::string_view, double)> fn) override {
     if (IsListpack(*o_)) {
-      uint8_t* lp = Lp(*o_);
+      const ds::LpForward w = o_->ForwardListpack();
       MemberBuf buf;
-      for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr)) {
+      for (uint8_t* eptr = w.First(); eptr != nullptr; eptr = NextPair(w, eptr)) {
         const std::string_view member = LpMember(eptr, buf);
-        if (!fn(member, LpScore(ds::LpNext(lp, eptr)))) return;
+        if (!fn(member, LpScore(w.Next(eptr)))) return;
       }
       return;
     }
@@ -393,7 +395,9 @@ void ZsetMaybeConvert(const Keyspace& ks, Object* o, size_t size_hint) {
   }
 }
 
-size_t ZsetLength(const Object& o) { return IsListpack(o) ? LpPairs(Lp(o)) : Sl(o)->size(); }
+size_t ZsetLength(const Object& o) {
+  return IsListpack(o) ? o.ListpackLength() / 2 : Sl(o)->size();
+}
 
 // ---- members ------------------------------------------------------------------------------------
 
@@ -421,31 +425,29 @@ ZaddResult ZsetAdd(const Keyspace& ks, Object* o, std::string_view member, doubl
   };
 
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
-    if (uint8_t* eptr = LpFindMember(lp, member); eptr != nullptr) {
-      const double current = LpScore(ds::LpNext(lp, eptr));
+    const ds::LpForward w = o->ForwardListpack();
+    if (uint8_t* eptr = w.Find(member, 1); eptr != nullptr) {
+      const double current = LpScore(w.Next(eptr));
       double s = 0;
       if (auto done = update(current, &s)) return {*done};
       if (s == current) return {Outcome::kUnchanged, s};
       // A new score that keeps the pair's place and its encoded size is written where it is
       // (in the slot too: ZINCRBY on a small leaderboard moves nothing).
-      if (LpPairStaysBetween(lp, eptr, member, s)) {
+      if (LpPairStaysBetween(w, eptr, member, s)) {
         char sbuf[kScoreTextBuf];
-        if (ds::LpReplaceInPlace(ds::LpNext(lp, eptr), ScoreEntry(s, sbuf))) {
-          return {Outcome::kUpdated, s};
-        }
+        if (w.ReplaceInPlace(w.Next(eptr), ScoreEntry(s, sbuf))) return {Outcome::kUpdated, s};
       }
       // `member` may not point into the listpack (it is the caller's argument), so deleting the
       // pair first is safe.
-      lp = o->WritableListpack(&eptr);
+      uint8_t* lp = o->WritableListpack(&eptr);
       lp = LpDeletePair(lp, eptr);
       o->set_ptr(LpInsertPair(lp, member, s));
       return {Outcome::kUpdated, s};
     }
     if (xx) return {Outcome::kSkipped};
     const Options& opt = ks.options();
-    const size_t n = LpPairs(lp);
-    if (FitsListpack(opt, n + 1, member.size()) && ds::LpSafeToAdd(lp, member.size())) {
+    const size_t n = o->ListpackLength() / 2;
+    if (FitsListpack(opt, n + 1, member.size()) && o->ListpackSafeToAdd(member.size())) {
       o->set_ptr(LpInsertPair(o->WritableListpack(), member, score));
       return {Outcome::kAdded, score};
     }
@@ -468,10 +470,9 @@ ZaddResult ZsetAdd(const Keyspace& ks, Object* o, std::string_view member, doubl
 
 bool ZsetDelete(Object* o, std::string_view member) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
-    uint8_t* eptr = LpFindMember(lp, member);
+    uint8_t* eptr = o->ForwardListpack().Find(member, 1);
     if (eptr == nullptr) return false;
-    lp = o->WritableListpack(&eptr);
+    uint8_t* lp = o->WritableListpack(&eptr);
     o->set_ptr(LpDeletePair(lp, eptr));
     return true;
   }
@@ -480,10 +481,10 @@ bool ZsetDelete(Object* o, std::string_view member) {
 
 std::optional<double> ZsetScore(Object* o, std::string_view member) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
-    uint8_t* eptr = LpFindMember(lp, member);
+    const ds::LpForward w = o->ForwardListpack();
+    uint8_t* eptr = w.Find(member, 1);
     if (eptr == nullptr) return std::nullopt;
-    return LpScore(ds::LpNext(lp, eptr));
+    return LpScore(w.Next(eptr));
   }
   const SkiplistNode* x = Sl(*o)->Find(member);
   if (x == nullptr) return std::nullopt;
@@ -492,12 +493,12 @@ std::optional<double> ZsetScore(Object* o, std::string_view member) {
 
 std::optional<ZsetRankResult> ZsetRank(Object* o, std::string_view member, bool reverse) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
-    const size_t n = LpPairs(lp);
+    const ds::LpForward w = o->ForwardListpack();
+    const size_t n = o->ListpackLength() / 2;
     size_t rank = 0;
-    for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr), ++rank) {
+    for (uint8_t* eptr = w.First(); eptr != nullptr; eptr = NextPair(w, eptr), ++rank) {
       if (ds::LpEquals(eptr, member)) {
-        return ZsetRankResult{reverse ? n - 1 - rank : rank, LpScore(ds::LpNext(lp, eptr))};
+        return ZsetRankResult{reverse ? n - 1 - rank : rank, LpScore(w.Next(eptr))};
       }
     }
     return std::nullopt;
@@ -513,14 +514,24 @@ std::optional<ZsetRankResult> ZsetRank(Object* o, std::string_view member, bool 
 void ZsetRangeByRank(Object* o, size_t start, size_t end, bool reverse, ZsetVisitor fn) {
   MNEMO_ASSERT(start <= end && end < ZsetLength(*o));
   size_t n = end - start + 1;
-  if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
-    const auto s = static_cast<int64_t>(start);
-    uint8_t* eptr = reverse ? ds::LpSeek(lp, -2 - 2 * s) : ds::LpSeek(lp, 2 * s);
+  if (IsListpack(*o) && !reverse) {  // forwards: read where it is, packed or not
+    const ds::LpForward w = o->ForwardListpack();
+    uint8_t* eptr = w.First();
+    for (size_t i = 0; i < start; ++i) eptr = NextPair(w, eptr);
     for (; n > 0; --n) {
       MNEMO_ASSERT(eptr != nullptr);
+      VisitPair(w, eptr, fn);
+      eptr = NextPair(w, eptr);
+    }
+    return;
+  }
+  if (IsListpack(*o)) {
+    ListpackView view(*o);
+    uint8_t* lp = view.get();
+    for (uint8_t* eptr = ds::LpSeek(lp, -2 - 2 * static_cast<int64_t>(start)); n > 0; --n) {
+      MNEMO_ASSERT(eptr != nullptr);
       VisitPair(eptr, fn);
-      eptr = reverse ? PrevPair(lp, eptr) : NextPair(lp, eptr);
+      eptr = PrevPair(lp, eptr);
     }
     return;
   }
@@ -545,7 +556,8 @@ size_t ZsetRangeByLex(Object* o, const ds::LexRange& range, int64_t offset, int6
 
 size_t ZsetCount(Object* o, const ds::ScoreRange& range) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
+    ListpackView view(*o);
+    uint8_t* lp = view.get();
     uint8_t* eptr = LpFirstInRange(lp, range);
     return eptr == nullptr ? 0 : LpRunInRange(lp, eptr, range);
   }
@@ -554,7 +566,8 @@ size_t ZsetCount(Object* o, const ds::ScoreRange& range) {
 
 size_t ZsetLexCount(Object* o, const ds::LexRange& range) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
+    ListpackView view(*o);
+    uint8_t* lp = view.get();
     uint8_t* eptr = LpFirstInRange(lp, range);
     return eptr == nullptr ? 0 : LpRunInRange(lp, eptr, range);
   }
@@ -567,11 +580,12 @@ namespace {
 // zzlDeleteRangeByScore / zzlDeleteRangeByLex remove them one by one; the result is the same).
 template <typename Range>
 size_t LpDeleteRun(Object* o, const Range& range) {
-  uint8_t* lp = Lp(*o);
+  ListpackView view(*o);
+  uint8_t* lp = view.get();
   uint8_t* eptr = LpFirstInRange(lp, range);
   if (eptr == nullptr) return 0;
   const size_t n = LpRunInRange(lp, eptr, range);
-  lp = o->WritableListpack(&eptr);
+  lp = o->WritableListpack(view, &eptr);
   o->set_ptr(ds::LpDeleteRangeWithEntry(lp, eptr, 2 * n).lp);
   return n;
 }
@@ -602,11 +616,12 @@ size_t ZsetPop(Object* o, bool max, size_t count, ZsetVisitor fn) {
   size_t popped = 0;
   for (; popped < count; ++popped) {
     if (IsListpack(*o)) {
-      uint8_t* lp = Lp(*o);
+      ListpackView view(*o);
+      uint8_t* lp = view.get();
       uint8_t* eptr = max ? ds::LpSeek(lp, -2) : ds::LpFirst(lp);
       if (eptr == nullptr) break;
       VisitPair(eptr, fn);
-      lp = o->WritableListpack(&eptr);
+      lp = o->WritableListpack(view, &eptr);
       o->set_ptr(LpDeletePair(lp, eptr));
     } else {
       Skiplist* sl = Sl(*o);
@@ -624,7 +639,8 @@ size_t ZsetPop(Object* o, bool max, size_t count, ZsetVisitor fn) {
 
 void ZsetRandomMember(Object* o, ZsetVisitor fn) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
+    ListpackView view(*o);
+    uint8_t* lp = view.get();
     const ds::LpPair pair = ds::LpRandomPair(lp, LpPairs(lp));
     MemberBuf buf;
     fn(pair.key.AsBytes(buf), EntryScore(pair.value));
@@ -647,7 +663,8 @@ void ZsetRandomMembers(Object* o, size_t count, ZsetVisitor fn) {
   // Picked in batches of at most 1000 (Redis ZRANDMEMBER_RANDOM_SAMPLE_LIMIT), so that a huge
   // count does not need a huge temporary array.
   constexpr size_t kBatch = 1000;
-  uint8_t* lp = Lp(*o);
+  ListpackView view(*o);
+  uint8_t* lp = view.get();
   std::vector<LpEntry> keys(std::min(count, kBatch));
   std::vector<LpEntry> values(keys.size());
   MemberBuf buf;
@@ -671,7 +688,8 @@ void ZsetRandomDistinctMembers(Object* o, size_t count, ZsetVisitor fn) {
   if (IsListpack(*o)) {  // one pass over the listpack (Redis CASE 2.5)
     std::vector<LpEntry> keys(count);
     std::vector<LpEntry> values(count);
-    const size_t got = ds::LpRandomPairsUnique(Lp(*o), keys, values);
+    ListpackView view(*o);
+    const size_t got = ds::LpRandomPairsUnique(view.get(), keys, values);
     MNEMO_ASSERT(got == count);
     MemberBuf buf;
     for (size_t i = 0; i < got; ++i) fn(keys[i].AsBytes(buf), EntryScore(values[i]));
@@ -704,12 +722,12 @@ void ZsetRandomDistinctMembers(Object* o, size_t count, ZsetVisitor fn) {
 
 uint64_t ZsetScan(Object* o, uint64_t cursor, size_t count, ZsetScanVisitor fn) {
   if (IsListpack(*o)) {
-    uint8_t* lp = Lp(*o);
+    const ds::LpForward w = o->ForwardListpack();
     MemberBuf mbuf;
     MemberBuf sbuf;
-    for (uint8_t* eptr = ds::LpFirst(lp); eptr != nullptr; eptr = NextPair(lp, eptr)) {
+    for (uint8_t* eptr = w.First(); eptr != nullptr; eptr = NextPair(w, eptr)) {
       const std::string_view member = LpMember(eptr, mbuf);
-      fn(member, ds::LpGet(ds::LpNext(lp, eptr)).AsBytes(sbuf));
+      fn(member, ds::LpGet(w.Next(eptr)).AsBytes(sbuf));
     }
     return 0;
   }
@@ -885,8 +903,6 @@ size_t ZsetInterCard(std::span<ZsetOpInput> inputs, size_t limit) {
 }
 
 // ---- snapshots ----------------------------------------------------------------------------------
-
-const uint8_t* ZsetListpack(const Object& o) { return IsListpack(o) ? Lp(o) : nullptr; }
 
 namespace {
 

@@ -451,27 +451,7 @@ bool LpEquals(const uint8_t* p, std::string_view s) {
 }
 
 uint8_t* LpFind(uint8_t* lp, uint8_t* p, std::string_view s, size_t skip) {
-  // The search string as an integer, parsed once: integer elements compare by value.
-  const std::optional<int64_t> s_int = ParseInt64(s);
-  const uint8_t* end = lp + HeaderBytes(lp);
-  size_t to_skip = 0;
-  while (p != nullptr && *p != kLpEof) {
-    if (to_skip == 0) {
-      const LpEntry e = LpGet(p);
-      if (e.is_int) {
-        if (s_int.has_value() && *s_int == e.int_value) return p;
-      } else if (e.len == s.size()) {
-        MNEMO_ASSERT(e.str + e.len < end);
-        if (s.empty() || std::memcmp(e.str, s.data(), s.size()) == 0) return p;
-      }
-      to_skip = skip;
-    } else {
-      --to_skip;
-    }
-    p += EntrySize(p);
-    MNEMO_ASSERT(p < end);
-  }
-  return nullptr;
+  return LpForward::Listpack(lp).Find(p, s, skip);
 }
 
 size_t LpEncodedEntryBytes(const LpEntry& e) { return EncodeEntry(e).entry_size(); }
@@ -551,16 +531,26 @@ bool LpReplaceInPlace(uint8_t* p, std::string_view s) {
   return LpReplaceInPlace(p, LpEntry::String(s));
 }
 
-bool LpReplaceInPlace(uint8_t* p, const LpEntry& value) {
+namespace {
+
+// LpReplaceInPlace, with or without the back-length after the entry (the packed form has none).
+bool ReplaceEntryInPlace(uint8_t* p, const LpEntry& value, bool backlen) {
   MNEMO_ASSERT(*p != kLpEof);
   const Encoded enc = EncodeEntry(value);
-  if (enc.entry_size() != EntrySize(p)) return false;
+  // Equal sizes with the back-length iff equal without it (its size depends on nothing else).
+  if (enc.encoded_size() != EncodedSize(p)) return false;
   // The entry keeps its size, so nothing after it moves and the header stays; only the string
   // may overlap the entry it replaces (memmove, after the head is known).
   std::memcpy(p, enc.head, enc.head_len);
   if (enc.data_len != 0) std::memmove(p + enc.head_len, enc.data, enc.data_len);
-  WriteBacklen(p + enc.encoded_size(), enc.encoded_size());
+  if (backlen) WriteBacklen(p + enc.encoded_size(), enc.encoded_size());
   return true;
+}
+
+}  // namespace
+
+bool LpReplaceInPlace(uint8_t* p, const LpEntry& value) {
+  return ReplaceEntryInPlace(p, value, true);
 }
 
 LpEdit LpReplaceInteger(uint8_t* lp, uint8_t* p, int64_t v) {
@@ -687,6 +677,127 @@ void LpRandomEntries(uint8_t* lp, std::span<LpEntry> out) { RandomGroups(lp, 1, 
 
 size_t LpRandomEntriesUnique(uint8_t* lp, std::span<LpEntry> out) {
   return RandomGroupsUnique(lp, 1, out, {});
+}
+
+// ---- the packed form ----
+
+namespace {
+
+uint16_t ReadU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+void WriteU16(uint8_t* p, size_t v) {
+  MNEMO_ASSERT(v <= UINT16_MAX);
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+}
+const uint8_t* PackedEnd(const uint8_t* packed) { return packed + ReadU16(packed); }
+
+}  // namespace
+
+size_t LpPackedSize(const uint8_t* lp) {
+  const uint16_t count = HeaderCount(lp);
+  if (count == kLpCountUnknown) return 0;
+  // Each entry loses its back-length; the header loses 2 bytes and the terminator goes.
+  size_t bytes = kLpPackedHeaderSize;
+  const uint8_t* end = lp + HeaderBytes(lp) - 1;
+  for (const uint8_t* p = lp + kLpHeaderSize; p < end;) {
+    const size_t encoded = EncodedSize(p);
+    bytes += encoded;
+    if (bytes > kLpPackedMaxBytes) return 0;
+    p += encoded + BacklenBytes(encoded);
+  }
+  return bytes;
+}
+
+void LpPack(const uint8_t* lp, uint8_t* out) {
+  uint8_t* o = out + kLpPackedHeaderSize;
+  const uint8_t* end = lp + HeaderBytes(lp) - 1;
+  for (const uint8_t* p = lp + kLpHeaderSize; p < end;) {
+    const size_t encoded = EncodedSize(p);
+    std::memcpy(o, p, encoded);
+    o += encoded;
+    p += encoded + BacklenBytes(encoded);
+  }
+  MNEMO_ASSERT(HeaderCount(lp) != kLpCountUnknown);
+  WriteU16(out, static_cast<size_t>(o - out));
+  WriteU16(out + 2, HeaderCount(lp));
+}
+
+size_t LpPackedBytes(const uint8_t* packed) { return ReadU16(packed); }
+size_t LpPackedLength(const uint8_t* packed) { return ReadU16(packed + 2); }
+
+size_t LpUnpackedSize(const uint8_t* packed) {
+  size_t bytes = kLpEmptySize;
+  const uint8_t* end = PackedEnd(packed);
+  for (const uint8_t* p = packed + kLpPackedHeaderSize; p < end;) {
+    const size_t encoded = EncodedSize(p);
+    bytes += encoded + BacklenBytes(encoded);
+    p += encoded;
+  }
+  return bytes;
+}
+
+uint8_t* LpUnpack(const uint8_t* packed, uint8_t* out, uint8_t** pos) {
+  const uint8_t* end = PackedEnd(packed);
+  const uint8_t* want = pos != nullptr ? *pos : nullptr;
+  uint8_t* o = out + kLpHeaderSize;
+  for (const uint8_t* p = packed + kLpPackedHeaderSize; p < end;) {
+    if (p == want) *pos = o;
+    const size_t encoded = EncodedSize(p);
+    MNEMO_ASSERT(p + encoded <= end);
+    std::memcpy(o, p, encoded);
+    o += encoded;
+    if (encoded <= 127) {
+      *o++ = static_cast<uint8_t>(encoded);  // the common case: a 1-byte back-length
+    } else {
+      o += WriteBacklen(o, encoded);
+    }
+    p += encoded;
+  }
+  *o++ = kLpEof;
+  SetHeaderBytes(out, static_cast<size_t>(o - out));
+  SetHeaderCount(out, LpPackedLength(packed));
+  return out;
+}
+
+LpForward LpForward::Listpack(uint8_t* lp) {
+  return LpForward(lp + kLpHeaderSize, Terminator(lp), false);
+}
+
+LpForward LpForward::Packed(uint8_t* packed) {
+  return LpForward(packed + kLpPackedHeaderSize, packed + ReadU16(packed), true);
+}
+
+uint8_t* LpForward::Next(uint8_t* p) const {
+  MNEMO_ASSERT(p != nullptr && p < end_);
+  const size_t encoded = EncodedSize(p);
+  p += packed_ ? encoded : encoded + BacklenBytes(encoded);
+  MNEMO_ASSERT(p <= end_);
+  return p < end_ ? p : nullptr;
+}
+
+uint8_t* LpForward::Find(uint8_t* from, std::string_view s, size_t skip) const {
+  // The search string as an integer, parsed once: integer elements compare by value.
+  const std::optional<int64_t> s_int = ParseInt64(s);
+  size_t to_skip = 0;
+  for (uint8_t* p = from; p != nullptr && p < end_; p = Next(p)) {
+    if (to_skip != 0) {
+      --to_skip;
+      continue;
+    }
+    const LpEntry e = LpGet(p);
+    if (e.is_int) {
+      if (s_int.has_value() && *s_int == e.int_value) return p;
+    } else if (e.len == s.size()) {
+      MNEMO_ASSERT(e.str + e.len <= end_);
+      if (s.empty() || std::memcmp(e.str, s.data(), s.size()) == 0) return p;
+    }
+    to_skip = skip;
+  }
+  return nullptr;
+}
+
+bool LpForward::ReplaceInPlace(uint8_t* p, const LpEntry& value) const {
+  return ReplaceEntryInPlace(p, value, !packed_);
 }
 
 // ---- validation ----

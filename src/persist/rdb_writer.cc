@@ -299,9 +299,10 @@ void RdbWriter::WriteObjectParts(const db::Object& co, bool with_key) {
       break;
     }
     case db::ObjType::kZset: {
-      if (const uint8_t* lp = db::ZsetListpack(*o)) {
+      if (o->encoding() == db::Encoding::kListpack) {
+        const db::ListpackView view(*o);  // Redis's bytes, also of a packed inline listpack
         type_and_key(rdb::kTypeZsetListpack);
-        WriteString({reinterpret_cast<const char*>(lp), ds::LpBytes(lp)});
+        WriteString({reinterpret_cast<const char*>(view.get()), ds::LpBytes(view.get())});
         break;
       }
       type_and_key(rdb::kTypeZset2);
@@ -318,9 +319,10 @@ void RdbWriter::WriteObjectParts(const db::Object& co, bool with_key) {
       WriteStream(db::StreamSnapshot(*o));
       break;
     case db::ObjType::kHash: {
-      if (const uint8_t* lp = db::HashListpack(*o)) {
+      if (o->encoding() == db::Encoding::kListpack) {
+        const db::ListpackView view(*o);  // Redis's bytes, also of a packed inline listpack
         type_and_key(rdb::kTypeHashListpack);
-        WriteString({reinterpret_cast<const char*>(lp), ds::LpBytes(lp)});
+        WriteString({reinterpret_cast<const char*>(view.get()), ds::LpBytes(view.get())});
         break;
       }
       type_and_key(rdb::kTypeHash);

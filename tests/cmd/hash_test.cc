@@ -673,7 +673,7 @@ TEST_F(HashTest, DuplicateIsIndependent) {
     db::Object* copy = d.LookupNoTouch(key + ":copy");
     EXPECT_EQ(copy->has_inline_listpack(), key == "lp");
     if (key == "lp") {
-      EXPECT_NE(copy->listpack(), src->listpack());
+      EXPECT_NE(copy->packed_listpack(), src->packed_listpack());
       EXPECT_EQ(db::ValueMemoryUsage(db::ValueOf(*copy), 0), 0u);  // counted in the slot
     } else {
       EXPECT_NE(copy->ptr(), src->ptr());

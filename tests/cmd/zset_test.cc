@@ -1474,8 +1474,8 @@ TEST_F(ZsetTest, DuplicateIsIndependentDeepCopy) {
     // The small one's listpack is in each slot (object.h, "Inline listpacks"), not shared.
     db::Object* c = d.LookupNoTouch(copy);
     EXPECT_EQ(c->has_inline_listpack(), std::string(key) == "small");
-    EXPECT_NE(c->encoding() == db::Encoding::kListpack ? c->listpack() : c->ptr(),
-              o->encoding() == db::Encoding::kListpack ? o->listpack() : o->ptr());
+    EXPECT_NE(c->has_inline_listpack() ? c->packed_listpack() : c->ptr(),
+              o->has_inline_listpack() ? o->packed_listpack() : o->ptr());
     EXPECT_EQ(Encoding(copy), Encoding(key));
     EXPECT_EQ(Run({"ZRANGE", copy, "0", "-1", "WITHSCORES"}).ToString(),
               Run({"ZRANGE", key, "0", "-1", "WITHSCORES"}).ToString());

@@ -1,6 +1,8 @@
 // command_harness.cc: the in-process command runner (tests/support).
 #include "command_harness.h"
 
+#include <algorithm>
+
 #include "mnemo/base/log.h"
 #include "mnemo/db/object.h"
 #include "mnemo/ds/listpack.h"
@@ -54,7 +56,16 @@ void CommandTest::ExpectPacked(std::string_view key, bool in_slot, int line) {
   db::Object* o = h_.keyspace().db(0).LookupNoTouch(key);
   ASSERT_NE(o, nullptr) << key;
   EXPECT_EQ(o->has_inline_listpack(), in_slot) << key;
-  const size_t value = in_slot ? ds::LpBytes(o->listpack()) : sizeof(uint64_t);
+  size_t value = sizeof(uint64_t);
+  if (in_slot && o->has_inline_listpack()) {
+    // The packed form is exactly the one of the listpack it unpacks to, at least a word long.
+    const size_t packed = ds::LpPackedBytes(o->packed_listpack());
+    const db::ListpackView view(*o);
+    ASSERT_TRUE(view.unpacked());
+    EXPECT_EQ(ds::LpPackedSize(view.get()), packed) << key;
+    EXPECT_TRUE(ds::LpValidate(view.get(), ds::LpBytes(view.get()), true)) << key;
+    value = std::max(packed, sizeof(uint64_t));
+  }
   EXPECT_EQ(o->BlockSize(), 11 + (o->has_expire() ? 4 : 0) + key.size() + value) << key;
 }
 

@@ -113,9 +113,8 @@ void HashRandomDistinctFields(const Object& o, size_t count, HashVisitor fn);
 
 // ---- snapshots (RDB save and load, layer persist) ----------------------------------------------
 
-// The listpack of a listpack-encoded hash, or null for a hashtable (which HashForEach walks).
-// What an RDB writer serializes as is.
-const uint8_t* HashListpack(const Object& o);
+// (An RDB writer serializes a listpack-encoded hash's listpack as is, read through a
+// db::ListpackView, and walks a hashtable with HashForEach.)
 // A new hash object for `key` whose value is `lp`, a listpack of field, value, ... pairs that
 // passed ds::LpValidate(deep) and was allocated through mem::. Takes ownership of `lp` in every
 // case. Returns null (having freed it) when `lp` is not a hash: an odd number of elements, no

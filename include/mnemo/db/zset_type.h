@@ -209,9 +209,9 @@ size_t ZsetInterCard(std::span<ZsetOpInput> inputs, size_t limit);
 
 // ---- snapshots (RDB save and load, layer persist) ----------------------------------------------
 
-// The listpack of a listpack-encoded zset, or null for a skiplist (which an RDB writer walks from
-// the highest score down with ZsetRangeByRank, as Redis writes ZSET_2).
-const uint8_t* ZsetListpack(const Object& o);
+// (An RDB writer serializes a listpack-encoded zset's listpack as is, read through a
+// db::ListpackView, and walks a skiplist from the highest score down with ZsetRangeByRank, as
+// Redis writes ZSET_2.)
 // A new zset object for `key` whose value is `lp`, a listpack of member, score, ... pairs that
 // passed ds::LpValidate(deep) and was allocated through mem::. Takes ownership of `lp` in every
 // case. Returns null (having freed it) when `lp` is not a sorted set as this encoding keeps one:

@@ -211,6 +211,66 @@ size_t LpRandomPairsUnique(uint8_t* lp, std::span<LpEntry> keys, std::span<LpEnt
 void LpRandomEntries(uint8_t* lp, std::span<LpEntry> out);
 size_t LpRandomEntriesUnique(uint8_t* lp, std::span<LpEntry> out);
 
+// ---- the packed form (a listpack held in a key's slot: db/object.h "Inline listpacks") ------
+//
+// A small listpack kept inside its key's slot drops what the slot makes redundant:
+//   <total bytes: uint16> <element count: uint16> <encoding + data> ... <encoding + data>
+// with no back-lengths and no terminator (the total says where the entries end). Each entry is
+// the listpack's own <encoding + data>, byte for byte, so LpGet and LpEquals read a packed entry
+// at its position, and the LpEntry views they give point into the packed bytes. The form can
+// only be walked forwards; everything that needs more (a backward walk, an edit that moves
+// bytes, Redis's bytes for a file) works on an unpacked copy (LpUnpack), which is exactly the
+// listpack that was packed.
+
+// Header of the packed form: 2 bytes of total size + 2 bytes of element count.
+inline constexpr size_t kLpPackedHeaderSize = 4;
+// The largest packed form (its size field is 16 bits).
+inline constexpr size_t kLpPackedMaxBytes = 65535;
+// What unpacking adds at most to a packed form of n bytes: every entry gains a back-length no
+// longer than itself (1 byte up to 127 bytes, 2 up to 16382), and the header 3 bytes.
+inline constexpr size_t LpUnpackedBound(size_t packed_bytes) {
+  return 2 * packed_bytes + kLpEmptySize - 2 * kLpPackedHeaderSize;
+}
+
+// The size of lp's packed form, or 0 when it has none (bigger than kLpPackedMaxBytes, or more
+// elements than the count field holds).
+size_t LpPackedSize(const uint8_t* lp);
+// Writes lp's packed form, LpPackedSize(lp) bytes, at out. REQUIRES: LpPackedSize(lp) > 0.
+void LpPack(const uint8_t* lp, uint8_t* out);
+// The packed form's total bytes and element count (its header).
+size_t LpPackedBytes(const uint8_t* packed);
+size_t LpPackedLength(const uint8_t* packed);
+// The size of the listpack LpUnpack writes.
+size_t LpUnpackedSize(const uint8_t* packed);
+// Writes the listpack `packed` was made from at out (LpUnpackedSize(packed) bytes, at most
+// LpUnpackedBound(LpPackedBytes(packed))); returns out. If `pos` is given, *pos is a position
+// in `packed` before the call and the same element's position in out after it.
+uint8_t* LpUnpack(const uint8_t* packed, uint8_t* out, uint8_t** pos = nullptr);
+// A forward walk over the elements of a listpack or of a packed form, whichever it is given:
+// what the reads that only go forwards use, so that they read a packed form where it is.
+class LpForward {
+ public:
+  static LpForward Listpack(uint8_t* lp);
+  static LpForward Packed(uint8_t* packed);
+
+  // The first element / the element after p, or null (empty / p was the last).
+  uint8_t* First() const { return first_ < end_ ? first_ : nullptr; }
+  uint8_t* Next(uint8_t* p) const;
+  // As LpFind: from `from` (an element, or null: none), or from the first element.
+  uint8_t* Find(uint8_t* from, std::string_view s, size_t skip) const;
+  uint8_t* Find(std::string_view s, size_t skip) const { return Find(First(), s, skip); }
+  // As LpReplaceInPlace of the element at p (of a packed form: without a back-length).
+  bool ReplaceInPlace(uint8_t* p, const LpEntry& value) const;
+  bool packed() const { return packed_; }
+
+ private:
+  LpForward(uint8_t* first, uint8_t* end, bool packed)
+      : first_(first), end_(end), packed_(packed) {}
+  uint8_t* first_;
+  uint8_t* end_;  // the terminator, or the packed form's end
+  bool packed_;
+};
+
 // ---- validation ---------------------------------------------------------------------------------
 
 // Returns true iff the `size` bytes at lp are a well-formed listpack. Never reads outside

@@ -35,8 +35,29 @@ def random_command(rng):
         (0.70, ["EXPIRE", rng.choice([k, z]), "100000"]),
         (0.71, ["COPY", k, "copy:" + k, "REPLACE"]),
         (0.72, ["ZUNIONSTORE", "u:" + z, "1", z]),
-        (0.80, ["HGETALL", k]),
-        (0.88, ["ZRANGE", z, "0", "-1", "WITHSCORES"]),
+        (0.725, ["ZPOPMAX", z]),
+        (0.73, ["ZINTERSTORE", "i:" + z, "2", z, "u:" + z, "WEIGHTS", "1", "2"]),
+        # Reads: the forward walks over the packed form (HGET ... ZSCAN) and the unpacked views
+        # (reverse and score/lex ranges, ZRANDMEMBER of everything).
+        (0.76, ["HGETALL", k]),
+        (0.77, ["HGET", k, f]),
+        (0.78, ["HMGET", k, f, "cnt", "flt"]),
+        (0.785, ["HEXISTS", k, f]),
+        (0.79, ["HSCAN", k, "0", "COUNT", "1000"]),
+        (0.81, ["ZRANGE", z, "0", "-1", "WITHSCORES"]),
+        (0.815, ["ZRANGE", z, "2", "5", "WITHSCORES"]),
+        (0.82, ["ZRANGE", z, "1", "3", "REV", "WITHSCORES"]),
+        (0.83, ["ZREVRANGE", z, "0", "-1", "WITHSCORES"]),
+        (0.835, ["ZRANGEBYSCORE", z, "10", "(150", "WITHSCORES", "LIMIT", "1", "5"]),
+        (0.84, ["ZREVRANGEBYSCORE", z, "+inf", "50", "WITHSCORES"]),
+        (0.845, ["ZRANGEBYLEX", z, "[m1", "(m4"]),
+        (0.85, ["ZCOUNT", z, "0", "100"]),
+        (0.855, ["ZSCORE", z, member]),
+        (0.86, ["ZMSCORE", z, member, "m1", "m2"]),
+        (0.865, ["ZRANK", z, member]),
+        (0.87, ["ZREVRANK", z, member]),
+        (0.875, ["ZSCAN", z, "0", "COUNT", "1000"]),
+        (0.88, ["ZRANDMEMBER", z, "1000", "WITHSCORES"]),
         (0.92, ["OBJECT", "ENCODING", rng.choice([k, z])]),
         (0.94, ["HGETALL", "copy:" + k]),
         (0.96, ["ZRANGE", "u:" + z, "0", "-1", "WITHSCORES"]),
@@ -56,7 +77,8 @@ def run(client, cmd):
 
 def contents(c):
     hashes = {k: c.hgetall(k) for k in KEYS + ["copy:" + k for k in KEYS]}
-    zsets = {z: c.zrange(z, 0, -1, withscores=True) for z in ZKEYS + ["u:" + z for z in ZKEYS]}
+    zsets = {z: c.zrange(z, 0, -1, withscores=True)
+             for z in ZKEYS + ["u:" + z for z in ZKEYS] + ["i:" + z for z in ZKEYS]}
     return hashes, zsets
 
 

@@ -483,11 +483,15 @@ uint8_t* PairsListpack(int pairs) {
   return lp;
 }
 
-TEST(ObjectTest, InlineListpacksSitInTheSlotAndMoveOutToBeWritten) {
+TEST(ObjectTest, InlineListpacksSitPackedInTheSlotAndMoveOutToBeWritten) {
   std::string copy;
   for (int64_t expire : Expiries()) {
     uint8_t* lp = PairsListpack(10);
     const size_t lp_bytes = ds::LpBytes(lp);
+    // 20 entries of 3 bytes ("f0", "v0", ...) lose their 1-byte back-lengths; the header loses
+    // 2 bytes and the terminator goes: 87 -> 64.
+    const size_t packed_bytes = ds::LpPackedSize(lp);
+    EXPECT_EQ(packed_bytes, lp_bytes - 20 - 3);
     copy.assign(reinterpret_cast<const char*>(lp), lp_bytes);
     const int64_t used = static_cast<int64_t>(mem::UsedMemory());
     const int64_t lp_cost = static_cast<int64_t>(mem::UsableSize(lp));
@@ -497,65 +501,111 @@ TEST(ObjectTest, InlineListpacksSitInTheSlotAndMoveOutToBeWritten) {
         Object::CreateWithListpack("hash:00000001", ObjType::kHash, lp, expire >= 0, expire, 7);
     ASSERT_TRUE(o->has_inline_listpack());
     EXPECT_EQ(o->encoding(), Encoding::kListpack);
-    EXPECT_EQ(o->BlockSize(), ExpectedBytes(13, expire, lp_bytes)) << expire;
+    EXPECT_EQ(o->BlockSize(), ExpectedBytes(13, expire, packed_bytes)) << expire;
     EXPECT_EQ(static_cast<int64_t>(mem::UsedMemory()) - used,
               static_cast<int64_t>(o->BlockCost()) - lp_cost);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(o->listpack()), lp_bytes), copy);
+    EXPECT_EQ(ds::LpPackedBytes(o->packed_listpack()), packed_bytes);
+    EXPECT_EQ(o->ListpackLength(), 20u);
+    {
+      // A view unpacks Redis's bytes exactly, and allocates nothing.
+      const size_t before = mem::UsedMemory();
+      const ListpackView view(*o);
+      EXPECT_TRUE(view.unpacked());
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(view.get()), lp_bytes), copy);
+      EXPECT_EQ(mem::UsedMemory(), before);
+    }
     EXPECT_EQ(o->has_expire(), expire >= 0);
     if (expire >= 0) {
       EXPECT_EQ(o->expire_ms(), expire);
     }
     EXPECT_EQ(o->key(), "hash:00000001");
-    // value_init refers to the slot's bytes; a clone holds its own copy.
+    // value_init refers to the slot's packed bytes; a clone holds its own copy.
     const Object::ValueInit vi = o->value_init();
     EXPECT_EQ(vi.encoding, Encoding::kListpack);
-    EXPECT_EQ(vi.embedded, copy);
+    EXPECT_EQ(vi.embedded,
+              std::string_view(reinterpret_cast<const char*>(o->packed_listpack()), packed_bytes));
     Object* clone = Object::CloneWithValue(*o, ObjType::kHash, vi, false, 0);
     EXPECT_TRUE(clone->has_inline_listpack());
-    EXPECT_NE(clone->listpack(), o->listpack());
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(clone->listpack()), lp_bytes), copy);
+    EXPECT_NE(clone->packed_listpack(), o->packed_listpack());
+    {
+      const ListpackView view(*clone);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(view.get()), lp_bytes), copy);
+    }
+    // Written without a view: unpacked into a block of its own.
+    const ds::LpForward w = clone->ForwardListpack();
+    EXPECT_TRUE(w.packed());
+    EXPECT_EQ(ds::LpGet(w.Next(w.First())).ToString(), "v0");
+    uint8_t* clone_own = clone->WritableListpack();
+    EXPECT_FALSE(clone->has_inline_listpack());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(clone_own), lp_bytes), copy);
+    ds::LpFree(clone_own);
     Object::Destroy(clone);
-    // Written: the listpack moves to a block of its own, with the position rebased, and the
-    // word takes its place in the same slot.
-    uint8_t* pos = ds::LpSeek(o->listpack(), 3);
+    // Written through a view: the listpack moves to a block of its own, with the position
+    // rebased, and the word takes its place in the same slot.
     const size_t slot = o->BlockSize();
-    uint8_t* own = o->WritableListpack(&pos);
+    uint8_t* own = nullptr;
+    {
+      const ListpackView view(*o);
+      uint8_t* pos = ds::LpSeek(view.get(), 3);
+      own = o->WritableListpack(view, &pos);
+      EXPECT_EQ(pos, ds::LpSeek(own, 3));
+      EXPECT_EQ(ds::LpGet(pos).ToString(), "v1");
+    }
     EXPECT_FALSE(o->has_inline_listpack());
     EXPECT_EQ(o->ptr(), own);
-    EXPECT_EQ(o->listpack(), own);
-    EXPECT_EQ(pos, ds::LpSeek(own, 3));
-    EXPECT_EQ(ds::LpGet(pos).ToString(), "v1");
+    EXPECT_EQ(o->listpack_block(), own);
     EXPECT_EQ(o->BlockSize(), slot);
     if (expire >= 0) {
       EXPECT_EQ(o->expire_ms(), expire);
     }
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(own), lp_bytes), copy);
-    // A second call gives the same block.
+    // A second call gives the same block; a view of it is the block itself.
     EXPECT_EQ(o->WritableListpack(), own);
+    EXPECT_EQ(ListpackView(*o).get(), own);
+    EXPECT_FALSE(ListpackView(*o).unpacked());
     ds::LpFree(own);
     Object::Destroy(o);
     EXPECT_EQ(static_cast<int64_t>(mem::UsedMemory()), used - lp_cost);
   }
 }
 
+TEST(ObjectTest, AnInlineListpackTakesAtLeastAWord) {
+  // One pair "a" -> "1": a 4-byte header and 3 bytes of entries, padded to the 8 bytes of the
+  // word that WritableListpack puts in its place.
+  uint8_t* lp = ds::LpAppend(ds::LpAppend(ds::LpNew(), "a"), "1");
+  ASSERT_EQ(ds::LpPackedSize(lp), 7u);
+  Object* o = Object::CreateWithListpack("k", ObjType::kHash, lp, false, 0, 0);
+  ASSERT_TRUE(o->has_inline_listpack());
+  EXPECT_EQ(o->BlockSize(), ExpectedBytes(1, -1, 8));
+  Object* clone = Object::CloneWithValue(*o, ObjType::kHash, o->value_init(), false, 0);
+  EXPECT_EQ(clone->BlockSize(), o->BlockSize());
+  EXPECT_EQ(clone->ListpackLength(), 2u);
+  Object::Destroy(clone);
+  uint8_t* own = o->WritableListpack();
+  EXPECT_EQ(ds::LpLength(own), 2u);
+  EXPECT_EQ(ds::LpGet(ds::LpFirst(own)).ToString(), "a");
+  ds::LpFree(own);
+  Object::Destroy(o);
+}
+
 TEST(ObjectTest, ListpacksTooBigForASmallSlotKeepTheirBlock) {
-  // About 1.6 KB of listpack: more than a small slot (1 KB) holds.
+  // About 1.6 KB of listpack: more than a small slot (1 KB) holds, packed or not.
   uint8_t* lp = PairsListpack(200);
-  ASSERT_GT(ds::LpBytes(lp), mem::SlabArena::kMaxSmall);
+  ASSERT_GT(ds::LpPackedSize(lp), mem::SlabArena::kMaxSmall);
   EXPECT_FALSE(Object::InlineListpack(5, false, 0, lp).has_value());
   Object* o = Object::CreateWithListpack("big", ObjType::kZset, lp, false, 0, 0);
   EXPECT_FALSE(o->has_inline_listpack());
-  EXPECT_EQ(o->listpack(), lp);
+  EXPECT_EQ(o->listpack_block(), lp);
   EXPECT_EQ(o->BlockSize(), ExpectedBytes(3, -1, 8));
   // At the limit it fits, one byte over not (the key counts: a key of 255 bytes or more with
   // its 8-byte length).
   uint8_t* small = PairsListpack(10);
-  const size_t room = mem::SlabArena::kMaxSmall - ds::LpBytes(small) - 11 - 8;
+  const size_t room = mem::SlabArena::kMaxSmall - ds::LpPackedSize(small) - 11 - 8;
   ASSERT_GE(room, 255u);
   EXPECT_TRUE(Object::InlineListpack(room, false, 0, small).has_value());
   EXPECT_FALSE(Object::InlineListpack(room + 1, false, 0, small).has_value());
   ds::LpFree(small);
-  ds::LpFree(o->listpack());
+  ds::LpFree(o->listpack_block());
   Object::Destroy(o);
 }
 

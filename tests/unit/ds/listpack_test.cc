@@ -743,6 +743,157 @@ void SetTotal(Bytes& b, size_t total) {
   for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(total >> (8 * i));
 }
 
+// ---- the packed form ----
+
+// Every encoding: 7-bit, 13-bit, 16/24/32/64-bit integers; 6-bit, 12-bit and 32-bit strings
+// (with 1- and 2-byte back-lengths); strings that look like numbers but are not canonical.
+std::vector<std::string> EveryEncoding() {
+  return {"0",
+          "127",
+          "128",
+          "-1",
+          "4095",
+          "-4096",
+          "32767",
+          "-8388608",
+          "2147483647",
+          "9223372036854775807",
+          "",
+          "a",
+          std::string(63, 'x'),
+          std::string(64, 'y'),
+          std::string(200, 'z'),
+          std::string(4096, 'w'),
+          "1.5",
+          "007",
+          "-0",
+          "f1"};
+}
+
+Bytes Packed(const uint8_t* lp) {
+  Bytes out(LpPackedSize(lp));
+  LpPack(lp, out.data());
+  return out;
+}
+
+TEST(ListpackPacked, RoundTripsEveryEncodingAndWalksForwards) {
+  const std::vector<std::string> elems = EveryEncoding();
+  uint8_t* lp = LpNew();
+  for (const std::string& e : elems) lp = LpAppend(lp, e);
+  // Each entry loses its back-length, the header 2 bytes, the terminator 1.
+  size_t backlens = 0;
+  for (uint8_t* p = LpFirst(lp); p != nullptr; p = LpNext(lp, p)) {
+    backlens += LpEntryBytes(p) < 128 + 1 ? 1 : 2;  // entries here are < 16383 + 2 bytes
+  }
+  Bytes packed = Packed(lp);
+  ASSERT_EQ(packed.size(), LpBytes(lp) - backlens - 3);
+  EXPECT_EQ(LpPackedBytes(packed.data()), packed.size());
+  EXPECT_EQ(LpPackedLength(packed.data()), elems.size());
+  EXPECT_EQ(LpUnpackedSize(packed.data()), LpBytes(lp));
+  EXPECT_LE(LpBytes(lp), LpUnpackedBound(packed.size()));
+  Bytes out(LpUnpackedSize(packed.data()));
+  EXPECT_EQ(LpUnpack(packed.data(), out.data()), out.data());
+  EXPECT_EQ(out, BytesOf(lp));
+  EXPECT_TRUE(LpValidate(out.data(), out.size(), true));
+  // Forwards, element by element, in both forms; every position maps to the unpacked one.
+  const LpForward w = LpForward::Packed(packed.data());
+  const LpForward wl = LpForward::Listpack(lp);
+  EXPECT_TRUE(w.packed());
+  EXPECT_FALSE(wl.packed());
+  size_t i = 0;
+  uint8_t* q = wl.First();
+  for (uint8_t* p = w.First(); p != nullptr; p = w.Next(p), q = wl.Next(q), ++i) {
+    ASSERT_LT(i, elems.size());
+    EXPECT_EQ(LpGet(p).ToString(), elems[i]) << i;
+    EXPECT_TRUE(LpEquals(p, elems[i])) << i;
+    EXPECT_EQ(q, LpSeek(lp, static_cast<int64_t>(i))) << i;
+    Bytes again(out.size());
+    uint8_t* pos = p;
+    LpUnpack(packed.data(), again.data(), &pos);
+    EXPECT_EQ(pos, LpSeek(again.data(), static_cast<int64_t>(i))) << i;
+  }
+  EXPECT_EQ(i, elems.size());
+  EXPECT_EQ(q, nullptr);
+  LpFree(lp);
+}
+
+TEST(ListpackPacked, FindAgreesWithLpFind) {
+  const std::vector<std::string> elems = EveryEncoding();
+  uint8_t* lp = LpNew();
+  for (const std::string& e : elems) lp = LpAppend(lp, e);
+  Bytes packed = Packed(lp);
+  std::vector<std::string> probes = elems;
+  probes.insert(probes.end(), {"missing", "126", "1", std::string(64, 'x'), "7"});
+  for (size_t skip : {size_t{0}, size_t{1}}) {
+    for (const std::string& s : probes) {
+      uint8_t* want = LpFind(lp, LpFirst(lp), s, skip);
+      uint8_t* got = LpForward::Packed(packed.data()).Find(s, skip);
+      ASSERT_EQ(want == nullptr, got == nullptr) << s << " skip " << skip;
+      if (want != nullptr) {
+        // The same element: unpacking maps the one found to the one LpFind found.
+        Bytes out(LpUnpackedSize(packed.data()));
+        uint8_t* pos = got;
+        LpUnpack(packed.data(), out.data(), &pos);
+        EXPECT_EQ(pos - out.data(), want - lp) << s;
+      }
+    }
+  }
+  // Empty.
+  uint8_t* empty = LpNew();
+  Bytes packed_empty = Packed(empty);
+  EXPECT_EQ(packed_empty.size(), kLpPackedHeaderSize);
+  EXPECT_EQ(LpForward::Packed(packed_empty.data()).First(), nullptr);
+  EXPECT_EQ(LpForward::Packed(packed_empty.data()).Find("", 0), nullptr);
+  EXPECT_EQ(LpForward::Listpack(empty).First(), nullptr);
+  EXPECT_EQ(LpUnpackedSize(packed_empty.data()), kLpEmptySize);
+  LpFree(empty);
+  LpFree(lp);
+}
+
+TEST(ListpackPacked, ReplaceInPlaceTakesOnlyTheSameSize) {
+  uint8_t* lp = LpNew();
+  for (const char* e : {"f1", "10", "f2", "abc", "f3", "100000"}) lp = LpAppend(lp, e);
+  Bytes packed = Packed(lp);
+  const Bytes before = packed;
+  const LpForward w = LpForward::Packed(packed.data());
+  uint8_t* v1 = w.Find("10", 0);
+  uint8_t* v2 = w.Find("abc", 0);
+  uint8_t* v3 = w.Find("100000", 0);
+  // Another size: refused, nothing changed.
+  EXPECT_FALSE(w.ReplaceInPlace(v1, LpEntry::String("x")));  // 7-bit int -> 2-byte string
+  EXPECT_FALSE(w.ReplaceInPlace(v2, LpEntry::String("abcd")));
+  EXPECT_FALSE(w.ReplaceInPlace(v3, LpEntry::Int(5)));
+  EXPECT_EQ(packed, before);
+  // The same size: written where it is.
+  EXPECT_TRUE(w.ReplaceInPlace(v1, LpEntry::Int(99)));
+  EXPECT_TRUE(w.ReplaceInPlace(v2, LpEntry::String("xyz")));
+  EXPECT_TRUE(w.ReplaceInPlace(v3, LpEntry::Int(-100000)));
+  // It unpacks to what the same edits make of the listpack.
+  uint8_t* p = LpFind(lp, LpFirst(lp), "10", 0);
+  lp = LpReplaceInteger(lp, p, 99).lp;
+  p = LpFind(lp, LpFirst(lp), "abc", 0);
+  lp = LpReplace(lp, p, "xyz").lp;
+  p = LpFind(lp, LpFirst(lp), "100000", 0);
+  lp = LpReplaceInteger(lp, p, -100000).lp;
+  Bytes out(LpUnpackedSize(packed.data()));
+  LpUnpack(packed.data(), out.data());
+  EXPECT_EQ(out, BytesOf(lp));
+  LpFree(lp);
+}
+
+TEST(ListpackPacked, TooBigOrUncountedHasNoPackedForm) {
+  uint8_t* lp = LpAppend(LpNew(), std::string(kLpPackedMaxBytes, 'x'));
+  EXPECT_EQ(LpPackedSize(lp), 0u);  // 4 + 5 + 65535 bytes
+  LpFree(lp);
+  lp = LpAppend(LpNew(), std::string(kLpPackedMaxBytes - 9, 'x'));
+  EXPECT_EQ(LpPackedSize(lp), kLpPackedMaxBytes);  // exactly the limit
+  LpFree(lp);
+  lp = LpNew();
+  for (size_t i = 0; i < kLpCountUnknown; ++i) lp = LpAppendInteger(lp, 1);
+  EXPECT_EQ(LpPackedSize(lp), 0u);  // the count says unknown
+  LpFree(lp);
+}
+
 TEST(ListpackValidate, AcceptsWellFormed) {
   for (uint64_t seed = 0; seed < 20; ++seed) {
     const Bytes b = SampleListpack(seed, static_cast<int>(seed * 3));
