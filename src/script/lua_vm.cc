@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "mnemo/base/assert.h"
 #include "mnemo/base/clock.h"
@@ -44,6 +45,17 @@ struct LuaVm::RunState {
 };
 
 namespace {
+
+// A Lua number as an integer, as C's cast gives it on x86-64 (which is what Redis's replies
+// show) without the cast's undefined behaviour: truncated toward zero, and the minimum (the
+// "integer indefinite" value) for NaN and anything out of range, so that
+// `EVAL "return 1e30" 0` answers -9223372036854775808 as redis-server 7.0.15 does.
+template <typename Int>
+Int LuaNumberTo(lua_Number d) {
+  constexpr double kMin = static_cast<double>(std::numeric_limits<Int>::min());  // -2^k, exact
+  if (d >= kMin && d < -kMin) return static_cast<Int>(d);
+  return std::numeric_limits<Int>::min();
+}
 
 constexpr const char* kProtectedKey = "mnemo_protected";  // registry: weak set of proxies
 constexpr const char* kLoadRedisKey = "mnemo_load_redis";  // registry: redis table at load time
@@ -258,7 +270,7 @@ void ToReply(lua_State* L, protocol::ReplyBuilder& out, int resp) {
       }
       break;
     case LUA_TNUMBER:
-      out.Integer(static_cast<int64_t>(lua_tonumber(L, -1)));
+      out.Integer(LuaNumberTo<int64_t>(lua_tonumber(L, -1)));
       break;
     case LUA_TTABLE: {
       lua_pushliteral(L, "err");
@@ -544,7 +556,7 @@ int RedisLog(lua_State* L) {
     PushError(L, "First argument must be a number (log level).");
     return lua_error(L);
   }
-  const int level = static_cast<int>(lua_tonumber(L, 1));
+  const int level = LuaNumberTo<int>(lua_tonumber(L, 1));
   if (level < 0 || level > 3) {
     PushError(L, "Invalid debug level.");
     return lua_error(L);
@@ -575,7 +587,7 @@ int RedisSetResp(lua_State* L) {
     PushError(L, "redis.setresp() requires one argument.");
     return lua_error(L);
   }
-  const int resp = static_cast<int>(lua_tonumber(L, -1));
+  const int resp = LuaNumberTo<int>(lua_tonumber(L, -1));
   if (resp != 2 && resp != 3) {
     PushError(L, "RESP version must be 2 or 3.");
     return lua_error(L);
@@ -594,7 +606,7 @@ int RedisSetRepl(lua_State* L) {
     PushError(L, "redis.set_repl() requires two arguments.");
     return lua_error(L);
   }
-  const int flags = static_cast<int>(lua_tonumber(L, -1));
+  const int flags = LuaNumberTo<int>(lua_tonumber(L, -1));
   if ((flags & ~3) != 0) {
     PushError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
     return lua_error(L);
@@ -1411,7 +1423,7 @@ void LuaVm::Run(int ref, std::span<const std::string_view> keys,
       final_msg += ", on ";
       final_msg += lua_tostring(L, -2);
       final_msg += ':';
-      final_msg += std::to_string(static_cast<long long>(lua_tonumber(L, -1)));
+      final_msg += std::to_string(LuaNumberTo<int64_t>(lua_tonumber(L, -1)));
       final_msg += '.';
     }
     lua_pop(L, 4);

@@ -32,6 +32,15 @@ TEST_F(ScriptingTest, RepliesConvertAsRedis) {
   EXPECT_EQ(Eval("return 1"), "1");
   EXPECT_EQ(Eval("return 3.99"), "3");  // numbers are truncated to integers
   EXPECT_EQ(Eval("return -3.99"), "-3");
+  // Out of int64's range, and NaN, as C's cast gives them on x86-64 (as Redis answers), with no
+  // undefined behaviour (the lua_eval fuzz target under UBSan found the cast).
+  EXPECT_EQ(Eval("return 333333333333333333333"), "-9223372036854775808");
+  EXPECT_EQ(Eval("return -333333333333333333333"), "-9223372036854775808");
+  EXPECT_EQ(Eval("return 0/0"), "-9223372036854775808");
+  EXPECT_EQ(Eval("return 2^63"), "-9223372036854775808");
+  EXPECT_EQ(Eval("return -2^63"), "-9223372036854775808");
+  EXPECT_EQ(Eval("return 2^62"), "4611686018427387904");
+  EXPECT_EQ(Eval("return -2^62 - 0.5"), "-4611686018427387904");
   EXPECT_EQ(Eval("return 'x'"), "x");
   EXPECT_EQ(Eval("return true"), "1");
   EXPECT_EQ(Eval("return false"), "(nil)");

@@ -102,6 +102,20 @@ TEST(ParseUint64Test, AcceptsTheWholeRangeAndNoSign) {
   EXPECT_FALSE(ParseUint64(std::string(21, '1')).has_value());
 }
 
+TEST(ParseUint64Test, OnlyTheTwentiethDigitCanOverflow) {
+  // 19 digits are parsed without overflow checks; the 20th is checked.
+  EXPECT_EQ(ParseUint64("9999999999999999999"), 9999999999999999999u);
+  EXPECT_EQ(ParseUint64("10000000000000000000"), 10000000000000000000u);
+  EXPECT_EQ(ParseUint64("18446744073709551609"), UINT64_MAX - 6);
+  EXPECT_FALSE(ParseUint64("18446744073709551620").has_value());
+  EXPECT_FALSE(ParseUint64("19000000000000000000").has_value());
+  EXPECT_FALSE(ParseUint64("99999999999999999999").has_value());
+  // A non-digit anywhere, the 20th place included, refuses the string.
+  EXPECT_FALSE(ParseUint64("1844674407370955161a").has_value());
+  EXPECT_FALSE(ParseUint64("184467440737095516x5").has_value());
+  EXPECT_FALSE(ParseUint64("1x").has_value());
+}
+
 TEST(FormatInt64Test, WritesDigitsAndTerminator) {
   char buf[kMaxInt64Chars];
   EXPECT_EQ(FormatInt64(buf, INT64_MIN), 20u);
