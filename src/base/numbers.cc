@@ -18,41 +18,46 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-std::optional<uint64_t> ParseUint64(std::string_view s) {
-  if (s.empty() || s.size() >= kMaxInt64Chars) return std::nullopt;
-  if (s.size() == 1 && s[0] == '0') return 0;
-  if (s[0] < '1' || s[0] > '9') return std::nullopt;  // no sign, no leading zero, no space
-  // 19 digits cannot overflow (10^19 - 1 < 2^64): only a 20th digit needs the check. Every
-  // bulk length of every request comes through here.
+bool ParseUint64To(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() >= kMaxInt64Chars) return false;
+  if (s.size() == 1 && s[0] == '0') {
+    *out = 0;
+    return true;
+  }
+  if (s[0] < '1' || s[0] > '9') return false;  // no sign, no leading zero, no space
+  // 19 digits cannot overflow (10^19 - 1 < 2^64): only a 20th digit needs the check.
   constexpr size_t kSafeDigits = 19;
   const size_t safe = s.size() < kSafeDigits ? s.size() : kSafeDigits;
   uint64_t v = 0;
   for (size_t i = 0; i < safe; ++i) {
-    if (!IsDigit(s[i])) return std::nullopt;
+    if (!IsDigit(s[i])) return false;
     v = v * 10 + static_cast<uint64_t>(s[i] - '0');
   }
   for (size_t i = safe; i < s.size(); ++i) {  // at most one (s.size() < kMaxInt64Chars)
-    if (!IsDigit(s[i])) return std::nullopt;
+    if (!IsDigit(s[i])) return false;
     const uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+    if (v > (UINT64_MAX - d) / 10) return false;
     v = v * 10 + d;
   }
-  return v;
+  *out = v;
+  return true;
 }
 
-std::optional<int64_t> ParseInt64(std::string_view s) {
-  if (s.empty()) return std::nullopt;
+bool ParseInt64To(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
   const bool negative = s[0] == '-';
   if (negative) s.remove_prefix(1);
-  auto magnitude = ParseUint64(s);
-  if (!magnitude) return std::nullopt;
+  uint64_t magnitude;
+  if (!ParseUint64To(s, &magnitude)) return false;
   if (negative) {
-    if (*magnitude == 0) return std::nullopt;  // "-0" is not canonical
-    if (*magnitude > static_cast<uint64_t>(INT64_MAX) + 1) return std::nullopt;
-    return static_cast<int64_t>(0 - *magnitude);
+    if (magnitude == 0) return false;  // "-0" is not canonical
+    if (magnitude > static_cast<uint64_t>(INT64_MAX) + 1) return false;
+    *out = static_cast<int64_t>(0 - magnitude);
+    return true;
   }
-  if (*magnitude > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-  return static_cast<int64_t>(*magnitude);
+  if (magnitude > static_cast<uint64_t>(INT64_MAX)) return false;
+  *out = static_cast<int64_t>(magnitude);
+  return true;
 }
 
 namespace {
