@@ -39,7 +39,13 @@ from conftest import free_port, stop_process, wait_until as wait_for
 
 
 MASTER = "mymaster"
-DOWN_AFTER_MS = 1000
+# Not 1000: Sentinel gives an instance it has just switched to new links, reconnects them at
+# most once a second, and counts the link's age as time without a PONG. With 1000 ms, a
+# sentinel could find the freshly promoted primary subjectively down before its first PING
+# went out, and fail it over again (a fresh-clone CI of 2026-12-08 did exactly that: +sdown of
+# the new primary 1.016 s after +switch-master, -sdown 60 ms later, then a second failover;
+# that also explains the earlier "promoted node's config still says replicaof" failure).
+DOWN_AFTER_MS = 2000
 FAILOVER_TIMEOUT_MS = 6000
 
 
