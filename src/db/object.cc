@@ -78,13 +78,9 @@ size_t Object::SizeFor(size_t key_len, bool with_expire, int64_t expire_ms,
       size += IntWidth(static_cast<int64_t>(value.word));
       break;
     case Encoding::kListpack:
-      // An inline listpack takes at least the word's 8 bytes, so that WritableListpack can put
-      // the word in its place.
-      if (value.to_pack != nullptr) {
-        size += std::max(value.packed_size, sizeof(uint64_t));
-      } else {
-        size += std::max(value.embedded.size(), sizeof(uint64_t));
-      }
+      // The word, or an inline listpack of at least the word's 8 bytes, so that
+      // WritableListpack can put the word in its place.
+      size += std::max(InlineListpackBytes(value), sizeof(uint64_t));
       break;
     default:
       size += sizeof(uint64_t);
@@ -129,19 +125,15 @@ Object* Object::Construct(void* block, std::string_view key, ObjType type, const
     o->embedded_len_ = static_cast<uint8_t>(width);
     std::memcpy(p, &value.word, width);  // the low bytes (little-endian)
     if (value.shared) o->flags_ |= kSharedValue;
-  } else if (value.encoding == Encoding::kListpack && value.to_pack != nullptr) {
+  } else if (const size_t n = InlineListpackBytes(value); n != 0) {
     o->embedded_len_ = kInlineListpack;
-    ds::LpPack(value.to_pack, reinterpret_cast<uint8_t*>(p));
-    MNEMO_ASSERT(ds::LpPackedBytes(reinterpret_cast<uint8_t*>(p)) == value.packed_size);
-    if (value.packed_size < sizeof(uint64_t)) {
-      std::memset(p + value.packed_size, 0, sizeof(uint64_t) - value.packed_size);
+    if (value.to_pack != nullptr) {
+      ds::LpPack(value.to_pack, reinterpret_cast<uint8_t*>(p));
+      MNEMO_ASSERT(ds::LpPackedBytes(reinterpret_cast<uint8_t*>(p)) == n);
+    } else {
+      std::memcpy(p, value.embedded.data(), n);
     }
-  } else if (value.encoding == Encoding::kListpack && !value.embedded.empty()) {
-    o->embedded_len_ = kInlineListpack;
-    std::memcpy(p, value.embedded.data(), value.embedded.size());
-    if (value.embedded.size() < sizeof(uint64_t)) {
-      std::memset(p + value.embedded.size(), 0, sizeof(uint64_t) - value.embedded.size());
-    }
+    if (n < sizeof(uint64_t)) std::memset(p + n, 0, sizeof(uint64_t) - n);
   } else {
     std::memcpy(p, &value.word, sizeof(value.word));
   }

@@ -390,6 +390,11 @@ class Object {
     flags_ = static_cast<uint8_t>((flags_ & kLowFlags) | ((d >> 32) << 4));
   }
 
+  // The packed bytes of an inline listpack `value` holds (to pack, or packed already), or 0.
+  static size_t InlineListpackBytes(const ValueInit& value) {
+    if (value.encoding != Encoding::kListpack) return 0;
+    return value.to_pack != nullptr ? value.packed_size : value.embedded.size();
+  }
   static Object* Construct(void* block, std::string_view key, ObjType type, const ValueInit& value,
                            bool with_expire, int64_t expire_ms, uint32_t lru);
 
